@@ -1,0 +1,1 @@
+"""cti/ami package."""

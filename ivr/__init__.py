@@ -1,0 +1,1 @@
+"""ivr package."""
