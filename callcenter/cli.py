@@ -1,20 +1,65 @@
-"""The ``callcenter`` command."""
+"""The ``callcenter`` command: ``serve``, ``sim``, ``bench NAME``, ``ami-decode`` and admin verbs.
+
+Packages contribute sub-commands through a ``register(subparsers)`` function in their
+``commands`` module (benchmarks through ``register(bench_subparsers)`` in their ``bench`` module);
+each sets ``func`` with ``set_defaults``. Handlers receive the parsed arguments with
+``args.settings`` already loaded (file, then ``CALLCENTER_*`` environment, then flags).
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
+from collections.abc import Callable
+
+from callcenter.settings import SettingsError, load_settings
+
+COMMAND_MODULES = (
+    "callcenter.commands",
+    "cti.commands",
+    "crm_core.commands",
+    "ivr.commands",
+    "acd.commands",
+    "agent_desktop.commands",
+)
+BENCH_MODULES = ("cti.ami.bench", "acd.bench", "ivr.bench", "agent_desktop.bench")
+
+
+def _registrars(modules: tuple[str, ...]) -> list[Callable[[argparse._SubParsersAction], None]]:  # type: ignore[type-arg]
+    found = []
+    for name in modules:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        found.append(module.register)
+    return found
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="callcenter", description=__doc__)
-    parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(prog="callcenter", description="Contact center on Asterisk.")
+    parser.add_argument("--config", help="settings file (default ./callcenter.toml)")
+    parser.add_argument("--db-url", dest="db_url", help="SQLAlchemy URL (default SQLite in ./var)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for register in _registrars(COMMAND_MODULES):
+        register(commands)
+    bench = commands.add_parser("bench", help="run a benchmark; the last line printed is JSON")
+    benches = bench.add_subparsers(dest="bench", required=True, metavar="NAME")
+    for register in _registrars(BENCH_MODULES):
+        register(benches)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    try:
+        args.settings = load_settings(args.config, overrides={"db_url": args.db_url})
+    except SettingsError as exc:
+        parser.error(str(exc))
     func = getattr(args, "func", None)
     if func is None:
         parser.print_help()

@@ -1,0 +1,115 @@
+"""Domain events of the ACD: what happened to calls and agents, as the rest of the product sees it."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from callcenter.events import DomainEvent
+
+_event = dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+
+
+@_event
+class CallQueued(DomainEvent):
+    """A call entered a queue (or re-entered it, keeping its original ``enter_time``)."""
+
+    call_id: str
+    queue: str
+    priority: int
+    enter_time: float
+    customer_id: str | None = None
+    customer_code: str | None = None
+    tier: str | None = None
+    intent: str | None = None
+    ani: str | None = None
+    required_skills: tuple[tuple[str, int], ...] = ()
+    unidentified: bool = False
+    callback: bool = False
+
+
+@_event
+class CallOffered(DomainEvent):
+    """The ACD reserved ``agent_id`` for the call and its phone is being rung (screen pop time)."""
+
+    call_id: str
+    queue: str
+    agent_id: str
+    customer_id: str | None = None
+    customer_code: str | None = None
+    tier: str | None = None
+    intent: str | None = None
+    ani: str | None = None
+    ivr_data: tuple[tuple[str, str], ...] = ()
+    wait_seconds: float = 0.0
+
+
+@_event
+class CallOfferFailed(DomainEvent):
+    """The offered agent did not take the call (``reason``: no_answer, busy, failed)."""
+
+    call_id: str
+    queue: str
+    agent_id: str
+    reason: str
+
+
+@_event
+class CallConnected(DomainEvent):
+    """Caller and agent are talking."""
+
+    call_id: str
+    queue: str
+    agent_id: str
+    wait_seconds: float
+
+
+@_event
+class CallAbandoned(DomainEvent):
+    """The caller hung up before reaching an agent."""
+
+    call_id: str
+    queue: str
+    wait_seconds: float
+    position: int | None = None
+
+
+@_event
+class CallbackRequested(DomainEvent):
+    """The caller asked to be called back; the request keeps the call's place in the queue."""
+
+    call_id: str
+    queue: str
+    number: str
+    enter_time: float
+
+
+@_event
+class CallEnded(DomainEvent):
+    """A call that reached an agent is over (talk finished); wrap-up may follow."""
+
+    call_id: str
+    queue: str
+    agent_id: str | None
+    talk_seconds: float
+    outcome: str = "answered"
+
+
+@_event
+class CallDisposed(DomainEvent):
+    """The agent saved the wrap-up: disposition code and notes for the call."""
+
+    call_id: str
+    agent_id: str
+    disposition: str
+    notes: str = ""
+
+
+@_event
+class AgentStateChanged(DomainEvent):
+    """An agent moved from ``previous`` to ``state`` (``reason`` for not_ready)."""
+
+    agent_id: str
+    state: str
+    previous: str
+    reason: str | None = None
+    call_id: str | None = None

@@ -1,0 +1,92 @@
+"""Settings: ``callcenter.toml``, overridden by ``CALLCENTER_*`` environment variables, overridden by flags."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+
+class SettingsError(ValueError):
+    """The configuration file or an environment variable holds a value we cannot use."""
+
+
+@dataclasses.dataclass(slots=True)
+class Settings:
+    """Everything a node needs to start. ``ami_host`` empty means: run the embedded PBX simulator."""
+
+    db_url: str = "sqlite:///var/callcenter.sqlite3"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    ami_host: str = ""
+    ami_port: int = 5038
+    ami_user: str = "callcenter"
+    ami_secret: str = "callcenter"
+    agi_host: str = "127.0.0.1"
+    agi_port: int = 4573
+    redis_url: str = ""
+    data_dir: str = "var"
+    demo: bool = False
+    # The parsed TOML file, for sections other packages own ([[queues]], [[agents]], ...).
+    raw: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    @property
+    def simulated_pbx(self) -> bool:
+        return not self.ami_host
+
+
+def _coerce(name: str, value: Any, kind: type) -> Any:
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off", ""):
+            return False
+        raise SettingsError(f"{name}: expected a boolean, got {value!r}")
+    if kind is int:
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise SettingsError(f"{name}: expected an integer, got {value!r}") from None
+    return str(value)
+
+
+_KINDS: dict[str, type] = {"int": int, "bool": bool, "str": str}
+
+
+def load_settings(
+    path: str | Path | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Read ``path`` (default ``./callcenter.toml`` if present), then the environment, then ``overrides``."""
+    env = os.environ if environ is None else environ
+    file_path = Path(path or env.get("CALLCENTER_CONFIG", "callcenter.toml"))
+    raw: dict[str, Any] = {}
+    if file_path.exists():
+        try:
+            raw = tomllib.loads(file_path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"{file_path}: {exc}") from None
+    elif path is not None:
+        raise SettingsError(f"{file_path}: no such file")
+    settings = Settings(raw=raw)
+    section = raw.get("callcenter", {})
+    for f in dataclasses.fields(Settings):
+        if f.name == "raw":
+            continue
+        kind = _KINDS[str(f.type)]
+        if f.name in section:
+            setattr(settings, f.name, _coerce(f.name, section[f.name], kind))
+        env_name = f"CALLCENTER_{f.name.upper()}"
+        if env_name in env:
+            setattr(settings, f.name, _coerce(env_name, env[env_name], kind))
+        if overrides and overrides.get(f.name) is not None:
+            setattr(settings, f.name, _coerce(f.name, overrides[f.name], kind))
+    return settings
