@@ -9,15 +9,14 @@ reader; a UI subscriber resyncs from state when that happens.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
-from typing import Generic, TypeVar
 
 from callcenter.events import DomainEvent
 
 log = logging.getLogger(__name__)
 
-E = TypeVar("E", bound=DomainEvent)
 Listener = Callable[[DomainEvent], None]
 
 
@@ -25,7 +24,7 @@ class SubscriptionOverflow(RuntimeError):
     """The subscriber fell too far behind and was cut off; it must resync from current state."""
 
 
-class Subscription(Generic[E]):
+class Subscription:
     """An async iterator over the events a subscriber asked for."""
 
     def __init__(self, bus: EventBus, types: tuple[type[DomainEvent], ...], maxsize: int) -> None:
@@ -77,7 +76,7 @@ class EventBus:
 
     def __init__(self) -> None:
         self._listeners: list[tuple[tuple[type[DomainEvent], ...], Listener]] = []
-        self._subscriptions: list[Subscription[DomainEvent]] = []
+        self._subscriptions: list[Subscription] = []
         self.published = 0
 
     def add_listener(self, listener: Listener, *types: type[DomainEvent]) -> None:
@@ -87,19 +86,18 @@ class EventBus:
     def remove_listener(self, listener: Listener) -> None:
         self._listeners = [(t, fn) for t, fn in self._listeners if fn is not listener]
 
-    def subscribe(self, *types: type[DomainEvent], maxsize: int = 10_000) -> Subscription[DomainEvent]:
-        sub: Subscription[DomainEvent] = Subscription(self, types, maxsize)
+    def subscribe(self, *types: type[DomainEvent], maxsize: int = 10_000) -> Subscription:
+        sub: Subscription = Subscription(self, types, maxsize)
         self._subscriptions.append(sub)
         return sub
 
-    def unsubscribe(self, sub: Subscription[DomainEvent]) -> None:
+    def unsubscribe(self, sub: Subscription) -> None:
         if sub in self._subscriptions:
             self._subscriptions.remove(sub)
             sub.closed = True
-            try:
+            # On a full queue the reader sees the overflow flag once it drains it.
+            with contextlib.suppress(asyncio.QueueFull):
                 sub._queue.put_nowait(None)
-            except asyncio.QueueFull:
-                pass  # the reader sees the overflow flag once it drains the queue
 
     def publish(self, event: DomainEvent) -> None:
         """Deliver ``event`` to every listener and subscriber; never blocks."""

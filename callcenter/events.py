@@ -28,7 +28,8 @@ class DomainEvent:
     registry: ClassVar[dict[str, type[DomainEvent]]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
+        # Explicit form: slots=True rebuilds the class, which breaks the zero-argument super().
+        super(DomainEvent, cls).__init_subclass__(**kwargs)
         DomainEvent.registry[cls.__name__] = cls
 
     @property

@@ -1,4 +1,4 @@
-"""Settings: ``callcenter.toml``, overridden by ``CALLCENTER_*`` environment variables, overridden by flags."""
+"""Settings: ``callcenter.toml``, overridden by ``CALLCENTER_*`` environment variables, then by flags."""
 
 from __future__ import annotations
 

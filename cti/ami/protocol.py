@@ -18,6 +18,7 @@ CR or LF in a key or value before a single byte is produced.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -174,70 +175,73 @@ class AmiParser:
     """Incremental parser of what Asterisk sends to an AMI client.
 
     Feed bytes with :meth:`receive_data`; pull messages with :meth:`next_message` (or iterate
-    :meth:`messages`). A bad block raises once and is gone; the next call continues after it.
+    :meth:`messages`). Framing splits every complete block as soon as its bytes arrive and parsing
+    happens per pull, so a bad block raises once, is gone, and the blocks after it are intact.
     """
 
-    def __init__(self, *, expect_banner: bool = True, max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE) -> None:
-        self._buffer = bytearray()
-        self._pos = 0
+    def __init__(
+        self, *, expect_banner: bool = True, max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE
+    ) -> None:
+        self._rest = bytearray()  # bytes of the message still incomplete
+        self._blocks: deque[bytes | AmiMessage | AmiProtocolError] = deque()
         self._expect_banner = expect_banner
         self._max = max_message_size
         self._skipping = False  # discarding an oversized block up to its terminator
 
     def receive_data(self, data: bytes) -> None:
-        self._buffer += data
+        rest = self._rest
+        searched_from = max(0, len(rest) - 3)  # a terminator may straddle two reads
+        rest += data
+        if self._expect_banner:
+            end = rest.find(b"\r\n")
+            if end < 0:
+                if len(rest) > MAX_BANNER_SIZE:
+                    self._expect_banner = False
+                    rest.clear()
+                    self._blocks.append(AmiOversizeError(f"banner line longer than {MAX_BANNER_SIZE} bytes"))
+                return
+            self._expect_banner = False
+            banner = bytes(rest[:end]).decode(ENCODING, ERRORS)
+            self._blocks.append(AmiMessage(MessageKind.BANNER, banner, ()))
+            del rest[: end + 2]
+            searched_from = 0
+        last = rest.rfind(TERMINATOR, searched_from)
+        if last < 0:
+            if len(rest) > self._max:
+                del rest[:-3]
+                if not self._skipping:
+                    self._skipping = True
+                    self._blocks.append(AmiOversizeError(f"no message terminator within {self._max} bytes"))
+            return
+        blocks = bytes(rest[:last]).split(TERMINATOR)
+        del rest[: last + 4]
+        if self._skipping:
+            self._skipping = False
+            del blocks[0]
+        self._blocks.extend(blocks)
 
     @property
     def buffered(self) -> int:
-        return len(self._buffer) - self._pos
+        """Bytes received but not yet returned as messages."""
+        return len(self._rest) + sum(len(b) for b in self._blocks if isinstance(b, bytes))
 
     def next_message(self) -> AmiMessage | None:
         """The next complete message, or None when more bytes are needed."""
-        buf = self._buffer
-        if self._expect_banner:
-            end = buf.find(b"\r\n", self._pos)
-            if end < 0:
-                if len(buf) - self._pos > MAX_BANNER_SIZE:
-                    self._expect_banner = False
-                    self._consume(len(buf))
-                    raise AmiOversizeError("banner line longer than %d bytes" % MAX_BANNER_SIZE)
-                return None
-            line = bytes(buf[self._pos : end])
-            self._expect_banner = False
-            self._consume(end + 2)
-            return AmiMessage(MessageKind.BANNER, line.decode(ENCODING, ERRORS), ())
-        while True:
-            start = self._pos
-            end = buf.find(TERMINATOR, start)
-            if end < 0:
-                if len(buf) - start > self._max:
-                    # Keep 3 bytes: they may be the start of a terminator split across reads.
-                    self._consume(len(buf) - 3)
-                    if not self._skipping:
-                        self._skipping = True
-                        raise AmiOversizeError(f"no message terminator within {self._max} bytes")
-                return None
-            block = bytes(buf[start:end])
-            self._consume(end + 4)
-            if self._skipping:
-                self._skipping = False
-                continue
+        blocks = self._blocks
+        while blocks:
+            block = blocks.popleft()
+            if isinstance(block, AmiMessage):
+                return block
+            if isinstance(block, AmiProtocolError):
+                raise block
             if len(block) > self._max:
                 raise AmiOversizeError(f"message of {len(block)} bytes exceeds {self._max}")
-            block = block.lstrip(b"\r\n")
-            if not block:
-                continue  # stray blank lines between messages
+            if block[:1] in _BLANK:
+                block = block.lstrip(b"\r\n")
+                if not block:
+                    continue  # stray blank lines between messages
             return _parse_block(block)
-
-    def _consume(self, upto: int) -> None:
-        """Advance past ``upto``; drop consumed bytes once they dominate the buffer."""
-        self._pos = upto
-        if self._pos == len(self._buffer):
-            self._buffer.clear()
-            self._pos = 0
-        elif self._pos > 65536 and self._pos * 2 > len(self._buffer):
-            del self._buffer[: self._pos]
-            self._pos = 0
+        return None
 
     def messages(self) -> Iterator[AmiMessage]:
         """Yield every complete message buffered so far (errors propagate)."""
@@ -248,6 +252,9 @@ class AmiParser:
         """Convenience: ``receive_data`` then collect messages; raises on the first bad block."""
         self.receive_data(data)
         return list(self.messages())
+
+
+_BLANK = (b"\r", b"\n")
 
 
 class AmiActionParser:
