@@ -1,0 +1,78 @@
+"""What the IVR interpreter asks the edge to do, and what the edge reports back."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from ivr.flow import Prompts
+from ivr.outcome import IvrOutcome
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Play:
+    """Play these prompts in order; answer with :data:`DONE`."""
+
+    prompts: Prompts
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Say:
+    """Speak dynamic text (TTS); answer with :data:`DONE`."""
+
+    text: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SayDigits:
+    """Say these digits with the PBX's digit prompts; answer with :data:`DONE`."""
+
+    digits: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Collect:
+    """Play the prompts and read up to ``max_digits`` DTMF digits; answer with :class:`Digits` or
+    :data:`NO_INPUT`. Input ends early on ``terminator`` (empty: none)."""
+
+    prompts: Prompts
+    min_digits: int
+    max_digits: int
+    timeout_ms: int
+    terminator: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Finish:
+    """The IVR is over; the edge carries out ``outcome`` (queue, call-back, voicemail, hang up)."""
+
+    outcome: IvrOutcome
+
+
+Action = Play | Say | SayDigits | Collect | Finish
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Digits:
+    """The caller keyed these digits (an empty string counts as no input)."""
+
+    value: str
+
+
+class _Signal:
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+DONE = _Signal("DONE")
+"""A Play/Say/SayDigits finished."""
+NO_INPUT = _Signal("NO_INPUT")
+"""A Collect timed out with nothing keyed."""
+HUNG_UP = _Signal("HUNG_UP")
+"""The caller hung up."""
+
+InputResult = Digits | _Signal

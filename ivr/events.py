@@ -1,0 +1,48 @@
+"""Domain events of the IVR."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from callcenter.events import DomainEvent
+from ivr.outcome import IvrOutcome
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class IvrFinished(DomainEvent):
+    """A call left the IVR. ``outcome`` is queue, callback, voicemail, hangup or abandoned_in_ivr;
+    for abandoned_in_ivr this is the only record of the call, carrying what was collected."""
+
+    call_id: str
+    outcome: str
+    ani: str
+    queue: str | None = None
+    priority: int = 0
+    customer_id: str | None = None
+    customer_code: str | None = None
+    tier: str | None = None
+    intent: str | None = None
+    unidentified: bool = True
+    ivr_data: tuple[tuple[str, str], ...] = ()
+    last_node: str = ""
+    entered_at: float = 0.0
+
+    @classmethod
+    def from_outcome(cls, outcome: IvrOutcome) -> IvrFinished:
+        """The event for an outcome, stamped with the time the call left the IVR."""
+        return cls(
+            at=outcome.ended_at,
+            call_id=outcome.call_id,
+            outcome=outcome.kind.value,
+            ani=outcome.ani,
+            queue=outcome.queue,
+            priority=outcome.priority,
+            customer_id=outcome.customer_id,
+            customer_code=outcome.customer_code,
+            tier=outcome.tier,
+            intent=outcome.intent,
+            unidentified=outcome.unidentified,
+            ivr_data=outcome.ivr_data,
+            last_node=outcome.last_node,
+            entered_at=outcome.started_at,
+        )

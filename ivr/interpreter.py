@@ -1,0 +1,317 @@
+"""The IVR interpreter: a pure state machine over a :class:`~ivr.flow.Flow`.
+
+``start()`` returns the first action; each ``feed(result)`` takes what the caller did and returns
+the next one, until a :class:`~ivr.actions.Finish`. Customer look-ups go through the injected
+:class:`~ivr.directory.CustomerDirectory`; time comes from the injected clock. Every path ends in
+an outcome: exhausted retries and runaway flows (more than ``flow.max_steps`` steps) go to the
+flow's fallback queue, a hang-up gives ``abandoned_in_ivr`` with what was collected so far.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ivr.actions import (
+    HUNG_UP,
+    Action,
+    Collect,
+    Digits,
+    Finish,
+    InputResult,
+    Play,
+    Say,
+    SayDigits,
+)
+from ivr.customer_code import is_valid_customer_code
+from ivr.directory import CustomerDirectory, CustomerRecord
+from ivr.flow import (
+    BranchNode,
+    CallbackNode,
+    CollectNode,
+    Flow,
+    HangupNode,
+    MenuNode,
+    Node,
+    PlayNode,
+    Prompts,
+    QueueNode,
+    ReadbackNode,
+    Routing,
+    SayNode,
+    SetNode,
+    TerminalNode,
+    ValidateNode,
+    VoicemailNode,
+)
+from ivr.outcome import IvrOutcome, OutcomeKind
+
+_CALL_VARS = ("call_id", "ani", "dnis")
+_NO_ANI = frozenset({"", "unknown", "anonymous", "restricted", "private"})
+
+
+class SessionOver(RuntimeError):
+    """``feed`` was called after the session finished."""
+
+
+class _Data(dict[str, str]):
+    """Call data for templates: a name never set reads as empty text."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+class IvrSession:
+    """One caller's walk through a flow."""
+
+    __slots__ = (
+        "_ani_customer",
+        "_attempts",
+        "_clock",
+        "_customer",
+        "_data",
+        "_directory",
+        "_flow",
+        "_node",
+        "_outcome",
+        "_started_at",
+        "_steps",
+        "_then",
+    )
+
+    def __init__(
+        self,
+        flow: Flow,
+        directory: CustomerDirectory,
+        *,
+        call_id: str,
+        ani: str,
+        dnis: str = "",
+        clock: Callable[[], float],
+    ) -> None:
+        self._flow = flow
+        self._directory = directory
+        self._clock = clock
+        ani = "" if ani.strip().lower() in _NO_ANI else ani.strip()
+        self._data = _Data(call_id=call_id, ani=ani, dnis=dnis)
+        self._customer: CustomerRecord | None = None
+        self._ani_customer: CustomerRecord | None = None
+        self._attempts: dict[str, int] = {}
+        self._node: Node = flow.nodes[flow.start]
+        self._outcome: IvrOutcome | None = None
+        self._started_at = 0.0
+        self._steps = 0
+        self._then = ""  # where to go once the Play/Say in progress is done
+
+    @property
+    def outcome(self) -> IvrOutcome | None:
+        """The outcome once the session returned :class:`Finish`."""
+        return self._outcome
+
+    def start(self) -> Action:
+        """Begin the flow; looks up the caller number once."""
+        self._started_at = self._clock()
+        if self._data["ani"]:
+            self._ani_customer = self._directory.find_by_ani(self._data["ani"])
+        return self._enter(self._flow.start)
+
+    def feed(self, result: InputResult) -> Action:
+        """Take the result of the last action and return the next action."""
+        if self._outcome is not None:
+            raise SessionOver(f"IVR session {self._data['call_id']} already finished")
+        node = self._node
+        if result is HUNG_UP:
+            # A call-back or a hang-up the caller already chose stands even if they leave early.
+            if isinstance(node, CallbackNode | HangupNode):
+                return self._finish_terminal(node)
+            return self._finish(OutcomeKind.ABANDONED, node.id)
+        match node:
+            case CollectNode():
+                return self._on_collected(node, result)
+            case MenuNode():
+                return self._on_menu(node, result)
+            case PlayNode() | SayNode() | ReadbackNode():
+                return self._enter(self._then)
+            case QueueNode() | CallbackNode() | VoicemailNode() | HangupNode():
+                return self._finish_terminal(node)
+            case _:
+                raise SessionOver(f"node '{node.id}' does not wait for input")
+
+    # -- moving through the graph -------------------------------------------------------------
+
+    def _enter(self, node_id: str, *, notice: Prompts = (), retry: bool = False) -> Action:
+        """Run silent nodes until one needs the caller or ends the call.
+
+        ``retry`` re-asks a collect node without resetting its attempt count; ``notice`` is played
+        before its prompt (e.g. "that code is not valid").
+        """
+        flow = self._flow
+        while True:
+            self._steps += 1
+            if self._steps > flow.max_steps:
+                return self._finish_terminal(self._fallback())
+            node = flow.nodes[node_id]
+            self._node = node
+            match node:
+                case PlayNode():
+                    self._then = node.next
+                    return Play(node.prompts)
+                case SayNode():
+                    self._then = node.next
+                    if node.text is not None:
+                        return Say(node.text.format_map(self._data))
+                    return SayDigits((node.digits or "").format_map(self._data))
+                case CollectNode() | MenuNode():
+                    attempts = self._attempts.get(node.id, 0) if retry else 0
+                    self._attempts[node.id] = attempts + 1
+                    return self._ask(node, notice)
+                case ValidateNode():
+                    node_id, notice, retry = self._validate(node)
+                    continue
+                case BranchNode():
+                    node_id = next((r.next for r in node.rules if r.matches(self._data)), node.default)
+                case SetNode():
+                    for name, template in node.values:
+                        self._data[name] = template.format_map(self._data)
+                    node_id = node.next
+                case ReadbackNode():
+                    text = self._readback(node)
+                    if text is not None:
+                        return Say(text)
+                    node_id = node.none_next
+                case CallbackNode() if not node.number.format_map(self._data):
+                    node_id = node.on_no_number
+                case QueueNode() | CallbackNode() | VoicemailNode() | HangupNode():
+                    if node.prompts:
+                        return Play(node.prompts)
+                    return self._finish_terminal(node)
+            notice, retry = (), False
+
+    def _ask(self, node: CollectNode | MenuNode, notice: Prompts) -> Collect:
+        if isinstance(node, MenuNode):
+            return Collect(notice + node.prompts, 1, 1, node.retry.timeout_ms, "")
+        return Collect(notice + node.prompts, node.min_digits, node.max_digits, node.retry.timeout_ms,
+                       node.terminator)
+
+    def _retry(self, node: CollectNode | MenuNode, notice: Prompts) -> Action:
+        if self._attempts.get(node.id, 0) >= node.retry.attempts:
+            return self._enter(node.retry.on_fail)
+        return self._enter(node.id, notice=notice, retry=True)
+
+    def _on_collected(self, node: CollectNode, result: InputResult) -> Action:
+        value = result.value if isinstance(result, Digits) else ""
+        if node.terminator and value.endswith(node.terminator):
+            value = value[: -len(node.terminator)]
+        if not value:
+            return self._retry(node, node.retry.no_input_prompts)
+        self._data[node.var] = value
+        if not node.min_digits <= len(value) <= node.max_digits:
+            return self._retry(node, node.retry.invalid_prompts)
+        return self._enter(node.next)
+
+    def _on_menu(self, node: MenuNode, result: InputResult) -> Action:
+        value = result.value if isinstance(result, Digits) else ""
+        if not value:
+            return self._retry(node, node.retry.no_input_prompts)
+        target = node.options.get(value[0])
+        if target is None:
+            return self._retry(node, node.retry.invalid_prompts)
+        return self._enter(target)
+
+    def _validate(self, node: ValidateNode) -> tuple[str, Prompts, bool]:
+        """The node to go to, the notice to play there, and whether it is a retry."""
+        value = self._data.get(node.input, "")
+        valid = bool(value) and (not node.checksum or is_valid_customer_code(value))
+        if valid and node.crm:
+            customer = self._directory.find_by_code(value)
+            valid = customer is not None
+            if customer is not None:
+                self._identify(customer)
+        if valid:
+            return node.next, (), False
+        collect = self._flow.nodes[node.retry]
+        assert isinstance(collect, CollectNode)  # guaranteed by the loader
+        if self._attempts.get(collect.id, 0) >= collect.retry.attempts:
+            return collect.retry.on_fail, (), False
+        return collect.id, node.invalid_prompts or collect.retry.invalid_prompts, True
+
+    def _identify(self, customer: CustomerRecord) -> None:
+        self._customer = customer
+        data = self._data
+        data["customer_id"] = customer.id
+        data["customer_code"] = customer.code
+        data["customer_name"] = customer.name
+        data["customer_tier"] = customer.tier
+        data["customer_language"] = customer.language
+
+    def _readback(self, node: ReadbackNode) -> str | None:
+        """The text to say (and where to go after it), or None to move on silently."""
+        ticket = self._directory.open_ticket_status(self._customer.id) if self._customer else None
+        if ticket is None:
+            self._then = node.none_next
+            return None if node.none_text is None else node.none_text.format_map(self._data)
+        self._then = node.next
+        self._data["ticket_id"] = ticket.ticket_id
+        self._data["ticket_status"] = node.labels.get(ticket.status, ticket.status.replace("_", " "))
+        return node.text.format_map(self._data)
+
+    # -- endings --------------------------------------------------------------------------------
+
+    def _fallback(self) -> QueueNode:
+        node = self._flow.nodes[self._flow.fallback]
+        assert isinstance(node, QueueNode)  # guaranteed by the loader
+        return node
+
+    def _finish_terminal(self, node: TerminalNode) -> Finish:
+        match node:
+            case QueueNode():
+                return self._finish(OutcomeKind.QUEUE, node.id, routing=node.routing)
+            case CallbackNode():
+                number = node.number.format_map(self._data)
+                return self._finish(OutcomeKind.CALLBACK, node.id, routing=node.routing, callback_number=number)
+            case VoicemailNode():
+                return self._finish(OutcomeKind.VOICEMAIL, node.id, mailbox=node.mailbox)
+            case HangupNode():
+                return self._finish(OutcomeKind.HANGUP, node.id)
+
+    def _finish(
+        self,
+        kind: OutcomeKind,
+        last_node: str,
+        *,
+        routing: Routing | None = None,
+        callback_number: str | None = None,
+        mailbox: str | None = None,
+    ) -> Finish:
+        customer = self._customer or self._ani_customer
+        identified_by = "code" if self._customer else "ani" if self._ani_customer else None
+        tier = customer.tier if customer else None
+        priority = 0
+        if routing is not None:
+            priority = routing.priority if routing.priority is not None else self._flow.tier_priority.get(
+                tier or "", self._flow.default_priority
+            )
+        data = self._data
+        self._outcome = IvrOutcome(
+            kind=kind,
+            call_id=data["call_id"],
+            ani=data["ani"],
+            queue=routing.queue if routing else None,
+            priority=priority,
+            skills=routing.skills if routing else (),
+            customer_id=customer.id if customer else None,
+            customer_code=customer.code if customer else None,
+            customer_name=customer.name if customer else None,
+            tier=tier,
+            language=customer.language if customer else self._flow.language,
+            intent=data.get("intent") or None,
+            identified_by=identified_by,
+            unidentified=customer is None,
+            ivr_data=tuple((k, v) for k, v in data.items() if k not in _CALL_VARS),
+            callback_number=callback_number,
+            mailbox=mailbox,
+            last_node=last_node,
+            steps=self._steps,
+            started_at=self._started_at,
+            ended_at=self._clock(),
+        )
+        return Finish(self._outcome)

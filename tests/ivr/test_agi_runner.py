@@ -1,0 +1,210 @@
+"""run_flow over a fake channel that scripts what the caller keys and when they hang up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ivr.agi_runner import run_flow
+from ivr.channel import CallerHungUp, PromptUnavailable
+from ivr.customer_code import customer_code_for
+from ivr.directory import CustomerRecord, InMemoryDirectory, TicketStatus
+from ivr.events import IvrFinished
+from ivr.loader import load_builtin_flow
+from ivr.outcome import OutcomeKind
+from ivr.prompts import PromptLibrary
+
+ADA = CustomerRecord(id="cust-1", code=customer_code_for(10000), name="Ada Lovelace", tier="key")
+HANG_UP = object()
+
+
+class FakeSynthesizer:
+    """Stands in for espeak-ng: one path per distinct text (like the real cache), no audio."""
+
+    def __init__(self) -> None:
+        self.spoken: list[str] = []
+
+    async def synthesize(self, text: str, voice: str) -> Path:
+        if text not in self.spoken:
+            self.spoken.append(text)
+        return Path(f"/tts/{voice}/{self.spoken.index(text) + 1}.wav")
+
+
+class FakeChannel:
+    """Answers GET DATA from a script of keyed strings (None = silence, HANG_UP = caller leaves)."""
+
+    def __init__(
+        self,
+        script: list[object],
+        *,
+        ani: str = "5550000",
+        hang_up_on_stream: int | None = None,
+        unplayable: frozenset[str] = frozenset(),
+    ):
+        self.script = list(script)
+        self.unplayable = unplayable
+        self.log: list[tuple[str, ...]] = []
+        self.variables: dict[str, str] = {}
+        self.hung_up = False
+        self._streams_before_hangup = hang_up_on_stream
+        self.call_id = "call-42"
+        self.caller_number = ani
+        self.dialled_number = "5551000"
+
+    def _alive(self) -> None:
+        if self.hung_up:
+            raise CallerHungUp("dead channel")
+
+    async def answer(self) -> None:
+        self._alive()
+        self.log.append(("answer",))
+
+    async def stream_file(self, name: str, escape_digits: str = "") -> str | None:
+        self._alive()
+        if name in self.unplayable:
+            raise PromptUnavailable(name)
+        self.log.append(("stream", name))
+        if self._streams_before_hangup is not None:
+            self._streams_before_hangup -= 1
+            if self._streams_before_hangup < 0:
+                self.hung_up = True
+                raise CallerHungUp("hung up while playing")
+        return None
+
+    async def get_data(self, prompt: str, timeout_ms: int, max_digits: int) -> str | None:
+        self._alive()
+        self.log.append(("get_data", prompt, str(timeout_ms), str(max_digits)))
+        item = self.script.pop(0) if self.script else None
+        if item is HANG_UP:
+            self.hung_up = True
+            raise CallerHungUp("hung up during GET DATA")
+        return item  # type: ignore[return-value]
+
+    async def say_digits(self, digits: str, escape_digits: str = "") -> str | None:
+        self._alive()
+        self.log.append(("say_digits", digits))
+        return None
+
+    async def set_variable(self, name: str, value: str) -> None:
+        self._alive()
+        self.variables[name] = value
+
+    async def hangup(self) -> None:
+        self.log.append(("hangup",))
+        self.hung_up = True
+
+
+def library(tmp_path: Path) -> tuple[PromptLibrary, FakeSynthesizer]:
+    sounds = tmp_path / "sounds"
+    (sounds / "en").mkdir(parents=True)
+    for name in ("hello", "pls-hold-while-try"):
+        (sounds / "en" / f"{name}.wav").write_bytes(b"RIFF")
+    synth = FakeSynthesizer()
+    return PromptLibrary(synth, sounds_root=sounds), synth  # type: ignore[arg-type]
+
+
+def directory() -> InMemoryDirectory:
+    return InMemoryDirectory([ADA], tickets={"cust-1": TicketStatus(ticket_id="88", status="new")})
+
+
+async def test_valid_code_queues_the_call_with_customer_in_channel_variables(tmp_path: Path) -> None:
+    prompts, synth = library(tmp_path)
+    channel = FakeChannel([ADA.code, "1"])
+    outcome = await run_flow(channel, load_builtin_flow(), directory(), prompts=prompts)
+    assert (outcome.kind, outcome.queue, outcome.customer_id, outcome.priority) == (
+        OutcomeKind.QUEUE, "support", "cust-1", 7)
+    assert channel.log[0] == ("answer",)
+    assert channel.log[1] == ("stream", "hello")  # the real sound file where the machine has it
+    assert channel.log[2] == ("stream", "/tts/en-us/1")  # "Thank you for calling." has no file: TTS
+    assert channel.log[3] == ("get_data", "/tts/en-us/2", "6000", "6")
+    assert "Your ticket number 88 is registered and waiting for an agent." in synth.spoken
+    assert channel.log[-1] == ("stream", "pls-hold-while-try")
+    assert channel.variables == {
+        "CHANNEL(language)": "en",
+        "IVR_OUTCOME": "queue",
+        "IVR_QUEUE": "support",
+        "IVR_PRIORITY": "7",
+        "IVR_SKILLS": "support:7",
+        "IVR_INTENT": "support",
+        "IVR_UNIDENTIFIED": "0",
+        "CUSTOMER_ID": "cust-1",
+        "CUSTOMER_CODE": ADA.code,
+        "CUSTOMER_TIER": "key",
+    }
+
+
+async def test_wrong_code_twice_then_silence_is_unidentified_in_general(tmp_path: Path) -> None:
+    prompts, _ = library(tmp_path)
+    channel = FakeChannel(["100009", "123455", None])
+    outcome = await run_flow(channel, load_builtin_flow(), directory(), prompts=prompts)
+    assert (outcome.queue, outcome.unidentified) == ("general", True)
+    assert channel.variables["IVR_UNIDENTIFIED"] == "1"
+    retries = [entry for entry in channel.log if entry[0] == "get_data"]
+    assert len(retries) == 3
+    assert retries[1][1].count("&") == 2  # notice + try again + the question, in one GET DATA
+
+
+async def test_hang_up_during_get_data_is_abandoned_with_collected_data(tmp_path: Path) -> None:
+    prompts, _ = library(tmp_path)
+    channel = FakeChannel([ADA.code, HANG_UP])
+    outcome = await run_flow(channel, load_builtin_flow(), directory(), prompts=prompts, clock=lambda: 7.0)
+    assert outcome.kind is OutcomeKind.ABANDONED
+    assert dict(outcome.ivr_data)["entered_code"] == ADA.code
+    assert outcome.last_node == "main_menu"
+    assert "IVR_OUTCOME" not in channel.variables  # nothing is written to a dead channel
+    event = IvrFinished.from_outcome(outcome)
+    assert (event.outcome, event.call_id, event.customer_id, event.at) == ("abandoned_in_ivr", "call-42", "cust-1", 7.0)
+
+
+async def test_hang_up_during_the_welcome_prompt(tmp_path: Path) -> None:
+    prompts, _ = library(tmp_path)
+    channel = FakeChannel([], hang_up_on_stream=0)
+    outcome = await run_flow(channel, load_builtin_flow(), directory(), prompts=prompts)
+    assert (outcome.kind, outcome.last_node, outcome.ivr_data) == (OutcomeKind.ABANDONED, "welcome", ())
+
+
+async def test_callback_request_leaves_the_number_for_the_acd(tmp_path: Path) -> None:
+    prompts, _ = library(tmp_path)
+    channel = FakeChannel([ADA.code, "3"], ani="+15557654")
+    outcome = await run_flow(channel, load_builtin_flow(), directory(), prompts=prompts)
+    assert outcome.kind is OutcomeKind.CALLBACK
+    assert channel.variables["CALLBACK_NUMBER"] == "+15557654"
+    assert channel.variables["IVR_OUTCOME"] == "callback"
+
+
+async def test_read_back_digits_then_hang_up_node(tmp_path: Path) -> None:
+    from ivr.loader import parse_flow
+
+    flow = parse_flow(
+        {
+            "language": "en",
+            "start": "ask",
+            "fallback": "general",
+            "nodes": {
+                "ask": {"type": "collect", "prompt": "enter_customer_code", "var": "entered", "min_digits": 6,
+                        "max_digits": 6, "next": "echo"},
+                "echo": {"type": "say", "digits": "{entered}", "next": "bye"},
+                "bye": {"type": "hangup", "prompt": "goodbye"},
+                "general": {"type": "queue", "queue": "general"},
+            },
+        },
+        source="echo.yaml",
+    )
+    prompts, _ = library(tmp_path)
+    channel = FakeChannel(["123455"])
+    outcome = await run_flow(channel, flow, directory(), prompts=prompts)
+    assert outcome.kind is OutcomeKind.HANGUP
+    assert ("say_digits", "123455") in channel.log
+    assert channel.log[-1] == ("hangup",)
+    assert "IVR_OUTCOME" not in channel.variables
+
+
+async def test_a_sound_the_pbx_lacks_is_spoken_instead_and_a_dead_prompt_is_skipped(tmp_path: Path) -> None:
+    prompts, synth = library(tmp_path)
+    channel = FakeChannel([ADA.code, "1"], unplayable=frozenset({"hello", "/tts/en-us/2"}))
+    outcome = await run_flow(channel, load_builtin_flow(), directory(), prompts=prompts)
+    assert outcome.queue == "support"
+    assert synth.spoken[:2] == ["Hello.", "Thank you for calling."]
+    streams = [entry[1] for entry in channel.log if entry[0] == "stream"]
+    assert streams[0] == "/tts/en-us/1"  # "hello" spoken instead
+    assert "/tts/en-us/2" not in streams  # "thank you for calling" cannot play at all: skipped
+    assert channel.log[2][0] == "get_data"
