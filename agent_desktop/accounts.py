@@ -1,0 +1,149 @@
+"""Web accounts: who may log in, with which role, and (for agents) which ACD agent they are.
+
+Accounts come from the parsed ``callcenter.toml``: every ``[[agents]]`` entry with a password is an
+agent account (``id``, ``name``, ``password``), every ``[[users]]`` entry is an account with its own
+``role`` (and optional ``agent_id``). A password is either plain text (hashed at load) or an
+argon2 hash (``$argon2...``, kept). Passwords are only ever stored hashed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from agent_desktop.catalogue import AGENT, ROLES
+
+
+class AccountConfigError(ValueError):
+    """An ``[[agents]]`` or ``[[users]]`` entry cannot become an account."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Account:
+    """A web user; ``agent_id`` links an agent account to its ACD agent."""
+
+    id: str
+    name: str
+    role: str
+    password_hash: str = dataclasses.field(repr=False)
+    agent_id: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Credential:
+    """A clear-text login for a demo account, for printing at start-up."""
+
+    username: str
+    password: str
+    role: str
+
+
+class AccountStore:
+    """Accounts by id, with constant-work password checks (unknown users cost one hash too)."""
+
+    def __init__(self, accounts: Iterable[Account], *, hasher: PasswordHasher | None = None) -> None:
+        self.hasher = hasher or PasswordHasher()
+        self._accounts: dict[str, Account] = {}
+        for account in accounts:
+            if account.id in self._accounts:
+                raise AccountConfigError(f"duplicate account id {account.id!r}")
+            self._accounts[account.id] = account
+        # Verified against when the user does not exist, so timing does not reveal who exists.
+        self._decoy_hash = self.hasher.hash("decoy password")
+
+    def __len__(self) -> int:
+        return len(self._accounts)
+
+    def __iter__(self) -> Iterator[Account]:
+        return iter(self._accounts.values())
+
+    def get(self, account_id: str) -> Account | None:
+        return self._accounts.get(account_id)
+
+    def authenticate(self, username: str, password: str) -> Account | None:
+        """The account if ``password`` is right, else None."""
+        account = self._accounts.get(username)
+        try:
+            self.hasher.verify(account.password_hash if account else self._decoy_hash, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return None
+        return account
+
+
+def _password_hash(entry: Mapping[str, Any], where: str, hasher: PasswordHasher) -> str:
+    secret = entry.get("password_hash") or entry.get("password")
+    if not isinstance(secret, str) or not secret:
+        raise AccountConfigError(f"{where}: a password or password_hash is required")
+    return secret if secret.startswith("$argon2") else hasher.hash(secret)
+
+
+def accounts_from_config(raw: Mapping[str, Any], *, hasher: PasswordHasher) -> list[Account]:
+    """Accounts declared in the parsed settings file (``[[agents]]`` with a password, ``[[users]]``)."""
+    accounts: list[Account] = []
+    for index, entry in enumerate(raw.get("agents", ()) or ()):
+        if not (entry.get("password") or entry.get("password_hash")):
+            continue  # an ACD agent without a web login
+        agent_id = str(entry.get("id") or "")
+        if not agent_id:
+            raise AccountConfigError(f"agents[{index}]: id is required")
+        accounts.append(Account(
+            id=agent_id,
+            name=str(entry.get("name") or agent_id),
+            role=AGENT,
+            password_hash=_password_hash(entry, f"agents[{index}]", hasher),
+            agent_id=agent_id,
+        ))
+    for index, entry in enumerate(raw.get("users", ()) or ()):
+        where = f"users[{index}]"
+        user_id = str(entry.get("id") or "")
+        role = str(entry.get("role") or "")
+        if not user_id:
+            raise AccountConfigError(f"{where}: id is required")
+        if role not in ROLES:
+            raise AccountConfigError(f"{where}: role must be one of {', '.join(ROLES)}, not {role!r}")
+        agent_id = entry.get("agent_id")
+        if role == AGENT and not agent_id:
+            raise AccountConfigError(f"{where}: an agent account needs agent_id")
+        accounts.append(Account(
+            id=user_id,
+            name=str(entry.get("name") or user_id),
+            role=role,
+            password_hash=_password_hash(entry, where, hasher),
+            agent_id=str(agent_id) if agent_id else None,
+        ))
+    return accounts
+
+
+def demo_credentials() -> list[Credential]:
+    """One well-known demo login per role (user name = password); for demo mode only."""
+    names = {role: f"demo-{role.replace('_', '-')}" for role in ROLES}
+    return [Credential(name, name, role) for role, name in names.items()]
+
+
+def load_accounts(
+    raw: Mapping[str, Any], *, demo: bool, hasher: PasswordHasher | None = None
+) -> tuple[AccountStore, list[Credential]]:
+    """Accounts from config, plus (with ``demo``) a demo account per role and their clear-text logins.
+
+    The demo agent account drives the first configured ACD agent, or agent ``demo-agent``.
+    """
+    hasher = hasher or PasswordHasher()
+    accounts = accounts_from_config(raw, hasher=hasher)
+    credentials: list[Credential] = []
+    if demo:
+        agents = raw.get("agents", ()) or ()
+        demo_agent_id = str(agents[0].get("id")) if agents and agents[0].get("id") else "demo-agent"
+        credentials = demo_credentials()
+        for cred in credentials:
+            accounts.append(Account(
+                id=cred.username,
+                name=f"Demo {cred.role.replace('_', ' ')}",
+                role=cred.role,
+                password_hash=hasher.hash(cred.password),
+                agent_id=demo_agent_id if cred.role == AGENT else None,
+            ))
+    return AccountStore(accounts, hasher=hasher), credentials

@@ -1,0 +1,466 @@
+"""The aiohttp application: pages, REST API, WebSocket endpoint, with access decided by the route table.
+
+One middleware enforces ``catalogue.HTTP_ROUTES`` for every request (a route missing from the
+table is refused), checks the CSRF token on every state-changing request, and adds security
+headers. Handlers only ever see requests that passed it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable
+from importlib import resources
+from typing import Any
+
+import jinja2
+from aiohttp import WSMsgType, web
+
+from agent_desktop.accounts import Account, AccountStore
+from agent_desktop.agent_feed import AgentFeeds
+from agent_desktop.catalogue import (
+    ADMIN,
+    AGENT,
+    HTTP_ROUTES,
+    SUPERVISOR,
+    WS_EVENTS,
+    WS_MESSAGES,
+    HttpRoute,
+    route_for,
+)
+from agent_desktop.config import DesktopConfig
+from agent_desktop.hub import Connection, DesktopHub
+from agent_desktop.openapi import build_openapi
+from agent_desktop.security import (
+    CSRF_FIELD,
+    CSRF_HEADER,
+    SESSION_COOKIE,
+    LoginRateLimiter,
+    Session,
+    SessionStore,
+)
+from agent_desktop.services import AgentControl, AgentControlRefused, CustomerLookup
+from agent_desktop.wall import WallProjection
+from callcenter.bus import EventBus
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], float]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+HUB = web.AppKey("hub", DesktopHub)
+SESSIONS = web.AppKey("sessions", SessionStore)
+ACCOUNTS = web.AppKey("accounts", AccountStore)
+LIMITER = web.AppKey("limiter", LoginRateLimiter)
+AGENT_CONTROL = web.AppKey("agent_control", AgentControl)
+CUSTOMERS = web.AppKey("customer_lookup", CustomerLookup)
+TEMPLATES = web.AppKey("templates", jinja2.Environment)
+SESSION: web.RequestKey[Session | None] = web.RequestKey("session")
+ACCOUNT: web.RequestKey[Account | None] = web.RequestKey("account")
+
+HOME_BY_ROLE = {AGENT: "/desktop", SUPERVISOR: "/wall", ADMIN: "/wall"}
+_STATIC_NAME = re.compile(r"^[a-z0-9_-]+\.(js|css)$")
+_STATIC_TYPES = {"js": "text/javascript", "css": "text/css"}
+_REASON = re.compile(r"^[\w .,/'()-]{1,64}$")
+MAX_NOTES = 4000
+
+
+class BadRequest(ValueError):
+    """A request body that does not fit its schema; answered 400 with the message."""
+
+
+def _templates() -> jinja2.Environment:
+    # autoescape for every template: customer data is shown inert whatever it contains.
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("agent_desktop", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    host = request.host
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        f"connect-src 'self' ws://{host} wss://{host}; frame-ancestors 'none'; base-uri 'none'; "
+        "form-action 'self'; object-src 'none'",
+    )
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Cache-Control", "no-store")
+
+
+def _json_error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+def _refuse(request: web.Request, route: HttpRoute, status: int, message: str) -> web.StreamResponse:
+    if route.kind == "page" and status == 401:
+        raise web.HTTPFound("/login")
+    if route.kind == "page":
+        return _render(request, "error.html", {"status": status, "message": message}, status=status)
+    return _json_error(status, message)
+
+
+def _render(
+    request: web.Request, template: str, context: dict[str, Any], *, status: int = 200
+) -> web.Response:
+    env = request.app[TEMPLATES]
+    session: Session | None = request.get(SESSION)
+    account: Account | None = request.get(ACCOUNT)
+    body = env.get_template(template).render(
+        account=account, csrf_token=session.csrf_token if session else "", **context
+    )
+    return web.Response(text=body, status=status, content_type="text/html", charset="utf-8")
+
+
+async def _csrf_token_of(request: web.Request) -> str | None:
+    token = request.headers.get(CSRF_HEADER)
+    if token:
+        return token
+    if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        value = (await request.post()).get(CSRF_FIELD)
+        return value if isinstance(value, str) else None
+    return None
+
+
+@web.middleware
+async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Authenticate, authorise by the route table, check CSRF, add security headers."""
+    match = request.match_info
+    if match.http_exception is not None:
+        raise match.http_exception
+    route = route_for(request.method, match.route.resource.canonical if match.route.resource else "")
+    session = request.app[SESSIONS].get(request.cookies.get(SESSION_COOKIE))
+    account = request.app[ACCOUNTS].get(session.account_id) if session and session.account_id else None
+    request[SESSION] = session
+    request[ACCOUNT] = account
+    if route is None:  # fail closed: a handler without a table entry is unreachable
+        response: web.StreamResponse = _json_error(403, "route not in the access table")
+    elif not route.public and account is None:
+        response = _refuse(request, route, 401, "log in first")
+    elif not route.allows(account.role if account else None):
+        response = _refuse(request, route, 403, "your role may not use this")
+    elif route.changes_state and (session is None or not session.csrf_matches(await _csrf_token_of(request))):
+        response = _refuse(request, route, 403, "missing or wrong CSRF token; reload the page")
+    else:
+        try:
+            response = await handler(request)
+        except BadRequest as exc:
+            response = _json_error(400, str(exc))
+        except AgentControlRefused as exc:
+            response = _json_error(409, str(exc))
+    if not response.prepared:
+        _security_headers(request, response)
+    return response
+
+
+def _set_session_cookie(request: web.Request, response: web.StreamResponse, session: Session) -> None:
+    response.set_cookie(
+        SESSION_COOKIE, session.id, httponly=True, samesite="Strict", secure=request.secure, path="/"
+    )
+
+
+def _account(request: web.Request) -> Account:
+    account: Account | None = request[ACCOUNT]
+    assert account is not None, "guard lets only logged-in requests reach this handler"
+    return account
+
+
+def _session(request: web.Request) -> Session:
+    session = request[SESSION]
+    assert session is not None, "guard lets only requests with a session reach this handler"
+    return session
+
+
+def _agent_id(request: web.Request) -> str:
+    agent_id = _account(request).agent_id
+    if agent_id is None:
+        raise BadRequest("this account is not linked to an ACD agent")
+    return agent_id
+
+
+async def _json_body(request: web.Request) -> dict[str, Any]:
+    if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        return {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
+    if not request.can_read_body:
+        return {}
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise BadRequest("body is not JSON") from None
+    if not isinstance(body, dict):
+        raise BadRequest("body must be a JSON object")
+    return body
+
+
+def _reason(body: dict[str, Any]) -> str:
+    reason = body.get("reason")
+    if not isinstance(reason, str) or not _REASON.match(reason):
+        raise BadRequest("reason: 1-64 letters, digits, spaces or .,/'()-")
+    return reason
+
+
+# --- pages -------------------------------------------------------------------------------------------
+
+
+async def login_page(request: web.Request) -> web.StreamResponse:
+    if request[ACCOUNT] is not None:
+        raise web.HTTPFound("/")
+    session: Session | None = request[SESSION]
+    if session is None:
+        session = request.app[SESSIONS].create()
+        request[SESSION] = session
+    response = _render(request, "login.html", {"error": None, "username": ""})
+    _set_session_cookie(request, response, session)
+    return response
+
+
+async def login(request: web.Request) -> web.StreamResponse:
+    form = await request.post()
+    username = str(form.get("username", ""))[:128]
+    password = str(form.get("password", ""))[:1024]
+    ip = request.remote or "unknown"
+    limiter = request.app[LIMITER]
+    wait = limiter.retry_after(username, ip)
+    if wait is not None:
+        response = _render(
+            request, "login.html",
+            {"error": f"Too many failed logins. Try again in {int(wait) + 1} s.", "username": username},
+            status=429,
+        )
+        response.headers["Retry-After"] = str(int(wait) + 1)
+        return response
+    account = request.app[ACCOUNTS].authenticate(username, password)
+    if account is None:
+        limiter.record_failure(username, ip)
+        return _render(
+            request, "login.html", {"error": "Wrong user name or password.", "username": username}, status=401
+        )
+    limiter.record_success(username)
+    sessions = request.app[SESSIONS]
+    old = _session(request)
+    sessions.delete(old.id)
+    session = sessions.create(account.id)  # new id after login: a planted id is worthless
+    response = web.HTTPSeeOther("/")
+    _set_session_cookie(request, response, session)
+    raise response
+
+
+async def logout(request: web.Request) -> web.StreamResponse:
+    session = _session(request)
+    request.app[SESSIONS].delete(session.id)
+    await request.app[HUB].close_session(session.id)
+    response = web.HTTPSeeOther("/login")
+    response.del_cookie(SESSION_COOKIE, path="/")
+    raise response
+
+
+async def home(request: web.Request) -> web.StreamResponse:
+    raise web.HTTPFound(HOME_BY_ROLE.get(_account(request).role, "/api/docs"))
+
+
+async def desktop(request: web.Request) -> web.StreamResponse:
+    return _render(request, "desktop.html", {"agent_id": _agent_id(request)})
+
+
+async def wall_page(request: web.Request) -> web.StreamResponse:
+    return _render(request, "wall.html", {})
+
+
+async def api_docs(request: web.Request) -> web.StreamResponse:
+    return _render(
+        request, "docs.html", {"routes": HTTP_ROUTES, "ws_messages": WS_MESSAGES, "ws_events": WS_EVENTS}
+    )
+
+
+async def static(request: web.Request) -> web.StreamResponse:
+    name = request.match_info["filename"]
+    match = _STATIC_NAME.match(name)
+    resource = resources.files("agent_desktop").joinpath("static", name)
+    if match is None or not resource.is_file():
+        raise web.HTTPNotFound()
+    return web.Response(
+        body=resource.read_bytes(), content_type=_STATIC_TYPES[match.group(1)], charset="utf-8"
+    )
+
+
+async def healthz(request: web.Request) -> web.StreamResponse:
+    return web.json_response({"ok": True})
+
+
+# --- API ---------------------------------------------------------------------------------------------
+
+
+async def openapi(request: web.Request) -> web.StreamResponse:
+    return web.json_response(build_openapi())
+
+
+async def me(request: web.Request) -> web.StreamResponse:
+    account = _account(request)
+    session = _session(request)
+    return web.json_response({
+        "id": account.id, "name": account.name, "role": account.role,
+        "agent_id": account.agent_id, "csrf_token": session.csrf_token,
+    })
+
+
+async def agent_state(request: web.Request) -> web.StreamResponse:
+    agent_id = _agent_id(request)
+    feeds = request.app[HUB].feeds
+    pops = [p.message for p in feeds.active_pops(agent_id) if p.message is not None]
+    return web.json_response({"state": feeds.state_of(agent_id), "pops": pops})
+
+
+async def agent_ready(request: web.Request) -> web.StreamResponse:
+    await request.app[AGENT_CONTROL].set_ready(_agent_id(request))
+    return web.json_response({"ok": True}, status=202)
+
+
+async def agent_not_ready(request: web.Request) -> web.StreamResponse:
+    reason = _reason(await _json_body(request))
+    await request.app[AGENT_CONTROL].set_not_ready(_agent_id(request), reason)
+    return web.json_response({"ok": True}, status=202)
+
+
+async def agent_logout(request: web.Request) -> web.StreamResponse:
+    await request.app[AGENT_CONTROL].logout(_agent_id(request))
+    return web.json_response({"ok": True}, status=202)
+
+
+async def call_disposition(request: web.Request) -> web.StreamResponse:
+    agent_id = _agent_id(request)
+    call_id = request.match_info["call_id"]
+    body = await _json_body(request)
+    pop = request.app[HUB].feeds.pop_for(agent_id, call_id)
+    if pop is None:
+        return _json_error(404, "no such active call of yours")
+    if pop.status not in ("connected", "ended"):
+        return _json_error(409, f"the call is {pop.status}; wrap-up comes after the answer")
+    disposition = body.get("disposition")
+    allowed = request.app[HUB].feeds.dispositions_for(pop.queue)
+    if disposition not in allowed:
+        raise BadRequest(f"disposition must be one of: {', '.join(allowed)}")
+    notes = body.get("notes", "")
+    if not isinstance(notes, str) or len(notes) > MAX_NOTES:
+        raise BadRequest(f"notes: text of at most {MAX_NOTES} characters")
+    await request.app[AGENT_CONTROL].dispose(call_id, agent_id, str(disposition), notes)
+    return web.json_response({"ok": True}, status=202)
+
+
+async def customer_card(request: web.Request) -> web.StreamResponse:
+    account = _account(request)
+    customer_id = request.match_info["customer_id"]
+    feeds = request.app[HUB].feeds
+    if account.role == AGENT and not feeds.agent_sees_customer(_agent_id(request), customer_id):
+        return _json_error(404, "no such customer on your calls")  # 404: do not confirm it exists
+    card = await request.app[CUSTOMERS].customer_card(customer_id)
+    if card is None:
+        return _json_error(404, "no such customer")
+    return web.json_response(dataclasses.asdict(card))
+
+
+async def wall_snapshot(request: web.Request) -> web.StreamResponse:
+    return web.json_response(request.app[HUB].wall.snapshot().to_dict())
+
+
+async def pop_stats(request: web.Request) -> web.StreamResponse:
+    hub = request.app[HUB]
+    return web.json_response({
+        "connections": hub.connections,
+        "offer_to_send": hub.pop_send_latency.summary(),
+        "offer_to_ack": hub.pop_ack_latency.summary(),
+    })
+
+
+async def force_not_ready(request: web.Request) -> web.StreamResponse:
+    reason = _reason(await _json_body(request))
+    await request.app[AGENT_CONTROL].set_not_ready(request.match_info["agent_id"], reason)
+    return web.json_response({"ok": True}, status=202)
+
+
+async def force_logout(request: web.Request) -> web.StreamResponse:
+    await request.app[AGENT_CONTROL].logout(request.match_info["agent_id"])
+    return web.json_response({"ok": True}, status=202)
+
+
+async def websocket(request: web.Request) -> web.StreamResponse:
+    origin = request.headers.get("Origin")
+    # Browsers always send Origin; a foreign one is a cross-site WebSocket hijack attempt.
+    if origin is not None and origin not in (f"http://{request.host}", f"https://{request.host}"):
+        return _json_error(403, "cross-origin WebSocket refused")
+    account = _account(request)
+    session = _session(request)
+    ws = web.WebSocketResponse(heartbeat=30.0, max_msg_size=64 * 1024)
+    await ws.prepare(request)
+    hub = request.app[HUB]
+    conn = Connection(ws, account.id, account.role, account.agent_id, session_id=session.id)
+    hub.attach(conn)
+    try:
+        async for msg in ws:
+            if msg.type == WSMsgType.TEXT:
+                hub.handle(conn, msg.data)
+            elif msg.type in (WSMsgType.BINARY,):
+                await ws.close(code=1003, message=b"text frames only")
+    finally:
+        await hub.detach(conn)
+    return ws
+
+
+HANDLERS: dict[str, Handler] = {
+    "healthz": healthz, "static": static, "login_page": login_page, "login": login, "logout": logout,
+    "home": home, "desktop": desktop, "wall": wall_page, "api_docs": api_docs, "openapi": openapi, "me": me,
+    "agent_state": agent_state, "agent_ready": agent_ready, "agent_not_ready": agent_not_ready,
+    "agent_logout": agent_logout, "call_disposition": call_disposition, "customer_card": customer_card,
+    "wall_snapshot": wall_snapshot, "pop_stats": pop_stats, "force_not_ready": force_not_ready,
+    "force_logout": force_logout, "ws": websocket,
+}
+
+
+def create_app(
+    *,
+    bus: EventBus,
+    accounts: AccountStore,
+    agent_control: AgentControl,
+    customer_lookup: CustomerLookup,
+    clock: Clock = time.time,
+    config: DesktopConfig | None = None,
+    limiter: LoginRateLimiter | None = None,
+    wall_min_interval: float = 0.25,
+    wall_max_interval: float = 1.0,
+) -> web.Application:
+    """The desktop web application, driven by ``bus`` and acting through ``agent_control``."""
+    config = config or DesktopConfig()
+    app = web.Application(middlewares=[guard], client_max_size=256 * 1024)
+    wall = WallProjection(
+        clock=clock, queues=config.queues, targets=config.targets,
+        memberships=config.memberships, agent_names=config.agent_names,
+    )
+    hub = DesktopHub(
+        bus=bus, feeds=AgentFeeds(dispositions=config.dispositions), wall=wall,
+        customer_lookup=customer_lookup, clock=clock,
+        wall_min_interval=wall_min_interval, wall_max_interval=wall_max_interval,
+    )
+    app[HUB] = hub
+    app[SESSIONS] = SessionStore(clock=clock)
+    app[ACCOUNTS] = accounts
+    app[LIMITER] = limiter or LoginRateLimiter(clock=clock)
+    app[AGENT_CONTROL] = agent_control
+    app[CUSTOMERS] = customer_lookup
+    app[TEMPLATES] = _templates()
+    for route in HTTP_ROUTES:
+        app.router.add_route(route.method, route.path, HANDLERS[route.name], name=route.name)
+
+    async def start_hub(app: web.Application) -> None:
+        hub.start()
+
+    async def stop_hub(app: web.Application) -> None:
+        await hub.stop()
+
+    app.on_startup.append(start_hub)
+    app.on_shutdown.append(stop_hub)
+    return app

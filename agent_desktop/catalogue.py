@@ -1,0 +1,204 @@
+"""The one declarative table of every HTTP route and WebSocket message, and who may use it.
+
+The server enforces access from these tables alone (a route or message type missing here is
+refused), the OpenAPI document and the docs page are generated from them, and the authorisation
+test walks them for every role.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+AGENT = "agent"
+SUPERVISOR = "supervisor"
+CAMPAIGN_MANAGER = "campaign_manager"
+ADMIN = "admin"
+ROLES: tuple[str, ...] = (AGENT, SUPERVISOR, CAMPAIGN_MANAGER, ADMIN)
+
+EVERYONE = frozenset(ROLES)
+FLOOR_MANAGERS = frozenset({SUPERVISOR, ADMIN})
+AGENTS_ONLY = frozenset({AGENT})
+
+JsonSchema = Mapping[str, Any]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class HttpRoute:
+    """One HTTP route; ``roles`` None means public (no login needed)."""
+
+    method: str
+    path: str
+    name: str
+    roles: frozenset[str] | None
+    summary: str
+    kind: str = "api"  # "api" answers JSON, "page" answers HTML and redirects to the login page
+    request_schema: JsonSchema | None = None
+    response_schema: JsonSchema | None = None
+
+    @property
+    def public(self) -> bool:
+        return self.roles is None
+
+    @property
+    def changes_state(self) -> bool:
+        """Unsafe methods need a CSRF token."""
+        return self.method not in ("GET", "HEAD", "OPTIONS")
+
+    def allows(self, role: str | None) -> bool:
+        return self.roles is None or (role is not None and role in self.roles)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class WsMessage:
+    """A message type a client may send over the WebSocket."""
+
+    type: str
+    roles: frozenset[str]
+    summary: str
+    fields: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class WsEvent:
+    """A message type the server pushes; ``audience`` says who receives it."""
+
+    type: str
+    audience: str
+    summary: str
+    fields: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+
+_OK = {"type": "object", "properties": {"ok": {"type": "boolean"}}}
+_REASON = {
+    "type": "object",
+    "required": ["reason"],
+    "properties": {"reason": {"type": "string", "minLength": 1, "maxLength": 64}},
+}
+
+HTTP_ROUTES: tuple[HttpRoute, ...] = (
+    HttpRoute("GET", "/healthz", "healthz", None, "Liveness probe.", response_schema=_OK),
+    HttpRoute("GET", "/static/{filename}", "static", None, "Scripts and style sheets.", kind="page"),
+    HttpRoute("GET", "/login", "login_page", None, "Login form.", kind="page"),
+    HttpRoute("POST", "/login", "login", None, "Log in (form: username, password, csrf_token).", kind="page"),
+    HttpRoute("POST", "/logout", "logout", EVERYONE, "End the web session.", kind="page"),
+    HttpRoute("GET", "/", "home", EVERYONE, "Redirect to the page of the user's role.", kind="page"),
+    HttpRoute("GET", "/desktop", "desktop", AGENTS_ONLY, "Agent desktop page.", kind="page"),
+    HttpRoute("GET", "/wall", "wall", FLOOR_MANAGERS, "Supervisor wall page.", kind="page"),
+    HttpRoute("GET", "/api/docs", "api_docs", EVERYONE, "This documentation as HTML.", kind="page"),
+    HttpRoute("GET", "/api/openapi.json", "openapi", EVERYONE, "The OpenAPI 3.1 document."),
+    HttpRoute(
+        "GET",
+        "/api/me",
+        "me",
+        EVERYONE,
+        "The logged-in account and its CSRF token.",
+        response_schema={
+            "type": "object",
+            "properties": {
+                "id": {"type": "string"},
+                "name": {"type": "string"},
+                "role": {"type": "string", "enum": list(ROLES)},
+                "agent_id": {"type": ["string", "null"]},
+                "csrf_token": {"type": "string"},
+            },
+        },
+    ),
+    HttpRoute("GET", "/api/agent/state", "agent_state", AGENTS_ONLY, "The agent's own state and active pops."),
+    HttpRoute("POST", "/api/agent/ready", "agent_ready", AGENTS_ONLY, "Ask the ACD to make the agent ready."),
+    HttpRoute(
+        "POST",
+        "/api/agent/not-ready",
+        "agent_not_ready",
+        AGENTS_ONLY,
+        "Ask the ACD to make the agent not ready with a reason.",
+        request_schema=_REASON,
+    ),
+    HttpRoute("POST", "/api/agent/logout", "agent_logout", AGENTS_ONLY, "Log the agent out of the ACD."),
+    HttpRoute(
+        "POST",
+        "/api/calls/{call_id}/disposition",
+        "call_disposition",
+        AGENTS_ONLY,
+        "Save the wrap-up of one of the agent's own calls; the disposition must be in the queue's list.",
+        request_schema={
+            "type": "object",
+            "required": ["disposition"],
+            "properties": {
+                "disposition": {"type": "string"},
+                "notes": {"type": "string", "maxLength": 4000},
+            },
+        },
+    ),
+    HttpRoute(
+        "GET",
+        "/api/customers/{customer_id}",
+        "customer_card",
+        frozenset({AGENT, SUPERVISOR, ADMIN}),
+        "A customer card; an agent may read only the customers of its own active calls.",
+    ),
+    HttpRoute("GET", "/api/wall", "wall_snapshot", FLOOR_MANAGERS, "Queue tiles and agent grid, as pushed."),
+    HttpRoute("GET", "/api/stats/pops", "pop_stats", FLOOR_MANAGERS, "Offer-to-pop delivery latency figures."),
+    HttpRoute(
+        "POST",
+        "/api/agents/{agent_id}/not-ready",
+        "force_not_ready",
+        FLOOR_MANAGERS,
+        "Force an agent to not ready.",
+        request_schema=_REASON,
+    ),
+    HttpRoute("POST", "/api/agents/{agent_id}/logout", "force_logout", FLOOR_MANAGERS, "Force an agent out."),
+    HttpRoute("GET", "/ws", "ws", EVERYONE, "WebSocket: see the message catalogue.", kind="page"),
+)
+
+WS_MESSAGES: tuple[WsMessage, ...] = (
+    WsMessage("ping", EVERYONE, "Keepalive; answered by pong.", {"id": "optional, echoed in the pong"}),
+    WsMessage(
+        "resync",
+        EVERYONE,
+        "Sent after every (re)connect: the server replays what the client missed.",
+        {"last_seq": "highest seq the client has seen (0 on a fresh page)"},
+    ),
+    WsMessage("wall.subscribe", FLOOR_MANAGERS, "Start receiving wall.snapshot pushes."),
+    WsMessage(
+        "pop.ack",
+        AGENTS_ONLY,
+        "The page has shown the pop; the server records the offer-to-screen latency.",
+        {"call_id": "the popped call"},
+    ),
+)
+
+WS_EVENTS: tuple[WsEvent, ...] = (
+    WsEvent("hello", "every connection", "First message: who the server thinks you are.",
+            {"role": "account role", "agent_id": "agent id or null", "server_time": "epoch seconds"}),
+    WsEvent("pong", "the sender of ping", "Answer to ping.",
+            {"id": "the ping's id", "server_time": "epoch seconds"}),
+    WsEvent("agent.state", "the agent itself", "The agent's ACD state changed (also replayed on resync).",
+            {"seq": "sequence", "state": "logged_out|ready|not_ready|reserved|on_call|wrap_up",
+             "reason": "not-ready reason or null", "since": "epoch seconds"}),
+    WsEvent("call.offered", "the offered agent only", "Screen pop: the ACD is ringing this agent.",
+            {"seq": "sequence", "call_id": "call", "queue": "queue", "ani": "caller number",
+             "tier": "tier", "intent": "intent", "ivr_data": "[[key, value], ...]",
+             "customer": "customer card or null", "dispositions": "allowed wrap-up codes",
+             "offered_at": "epoch seconds"}),
+    WsEvent("call.update", "the call's agent only",
+            "The popped call moved on: connected, ended (wrap-up), withdrawn (not answered) or disposed.",
+            {"seq": "sequence", "call_id": "call", "status": "connected|ended|withdrawn|disposed"}),
+    WsEvent("resync.done", "the sender of resync", "Replay finished; drop pops not listed.",
+            {"seq": "current sequence", "active_calls": "call ids still active for this agent"}),
+    WsEvent("wall.snapshot", "subscribed supervisors and admins",
+            "Coalesced wall figures, pushed at least once a second.",
+            {"at": "epoch seconds", "queues": "queue tiles", "agents": "agent grid"}),
+    WsEvent("error", "the sender of a refused or bad message", "A message was refused.",
+            {"code": "forbidden|bad_request|unknown_type", "request_type": "the refused type",
+             "message": "human-readable reason"}),
+)
+
+ROUTES_BY_KEY: dict[tuple[str, str], HttpRoute] = {(r.method, r.path): r for r in HTTP_ROUTES}
+WS_MESSAGES_BY_TYPE: dict[str, WsMessage] = {m.type: m for m in WS_MESSAGES}
+
+
+def route_for(method: str, path: str) -> HttpRoute | None:
+    """The table entry for a matched route (HEAD is governed by the GET entry)."""
+    return ROUTES_BY_KEY.get(("GET" if method == "HEAD" else method, path))

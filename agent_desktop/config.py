@@ -1,0 +1,65 @@
+"""Desktop settings drawn from the parsed ``callcenter.toml``: queues, their dispositions and targets."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from agent_desktop.wall import QueueTargets
+
+
+class DesktopConfigError(ValueError):
+    """A ``[[queues]]`` or ``[[agents]]`` entry holds a value the desktop cannot use."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DesktopConfig:
+    """What the pages need to know about queues and agents beyond the event stream."""
+
+    queues: tuple[str, ...] = ()
+    dispositions: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    targets: Mapping[str, QueueTargets] = dataclasses.field(default_factory=dict)
+    memberships: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    agent_names: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+
+def _number(entry: Mapping[str, Any], key: str, default: float, where: str) -> float:
+    value = entry.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise DesktopConfigError(f"{where}.{key}: expected a number, got {value!r}")
+    return float(value)
+
+
+def desktop_config_from_raw(raw: Mapping[str, Any]) -> DesktopConfig:
+    """Read ``[[queues]]`` (``name``/``id``, ``dispositions``, ``sl_seconds``, ``sl_target``,
+    ``short_abandon_seconds``) and ``[[agents]]`` (``id``, ``name``, ``queues``)."""
+    queues: list[str] = []
+    dispositions: dict[str, tuple[str, ...]] = {}
+    targets: dict[str, QueueTargets] = {}
+    for index, entry in enumerate(raw.get("queues", ()) or ()):
+        where = f"queues[{index}]"
+        name = str(entry.get("name") or entry.get("id") or "")
+        if not name:
+            raise DesktopConfigError(f"{where}: name is required")
+        queues.append(name)
+        codes = entry.get("dispositions")
+        if codes is not None:
+            if not isinstance(codes, list) or not all(isinstance(c, str) and c for c in codes):
+                raise DesktopConfigError(f"{where}.dispositions: expected a list of non-empty strings")
+            dispositions[name] = tuple(codes)
+        sl_target = _number(entry, "sl_target", 0.8, where)
+        targets[name] = QueueTargets(
+            sl_seconds=_number(entry, "sl_seconds", 20.0, where),
+            sl_target=sl_target / 100.0 if sl_target > 1 else sl_target,  # "80" and "0.8" both mean 80 %
+            short_abandon_seconds=_number(entry, "short_abandon_seconds", 0.0, where),
+        )
+    memberships: dict[str, tuple[str, ...]] = {}
+    names: dict[str, str] = {}
+    for entry in raw.get("agents", ()) or ():
+        agent_id = str(entry.get("id") or "")
+        if not agent_id:
+            continue
+        names[agent_id] = str(entry.get("name") or agent_id)
+        memberships[agent_id] = tuple(str(q) for q in entry.get("queues", ()) or ())
+    return DesktopConfig(tuple(queues), dispositions, targets, memberships, names)

@@ -1,0 +1,267 @@
+"""The WebSocket hub: fans bus events out to the right browsers, answers client messages, pushes the wall.
+
+Each connection has a bounded outbox drained by its own writer task, so a slow browser never
+delays the bus; one that falls too far behind is closed and resyncs when it reconnects. Client
+message types are checked against ``catalogue.WS_MESSAGES`` before anything else happens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import json
+import logging
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from acd.events import CallOffered
+from agent_desktop.agent_feed import AgentFeeds, Delivery, Message
+from agent_desktop.catalogue import WS_MESSAGES_BY_TYPE
+from agent_desktop.services import CustomerLookup
+from agent_desktop.wall import WallProjection
+from callcenter.bus import EventBus
+from callcenter.events import DomainEvent
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], float]
+
+
+def _dumps(message: Message) -> str:
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclasses.dataclass(eq=False, slots=True)
+class Connection:
+    """One browser WebSocket, with the identity it authenticated as."""
+
+    ws: web.WebSocketResponse
+    account_id: str
+    role: str
+    agent_id: str | None
+    session_id: str = ""
+    outbox: asyncio.Queue[str] = dataclasses.field(default_factory=lambda: asyncio.Queue(1000))
+    wall: bool = False
+    writer: asyncio.Task[None] | None = None
+
+
+class LatencyStats:
+    """Recent latencies in milliseconds, for percentiles."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._samples: deque[float] = deque(maxlen=size)
+
+    def add(self, ms: float) -> None:
+        self._samples.append(ms)
+
+    def summary(self) -> dict[str, float | int | None]:
+        data = sorted(self._samples)
+        if not data:
+            return {"count": 0, "p50_ms": None, "p99_ms": None, "max_ms": None}
+
+        def pct(p: float) -> float:
+            return round(data[min(len(data) - 1, int(p * len(data)))], 3)
+
+        return {"count": len(data), "p50_ms": pct(0.50), "p99_ms": pct(0.99), "max_ms": round(data[-1], 3)}
+
+
+class DesktopHub:
+    """Connections, event fan-out and the coalesced wall push."""
+
+    def __init__(
+        self,
+        *,
+        bus: EventBus,
+        feeds: AgentFeeds,
+        wall: WallProjection,
+        customer_lookup: CustomerLookup,
+        clock: Clock,
+        wall_min_interval: float = 0.25,
+        wall_max_interval: float = 1.0,
+        lookup_timeout: float = 0.5,
+    ) -> None:
+        self.bus = bus
+        self.feeds = feeds
+        self.wall = wall
+        self.customer_lookup = customer_lookup
+        self.clock = clock
+        self.wall_min_interval = wall_min_interval
+        self.wall_max_interval = wall_max_interval
+        self.lookup_timeout = lookup_timeout
+        self.pop_ack_latency = LatencyStats()  # offer event -> pop shown in the page
+        self.pop_send_latency = LatencyStats()  # offer event -> pop queued to the socket
+        self._connections: set[Connection] = set()
+        self._by_agent: dict[str, set[Connection]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._wall_task: asyncio.Task[None] | None = None
+
+    @property
+    def connections(self) -> int:
+        return len(self._connections)
+
+    def start(self) -> None:
+        self.bus.add_listener(self.on_event)
+        self._wall_task = asyncio.get_running_loop().create_task(self._push_wall())
+
+    async def stop(self) -> None:
+        self.bus.remove_listener(self.on_event)
+        tasks = [t for t in (self._wall_task, *self._tasks) if t is not None]
+        for conn in tuple(self._connections):
+            await conn.ws.close()
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def on_event(self, event: DomainEvent) -> None:
+        """Bus listener: runs inline in publish order, so it only folds and enqueues."""
+        self.wall.apply(event)
+        for delivery in self.feeds.apply(event):
+            self._deliver(delivery)
+        if isinstance(event, CallOffered):
+            self._spawn(self._pop(event))
+
+    async def _pop(self, event: CallOffered) -> None:
+        customer: dict[str, Any] | None = None
+        if event.customer_id:
+            try:
+                card = await asyncio.wait_for(
+                    self.customer_lookup.customer_card(event.customer_id), self.lookup_timeout
+                )
+            except Exception:  # a pop without the card beats no pop
+                log.exception("customer lookup failed for call %s", event.call_id)
+                card = None
+            customer = dataclasses.asdict(card) if card is not None else None
+        delivery = self.feeds.complete_pop(event, customer)
+        if delivery is not None:
+            self._deliver(delivery)
+            self.pop_send_latency.add((self.clock() - event.at) * 1000.0)
+
+    def attach(self, conn: Connection) -> None:
+        self._connections.add(conn)
+        if conn.agent_id is not None:
+            self._by_agent.setdefault(conn.agent_id, set()).add(conn)
+        conn.writer = asyncio.get_running_loop().create_task(self._write(conn))
+        self.send(conn, {"type": "hello", "role": conn.role, "agent_id": conn.agent_id,
+                         "server_time": self.clock()})
+
+    async def detach(self, conn: Connection) -> None:
+        self._connections.discard(conn)
+        if conn.agent_id is not None:
+            peers = self._by_agent.get(conn.agent_id)
+            if peers is not None:
+                peers.discard(conn)
+                if not peers:
+                    del self._by_agent[conn.agent_id]
+        if conn.writer is not None:
+            conn.writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await conn.writer
+
+    async def close_session(self, session_id: str) -> None:
+        """Close the sockets of a web session that ended (logout)."""
+        for conn in [c for c in self._connections if c.session_id == session_id]:
+            await conn.ws.close(code=1008, message=b"logged out")
+
+    def send(self, conn: Connection, message: Message) -> None:
+        self._enqueue(conn, _dumps(message))
+
+    def handle(self, conn: Connection, raw: str) -> None:
+        """One client text frame: parse, authorise by the catalogue, act."""
+        try:
+            message = json.loads(raw)
+        except ValueError:
+            message = None
+        kind = message.get("type") if isinstance(message, dict) else None
+        if not isinstance(message, dict) or not isinstance(kind, str):
+            self.send(conn, _error("bad_request", None, "expected a JSON object with a string 'type'"))
+            return
+        spec = WS_MESSAGES_BY_TYPE.get(kind)
+        if spec is None:
+            self.send(conn, _error("unknown_type", kind, "no such message type"))
+            return
+        if conn.role not in spec.roles:
+            self.send(conn, _error("forbidden", kind, f"role {conn.role} may not send {kind}"))
+            return
+        if kind == "ping":
+            self.send(conn, {"type": "pong", "id": message.get("id"), "server_time": self.clock()})
+        elif kind == "resync":
+            last_seq = message.get("last_seq", 0)
+            if not isinstance(last_seq, int) or isinstance(last_seq, bool) or last_seq < 0:
+                self.send(conn, _error("bad_request", kind, "last_seq must be a non-negative integer"))
+                return
+            if conn.agent_id is not None:
+                for item in self.feeds.replay(conn.agent_id, last_seq):
+                    self.send(conn, item)
+            else:
+                self.send(conn, {"type": "resync.done", "seq": self.feeds.seq, "active_calls": []})
+            if conn.wall:
+                self.send(conn, self._wall_message())
+        elif kind == "wall.subscribe":
+            conn.wall = True
+            self.send(conn, self._wall_message())
+        elif kind == "pop.ack":
+            call_id = message.get("call_id")
+            pop = self.feeds.pop_for(conn.agent_id or "", call_id) if isinstance(call_id, str) else None
+            if pop is None:
+                self.send(conn, _error("bad_request", kind, "no such active call of yours"))
+                return
+            self.pop_ack_latency.add((self.clock() - pop.offered_at) * 1000.0)
+
+    def _deliver(self, delivery: Delivery) -> None:
+        agent_id, message = delivery
+        peers = self._by_agent.get(agent_id)
+        if peers:
+            text = _dumps(message)
+            for conn in tuple(peers):
+                self._enqueue(conn, text)
+
+    def _enqueue(self, conn: Connection, text: str) -> None:
+        try:
+            conn.outbox.put_nowait(text)
+        except asyncio.QueueFull:
+            log.warning("closing slow WebSocket of %s; it will resync", conn.account_id)
+            self._spawn(conn.ws.close(code=1013, message=b"too slow, reconnect"))
+
+    async def _write(self, conn: Connection) -> None:
+        while True:
+            text = await conn.outbox.get()
+            try:
+                await conn.ws.send_str(text)
+            except (ConnectionError, RuntimeError):
+                return  # closed under us; the reader side detaches
+
+    def _wall_message(self) -> Message:
+        message = self.wall.snapshot().to_dict()
+        message["type"] = "wall.snapshot"
+        return message
+
+    async def _push_wall(self) -> None:
+        seen_version = -1
+        last_push = 0.0
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(self.wall_min_interval)
+            subscribers = [c for c in self._connections if c.wall]
+            now = loop.time()
+            if not subscribers:
+                continue
+            if self.wall.version == seen_version and now - last_push < self.wall_max_interval:
+                continue
+            seen_version, last_push = self.wall.version, now
+            text = _dumps(self._wall_message())
+            for conn in subscribers:
+                self._enqueue(conn, text)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+def _error(code: str, request_type: str | None, text: str) -> Message:
+    return {"type": "error", "code": code, "request_type": request_type, "message": text}

@@ -1,0 +1,147 @@
+"""Web sessions kept server-side, CSRF tokens, and the login rate limit; pure, with an injected clock."""
+
+from __future__ import annotations
+
+import dataclasses
+import hmac
+import secrets
+from collections import deque
+from collections.abc import Callable
+
+Clock = Callable[[], float]
+
+SESSION_COOKIE = "cc_session"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+
+
+@dataclasses.dataclass(slots=True)
+class Session:
+    """A browser session; ``account_id`` None is the anonymous session the login form lives in."""
+
+    id: str
+    csrf_token: str
+    account_id: str | None
+    created: float
+    last_seen: float
+
+    def csrf_matches(self, token: str | None) -> bool:
+        return bool(token) and hmac.compare_digest(self.csrf_token.encode(), (token or "").encode())
+
+
+class SessionStore:
+    """Sessions by random 256-bit id, expiring after ``idle_timeout`` without use or ``max_age`` in all."""
+
+    def __init__(
+        self, *, clock: Clock, idle_timeout: float = 3600.0, max_age: float = 12 * 3600.0, max_sessions: int = 100_000
+    ) -> None:
+        self._clock = clock
+        self.idle_timeout = idle_timeout
+        self.max_age = max_age
+        self.max_sessions = max_sessions
+        self._sessions: dict[str, Session] = {}
+
+    def __len__(self) -> int:
+        return len(self._sessions)
+
+    def create(self, account_id: str | None = None) -> Session:
+        """A new session with fresh id and CSRF token (call again after login: no session fixation)."""
+        if len(self._sessions) >= self.max_sessions:
+            self.purge_expired()
+            if len(self._sessions) >= self.max_sessions:
+                # Anonymous sessions are cheap to lose; drop the oldest to bound memory.
+                oldest = min(self._sessions.values(), key=lambda s: s.last_seen)
+                del self._sessions[oldest.id]
+        now = self._clock()
+        session = Session(secrets.token_urlsafe(32), secrets.token_urlsafe(32), account_id, now, now)
+        self._sessions[session.id] = session
+        return session
+
+    def get(self, session_id: str | None) -> Session | None:
+        """The live session with this id (touching it), or None if unknown or expired."""
+        if not session_id:
+            return None
+        session = self._sessions.get(session_id)
+        if session is None:
+            return None
+        now = self._clock()
+        if self._expired(session, now):
+            del self._sessions[session_id]
+            return None
+        session.last_seen = now
+        return session
+
+    def delete(self, session_id: str) -> None:
+        self._sessions.pop(session_id, None)
+
+    def purge_expired(self) -> int:
+        now = self._clock()
+        dead = [sid for sid, s in self._sessions.items() if self._expired(s, now)]
+        for sid in dead:
+            del self._sessions[sid]
+        return len(dead)
+
+    def _expired(self, session: Session, now: float) -> bool:
+        return now - session.last_seen > self.idle_timeout or now - session.created > self.max_age
+
+
+class LoginRateLimiter:
+    """Failed logins allowed per user name and per client address within a sliding window.
+
+    A success clears the user's count but not the address's, so one address cannot spray many
+    user names by mixing in a login it knows.
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        per_user: int = 5,
+        per_ip: int = 20,
+        window: float = 900.0,
+        max_keys: int = 100_000,
+    ) -> None:
+        self._clock = clock
+        self.per_user = per_user
+        self.per_ip = per_ip
+        self.window = window
+        self.max_keys = max_keys
+        self._users: dict[str, deque[float]] = {}
+        self._ips: dict[str, deque[float]] = {}
+
+    def retry_after(self, username: str, ip: str) -> float | None:
+        """Seconds until a login may be tried again, or None if it may be tried now."""
+        now = self._clock()
+        waits = [
+            self._wait(self._users, username.casefold(), self.per_user, now),
+            self._wait(self._ips, ip, self.per_ip, now),
+        ]
+        blocked = [w for w in waits if w is not None]
+        return max(blocked) if blocked else None
+
+    def record_failure(self, username: str, ip: str) -> None:
+        now = self._clock()
+        for table, key in ((self._users, username.casefold()), (self._ips, ip)):
+            if key not in table and len(table) >= self.max_keys:
+                self._prune(table, now)
+            table.setdefault(key, deque()).append(now)
+
+    def record_success(self, username: str) -> None:
+        self._users.pop(username.casefold(), None)
+
+    def _wait(self, table: dict[str, deque[float]], key: str, limit: int, now: float) -> float | None:
+        times = table.get(key)
+        if not times:
+            return None
+        while times and now - times[0] >= self.window:
+            times.popleft()
+        if not times:
+            del table[key]
+            return None
+        if len(times) < limit:
+            return None
+        return times[-limit] + self.window - now
+
+    def _prune(self, table: dict[str, deque[float]], now: float) -> None:
+        for key in [k for k, t in table.items() if not t or now - t[-1] >= self.window]:
+            del table[key]

@@ -1,0 +1,93 @@
+// Shared by the desktop and the wall: the self-healing WebSocket, API calls, safe DOM building.
+// Data from the server is only ever put in the page with textContent, never as HTML.
+"use strict";
+
+const Live = (() => {
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  let clockOffsetMs = 0;
+
+  function el(tag, text, className) {
+    const node = document.createElement(tag);
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    if (className) node.className = className;
+    return node;
+  }
+
+  function clear(node) {
+    while (node.firstChild) node.removeChild(node.firstChild);
+  }
+
+  function serverNow() {
+    return Date.now() + clockOffsetMs;
+  }
+
+  function duration(seconds) {
+    const s = Math.max(0, Math.floor(seconds));
+    const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
+    const mm = h ? String(m).padStart(2, "0") : String(m);
+    return (h ? h + ":" : "") + mm + ":" + String(r).padStart(2, "0");
+  }
+
+  async function api(path, body) {
+    const response = await fetch(path, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf},
+      body: JSON.stringify(body || {}),
+    });
+    let data = {};
+    try { data = await response.json(); } catch (e) { data = {}; }
+    if (!response.ok) throw new Error(data.error || ("HTTP " + response.status));
+    return data;
+  }
+
+  // Reconnects with exponential backoff and jitter; after each open it sends resync with the
+  // highest seq seen, so the server replays whatever was missed while offline.
+  function connect(handlers) {
+    let lastSeq = 0;
+    let delay = 500;
+    let socket = null;
+    const status = document.getElementById("conn");
+
+    function setStatus(up) {
+      if (!status) return;
+      status.textContent = up ? "live" : "reconnecting";
+      status.className = "conn " + (up ? "conn-up" : "conn-down");
+    }
+
+    function open() {
+      const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+      socket = new WebSocket(scheme + location.host + "/ws");
+      socket.onopen = () => {
+        delay = 500;
+        setStatus(true);
+        send({type: "resync", last_seq: lastSeq});
+        if (handlers.onOpen) handlers.onOpen();
+      };
+      socket.onmessage = (event) => {
+        const message = JSON.parse(event.data);
+        if (message.type === "hello") clockOffsetMs = message.server_time * 1000 - Date.now();
+        if (typeof message.seq === "number" && message.seq > lastSeq && message.type !== "resync.done") {
+          lastSeq = message.seq;
+        }
+        handlers.onMessage(message);
+      };
+      socket.onclose = (event) => {
+        setStatus(false);
+        if (event.code === 1008) { location.href = "/login"; return; }
+        const wait = delay * (0.75 + Math.random() / 2);
+        delay = Math.min(delay * 2, 10000);
+        setTimeout(open, wait);
+      };
+    }
+
+    function send(message) {
+      if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
+    }
+
+    open();
+    return {send, drop: () => socket && socket.close()};
+  }
+
+  return {el, clear, serverNow, duration, api, connect};
+})();

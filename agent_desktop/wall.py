@@ -1,0 +1,339 @@
+"""The supervisor wall's figures: a pure fold of ACD domain events with an injected clock.
+
+Definitions (per queue, over a period):
+
+* answered = calls connected to an agent; abandoned = callers who hung up while queued, except
+  those who gave up within ``short_abandon_seconds`` (they never had a chance to be served);
+* service level = answered within ``sl_seconds`` / (answered + abandoned);
+* ASA = mean wait of answered calls; abandon % = abandoned / (answered + abandoned).
+
+"Today" starts at local midnight in ``tz``; "last 30 min" is a sliding window. Each call counts
+once per period, whatever its later transfers. Threshold colours are "ok", "warn" or "alert".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+
+from acd.events import (
+    AgentStateChanged,
+    CallAbandoned,
+    CallbackRequested,
+    CallConnected,
+    CallEnded,
+    CallOffered,
+    CallOfferFailed,
+    CallQueued,
+)
+from callcenter.events import DomainEvent
+
+Clock = Callable[[], float]
+AGENT_STATES = ("logged_out", "ready", "not_ready", "reserved", "on_call", "wrap_up")
+RECENT_WINDOW = 30 * 60.0
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class QueueTargets:
+    """What a queue promises and where the wall turns yellow (warn) or red (alert)."""
+
+    sl_seconds: float = 20.0
+    sl_target: float = 0.80
+    sl_warn_margin: float = 0.05
+    short_abandon_seconds: float = 0.0
+    abandon_warn: float = 0.05
+    abandon_alert: float = 0.10
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PeriodFigures:
+    answered: int
+    answered_in_sl: int
+    abandoned: int
+    service_level: float | None
+    asa: float | None
+    abandon_rate: float | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class QueueTile:
+    queue: str
+    waiting: int
+    callbacks: int
+    longest_wait: float
+    today: PeriodFigures
+    last_30_min: PeriodFigures
+    agents: Mapping[str, int]
+    colours: Mapping[str, str]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AgentRow:
+    agent_id: str
+    name: str
+    state: str
+    reason: str | None
+    since: float
+    time_in_state: float
+    call_id: str | None
+    queue: str | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class WallSnapshot:
+    at: float
+    queues: tuple[QueueTile, ...]
+    agents: tuple[AgentRow, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(slots=True)
+class _Outcome:
+    at: float
+    answered: bool
+    wait: float
+
+
+class _Period:
+    """Answered/abandoned tallies for one queue over one period."""
+
+    __slots__ = ("abandoned", "answered", "answered_in_sl", "total_wait")
+
+    def __init__(self) -> None:
+        self.answered = 0
+        self.answered_in_sl = 0
+        self.abandoned = 0
+        self.total_wait = 0.0
+
+    def add(self, outcome: _Outcome, sl_seconds: float, sign: int = 1) -> None:
+        if outcome.answered:
+            self.answered += sign
+            self.total_wait += sign * outcome.wait
+            if outcome.wait <= sl_seconds:
+                self.answered_in_sl += sign
+        else:
+            self.abandoned += sign
+
+    def figures(self) -> PeriodFigures:
+        handled = self.answered + self.abandoned
+        return PeriodFigures(
+            answered=self.answered,
+            answered_in_sl=self.answered_in_sl,
+            abandoned=self.abandoned,
+            service_level=self.answered_in_sl / handled if handled else None,
+            asa=self.total_wait / self.answered if self.answered else None,
+            abandon_rate=self.abandoned / handled if handled else None,
+        )
+
+
+class _QueueState:
+    def __init__(self, targets: QueueTargets) -> None:
+        self.targets = targets
+        self.waiting: dict[str, float] = {}  # call_id -> enter time
+        self.callbacks: set[str] = set()
+        self.today = _Period()
+        self.recent = _Period()
+        self.recent_outcomes: deque[_Outcome] = deque()
+        self.counted_today: set[str] = set()
+
+
+@dataclasses.dataclass(slots=True)
+class _AgentState:
+    state: str
+    reason: str | None
+    since: float
+    call_id: str | None = None
+    queue: str | None = None
+
+
+class WallProjection:
+    """Folds ACD events into queue tiles and the agent grid; call :meth:`apply` for each event."""
+
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        queues: Iterable[str] = (),
+        targets: Mapping[str, QueueTargets] | None = None,
+        memberships: Mapping[str, Iterable[str]] | None = None,
+        agent_names: Mapping[str, str] | None = None,
+        tz: dt.tzinfo | None = None,
+    ) -> None:
+        self._clock = clock
+        self._targets = dict(targets or {})
+        self._tz = tz
+        self._queues: dict[str, _QueueState] = {}
+        self._agents: dict[str, _AgentState] = {}
+        self._members: dict[str, frozenset[str]] = {a: frozenset(q) for a, q in (memberships or {}).items()}
+        self._names = dict(agent_names or {})
+        self._day_start = self._midnight(clock())
+        self.version = 0  # bumped by every event that changed something, for coalescing pushes
+        for queue in (*queues, *(q for members in self._members.values() for q in members)):
+            self._queue(queue)
+
+    def apply(self, event: DomainEvent) -> None:
+        """Fold one event in; events the wall does not show are ignored."""
+        self._roll_day(event.at)
+        if isinstance(event, CallQueued):
+            q = self._queue(event.queue)
+            q.waiting[event.call_id] = event.enter_time
+            q.callbacks.discard(event.call_id)
+        elif isinstance(event, CallbackRequested):
+            q = self._queue(event.queue)
+            q.waiting.pop(event.call_id, None)
+            q.callbacks.add(event.call_id)
+        elif isinstance(event, CallOffered):
+            self._queue(event.queue)  # the call stays waiting until connected
+            agent = self._agents.get(event.agent_id)
+            if agent is not None:
+                agent.call_id, agent.queue = event.call_id, event.queue
+        elif isinstance(event, CallOfferFailed):
+            self._queue(event.queue)
+        elif isinstance(event, CallConnected):
+            q = self._queue(event.queue)
+            self._leave(q, event.call_id)
+            self._count(q, event.call_id, _Outcome(event.at, True, event.wait_seconds))
+            agent = self._agents.get(event.agent_id)
+            if agent is not None:
+                agent.call_id, agent.queue = event.call_id, event.queue
+        elif isinstance(event, CallAbandoned):
+            q = self._queue(event.queue)
+            self._leave(q, event.call_id)
+            if event.wait_seconds >= q.targets.short_abandon_seconds:
+                self._count(q, event.call_id, _Outcome(event.at, False, event.wait_seconds))
+        elif isinstance(event, CallEnded):
+            self._leave(self._queue(event.queue), event.call_id)
+        elif isinstance(event, AgentStateChanged):
+            self._agent_state(event)
+        else:
+            return
+        self.version += 1
+
+    def set_membership(self, agent_id: str, queues: Iterable[str]) -> None:
+        self._members[agent_id] = frozenset(queues)
+        for queue in self._members[agent_id]:
+            self._queue(queue)
+        self.version += 1
+
+    def snapshot(self) -> WallSnapshot:
+        """The wall as of now (the injected clock)."""
+        now = self._clock()
+        self._roll_day(now)
+        tiles = []
+        for name in sorted(self._queues):
+            q = self._queues[name]
+            self._expire_recent(q, now)
+            tiles.append(self._tile(name, q, now))
+        rows = tuple(
+            AgentRow(
+                agent_id=agent_id,
+                name=self._names.get(agent_id, agent_id),
+                state=a.state,
+                reason=a.reason,
+                since=a.since,
+                time_in_state=max(0.0, now - a.since),
+                call_id=a.call_id,
+                queue=a.queue,
+            )
+            for agent_id, a in sorted(self._agents.items())
+        )
+        return WallSnapshot(at=now, queues=tuple(tiles), agents=rows)
+
+    def _tile(self, name: str, q: _QueueState, now: float) -> QueueTile:
+        counts = dict.fromkeys(AGENT_STATES, 0)
+        for agent_id, members in self._members.items():
+            if name in members:
+                agent = self._agents.get(agent_id)
+                counts[agent.state if agent else "logged_out"] += 1
+        longest = max((now - t for t in q.waiting.values()), default=0.0)
+        today, recent = q.today.figures(), q.recent.figures()
+        return QueueTile(
+            queue=name,
+            waiting=len(q.waiting),
+            callbacks=len(q.callbacks),
+            longest_wait=max(0.0, longest),
+            today=today,
+            last_30_min=recent,
+            agents=counts,
+            colours=self._colours(q.targets, longest, today, recent),
+        )
+
+    @staticmethod
+    def _colours(
+        t: QueueTargets, longest: float, today: PeriodFigures, recent: PeriodFigures
+    ) -> dict[str, str]:
+        def service(figures: PeriodFigures) -> str:
+            sl = figures.service_level
+            if sl is None or sl >= t.sl_target + t.sl_warn_margin:
+                return "ok"
+            return "warn" if sl >= t.sl_target else "alert"
+
+        def abandon(figures: PeriodFigures) -> str:
+            rate = figures.abandon_rate
+            if rate is None or rate < t.abandon_warn:
+                return "ok"
+            return "warn" if rate < t.abandon_alert else "alert"
+
+        wait = "ok" if longest <= t.sl_seconds / 2 else "warn" if longest <= t.sl_seconds else "alert"
+        return {
+            "longest_wait": wait,
+            "sl_today": service(today),
+            "sl_30_min": service(recent),
+            "abandon_today": abandon(today),
+            "abandon_30_min": abandon(recent),
+        }
+
+    def _queue(self, name: str) -> _QueueState:
+        q = self._queues.get(name)
+        if q is None:
+            q = self._queues[name] = _QueueState(self._targets.get(name, QueueTargets()))
+        return q
+
+    @staticmethod
+    def _leave(q: _QueueState, call_id: str) -> None:
+        q.waiting.pop(call_id, None)
+        q.callbacks.discard(call_id)
+
+    def _count(self, q: _QueueState, call_id: str, outcome: _Outcome) -> None:
+        if call_id in q.counted_today:
+            return
+        q.counted_today.add(call_id)
+        q.today.add(outcome, q.targets.sl_seconds)
+        q.recent.add(outcome, q.targets.sl_seconds)
+        q.recent_outcomes.append(outcome)
+        self._expire_recent(q, outcome.at)
+
+    @staticmethod
+    def _expire_recent(q: _QueueState, now: float) -> None:
+        while q.recent_outcomes and now - q.recent_outcomes[0].at > RECENT_WINDOW:
+            q.recent.add(q.recent_outcomes.popleft(), q.targets.sl_seconds, sign=-1)
+
+    def _agent_state(self, event: AgentStateChanged) -> None:
+        agent = self._agents.get(event.agent_id)
+        if agent is None:
+            agent = self._agents[event.agent_id] = _AgentState(event.state, event.reason, event.at)
+        elif agent.state != event.state or agent.reason != event.reason:
+            agent.state, agent.reason, agent.since = event.state, event.reason, event.at
+        if event.state in ("reserved", "on_call", "wrap_up"):
+            agent.call_id = event.call_id or agent.call_id
+        else:
+            agent.call_id = agent.queue = None
+
+    def _midnight(self, at: float) -> float:
+        local = dt.datetime.fromtimestamp(at, self._tz or dt.datetime.now().astimezone().tzinfo)
+        return local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+
+    def _roll_day(self, at: float) -> None:
+        if at - self._day_start < 86_400 and at >= self._day_start:
+            return
+        start = self._midnight(at)
+        if start <= self._day_start:
+            return  # a late event from yesterday; counts stay with today
+        self._day_start = start
+        for q in self._queues.values():
+            q.today = _Period()
+            q.counted_today.clear()

@@ -1,0 +1,284 @@
+"""Fixtures for the desktop tests: fakes of the services the app calls, logged-in HTTP clients, and a
+Playwright harness driving Debian's chromium (never a downloaded browser)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import re
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import pytest_asyncio
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from argon2 import PasswordHasher
+
+from acd.events import AgentStateChanged
+from agent_desktop.accounts import Account, AccountStore
+from agent_desktop.app import create_app
+from agent_desktop.config import DesktopConfig
+from agent_desktop.security import LoginRateLimiter
+from agent_desktop.services import AgentControlRefused, CustomerCard, InteractionSummary, TicketSummary
+from callcenter.bus import EventBus
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "screenshots"
+# Cheap parameters: the tests check behaviour, not the cost of brute force.
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+HOSTILE_TEXT = '<img src=x onerror="document.title=\'pwned\'"><script>document.title="pwned"</script>'
+
+
+class ManualClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: float = 1_700_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class FakeAgentControl:
+    """Stands in for the ACD: records commands and publishes the resulting state change on the bus."""
+
+    def __init__(self, bus: EventBus, clock: Any) -> None:
+        self.bus = bus
+        self.clock = clock
+        self.states: dict[str, str] = {}
+        self.calls: list[tuple[Any, ...]] = []
+        self.refuse: str | None = None
+
+    def _move(self, agent_id: str, state: str, reason: str | None = None) -> None:
+        if self.refuse:
+            raise AgentControlRefused(self.refuse)
+        previous = self.states.get(agent_id, "logged_out")
+        self.states[agent_id] = state
+        self.bus.publish(AgentStateChanged(
+            agent_id=agent_id, state=state, previous=previous, reason=reason, at=self.clock()))
+
+    async def set_ready(self, agent_id: str) -> None:
+        self.calls.append(("ready", agent_id))
+        self._move(agent_id, "ready")
+
+    async def set_not_ready(self, agent_id: str, reason: str) -> None:
+        self.calls.append(("not_ready", agent_id, reason))
+        self._move(agent_id, "not_ready", reason)
+
+    async def logout(self, agent_id: str) -> None:
+        self.calls.append(("logout", agent_id))
+        self._move(agent_id, "logged_out")
+
+    async def dispose(self, call_id: str, agent_id: str, disposition: str, notes: str) -> None:
+        self.calls.append(("dispose", call_id, agent_id, disposition, notes))
+
+
+class FakeCustomerLookup:
+    def __init__(self, cards: dict[str, CustomerCard]) -> None:
+        self.cards = cards
+        self.delay = 0.0
+
+    async def customer_card(self, customer_id: str) -> CustomerCard | None:
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        return self.cards.get(customer_id)
+
+
+def sample_cards() -> dict[str, CustomerCard]:
+    return {
+        "c1": CustomerCard(
+            customer_id="c1", code="100008", name="Ada Lovelace", company="Analytical Engines Ltd",
+            tier="vip", phones=("+441632960001",), notes="Prefers email.",
+            last_interactions=(InteractionSummary(at=1_699_990_000.0, direction="inbound", queue="support",
+                                                  outcome="answered", disposition="resolved"),),
+            open_tickets=(TicketSummary("T-17", "Invoice wrong", "open", 1_699_000_000.0),),
+        ),
+        "evil": CustomerCard(customer_id="evil", code="100016", name=HOSTILE_TEXT, company=HOSTILE_TEXT,
+                             tier="normal", notes=HOSTILE_TEXT),
+    }
+
+
+# One account per role, plus a second agent; the password of each is "pw-<id>".
+ACCOUNT_SPECS = [
+    ("agent1", "agent", "a1"),
+    ("agent2", "agent", "a2"),
+    ("super", "supervisor", None),
+    ("camp", "campaign_manager", None),
+    ("root", "admin", None),
+]
+ROLE_USER = {"agent": "agent1", "supervisor": "super", "campaign_manager": "camp", "admin": "root"}
+
+
+def make_accounts() -> AccountStore:
+    return AccountStore(
+        [Account(user, user.title(), role, FAST_HASHER.hash(f"pw-{user}"), agent)
+         for user, role, agent in ACCOUNT_SPECS],
+        hasher=FAST_HASHER,
+    )
+
+
+DESKTOP_CONFIG = DesktopConfig(
+    queues=("support", "sales"),
+    dispositions={"support": ("resolved", "escalated")},
+    memberships={"a1": ("support",), "a2": ("support", "sales")},
+    agent_names={"a1": "Agent One", "a2": "Agent Two"},
+)
+
+
+@dataclasses.dataclass
+class Desk:
+    """A running app with its collaborators, for one test."""
+
+    app: web.Application
+    server: TestServer
+    bus: EventBus
+    clock: ManualClock
+    control: FakeAgentControl
+    lookup: FakeCustomerLookup
+    limiter: LoginRateLimiter
+
+    role_user = ROLE_USER
+    hostile_text = HOSTILE_TEXT
+
+    def url(self, path: str) -> str:
+        return str(self.server.make_url(path))
+
+    def ws_url(self) -> str:
+        return self.url("/ws")
+
+    def session(self) -> aiohttp.ClientSession:
+        return aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+
+    async def login(self, session: aiohttp.ClientSession, user: str, password: str | None = None) -> str:
+        """Log ``session`` in as ``user``; returns the session's CSRF token."""
+        token = await self.anonymous_token(session)
+        async with session.post(self.url("/login"), allow_redirects=False, data={
+            "username": user, "password": password or f"pw-{user}", "csrf_token": token,
+        }) as response:
+            assert response.status == 303, await response.text()
+        async with session.get(self.url("/api/me")) as response:
+            me: dict[str, Any] = await response.json()
+        return str(me["csrf_token"])
+
+    @staticmethod
+    async def next_message(ws: aiohttp.ClientWebSocketResponse, timeout: float = 2.0) -> dict[str, Any]:
+        message: dict[str, Any] = await asyncio.wait_for(ws.receive_json(), timeout)
+        return message
+
+    @classmethod
+    async def messages_until(
+        cls, ws: aiohttp.ClientWebSocketResponse, kind: str, timeout: float = 2.0
+    ) -> list[dict[str, Any]]:
+        """Every message up to and including the first of type ``kind``."""
+        seen = []
+        while True:
+            message = await cls.next_message(ws, timeout)
+            seen.append(message)
+            if message["type"] == kind:
+                return seen
+
+    @classmethod
+    async def replies_to(cls, ws: aiohttp.ClientWebSocketResponse, message: dict[str, Any]) -> list[dict[str, Any]]:
+        """Send ``message`` and collect what comes back before a ping sent right after it is answered."""
+        barrier = f"barrier-{id(message)}"
+        await ws.send_json(message)
+        await ws.send_json({"type": "ping", "id": barrier})
+        seen: list[dict[str, Any]] = []
+        while True:
+            reply = await cls.next_message(ws)
+            if reply["type"] == "pong" and reply["id"] == barrier:
+                return seen
+            seen.append(reply)
+
+    async def anonymous_token(self, session: aiohttp.ClientSession) -> str:
+        async with session.get(self.url("/login")) as response:
+            html = await response.text()
+        found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+        assert found, html
+        return found.group(1)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+async def desk(clock: ManualClock) -> AsyncIterator[Desk]:
+    bus = EventBus()
+    control = FakeAgentControl(bus, clock)
+    lookup = FakeCustomerLookup(sample_cards())
+    limiter = LoginRateLimiter(clock=clock, per_user=5, per_ip=20, window=900.0)
+    app = create_app(bus=bus, accounts=make_accounts(), agent_control=control, customer_lookup=lookup,
+                     clock=clock, config=DESKTOP_CONFIG, limiter=limiter,
+                     wall_min_interval=0.02, wall_max_interval=0.2)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield Desk(app, server, bus, clock, control, lookup, limiter)
+    finally:
+        await server.close()
+
+
+# --- browser harness ---------------------------------------------------------------------------------
+# The browser, the served app and the browser tests share the session's event loop, so a test can
+# publish on the app's bus directly while Playwright drives the page.
+
+
+@dataclasses.dataclass
+class LiveServer:
+    """The app served on a real port for the browser."""
+
+    base_url: str
+    bus: EventBus
+    control: FakeAgentControl
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def live_server() -> AsyncIterator[LiveServer]:
+    bus = EventBus()
+    control = FakeAgentControl(bus, time.time)
+    app = create_app(bus=bus, accounts=make_accounts(), agent_control=control,
+                     customer_lookup=FakeCustomerLookup(sample_cards()), config=DESKTOP_CONFIG)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        yield LiveServer(f"http://127.0.0.1:{runner.addresses[0][1]}", bus, control)
+    finally:
+        await runner.cleanup()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def browser() -> AsyncIterator[Any]:
+    """One headless Debian chromium for the whole session (Playwright gives it a fresh profile dir)."""
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.skip("browser tests need Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
+
+
+@pytest.fixture
+def screenshot_dir() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS

@@ -1,0 +1,157 @@
+"""Every HTTP route and every WebSocket message type, for every role and for nobody: the access table
+is what the server enforces."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import aiohttp
+import pytest
+
+from acd.events import CallConnected, CallOffered
+from agent_desktop.catalogue import HTTP_ROUTES, ROLES, WS_MESSAGES, HttpRoute
+
+if TYPE_CHECKING:
+    from conftest import Desk
+
+PATH_VALUES = {"filename": "live.js", "call_id": "call-1", "customer_id": "c1", "agent_id": "a2"}
+BODIES = {
+    "agent_not_ready": {"reason": "lunch"},
+    "force_not_ready": {"reason": "meeting"},
+    "call_disposition": {"disposition": "resolved", "notes": "fine"},
+}
+
+
+def concrete(path: str) -> str:
+    return re.sub(r"{(\w+)}", lambda m: PATH_VALUES[m.group(1)], path)
+
+
+async def give_agent1_a_call(desk: Desk) -> None:
+    """So that the allowed requests about a call or customer have something to act on."""
+    desk.bus.publish(CallOffered(call_id="call-1", queue="support", agent_id="a1", customer_id="c1",
+                                 at=desk.clock()))
+    desk.bus.publish(CallConnected(call_id="call-1", queue="support", agent_id="a1", wait_seconds=3.0,
+                                   at=desk.clock()))
+
+
+async def request(desk: Desk, client: aiohttp.ClientSession, route: HttpRoute, role: str | None,
+                  token: str) -> aiohttp.ClientResponse:
+    form: dict[str, str] | None = None
+    body: dict[str, str] | None = None
+    if route.name == "login":
+        user = desk.role_user.get(role or "", "agent1")  # anybody may log in
+        form = {"username": user, "password": f"pw-{user}", "csrf_token": token}
+    elif route.method == "POST":
+        body = BODIES.get(route.name, {})
+    response = await client.request(route.method, desk.url(concrete(route.path)), allow_redirects=False,
+                                    headers={"X-CSRF-Token": token}, data=form, json=body)
+    await response.read()
+    return response
+
+
+def test_every_registered_route_is_in_the_table(desk: Desk) -> None:
+    registered = {(r.method, r.resource.canonical) for r in desk.app.router.routes() if r.resource}
+    assert registered == {(r.method, r.path) for r in HTTP_ROUTES}
+
+
+@pytest.mark.parametrize("role", [*ROLES, None], ids=[*ROLES, "anonymous"])
+async def test_http_matrix(desk: Desk, role: str | None) -> None:
+    await give_agent1_a_call(desk)
+    for route in HTTP_ROUTES:
+        async with desk.session() as client:
+            token = await desk.login(client, desk.role_user[role]) if role else await desk.anonymous_token(client)
+            response = await request(desk, client, route, role, token)
+        where = f"{route.method} {route.path} as {role}"
+        if route.allows(role):
+            assert response.status not in (401, 403), where
+            assert response.status < 500, where
+            assert (response.status, response.headers.get("Location")) != (302, "/login"), where
+        elif role is None and route.kind == "page":
+            assert response.status == 302 and response.headers["Location"] == "/login", where
+        elif role is None:
+            assert response.status == 401, where
+        else:
+            assert response.status == 403, where
+
+
+async def test_allowed_requests_really_work(desk: Desk) -> None:
+    await give_agent1_a_call(desk)
+    async with desk.session() as client:
+        token = await desk.login(client, "agent1")
+        headers = {"X-CSRF-Token": token}
+        async with client.get(desk.url("/api/customers/c1")) as response:
+            assert response.status == 200
+            assert (await response.json())["name"] == "Ada Lovelace"
+        async with client.post(desk.url("/api/calls/call-1/disposition"), headers=headers,
+                               json={"disposition": "resolved", "notes": "sorted"}) as response:
+            assert response.status == 202
+    assert desk.control.calls[-1] == ("dispose", "call-1", "a1", "resolved", "sorted")
+
+
+async def test_an_agent_cannot_reach_another_agents_call_or_customer(desk: Desk) -> None:
+    await give_agent1_a_call(desk)
+    async with desk.session() as client:
+        token = await desk.login(client, "agent2")
+        async with client.get(desk.url("/api/customers/c1")) as response:
+            assert response.status == 404
+        async with client.post(desk.url("/api/calls/call-1/disposition"), headers={"X-CSRF-Token": token},
+                               json={"disposition": "resolved"}) as response:
+            assert response.status == 404
+        async with client.get(desk.url("/api/agent/state")) as response:
+            assert (await response.json())["pops"] == []
+    assert not any(c[0] == "dispose" for c in desk.control.calls)
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_websocket_matrix(desk: Desk, role: str) -> None:
+    await give_agent1_a_call(desk)
+    async with desk.session() as client:
+        await desk.login(client, desk.role_user[role])
+        async with client.ws_connect(desk.ws_url()) as ws:
+            assert (await desk.next_message(ws))["type"] == "hello"
+            for spec in WS_MESSAGES:
+                replies = await desk.replies_to(ws, {"type": spec.type, "last_seq": 0, "call_id": "call-1"})
+                refusals = [m for m in replies if m["type"] == "error" and m["code"] == "forbidden"]
+                if role in spec.roles:
+                    assert refusals == [], (spec.type, role)
+                else:
+                    assert [m["request_type"] for m in refusals] == [spec.type], (spec.type, role)
+
+
+async def test_unknown_and_malformed_websocket_messages_are_answered_with_errors(desk: Desk) -> None:
+    async with desk.session() as client:
+        await desk.login(client, "super")
+        async with client.ws_connect(desk.ws_url()) as ws:
+            await desk.next_message(ws)
+            await ws.send_str("not json")
+            assert (await desk.next_message(ws))["code"] == "bad_request"
+            await ws.send_json({"type": "agent.take_over_the_world"})
+            reply = await desk.next_message(ws)
+            assert (reply["code"], reply["request_type"]) == ("unknown_type", "agent.take_over_the_world")
+            await ws.send_json({"type": "resync", "last_seq": "x"})
+            assert (await desk.next_message(ws))["code"] == "bad_request"
+
+
+async def test_websocket_refuses_anonymous_and_foreign_origins(desk: Desk) -> None:
+    async with desk.session() as client:
+        with pytest.raises(aiohttp.WSServerHandshakeError):
+            await client.ws_connect(desk.ws_url())
+        await desk.login(client, "super")
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await client.ws_connect(desk.ws_url(), headers={"Origin": "https://evil.example"})
+        assert refused.value.status == 403
+
+
+async def test_logout_ends_the_session_and_its_sockets(desk: Desk) -> None:
+    async with desk.session() as client:
+        token = await desk.login(client, "agent1")
+        async with client.ws_connect(desk.ws_url()) as ws:
+            await desk.next_message(ws)
+            async with client.post(desk.url("/logout"), data={"csrf_token": token},
+                                   allow_redirects=False) as response:
+                assert response.status == 303
+            closing = await ws.receive(timeout=2)
+            assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+        async with client.get(desk.url("/api/me")) as response:
+            assert response.status == 401

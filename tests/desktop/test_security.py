@@ -1,0 +1,148 @@
+"""Login, session cookies, CSRF and the login rate limit."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from agent_desktop.accounts import AccountConfigError, load_accounts
+from agent_desktop.security import LoginRateLimiter, SessionStore
+
+if TYPE_CHECKING:
+    from conftest import Desk, ManualClock
+
+
+async def test_session_cookie_is_httponly_strict_and_renewed_at_login(desk: Desk) -> None:
+    async with desk.session() as client:
+        async with client.get(desk.url("/login")) as response:
+            anonymous = response.cookies["cc_session"]
+            assert anonymous["httponly"] and anonymous["samesite"] == "Strict"
+            assert not anonymous["secure"]  # plain http in the test; https sets Secure
+        await desk.login(client, "agent1")
+        cookie = next(c for c in client.cookie_jar if c.key == "cc_session")
+        assert cookie.value != anonymous.value  # no session fixation
+
+
+async def test_wrong_password_is_refused_without_saying_which_part_was_wrong(desk: Desk) -> None:
+    async with desk.session() as client:
+        for user in ("agent1", "nobody"):
+            token = await desk.anonymous_token(client)
+            async with client.post(desk.url("/login"), allow_redirects=False,
+                                   data={"username": user, "password": "guess", "csrf_token": token}) as r:
+                assert r.status == 401
+                assert "Wrong user name or password." in await r.text()
+
+
+async def test_forms_and_api_need_the_csrf_token_of_their_own_session(desk: Desk) -> None:
+    async with desk.session() as other:
+        foreign_token = await desk.login(other, "agent2")
+    async with desk.session() as client:
+        token = await desk.anonymous_token(client)
+        async with client.post(desk.url("/login"), allow_redirects=False,
+                               data={"username": "agent1", "password": "pw-agent1"}) as r:
+            assert r.status == 403  # login form without its token
+        token = await desk.login(client, "agent1")
+        for headers in ({}, {"X-CSRF-Token": "forged"}, {"X-CSRF-Token": foreign_token}):
+            async with client.post(desk.url("/api/agent/ready"), headers=headers) as r:
+                assert r.status == 403, headers
+        assert desk.control.calls == []
+        async with client.post(desk.url("/api/agent/ready"), headers={"X-CSRF-Token": token}) as r:
+            assert r.status == 202
+        assert desk.control.calls == [("ready", "a1")]
+
+
+async def test_login_rate_limit_per_user_then_recovers(desk: Desk, clock: ManualClock) -> None:
+    async with desk.session() as client:
+        token = await desk.anonymous_token(client)
+        for _ in range(5):
+            async with client.post(desk.url("/login"), allow_redirects=False,
+                                   data={"username": "agent1", "password": "bad", "csrf_token": token}) as r:
+                assert r.status == 401
+        async with client.post(desk.url("/login"), allow_redirects=False,
+                               data={"username": "agent1", "password": "pw-agent1", "csrf_token": token}) as r:
+            assert r.status == 429  # even the right password waits
+            assert 0 < int(r.headers["Retry-After"]) <= 901
+    clock.advance(901)
+    async with desk.session() as client:
+        await desk.login(client, "agent1")
+
+
+async def test_login_rate_limit_per_address_stops_spraying_user_names(desk: Desk) -> None:
+    async with desk.session() as client:
+        token = await desk.anonymous_token(client)
+        for attempt in range(20):
+            async with client.post(desk.url("/login"), allow_redirects=False,
+                                   data={"username": f"u{attempt}", "password": "x", "csrf_token": token}) as r:
+                assert r.status == 401
+        async with client.post(desk.url("/login"), allow_redirects=False,
+                               data={"username": "super", "password": "pw-super", "csrf_token": token}) as r:
+            assert r.status == 429
+
+
+def test_rate_limiter_window_slides(clock: ManualClock) -> None:
+    limiter = LoginRateLimiter(clock=clock, per_user=3, per_ip=100, window=60)
+    for _ in range(3):
+        limiter.record_failure("Ann", "10.0.0.1")
+        clock.advance(10)
+    assert limiter.retry_after("ann", "10.0.0.2") == pytest.approx(30)  # user names fold case
+    clock.advance(30)
+    assert limiter.retry_after("ann", "10.0.0.2") is None
+    limiter.record_failure("ann", "10.0.0.1")
+    assert limiter.retry_after("ann", "10.0.0.1") is not None
+    limiter.record_success("ann")
+    assert limiter.retry_after("ann", "10.0.0.1") is None
+
+
+def test_sessions_expire_when_idle_or_old(clock: ManualClock) -> None:
+    store = SessionStore(clock=clock, idle_timeout=100, max_age=250)
+    session = store.create("agent1")
+    assert len(session.id) >= 40 and session.id != session.csrf_token
+    clock.advance(90)
+    assert store.get(session.id) is session
+    clock.advance(90)
+    assert store.get(session.id) is session
+    clock.advance(101)
+    assert store.get(session.id) is None
+    old = store.create("x")
+    for _ in range(3):
+        clock.advance(90)
+        store.get(old.id)
+    assert store.get(old.id) is None  # touched often, but older than max_age
+
+
+def test_accounts_from_config_hash_plain_passwords_and_keep_argon2_hashes() -> None:
+    from argon2 import PasswordHasher
+
+    hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    raw = {
+        "agents": [{"id": "1001", "name": "Bea", "password": "s3cret", "queues": ["support"]},
+                   {"id": "1002", "name": "No web login"}],
+        "users": [{"id": "boss", "role": "supervisor", "password_hash": hasher.hash("hunter2")}],
+    }
+    store, demo = load_accounts(raw, demo=True, hasher=hasher)
+    assert {a.id for a in store} == {"1001", "boss", "demo-agent", "demo-supervisor", "demo-campaign-manager",
+                                      "demo-admin"}
+    bea = store.authenticate("1001", "s3cret")
+    assert bea is not None and bea.role == "agent" and bea.agent_id == "1001"
+    assert "s3cret" not in bea.password_hash
+    assert store.authenticate("boss", "hunter2") is not None
+    assert store.authenticate("boss", "s3cret") is None
+    demo_agent = store.get("demo-agent")
+    assert demo_agent is not None and demo_agent.agent_id == "1001"
+    assert {(c.username, c.role) for c in demo} >= {("demo-admin", "admin")}
+    assert all(store.authenticate(c.username, c.password) for c in demo)
+    assert load_accounts(raw, demo=False, hasher=hasher)[1] == []
+
+
+@pytest.mark.parametrize("raw", [
+    {"users": [{"id": "x", "role": "root", "password": "p"}]},
+    {"users": [{"id": "x", "role": "agent", "password": "p"}]},
+    {"users": [{"id": "x", "role": "admin"}]},
+    {"users": [{"id": "x", "role": "admin", "password": "p"}, {"id": "x", "role": "admin", "password": "q"}]},
+])
+def test_bad_account_config_is_refused_clearly(raw: dict[str, object]) -> None:
+    from argon2 import PasswordHasher
+
+    with pytest.raises(AccountConfigError):
+        load_accounts(raw, demo=False, hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
