@@ -1,0 +1,78 @@
+"""Configuration of the PBX simulator: AMI/AGI endpoints, timing, agent phones, callers, traffic."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class PhoneOutcome(StrEnum):
+    """What a simulated phone does when it rings."""
+
+    ANSWER = "answer"
+    NO_ANSWER = "no_answer"
+    BUSY = "busy"
+    CONGESTION = "congestion"
+    REJECT = "reject"
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneBehaviour:
+    """A simulated phone: rings ``answer_after`` s then does ``outcome``; hangs up after ``talk_time``.
+
+    ``talk_time`` of None keeps the call up until the other side hangs up.
+    """
+
+    outcome: PhoneOutcome = PhoneOutcome.ANSWER
+    answer_after: float = 1.0
+    talk_time: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallerScript:
+    """A simulated caller: presses ``digits`` (each ``(delay_after_previous_s, digit)``) once the IVR
+    listens, and hangs up after ``patience`` s unless an agent has answered; ``talk_time`` ends a
+    connected call from the caller's side (None: wait for the other side)."""
+
+    digits: tuple[tuple[float, str], ...] = ()
+    patience: float | None = None
+    talk_time: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TrafficSettings:
+    """Poisson arrivals at ``calls_per_hour`` with exponential handle times (mean ``mean_handle_s``)."""
+
+    calls_per_hour: float = 0.0
+    mean_handle_s: float = 180.0
+    mean_patience_s: float | None = 120.0
+    dnis: str = "5551000"
+    max_calls: int | None = None
+
+
+@dataclass(slots=True)
+class SimulatorConfig:
+    """Everything the simulator needs; defaults are Asterisk's ports on loopback."""
+
+    ami_host: str = "127.0.0.1"
+    ami_port: int = 5038
+    ami_user: str = "cti"
+    ami_secret: str = "ctisecret"
+    agi_url: str = "agi://127.0.0.1:4573/ivr"
+    seed: int = 1
+    speed: float = 1.0
+    # Dial string (e.g. "PJSIP/1001", "Local/1001@phones") -> behaviour of that phone.
+    phones: dict[str, PhoneBehaviour] = field(default_factory=dict)
+    default_phone: PhoneBehaviour = field(default_factory=PhoneBehaviour)
+    traffic: TrafficSettings = field(default_factory=TrafficSettings)
+    # Contexts whose channels just wait (the caller side of a traced call); other contexts run AGI.
+    wait_contexts: tuple[str, ...] = ("caller",)
+    # Contexts whose calls run the inbound IVR dialplan (answer, then AGI); "incoming" is the traces' one.
+    inbound_contexts: tuple[str, ...] = ("callcenter-inbound", "incoming")
+    # Seconds a wrong login waits before the error (Asterisk sleeps 1 s); real time, not scaled.
+    auth_failure_delay: float = 1.0
+    # Default length of a prompt; AGI STREAM FILE/Playback take this long unless listed.
+    prompt_seconds: float = 1.0
+    prompt_lengths: dict[str, float] = field(default_factory=dict)
+    # Prompts the simulated sound store lacks (STREAM FILE answers result=-1 endpos=0).
+    missing_prompts: frozenset[str] = frozenset({"no-such-file"})
