@@ -1,0 +1,652 @@
+"""Asyncio AMI client: login, correlated actions, keepalive, reconnect and resync.
+
+One :class:`AmiClient` keeps one logged-in session to Asterisk alive. A supervisor task connects,
+logs in (MD5 challenge or plain), rebuilds the live channel set from ``CoreShowChannels`` and then
+serves until the link dies (EOF, socket error, or a Ping left unanswered); it then reconnects with
+capped exponential backoff. A refused login stops the client with :class:`AmiAuthenticationError`:
+retrying a wrong secret only fills Asterisk's security log.
+
+Every action gets a fresh ActionID and a timeout; its future is completed by the matching
+Response, or for list actions (``EventList: start``) by the ``...Complete`` event, with the item
+events collected. Every action is encoded by :func:`cti.ami.protocol.encode_action`, so a CR or
+LF anywhere raises :class:`AmiInjectionError` before a byte is written. When a session ends every
+action waiting on it fails with :class:`AmiDisconnected`.
+
+AMI events are translated (:func:`cti.ami.translate.translate`), applied to :attr:`AmiClient.channels`
+and published on the injected :class:`~callcenter.bus.EventBus`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import itertools
+import logging
+import random
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from callcenter.bus import EventBus
+from callcenter.events import DomainEvent
+from callcenter.settings import Settings
+from cti.ami.backoff import Backoff
+from cti.ami.channels import ChannelInfo, LiveChannels, channel_from_snapshot
+from cti.ami.events import (
+    ChannelAppeared,
+    ChannelHungUp,
+    ChannelStateChanged,
+    PbxConnected,
+    PbxDisconnected,
+    PbxResynced,
+)
+from cti.ami.protocol import AmiMessage, AmiParser, AmiProtocolError, HeaderInput, MessageKind, encode_action
+from cti.ami.translate import translate
+
+log = logging.getLogger(__name__)
+
+READ_SIZE = 65536
+AuthMethod = Literal["md5", "plain"]
+
+
+class AmiError(Exception):
+    """Base of the AMI client's errors."""
+
+
+class AmiDisconnected(AmiError):
+    """There is no session to the PBX, or it ended while the action waited for its response."""
+
+
+class AmiAuthenticationError(AmiError):
+    """Asterisk refused the login; the client does not retry."""
+
+
+class AmiActionTimeout(AmiError, TimeoutError):
+    """No response came within the action's timeout (the session itself may be fine)."""
+
+
+class AmiActionError(AmiError):
+    """Asterisk answered ``Response: Error`` (or another failure status)."""
+
+    def __init__(self, response: AmiResponse) -> None:
+        super().__init__(f"{response.action} failed: {response.status} {response.text}".rstrip())
+        self.response = response
+
+
+@dataclass(frozen=True, slots=True)
+class AmiConfig:
+    """Where and how to reach Asterisk, and the client's timings (seconds)."""
+
+    host: str = "127.0.0.1"
+    port: int = 5038
+    username: str = "callcenter"
+    secret: str = "callcenter"
+    auth: AuthMethod = "md5"
+    # Sent as the Login's ``Events`` header: "on", "off" or a class list such as "call,dtmf,user".
+    events: str = "on"
+    connect_timeout: float = 5.0
+    action_timeout: float = 10.0
+    ping_interval: float = 10.0
+    ping_timeout: float = 5.0
+    backoff: Backoff = field(default_factory=Backoff)
+    # Channel variables fetched with ``Status`` during resync (e.g. ("CTI_CALL_ID",)).
+    resync_variables: tuple[str, ...] = ()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AmiConfig:
+        return cls(
+            host=settings.ami_host,
+            port=settings.ami_port,
+            username=settings.ami_user,
+            secret=settings.ami_secret,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AmiResponse:
+    """The answer to one action: its Response, plus the item events and ``...Complete`` of a list."""
+
+    action: str
+    action_id: str
+    message: AmiMessage
+    events: tuple[AmiMessage, ...] = ()
+    complete: AmiMessage | None = None
+
+    @property
+    def status(self) -> str:
+        return self.message.name
+
+    @property
+    def ok(self) -> bool:
+        return self.status.lower() in ("success", "goodbye", "follows")
+
+    @property
+    def text(self) -> str:
+        """The ``Message:`` header ("" if none)."""
+        return self.message.get("Message") or ""
+
+    def get(self, key: str) -> str | None:
+        return self.message.get(key)
+
+
+@dataclass(eq=False, slots=True)
+class _PendingAction:
+    action: str
+    action_id: str
+    future: asyncio.Future[AmiResponse]
+    list_start: AmiMessage | None = None
+    events: list[AmiMessage] = field(default_factory=list)
+
+
+class _Session:
+    """One TCP session: reads and dispatches what Asterisk sends, owns the actions waiting on it."""
+
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        on_event: Callable[[AmiMessage], None],
+    ) -> None:
+        self._reader = reader
+        self._writer = writer
+        self._on_event = on_event
+        self._parser = AmiParser(expect_banner=True)
+        self._pending: dict[str, _PendingAction] = {}
+        self.banner: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self.reason = ""
+        self.closed = asyncio.Event()
+        self._reader_task = asyncio.create_task(self._read_loop(), name="ami-reader")
+
+    @property
+    def pending_count(self) -> int:
+        return len(self._pending)
+
+    async def send(self, action: str, action_id: str, data: bytes, timeout: float) -> AmiResponse:
+        if self.closed.is_set():
+            raise AmiDisconnected(self.reason)
+        future: asyncio.Future[AmiResponse] = asyncio.get_running_loop().create_future()
+        self._pending[action_id] = _PendingAction(action, action_id, future)
+        try:
+            self._writer.write(data)
+            await self._writer.drain()
+            # asyncio.timeout, unlike wait_for, never turns a cancellation into a result.
+            async with asyncio.timeout(timeout):
+                return await future
+        except TimeoutError:
+            raise AmiActionTimeout(f"{action} ({action_id}): no response within {timeout:g} s") from None
+        except ConnectionError as exc:
+            self.abort(f"write failed: {exc}")
+            raise AmiDisconnected(self.reason) from exc
+        finally:
+            self._pending.pop(action_id, None)
+
+    def abort(self, reason: str) -> None:
+        """End the session now: drop the socket and fail every waiting action."""
+        if self.closed.is_set():
+            return
+        self.reason = reason
+        self.closed.set()
+        pending, self._pending = self._pending, {}
+        for item in pending.values():
+            if not item.future.done():
+                item.future.set_exception(AmiDisconnected(reason))
+        if not self.banner.done():
+            self.banner.set_exception(AmiDisconnected(reason))
+        self._writer.transport.abort()
+
+    async def wait_closed(self) -> None:
+        await asyncio.wait([self._reader_task])
+
+    async def _read_loop(self) -> None:
+        reason = "connection closed by the PBX"
+        try:
+            while not self.closed.is_set():
+                data = await self._reader.read(READ_SIZE)
+                if not data:
+                    break
+                self._parser.receive_data(data)
+                self._drain()
+        except OSError as exc:
+            reason = f"connection error: {exc}"
+        finally:
+            self.abort(reason)
+
+    def _drain(self) -> None:
+        while not self.closed.is_set():
+            try:
+                message = self._parser.next_message()
+            except AmiProtocolError as exc:
+                log.warning("AMI: skipped unreadable data: %s", exc)
+                continue
+            if message is None:
+                return
+            self._dispatch(message)
+
+    def _dispatch(self, message: AmiMessage) -> None:
+        if message.kind is MessageKind.RESPONSE:
+            self._on_response(message)
+        elif message.kind is MessageKind.EVENT:
+            action_id = message.action_id
+            pending = self._pending.get(action_id) if action_id is not None else None
+            if pending is not None and pending.list_start is not None:
+                if message.is_list_complete:
+                    self._resolve(pending, message)
+                else:
+                    pending.events.append(message)
+            else:
+                self._on_event(message)
+        elif message.kind is MessageKind.BANNER and not self.banner.done():
+            self.banner.set_result(message.name)
+
+    def _on_response(self, message: AmiMessage) -> None:
+        action_id = message.action_id
+        if action_id is None:
+            # Asterisk answers ID-less actions (someone else's, or injected ones) without an ID.
+            log.warning(
+                "AMI: ignored a response without ActionID: %s %r", message.name, message.get("Message")
+            )
+            return
+        pending = self._pending.get(action_id)
+        if pending is None:
+            log.warning("AMI: ignored a response to unknown or expired ActionID %r", action_id)
+            return
+        if message.is_list_start:
+            pending.list_start = message
+        else:
+            self._pending.pop(action_id, None)
+            if not pending.future.done():
+                pending.future.set_result(AmiResponse(pending.action, action_id, message))
+
+    def _resolve(self, pending: _PendingAction, complete: AmiMessage) -> None:
+        assert pending.list_start is not None
+        self._pending.pop(pending.action_id, None)
+        if not pending.future.done():
+            events = tuple(pending.events)
+            response = AmiResponse(pending.action, pending.action_id, pending.list_start, events, complete)
+            pending.future.set_result(response)
+
+
+class AmiClient:
+    """A self-healing AMI session that publishes domain events on ``bus``.
+
+    ``clock`` stamps published events; ``rng`` drives the backoff jitter (inject both in tests).
+    """
+
+    def __init__(
+        self,
+        config: AmiConfig,
+        bus: EventBus,
+        *,
+        clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.config = config
+        self._bus = bus
+        self._clock = clock
+        self._rng = rng or random.Random()
+        # A random prefix keeps ActionIDs unique across clients sharing one Asterisk.
+        self._id_prefix = f"cc{secrets.token_hex(3)}"
+        self._ids = itertools.count(1)
+        self.channels = LiveChannels()
+        self._session: _Session | None = None
+        self._ready = asyncio.Event()
+        self._supervisor: asyncio.Task[None] | None = None
+        self._closing = False
+        self.connects = 0
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    @property
+    def ready(self) -> bool:
+        """Logged in and resynced."""
+        return self._ready.is_set()
+
+    @property
+    def pending_actions(self) -> int:
+        """Actions waiting for their response on the current session."""
+        return 0 if self._session is None else self._session.pending_count
+
+    def start(self) -> None:
+        """Start connecting (and reconnecting) in the background."""
+        if self._supervisor is None:
+            self._supervisor = asyncio.create_task(self._supervise(), name="ami-client")
+
+    async def connect(self, timeout: float | None = None) -> None:
+        """Start and wait until logged in and resynced (see :meth:`wait_ready`)."""
+        self.start()
+        await self.wait_ready(timeout)
+
+    async def wait_ready(self, timeout: float | None = None) -> None:
+        """Wait for a logged-in, resynced session.
+
+        Raises :class:`AmiAuthenticationError` if the login was refused, :class:`AmiDisconnected`
+        if the client was closed, ``TimeoutError`` after ``timeout`` seconds.
+        """
+        supervisor = self._supervisor
+        if supervisor is None:
+            raise AmiDisconnected("client not started")
+        if not self._ready.is_set():
+            waiter = asyncio.create_task(self._ready.wait())
+            try:
+                await asyncio.wait({waiter, supervisor}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                waiter.cancel()
+        if self._ready.is_set():
+            return
+        if supervisor.done():
+            error = None if supervisor.cancelled() else supervisor.exception()
+            raise error if error is not None else AmiDisconnected("client closed")
+        raise TimeoutError(f"PBX not ready within {timeout} s")
+
+    async def close(self) -> None:
+        """Stop for good: end the session (failing what waits on it) and the reconnect loop."""
+        supervisor = self._supervisor
+        if supervisor is None:
+            return
+        self._closing = True
+        if self._session is not None:
+            self._session.abort("client closed")
+        supervisor.cancel()
+        await asyncio.wait([supervisor])
+        if not supervisor.cancelled():
+            supervisor.exception()  # already reported by wait_ready or the log
+
+    async def __aenter__(self) -> AmiClient:
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    # -- actions -------------------------------------------------------------------------------
+
+    async def send_action(
+        self, action: str, fields: HeaderInput = (), *, timeout: float | None = None, check: bool = True
+    ) -> AmiResponse:
+        """Send ``action`` with a fresh ActionID and wait for its response (a whole list for list actions).
+
+        Raises :class:`AmiInjectionError` (CR/LF in any key or value; nothing is sent),
+        :class:`AmiDisconnected`, :class:`AmiActionTimeout`, and with ``check`` :class:`AmiActionError`.
+        """
+        return await self._request(self._session, action, fields, timeout=timeout, check=check)
+
+    async def _request(
+        self,
+        session: _Session | None,
+        action: str,
+        fields: HeaderInput = (),
+        *,
+        timeout: float | None = None,
+        check: bool = True,
+    ) -> AmiResponse:
+        action_id = f"{self._id_prefix}-{next(self._ids)}"
+        data = encode_action(action, fields, action_id=action_id)
+        if session is None:
+            raise AmiDisconnected("not connected to the PBX")
+        response = await session.send(action, action_id, data, timeout or self.config.action_timeout)
+        if check and not response.ok:
+            raise AmiActionError(response)
+        return response
+
+    async def ping(self) -> float:
+        """Round-trip time of a Ping, in seconds."""
+        started = time.perf_counter()
+        await self.send_action("Ping")
+        return time.perf_counter() - started
+
+    async def originate(
+        self,
+        channel: str,
+        *,
+        context: str | None = None,
+        exten: str | None = None,
+        priority: int = 1,
+        application: str | None = None,
+        data: str | None = None,
+        caller_id: str | None = None,
+        timeout_ms: int | None = None,
+        variables: Mapping[str, str] | None = None,
+        account: str | None = None,
+        channel_id: str | None = None,
+        other_channel_id: str | None = None,
+        run_async: bool = True,
+    ) -> str:
+        """Originate a call to ``channel`` into ``context``/``exten`` or ``application``.
+
+        Returns the ActionID; with ``run_async`` the outcome arrives later as an
+        :class:`~cti.ami.events.OriginateResult` carrying that ``action_id``.
+        """
+        fields: list[tuple[str, str]] = [("Channel", channel)]
+        if application is not None:
+            if context is not None or exten is not None:
+                raise ValueError("originate: give either context/exten or application, not both")
+            fields.append(("Application", application))
+            if data is not None:
+                fields.append(("Data", data))
+        elif context is not None and exten is not None:
+            fields += [("Context", context), ("Exten", exten), ("Priority", str(priority))]
+        else:
+            raise ValueError("originate: needs context and exten, or an application")
+        optional = {
+            "CallerID": caller_id,
+            "Timeout": None if timeout_ms is None else str(timeout_ms),
+            "Account": account,
+            "ChannelId": channel_id,
+            "OtherChannelId": other_channel_id,
+        }
+        fields += [(key, value) for key, value in optional.items() if value is not None]
+        for name, value in (variables or {}).items():
+            if not name or "=" in name:
+                raise ValueError(f"originate: bad variable name {name!r}")
+            fields.append(("Variable", f"{name}={value}"))
+        fields.append(("Async", "true" if run_async else "false"))
+        response = await self.send_action("Originate", fields)
+        return response.action_id
+
+    async def hangup(self, channel: str, cause: int | None = None) -> None:
+        fields = {"Channel": channel} if cause is None else {"Channel": channel, "Cause": str(cause)}
+        await self.send_action("Hangup", fields)
+
+    async def redirect(
+        self,
+        channel: str,
+        context: str,
+        exten: str,
+        priority: int = 1,
+        extra_channel: str | None = None,
+        *,
+        extra_context: str | None = None,
+        extra_exten: str | None = None,
+        extra_priority: int | None = None,
+    ) -> None:
+        """Move ``channel`` in the dialplan; ``extra_channel`` goes too (same place by default)."""
+        fields: list[tuple[str, str]] = [
+            ("Channel", channel),
+            ("Context", context),
+            ("Exten", exten),
+            ("Priority", str(priority)),
+        ]
+        if extra_channel is not None:
+            fields += [
+                ("ExtraChannel", extra_channel),
+                ("ExtraContext", extra_context or context),
+                ("ExtraExten", extra_exten or exten),
+                ("ExtraPriority", str(priority if extra_priority is None else extra_priority)),
+            ]
+        await self.send_action("Redirect", fields)
+
+    async def setvar(self, name: str, value: str, channel: str | None = None) -> None:
+        """Set a channel variable (a global one without ``channel``); functions like CALLERID(name) too."""
+        fields = [("Variable", name), ("Value", value)]
+        if channel is not None:
+            fields.insert(0, ("Channel", channel))
+        await self.send_action("Setvar", fields)
+
+    async def getvar(self, name: str, channel: str | None = None) -> str | None:
+        """A channel (or global) variable's value; None when Asterisk returns no value."""
+        fields = [("Variable", name)]
+        if channel is not None:
+            fields.insert(0, ("Channel", channel))
+        response = await self.send_action("Getvar", fields)
+        return response.get("Value")
+
+    async def play_dtmf(self, channel: str, digit: str, duration_ms: int | None = None) -> None:
+        fields = [("Channel", channel), ("Digit", digit)]
+        if duration_ms is not None:
+            fields.append(("Duration", str(duration_ms)))
+        await self.send_action("PlayDTMF", fields)
+
+    async def core_show_channels(self) -> list[ChannelInfo]:
+        return await self._channel_list(self._session, "CoreShowChannels")
+
+    async def status(self, channel: str | None = None, variables: tuple[str, ...] = ()) -> list[ChannelInfo]:
+        """``Status`` of one or all channels, with the named variables (unset ones left out)."""
+        fields: list[tuple[str, str]] = []
+        if channel is not None:
+            fields.append(("Channel", channel))
+        if variables:
+            fields.append(("Variables", ",".join(variables)))
+        return await self._channel_list(self._session, "Status", fields)
+
+    async def _channel_list(
+        self, session: _Session | None, action: str, fields: HeaderInput = ()
+    ) -> list[ChannelInfo]:
+        response = await self._request(session, action, fields)
+        return [info for event in response.events if (info := channel_from_snapshot(event)) is not None]
+
+    # -- the session loop ------------------------------------------------------------------------
+
+    async def _supervise(self) -> None:
+        attempt = 0
+        config = self.config
+        while not self._closing:
+            try:
+                session = await self._open()
+            except AmiAuthenticationError as exc:
+                log.error("AMI login to %s:%d refused (%s); not retrying", config.host, config.port, exc)
+                raise
+            except (OSError, TimeoutError, AmiError) as exc:
+                if self._closing:
+                    return
+                reason = str(exc)
+            else:
+                if await self._serve(session):
+                    attempt = 0
+                    continue  # a link that worked and then died: try again at once
+                reason = session.reason
+            delay = config.backoff.delay(attempt, self._rng)
+            attempt += 1
+            log.info("AMI %s:%d unavailable (%s); retry in %.2f s", config.host, config.port, reason, delay)
+            await asyncio.sleep(delay)
+
+    async def _open(self) -> _Session:
+        config = self.config
+        async with asyncio.timeout(config.connect_timeout):
+            reader, writer = await asyncio.open_connection(config.host, config.port)
+        session = _Session(reader, writer, self._on_event)
+        try:
+            async with asyncio.timeout(config.connect_timeout):
+                await session.banner
+            await self._login(session)
+        except BaseException:
+            session.abort("login did not complete")
+            await session.wait_closed()
+            raise
+        return session
+
+    async def _login(self, session: _Session) -> None:
+        config = self.config
+        fields: list[tuple[str, str]] = [("Username", config.username)]
+        if config.auth == "md5":
+            challenge = await self._request(session, "Challenge", {"AuthType": "MD5"}, check=False)
+            if not challenge.ok or not challenge.get("Challenge"):
+                raise AmiAuthenticationError(f"MD5 challenge refused: {challenge.text}")
+            digest = hashlib.md5(f"{challenge.get('Challenge')}{config.secret}".encode()).hexdigest()
+            fields += [("AuthType", "MD5"), ("Key", digest)]
+        else:
+            fields.append(("Secret", config.secret))
+        fields.append(("Events", config.events))
+        response = await self._request(session, "Login", fields, check=False)
+        if not response.ok:
+            raise AmiAuthenticationError(f"login as {config.username!r} refused: {response.text}")
+
+    async def _serve(self, session: _Session) -> bool:
+        """Resync and serve until the session ends; False if the resync failed."""
+        config = self.config
+        self._session = session
+        self.connects += 1
+        banner = session.banner.result()
+        self._publish(PbxConnected(at=self._clock(), host=config.host, port=config.port, banner=banner))
+        keepalive = asyncio.create_task(self._keepalive(session), name="ami-keepalive")
+        resynced = False
+        try:
+            try:
+                await self._resync(session)
+                resynced = True
+                self._ready.set()
+            except AmiError as exc:
+                session.abort(f"resync failed: {exc}")
+            await session.closed.wait()
+        finally:
+            self._ready.clear()
+            self._session = None
+            keepalive.cancel()
+            session.abort("client closed")
+            await asyncio.wait([keepalive])
+            await session.wait_closed()
+            self._publish(
+                PbxDisconnected(at=self._clock(), host=config.host, port=config.port, reason=session.reason)
+            )
+        return resynced
+
+    async def _keepalive(self, session: _Session) -> None:
+        """Ping every ``ping_interval``; an unanswered Ping means the link is dead."""
+        config = self.config
+        while not session.closed.is_set():
+            await asyncio.sleep(config.ping_interval)
+            try:
+                await self._request(session, "Ping", timeout=config.ping_timeout, check=False)
+            except AmiActionTimeout:
+                log.warning("AMI: no Pong within %g s; dropping the link", config.ping_timeout)
+                session.abort(f"keepalive: no Pong within {config.ping_timeout:g} s")
+            except AmiDisconnected:
+                return
+
+    async def _resync(self, session: _Session) -> None:
+        """Rebuild :attr:`channels` from the PBX and publish the differences."""
+        self.channels.begin_resync()
+        try:
+            snapshot = await self._channel_list(session, "CoreShowChannels")
+            if self.config.resync_variables:
+                fields = {"Variables": ",".join(self.config.resync_variables)}
+                statuses = await self._channel_list(session, "Status", fields)
+                found = {info.uniqueid: info.variables for info in statuses}
+                snapshot = [dataclasses.replace(i, variables=found.get(i.uniqueid, ())) for i in snapshot]
+        except BaseException:
+            self.channels.abort_resync()
+            raise
+        at = self._clock()
+        differences = self.channels.finish_resync(snapshot, at=at)
+        for event in differences:
+            self._publish(event)
+        self._publish(
+            PbxResynced(
+                at=at,
+                uniqueids=tuple(info.uniqueid for info in self.channels),
+                appeared=sum(isinstance(e, ChannelAppeared) for e in differences),
+                vanished=sum(isinstance(e, ChannelHungUp) for e in differences),
+                changed=sum(isinstance(e, ChannelStateChanged) for e in differences),
+            )
+        )
+
+    def _on_event(self, message: AmiMessage) -> None:
+        event = translate(message, at=self._clock())
+        if event is not None:
+            self.channels.apply(event)
+            self._publish(event)
+
+    def _publish(self, event: DomainEvent) -> None:
+        self._bus.publish(event)
