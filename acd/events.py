@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+import typing
 
 from callcenter.events import DomainEvent
 
-_event = dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+_T = typing.TypeVar("_T")
+
+
+# A plain alias of dataclasses.dataclass(...) hides the generated __init__ from mypy; this does not.
+@typing.dataclass_transform(frozen_default=True, kw_only_default=True)
+def _event(cls: type[_T]) -> type[_T]:
+    return dataclasses.dataclass(frozen=True, slots=True, kw_only=True)(cls)
 
 
 @_event

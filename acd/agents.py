@@ -1,0 +1,75 @@
+"""Agent states and the table of moves an agent may make between them."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+
+
+class AgentState(enum.StrEnum):
+    """The states an agent can be in; the values are the strings used on the bus and in the UI."""
+
+    LOGGED_OUT = "logged_out"
+    READY = "ready"
+    NOT_READY = "not_ready"
+    RESERVED = "reserved"  # a call was offered and the agent's phone is ringing
+    ON_CALL = "on_call"
+    WRAP_UP = "wrap_up"
+
+
+S = AgentState
+
+#: Every legal move. Anything else raises :class:`IllegalTransition`.
+TRANSITIONS: dict[AgentState, frozenset[AgentState]] = {
+    S.LOGGED_OUT: frozenset({S.READY, S.NOT_READY}),
+    S.READY: frozenset({S.NOT_READY, S.RESERVED, S.LOGGED_OUT}),
+    # not_ready -> not_ready changes the pause reason.
+    S.NOT_READY: frozenset({S.READY, S.NOT_READY, S.LOGGED_OUT}),
+    # reserved -> ready: the caller hung up while the phone rang; -> not_ready: missed, busy or failed;
+    # -> logged_out: a supervisor forced the agent out while ringing.
+    S.RESERVED: frozenset({S.ON_CALL, S.READY, S.NOT_READY, S.LOGGED_OUT}),
+    # on_call -> ready / not_ready when the queue has no wrap-up time.
+    S.ON_CALL: frozenset({S.WRAP_UP, S.READY, S.NOT_READY}),
+    S.WRAP_UP: frozenset({S.READY, S.NOT_READY, S.LOGGED_OUT}),
+}
+
+#: Pause reasons the ACD itself sets after an offer the agent did not take.
+SYSTEM_PAUSE_REASONS = frozenset({"missed", "busy", "failed"})
+
+
+class IllegalTransition(ValueError):
+    """An agent was asked to make a move the transition table does not allow."""
+
+    def __init__(self, agent_id: str, current: AgentState, wanted: AgentState) -> None:
+        super().__init__(f"agent {agent_id}: cannot go from {current} to {wanted}")
+        self.agent_id = agent_id
+        self.current = current
+        self.wanted = wanted
+
+
+@dataclasses.dataclass(slots=True)
+class AgentStatus:
+    """An agent's live state: where it is, since when, and what it holds."""
+
+    agent_id: str
+    state: AgentState = AgentState.LOGGED_OUT
+    reason: str | None = None
+    since: float = 0.0
+    call_id: str | None = None
+    # The pause the agent chose while busy; applied instead of ready when the current call's wrap-up ends.
+    pending_pause: str | None = None
+    wrap_up_until: float | None = None
+
+    def move(self, to: AgentState, at: float, reason: str | None = None) -> AgentState:
+        """Apply one move of the table; returns the previous state."""
+        if to not in TRANSITIONS[self.state]:
+            raise IllegalTransition(self.agent_id, self.state, to)
+        previous = self.state
+        self.state = to
+        self.reason = reason if to is AgentState.NOT_READY else None
+        self.since = at
+        if to is not AgentState.WRAP_UP:
+            self.wrap_up_until = None
+        if to in (AgentState.NOT_READY, AgentState.LOGGED_OUT):
+            self.pending_pause = None  # a pause chosen earlier is overtaken by this one
+        return previous
