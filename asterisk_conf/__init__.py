@@ -1,1 +1,4 @@
-"""asterisk_conf package."""
+"""The Asterisk configuration callcenter ships: dialplan contexts, the AMI account, modules, music on hold.
+
+``callcenter asterisk-config`` renders it for a site (see README.md in this folder).
+"""

@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "ivr.commands",
     "acd.commands",
     "agent_desktop.commands",
+    "asterisk_conf.commands",
 )
 BENCH_MODULES = ("cti.ami.bench", "acd.bench", "ivr.bench", "agent_desktop.bench")
 
