@@ -1,0 +1,90 @@
+"""The append-only event log: every domain event, in order, as the source for reports and recovery."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import Float, Integer, String, Text, insert, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from callcenter.events import DomainEvent
+from crm_core.db import Base
+
+
+class EventLogEntry(Base):
+    """One logged event; ``payload`` is :meth:`DomainEvent.to_json` output."""
+
+    __tablename__ = "event_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[float] = mapped_column(Float)
+    type: Mapped[str] = mapped_column(String(100), index=True)
+    call_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    agent_id: Mapped[str | None] = mapped_column(String(100))
+    payload: Mapped[str] = mapped_column(Text)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class LoggedEvent:
+    """An event read back with its log position (pass ``id`` as ``since_id`` to continue)."""
+
+    id: int
+    event: DomainEvent
+
+
+def _optional_str(event: DomainEvent, name: str) -> str | None:
+    value = getattr(event, name, None)
+    return None if value is None else str(value)
+
+
+def append_events(session: Session, events: Sequence[DomainEvent]) -> None:
+    """Append ``events`` in order in one bulk insert (the caller commits)."""
+    if not events:
+        return
+    rows = [
+        {
+            "at": e.at,
+            "type": e.type_name,
+            "call_id": _optional_str(e, "call_id"),
+            "agent_id": _optional_str(e, "agent_id"),
+            "payload": e.to_json(),
+        }
+        for e in events
+    ]
+    session.execute(insert(EventLogEntry), rows)
+
+
+def read_logged(
+    session: Session,
+    *,
+    since_id: int = 0,
+    types: Iterable[str | type[DomainEvent]] | None = None,
+    call_id: str | None = None,
+    limit: int | None = None,
+) -> list[LoggedEvent]:
+    """Logged events with ``id > since_id`` in log order, filtered by type names/classes and call."""
+    query = select(EventLogEntry.id, EventLogEntry.payload).where(EventLogEntry.id > since_id)
+    if types is not None:
+        names = [t if isinstance(t, str) else t.__name__ for t in types]
+        query = query.where(EventLogEntry.type.in_(names))
+    if call_id is not None:
+        query = query.where(EventLogEntry.call_id == call_id)
+    query = query.order_by(EventLogEntry.id)
+    if limit is not None:
+        query = query.limit(limit)
+    return [LoggedEvent(row_id, DomainEvent.from_json(payload)) for row_id, payload in session.execute(query)]
+
+
+def read_events(
+    session: Session,
+    *,
+    since_id: int = 0,
+    types: Iterable[str | type[DomainEvent]] | None = None,
+    call_id: str | None = None,
+) -> list[DomainEvent]:
+    """The events of :func:`read_logged`, without their positions.
+
+    Raises :class:`callcenter.events.UnknownEventType` for a type whose module is not imported.
+    """
+    return [entry.event for entry in read_logged(session, since_id=since_id, types=types, call_id=call_id)]

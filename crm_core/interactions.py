@@ -1,0 +1,211 @@
+"""Interaction history: one row per call leg, recorded exactly once however often an event is replayed.
+
+A leg is opened (insert-if-absent keyed by ``leg_id``), updated, and closed; the first close wins, so
+replaying the event stream after a crash leaves the same rows. :func:`apply_event` maps the ACD's
+domain events onto that API, using the call id as the leg id.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from acd.events import (
+    CallAbandoned,
+    CallbackRequested,
+    CallConnected,
+    CallDisposed,
+    CallEnded,
+    CallOffered,
+    CallQueued,
+)
+from callcenter.events import DomainEvent
+from crm_core.models import Customer, Interaction
+
+INBOUND, OUTBOUND = "inbound", "outbound"
+LEG_FIELDS = frozenset(
+    {
+        "call_id", "direction", "channel", "queue", "campaign", "agent_id", "customer_id", "customer_code",
+        "ani", "dnis", "intent", "ivr_data", "enter_at", "answer_at", "end_at", "wait_seconds",
+        "talk_seconds", "hold_seconds", "wrap_up_seconds", "outcome", "disposition", "notes",
+    }
+)
+_DEFAULTS: dict[str, Any] = {"channel": "voice", "ivr_data": {}, "hold_seconds": 0.0, "notes": ""}
+
+
+class UnknownLeg(LookupError):
+    """No interaction row has this leg id."""
+
+
+class UnknownLegField(ValueError):
+    """A keyword names no interaction column that callers may set."""
+
+
+class UnsupportedDatabase(RuntimeError):
+    """Idempotent inserts are implemented for SQLite and PostgreSQL only."""
+
+
+def _check_fields(fields: dict[str, Any]) -> None:
+    unknown = set(fields) - LEG_FIELDS
+    if unknown:
+        raise UnknownLegField(f"not interaction fields: {', '.join(sorted(unknown))}")
+
+
+def _unset(value: Any) -> bool:
+    return value is None or value == "" or value == {}
+
+
+def get_leg(session: Session, leg_id: str) -> Interaction | None:
+    """The interaction row of ``leg_id``, if recorded."""
+    return session.scalars(select(Interaction).where(Interaction.leg_id == leg_id)).one_or_none()
+
+
+def open_leg(
+    session: Session, leg_id: str, *, call_id: str, direction: str, enter_at: float, **fields: Any
+) -> Interaction:
+    """Record a leg if it is new; if it exists, fill only its still-empty fields from ``fields``.
+
+    Safe against replays and against two writers racing on the same leg (the insert is a no-op on
+    conflict). ``ivr_data`` keys already stored keep their values.
+    """
+    _check_fields(fields)
+    values = {**_DEFAULTS, **fields, "leg_id": leg_id, "call_id": call_id, "direction": direction,
+              "enter_at": enter_at}
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        lite_statement = sqlite.insert(Interaction).values(values)
+        session.execute(lite_statement.on_conflict_do_nothing(index_elements=["leg_id"]))
+    elif dialect == "postgresql":
+        pg_statement = postgresql.insert(Interaction).values(values)
+        session.execute(pg_statement.on_conflict_do_nothing(index_elements=["leg_id"]))
+    else:
+        raise UnsupportedDatabase(f"no idempotent insert for {dialect}")
+    leg = get_leg(session, leg_id)
+    assert leg is not None  # inserted above or already there
+    for name, value in fields.items():
+        if name == "ivr_data":
+            merged = {**value, **leg.ivr_data}
+            if merged != leg.ivr_data:
+                leg.ivr_data = merged
+        elif _unset(getattr(leg, name)) and not _unset(value):
+            setattr(leg, name, value)
+    session.flush()
+    return leg
+
+
+def update_leg(session: Session, leg_id: str, **fields: Any) -> Interaction:
+    """Set ``fields`` on a recorded leg (``ivr_data`` is merged, newer keys win)."""
+    _check_fields(fields)
+    leg = get_leg(session, leg_id)
+    if leg is None:
+        raise UnknownLeg(leg_id)
+    for name, value in fields.items():
+        if name == "ivr_data":
+            value = {**leg.ivr_data, **value}
+        if getattr(leg, name) != value:
+            setattr(leg, name, value)
+    session.flush()
+    return leg
+
+
+def close_leg(session: Session, leg_id: str, *, end_at: float, outcome: str, **fields: Any) -> Interaction:
+    """End a leg with ``outcome``; wait and talk seconds are derived from the times when not given.
+
+    A leg that is already closed is returned unchanged: the first close is the truth.
+    """
+    _check_fields(fields)
+    leg = get_leg(session, leg_id)
+    if leg is None:
+        raise UnknownLeg(leg_id)
+    if leg.end_at is not None:
+        return leg
+    for name, value in fields.items():
+        setattr(leg, name, {**leg.ivr_data, **value} if name == "ivr_data" else value)
+    leg.end_at = end_at
+    leg.outcome = outcome
+    if leg.wait_seconds is None:
+        leg.wait_seconds = max(0.0, (leg.answer_at or end_at) - leg.enter_at)
+    if leg.talk_seconds is None and leg.answer_at is not None:
+        leg.talk_seconds = max(0.0, end_at - leg.answer_at - leg.hold_seconds)
+    session.flush()
+    return leg
+
+
+def _customer_id(session: Session, code: str | None, customer_id: str | None) -> int | None:
+    """The stored customer an event names, by code or else by the database id the IVR put on the call."""
+    if code:
+        return session.scalar(select(Customer.id).where(Customer.code == code))
+    if customer_id and customer_id.isdigit():
+        return session.scalar(select(Customer.id).where(Customer.id == int(customer_id)))
+    return None
+
+
+def _open_from(session: Session, call_id: str, queue: str, enter_at: float, **fields: Any) -> Interaction:
+    return open_leg(session, call_id, call_id=call_id, direction=INBOUND, enter_at=enter_at, queue=queue,
+                    **fields)
+
+
+def apply_event(session: Session, event: DomainEvent) -> Interaction | None:
+    """Record an ACD event on its call's leg; other events are ignored (``None``).
+
+    Every event first opens the leg if it is missing (e.g. the process restarted mid-call), so the
+    row is complete whichever events survive.
+    """
+    match event:
+        case CallQueued():
+            ivr = {"unidentified": True} if event.unidentified else {}
+            return _open_from(
+                session, event.call_id, event.queue, event.enter_time,
+                customer_code=event.customer_code,
+                customer_id=_customer_id(session, event.customer_code, event.customer_id),
+                ani=event.ani, intent=event.intent, ivr_data=ivr,
+            )
+        case CallOffered():
+            _open_from(
+                session, event.call_id, event.queue, event.at - event.wait_seconds,
+                customer_code=event.customer_code,
+                customer_id=_customer_id(session, event.customer_code, event.customer_id),
+                ani=event.ani, intent=event.intent,
+            )
+            return update_leg(session, event.call_id, agent_id=event.agent_id, ivr_data=dict(event.ivr_data))
+        case CallConnected():
+            _open_from(session, event.call_id, event.queue, event.at - event.wait_seconds)
+            return update_leg(
+                session, event.call_id, agent_id=event.agent_id, answer_at=event.at,
+                wait_seconds=event.wait_seconds,
+            )
+        case CallAbandoned():
+            _open_from(session, event.call_id, event.queue, event.at - event.wait_seconds)
+            return close_leg(session, event.call_id, end_at=event.at, outcome="abandoned",
+                             wait_seconds=event.wait_seconds)
+        case CallbackRequested():
+            _open_from(session, event.call_id, event.queue, event.enter_time)
+            return close_leg(session, event.call_id, end_at=event.at, outcome="callback_requested")
+        case CallEnded():
+            _open_from(session, event.call_id, event.queue, event.at - event.talk_seconds)
+            fields: dict[str, Any] = {"talk_seconds": event.talk_seconds}
+            if event.agent_id is not None:
+                fields["agent_id"] = event.agent_id
+            return close_leg(session, event.call_id, end_at=event.at, outcome=event.outcome, **fields)
+        case CallDisposed():
+            leg = get_leg(session, event.call_id)
+            if leg is None:
+                raise UnknownLeg(event.call_id)
+            wrap_up = None if leg.end_at is None else max(0.0, event.at - leg.end_at)
+            return update_leg(session, event.call_id, disposition=event.disposition, notes=event.notes,
+                              agent_id=event.agent_id, wrap_up_seconds=wrap_up)
+    return None
+
+
+def recent_interactions(session: Session, customer_id: int, limit: int = 10) -> list[Interaction]:
+    """The customer's latest legs, newest first (for the screen pop)."""
+    query = (
+        select(Interaction)
+        .where(Interaction.customer_id == customer_id)
+        .order_by(Interaction.enter_at.desc(), Interaction.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))
