@@ -67,6 +67,7 @@ class AgiServer:
         self._tasks: set[asyncio.Task[None]] = set()
         self._by_channel: dict[str, AgiSession] = {}
         self._by_uniqueid: dict[str, AgiSession] = {}
+        self._cancelling = False
         self.stats = AgiServerStats()
 
     def route(self, path: str, handler: AgiHandler) -> None:
@@ -122,10 +123,12 @@ class AgiServer:
         server.close()
         if self._tasks:
             _, pending = await asyncio.wait(set(self._tasks), timeout=self._shutdown_grace)
+            self._cancelling = True
             for task in pending:
                 task.cancel()
             if pending:
                 await asyncio.wait(pending)
+            self._cancelling = False
         await server.wait_closed()
         log.info("FastAGI server stopped")
 
@@ -160,6 +163,12 @@ class AgiServer:
             session = AgiSession(env, reader, writer, parser, interrupter=self._interrupter)
             self._register(session)
             await self._run(handler, session)
+        except asyncio.CancelledError:
+            # Python 3.11's start_server callback logs a cancelled connection task as an error;
+            # a session cut short by close() is an expected end, so the task finishes normally.
+            if not self._cancelling:
+                raise
+            log.debug("FastAGI %s: session cancelled by shutdown", peer)
         finally:
             if session is not None:
                 self._unregister(session)

@@ -48,6 +48,8 @@ class TrafficSettings:
     mean_patience_s: float | None = 120.0
     dnis: str = "5551000"
     max_calls: int | None = None
+    # Customer codes callers key in when the IVR asks (one picked per call); empty: callers key nothing.
+    caller_codes: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)

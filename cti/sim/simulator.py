@@ -89,5 +89,7 @@ class Simulator:
         for arrival in arrivals(settings, self.config.seed):
             await self.clock.sleep(arrival.at - elapsed)
             elapsed = arrival.at
-            script = CallerScript(patience=arrival.patience, talk_time=arrival.handle_time)
+            # A caller starts keying a second after the prompt begins, then a digit every 0.3 s.
+            digits = tuple((1.0 if i == 0 else 0.3, d) for i, d in enumerate(arrival.code))
+            script = CallerScript(digits=digits, patience=arrival.patience, talk_time=arrival.handle_time)
             self.pbx.place_inbound_call(settings.dnis, arrival.caller_num, "", script)

@@ -17,6 +17,7 @@ class Arrival:
     caller_num: str
     handle_time: float
     patience: float | None
+    code: str = ""
 
 
 def arrivals(settings: TrafficSettings, seed: int) -> Iterator[Arrival]:
@@ -34,6 +35,6 @@ def arrivals(settings: TrafficSettings, seed: int) -> Iterator[Arrival]:
             None if settings.mean_patience_s is None else rng.expovariate(1.0 / settings.mean_patience_s)
         )
         n += 1
-        yield Arrival(
-            at=at, caller_num=f"555{rng.randrange(10**7):07d}", handle_time=handle, patience=patience
-        )
+        caller_num = f"555{rng.randrange(10**7):07d}"
+        code = rng.choice(settings.caller_codes) if settings.caller_codes else ""
+        yield Arrival(at=at, caller_num=caller_num, handle_time=handle, patience=patience, code=code)

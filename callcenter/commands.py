@@ -1,0 +1,56 @@
+"""``callcenter serve``: run a node until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+
+from callcenter.node import Node, NodeStartError
+from callcenter.wiring import crm_directory, desktop_app
+
+
+async def _serve(node: Node) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await node.start(web_app=desktop_app)
+    except NodeStartError as exc:
+        print(f"callcenter: {exc}", file=sys.stderr)
+        await node.stop()
+        return 1
+    try:
+        await stop.wait()
+    finally:
+        print("callcenter: stopping", flush=True)
+        await node.stop()
+    return 0
+
+
+def serve(args: argparse.Namespace) -> int:
+    settings = args.settings
+    if args.demo:
+        settings.demo = True
+    if args.http_port is not None:
+        settings.http_port = args.http_port
+    if args.http_host is not None:
+        settings.http_host = args.http_host
+    level = logging.INFO if args.verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    node = Node(settings, directory_factory=crm_directory, say=lambda line: print(line, flush=True))
+    return asyncio.run(_serve(node))
+
+
+def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = commands.add_parser("serve", help="run the contact center (PBX simulator when no AMI host is set)")
+    parser.add_argument("--demo", action="store_true", help="seed demo customers and accounts, simulate traffic")
+    parser.add_argument("--http-host", help="web server address (default 127.0.0.1)")
+    parser.add_argument("--http-port", type=int, help="web server port (default 8080)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    parser.set_defaults(func=serve)

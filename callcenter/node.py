@@ -1,0 +1,205 @@
+"""One running callcenter node: storage, bus, event log, PBX link (or the embedded simulator),
+FastAGI server with the IVR, and the web app. ``callcenter serve`` is this, until a signal."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiohttp import web
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from acd.config import load_config as load_acd_config
+from acd.core import Acd
+from callcenter.bus import EventBus
+from callcenter.recorder import EventRecorder
+from callcenter.settings import Settings
+from callcenter.wiring import CoreAgentControl
+from crm_core.db import make_engine, make_session_factory, migrate, session_scope
+from crm_core.demo import seed_demo
+from crm_core.models import Customer
+from cti.agi import AgiHangup, AgiServer, AgiSession
+from cti.ami.client import AmiClient, AmiConfig
+from cti.sim import Simulator, SimulatorConfig, TrafficSettings
+from ivr.agi_channel import AgiCallChannel
+from ivr.agi_runner import run_flow
+from ivr.directory import CustomerDirectory
+from ivr.events import IvrFinished
+from ivr.flow import Flow
+from ivr.loader import load_builtin_flow
+from ivr.prompts import PromptLibrary
+from ivr.tts import SpeechSynthesizer
+
+log = logging.getLogger(__name__)
+
+DEMO_CONFIG = Path(__file__).with_name("demo.toml")
+
+# Demo traffic: enough calls that the wall moves within seconds of `make run`.
+DEMO_CALLS_PER_HOUR = 240.0
+
+
+class NodeStartError(RuntimeError):
+    """A component could not start (port in use, PBX unreachable, bad database URL...)."""
+
+
+@dataclass
+class Node:
+    """Assembles and runs the components named by ``settings``; ``say`` prints start-up notices."""
+
+    settings: Settings
+    directory_factory: Callable[[sessionmaker[Session]], CustomerDirectory]
+    say: Callable[[str], None] = print
+    bus: EventBus = field(default_factory=EventBus)
+    engine: Engine | None = None
+    sessions: sessionmaker[Session] | None = None
+    simulator: Simulator | None = None
+    ami: AmiClient | None = None
+    agi: AgiServer | None = None
+    recorder: EventRecorder | None = None
+    flow: Flow | None = None
+    http_port: int | None = None
+    demo_codes: tuple[str, ...] = ()
+    acd: Acd | None = None
+    _web: web.AppRunner | None = None
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    async def start(self, web_app: Callable[[Node], web.Application] | None = None) -> None:
+        s = self.settings
+        self.engine = make_engine(s.db_url)
+        await asyncio.to_thread(migrate, self.engine)
+        self.sessions = make_session_factory(self.engine)
+        if s.demo:
+            self.demo_codes = await asyncio.to_thread(self._seed_demo)
+        self.recorder = EventRecorder(self.bus, self.sessions)
+        self.recorder.start()
+
+        if "queues" not in s.raw:
+            # No contact center declared: run the demo one, so a newcomer has queues and agents.
+            s.raw = {**tomllib.loads(DEMO_CONFIG.read_text(encoding="utf-8")), **s.raw}
+            self.say(f"no [[queues]] in callcenter.toml: using the demo queues and agents of {DEMO_CONFIG.name}")
+        self.acd = Acd(load_acd_config(s.raw), time.time)
+        if s.demo:
+            # Every demo agent but the first (driven by the person trying it out) is simulated and ready.
+            for agent in self.acd.agents()[1:]:
+                for event in self.acd.login(agent.agent_id, ready=True).events:
+                    self.bus.publish(event)
+
+        self.flow = load_builtin_flow("main")
+        prompts = PromptLibrary(SpeechSynthesizer(Path(s.data_dir) / "tts"))
+        directory = self.directory_factory(self.sessions)
+        self.agi = AgiServer(s.agi_host, s.agi_port, interrupter=self._interrupt)
+        self.agi.route("inbound", lambda session: self._inbound(session, directory, prompts))
+        try:
+            await self.agi.start()
+        except OSError as exc:
+            raise NodeStartError(f"FastAGI server cannot listen on {s.agi_host}:{s.agi_port}: {exc}") from exc
+
+        ami_host = s.ami_host
+        if s.simulated_pbx:
+            ami_host = "127.0.0.1"
+            self.simulator = Simulator(self._simulator_config())
+            try:
+                await self.simulator.start()
+            except OSError as exc:
+                raise NodeStartError(f"PBX simulator cannot listen on port {s.ami_port}: {exc}") from exc
+            self.say(
+                "*** No AMI address configured: started the embedded PBX SIMULATOR on "
+                f"127.0.0.1:{self.simulator.ami_port} (calls are simulated, not real) ***"
+            )
+        config = dataclasses.replace(
+            AmiConfig.from_settings(s),
+            host=ami_host,
+            port=self.simulator.ami_port if self.simulator else s.ami_port,
+        )
+        self.ami = AmiClient(config, self.bus)
+        self.ami.start()
+        try:
+            await self.ami.wait_ready(timeout=15)
+        except TimeoutError as exc:
+            raise NodeStartError(f"no AMI session with {ami_host}:{config.port} after 15 s") from exc
+
+        if web_app is not None:
+            self._web = web.AppRunner(web_app(self))
+            await self._web.setup()
+            site = web.TCPSite(self._web, s.http_host, s.http_port)
+            try:
+                await site.start()
+            except OSError as exc:
+                raise NodeStartError(f"web server cannot listen on {s.http_host}:{s.http_port}: {exc}") from exc
+            server = site._server
+            sockets = getattr(server, "sockets", None) or []
+            self.http_port = sockets[0].getsockname()[1] if sockets else s.http_port
+            self.say(f"callcenter is serving http://{s.http_host}:{self.http_port}")
+
+    def _simulator_config(self) -> SimulatorConfig:
+        s = self.settings
+        traffic = TrafficSettings()
+        if s.demo:
+            # Mostly valid customer codes, and a few mistyped ones so "unidentified" shows up too.
+            codes = (*self.demo_codes[:50], "123456", "000000")
+            traffic = TrafficSettings(
+                calls_per_hour=DEMO_CALLS_PER_HOUR, mean_handle_s=120.0, mean_patience_s=90.0, caller_codes=codes
+            )
+        return SimulatorConfig(
+            ami_host="127.0.0.1",
+            ami_port=s.ami_port,
+            ami_user=s.ami_user,
+            ami_secret=s.ami_secret,
+            agi_url=f"agi://{s.agi_host}:{self.agi.port if self.agi else s.agi_port}/inbound",
+            seed=int(time.time()) if s.demo else 1,
+            traffic=traffic,
+        )
+
+    def agent_control(self) -> CoreAgentControl:
+        """What the web app calls to change agent states."""
+        assert self.acd is not None
+        return CoreAgentControl(self.acd, self.bus)
+
+    def _seed_demo(self) -> tuple[str, ...]:
+        assert self.sessions is not None
+        with session_scope(self.sessions) as session:
+            created = seed_demo(session)
+            codes = tuple(session.scalars(select(Customer.code).order_by(Customer.id)))
+        self.say(f"demo data: {len(codes)} customers ({created} new), e.g. customer code {codes[0]}")
+        return codes
+
+    async def _interrupt(self, channel: str, reason: str) -> None:
+        """Break a FastAGI wait: redirect the channel to the connect context (see asterisk_conf)."""
+        if self.ami is None:
+            raise NodeStartError("no AMI link to interrupt a wait")
+        await self.ami.redirect(channel, "callcenter-connect", reason, 1)
+
+    async def _inbound(self, session: AgiSession, directory: CustomerDirectory, prompts: PromptLibrary) -> None:
+        assert self.flow is not None
+        channel = AgiCallChannel(session, await _call_id(session))
+        outcome = await run_flow(channel, self.flow, directory, prompts=prompts)
+        self.bus.publish(IvrFinished.from_outcome(outcome))
+
+    async def stop(self) -> None:
+        if self._web is not None:
+            await self._web.cleanup()
+        if self.ami is not None:
+            await self.ami.close()
+        if self.simulator is not None:
+            await self.simulator.stop()
+        if self.agi is not None:
+            await self.agi.close()
+        if self.recorder is not None:
+            await self.recorder.stop()
+        if self.engine is not None:
+            self.engine.dispose()
+
+
+async def _call_id(session: AgiSession) -> str | None:
+    """The call id an originator put in ``CTI_CALL_ID``, if any."""
+    try:
+        return await session.get_variable("CTI_CALL_ID")
+    except AgiHangup:
+        return None
