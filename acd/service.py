@@ -1,0 +1,537 @@
+"""The ACD service: carries out the core's decisions over Asterisk (FastAGI for the call, AMI out of band).
+
+A caller who leaves the IVR for a queue stays in :meth:`AcdService.wait_in_queue` (music on hold in
+slices, position and estimated-wait announcements, a "press 1 for a call-back" window). When the core
+offers the call to an agent while the caller waits, the running AGI command is broken with an AMI
+Redirect to ``callcenter-connect``/<agent id>; Asterisk then opens a new FastAGI session there and
+:meth:`AcdService.connect` rings the agent's phone. An offer made while no wait command runs (on
+arrival, or right after a missed ring) is rung at once in the same session.
+
+The agent answering is seen on AMI (``DialEnd`` with ``ANSWER``) while ``Dial`` keeps the bridge; the
+``Dial`` returning ends the talk. A ring the agent does not take sends the call back to its place and
+the same session waits again. A channel hang-up seen on AMI is the backstop for every step, so no
+reservation outlives its caller.
+
+Call-backs: when the core decides :class:`~acd.decisions.OriginateCallback` the service originates to
+the customer into ``callcenter-callback``/<call id>; :meth:`AcdService.callback` then rings the agent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import dataclasses
+import logging
+import math
+import time
+from collections.abc import Callable, Coroutine
+
+from acd.agents import AgentState, IllegalTransition
+from acd.core import Acd, AcdError, AgentView
+from acd.decisions import Effects, Offer, OriginateCallback, Refused
+from acd.events import CallDisposed, CallEnded
+from agent_desktop.services import AgentControlRefused
+from callcenter.bus import EventBus
+from callcenter.events import DomainEvent
+from cti.agi import AgiError, AgiHangup, AgiInterrupted, AgiPlaybackFailed, AgiServer, AgiSession
+from cti.ami.client import AmiClient, AmiError
+from cti.ami.events import ChannelHungUp, DialEnded, OriginateResult
+from ivr.outcome import IvrOutcome
+
+log = logging.getLogger(__name__)
+
+CONNECT_CONTEXT = "callcenter-connect"
+CALLBACK_CONTEXT = "callcenter-callback"
+CALL_ID_VARIABLE = "CC_CALL_ID"
+AGENT_VARIABLE = "CC_AGENT"
+# DIALSTATUS -> the core's offer failure reason; CANCEL means the caller hung up while it rang.
+DIAL_FAILURES = {"NOANSWER": "no_answer", "BUSY": "busy", "CHANUNAVAIL": "failed", "CONGESTION": "failed"}
+UNDISPOSED_KEPT = 10_000
+EARLY_ORIGINATE_RESULTS_KEPT = 1_000
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class WaitPrompts:
+    """Sound files (no extension) the wait plays; the defaults are Asterisk's standard English set
+    except the call-back ones, which a site records (``asterisk_conf`` ships them)."""
+
+    you_are_next: str = "queue-youarenext"
+    there_are: str = "queue-thereare"
+    calls_waiting: str = "queue-callswaiting"
+    hold_time: str = "queue-holdtime"
+    minutes: str = "queue-minutes"
+    less_than: str = "queue-less-than"
+    callback_offer: str = "callcenter/press-1-callback"
+    callback_confirmed: str = "callcenter/callback-confirmed"
+    callback_retry: str = "callcenter/callback-later"
+    refused: str = "ss-noservice"
+    goodbye: str = "vm-goodbye"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AcdServiceSettings:
+    """Timings of the wait (seconds of PBX time) and how to reach phones and customers."""
+
+    music_class: str = "default"
+    music_slice: int = 10
+    announce_every: float = 30.0
+    callback_offer_every: float = 60.0  # 0: never offer a call-back
+    callback_digit_ms: int = 3000
+    ring_timeout: int = 20
+    # Dial string of a customer for a call-back; ``{number}`` is replaced by the number to call.
+    callback_dial: str = "Local/{number}@callcenter-outbound"
+    callback_timeout: int = 30
+    prompts: WaitPrompts = dataclasses.field(default_factory=WaitPrompts)
+
+
+@dataclasses.dataclass(slots=True, eq=False)
+class _Leg:
+    """A call's channel under our control: the session driving it now and the offer being rung."""
+
+    call_id: str
+    channel: str
+    session: AgiSession | None = None
+    offer: Offer | OriginateCallback | None = None
+    waiting: bool = False  # the session is inside the interruptible wait
+    ringing: Offer | OriginateCallback | None = None  # the offer whose Dial runs now
+    connected: bool = False
+
+
+class AcdService:
+    """Drives one :class:`~acd.core.Acd` from the PBX and the desktops; implements ``AgentControl``.
+
+    ``clock`` must be the core's clock; ``time_scale`` is clock seconds per real second (the
+    simulator's speed), used only to sleep until the core's next deadline.
+    """
+
+    def __init__(
+        self,
+        acd: Acd,
+        bus: EventBus,
+        ami: AmiClient,
+        agi: AgiServer,
+        *,
+        clock: Callable[[], float] = time.time,
+        settings: AcdServiceSettings | None = None,
+        time_scale: float = 1.0,
+    ) -> None:
+        self.acd = acd
+        self.bus = bus
+        self.ami = ami
+        self.agi = agi
+        self.clock = clock
+        self.settings = settings or AcdServiceSettings()
+        self.time_scale = time_scale
+        self._legs: dict[str, _Leg] = {}
+        self._by_channel: dict[str, _Leg] = {}
+        self._undisposed: collections.OrderedDict[str, str] = collections.OrderedDict()
+        self._originates: dict[str, str] = {}  # AMI ActionID -> call id of a call-back being dialled
+        self._early_results: collections.OrderedDict[str, OriginateResult] = collections.OrderedDict()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._wake = asyncio.Event()
+        self._timer: asyncio.Task[None] | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def register_routes(self) -> None:
+        """Route the ``connect`` and ``callback`` FastAGI scripts of the dialplan to this service."""
+        self.agi.route("connect", self.connect)
+        self.agi.route("callback", self.callback)
+
+    async def start(self) -> None:
+        """Listen to the PBX's events and run the timer for escalations and wrap-up ends."""
+        self.bus.add_listener(self._on_pbx_event, ChannelHungUp, DialEnded, OriginateResult)
+        self._timer = asyncio.create_task(self._run_timer(), name="acd-timer")
+
+    async def close(self) -> None:
+        self.bus.remove_listener(self._on_pbx_event)
+        tasks = [t for t in (self._timer, *self._tasks) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._timer = None
+
+    async def handle_redirected(self, session: AgiSession) -> bool:
+        """Run ``session`` if it arrived from a connect or call-back context; False otherwise.
+
+        For PBXs (like the simulator) whose every context calls one FastAGI script.
+        """
+        if session.env.context == CONNECT_CONTEXT:
+            await self.connect(session)
+            return True
+        if session.env.context == CALLBACK_CONTEXT:
+            await self.callback(session)
+            return True
+        return False
+
+    # ------------------------------------------------------------- agent control
+
+    async def set_ready(self, agent_id: str) -> None:
+        view = self._view(agent_id)
+        if view.state is AgentState.LOGGED_OUT:
+            self._core(lambda: self.acd.login(agent_id, ready=True))
+        else:
+            self._core(lambda: self.acd.ready(agent_id))
+
+    async def set_not_ready(self, agent_id: str, reason: str) -> None:
+        view = self._view(agent_id)
+        if view.state is AgentState.LOGGED_OUT:
+            self._core(lambda: self.acd.login(agent_id, reason=reason))
+        else:
+            self._core(lambda: self.acd.pause(agent_id, reason))
+
+    async def logout(self, agent_id: str) -> None:
+        self._core(lambda: self.acd.logout(agent_id))
+
+    async def dispose(self, call_id: str, agent_id: str, disposition: str, notes: str) -> None:
+        """Save the wrap-up of a call the agent ended: publishes CallDisposed and ends the wrap-up."""
+        if self._undisposed.get(call_id) != agent_id:
+            raise AgentControlRefused(f"agent {agent_id} has no call {call_id} to dispose")
+        del self._undisposed[call_id]
+        self.bus.publish(CallDisposed(at=self.clock(), call_id=call_id, agent_id=agent_id,
+                                      disposition=disposition, notes=notes))
+        view = self._view(agent_id)
+        if view.state is AgentState.WRAP_UP:
+            pause = view.pending_pause
+            if pause is not None:
+                self._core(lambda: self.acd.pause(agent_id, pause))
+            else:
+                self._core(lambda: self.acd.ready(agent_id))
+
+    def _view(self, agent_id: str) -> AgentView:
+        try:
+            return self.acd.agent(agent_id)
+        except AcdError as exc:
+            raise AgentControlRefused(str(exc)) from exc
+
+    def _core(self, operation: Callable[[], Effects]) -> None:
+        try:
+            fx = operation()
+        except (AcdError, IllegalTransition) as exc:
+            raise AgentControlRefused(str(exc)) from exc
+        self._apply(fx)
+
+    # ------------------------------------------------------------ the wait in queue
+
+    async def wait_in_queue(self, session: AgiSession, outcome: IvrOutcome) -> None:
+        """Queue the call the IVR hands over and keep the caller until an agent takes it (or they leave)."""
+        if outcome.queue is None:
+            raise ValueError("IvrOutcome without a queue")
+        call_id = outcome.call_id
+        leg = self._adopt(call_id, session)
+        try:
+            fx = self.acd.enqueue(
+                call_id, outcome.queue, priority=outcome.priority, skills=dict(outcome.skills) or None,
+                tier=outcome.tier, customer_id=outcome.customer_id, customer_code=outcome.customer_code,
+                intent=outcome.intent, ani=outcome.ani or None, ivr_data=dict(outcome.ivr_data),
+                unidentified=outcome.unidentified,
+            )
+        except AcdError:
+            self._release(leg)
+            raise
+        refused = next((d for d in fx.decisions if isinstance(d, Refused) and d.call_id == call_id), None)
+        self._apply(fx)
+        if refused is not None:
+            self._release(leg)
+            log.info("call %s refused by queue %s: %s", call_id, refused.queue, refused.reason)
+            with contextlib.suppress(AgiHangup, AgiPlaybackFailed):
+                await session.stream_file(self.settings.prompts.refused)
+                await session.stream_file(self.settings.prompts.goodbye)
+                await session.hangup()
+            return
+        with contextlib.suppress(AgiError):
+            await session.set_variable(CALL_ID_VARIABLE, call_id)  # lets a restarted service re-adopt it
+        await self._serve(session, leg, callback_number=outcome.callback_number or outcome.ani or None)
+
+    async def connect(self, session: AgiSession) -> None:
+        """Route ``connect``: a waiting caller redirected here because an agent was offered the call."""
+        leg = self._by_channel.get(session.channel)
+        if leg is None:
+            log.warning("connect: no call on %s (agent %s); hanging up", session.channel, session.env.extension)
+            with contextlib.suppress(AgiError):
+                await session.hangup()
+            return
+        leg.session = session
+        await self._serve(session, leg, callback_number=None)
+
+    async def callback(self, session: AgiSession) -> None:
+        """Route ``callback``: the customer of a call-back answered; ring the reserved agent."""
+        call_id = session.env.extension or (await session.get_variable(CALL_ID_VARIABLE) or "")
+        leg = self._legs.get(call_id)
+        if leg is None or not isinstance(leg.offer, OriginateCallback):
+            log.warning("callback: no call-back %r in progress on %s; hanging up", call_id, session.channel)
+            with contextlib.suppress(AgiError):
+                await session.hangup()
+            return
+        leg.channel = session.channel
+        leg.session = session
+        self._by_channel[session.channel] = leg
+        try:
+            while leg.offer is not None:
+                if await self._ring(session, leg):
+                    return
+            # Nobody free to take it now: the entry keeps its place and is called again later.
+            with contextlib.suppress(AgiError):
+                await session.stream_file(self.settings.prompts.callback_retry)
+                await session.hangup()
+        except AgiHangup:
+            self._apply(self.acd.hangup(call_id))  # a waiting call-back entry is left as it is
+        finally:
+            self._release(leg)
+
+    async def _serve(self, session: AgiSession, leg: _Leg, *, callback_number: str | None) -> None:
+        """Ring while there is an offer, wait while there is none, until the call is over or moves on."""
+        try:
+            while True:
+                if leg.offer is not None:
+                    if await self._ring(session, leg):
+                        return
+                    continue
+                leg.waiting = True
+                try:
+                    done = await self._wait(session, leg, callback_number)
+                finally:
+                    leg.waiting = False
+                if done:
+                    return
+        except AgiInterrupted:
+            if leg.session is session:
+                leg.session = None  # the connect session takes over
+            return
+        except AgiHangup:
+            self._apply(self.acd.hangup(leg.call_id))
+            self._release(leg)
+
+    async def _wait(self, session: AgiSession, leg: _Leg, callback_number: str | None) -> bool:
+        """Hold the caller until interrupted; True when the caller took a call-back and was let go."""
+        s = self.settings
+        started = self.clock()
+        last_announce = started
+        last_offer = started
+        while True:
+            now = self.clock()
+            if now - last_announce >= s.announce_every:
+                last_announce = now
+                await self._announce(session, leg.call_id)
+            if callback_number and s.callback_offer_every > 0 and now - last_offer >= s.callback_offer_every:
+                last_offer = now
+                if await self._offer_callback(session, leg, callback_number):
+                    return True
+            await session.exec("MusicOnHold", s.music_class, str(s.music_slice))
+
+    async def _announce(self, session: AgiSession, call_id: str) -> None:
+        try:
+            position = self.acd.position(call_id)
+            wait = self.acd.estimated_wait(call_id)
+        except AcdError:
+            return  # offered meanwhile: the interruption is on its way
+        p = self.settings.prompts
+        try:
+            if position <= 1:
+                await session.stream_file(p.you_are_next)
+            else:
+                await session.stream_file(p.there_are)
+                await session.say_number(position - 1)
+                await session.stream_file(p.calls_waiting)
+            if wait is not None and wait >= 60:
+                await session.stream_file(p.hold_time)
+                await session.say_number(math.ceil(wait / 60))
+                await session.stream_file(p.minutes)
+        except AgiPlaybackFailed as exc:
+            log.warning("announcement prompt missing: %s", exc)
+
+    async def _offer_callback(self, session: AgiSession, leg: _Leg, number: str) -> bool:
+        p = self.settings.prompts
+        try:
+            digit, _ = await session.stream_file(p.callback_offer, "1")
+            if digit is None:
+                digit = await session.wait_for_digit(self.settings.callback_digit_ms)
+        except AgiPlaybackFailed as exc:
+            log.warning("call-back offer prompt missing: %s", exc)
+            return False
+        if digit != "1":
+            return False
+        try:
+            fx = self.acd.request_callback(leg.call_id, number)
+        except AcdError:
+            return False  # offered to an agent meanwhile: the caller is connected instead
+        # From here the entry lives on without a channel; the caller's hang-up must not abandon it.
+        self._release(leg)
+        self._apply(fx)
+        with contextlib.suppress(AgiHangup, AgiPlaybackFailed):
+            await session.stream_file(p.callback_confirmed)
+            await session.stream_file(p.goodbye)
+            await session.hangup()
+        return True
+
+    # ---------------------------------------------------------------- ringing agents
+
+    async def _ring(self, session: AgiSession, leg: _Leg) -> bool:
+        """Dial the offered agent from ``session``; True when the call is over (talked, or gone)."""
+        offer = leg.offer
+        assert offer is not None
+        leg.ringing = offer
+        try:
+            await session.exec("Dial", offer.interface, str(self.settings.ring_timeout))
+        finally:
+            leg.ringing = None
+        status = (await session.get_variable("DIALSTATUS")) or ""
+        if leg.offer is not offer and not leg.connected:
+            # The core took the offer back while it rang (the agent logged out): it already moved on.
+            return False
+        if status == "ANSWER":
+            if not leg.connected:  # the DialEnd event may trail the AGI reply
+                self._answered(leg)
+            self._apply(self.acd.hangup(leg.call_id))
+            self._release(leg)
+            with contextlib.suppress(AgiError):
+                await session.hangup()
+            return True
+        reason = DIAL_FAILURES.get(status)
+        if reason is None:  # CANCEL or nothing: the caller is gone
+            raise AgiHangup(f"Dial ended with {status!r}")
+        leg.offer = None
+        self._apply(self.acd.offer_failed(leg.call_id, reason))
+        return False
+
+    def _answered(self, leg: _Leg) -> None:
+        leg.connected = True
+        self._apply(self.acd.answered(leg.call_id))
+
+    # ------------------------------------------------------------------- decisions
+
+    def _apply(self, fx: Effects) -> None:
+        for decision in fx.decisions:
+            if isinstance(decision, Offer):
+                self._offer(decision)
+            elif isinstance(decision, OriginateCallback):
+                self._originate_callback(decision)
+        for event in fx.events:
+            if isinstance(event, CallEnded) and event.agent_id is not None and event.outcome == "answered":
+                self._remember_undisposed(event.call_id, event.agent_id)
+            self.bus.publish(event)
+        self._wake.set()
+
+    def _offer(self, offer: Offer) -> None:
+        leg = self._legs.get(offer.call_id)
+        if leg is None:
+            log.error("offer of call %s which has no channel here; returning it", offer.call_id)
+            self._spawn(self._return_orphan(offer.call_id))
+            return
+        leg.offer = offer
+        session = leg.session
+        if leg.waiting and session is not None:
+            self._spawn(self._interrupt(session, offer.agent_id))
+
+    async def _interrupt(self, session: AgiSession, agent_id: str) -> None:
+        try:
+            await session.interrupt(agent_id)
+        except (AgiError, AmiError) as exc:
+            # The channel is gone (its hang-up reaches the core) or the PBX link is: nothing to break.
+            log.warning("could not redirect %s to agent %s: %s", session.channel, agent_id, exc)
+
+    async def _return_orphan(self, call_id: str) -> None:
+        self._apply(self.acd.hangup(call_id))
+
+    def _originate_callback(self, decision: OriginateCallback) -> None:
+        leg = self._legs.get(decision.call_id)
+        if leg is not None and leg.session is not None:
+            leg.offer = decision  # the customer is on the line already: ring the next agent from there
+            return
+        leg = _Leg(decision.call_id, channel="", offer=decision)
+        self._legs[decision.call_id] = leg
+        self._spawn(self._dial_customer(decision))
+
+    async def _dial_customer(self, decision: OriginateCallback) -> None:
+        s = self.settings
+        try:
+            action_id = await self.ami.originate(
+                s.callback_dial.format(number=decision.number), context=CALLBACK_CONTEXT,
+                exten=decision.call_id, caller_id=decision.number, timeout_ms=s.callback_timeout * 1000,
+                variables={CALL_ID_VARIABLE: decision.call_id, AGENT_VARIABLE: decision.agent_id},
+            )
+        except (AmiError, ValueError) as exc:
+            log.warning("call-back %s: originate failed: %s", decision.call_id, exc)
+            self._callback_failed(decision.call_id)
+            return
+        early = self._early_results.pop(action_id, None)
+        if early is not None:
+            self._on_originate_result(decision.call_id, early)
+        else:
+            self._originates[action_id] = decision.call_id
+
+    def _on_originate_result(self, call_id: str, result: OriginateResult) -> None:
+        if not result.success:
+            log.info("call-back %s: customer not reached (reason %d)", call_id, result.reason)
+            self._callback_failed(call_id)
+
+    def _callback_failed(self, call_id: str) -> None:
+        leg = self._legs.get(call_id)
+        if leg is not None:
+            self._release(leg)
+        self._apply(self.acd.hangup(call_id))
+
+    # ---------------------------------------------------------------- PBX events
+
+    def _on_pbx_event(self, event: DomainEvent) -> None:
+        if isinstance(event, DialEnded):
+            leg = self._by_channel.get(event.channel or "")
+            if leg is not None and leg.ringing is not None and leg.ringing is leg.offer \
+                    and not leg.connected and event.dial_status == "ANSWER":
+                self._answered(leg)
+        elif isinstance(event, ChannelHungUp):
+            leg = self._by_channel.get(event.channel)
+            if leg is not None:
+                # Backstop: whatever the session saw (or did not), the channel is gone.
+                self._release(leg)
+                self._apply(self.acd.hangup(leg.call_id))
+        elif isinstance(event, OriginateResult) and event.action_id is not None:
+            call_id = self._originates.pop(event.action_id, None)
+            if call_id is not None:
+                self._on_originate_result(call_id, event)
+            else:
+                # Its originate() may not have returned yet (the response and this event in one read).
+                self._early_results[event.action_id] = event
+                while len(self._early_results) > EARLY_ORIGINATE_RESULTS_KEPT:
+                    self._early_results.popitem(last=False)
+
+    # --------------------------------------------------------------------- legs
+
+    def _adopt(self, call_id: str, session: AgiSession) -> _Leg:
+        leg = _Leg(call_id, session.channel, session=session)
+        self._legs[call_id] = leg
+        self._by_channel[session.channel] = leg
+        return leg
+
+    def _release(self, leg: _Leg) -> None:
+        """Forget the leg: its channel no longer carries the call (a call-back gets a new leg)."""
+        if self._by_channel.get(leg.channel) is leg:
+            del self._by_channel[leg.channel]
+        if self._legs.get(leg.call_id) is leg:
+            del self._legs[leg.call_id]
+        leg.session = None
+
+    def _remember_undisposed(self, call_id: str, agent_id: str) -> None:
+        self._undisposed[call_id] = agent_id
+        while len(self._undisposed) > UNDISPOSED_KEPT:
+            self._undisposed.popitem(last=False)
+
+    def _spawn(self, coro: Coroutine[object, object, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -------------------------------------------------------------------- timer
+
+    async def _run_timer(self) -> None:
+        while True:
+            deadline = self.acd.next_deadline()
+            self._wake.clear()
+            timeout = None if deadline is None else max(0.0, deadline - self.clock()) / self.time_scale
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await self._wake.wait()
+            if deadline is not None and self.clock() >= deadline:
+                self._apply(self.acd.tick())
+

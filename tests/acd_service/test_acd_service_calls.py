@@ -1,0 +1,295 @@
+"""The ACD service end to end: the real simulator, FastAGI server, AMI client, core and service in-process.
+
+The simulator runs SPEED times faster than real time, and so does the core's clock (the simulator's), so
+seconds below are simulated PBX seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+
+import pytest
+
+from acd.agents import AgentState
+from acd.config import AcdConfig, AgentConfig, QueueConfig
+from acd.core import Acd
+from acd.events import (
+    AgentStateChanged,
+    CallAbandoned,
+    CallbackRequested,
+    CallConnected,
+    CallDisposed,
+    CallEnded,
+    CallOffered,
+    CallOfferFailed,
+    CallQueued,
+)
+from acd.service import AcdService, AcdServiceSettings
+from agent_desktop.services import AgentControlRefused
+from callcenter.bus import EventBus
+from callcenter.events import DomainEvent
+from cti.agi import AgiServer, AgiSession
+from cti.ami.client import AmiClient, AmiConfig
+from cti.ami.events import DialStarted
+from cti.sim import Simulator, SimulatorConfig
+from cti.sim.config import CallerScript, PhoneBehaviour, PhoneOutcome
+from ivr.outcome import IvrOutcome, OutcomeKind
+
+SPEED = 20.0
+WAIT = 10.0  # real seconds any step may take at most
+USER, SECRET = "acdsvc", "acdsvc-secret"
+QUEUE = "support"
+WRAP_UP = 30.0
+
+
+@dataclass
+class Harness:
+    bus: EventBus
+    sim: Simulator
+    ami: AmiClient
+    agi: AgiServer
+    acd: Acd
+    service: AcdService
+    events: list[DomainEvent] = field(default_factory=list)
+    real_times: list[float] = field(default_factory=list)
+
+    def record(self, event: DomainEvent) -> None:
+        self.events.append(event)
+        self.real_times.append(time.monotonic())
+
+    def of(self, kind: type[DomainEvent], **match: object) -> list[DomainEvent]:
+        return [e for e in self.events if isinstance(e, kind)
+                and all(getattr(e, k) == v for k, v in match.items())]
+
+    async def until(self, predicate: Callable[[], object], what: str) -> None:
+        deadline = time.monotonic() + WAIT
+        while not predicate():
+            if time.monotonic() > deadline:
+                names = [type(e).__name__ for e in self.events if not type(e).__module__.startswith("cti")]
+                raise AssertionError(f"timed out waiting for {what}; ACD events: {names}")
+            await asyncio.sleep(0.01)
+
+    async def call(self, number: str, script: CallerScript | None = None) -> str:
+        """Ring a call in; returns its call id (the Uniqueid of the channel running our FastAGI)."""
+        caller = await self.sim.place_inbound_call("5551000", number, script=script or CallerScript())
+        ivr_side = caller[:-1] + "2"
+        await self.until(lambda: self.sim.pbx.find(ivr_side) is not None, "the IVR side of the call")
+        chan = self.sim.pbx.find(ivr_side)
+        assert chan is not None
+        call_id = chan.uniqueid
+        await self.until(lambda: self.of(CallQueued, call_id=call_id), f"{call_id} queued")
+        return call_id
+
+    def state(self, agent_id: str) -> AgentState:
+        return self.acd.agent(agent_id).state
+
+
+def phones(**behaviours: PhoneBehaviour) -> dict[str, PhoneBehaviour]:
+    return {f"PJSIP/{agent}": b for agent, b in behaviours.items()}
+
+
+ANSWERS = PhoneBehaviour(PhoneOutcome.ANSWER, answer_after=1.0, talk_time=8.0)
+NEVER_ANSWERS = PhoneBehaviour(PhoneOutcome.NO_ANSWER, answer_after=3.0)
+RINGS_LONG = PhoneBehaviour(PhoneOutcome.ANSWER, answer_after=30.0, talk_time=5.0)
+
+
+async def start_harness(
+    phone_map: dict[str, PhoneBehaviour], agents: tuple[str, ...], max_length: int | None = None
+) -> Harness:
+    bus = EventBus()
+    config = AcdConfig(
+        queues=(QueueConfig(QUEUE, wrap_up_seconds=WRAP_UP, expected_handle_seconds=60.0, max_length=max_length),),
+        agents=tuple(AgentConfig(a, phone=f"PJSIP/{a}", queues=(QUEUE,)) for a in agents),
+    )
+    ami_holder: list[AmiClient] = []
+
+    async def interrupter(channel: str, agent_id: str) -> None:
+        await ami_holder[0].redirect(channel, "callcenter-connect", agent_id, 1)
+
+    agi = AgiServer("127.0.0.1", 0, interrupter=interrupter, shutdown_grace=0.5)
+    await agi.start()
+    sim = Simulator(SimulatorConfig(
+        ami_port=0, ami_user=USER, ami_secret=SECRET, agi_url=f"agi://127.0.0.1:{agi.port}/acd",
+        speed=SPEED, phones=phone_map, default_phone=PhoneBehaviour(answer_after=1.0), prompt_seconds=1.0,
+    ))
+    await sim.start()
+    ami = AmiClient(AmiConfig(port=sim.ami_port, username=USER, secret=SECRET, ping_interval=60.0), bus,
+                    clock=sim.clock.now)
+    ami_holder.append(ami)
+    await ami.connect(timeout=WAIT)
+    acd = Acd(config, clock=sim.clock.now)
+    service = AcdService(acd, bus, ami, agi, clock=sim.clock.now, time_scale=SPEED, settings=AcdServiceSettings(
+        music_slice=10, announce_every=15.0, callback_offer_every=4.0, callback_digit_ms=2000,
+    ))
+    h = Harness(bus, sim, ami, agi, acd, service)
+    bus.add_listener(h.record)
+
+    async def inbound(session: AgiSession) -> None:
+        if await service.handle_redirected(session):
+            return
+        outcome = IvrOutcome(kind=OutcomeKind.QUEUE, call_id=session.uniqueid,
+                             ani=session.env.caller_number or "", queue=QUEUE)
+        await service.wait_in_queue(session, outcome)
+
+    agi.route("acd", inbound)
+    await service.start()
+    return h
+
+
+MakeHarness = Callable[..., Awaitable[Harness]]
+
+
+@pytest.fixture
+async def make() -> AsyncIterator[MakeHarness]:
+    started: list[Harness] = []
+
+    async def factory(phone_map: dict[str, PhoneBehaviour], *agents: str, max_length: int | None = None) -> Harness:
+        h = await start_harness(phone_map, agents, max_length)
+        started.append(h)
+        return h
+
+    yield factory
+    for h in started:
+        await h.service.close()
+        await h.ami.close()
+        await h.sim.stop()
+        await h.agi.close()
+
+
+async def test_waiting_call_is_interrupted_answered_and_ends_in_wrap_up(make: MakeHarness) -> None:
+    h = await make(phones(a1=ANSWERS), "a1")
+    call = await h.call("5550001")
+    await asyncio.sleep(0.3)  # the caller is on hold now
+    assert not h.of(CallOffered)
+
+    await h.service.set_ready("a1")
+    await h.until(lambda: h.of(CallEnded, call_id=call), "the talk to end")
+
+    acd_events = [type(e) for e in h.events if isinstance(e, CallQueued | CallOffered | CallConnected | CallEnded)]
+    assert acd_events == [CallQueued, CallOffered, CallConnected, CallEnded]
+    connected = h.of(CallConnected, call_id=call)[0]
+    assert isinstance(connected, CallConnected) and connected.agent_id == "a1"
+    assert h.state("a1") is AgentState.WRAP_UP
+    states = [(e.state, e.call_id) for e in h.of(AgentStateChanged, agent_id="a1")
+              if isinstance(e, AgentStateChanged)]
+    assert states == [("ready", None), ("reserved", call), ("on_call", call), ("wrap_up", None)]
+    # The wait was broken by the redirect and the agent's phone rang at once.
+    offered_at = h.real_times[h.events.index(h.of(CallOffered)[0])]
+    dial = h.of(DialStarted, dial_string="PJSIP/a1")
+    assert dial and h.real_times[h.events.index(dial[0])] - offered_at < 0.5
+
+    await h.service.dispose(call, "a1", "solved", "all good")
+    disposed = h.of(CallDisposed, call_id=call)
+    assert disposed and isinstance(disposed[0], CallDisposed) and disposed[0].disposition == "solved"
+    assert h.state("a1") is AgentState.READY
+    with pytest.raises(AgentControlRefused):
+        await h.service.dispose(call, "a1", "solved", "twice")
+
+
+async def test_no_answer_sends_the_agent_not_ready_and_the_call_back_to_the_head(make: MakeHarness) -> None:
+    h = await make(phones(a1=NEVER_ANSWERS, a2=ANSWERS), "a1", "a2")
+    first = await h.call("5550001")
+    await h.service.set_ready("a1")
+    await h.until(lambda: h.of(CallOffered, call_id=first), "the offer to a1")
+    second = await h.call("5550002")
+    await h.until(lambda: h.of(CallOfferFailed, call_id=first), "a1 not answering")
+
+    failed = h.of(CallOfferFailed, call_id=first)[0]
+    assert isinstance(failed, CallOfferFailed) and failed.reason == "no_answer"
+    view = h.acd.agent("a1")
+    assert view.state is AgentState.NOT_READY and view.reason == "missed"
+    requeued = h.of(CallQueued, call_id=first)
+    assert len(requeued) == 2 and isinstance(requeued[0], CallQueued) and isinstance(requeued[1], CallQueued)
+    assert requeued[1].enter_time == requeued[0].enter_time
+    assert h.acd.position(first) == 1 and h.acd.position(second) == 2
+
+    await asyncio.sleep(0.3)  # the caller is back on hold in the same session
+    await h.service.set_ready("a2")
+    await h.until(lambda: h.of(CallConnected, call_id=first), "a2 taking the first call")
+    connected = h.of(CallConnected, call_id=first)[0]
+    assert isinstance(connected, CallConnected) and connected.agent_id == "a2"
+    assert h.acd.position(second) == 1
+
+
+@pytest.mark.parametrize(("outcome", "reason", "pause"), [
+    (PhoneOutcome.BUSY, "busy", "busy"),
+    (PhoneOutcome.CONGESTION, "failed", "failed"),
+])
+async def test_busy_or_unreachable_phone_returns_the_call(
+    make: MakeHarness, outcome: PhoneOutcome, reason: str, pause: str
+) -> None:
+    h = await make(phones(a1=PhoneBehaviour(outcome, answer_after=1.0), a2=ANSWERS), "a1", "a2")
+    await h.service.set_ready("a1")
+    call = await h.call("5550001")
+    await h.until(lambda: h.of(CallOfferFailed, call_id=call), "the failed ring")
+    failed = h.of(CallOfferFailed, call_id=call)[0]
+    assert isinstance(failed, CallOfferFailed) and failed.reason == reason
+    assert h.acd.agent("a1").reason == pause
+    await h.service.set_ready("a2")
+    await h.until(lambda: h.of(CallConnected, call_id=call, agent_id="a2"), "a2 taking the call")
+
+
+async def test_refused_call_hears_a_message_and_is_hung_up(make: MakeHarness) -> None:
+    h = await make(phones(a1=ANSWERS), "a1", max_length=0)
+    commands: list[str] = []
+    h.sim.add_event_sink(lambda headers: commands.extend(
+        v for k, v in headers if k == "Command" and ("Event", "AGIExecStart") in headers))
+    await h.sim.place_inbound_call("5551000", "5550001")
+    await h.until(lambda: h.agi.stats.completed == 1, "the refused session to end")
+    await h.until(lambda: not h.sim.live_channels(), "the call to be hung up")
+    assert not h.of(CallQueued)
+    assert h.acd.waiting(QUEUE) == 0
+    assert [c.split()[2] for c in commands if c.startswith("STREAM FILE")] == ["ss-noservice", "vm-goodbye"]
+    assert commands[-1] == "HANGUP"
+
+
+async def test_caller_hanging_up_while_waiting_is_abandoned_without_reservation(make: MakeHarness) -> None:
+    h = await make(phones(a1=ANSWERS), "a1")
+    call = await h.call("5550001", CallerScript(patience=6.0))
+    await h.until(lambda: h.of(CallAbandoned, call_id=call), "the caller to give up")
+
+    assert h.acd.waiting(QUEUE) == 0
+    await h.service.set_ready("a1")
+    await asyncio.sleep(0.2)
+    assert h.state("a1") is AgentState.READY
+    assert not h.of(CallOffered)
+
+
+async def test_caller_hanging_up_while_the_agent_rings_frees_the_agent(make: MakeHarness) -> None:
+    h = await make(phones(a1=RINGS_LONG), "a1")
+    await h.service.set_ready("a1")
+    call = await h.call("5550001", CallerScript(patience=8.0))
+    await h.until(lambda: h.of(CallAbandoned, call_id=call), "the caller to give up while it rings")
+
+    assert h.of(CallOffered, call_id=call, agent_id="a1")
+    assert not h.of(CallConnected)
+    view = h.acd.agent("a1")
+    assert view.state is AgentState.READY and view.call_id is None
+    await h.until(lambda: not h.sim.live_channels(), "every channel to be gone")
+
+
+async def test_callback_keeps_its_place_and_is_originated_at_the_head(make: MakeHarness) -> None:
+    h = await make(phones(a1=PhoneBehaviour(answer_after=1.0, talk_time=3.0)), "a1")
+    first = await h.call("5550001")
+    wants_callback = await h.call("5550002", CallerScript(digits=((0.2, "1"),)))
+    await h.until(lambda: h.of(CallbackRequested, call_id=wants_callback), "the call-back request")
+    third = await h.call("5550003")
+    request = h.of(CallbackRequested, call_id=wants_callback)[0]
+    assert isinstance(request, CallbackRequested) and request.number == "5550002"
+    assert h.acd.position(wants_callback) == 2 and h.acd.position(third) == 3
+    await h.until(lambda: not any(c.endswith(";2") and h.sim.pbx.channels[c].uniqueid == wants_callback
+                                  for c in h.sim.live_channels()), "the call-back caller to be let go")
+
+    await h.service.set_ready("a1")
+    await h.until(lambda: h.of(CallEnded, call_id=first), "the first call")
+    # Wrap-up is WRAP_UP s; then the call-back is next, before the third caller.
+    await h.until(lambda: h.of(CallEnded, call_id=wants_callback), "the call-back to be talked")
+    offers = [e.call_id for e in h.of(CallOffered) if isinstance(e, CallOffered)]
+    assert offers[:2] == [first, wants_callback]
+    ended = h.of(CallEnded, call_id=wants_callback)[0]
+    assert isinstance(ended, CallEnded) and ended.outcome == "answered" and ended.talk_seconds > 0
+    assert h.of(CallConnected, call_id=wants_callback, agent_id="a1")
+    assert not h.of(CallAbandoned)
