@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from acd.config import load_config as load_acd_config
 from acd.core import Acd
+from acd.service import AcdService
 from callcenter.bus import EventBus
 from callcenter.recorder import EventRecorder
 from callcenter.settings import Settings
-from callcenter.wiring import CoreAgentControl
 from crm_core.db import make_engine, make_session_factory, migrate, session_scope
 from crm_core.demo import seed_demo
 from crm_core.models import Customer
@@ -34,6 +34,7 @@ from ivr.directory import CustomerDirectory
 from ivr.events import IvrFinished
 from ivr.flow import Flow
 from ivr.loader import load_builtin_flow
+from ivr.outcome import OutcomeKind
 from ivr.prompts import PromptLibrary
 from ivr.tts import SpeechSynthesizer
 
@@ -67,6 +68,7 @@ class Node:
     http_port: int | None = None
     demo_codes: tuple[str, ...] = ()
     acd: Acd | None = None
+    acd_service: AcdService | None = None
     _web: web.AppRunner | None = None
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
@@ -125,6 +127,11 @@ class Node:
         except TimeoutError as exc:
             raise NodeStartError(f"no AMI session with {ami_host}:{config.port} after 15 s") from exc
 
+        assert self.acd is not None
+        self.acd_service = AcdService(self.acd, self.bus, self.ami, self.agi)
+        self.acd_service.register_routes()
+        await self.acd_service.start()
+
         if web_app is not None:
             self._web = web.AppRunner(web_app(self))
             await self._web.setup()
@@ -157,10 +164,10 @@ class Node:
             traffic=traffic,
         )
 
-    def agent_control(self) -> CoreAgentControl:
-        """What the web app calls to change agent states."""
-        assert self.acd is not None
-        return CoreAgentControl(self.acd, self.bus)
+    def agent_control(self) -> AcdService:
+        """What the web app calls to change agent states and save dispositions."""
+        assert self.acd_service is not None
+        return self.acd_service
 
     def _seed_demo(self) -> tuple[str, ...]:
         assert self.sessions is not None
@@ -177,14 +184,21 @@ class Node:
         await self.ami.redirect(channel, "callcenter-connect", reason, 1)
 
     async def _inbound(self, session: AgiSession, directory: CustomerDirectory, prompts: PromptLibrary) -> None:
-        assert self.flow is not None
+        assert self.flow is not None and self.acd_service is not None
+        # The simulator sends redirected channels (connect, call-back) to this same script.
+        if await self.acd_service.handle_redirected(session):
+            return
         channel = AgiCallChannel(session, await _call_id(session))
         outcome = await run_flow(channel, self.flow, directory, prompts=prompts)
         self.bus.publish(IvrFinished.from_outcome(outcome))
+        if outcome.kind is OutcomeKind.QUEUE:
+            await self.acd_service.wait_in_queue(session, outcome)
 
     async def stop(self) -> None:
         if self._web is not None:
             await self._web.cleanup()
+        if self.acd_service is not None:
+            await self.acd_service.close()
         if self.ami is not None:
             await self.ami.close()
         if self.simulator is not None:

@@ -4,27 +4,20 @@ the web app's customer-card source, and the web app itself."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 from sqlalchemy.orm import Session, sessionmaker
 
-from acd.agents import IllegalTransition
-from acd.core import Acd, AcdError
-from acd.decisions import Effects
-from acd.events import CallDisposed
 from agent_desktop.accounts import load_accounts
 from agent_desktop.app import create_app
 from agent_desktop.config import desktop_config_from_raw
 from agent_desktop.services import (
     AgentControl,
-    AgentControlRefused,
     CustomerCard,
     InteractionSummary,
     TicketSummary,
 )
-from callcenter.bus import EventBus
 from crm_core import lookup
 from crm_core.interactions import recent_interactions
 from crm_core.models import Customer
@@ -133,48 +126,3 @@ def desktop_app(node: Node) -> web.Application:
         config=desktop_config_from_raw(settings.raw),
     )
 
-
-class CoreAgentControl:
-    """The web app's :class:`AgentControl` over the ACD core: agent state moves, published on the bus.
-
-    It carries out no call decisions; the ACD service that drives calls through Asterisk takes its
-    place once it runs on the node.
-    """
-
-    def __init__(self, acd: Acd, bus: EventBus) -> None:
-        self._acd = acd
-        self._bus = bus
-
-    def _publish(self, run: Callable[[], Effects]) -> None:
-        try:
-            effects = run()
-        except (AcdError, IllegalTransition) as exc:
-            raise AgentControlRefused(str(exc)) from exc
-        for event in effects.events:
-            self._bus.publish(event)
-
-    async def set_ready(self, agent_id: str) -> None:
-        state = self._acd.agent(agent_id).state if self._known(agent_id) else None
-        if state == "logged_out":
-            self._publish(lambda: self._acd.login(agent_id, ready=True))
-        else:
-            self._publish(lambda: self._acd.ready(agent_id))
-
-    async def set_not_ready(self, agent_id: str, reason: str) -> None:
-        if self._known(agent_id) and self._acd.agent(agent_id).state == "logged_out":
-            self._publish(lambda: self._acd.login(agent_id, ready=False, reason=reason))
-        else:
-            self._publish(lambda: self._acd.pause(agent_id, reason))
-
-    async def logout(self, agent_id: str) -> None:
-        self._publish(lambda: self._acd.logout(agent_id))
-
-    async def dispose(self, call_id: str, agent_id: str, disposition: str, notes: str) -> None:
-        self._bus.publish(CallDisposed(call_id=call_id, agent_id=agent_id, disposition=disposition, notes=notes))
-
-    def _known(self, agent_id: str) -> bool:
-        try:
-            self._acd.agent(agent_id)
-        except AcdError:
-            return False
-        return True
