@@ -128,34 +128,24 @@ class AmiMessage:
 
 def _parse_block(block: bytes) -> AmiMessage:
     """Parse one block (without its terminator) of a PBX-to-client stream."""
-    text = block.decode(ENCODING, ERRORS)
-    lines = text.split("\r\n")
+    lines = block.decode(ENCODING, ERRORS).split("\r\n")
     headers: list[tuple[str, str]] = []
     append = headers.append
-    follows = False
-    for line in lines:
+    for index, line in enumerate(lines):
         key, sep, value = line.partition(": ")
         if not sep:
             key, sep, value = line.partition(":")
-            if not sep or not key or follows:
-                if follows:
-                    if line != END_COMMAND:
-                        for out_line in line.split("\n"):
-                            if out_line and out_line != END_COMMAND:
-                                append(("Output", out_line))
-                    continue
-                if not headers:
-                    raise AmiParseError("first line has no key", block)
-                # A bare line inside a message: Asterisk writes these when dialplan data with
-                # CR/LF reaches an unescaped field. Keep it (key "") so nothing is lost.
-                append(("", line))
-                continue
-        elif follows and (" " in key or not key):
-            append(("Output", line))
+        if sep and key and " " not in key:
+            append((key, value))
             continue
-        append((key, value))
-        if not follows and key == "Response" and value == "Follows":
-            follows = True
+        if not headers:
+            raise AmiParseError("first line has no key", block)
+        if headers[0] == _FOLLOWS:
+            headers.extend(("Output", out) for out in _command_output(lines[index:]))
+            break
+        # A bare line inside a message: Asterisk writes these when dialplan data with CR/LF
+        # reaches an unescaped field. Keep it (key "") so nothing is lost.
+        append(("", line))
     if not headers:
         raise AmiParseError("empty message", block)
     first_key, first_value = headers[0]
@@ -169,6 +159,17 @@ def _parse_block(block: bytes) -> AmiMessage:
             if k.lower() == wanted:
                 return AmiMessage(kind, v, tuple(headers))
     raise AmiParseError("message has neither Event nor Response", block)
+
+
+_FOLLOWS = ("Response", "Follows")
+
+
+def _command_output(lines: list[str]) -> Iterator[str]:
+    """The CLI output lines of an old ``Response: Follows`` body (LF-separated, END marker dropped)."""
+    for line in lines:
+        for out_line in line.split("\n"):
+            if out_line and out_line != END_COMMAND:
+                yield out_line
 
 
 class AmiParser:
