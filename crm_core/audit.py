@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NotRequired, TypedDict, Unpack
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,40 +19,32 @@ def encode_value(value: Any) -> str | None:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def audit_rows(
-    *,
-    at: float,
-    actor: str,
-    entity_type: str,
-    entity_id: int,
-    action: str,
-    changes: Mapping[str, tuple[Any, Any]] | None = None,
-) -> list[dict[str, Any]]:
+class AuditChange(TypedDict):
+    """Who did what to which record, and the fields it changed (``(old, new)`` per field name)."""
+
+    at: float
+    actor: str
+    entity_type: str
+    entity_id: int
+    action: str
+    changes: NotRequired[Mapping[str, tuple[Any, Any]] | None]
+
+
+def audit_rows(**change: Unpack[AuditChange]) -> list[dict[str, Any]]:
     """Rows for :class:`AuditEntry` (one per changed field, or one field-less row) for bulk inserts."""
-    base = {"at": at, "actor": actor, "entity_type": entity_type, "entity_id": entity_id, "action": action}
-    if not changes:
+    base = {key: change[key] for key in ("at", "actor", "entity_type", "entity_id", "action")}
+    fields = change.get("changes")
+    if not fields:
         return [{**base, "field": None, "old_value": None, "new_value": None}]
     return [
         {**base, "field": name, "old_value": encode_value(old), "new_value": encode_value(new)}
-        for name, (old, new) in changes.items()
+        for name, (old, new) in fields.items()
     ]
 
 
-def record(
-    session: Session,
-    *,
-    at: float,
-    actor: str,
-    entity_type: str,
-    entity_id: int,
-    action: str,
-    changes: Mapping[str, tuple[Any, Any]] | None = None,
-) -> None:
+def record(session: Session, **change: Unpack[AuditChange]) -> None:
     """Add the audit rows of one change to ``session``."""
-    rows = audit_rows(
-        at=at, actor=actor, entity_type=entity_type, entity_id=entity_id, action=action, changes=changes
-    )
-    session.add_all(AuditEntry(**row) for row in rows)
+    session.add_all(AuditEntry(**row) for row in audit_rows(**change))
 
 
 def history(session: Session, entity_type: str, entity_id: int) -> list[AuditEntry]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from crm_core.codes import is_valid_customer_code
 from ivr.actions import (
     HUNG_UP,
     Action,
@@ -22,7 +23,6 @@ from ivr.actions import (
     Say,
     SayDigits,
 )
-from ivr.customer_code import is_valid_customer_code
 from ivr.directory import CustomerDirectory, CustomerRecord
 from ivr.flow import (
     BranchNode,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from callcenter.events import DomainEvent
 from cti.ami.events import ChannelAppeared, ChannelHungUp, ChannelStateChanged
@@ -41,39 +42,21 @@ class ChannelInfo:
     variables: tuple[tuple[str, str], ...] = ()
 
     def appeared(self, at: float, *, resynced: bool) -> ChannelAppeared:
-        return ChannelAppeared(
-            at=at,
-            channel=self.channel,
-            uniqueid=self.uniqueid,
-            linkedid=self.linkedid,
-            state=self.state,
-            state_desc=self.state_desc,
-            caller_id_num=self.caller_id_num,
-            caller_id_name=self.caller_id_name,
-            context=self.context,
-            exten=self.exten,
-            application=self.application,
-            bridge_id=self.bridge_id,
-            variables=self.variables,
-            resynced=resynced,
-        )
+        """The event announcing this channel."""
+        return ChannelAppeared(at=at, resynced=resynced, **_info_fields(self))
 
     @classmethod
     def from_event(cls, event: ChannelAppeared) -> ChannelInfo:
-        return cls(
-            channel=event.channel,
-            uniqueid=event.uniqueid,
-            linkedid=event.linkedid,
-            state=event.state,
-            state_desc=event.state_desc,
-            caller_id_num=event.caller_id_num,
-            caller_id_name=event.caller_id_name,
-            context=event.context,
-            exten=event.exten,
-            application=event.application,
-            bridge_id=event.bridge_id,
-            variables=event.variables,
-        )
+        """The channel an appearance event describes."""
+        return cls(**_info_fields(event))
+
+
+# ChannelAppeared carries every ChannelInfo field under the same name, so one list converts both ways.
+_INFO_FIELDS = tuple(field.name for field in dataclasses.fields(ChannelInfo))
+
+
+def _info_fields(source: ChannelInfo | ChannelAppeared) -> dict[str, Any]:
+    return {name: getattr(source, name) for name in _INFO_FIELDS}
 
 
 def known(value: str | None) -> str:
@@ -99,19 +82,31 @@ def parse_variables(values: Iterable[str]) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
-def channel_from_snapshot(msg: AmiMessage) -> ChannelInfo | None:
-    """A :class:`ChannelInfo` from a channel snapshot message (Newchannel, CoreShowChannel, Status).
+def channel_ids(msg: AmiMessage) -> tuple[str, str, str] | None:
+    """(channel, uniqueid, linkedid) of a message about one channel; None when it names no channel.
 
-    None when the message names no channel or uniqueid.
+    A channel that reports no ``Linkedid`` is the first of its call, so its uniqueid stands in.
     """
     channel = msg.get("Channel")
     uniqueid = msg.get("Uniqueid")
     if not channel or not uniqueid:
         return None
+    return channel, uniqueid, msg.get("Linkedid") or uniqueid
+
+
+def channel_from_snapshot(msg: AmiMessage) -> ChannelInfo | None:
+    """A :class:`ChannelInfo` from a channel snapshot message (Newchannel, CoreShowChannel, Status).
+
+    None when the message names no channel or uniqueid.
+    """
+    ids = channel_ids(msg)
+    if ids is None:
+        return None
+    channel, uniqueid, linkedid = ids
     return ChannelInfo(
         channel=channel,
         uniqueid=uniqueid,
-        linkedid=msg.get("Linkedid") or uniqueid,
+        linkedid=linkedid,
         state=to_int(msg.get("ChannelState")),
         state_desc=msg.get("ChannelStateDesc") or "",
         caller_id_num=known(msg.get("CallerIDNum")),

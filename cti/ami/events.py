@@ -14,20 +14,24 @@ from callcenter.events import DomainEvent
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class PbxConnected(DomainEvent):
-    """The AMI link is up and logged in (first time or after a reconnect)."""
+class PbxLinkEvent(DomainEvent):
+    """Base of the events about the AMI link to the PBX at ``host``:``port``."""
 
     host: str
     port: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class PbxConnected(PbxLinkEvent):
+    """The AMI link is up and logged in (first time or after a reconnect)."""
+
     banner: str
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class PbxDisconnected(DomainEvent):
+class PbxDisconnected(PbxLinkEvent):
     """The AMI link went down; every action in flight failed with ``AmiDisconnected``."""
 
-    host: str
-    port: int
     reason: str
 
 
@@ -101,42 +105,45 @@ class DtmfReceived(ChannelEvent):
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class BridgeEntered(ChannelEvent):
+class BridgeEvent(ChannelEvent):
+    """Base of a channel's moves in or out of bridge ``bridge_id`` (``bridge_channels`` after the move)."""
+
+    bridge_id: str
+    bridge_channels: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class BridgeEntered(BridgeEvent):
     """The channel joined bridge ``bridge_id`` which now holds ``bridge_channels`` channels."""
 
-    bridge_id: str
-    bridge_channels: int
-
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class BridgeLeft(ChannelEvent):
+class BridgeLeft(BridgeEvent):
     """The channel left bridge ``bridge_id``, which still holds ``bridge_channels`` channels."""
 
-    bridge_id: str
-    bridge_channels: int
-
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class DialStarted(DomainEvent):
-    """``channel`` (None for an Originate) started dialling ``dest_channel`` with ``dial_string``."""
+class DialEvent(DomainEvent):
+    """Base of a dial from ``channel`` (None for an Originate) to ``dest_channel``."""
 
     channel: str | None
     uniqueid: str | None
     dest_channel: str
     dest_uniqueid: str
     linkedid: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class DialStarted(DialEvent):
+    """``channel`` started dialling ``dest_channel`` with ``dial_string``."""
+
     dial_string: str
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class DialEnded(DomainEvent):
+class DialEnded(DialEvent):
     """The dial finished with ``dial_status`` (ANSWER, BUSY, NOANSWER, CONGESTION, CANCEL, ...)."""
 
-    channel: str | None
-    uniqueid: str | None
-    dest_channel: str
-    dest_uniqueid: str
-    linkedid: str
     dial_status: str
 
 

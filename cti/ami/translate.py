@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from callcenter.events import DomainEvent
-from cti.ami.channels import channel_from_snapshot, known, to_int
+from cti.ami.channels import channel_from_snapshot, channel_ids, known, to_int
 from cti.ami.events import (
     BridgeEntered,
     BridgeLeft,
+    ChannelEvent,
     ChannelHoldChanged,
     ChannelHungUp,
     ChannelStateChanged,
     DialEnded,
+    DialEvent,
     DialStarted,
     DtmfReceived,
     OriginateResult,
@@ -54,13 +57,22 @@ SNAPSHOT_KEYS = (
 )
 
 
-def _ids(msg: AmiMessage) -> tuple[str, str, str] | None:
-    """(channel, uniqueid, linkedid) of a channel event, or None when it names no channel."""
-    channel = msg.get("Channel")
-    uniqueid = msg.get("Uniqueid")
-    if not channel or not uniqueid:
-        return None
-    return channel, uniqueid, msg.get("Linkedid") or uniqueid
+# Reads one field of a domain event from an AMI event.
+FieldReader = Callable[[AmiMessage], Any]
+
+
+def _text(header: str) -> FieldReader:
+    """The header's first value, or an empty string."""
+    return lambda msg: msg.get(header) or ""
+
+
+def _number(header: str) -> FieldReader:
+    """The header's first value as an integer (0 when missing or not a number)."""
+    return lambda msg: to_int(msg.get(header))
+
+
+def _fixed(value: object) -> FieldReader:
+    return lambda msg: value
 
 
 def _newchannel(msg: AmiMessage, at: float) -> DomainEvent | None:
@@ -68,71 +80,17 @@ def _newchannel(msg: AmiMessage, at: float) -> DomainEvent | None:
     return None if info is None else info.appeared(at, resynced=False)
 
 
-def _newstate(msg: AmiMessage, at: float) -> DomainEvent | None:
-    ids = _ids(msg)
-    if ids is None:
-        return None
-    channel, uniqueid, linkedid = ids
-    return ChannelStateChanged(
-        at=at,
-        channel=channel,
-        uniqueid=uniqueid,
-        linkedid=linkedid,
-        state=to_int(msg.get("ChannelState")),
-        state_desc=msg.get("ChannelStateDesc") or "",
-    )
+def _channel_event(
+    event_type: Callable[..., ChannelEvent], *, required: str = "", **fields: FieldReader
+) -> Translator:
+    """Translator to ``event_type`` with the channel's identity plus ``fields``.
 
+    None when the event names no channel or uniqueid, or lacks the ``required`` header.
+    """
 
-def _hangup(msg: AmiMessage, at: float) -> DomainEvent | None:
-    ids = _ids(msg)
-    if ids is None:
-        return None
-    channel, uniqueid, linkedid = ids
-    return ChannelHungUp(
-        at=at,
-        channel=channel,
-        uniqueid=uniqueid,
-        linkedid=linkedid,
-        cause=to_int(msg.get("Cause")),
-        cause_text=msg.get("Cause-txt") or "",
-    )
-
-
-def _hold(on_hold: bool) -> Translator:
-    def translate_hold(msg: AmiMessage, at: float) -> DomainEvent | None:
-        ids = _ids(msg)
-        if ids is None:
-            return None
-        channel, uniqueid, linkedid = ids
-        return ChannelHoldChanged(
-            at=at, channel=channel, uniqueid=uniqueid, linkedid=linkedid, on_hold=on_hold
-        )
-
-    return translate_hold
-
-
-def _dtmf_end(msg: AmiMessage, at: float) -> DomainEvent | None:
-    ids = _ids(msg)
-    digit = msg.get("Digit")
-    if ids is None or not digit:
-        return None
-    channel, uniqueid, linkedid = ids
-    return DtmfReceived(
-        at=at,
-        channel=channel,
-        uniqueid=uniqueid,
-        linkedid=linkedid,
-        digit=digit,
-        duration_ms=to_int(msg.get("DurationMs")),
-        direction=msg.get("Direction") or "",
-    )
-
-
-def _bridge(event_type: type[BridgeEntered] | type[BridgeLeft]) -> Translator:
-    def translate_bridge(msg: AmiMessage, at: float) -> DomainEvent | None:
-        ids = _ids(msg)
-        bridge_id = msg.get("BridgeUniqueid")
-        if ids is None or not bridge_id:
+    def translate_channel_event(msg: AmiMessage, at: float) -> DomainEvent | None:
+        ids = channel_ids(msg)
+        if ids is None or (required and not msg.get(required)):
             return None
         channel, uniqueid, linkedid = ids
         return event_type(
@@ -140,58 +98,32 @@ def _bridge(event_type: type[BridgeEntered] | type[BridgeLeft]) -> Translator:
             channel=channel,
             uniqueid=uniqueid,
             linkedid=linkedid,
-            bridge_id=bridge_id,
-            bridge_channels=to_int(msg.get("BridgeNumChannels")),
+            **{name: read(msg) for name, read in fields.items()},
         )
 
-    return translate_bridge
+    return translate_channel_event
 
 
-def _dial_parties(msg: AmiMessage) -> tuple[str | None, str | None, str, str, str] | None:
-    dest_channel = msg.get("DestChannel")
-    dest_uniqueid = msg.get("DestUniqueid")
-    if not dest_channel or not dest_uniqueid:
-        return None
-    # An Originate dials with no calling channel: the event then has no Channel/Uniqueid.
-    return (
-        msg.get("Channel") or None,
-        msg.get("Uniqueid") or None,
-        dest_channel,
-        dest_uniqueid,
-        msg.get("DestLinkedid") or msg.get("Linkedid") or dest_uniqueid,
-    )
+def _dial_event(event_type: Callable[..., DialEvent], **fields: FieldReader) -> Translator:
+    """Translator of DialBegin/DialEnd: None unless the dialled party is named."""
 
+    def translate_dial_event(msg: AmiMessage, at: float) -> DomainEvent | None:
+        dest_channel = msg.get("DestChannel")
+        dest_uniqueid = msg.get("DestUniqueid")
+        if not dest_channel or not dest_uniqueid:
+            return None
+        # An Originate dials with no calling channel: the event then has no Channel/Uniqueid.
+        return event_type(
+            at=at,
+            channel=msg.get("Channel") or None,
+            uniqueid=msg.get("Uniqueid") or None,
+            dest_channel=dest_channel,
+            dest_uniqueid=dest_uniqueid,
+            linkedid=msg.get("DestLinkedid") or msg.get("Linkedid") or dest_uniqueid,
+            **{name: read(msg) for name, read in fields.items()},
+        )
 
-def _dial_begin(msg: AmiMessage, at: float) -> DomainEvent | None:
-    parties = _dial_parties(msg)
-    if parties is None:
-        return None
-    channel, uniqueid, dest_channel, dest_uniqueid, linkedid = parties
-    return DialStarted(
-        at=at,
-        channel=channel,
-        uniqueid=uniqueid,
-        dest_channel=dest_channel,
-        dest_uniqueid=dest_uniqueid,
-        linkedid=linkedid,
-        dial_string=msg.get("DialString") or "",
-    )
-
-
-def _dial_end(msg: AmiMessage, at: float) -> DomainEvent | None:
-    parties = _dial_parties(msg)
-    if parties is None:
-        return None
-    channel, uniqueid, dest_channel, dest_uniqueid, linkedid = parties
-    return DialEnded(
-        at=at,
-        channel=channel,
-        uniqueid=uniqueid,
-        dest_channel=dest_channel,
-        dest_uniqueid=dest_uniqueid,
-        linkedid=linkedid,
-        dial_status=msg.get("DialStatus") or "",
-    )
+    return translate_dial_event
 
 
 def _originate_response(msg: AmiMessage, at: float) -> DomainEvent | None:
@@ -241,17 +173,27 @@ def _user_event(msg: AmiMessage, at: float) -> DomainEvent | None:
     )
 
 
+_BRIDGE_FIELDS = {"bridge_id": _text("BridgeUniqueid"), "bridge_channels": _number("BridgeNumChannels")}
+
 TRANSLATORS: dict[str, Translator] = {
     "Newchannel": _newchannel,
-    "Newstate": _newstate,
-    "Hangup": _hangup,
-    "Hold": _hold(True),
-    "Unhold": _hold(False),
-    "DTMFEnd": _dtmf_end,
-    "BridgeEnter": _bridge(BridgeEntered),
-    "BridgeLeave": _bridge(BridgeLeft),
-    "DialBegin": _dial_begin,
-    "DialEnd": _dial_end,
+    "Newstate": _channel_event(
+        ChannelStateChanged, state=_number("ChannelState"), state_desc=_text("ChannelStateDesc")
+    ),
+    "Hangup": _channel_event(ChannelHungUp, cause=_number("Cause"), cause_text=_text("Cause-txt")),
+    "Hold": _channel_event(ChannelHoldChanged, on_hold=_fixed(True)),
+    "Unhold": _channel_event(ChannelHoldChanged, on_hold=_fixed(False)),
+    "DTMFEnd": _channel_event(
+        DtmfReceived,
+        required="Digit",
+        digit=_text("Digit"),
+        duration_ms=_number("DurationMs"),
+        direction=_text("Direction"),
+    ),
+    "BridgeEnter": _channel_event(BridgeEntered, required="BridgeUniqueid", **_BRIDGE_FIELDS),
+    "BridgeLeave": _channel_event(BridgeLeft, required="BridgeUniqueid", **_BRIDGE_FIELDS),
+    "DialBegin": _dial_event(DialStarted, dial_string=_text("DialString")),
+    "DialEnd": _dial_event(DialEnded, dial_status=_text("DialStatus")),
     "OriginateResponse": _originate_response,
     "VarSet": _var_set,
     "UserEvent": _user_event,

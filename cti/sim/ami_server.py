@@ -8,11 +8,13 @@ it (and no ``Privilege``) as Asterisk does.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import random
 import re
 import time
 from collections.abc import Awaitable, Callable
+from typing import NoReturn
 
 from cti.ami.protocol import AmiActionParser, AmiMessage, AmiProtocolError, format_headers
 from cti.sim.channel import STATE_DESC, Channel, parse_caller_id
@@ -20,6 +22,15 @@ from cti.sim.pbx import Headers, OriginateRequest, Pbx
 
 BANNER = b"Asterisk Call Manager/13.0.0\r\n"
 NO_AUTH_ACTIONS = frozenset({"login", "challenge", "logoff"})
+
+
+class ActionRefused(Exception):
+    """An action handler answered with an error response and stops there."""
+
+
+def _number(value: str | None, default: int) -> int:
+    """A non-negative integer header, or ``default`` when it is missing or not all ASCII digits."""
+    return int(value) if value is not None and value.isascii() and value.isdigit() else default
 
 
 def _tv(epoch: float) -> str:
@@ -53,6 +64,23 @@ class AmiSession:
     def send(self, headers: Headers) -> None:
         if not self.writer.is_closing():
             self.writer.write(format_headers(headers, check=False))
+
+    def refuse(self, action: AmiMessage, message: str) -> NoReturn:
+        """Answer ``action`` with an error saying ``message`` and stop its handler."""
+        self.respond(action, "Error", ("Message", message))
+        raise ActionRefused(message)
+
+    def complete_list(self, action: AmiMessage, event: str, count: int, *fields: tuple[str, str]) -> None:
+        """Send the ``...Complete`` event that closes the list of ``count`` items answering ``action``."""
+        self.send(
+            [
+                ("Event", event),
+                ("ActionID", action.get("ActionID") or ""),
+                ("EventList", "Complete"),
+                ("ListItems", str(count)),
+                *fields,
+            ]
+        )
 
     def respond(self, action: AmiMessage, status: str, *fields: tuple[str, str]) -> None:
         headers: Headers = [("Response", status)]
@@ -204,14 +232,14 @@ class AmiServer:
                 [("AccountID", self.user)],
             )
             return
-        await handler(session, action)
+        with contextlib.suppress(ActionRefused):
+            await handler(session, action)
 
     # ---- session actions ------------------------------------------------------------------------
 
     async def _act_challenge(self, session: AmiSession, action: AmiMessage) -> None:
         if (action.get("AuthType") or "").lower() != "md5":
-            session.respond(action, "Error", ("Message", "Must specify AuthType"))
-            return
+            session.refuse(action, "Must specify AuthType")
         session.challenge = session.challenge or str(random.randrange(10**8, 10**9))
         session.respond(action, "Success", ("Challenge", session.challenge))
 
@@ -271,20 +299,28 @@ class AmiServer:
 
     # ---- call actions ---------------------------------------------------------------------------
 
-    def _channel(self, session: AmiSession, action: AmiMessage, key: str = "Channel") -> Channel | None:
-        name = action.get(key) or ""
-        chan = self.pbx.find(name)
+    def _channel(self, session: AmiSession, action: AmiMessage, key: str = "Channel") -> Channel:
+        """The channel the action names under ``key``; refused when there is no such channel."""
+        chan = self.pbx.find(action.get(key) or "")
         if chan is None:
-            session.respond(action, "Error", ("Message", "No such channel"))
+            session.refuse(action, "No such channel")
         return chan
+
+    def _optional_channel(self, session: AmiSession, action: AmiMessage) -> Channel | None:
+        """None when the action names no channel (it then means all channels, or a global)."""
+        return self._channel(session, action) if action.get("Channel") else None
+
+    def _variable(self, session: AmiSession, action: AmiMessage) -> str:
+        variable = action.get("Variable")
+        if not variable:
+            session.refuse(action, "No variable specified")
+        return variable
 
     async def _act_originate(self, session: AmiSession, action: AmiMessage) -> None:
         dial_string = action.get("Channel") or ""
         if not dial_string:
-            session.respond(action, "Error", ("Message", "Channel not specified"))
-            return
+            session.refuse(action, "Channel not specified")
         num, name = parse_caller_id(action.get("CallerID") or "")
-        timeout_ms = action.get("Timeout") or ""
         variables: list[tuple[str, str]] = []
         for value in action.get_all("Variable"):
             for item in value.split(","):
@@ -295,12 +331,12 @@ class AmiServer:
             dial_string=dial_string,
             context=action.get("Context") or "",
             exten=action.get("Exten") or "",
-            priority=int(action.get("Priority") or "1") if (action.get("Priority") or "1").isdigit() else 1,
+            priority=_number(action.get("Priority"), 1),
             application=action.get("Application") or "",
             data=action.get("Data") or "",
             caller_num=num,
             caller_name=name,
-            timeout=int(timeout_ms) / 1000 if timeout_ms.isdigit() else 30.0,
+            timeout=_number(action.get("Timeout"), 30_000) / 1000,
             account=action.get("Account") or "",
             variables=variables,
             channel_id=action.get("ChannelId") or "",
@@ -337,23 +373,18 @@ class AmiServer:
 
     async def _act_hangup(self, session: AmiSession, action: AmiMessage) -> None:
         name = action.get("Channel") or ""
-        cause_text = action.get("Cause") or ""
-        cause = int(cause_text) if cause_text.isdigit() else 0
+        cause = _number(action.get("Cause"), 0)
         if len(name) > 2 and name.startswith("/") and name.endswith("/"):
             await self._hangup_regex(session, action, name[1:-1], cause)
             return
-        chan = self._channel(session, action)
-        if chan is None:
-            return
-        self.pbx.request_hangup(chan, cause)
+        self.pbx.request_hangup(self._channel(session, action), cause)
         session.respond(action, "Success", ("Message", "Channel Hungup"))
 
     async def _hangup_regex(self, session: AmiSession, action: AmiMessage, pattern: str, cause: int) -> None:
         try:
             regex = re.compile(pattern)
         except re.error:
-            session.respond(action, "Error", ("Message", "Invalid regex"))
-            return
+            session.refuse(action, "Invalid regex")
         session.respond(
             action, "Success", ("EventList", "start"), ("Message", "Channels hung up will follow")
         )
@@ -362,79 +393,40 @@ class AmiServer:
         for chan in matched:
             self.pbx.request_hangup(chan, cause)
             session.send([("Event", "ChannelHungup"), ("Channel", chan.name), ("ActionID", action_id)])
-        session.send(
-            [
-                ("Event", "ChannelsHungupListComplete"),
-                ("ActionID", action_id),
-                ("EventList", "Complete"),
-                ("ListItems", str(len(matched))),
-            ]
-        )
+        session.complete_list(action, "ChannelsHungupListComplete", len(matched))
 
     async def _act_redirect(self, session: AmiSession, action: AmiMessage) -> None:
         chan = self._channel(session, action)
-        if chan is None:
-            return
-        extra = None
-        if action.get("ExtraChannel"):
-            extra = self._channel(session, action, "ExtraChannel")
-            if extra is None:
-                return
-        priority = action.get("Priority") or "1"
-        self.pbx.redirect(
-            chan,
-            action.get("Context") or chan.context,
-            action.get("Exten") or chan.exten,
-            int(priority) if priority.isdigit() else 1,
-        )
+        extra = self._channel(session, action, "ExtraChannel") if action.get("ExtraChannel") else None
+        priority = _number(action.get("Priority"), 1)
+        self.pbx.redirect(chan, action.get("Context") or chan.context, action.get("Exten") or chan.exten, priority)
         if extra is not None:
-            extra_priority = action.get("ExtraPriority") or priority
             self.pbx.redirect(
                 extra,
                 action.get("ExtraContext") or action.get("Context") or extra.context,
                 action.get("ExtraExten") or action.get("Exten") or extra.exten,
-                int(extra_priority) if extra_priority.isdigit() else 1,
+                _number(action.get("ExtraPriority") or action.get("Priority"), 1),
             )
             session.respond(action, "Success", ("Message", "Dual Redirect successful"))
             return
         session.respond(action, "Success", ("Message", "Redirect successful"))
 
     async def _act_setvar(self, session: AmiSession, action: AmiMessage) -> None:
-        variable = action.get("Variable")
-        if not variable:
-            session.respond(action, "Error", ("Message", "No variable specified"))
-            return
-        chan = None
-        if action.get("Channel"):
-            chan = self._channel(session, action)
-            if chan is None:
-                return
-        self.pbx.set_variable(chan, variable, action.get("Value") or "")
+        variable = self._variable(session, action)
+        self.pbx.set_variable(self._optional_channel(session, action), variable, action.get("Value") or "")
         session.respond(action, "Success", ("Message", "Variable Set"))
 
     async def _act_getvar(self, session: AmiSession, action: AmiMessage) -> None:
-        variable = action.get("Variable")
-        if not variable:
-            session.respond(action, "Error", ("Message", "No variable specified"))
-            return
-        chan = None
-        if action.get("Channel"):
-            chan = self._channel(session, action)
-            if chan is None:
-                return
-        value = self.pbx.get_variable(chan, variable)
+        variable = self._variable(session, action)
+        value = self.pbx.get_variable(self._optional_channel(session, action), variable)
         session.respond(action, "Success", ("Variable", variable), ("Value", value or ""))
 
     async def _act_playdtmf(self, session: AmiSession, action: AmiMessage) -> None:
         digit = (action.get("Digit") or "")[:1]
         if not digit:
-            session.respond(action, "Error", ("Message", "No digit specified"))
-            return
+            session.refuse(action, "No digit specified")
         chan = self._channel(session, action)
-        if chan is None:
-            return
-        duration_text = action.get("Duration") or ""
-        duration = int(duration_text) if duration_text.isdigit() else 100
+        duration = _number(action.get("Duration"), 100)
         # Asterisk blocks for the tone's length before it answers.
         await self.pbx.clock.sleep(duration / 1000)
         session.respond(action, "Success", ("Message", "DTMF successfully queued"))
@@ -458,24 +450,12 @@ class AmiServer:
                     ("BridgeId", bridge),
                 ]
             )
-        session.send(
-            [
-                ("Event", "CoreShowChannelsComplete"),
-                ("ActionID", action_id),
-                ("EventList", "Complete"),
-                ("ListItems", str(len(chans))),
-            ]
-        )
+        session.complete_list(action, "CoreShowChannelsComplete", len(chans))
 
     async def _act_status(self, session: AmiSession, action: AmiMessage) -> None:
         action_id = action.get("ActionID") or ""
-        if action.get("Channel"):
-            chan = self._channel(session, action)
-            if chan is None:
-                return
-            chans = [chan]
-        else:
-            chans = list(reversed(self.pbx.channels.values()))
+        chan = self._optional_channel(session, action)
+        chans = [chan] if chan is not None else list(reversed(self.pbx.channels.values()))
         wanted = [v for v in (action.get("Variables") or "").split(",") if v]
         all_vars = (action.get("AllVariables") or "").lower() in ("true", "yes", "1")
         session.respond(action, "Success", ("EventList", "start"), ("Message", "Channel status will follow"))
@@ -509,15 +489,7 @@ class AmiServer:
                 headers += [("Variable", f"{k}={v}") for k, v in chan.variables.items()]
             headers.append(("ActionID", action_id))
             session.send(headers)
-        session.send(
-            [
-                ("Event", "StatusComplete"),
-                ("ActionID", action_id),
-                ("EventList", "Complete"),
-                ("ListItems", str(len(chans))),
-                ("Items", str(len(chans))),
-            ]
-        )
+        session.complete_list(action, "StatusComplete", len(chans), ("Items", str(len(chans))))
 
     async def _act_corestatus(self, session: AmiSession, action: AmiMessage) -> None:
         started = time.localtime(self.pbx.started)

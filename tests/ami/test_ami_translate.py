@@ -117,6 +117,25 @@ def test_dtmf_digits_of_the_ivr_call() -> None:
     assert {(d.duration_ms, d.direction) for d in digits} == {(120, "Received")}
 
 
+def test_bridge_hold_and_dial_fields_of_the_queued_calls() -> None:
+    bridges = [e for e in translated("02-inbound-ivr-queue.ami.txt") if isinstance(e, BridgeEntered | BridgeLeft)]
+    assert [(type(e), e.bridge_channels) for e in bridges] == [
+        (BridgeEntered, 1), (BridgeEntered, 2), (BridgeLeft, 1), (BridgeLeft, 0)
+    ]
+    assert {(e.bridge_id, e.linkedid) for e in bridges} == {
+        ("a6ca6994-937f-4e5a-9387-5abd3b04758d", "1795429557.1")
+    }
+    to_agent = [e for e in translated("02-inbound-ivr-queue.ami.txt") if isinstance(e, DialStarted)][1]
+    assert (to_agent.channel, to_agent.uniqueid, to_agent.dest_channel, to_agent.linkedid, to_agent.dial_string) == (
+        "Local/5551000@incoming-00000000;2", "1795429557.2", "Local/agent-1@agents-00000001;1", "1795429557.1",
+        "Local/agent-1@agents",
+    )
+    holds = [e for e in translated("06-redirect-bridge-transfer.ami.txt") if isinstance(e, ChannelHoldChanged)]
+    assert [(e.channel, e.on_hold) for e in holds] == [
+        ("Local/agent-1@agents-0000000c;1", True), ("Local/agent-1@agents-0000000f;1", False)
+    ]
+
+
 def test_user_event_keeps_its_own_headers_only() -> None:
     amd = next(e for e in translated("07-dialer-originate-amd.ami.txt") if isinstance(e, UserEventReceived))
     assert amd.name == "AMDResult"

@@ -10,6 +10,7 @@ from crm_core.codes import (
     InvalidCustomerCode,
     check_customer_code,
     is_valid_customer_code,
+    luhn_check_digit,
     make_customer_code,
 )
 from crm_core.customer_files import CustomerFileError, detect_encoding, neutralise, unneutralise
@@ -19,8 +20,12 @@ from crm_core.tiers import KEY, NORMAL, SMALL, VIP, assign_tiers, queue_priority
 
 def test_code_follows_the_agreed_luhn_example() -> None:
     assert make_customer_code(10000) == "100008"
+    assert luhn_check_digit("7992739871") == 3  # the classic Luhn example
     assert is_valid_customer_code("100008")
-    assert not is_valid_customer_code("100007")
+    for bad in ("100007", "100009", "10000", "1000080", "10000a", "", "\uff11\uff10\uff10\uff10\uff10\uff18"):
+        assert not is_valid_customer_code(bad)
+    with pytest.raises(InvalidCustomerCode):
+        make_customer_code(100_000)
 
 
 @given(st.integers(0, 99_999), st.integers(0, 5), st.integers(1, 9))
@@ -29,6 +34,15 @@ def test_every_single_digit_typo_is_caught(number: int, position: int, delta: in
     assert is_valid_customer_code(code)
     typo = code[:position] + str((int(code[position]) + delta) % 10) + code[position + 1:]
     assert not is_valid_customer_code(typo)
+
+
+@given(st.integers(0, 99_999), st.integers(0, 4))
+def test_adjacent_swaps_are_caught_except_09(number: int, position: int) -> None:
+    code = make_customer_code(number)
+    a, b = code[position], code[position + 1]
+    swapped = code[:position] + b + a + code[position + 2:]
+    if a != b and {a, b} != {"0", "9"}:
+        assert not is_valid_customer_code(swapped)
 
 
 @pytest.mark.parametrize(("raw", "why"), [("12345", "not 6 digits"), ("10000a", "not 6 digits"),

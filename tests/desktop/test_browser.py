@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,11 +19,20 @@ pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 TIMEOUT_MS = 5000
 
 
-async def sign_in(page: Any, base_url: str, user: str) -> None:
-    await page.goto(base_url + "/login")
-    await page.fill("#username", user)
-    await page.fill("#password", f"pw-{user}")
-    await page.click("#login-submit")
+@contextlib.asynccontextmanager
+async def signed_in_page(browser: Any, base_url: str, user: str) -> AsyncIterator[Any]:
+    """A page of a fresh browser context that has just submitted ``user``'s login form."""
+    context = await browser.new_context()
+    try:
+        page = await context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        await page.goto(base_url + "/login")
+        await page.fill("#username", user)
+        await page.fill("#password", f"pw-{user}")
+        await page.click("#login-submit")
+        yield page
+    finally:
+        await context.close()
 
 
 async def test_agent_goes_ready_gets_a_pop_and_cannot_open_the_wall(
@@ -29,11 +40,7 @@ async def test_agent_goes_ready_gets_a_pop_and_cannot_open_the_wall(
 ) -> None:
     from playwright.async_api import expect
 
-    context = await browser.new_context()
-    page = await context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    try:
-        await sign_in(page, live_server.base_url, "agent1")
+    async with signed_in_page(browser, live_server.base_url, "agent1") as page:
         await page.wait_for_url("**/desktop")
         await expect(page.locator("#conn")).to_have_text("live")
         await page.click("#btn-ready")
@@ -71,8 +78,6 @@ async def test_agent_goes_ready_gets_a_pop_and_cannot_open_the_wall(
         assert response is not None and response.status == 403
         await expect(page.locator("#error-page")).to_contain_text("403")
         await page.screenshot(path=str(screenshot_dir / "agent-refused-wall.png"))
-    finally:
-        await context.close()
 
 
 async def test_supervisor_wall_shows_queues_and_agents(
@@ -80,11 +85,7 @@ async def test_supervisor_wall_shows_queues_and_agents(
 ) -> None:
     from playwright.async_api import expect
 
-    context = await browser.new_context()
-    page = await context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    try:
-        await sign_in(page, live_server.base_url, "super")
+    async with signed_in_page(browser, live_server.base_url, "super") as page:
         await page.wait_for_url("**/wall")
         tile = page.locator('.tile[data-queue="sales"]')
         await expect(tile).to_be_visible()
@@ -93,5 +94,3 @@ async def test_supervisor_wall_shows_queues_and_agents(
         await expect(tile.locator(".figure").first).to_contain_text("1")
         await expect(tile.locator(".level-alert")).to_have_count(1)  # 30 s longest wait > 20 s target
         await page.screenshot(path=str(screenshot_dir / "wall.png"), full_page=True)
-    finally:
-        await context.close()

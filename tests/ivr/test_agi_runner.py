@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from crm_core.codes import make_customer_code
 from ivr.agi_runner import run_flow
 from ivr.channel import CallerHungUp, PromptUnavailable
-from ivr.customer_code import customer_code_for
 from ivr.directory import CustomerRecord, InMemoryDirectory, TicketStatus
 from ivr.events import IvrFinished
 from ivr.loader import load_builtin_flow
 from ivr.outcome import OutcomeKind
 from ivr.prompts import PromptLibrary
 
-ADA = CustomerRecord(id="cust-1", code=customer_code_for(10000), name="Ada Lovelace", tier="key")
+ADA = CustomerRecord(id="cust-1", code=make_customer_code(10000), name="Ada Lovelace", tier="key")
 HANG_UP = object()
 
 

@@ -10,15 +10,15 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from crm_core.codes import make_customer_code
 from ivr.actions import DONE, HUNG_UP, NO_INPUT, Collect, Digits, Finish, InputResult, Play, Say
-from ivr.customer_code import customer_code_for
 from ivr.directory import CustomerRecord, InMemoryDirectory, TicketStatus
 from ivr.interpreter import IvrSession, SessionOver
 from ivr.loader import FLOWS_DIR, load_builtin_flow, parse_flow
 from ivr.outcome import IvrOutcome, OutcomeKind
 
-ADA = CustomerRecord(id="cust-1", code=customer_code_for(10000), name="Ada Lovelace", tier="vip")
-BOB = CustomerRecord(id="cust-2", code=customer_code_for(12345), name="Bob Small", tier="small", language="fr")
+ADA = CustomerRecord(id="cust-1", code=make_customer_code(10000), name="Ada Lovelace", tier="vip")
+BOB = CustomerRecord(id="cust-2", code=make_customer_code(12345), name="Bob Small", tier="small", language="fr")
 MAIN = load_builtin_flow("main")
 
 
@@ -83,7 +83,7 @@ def test_customer_without_open_ticket_goes_straight_to_the_menu() -> None:
 
 
 def test_wrong_code_twice_then_silence_ends_unidentified_in_the_general_queue() -> None:
-    wrong_checksum, unknown_customer = "100009", customer_code_for(55555)
+    wrong_checksum, unknown_customer = "100009", make_customer_code(55555)
     outcome, actions = run(session(), [wrong_checksum, unknown_customer, NO_INPUT])
     assert outcome.kind is OutcomeKind.QUEUE
     assert outcome.queue == "general"
