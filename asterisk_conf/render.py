@@ -9,12 +9,17 @@ import jinja2
 from asterisk_conf.checker import check_file
 from asterisk_conf.site import SiteConfig
 
-# Modules our dialplan and AMI use: FastAGI, the dialplan file itself, URIENCODE, Dial (run from the
-# FastAGI session), bridging for Dial, music on hold for the wait, ChanSpy for supervisors.
+# Modules our dialplan and AMI use: FastAGI, the dialplan file itself, URIENCODE, CHANNEL() (the IVR sets
+# CHANNEL(language)), Dial (run from the FastAGI session), bridging for Dial, music on hold for the wait,
+# ChanSpy for supervisors.
+# res_speech is res_agi's own dependency: with autoload = no, Asterisk does not load it by itself and
+# then refuses res_agi ("missing dependency: res_speech"), so it is listed before res_agi.
 REQUIRED_MODULES: tuple[str, ...] = (
     "pbx_config.so",
+    "res_speech.so",
     "res_agi.so",
     "func_uri.so",
+    "func_channel.so",
     "app_dial.so",
     "bridge_simple.so",
     "res_musiconhold.so",

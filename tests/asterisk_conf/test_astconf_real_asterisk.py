@@ -50,11 +50,24 @@ class Instance:
         return done.stdout + done.stderr
 
 
+def _documentation_dir(prefix: Path) -> Path | None:
+    """The installed XML documentation: ASTERISK_DOCDIR, else where a source or a Debian install puts it."""
+    candidates = [Path(os.environ["ASTERISK_DOCDIR"])] if os.environ.get("ASTERISK_DOCDIR") else []
+    candidates += [prefix / "var" / "lib" / "asterisk" / "documentation",
+                   prefix / "share" / "asterisk" / "documentation",
+                   Path("/var/lib/asterisk/documentation")]
+    return next((path for path in candidates if (path / "core-en_US.xml").is_file()), None)
+
+
 def _layout(root: Path, binary: str, site: SiteConfig) -> None:
     prefix = Path(binary).resolve().parent.parent
     moddir = os.environ.get("ASTERISK_MODDIR", str(prefix / "lib" / "asterisk" / "modules"))
     for sub in ("etc", "varlib", "data/moh", "agi", "spool", "run", "log", "cache"):
         (root / sub).mkdir(parents=True, exist_ok=True)
+    # Asterisk refuses to boot ("Stasis initialization failed") without the XML documentation of its build.
+    docs = _documentation_dir(prefix)
+    if docs is not None:
+        (root / "data" / "documentation").symlink_to(docs)
     dirs = {
         "astcachedir": "cache", "astetcdir": "etc", "astvarlibdir": "varlib", "astdbdir": "varlib",
         "astkeydir": "varlib", "astdatadir": "data", "astagidir": "agi", "astspooldir": "spool",
@@ -126,6 +139,22 @@ def test_dialplan_is_loaded_as_written(asterisk: tuple[Instance, SiteConfig]) ->
     assert "/callback?call=" in instance.cli("dialplan show callcenter-callback")
 
 
+@pytest.mark.parametrize("function", ["URIENCODE", "CHANNEL"])
+def test_functions_our_code_calls_are_registered(asterisk: tuple[Instance, SiteConfig], function: str) -> None:
+    instance, _ = asterisk
+    shown = instance.cli(f"core show function {function}")
+    assert f"Info about Function '{function}'" in shown, shown
+
+
+@pytest.mark.parametrize("application", ["AGI", "Dial", "MusicOnHold", "ChanSpy", "Wait", "Hangup"])
+def test_applications_our_code_runs_are_registered(
+    asterisk: tuple[Instance, SiteConfig], application: str,
+) -> None:
+    instance, _ = asterisk
+    shown = instance.cli(f"core show application {application}")
+    assert f"Info about Application '{application}'" in shown, shown
+
+
 def test_manager_user_has_least_privilege(asterisk: tuple[Instance, SiteConfig]) -> None:
     instance, site = asterisk
     shown = instance.cli(f"manager show user {site.ami_user}")
@@ -170,3 +199,41 @@ def test_no_errors_about_our_files_in_the_log(asterisk: tuple[Instance, SiteConf
         if (m := re.search(r"(ERROR|WARNING)\[\d+\]\S*\s+(\w+\.c)[: ]", line)) and m.group(2) in OUR_SOURCES
     ]
     assert complaints == []
+
+
+def _agi_environment(listener: socket.socket) -> dict[str, str]:
+    """Accept one FastAGI connection and read its environment block; then end the script."""
+    conn, _ = listener.accept()
+    with conn:
+        conn.settimeout(10)
+        data = b""
+        while b"\n\n" not in data:
+            chunk = conn.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    head = data.split(b"\n\n", 1)[0].decode()
+    return dict(line.split(": ", 1) for line in head.splitlines() if ": " in line)
+
+
+def test_an_inbound_call_reaches_our_fastagi_server_with_the_dialled_number(
+    asterisk: tuple[Instance, SiteConfig],
+) -> None:
+    _, site = asterisk
+    with socket.create_server(("127.0.0.1", site.agi_port)) as listener:
+        listener.settimeout(15)
+        reply = _ami(
+            site.ami_port,
+            f"Action: Login\r\nActionID: 1\r\nUsername: {site.ami_user}\r\nSecret: {SECRET}\r\n"
+            "Events: off\r\n\r\n",
+            # The ';2' half of the Local channel runs callcenter-inbound; the ';1' half just waits.
+            "Action: Originate\r\nActionID: 2\r\nChannel: Local/+4930123456@callcenter-inbound\r\n"
+            "Application: Wait\r\nData: 5\r\nAsync: true\r\n\r\n",
+        )
+        assert "Originate successfully queued" in reply, reply
+        env = _agi_environment(listener)
+    assert env["agi_network_script"] == "inbound?dnis=%2B4930123456", env
+    assert env["agi_context"] == "callcenter-inbound"
+    assert env["agi_extension"] == "+4930123456"
+    assert env["agi_channel"].startswith("Local/+4930123456@callcenter-inbound-")
+    assert env["agi_channel"].endswith(";2")
