@@ -16,6 +16,10 @@ from ivr.prompts import PromptLibrary
 
 log = logging.getLogger(__name__)
 
+ANY_KEY = "0123456789*#"
+# Asterisk's core sounds ship silence/1 .. silence/10; GET DATA needs a file to play.
+SILENCE = "silence/1"
+
 
 async def run_flow(
     channel: CallChannel,
@@ -77,11 +81,33 @@ async def _perform(channel: CallChannel, prompts: PromptLibrary, flow: Flow, act
             await channel.say_digits(action.digits)
             return DONE
         case Collect():
-            names = [await prompts.playable(p, flow.language, flow.voice) for p in action.prompts]
-            keyed = await channel.get_data("&".join(names), action.timeout_ms, action.max_digits)
+            keyed = await _collect(channel, prompts, flow, action)
             return Digits(keyed) if keyed else NO_INPUT
         case Finish():
             raise AssertionError("Finish is handled by run_flow")
+
+
+async def _collect(channel: CallChannel, prompts: PromptLibrary, flow: Flow, action: Collect) -> str:
+    """Play the prompts, interruptible by a key, and read up to ``max_digits`` digits.
+
+    GET DATA and STREAM FILE take exactly one file each (only Playback takes ``a&b`` lists), so
+    every prompt but the last is streamed with every key as an escape digit; a key pressed there
+    is the first digit of the answer and the rest is read after a second of silence.
+    """
+    names = [await prompts.playable(p, flow.language, flow.voice) for p in action.prompts]
+    for name in names[:-1]:
+        first = await channel.stream_file(name, ANY_KEY)
+        if first is not None:
+            return await _rest_of_entry(channel, first, action)
+    keyed = await channel.get_data(names[-1], action.timeout_ms, action.max_digits)
+    return keyed or ""
+
+
+async def _rest_of_entry(channel: CallChannel, first: str, action: Collect) -> str:
+    if first == "#" or action.max_digits == 1:
+        return "" if first == "#" else first
+    rest = await channel.get_data(SILENCE, action.timeout_ms, action.max_digits - 1)
+    return first + (rest or "")
 
 
 async def _play(channel: CallChannel, prompts: PromptLibrary, flow: Flow, prompt: PromptSpec) -> None:

@@ -140,7 +140,36 @@ async def test_wrong_code_twice_then_silence_is_unidentified_in_general(tmp_path
     assert channel.variables["IVR_UNIDENTIFIED"] == "1"
     retries = [entry for entry in channel.log if entry[0] == "get_data"]
     assert len(retries) == 3
-    assert retries[1][1].count("&") == 2  # notice + try again + the question, in one GET DATA
+    # GET DATA takes one file: the notice and "try again" are streamed (interruptible) before it.
+    assert all("&" not in entry[1] for entry in channel.log[1:])
+    before_retry = channel.log[channel.log.index(retries[1]) - 2 : channel.log.index(retries[1])]
+    assert [entry[0] for entry in before_retry] == ["stream", "stream"]
+
+
+class TypeAheadChannel(FakeChannel):
+    """A caller who starts keying the code while the retry notice still plays."""
+
+    def __init__(self, script: list[object], first_key: str) -> None:
+        super().__init__(script)
+        self.first_key = first_key
+        self.escapes: list[str] = []
+
+    async def stream_file(self, name: str, escape_digits: str = "") -> str | None:
+        await super().stream_file(name, escape_digits)
+        self.escapes.append(escape_digits)
+        if escape_digits and self.first_key:
+            key, self.first_key = self.first_key, ""
+            return key
+        return None
+
+
+async def test_a_key_pressed_during_a_leading_prompt_starts_the_answer(tmp_path: Path) -> None:
+    prompts, _ = library(tmp_path)
+    channel = TypeAheadChannel(["100009", ADA.code[1:], "1"], first_key=ADA.code[0])
+    outcome = await run_flow(channel, load_builtin_flow(), directory(), prompts=prompts)
+    assert outcome.customer_code == ADA.code
+    rest = [entry for entry in channel.log if entry[0] == "get_data"][1]
+    assert rest[1] == "silence/1" and rest[3] == "5"  # the other five digits after a second of silence
 
 
 async def test_hang_up_during_get_data_is_abandoned_with_collected_data(tmp_path: Path) -> None:
