@@ -2,20 +2,24 @@
 
 Accounts come from the parsed ``callcenter.toml``: every ``[[agents]]`` entry with a password is an
 agent account (``id``, ``name``, ``password``), every ``[[users]]`` entry is an account with its own
-``role`` (and optional ``agent_id``). A password is either plain text (hashed at load) or an
-argon2 hash (``$argon2...``, kept). Passwords are only ever stored hashed.
+``role`` (optional ``agent_id``, and ``phone``: the dial string a supervisor listens on). A password
+is either plain text (hashed at load) or an argon2 hash (``$argon2...``, kept). Passwords are only ever stored hashed.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from agent_desktop.catalogue import AGENT, ROLES
+from agent_desktop.catalogue import ADMIN, AGENT, ROLES, SUPERVISOR
+
+# Technology/resource, no spaces or control characters (the AMI refuses CR/LF anyway).
+_DIAL_STRING = re.compile(r"^[A-Za-z0-9]+/[^\s,]{1,120}$")
 
 
 class AccountConfigError(ValueError):
@@ -24,13 +28,15 @@ class AccountConfigError(ValueError):
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Account:
-    """A web user; ``agent_id`` links an agent account to its ACD agent."""
+    """A web user; ``agent_id`` links an agent account to its ACD agent; ``phone`` (a dial string such
+    as ``PJSIP/9001``) is where a supervisor's listen/whisper/barge rings."""
 
     id: str
     name: str
     role: str
     password_hash: str = dataclasses.field(repr=False)
     agent_id: str | None = None
+    phone: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -108,14 +114,22 @@ def accounts_from_config(raw: Mapping[str, Any], *, hasher: PasswordHasher) -> l
         agent_id = entry.get("agent_id")
         if role == AGENT and not agent_id:
             raise AccountConfigError(f"{where}: an agent account needs agent_id")
+        phone = entry.get("phone")
+        if phone is not None and (not isinstance(phone, str) or not _DIAL_STRING.match(phone)):
+            raise AccountConfigError(f"{where}.phone: expected a dial string like PJSIP/9001, not {phone!r}")
         accounts.append(Account(
             id=user_id,
             name=str(entry.get("name") or user_id),
             role=role,
             password_hash=_password_hash(entry, where, hasher),
             agent_id=str(agent_id) if agent_id else None,
+            phone=phone,
         ))
     return accounts
+
+
+# Phones the demo supervisor and admin listen on (the simulator answers any phone).
+DEMO_PHONES = {SUPERVISOR: "PJSIP/9001", ADMIN: "PJSIP/9002"}
 
 
 def demo_credentials() -> list[Credential]:
@@ -145,5 +159,6 @@ def load_accounts(
                 role=cred.role,
                 password_hash=hasher.hash(cred.password),
                 agent_id=demo_agent_id if cred.role == AGENT else None,
+                phone=DEMO_PHONES.get(cred.role),
             ))
     return AccountStore(accounts, hasher=hasher), credentials

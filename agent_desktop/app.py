@@ -43,6 +43,7 @@ from agent_desktop.security import (
     SessionStore,
 )
 from agent_desktop.services import AgentControl, AgentControlRefused, CustomerLookup
+from agent_desktop.supervision import SpyMode, SupervisorActionFailed, SupervisorActions
 from agent_desktop.wall import WallProjection
 from callcenter.bus import EventBus
 
@@ -56,6 +57,7 @@ ACCOUNTS = web.AppKey("accounts", AccountStore)
 LIMITER = web.AppKey("limiter", LoginRateLimiter)
 AGENT_CONTROL = web.AppKey("agent_control", AgentControl)
 CUSTOMERS = web.AppKey("customer_lookup", CustomerLookup)
+SUPERVISION = web.AppKey("supervisor_actions", SupervisorActions)
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
 SESSION: web.RequestKey[Session | None] = web.RequestKey("session")
 ACCOUNT: web.RequestKey[Account | None] = web.RequestKey("account")
@@ -154,6 +156,8 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
             response = _json_error(400, str(exc))
         except AgentControlRefused as exc:
             response = _json_error(409, str(exc))
+        except SupervisorActionFailed as exc:
+            response = _json_error(502, str(exc))
     if not response.prepared:
         _security_headers(request, response)
     return response
@@ -379,12 +383,23 @@ async def pop_stats(request: web.Request) -> web.StreamResponse:
 
 async def force_not_ready(request: web.Request) -> web.StreamResponse:
     reason = _reason(await _json_body(request))
-    await request.app[AGENT_CONTROL].set_not_ready(request.match_info["agent_id"], reason)
+    await request.app[SUPERVISION].force_not_ready(request.match_info["agent_id"], reason)
     return web.json_response({"ok": True}, status=202)
 
 
 async def force_logout(request: web.Request) -> web.StreamResponse:
-    await request.app[AGENT_CONTROL].logout(request.match_info["agent_id"])
+    await request.app[SUPERVISION].force_logout(request.match_info["agent_id"])
+    return web.json_response({"ok": True}, status=202)
+
+
+async def spy_on_call(request: web.Request) -> web.StreamResponse:
+    mode = (await _json_body(request)).get("mode")
+    if mode not in tuple(SpyMode):
+        raise BadRequest(f"mode must be one of: {', '.join(SpyMode)}")
+    phone = _account(request).phone
+    if phone is None:
+        return _json_error(409, "your account has no phone to listen on; set phone in its [[users]] entry")
+    await request.app[SUPERVISION].spy(request.match_info["agent_id"], phone, SpyMode(mode))
     return web.json_response({"ok": True}, status=202)
 
 
@@ -417,7 +432,7 @@ HANDLERS: dict[str, Handler] = {
     "agent_state": agent_state, "agent_ready": agent_ready, "agent_not_ready": agent_not_ready,
     "agent_logout": agent_logout, "call_disposition": call_disposition, "customer_card": customer_card,
     "wall_snapshot": wall_snapshot, "pop_stats": pop_stats, "force_not_ready": force_not_ready,
-    "force_logout": force_logout, "ws": websocket,
+    "force_logout": force_logout, "spy_on_call": spy_on_call, "ws": websocket,
 }
 
 
@@ -427,13 +442,15 @@ def create_app(
     accounts: AccountStore,
     agent_control: AgentControl,
     customer_lookup: CustomerLookup,
+    supervisor_actions: SupervisorActions,
     clock: Clock = time.time,
     config: DesktopConfig | None = None,
     limiter: LoginRateLimiter | None = None,
     wall_min_interval: float = 0.25,
     wall_max_interval: float = 1.0,
 ) -> web.Application:
-    """The desktop web application, driven by ``bus`` and acting through ``agent_control``."""
+    """The desktop web application, driven by ``bus``, acting through ``agent_control`` for agents and
+    ``supervisor_actions`` for the wall."""
     config = config or DesktopConfig()
     app = web.Application(middlewares=[guard], client_max_size=256 * 1024)
     wall = WallProjection(
@@ -451,6 +468,7 @@ def create_app(
     app[LIMITER] = limiter or LoginRateLimiter(clock=clock)
     app[AGENT_CONTROL] = agent_control
     app[CUSTOMERS] = customer_lookup
+    app[SUPERVISION] = supervisor_actions
     app[TEMPLATES] = _templates()
     for route in HTTP_ROUTES:
         app.router.add_route(route.method, route.path, HANDLERS[route.name], name=route.name)

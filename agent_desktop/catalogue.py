@@ -149,6 +149,20 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
         request_schema=_REASON,
     ),
     HttpRoute("POST", "/api/agents/{agent_id}/logout", "force_logout", FLOOR_MANAGERS, "Force an agent out."),
+    HttpRoute(
+        "POST",
+        "/api/agents/{agent_id}/spy",
+        "spy_on_call",
+        FLOOR_MANAGERS,
+        "Listen to, whisper to or barge into the agent's call: rings the supervisor's own phone, "
+        "which then joins the call (Asterisk ChanSpy). 409 when the agent is not on a call or the "
+        "account has no phone.",
+        request_schema={
+            "type": "object",
+            "required": ["mode"],
+            "properties": {"mode": {"type": "string", "enum": ["listen", "whisper", "barge"]}},
+        },
+    ),
     HttpRoute("GET", "/ws", "ws", EVERYONE, "WebSocket: see the message catalogue.", kind="page"),
 )
 

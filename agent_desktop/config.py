@@ -32,14 +32,14 @@ def _number(entry: Mapping[str, Any], key: str, default: float, where: str) -> f
 
 
 def desktop_config_from_raw(raw: Mapping[str, Any]) -> DesktopConfig:
-    """Read ``[[queues]]`` (``name``/``id``, ``dispositions``, ``sl_seconds``, ``sl_target``,
-    ``short_abandon_seconds``) and ``[[agents]]`` (``id``, ``name``, ``queues``)."""
+    """Read ``[[queues]]`` (``name``, ``dispositions``, ``service_level = {percent, seconds}`` as the
+    ACD reads it) and ``[[agents]]`` (``id``, ``name``, ``queues``)."""
     queues: list[str] = []
     dispositions: dict[str, tuple[str, ...]] = {}
     targets: dict[str, QueueTargets] = {}
     for index, entry in enumerate(raw.get("queues", ()) or ()):
         where = f"queues[{index}]"
-        name = str(entry.get("name") or entry.get("id") or "")
+        name = str(entry.get("name") or "")
         if not name:
             raise DesktopConfigError(f"{where}: name is required")
         queues.append(name)
@@ -48,11 +48,12 @@ def desktop_config_from_raw(raw: Mapping[str, Any]) -> DesktopConfig:
             if not isinstance(codes, list) or not all(isinstance(c, str) and c for c in codes):
                 raise DesktopConfigError(f"{where}.dispositions: expected a list of non-empty strings")
             dispositions[name] = tuple(codes)
-        sl_target = _number(entry, "sl_target", 0.8, where)
+        service_level = entry.get("service_level", {})
+        if not isinstance(service_level, Mapping):
+            raise DesktopConfigError(f"{where}.service_level: expected a table {{percent, seconds}}")
         targets[name] = QueueTargets(
-            sl_seconds=_number(entry, "sl_seconds", 20.0, where),
-            sl_target=sl_target / 100.0 if sl_target > 1 else sl_target,  # "80" and "0.8" both mean 80 %
-            short_abandon_seconds=_number(entry, "short_abandon_seconds", 0.0, where),
+            sl_seconds=_number(service_level, "seconds", 20.0, f"{where}.service_level"),
+            sl_target=_number(service_level, "percent", 80.0, f"{where}.service_level") / 100.0,
         )
     memberships: dict[str, tuple[str, ...]] = {}
     names: dict[str, str] = {}

@@ -9,6 +9,7 @@ Definitions (per queue, over a period):
 
 "Today" starts at local midnight in ``tz``; "last 30 min" is a sliding window. Each call counts
 once per period, whatever its later transfers. Threshold colours are "ok", "warn" or "alert".
+Each tile carries short trends (calls waiting, service level of the last 30 min) for sparklines.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import datetime as dt
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 
+from acd.agents import AgentState
 from acd.events import (
     AgentStateChanged,
     CallAbandoned,
@@ -28,11 +30,14 @@ from acd.events import (
     CallOfferFailed,
     CallQueued,
 )
+from agent_desktop.trends import Combine, TrendSeries
 from callcenter.events import DomainEvent
 
 Clock = Callable[[], float]
-AGENT_STATES = ("logged_out", "ready", "not_ready", "reserved", "on_call", "wrap_up")
+AGENT_STATES = tuple(state.value for state in AgentState)
 RECENT_WINDOW = 30 * 60.0
+TREND_BUCKET_SECONDS = 30.0
+TREND_POINTS = 40  # 20 minutes of history per sparkline
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -67,6 +72,8 @@ class QueueTile:
     last_30_min: PeriodFigures
     agents: Mapping[str, int]
     colours: Mapping[str, str]
+    # Figure name -> one value per trend bucket, oldest first (None: not known yet).
+    trends: Mapping[str, tuple[float | None, ...]]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -139,6 +146,14 @@ class _QueueState:
         self.recent = _Period()
         self.recent_outcomes: deque[_Outcome] = deque()
         self.counted_today: set[str] = set()
+        self.waiting_trend = TrendSeries(
+            bucket_seconds=TREND_BUCKET_SECONDS, points=TREND_POINTS, combine=Combine.PEAK
+        )
+        self.sl_trend = TrendSeries(bucket_seconds=TREND_BUCKET_SECONDS, points=TREND_POINTS)
+
+    def record_trends(self, at: float) -> None:
+        self.waiting_trend.record(at, len(self.waiting))
+        self.sl_trend.record(at, self.recent.figures().service_level)
 
 
 @dataclasses.dataclass(slots=True)
@@ -182,10 +197,12 @@ class WallProjection:
             q = self._queue(event.queue)
             q.waiting[event.call_id] = event.enter_time
             q.callbacks.discard(event.call_id)
+            q.record_trends(event.at)
         elif isinstance(event, CallbackRequested):
             q = self._queue(event.queue)
             q.waiting.pop(event.call_id, None)
             q.callbacks.add(event.call_id)
+            q.record_trends(event.at)
         elif isinstance(event, CallOffered):
             self._queue(event.queue)  # the call stays waiting until connected
             agent = self._agents.get(event.agent_id)
@@ -197,6 +214,7 @@ class WallProjection:
             q = self._queue(event.queue)
             self._leave(q, event.call_id)
             self._count(q, event.call_id, _Outcome(event.at, True, event.wait_seconds))
+            q.record_trends(event.at)
             agent = self._agents.get(event.agent_id)
             if agent is not None:
                 agent.call_id, agent.queue = event.call_id, event.queue
@@ -205,8 +223,11 @@ class WallProjection:
             self._leave(q, event.call_id)
             if event.wait_seconds >= q.targets.short_abandon_seconds:
                 self._count(q, event.call_id, _Outcome(event.at, False, event.wait_seconds))
+            q.record_trends(event.at)
         elif isinstance(event, CallEnded):
-            self._leave(self._queue(event.queue), event.call_id)
+            q = self._queue(event.queue)
+            self._leave(q, event.call_id)
+            q.record_trends(event.at)
         elif isinstance(event, AgentStateChanged):
             self._agent_state(event)
         else:
@@ -227,6 +248,7 @@ class WallProjection:
         for name in sorted(self._queues):
             q = self._queues[name]
             self._expire_recent(q, now)
+            q.record_trends(now)
             tiles.append(self._tile(name, q, now))
         rows = tuple(
             AgentRow(
@@ -260,6 +282,7 @@ class WallProjection:
             last_30_min=recent,
             agents=counts,
             colours=self._colours(q.targets, longest, today, recent),
+            trends={"waiting": q.waiting_trend.values(now), "sl_30_min": q.sl_trend.values(now)},
         )
 
     @staticmethod

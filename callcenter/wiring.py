@@ -18,6 +18,7 @@ from agent_desktop.services import (
     InteractionSummary,
     TicketSummary,
 )
+from agent_desktop.supervision import AcdSupervisor
 from crm_core import lookup
 from crm_core.interactions import recent_interactions
 from crm_core.models import Customer
@@ -118,11 +119,13 @@ def desktop_app(node: Node) -> web.Application:
     for cred in credentials:
         node.say(f"  demo login ({cred.role}): {cred.username} / {cred.password}")
     control: AgentControl = node.agent_control()
+    assert node.ami is not None and node.acd_service is not None
     return create_app(
         bus=node.bus,
         accounts=accounts,
         agent_control=control,
         customer_lookup=CrmCustomerCards(node.sessions),
+        supervisor_actions=AcdSupervisor(node.ami, node.acd_service),
         config=desktop_config_from_raw(settings.raw),
     )
 

@@ -16,6 +16,49 @@
     return box;
   }
 
+  // A sparkline as inline SVG: one polyline over the points known so far, scaled to the box.
+  const SVG = "http://www.w3.org/2000/svg";
+  function sparkline(label, values, fixedMax) {
+    const width = 120, height = 28;
+    const box = el("div", null, "trend");
+    box.appendChild(el("span", label, "label"));
+    const svg = document.createElementNS(SVG, "svg");
+    svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
+    svg.setAttribute("width", width);
+    svg.setAttribute("height", height);
+    svg.setAttribute("role", "img");
+    svg.setAttribute("aria-label", label);
+    const known = values.filter((v) => v !== null);
+    const max = fixedMax || Math.max(1, ...known);
+    const step = width / Math.max(1, values.length - 1);
+    const points = [];
+    values.forEach((v, i) => {
+      if (v !== null) points.push([i * step, height - 2 - (v / max) * (height - 4)]);
+    });
+    const base = document.createElementNS(SVG, "line");
+    for (const [k, v] of [["x1", 0], ["y1", height - 1], ["x2", width], ["y2", height - 1]]) base.setAttribute(k, v);
+    base.setAttribute("class", "baseline");
+    svg.appendChild(base);
+    const line = document.createElementNS(SVG, "polyline");
+    line.setAttribute("points", points.map(([x, y]) => x.toFixed(1) + "," + y.toFixed(1)).join(" "));
+    line.setAttribute("fill", "none");
+    line.setAttribute("stroke", "currentColor");
+    line.setAttribute("stroke-width", "1.5");
+    svg.appendChild(line);
+    if (points.length) {  // the latest value as a dot, so a young history still shows
+      const [x, y] = points[points.length - 1];
+      const dot = document.createElementNS(SVG, "circle");
+      dot.setAttribute("cx", x.toFixed(1));
+      dot.setAttribute("cy", y.toFixed(1));
+      dot.setAttribute("r", "2.5");
+      dot.setAttribute("fill", "currentColor");
+      svg.appendChild(dot);
+    }
+    box.appendChild(svg);
+    box.dataset.points = String(points.length);
+    return box;
+  }
+
   function renderTiles(queues) {
     const tiles = $("tiles");
     clear(tiles);
@@ -33,15 +76,25 @@
       const a = q.agents;
       tile.appendChild(el("p", `ready ${a.ready} · on call ${a.on_call + a.reserved} · wrap-up ${a.wrap_up}` +
         ` · not ready ${a.not_ready}`, "agents"));
+      const trends = el("div", null, "trends");
+      trends.appendChild(sparkline("Waiting, 20 min", q.trends.waiting));
+      trends.appendChild(sparkline("SL 30 min, 20 min", q.trends.sl_30_min, 1));
+      tile.appendChild(trends);
       tiles.appendChild(tile);
     }
   }
 
-  function force(agentId, what) {
-    const path = "/api/agents/" + encodeURIComponent(agentId) + "/" + what;
-    api(path, what === "not-ready" ? {reason: "supervisor"} : {})
-      .then(() => { $("msg").textContent = what + " sent for " + agentId; })
+  function act(agentId, what, body, done) {
+    api("/api/agents/" + encodeURIComponent(agentId) + "/" + what, body)
+      .then(() => { $("msg").textContent = done; })
       .catch((e) => { $("msg").textContent = e.message; });
+  }
+
+  function button(label, onClick) {
+    const b = el("button", label);
+    b.type = "button";
+    b.addEventListener("click", onClick);
+    return b;
   }
 
   function renderAgents() {
@@ -55,12 +108,17 @@
       row.appendChild(el("td", a.reason || ""));
       row.appendChild(el("td", duration(serverNow() / 1000 - a.since), "timer"));
       row.appendChild(el("td", a.call_id ? a.call_id + " (" + (a.queue || "") + ")" : ""));
-      const actions = el("td");
-      for (const [label, what] of [["Not ready", "not-ready"], ["Log out", "logout"]]) {
-        const button = el("button", label);
-        button.type = "button";
-        button.addEventListener("click", () => force(a.agent_id, what));
-        actions.appendChild(button);
+      const actions = el("td", null, "actions");
+      if (a.state === "on_call") {
+        for (const mode of ["listen", "whisper", "barge"]) {
+          actions.appendChild(button(mode[0].toUpperCase() + mode.slice(1), () =>
+            act(a.agent_id, "spy", {mode}, `${mode}: your phone rings for ${a.name}`)));
+        }
+      }
+      if (a.state !== "logged_out") {
+        actions.appendChild(button("Not ready", () =>
+          act(a.agent_id, "not-ready", {reason: "meeting"}, "not ready sent for " + a.name)));
+        actions.appendChild(button("Log out", () => act(a.agent_id, "logout", {}, "log out sent for " + a.name)));
       }
       row.appendChild(actions);
       body.appendChild(row);

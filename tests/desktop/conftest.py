@@ -25,6 +25,7 @@ from agent_desktop.app import create_app
 from agent_desktop.config import DesktopConfig
 from agent_desktop.security import LoginRateLimiter
 from agent_desktop.services import AgentControlRefused, CustomerCard, InteractionSummary, TicketSummary
+from agent_desktop.supervision import SpyMode, SupervisorActionRefused
 from callcenter.bus import EventBus
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -85,6 +86,25 @@ class FakeAgentControl:
         self.calls.append(("dispose", call_id, agent_id, disposition, notes))
 
 
+class FakeSupervisorActions:
+    """Stands in for the PBX side of the wall: records spies, forces states through the fake ACD."""
+
+    def __init__(self, control: FakeAgentControl) -> None:
+        self.control = control
+        self.spies: list[tuple[str, str, SpyMode]] = []
+
+    async def spy(self, agent_id: str, supervisor_phone: str, mode: SpyMode) -> None:
+        if self.control.states.get(agent_id) != "on_call":
+            raise SupervisorActionRefused(f"agent {agent_id} is not on a call")
+        self.spies.append((agent_id, supervisor_phone, mode))
+
+    async def force_not_ready(self, agent_id: str, reason: str) -> None:
+        await self.control.set_not_ready(agent_id, reason)
+
+    async def force_logout(self, agent_id: str) -> None:
+        await self.control.logout(agent_id)
+
+
 class FakeCustomerLookup:
     def __init__(self, cards: dict[str, CustomerCard]) -> None:
         self.cards = cards
@@ -118,12 +138,13 @@ ACCOUNT_SPECS = [
     ("camp", "campaign_manager", None),
     ("root", "admin", None),
 ]
+PHONES = {"super": "PJSIP/9001", "root": "PJSIP/9002"}
 ROLE_USER = {"agent": "agent1", "supervisor": "super", "campaign_manager": "camp", "admin": "root"}
 
 
 def make_accounts() -> AccountStore:
     return AccountStore(
-        [Account(user, user.title(), role, FAST_HASHER.hash(f"pw-{user}"), agent)
+        [Account(user, user.title(), role, FAST_HASHER.hash(f"pw-{user}"), agent, PHONES.get(user))
          for user, role, agent in ACCOUNT_SPECS],
         hasher=FAST_HASHER,
     )
@@ -148,6 +169,7 @@ class Desk:
     control: FakeAgentControl
     lookup: FakeCustomerLookup
     limiter: LoginRateLimiter
+    supervision: FakeSupervisorActions
 
     role_user = ROLE_USER
     hostile_text = HOSTILE_TEXT
@@ -221,13 +243,14 @@ async def desk(clock: ManualClock) -> AsyncIterator[Desk]:
     control = FakeAgentControl(bus, clock)
     lookup = FakeCustomerLookup(sample_cards())
     limiter = LoginRateLimiter(clock=clock, per_user=5, per_ip=20, window=900.0)
+    supervision = FakeSupervisorActions(control)
     app = create_app(bus=bus, accounts=make_accounts(), agent_control=control, customer_lookup=lookup,
-                     clock=clock, config=DESKTOP_CONFIG, limiter=limiter,
+                     supervisor_actions=supervision, clock=clock, config=DESKTOP_CONFIG, limiter=limiter,
                      wall_min_interval=0.02, wall_max_interval=0.2)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     try:
-        yield Desk(app, server, bus, clock, control, lookup, limiter)
+        yield Desk(app, server, bus, clock, control, lookup, limiter, supervision)
     finally:
         await server.close()
 
@@ -251,7 +274,8 @@ async def live_server() -> AsyncIterator[LiveServer]:
     bus = EventBus()
     control = FakeAgentControl(bus, time.time)
     app = create_app(bus=bus, accounts=make_accounts(), agent_control=control,
-                     customer_lookup=FakeCustomerLookup(sample_cards()), config=DESKTOP_CONFIG)
+                     customer_lookup=FakeCustomerLookup(sample_cards()),
+                     supervisor_actions=FakeSupervisorActions(control), config=DESKTOP_CONFIG)
     runner = web.AppRunner(app)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
@@ -282,3 +306,16 @@ async def browser() -> AsyncIterator[Any]:
 def screenshot_dir() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+async def _sign_in(page: Any, base_url: str, user: str, password: str | None = None) -> None:
+    await page.goto(base_url + "/login")
+    await page.fill("#username", user)
+    await page.fill("#password", password or f"pw-{user}")
+    await page.click("#login-submit")
+
+
+@pytest.fixture
+def sign_in() -> Any:
+    """``await sign_in(page, base_url, user, password=None)``: log in through the login form."""
+    return _sign_in

@@ -20,6 +20,7 @@ BODIES = {
     "agent_not_ready": {"reason": "lunch"},
     "force_not_ready": {"reason": "meeting"},
     "call_disposition": {"disposition": "resolved", "notes": "fine"},
+    "spy_on_call": {"mode": "whisper"},
 }
 
 

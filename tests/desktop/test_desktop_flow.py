@@ -1,0 +1,175 @@
+"""The whole desk through a real node: browser (Debian's chromium) -> web app -> ACD service -> AMI ->
+PBX simulator -> FastAGI IVR -> back to the browser as a screen pop, the wall, and the event log."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from acd.events import CallConnected, CallDisposed, CallOffered
+from callcenter.events import DomainEvent
+from callcenter.node import Node
+from callcenter.settings import Settings
+from callcenter.wiring import crm_directory, desktop_app
+from crm_core.customers import CustomerService
+from crm_core.db import session_scope
+from crm_core.eventlog import read_events
+from cti.sim import CallerScript
+
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
+TIMEOUT_MS = 20_000
+CODE = "100008"
+QUEUE = {"service_level": {"percent": 80, "seconds": 20}, "wrap_up_seconds": 120}
+
+# Agent 1001 is driven from the browser; 1002 only logs in to the web to try to read 1001's pop.
+CONTACT_CENTER: dict[str, Any] = {
+    "skills": [{"name": "support"}, {"name": "sales"}],
+    "queues": [
+        {"name": "support", "skills": {"support": 1}, "dispositions": ["resolved", "escalated"], **QUEUE},
+        {"name": "sales", "skills": {"sales": 1}, **QUEUE},
+        {"name": "general", **QUEUE},
+    ],
+    "agents": [
+        {"id": "1001", "name": "Ada Lovelace", "password": "pw-1001", "phone": "PJSIP/1001",
+         "skills": {"support": 8}, "queues": ["support", "general"]},
+        {"id": "1002", "name": "Alan Turing", "password": "pw-1002", "phone": "PJSIP/1002",
+         "skills": {"support": 5}, "queues": ["support", "general"]},
+    ],
+    "users": [{"id": "sam", "name": "Sam Supervisor", "role": "supervisor", "password": "pw-sam",
+               "phone": "PJSIP/9001"}],
+}
+
+
+async def wait_for(predicate: Callable[[], bool], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.05)
+
+
+def figure(page: Any, queue: str, label: str) -> Any:
+    return page.locator(f'.tile[data-queue="{queue}"] .figure:has(.label:text-is("{label}")) .value')
+
+
+async def test_a_caller_pops_on_the_desktop_moves_the_wall_and_the_disposition_is_logged(
+    browser: Any, sign_in: Callable[..., Any], screenshot_dir: Path, tmp_path: Path
+) -> None:
+    from playwright.async_api import expect
+
+    settings = Settings(db_url=f"sqlite:///{tmp_path / 'cc.sqlite3'}", http_port=0, ami_port=0, agi_port=0,
+                        data_dir=str(tmp_path), raw=dict(CONTACT_CENTER))
+    node = Node(settings, directory_factory=crm_directory, say=lambda line: None)
+    published: list[DomainEvent] = []
+    node.bus.add_listener(published.append)
+    agent_ctx = await browser.new_context()
+    wall_ctx = await browser.new_context()
+    other_ctx = await browser.new_context()
+    try:
+        await node.start(web_app=desktop_app)
+        assert node.simulator is not None and node.sessions is not None and node.ami is not None
+        with session_scope(node.sessions) as session:
+            customer = CustomerService(session, "test").create(
+                name="Grace Tester", code=CODE, company="Tester & Sons", phones=["+14155550123"]
+            ).customer
+            customer_id = str(customer.id)
+        base = f"http://127.0.0.1:{node.http_port}"
+
+        desk = await agent_ctx.new_page()
+        wall = await wall_ctx.new_page()
+        for page in (desk, wall):
+            page.set_default_timeout(TIMEOUT_MS)
+        await sign_in(desk, base, "1001", "pw-1001")
+        await desk.wait_for_url("**/desktop")
+        await expect(desk.locator("#conn")).to_have_text("live")
+        await desk.click("#btn-ready")
+        await expect(desk.locator("#state")).to_have_text("ready")
+
+        await sign_in(wall, base, "sam", "pw-sam")
+        await wall.wait_for_url("**/wall")
+        ada = wall.locator('tr[data-agent-id="1001"]')
+        await expect(ada).to_contain_text("ready")
+        await expect(figure(wall, "support", "Answered")).to_have_text("0")
+
+        # Not ready while the caller goes through the IVR, so the wall shows the call waiting.
+        await desk.select_option("#nr-reason", "break")
+        await desk.click("#btn-not-ready")
+        await expect(desk.locator("#state")).to_have_text("not ready")
+        await expect(ada).to_contain_text("break")
+        keyed = ((1.0, CODE[0]), *((0.2, d) for d in CODE[1:]), (0.3, "1"))  # code, then 1 = support
+        caller = await node.simulator.place_inbound_call(
+            "5551000", "4155550123", "Grace", script=CallerScript(digits=keyed, patience=120)
+        )
+        await expect(figure(wall, "support", "Waiting")).to_have_text("1", timeout=40_000)
+        await desk.click("#btn-ready")
+
+        await expect(desk.locator("#pop-name")).to_have_text("Grace Tester")
+        await expect(desk.locator("#pop-code")).to_have_text(CODE)
+        await expect(desk.locator("#pop-company")).to_have_text("Tester & Sons")
+        await expect(desk.locator("#pop-ivr")).to_contain_text(CODE)
+        offer = next(e for e in published if isinstance(e, CallOffered) and e.agent_id == "1001")
+        assert offer.customer_id == customer_id
+        await expect(desk.locator("#pop-status")).to_have_text("connected")
+        await expect(ada).to_contain_text("on call")
+        await expect(figure(wall, "support", "Answered")).to_have_text("1")
+        await expect(figure(wall, "support", "Waiting")).to_have_text("0")
+        assert int(await wall.locator('.tile[data-queue="support"] .trend').first.get_attribute("data-points")) > 0
+
+        # The supervisor listens in: the PBX rings the supervisor's phone into ChanSpy on Ada's channel.
+        await ada.locator("button", has_text="Listen").click()
+        await expect(wall.locator("#msg")).to_contain_text("listen")
+        pbx = node.simulator.pbx
+        await wait_for(lambda: any(
+            c.name.startswith("PJSIP/9001-") and c.application == "ChanSpy" and c.app_data == "PJSIP/1001-,q"
+            for c in pbx.channels.values()
+        ))
+        await desk.screenshot(path=str(screenshot_dir / "flow-desktop-on-call.png"), full_page=True)
+        await wall.screenshot(path=str(screenshot_dir / "flow-wall-on-call.png"), full_page=True)
+
+        # Another agent cannot read this pop's customer or save its wrap-up; an agent cannot open the wall.
+        other = await other_ctx.new_page()
+        other.set_default_timeout(TIMEOUT_MS)
+        await sign_in(other, base, "1002", "pw-1002")
+        await other.wait_for_url("**/desktop")
+        card = await other.request.get(f"{base}/api/customers/{customer_id}")
+        assert card.status == 404
+        state = await (await other.request.get(f"{base}/api/agent/state")).json()
+        assert state["pops"] == []
+        refused = await other.goto(base + "/wall")
+        assert refused is not None and refused.status == 403
+        assert (await desk.request.get(f"{base}/api/customers/{customer_id}")).status == 200
+
+        # The caller hangs up; the agent wraps up.
+        await node.ami.hangup(caller)
+        await expect(desk.locator("#pop-status")).to_have_text("ended")
+        await expect(desk.locator("#state")).to_have_text("wrap up")
+        await expect(ada).to_contain_text("wrap up")
+        await desk.select_option("#wrapup-disposition", "escalated")
+        await desk.fill("#wrapup-notes", "wants a refund")
+        await desk.click("#wrapup-save")
+        await expect(desk.locator("#msg")).to_have_text("Wrap-up saved")
+        await expect(desk.locator("#pop")).to_be_hidden()
+        await expect(desk.locator("#state")).to_have_text("ready")
+        await expect(ada).to_contain_text("ready")
+        await desk.screenshot(path=str(screenshot_dir / "flow-desktop-after-wrap-up.png"), full_page=True)
+        await wall.screenshot(path=str(screenshot_dir / "flow-wall-after-wrap-up.png"), full_page=True)
+
+        disposed = [e for e in published if isinstance(e, CallDisposed) and e.call_id == offer.call_id]
+        assert [(e.agent_id, e.disposition, e.notes) for e in disposed] == [("1001", "escalated", "wants a refund")]
+        assert node.recorder is not None
+        await node.recorder.flush()
+        with node.sessions() as session:
+            logged = read_events(session, call_id=offer.call_id)
+        assert any(isinstance(e, CallConnected) for e in logged)
+        assert [(e.disposition, e.notes) for e in logged if isinstance(e, CallDisposed)] == [
+            ("escalated", "wants a refund")
+        ]
+    finally:
+        for ctx in (agent_ctx, wall_ctx, other_ctx):
+            await ctx.close()
+        await node.stop()
