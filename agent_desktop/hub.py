@@ -12,21 +12,23 @@ import contextlib
 import dataclasses
 import json
 import logging
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
 
-from acd.events import CallOffered
+from acd.events import CallAbandoned, CallOffered, CallQueued
 from agent_desktop.agent_feed import AgentFeeds, Delivery, Message
 from agent_desktop.catalogue import WS_MESSAGES_BY_TYPE
-from agent_desktop.services import CustomerLookup
+from agent_desktop.services import CustomerCard, CustomerLookup
 from agent_desktop.wall import WallProjection
 from callcenter.bus import EventBus
 from callcenter.events import DomainEvent
 
 log = logging.getLogger(__name__)
+
+MAX_PREFETCHED_CARDS = 10_000
 Clock = Callable[[], float]
 
 
@@ -97,6 +99,8 @@ class DesktopHub:
         self._by_agent: dict[str, set[Connection]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._wall_task: asyncio.Task[None] | None = None
+        # Customer cards fetched when a call is queued, so the pop at offer time need not wait.
+        self._cards: OrderedDict[str, asyncio.Task[CustomerCard | None]] = OrderedDict()
 
     @property
     def connections(self) -> int:
@@ -122,16 +126,31 @@ class DesktopHub:
         self.wall.apply(event)
         for delivery in self.feeds.apply(event):
             self._deliver(delivery)
-        if isinstance(event, CallOffered):
+        if isinstance(event, CallQueued) and event.customer_id:
+            self._prefetch(event.call_id, event.customer_id)
+        elif isinstance(event, CallOffered):
             self._spawn(self._pop(event))
+        elif isinstance(event, CallAbandoned):
+            self._cards.pop(event.call_id, None)
+
+    def _prefetch(self, call_id: str, customer_id: str) -> asyncio.Task[CustomerCard | None]:
+        task = self._cards.get(call_id)
+        if task is None:
+            task = asyncio.get_running_loop().create_task(self.customer_lookup.customer_card(customer_id))
+            # A failed fetch is reported when the pop awaits it; don't warn about it twice.
+            task.add_done_callback(lambda t: t.cancelled() or t.exception())
+            self._cards[call_id] = task
+            if len(self._cards) > MAX_PREFETCHED_CARDS:
+                self._cards.popitem(last=False)
+        return task
 
     async def _pop(self, event: CallOffered) -> None:
         customer: dict[str, Any] | None = None
         if event.customer_id:
+            fetch = self._prefetch(event.call_id, event.customer_id)  # usually started at CallQueued
+            del self._cards[event.call_id]
             try:
-                card = await asyncio.wait_for(
-                    self.customer_lookup.customer_card(event.customer_id), self.lookup_timeout
-                )
+                card = await asyncio.wait_for(asyncio.shield(fetch), self.lookup_timeout)
             except Exception:  # a pop without the card beats no pop
                 log.exception("customer lookup failed for call %s", event.call_id)
                 card = None

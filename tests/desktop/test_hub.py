@@ -182,3 +182,21 @@ async def test_wall_pushes_are_coalesced_and_at_least_periodic(desk: Desk) -> No
         assert support["agents"]["ready"] == 1
         assert [a["agent_id"] for a in snapshots[-1]["agents"]] == ["a2"]
         await ws.close()
+
+
+async def test_the_card_is_fetched_while_the_call_waits_so_the_pop_does_not(desk: Desk) -> None:
+    async with desk.session() as client:
+        await desk.login(client, "agent1")
+        ws = await connect(desk, client)
+        await desk.messages_until(ws, "resync.done")
+        desk.lookup.delay = 0.3  # a slow CRM, but quicker than the wait in queue
+        desk.bus.publish(CallQueued(call_id="call-p", queue="support", priority=1, enter_time=desk.clock(),
+                                    customer_id="c1", at=desk.clock()))
+        await asyncio.sleep(0.5)
+        loop = asyncio.get_running_loop()
+        offered_at = loop.time()
+        offer(desk, "call-p")
+        pop = (await desk.messages_until(ws, "call.offered"))[-1]
+        assert pop["customer"]["name"] == "Ada Lovelace"
+        assert loop.time() - offered_at < 0.2  # well under the look-up's own 0.3 s
+        await ws.close()
