@@ -14,6 +14,12 @@ reservation outlives its caller.
 
 Call-backs: when the core decides :class:`~acd.decisions.OriginateCallback` the service originates to
 the customer into ``callcenter-callback``/<call id>; :meth:`AcdService.callback` then rings the agent.
+
+Restarts: a queued call's ACD record is kept in channel variables (:mod:`acd.readopt`). A new service
+calls :meth:`AcdService.readopt` before taking traffic: it reads every channel's variables over AMI,
+rebuilds the core with the event log, and brings each waiting channel back under a FastAGI session by
+redirecting it to ``callcenter-resume``/<call id> (or straight to ``callcenter-connect`` when an agent
+is free for it). Talking channels are left alone; their hang-up ends the call as usual.
 """
 
 from __future__ import annotations
@@ -25,25 +31,36 @@ import dataclasses
 import logging
 import math
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 
 from acd.agents import AgentState, IllegalTransition
 from acd.core import Acd, AcdError, AgentView
 from acd.decisions import Effects, Offer, OriginateCallback, Refused
 from acd.events import CallDisposed, CallEnded
+from acd.prompts import CALLBACK_CONFIRMED, CALLBACK_LATER, CALLBACK_OFFER
+from acd.readopt import (
+    ADOPT_VARIABLES,
+    CALL_ID_VARIABLE,
+    BadCallVariables,
+    ChannelCall,
+    RestorePlan,
+    channel_variables,
+    parse_channel,
+    plan_restore,
+)
 from agent_desktop.services import AgentControlRefused
 from callcenter.bus import EventBus
 from callcenter.events import DomainEvent
 from cti.agi import AgiError, AgiHangup, AgiInterrupted, AgiPlaybackFailed, AgiServer, AgiSession
 from cti.ami.client import AmiClient, AmiError
-from cti.ami.events import ChannelHungUp, DialEnded, OriginateResult
+from cti.ami.events import ChannelHungUp, DialEnded, DialStarted, OriginateResult
 from ivr.outcome import IvrOutcome
 
 log = logging.getLogger(__name__)
 
 CONNECT_CONTEXT = "callcenter-connect"
 CALLBACK_CONTEXT = "callcenter-callback"
-CALL_ID_VARIABLE = "CC_CALL_ID"
+RESUME_CONTEXT = "callcenter-resume"
 AGENT_VARIABLE = "CC_AGENT"
 # DIALSTATUS -> the core's offer failure reason; CANCEL means the caller hung up while it rang.
 DIAL_FAILURES = {"NOANSWER": "no_answer", "BUSY": "busy", "CHANUNAVAIL": "failed", "CONGESTION": "failed"}
@@ -54,7 +71,7 @@ EARLY_ORIGINATE_RESULTS_KEPT = 1_000
 @dataclasses.dataclass(frozen=True, slots=True)
 class WaitPrompts:
     """Sound files (no extension) the wait plays; the defaults are Asterisk's standard English set
-    except the call-back ones, which a site records (``asterisk_conf`` ships them)."""
+    except the call-back ones, which ``callcenter acd-prompts`` speaks into it (see :mod:`acd.prompts`)."""
 
     you_are_next: str = "queue-youarenext"
     there_are: str = "queue-thereare"
@@ -62,9 +79,9 @@ class WaitPrompts:
     hold_time: str = "queue-holdtime"
     minutes: str = "queue-minutes"
     less_than: str = "queue-less-than"
-    callback_offer: str = "callcenter/press-1-callback"
-    callback_confirmed: str = "callcenter/callback-confirmed"
-    callback_retry: str = "callcenter/callback-later"
+    callback_offer: str = CALLBACK_OFFER
+    callback_confirmed: str = CALLBACK_CONFIRMED
+    callback_retry: str = CALLBACK_LATER
     refused: str = "ss-noservice"
     goodbye: str = "vm-goodbye"
 
@@ -95,7 +112,10 @@ class _Leg:
     offer: Offer | OriginateCallback | None = None
     waiting: bool = False  # the session is inside the interruptible wait
     ringing: Offer | OriginateCallback | None = None  # the offer whose Dial runs now
+    dial_channel: str | None = None  # the agent's leg of that Dial, once Asterisk names it
     connected: bool = False
+    callback_to: str | None = None  # where to call the caller back, if they ask
+    parked: bool = False  # re-adopted, no session of ours and none on its way yet
 
 
 class AcdService:
@@ -135,13 +155,14 @@ class AcdService:
     # ------------------------------------------------------------------ lifecycle
 
     def register_routes(self) -> None:
-        """Route the ``connect`` and ``callback`` FastAGI scripts of the dialplan to this service."""
+        """Route the ``connect``, ``callback`` and ``resume`` FastAGI scripts of the dialplan to this service."""
         self.agi.route("connect", self.connect)
         self.agi.route("callback", self.callback)
+        self.agi.route("resume", self.resume)
 
     async def start(self) -> None:
         """Listen to the PBX's events and run the timer for escalations and wrap-up ends."""
-        self.bus.add_listener(self._on_pbx_event, ChannelHungUp, DialEnded, OriginateResult)
+        self.bus.add_listener(self._on_pbx_event, ChannelHungUp, DialStarted, DialEnded, OriginateResult)
         self._timer = asyncio.create_task(self._run_timer(), name="acd-timer")
 
     async def close(self) -> None:
@@ -163,7 +184,46 @@ class AcdService:
         if session.env.context == CALLBACK_CONTEXT:
             await self.callback(session)
             return True
+        if session.env.context == RESUME_CONTEXT:
+            await self.resume(session)
+            return True
         return False
+
+    async def readopt(self, history: Iterable[DomainEvent]) -> RestorePlan:
+        """Take over the calls a previous service left in Asterisk; call once, after :meth:`start`.
+
+        ``history`` is the event log in log order (at least the ACD's call events and
+        ``AgentStateChanged``): agents get their last state back, call-backs waiting without a channel
+        keep their place, and calls whose channel vanished meanwhile are closed (abandoned or ended).
+        """
+        found: list[ChannelCall] = []
+        for info in await self.ami.status(variables=ADOPT_VARIABLES):
+            try:
+                call = parse_channel(info.channel, dict(info.variables))
+            except BadCallVariables as exc:
+                log.warning("not re-adopting %s", exc)
+                continue
+            if call is not None and call.call_id not in self._legs:
+                found.append(call)
+        plan = plan_restore(found, history, self.acd.config, self.clock())
+        for event in plan.closed:
+            self.bus.publish(event)
+        legs = []
+        for call in plan.channels:
+            connected = call.call_id in plan.connected
+            leg = _Leg(call.call_id, call.channel, connected=connected, callback_to=call.callback_to,
+                       parked=not connected)
+            self._legs[call.call_id] = leg
+            self._by_channel[call.channel] = leg
+            legs.append(leg)
+        self._apply(self.acd.restore(plan.snapshot))  # offers redirect their parked channel to connect
+        for leg in legs:
+            if leg.parked:
+                leg.parked = False
+                self._spawn(self._redirect(leg.channel, RESUME_CONTEXT, leg.call_id))
+        log.info("re-adopted %d calls (%d talking), closed %d, restored %d agents", len(legs),
+                 len(plan.connected), len(plan.closed), len(plan.snapshot["agents"]))
+        return plan
 
     # ------------------------------------------------------------- agent control
 
@@ -182,7 +242,18 @@ class AcdService:
             self._core(lambda: self.acd.pause(agent_id, reason))
 
     async def logout(self, agent_id: str) -> None:
+        """Log the agent out; a call ringing their phone stops ringing there and goes back to its place."""
+        view = self._view(agent_id)
+        leg = self._legs.get(view.call_id or "") if view.state is AgentState.RESERVED else None
+        withdrawn = leg.offer if leg is not None else None
         self._core(lambda: self.acd.logout(agent_id))
+        if leg is None or withdrawn is None:
+            return
+        if leg.offer is withdrawn:
+            leg.offer = None  # nobody took the call over yet: it waits again
+        if leg.ringing is withdrawn and leg.dial_channel is not None:
+            self._spawn(self._hang_up(leg.dial_channel))
+        # else the Dial is not under way yet: DialStarted hangs its leg up when it comes
 
     async def dispose(self, call_id: str, agent_id: str, disposition: str, notes: str) -> None:
         """Save the wrap-up of a call the agent ended: publishes CallDisposed and ends the wrap-up."""
@@ -240,9 +311,16 @@ class AcdService:
                 await session.stream_file(self.settings.prompts.goodbye)
                 await session.hangup()
             return
-        with contextlib.suppress(AgiError):
-            await session.set_variable(CALL_ID_VARIABLE, call_id)  # lets a restarted service re-adopt it
-        await self._serve(session, leg, callback_number=outcome.callback_number or outcome.ani or None)
+        leg.callback_to = outcome.callback_number or outcome.ani or None
+        try:
+            # Lets a restarted service re-adopt the call (see acd.readopt).
+            for name, value in channel_variables(self.acd.call(call_id), leg.callback_to):
+                await session.set_variable(name, value)
+        except AgiHangup:
+            self._apply(self.acd.hangup(call_id))
+            self._release(leg)
+            return
+        await self._serve(session, leg)
 
     async def connect(self, session: AgiSession) -> None:
         """Route ``connect``: a waiting caller redirected here because an agent was offered the call."""
@@ -253,7 +331,18 @@ class AcdService:
                 await session.hangup()
             return
         leg.session = session
-        await self._serve(session, leg, callback_number=None)
+        await self._serve(session, leg)
+
+    async def resume(self, session: AgiSession) -> None:
+        """Route ``resume``: a re-adopted waiting caller, redirected here after a restart, waits on."""
+        leg = self._by_channel.get(session.channel)
+        if leg is None:
+            log.warning("resume: no call on %s (call %s); hanging up", session.channel, session.env.extension)
+            with contextlib.suppress(AgiError):
+                await session.hangup()
+            return
+        leg.session = session
+        await self._serve(session, leg)
 
     async def callback(self, session: AgiSession) -> None:
         """Route ``callback``: the customer of a call-back answered; ring the reserved agent."""
@@ -271,7 +360,9 @@ class AcdService:
             while leg.offer is not None:
                 if await self._ring(session, leg):
                     return
-            # Nobody free to take it now: the entry keeps its place and is called again later.
+            # Nobody free to take it now: the entry keeps its place and is called again later, on a
+            # new leg (released first, so an offer made during the goodbye is not left on this one).
+            self._release(leg)
             with contextlib.suppress(AgiError):
                 await session.stream_file(self.settings.prompts.callback_retry)
                 await session.hangup()
@@ -280,7 +371,7 @@ class AcdService:
         finally:
             self._release(leg)
 
-    async def _serve(self, session: AgiSession, leg: _Leg, *, callback_number: str | None) -> None:
+    async def _serve(self, session: AgiSession, leg: _Leg) -> None:
         """Ring while there is an offer, wait while there is none, until the call is over or moves on."""
         try:
             while True:
@@ -290,7 +381,7 @@ class AcdService:
                     continue
                 leg.waiting = True
                 try:
-                    done = await self._wait(session, leg, callback_number)
+                    done = await self._wait(session, leg)
                 finally:
                     leg.waiting = False
                 if done:
@@ -303,9 +394,10 @@ class AcdService:
             self._apply(self.acd.hangup(leg.call_id))
             self._release(leg)
 
-    async def _wait(self, session: AgiSession, leg: _Leg, callback_number: str | None) -> bool:
+    async def _wait(self, session: AgiSession, leg: _Leg) -> bool:
         """Hold the caller until interrupted; True when the caller took a call-back and was let go."""
         s = self.settings
+        callback_number = leg.callback_to
         started = self.clock()
         last_announce = started
         last_offer = started
@@ -376,6 +468,7 @@ class AcdService:
             await session.exec("Dial", offer.interface, str(self.settings.ring_timeout))
         finally:
             leg.ringing = None
+            leg.dial_channel = None
         status = (await session.get_variable("DIALSTATUS")) or ""
         if leg.offer is not offer and not leg.connected:
             # The core took the offer back while it rang (the agent logged out): it already moved on.
@@ -423,6 +516,9 @@ class AcdService:
         session = leg.session
         if leg.waiting and session is not None:
             self._spawn(self._interrupt(session, offer.agent_id))
+        elif leg.parked:
+            leg.parked = False
+            self._spawn(self._redirect(leg.channel, CONNECT_CONTEXT, offer.agent_id))
 
     async def _interrupt(self, session: AgiSession, agent_id: str) -> None:
         try:
@@ -430,6 +526,19 @@ class AcdService:
         except (AgiError, AmiError) as exc:
             # The channel is gone (its hang-up reaches the core) or the PBX link is: nothing to break.
             log.warning("could not redirect %s to agent %s: %s", session.channel, agent_id, exc)
+
+    async def _redirect(self, channel: str, context: str, exten: str) -> None:
+        try:
+            await self.ami.redirect(channel, context, exten, 1)
+        except AmiError as exc:
+            # The channel is gone (its hang-up reaches the core) or the PBX link is down.
+            log.warning("could not redirect %s to %s/%s: %s", channel, context, exten, exc)
+
+    async def _hang_up(self, channel: str) -> None:
+        try:
+            await self.ami.hangup(channel)
+        except AmiError as exc:
+            log.warning("could not hang up %s: %s", channel, exc)
 
     async def _return_orphan(self, call_id: str) -> None:
         self._apply(self.acd.hangup(call_id))
@@ -475,7 +584,13 @@ class AcdService:
     # ---------------------------------------------------------------- PBX events
 
     def _on_pbx_event(self, event: DomainEvent) -> None:
-        if isinstance(event, DialEnded):
+        if isinstance(event, DialStarted):
+            leg = self._by_channel.get(event.channel or "")
+            if leg is not None and leg.ringing is not None:
+                leg.dial_channel = event.dest_channel
+                if leg.ringing is not leg.offer:  # the agent logged out before the Dial got going
+                    self._spawn(self._hang_up(event.dest_channel))
+        elif isinstance(event, DialEnded):
             leg = self._by_channel.get(event.channel or "")
             if leg is not None and leg.ringing is not None and leg.ringing is leg.offer \
                     and not leg.connected and event.dial_status == "ANSWER":

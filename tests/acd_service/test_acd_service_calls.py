@@ -7,6 +7,7 @@ seconds below are simulated PBX seconds.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ from callcenter.bus import EventBus
 from callcenter.events import DomainEvent
 from cti.agi import AgiServer, AgiSession
 from cti.ami.client import AmiClient, AmiConfig
-from cti.ami.events import DialStarted
+from cti.ami.events import ChannelHungUp, DialStarted
 from cti.sim import Simulator, SimulatorConfig
 from cti.sim.config import CallerScript, PhoneBehaviour, PhoneOutcome
 from ivr.outcome import IvrOutcome, OutcomeKind
@@ -96,8 +97,13 @@ NEVER_ANSWERS = PhoneBehaviour(PhoneOutcome.NO_ANSWER, answer_after=3.0)
 RINGS_LONG = PhoneBehaviour(PhoneOutcome.ANSWER, answer_after=30.0, talk_time=5.0)
 
 
+DEFAULT_SETTINGS = AcdServiceSettings(music_slice=10, announce_every=15.0, callback_offer_every=4.0,
+                                      callback_digit_ms=2000)
+
+
 async def start_harness(
-    phone_map: dict[str, PhoneBehaviour], agents: tuple[str, ...], max_length: int | None = None
+    phone_map: dict[str, PhoneBehaviour], agents: tuple[str, ...], max_length: int | None = None,
+    settings: AcdServiceSettings = DEFAULT_SETTINGS,
 ) -> Harness:
     bus = EventBus()
     config = AcdConfig(
@@ -121,9 +127,7 @@ async def start_harness(
     ami_holder.append(ami)
     await ami.connect(timeout=WAIT)
     acd = Acd(config, clock=sim.clock.now)
-    service = AcdService(acd, bus, ami, agi, clock=sim.clock.now, time_scale=SPEED, settings=AcdServiceSettings(
-        music_slice=10, announce_every=15.0, callback_offer_every=4.0, callback_digit_ms=2000,
-    ))
+    service = AcdService(acd, bus, ami, agi, clock=sim.clock.now, time_scale=SPEED, settings=settings)
     h = Harness(bus, sim, ami, agi, acd, service)
     bus.add_listener(h.record)
 
@@ -146,8 +150,9 @@ MakeHarness = Callable[..., Awaitable[Harness]]
 async def make() -> AsyncIterator[MakeHarness]:
     started: list[Harness] = []
 
-    async def factory(phone_map: dict[str, PhoneBehaviour], *agents: str, max_length: int | None = None) -> Harness:
-        h = await start_harness(phone_map, agents, max_length)
+    async def factory(phone_map: dict[str, PhoneBehaviour], *agents: str, max_length: int | None = None,
+                      settings: AcdServiceSettings = DEFAULT_SETTINGS) -> Harness:
+        h = await start_harness(phone_map, agents, max_length, settings)
         started.append(h)
         return h
 
@@ -292,4 +297,72 @@ async def test_callback_keeps_its_place_and_is_originated_at_the_head(make: Make
     ended = h.of(CallEnded, call_id=wants_callback)[0]
     assert isinstance(ended, CallEnded) and ended.outcome == "answered" and ended.talk_seconds > 0
     assert h.of(CallConnected, call_id=wants_callback, agent_id="a1")
+    assert not h.of(CallAbandoned)
+
+
+def agi_commands(h: Harness) -> dict[str, list[tuple[float, str]]]:
+    """AGI commands as the simulated Asterisk runs them: channel -> [(PBX time, command line)], live."""
+    seen: dict[str, list[tuple[float, str]]] = {}
+
+    def sink(headers: list[tuple[str, str]]) -> None:
+        fields = dict(headers)
+        if fields.get("Event") == "AGIExecStart":
+            seen.setdefault(fields["Channel"], []).append((h.sim.clock.now(), fields["Command"]))
+
+    h.sim.add_event_sink(sink)
+    return seen
+
+
+def spoken(commands: list[tuple[float, str]]) -> list[str]:
+    """The prompts and numbers a caller heard: ``queue-thereare``, ``2``, ..."""
+    return [c.split()[2] for _, c in commands if c.startswith(("STREAM FILE", "SAY NUMBER"))]
+
+
+async def test_waiting_callers_hear_their_position_and_wait_every_n_seconds(make: MakeHarness) -> None:
+    every = 6.0
+    h = await make(phones(a1=PhoneBehaviour(answer_after=0.5, talk_time=600.0)), "a1", settings=AcdServiceSettings(
+        music_slice=2, announce_every=every, callback_offer_every=0))
+    commands = agi_commands(h)
+    await h.service.set_ready("a1")
+    first = await h.call("5550001")
+    await h.until(lambda: h.of(CallConnected, call_id=first), "a1 to take the first call")
+    waiting = [await h.call(f"555000{i}") for i in (2, 3, 4)]
+    channels = {c: next(n for n, ch in h.sim.pbx.channels.items() if ch.uniqueid == c) for c in waiting}
+    await h.until(lambda: all(spoken(commands.get(channels[c], [])).count("queue-minutes") >= 2 for c in waiting),
+                  "two announcements to each waiting caller")
+
+    # One agent staffs the queue with 60 s per call: the n-th caller waits about n minutes.
+    head, second, third = (spoken(commands[channels[c]]) for c in waiting)
+    assert head[:4] == ["queue-youarenext", "queue-holdtime", "1", "queue-minutes"]
+    assert second[:6] == ["queue-thereare", "1", "queue-callswaiting", "queue-holdtime", "2", "queue-minutes"]
+    assert third[:6] == ["queue-thereare", "2", "queue-callswaiting", "queue-holdtime", "3", "queue-minutes"]
+    for c in waiting:
+        starts = [t for t, cmd in commands[channels[c]] if cmd.startswith("STREAM FILE queue-holdtime")]
+        gaps = [b - a for a, b in itertools.pairwise(starts)]
+        # Announced every `every` s, give or take the music slice running when it fell due and the prompts.
+        assert gaps and all(every <= g <= every + 2 + 6 for g in gaps), gaps
+    assert not h.of(CallAbandoned) and h.acd.position(waiting[0]) == 1
+
+
+async def test_logging_out_while_the_phone_rings_hangs_up_that_ring(make: MakeHarness) -> None:
+    h = await make(phones(a1=PhoneBehaviour(answer_after=60.0), a2=ANSWERS), "a1", "a2",
+                   settings=AcdServiceSettings(ring_timeout=100, callback_offer_every=0))
+    await h.service.set_ready("a1")
+    call = await h.call("5550001")
+    await h.until(lambda: h.of(DialStarted, dial_string="PJSIP/a1"), "a1's phone to ring")
+    dial = h.of(DialStarted, dial_string="PJSIP/a1")[0]
+    assert isinstance(dial, DialStarted)
+    logged_out_at = h.sim.clock.now()
+
+    await h.service.logout("a1")
+    await h.until(lambda: h.of(ChannelHungUp, channel=dial.dest_channel), "a1's ringing leg to be hung up")
+    assert h.sim.clock.now() - logged_out_at < 5.0  # not the 60 s the phone would ring, nor the ring timeout
+    failed = h.of(CallOfferFailed, call_id=call)
+    assert len(failed) == 1 and isinstance(failed[0], CallOfferFailed) and failed[0].reason == "logged_out"
+    assert h.state("a1") is AgentState.LOGGED_OUT
+    await asyncio.sleep(0.2)  # the caller is back on hold, first in line
+    assert h.acd.position(call) == 1 and h.sim.pbx.find(dial.dest_channel) is None
+
+    await h.service.set_ready("a2")
+    await h.until(lambda: h.of(CallConnected, call_id=call, agent_id="a2"), "a2 taking the call")
     assert not h.of(CallAbandoned)
