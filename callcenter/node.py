@@ -1,5 +1,5 @@
-"""One running callcenter node: storage, bus, event log, PBX link (or the embedded simulator),
-FastAGI server with the IVR, and the web app. ``callcenter serve`` is this, until a signal."""
+"""One running callcenter node: storage, bus, event log, interaction history, PBX link (or the embedded
+simulator), FastAGI server with the IVR, and the web app. ``callcenter serve`` is this, until a signal."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from acd.config import load_config as load_acd_config
 from acd.core import Acd
 from acd.service import AcdService
 from callcenter.bus import EventBus
+from callcenter.interaction_recorder import InteractionRecorder
 from callcenter.recorder import EventRecorder
 from callcenter.settings import Settings
 from crm_core.db import make_engine, make_session_factory, migrate, session_scope
@@ -52,7 +53,11 @@ class NodeStartError(RuntimeError):
 
 @dataclass
 class Node:
-    """Assembles and runs the components named by ``settings``; ``say`` prints start-up notices."""
+    """Assembles and runs the components named by ``settings``; ``say`` prints start-up notices.
+
+    ``simulator_speed`` is the embedded simulator's simulated seconds per real second (prompts,
+    callers and phones run that much faster); tests and what-if runs raise it.
+    """
 
     settings: Settings
     directory_factory: Callable[[sessionmaker[Session]], CustomerDirectory]
@@ -64,6 +69,8 @@ class Node:
     ami: AmiClient | None = None
     agi: AgiServer | None = None
     recorder: EventRecorder | None = None
+    interactions: InteractionRecorder | None = None
+    simulator_speed: float = 1.0
     flow: Flow | None = None
     http_port: int | None = None
     demo_codes: tuple[str, ...] = ()
@@ -81,6 +88,8 @@ class Node:
             self.demo_codes = await asyncio.to_thread(self._seed_demo)
         self.recorder = EventRecorder(self.bus, self.sessions)
         self.recorder.start()
+        self.interactions = InteractionRecorder(self.bus, self.sessions)
+        self.interactions.start()
 
         if "queues" not in s.raw:
             # No contact center declared: run the demo one, so a newcomer has queues and agents.
@@ -161,6 +170,7 @@ class Node:
             ami_secret=s.ami_secret,
             agi_url=f"agi://{s.agi_host}:{self.agi.port if self.agi else s.agi_port}/inbound",
             seed=int(time.time()) if s.demo else 1,
+            speed=self.simulator_speed,
             traffic=traffic,
         )
 
@@ -207,6 +217,8 @@ class Node:
             await self.agi.close()
         if self.recorder is not None:
             await self.recorder.stop()
+        if self.interactions is not None:
+            await self.interactions.stop()
         if self.engine is not None:
             self.engine.dispose()
 

@@ -1,8 +1,10 @@
 """Interaction history: one row per call leg, recorded exactly once however often an event is replayed.
 
 A leg is opened (insert-if-absent keyed by ``leg_id``), updated, and closed; the first close wins, so
-replaying the event stream after a crash leaves the same rows. :func:`apply_event` maps the ACD's
-domain events onto that API, using the call id as the leg id.
+replaying the event stream after a crash leaves the same rows. :func:`apply_event` maps the domain
+events of a call onto that API, using the call id as the leg id: the PBX's channel in the inbound
+context opens it (DNIS, arrival time), the IVR fills in who calls and why (and ends it when the call
+never reaches a queue), the ACD adds queue, agent, times, outcome and disposition.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from acd.events import (
 )
 from callcenter.events import DomainEvent
 from crm_core.models import Customer, Interaction
+from cti.ami.events import ChannelAppeared
+from ivr.events import IvrFinished
+from ivr.outcome import OutcomeKind
 
 INBOUND, OUTBOUND = "inbound", "outbound"
 LEG_FIELDS = frozenset(
@@ -34,6 +39,16 @@ LEG_FIELDS = frozenset(
     }
 )
 _DEFAULTS: dict[str, Any] = {"channel": "voice", "ivr_data": {}, "hold_seconds": 0.0, "notes": ""}
+# The dialplan context where calls from the network start (see asterisk_conf).
+INBOUND_CONTEXTS = frozenset({"callcenter-inbound"})
+# Asterisk's state of a channel ringing in from outside (a trunk channel; the ``;2`` half of a Local
+# pair). The ``;1`` half of a Local pair appears Down in the same context and is not a leg of its own.
+RING_STATE = 4
+# The events :func:`apply_event` records; a bus listener can filter on these.
+LEG_EVENTS: tuple[type[DomainEvent], ...] = (
+    ChannelAppeared, IvrFinished, CallQueued, CallOffered, CallConnected, CallAbandoned, CallbackRequested,
+    CallEnded, CallDisposed,
+)
 
 
 class UnknownLeg(LookupError):
@@ -148,13 +163,44 @@ def _open_from(session: Session, call_id: str, queue: str, enter_at: float, **fi
                     **fields)
 
 
-def apply_event(session: Session, event: DomainEvent) -> Interaction | None:
-    """Record an ACD event on its call's leg; other events are ignored (``None``).
+def _apply_ivr_finished(session: Session, event: IvrFinished) -> Interaction:
+    """Who called and why; a call that leaves the IVR other than to a queue ends its leg here."""
+    ivr: dict[str, Any] = dict(event.ivr_data)
+    if event.unidentified:
+        ivr["unidentified"] = True
+    leg = open_leg(
+        session, event.call_id, call_id=event.call_id, direction=INBOUND,
+        enter_at=event.entered_at or event.at, queue=event.queue, customer_code=event.customer_code,
+        customer_id=_customer_id(session, event.customer_code, event.customer_id),
+        ani=event.ani or None, intent=event.intent, ivr_data=ivr,
+    )
+    if event.outcome == OutcomeKind.QUEUE:
+        return leg
+    # Same word as the ACD's CallbackRequested, so reports count call-backs one way.
+    outcome = "callback_requested" if event.outcome == OutcomeKind.CALLBACK else event.outcome
+    # The call never waited in a queue: its IVR time is not queue wait.
+    return close_leg(session, event.call_id, end_at=event.at, outcome=outcome, wait_seconds=0.0,
+                     ivr_data={"last_node": event.last_node})
+
+
+def apply_event(
+    session: Session, event: DomainEvent, *, inbound_contexts: frozenset[str] = INBOUND_CONTEXTS
+) -> Interaction | None:
+    """Record a call's event on its leg; other events (and channels not ringing into
+    ``inbound_contexts``) are ignored (``None``).
 
     Every event first opens the leg if it is missing (e.g. the process restarted mid-call), so the
     row is complete whichever events survive.
     """
     match event:
+        case ChannelAppeared():
+            # A resynced channel is old: its leg was opened when it rang in, or is opened by the next event.
+            if event.context not in inbound_contexts or event.state != RING_STATE or event.resynced:
+                return None
+            return open_leg(session, event.uniqueid, call_id=event.uniqueid, direction=INBOUND,
+                            enter_at=event.at, ani=event.caller_id_num or None, dnis=event.exten or None)
+        case IvrFinished():
+            return _apply_ivr_finished(session, event)
         case CallQueued():
             ivr = {"unidentified": True} if event.unidentified else {}
             return _open_from(
