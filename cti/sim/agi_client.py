@@ -4,6 +4,11 @@ Wire behaviour follows the traces (``02``/``09``): ``key: value\\n`` environment
 empty line, one reply line per command (``200 result=…``, ``510``, ``511``, a multi-line ``520``
 usage), and an unsolicited ``HANGUP\\n`` line once the channel is hung up. Every command raises
 ``AGIExecStart``/``AGIExecEnd`` on AMI.
+
+A hang-up or an AMI ``Redirect`` ends the running command with its hang-up result and a ``HANGUP`` line
+(about 40 ms later for a redirect, recording ``tests/fixtures/recorded/11``); then the session serves
+commands as on a dead channel until the script closes its socket, answers that with a second ``HANGUP``
+and closes too. With ``AGIEXITONHANGUP`` true it does not wait for the script.
 """
 
 from __future__ import annotations
@@ -28,6 +33,9 @@ DEFAULT_AGI_PORT = 4573
 SAMPLES_PER_SECOND = 8000
 SAY_SECONDS_PER_DIGIT = 0.5
 DTMF_DIGITS = "0123456789*#ABCD"
+# Seconds from the interrupted command's reply to the HANGUP line after a Redirect (recording 11: ~40 ms).
+REDIRECT_HANGUP_DELAY = 0.04
+TRUE_WORDS = frozenset({"yes", "true", "y", "t", "1", "on"})
 DEAD_MSG = "Command Not Permitted on a dead channel or intercept routine"
 # Commands that still work once the channel is hung up (everything else answers 511).
 DEAD_OK = frozenset(
@@ -125,6 +133,12 @@ def ok(result: str) -> Reply:
     return Reply(f"200 result={result}\n")
 
 
+def ok_or_failure(result: str, suffix: str = "") -> Reply:
+    """A reply of a command that counts a negative result as failure (``AGIExecEnd`` -1/Failure)."""
+    text = f"200 result={result}{suffix}\n"
+    return Reply(text, "-1", "Failure") if result.startswith("-") else Reply(text)
+
+
 def usage(command: str) -> Reply:
     body = USAGE.get(command, command)
     return Reply(
@@ -202,34 +216,36 @@ class AgiSession:
         self.chan = chan
         self.reader = reader
         self.writer = writer
-        self.status = AgiStatus.SUCCESS
         self.sent_hangup = False
+        self.exit_on_hangup = (pbx.get_variable(chan, "AGIEXITONHANGUP") or "").lower() in TRUE_WORDS
         self._command_ids = random.Random(chan.uniqueid)
 
+    def left(self) -> bool:
+        """Whether the channel is hung up or redirected: the script now runs as on a dead channel."""
+        return self.chan.dead or self.chan.redirect_to is not None
+
     async def run(self) -> AgiStatus:
-        while True:
-            line = await self._next_line()
-            if line is None:
-                break
-            if not line.strip():
-                continue
-            await self._execute(line)
-            if self.chan.redirect_to is not None:
-                break  # the channel leaves AGI for its new dialplan location
-        if self.chan.dead and self.status is AgiStatus.SUCCESS:
-            self.status = AgiStatus.HANGUP
-        return self.status
+        """Serve commands until the script closes (or, with AGIEXITONHANGUP, the channel leaves)."""
+        while (line := await self._next_line()) is not None:
+            if line.strip():
+                await self._execute(line)
+        status = AgiStatus.HANGUP if self.sent_hangup or self.left() else AgiStatus.SUCCESS
+        await self._send("HANGUP\n")  # Asterisk's goodbye on every FastAGI session it ends
+        return status
+
+    async def _hangup_line(self) -> None:
+        self.sent_hangup = True
+        await self._send("HANGUP\n")
 
     async def _next_line(self) -> str | None:
-        """The next command line; sends ``HANGUP`` when the channel dies while the script is idle."""
+        """The next command line (None at the script's close); sends ``HANGUP`` when the channel leaves
+        while the script is idle."""
         read: asyncio.Future[bytes] = asyncio.ensure_future(self.reader.readline())
         try:
             while True:
-                if self.chan.dead and not self.sent_hangup:
-                    await self._send("HANGUP\n")
-                    self.sent_hangup = True
-                if self.chan.redirect_to is not None:
-                    await self._send("HANGUP\n")
+                if self.left() and not self.sent_hangup:
+                    await self._hangup_line()
+                if self.sent_hangup and self.exit_on_hangup:
                     return None
                 changed = self.chan.waiter()
                 try:
@@ -261,7 +277,7 @@ class AgiSession:
         self.pbx.chan_event("AGIExecStart", "agi,all", chan, [("CommandId", command_id), ("Command", line)])
         words = split_args(line)
         matched = match_command(words) if words else None
-        was_dead = chan.dead
+        was_dead = self.left()
         if matched is None:
             reply = Reply("510 Invalid or unknown command\n", "510", "Invalid or unknown command")
         else:
@@ -284,9 +300,10 @@ class AgiSession:
                 ("Result", reply.result),
             ],
         )
-        if chan.dead and not self.sent_hangup:
-            await self._send("HANGUP\n")
-            self.sent_hangup = True
+        if self.left() and not self.sent_hangup:
+            if not chan.dead and not self.exit_on_hangup:
+                await self.pbx.clock.sleep(REDIRECT_HANGUP_DELAY)
+            await self._hangup_line()
 
     async def _run_command(self, command: str, args: list[str]) -> Reply:
         handler: Callable[[list[str]], Awaitable[Reply]] = getattr(
@@ -350,15 +367,9 @@ class AgiSession:
     async def _cmd_database_del(self, args: list[str]) -> Reply:
         return ok("1" if self.pbx.database.pop((args[0], args[1]), None) is not None else "0")
 
-    def _prompt_seconds(self, name: str) -> float | None:
-        """Length of a prompt file, or None when the simulated sound store does not have it."""
-        if name in self.pbx.config.missing_prompts:
-            return None
-        return self.pbx.config.prompt_lengths.get(name, self.pbx.config.prompt_seconds)
-
     async def _play(self, name: str, escape: str) -> tuple[Interrupt | None, float]:
         """Play a prompt, interruptible by ``escape`` digits; (interrupt, seconds played)."""
-        length = self._prompt_seconds(name) or 0.0
+        length = self.pbx.prompt_seconds(name) or 0.0
         loop = asyncio.get_running_loop()
         start = loop.time()
         self._listen(bool(escape))
@@ -376,7 +387,7 @@ class AgiSession:
             self.chan.local_peer.wake()
 
     async def _cmd_stream_file(self, args: list[str]) -> Reply:
-        if self._prompt_seconds(args[0]) is None:
+        if self.pbx.prompt_seconds(args[0]) is None:
             return Reply("200 result=-1 endpos=0\n", "-1", "Failure")
         interrupt, played = await self._play(args[0], args[1])
         endpos = int(played * SAMPLES_PER_SECOND)
@@ -385,7 +396,8 @@ class AgiSession:
             self.pbx.set_variable(self.chan, "PLAYBACKSTATUS", "SUCCESS")
             return Reply(f"200 result={ord(digit)} endpos={endpos}\n")
         if interrupt is not None:
-            return Reply(f"200 result=-1 endpos={endpos}\n", "200", "Success")
+            self.pbx.set_variable(self.chan, "PLAYBACKSTATUS", "FAILED")
+            return ok_or_failure("-1", f" endpos={endpos}")
         self.pbx.set_variable(self.chan, "PLAYBACKSTATUS", "SUCCESS")
         return Reply(f"200 result=0 endpos={endpos}\n")
 
@@ -429,13 +441,13 @@ class AgiSession:
             self._listen(False)
         if interrupt is Interrupt.DIGIT:
             return ok(str(ord(self.chan.dtmf.popleft())))
-        return ok("0") if interrupt is None else ok("-1")
+        return ok("0") if interrupt is None else ok_or_failure("-1")
 
     async def _say(self, count: int, escape: str) -> Reply:
         interrupt = await self.pbx.wait([self.chan], count * SAY_SECONDS_PER_DIGIT, digits=escape)
         if interrupt is Interrupt.DIGIT:
             return ok(str(ord(self.chan.dtmf.popleft())))
-        return ok("0") if interrupt is None else ok("-1")
+        return ok("0") if interrupt is None else ok_or_failure("-1")
 
     async def _cmd_say_digits(self, args: list[str]) -> Reply:
         return await self._say(len(args[0]), args[1])
@@ -444,8 +456,19 @@ class AgiSession:
         return await self._say(len(args[0].lstrip("-")) + 1, args[1])
 
     async def _cmd_exec(self, args: list[str]) -> Reply:
-        app = args[0].lower()
-        data = self.expand(" ".join(args[1:]))
+        """Run an application; Asterisk reports any non-zero result as ``Unknown Result``."""
+        reply = await self._exec_application(args[0], self.expand(" ".join(args[1:])))
+        return reply if reply.text == "200 result=0\n" else Reply(reply.text, "200", "Unknown Result")
+
+    async def _exec_application(self, name: str, data: str) -> Reply:
+        chan = self.chan
+        if chan.redirect_to is not None and not chan.dead:
+            # Redirected: the application runs at the target's place and uses up its step.
+            context, exten, priority = chan.redirect_to
+            chan.context, chan.exten, chan.priority = context, exten, priority
+            self.pbx.newexten(chan, name, data, step=False)
+            chan.redirect_to = (context, exten, priority + 1)
+        app = name.lower()
         runner = {
             "playback": self._app_playback,
             "musiconhold": self._app_music_on_hold,
@@ -457,28 +480,17 @@ class AgiSession:
             "hangup": self._app_hangup,
         }.get(app)
         if runner is None:
-            return Reply("200 result=-2\n", "200", "Unknown Result")
+            return ok("-2")
         return await runner(data)
 
     async def _app_playback(self, data: str) -> Reply:
-        interrupt: Interrupt | None = None
-        for name in data.split(",", 1)[0].split("&"):
-            if self._prompt_seconds(name) is None:
-                self.pbx.set_variable(self.chan, "PLAYBACKSTATUS", "FAILED")
-                return ok("0")
-            interrupt, _ = await self._play(name, "")
-            if interrupt is not None:
-                return ok("-1")
-        self.pbx.set_variable(self.chan, "PLAYBACKSTATUS", "SUCCESS")
-        return ok("0")
+        interrupt = await self.pbx.playback(self.chan, data.split(",", 1)[0].split("&"))
+        return ok("0") if interrupt is None else ok("-1")
 
     async def _app_music_on_hold(self, data: str) -> Reply:
         music_class, _, duration = data.partition(",")
-        self.pbx.chan_event("MusicOnHoldStart", "call,all", self.chan, [("Class", music_class or "default")])
         seconds = float(duration) if duration.strip().replace(".", "", 1).isdigit() else None
-        interrupt = await self.pbx.wait([self.chan], seconds)
-        if not self.chan.gone:
-            self.pbx.chan_event("MusicOnHoldStop", "call,all", self.chan)
+        interrupt = await self.pbx.music_on_hold(self.chan, music_class, seconds)
         return ok("0") if interrupt is None else ok("-1")
 
     async def _app_wait(self, data: str) -> Reply:
@@ -486,7 +498,7 @@ class AgiSession:
             seconds = float(data or "0")
         except ValueError:
             seconds = 0.0
-        if self.chan.dead:  # Asterisk still waits on a dead channel, but nothing can cut it short
+        if self.left():  # Asterisk still waits on a dead channel, but nothing can cut it short
             await self.pbx.clock.sleep(seconds)
             return ok("0")
         interrupt = await self.pbx.wait([self.chan], seconds)

@@ -67,9 +67,15 @@ class SimulatorConfig:
     phones: dict[str, PhoneBehaviour] = field(default_factory=dict)
     default_phone: PhoneBehaviour = field(default_factory=PhoneBehaviour)
     traffic: TrafficSettings = field(default_factory=TrafficSettings)
+    # Run the callcenter-* contexts asterisk_conf renders (FastAGI scripts inbound, connect, callback and
+    # resume on agi_url's host and port, and the holding loop after each). Off: those contexts run
+    # AGI(agi_url) itself, for rigs that serve every context with one script.
+    shipped_dialplan: bool = False
+    # Further contexts in extensions.conf syntax (only the applications cti.sim.dialplan simulates).
+    dialplan: str = ""
     # Contexts whose channels just wait (the caller side of a traced call); other contexts run AGI.
     wait_contexts: tuple[str, ...] = ("caller",)
-    # Contexts whose calls run the inbound IVR dialplan (answer, then AGI); "incoming" is the traces' one.
+    # Contexts with no dialplan above whose calls answer, then run AGI(agi_url); "incoming" is the traces'.
     inbound_contexts: tuple[str, ...] = ("callcenter-inbound", "incoming")
     # Seconds a wrong login waits before the error (Asterisk sleeps 1 s); real time, not scaled.
     auth_failure_delay: float = 1.0

@@ -29,6 +29,7 @@ from cti.sim.channel import (
 )
 from cti.sim.clock import SimClock
 from cti.sim.config import CallerScript, PhoneBehaviour, PhoneOutcome, SimulatorConfig
+from cti.sim.dialplan import DialplanRunner, load_dialplan, merge, shipped_dialplan
 
 Headers = list[tuple[str, str]]
 EventSink = Callable[[Headers], None]
@@ -90,6 +91,13 @@ class Pbx:
         self.callers: dict[str, CallerScript] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.processed_calls = 0
+        self.dialplan = DialplanRunner(
+            self,
+            merge(
+                *([shipped_dialplan(config.agi_url)] if config.shipped_dialplan else []),
+                *([load_dialplan(config.dialplan)] if config.dialplan else []),
+            ),
+        )
 
     # ---- events ---------------------------------------------------------------------------------
 
@@ -425,6 +433,33 @@ class Pbx:
                 chan.drop_waiter(fut)
                 fut.cancel()
 
+    def prompt_seconds(self, name: str) -> float | None:
+        """Length of a prompt file, or None when the simulated sound store does not have it."""
+        if name in self.config.missing_prompts:
+            return None
+        return self.config.prompt_lengths.get(name, self.config.prompt_seconds)
+
+    async def playback(self, chan: Channel, names: Sequence[str]) -> Interrupt | None:
+        """The ``Playback`` application: each prompt in turn, uninterruptible by digits."""
+        for name in names:
+            length = self.prompt_seconds(name)
+            if length is None:
+                self.set_variable(chan, "PLAYBACKSTATUS", "FAILED")
+                return None
+            interrupt = await self.wait([chan], length)
+            if interrupt is not None:
+                return interrupt
+        self.set_variable(chan, "PLAYBACKSTATUS", "SUCCESS")
+        return None
+
+    async def music_on_hold(self, chan: Channel, music_class: str, seconds: float | None) -> Interrupt | None:
+        """The ``MusicOnHold`` application: music for ``seconds`` (None: until interrupted)."""
+        self.chan_event("MusicOnHoldStart", "call,all", chan, [("Class", music_class or "default")])
+        interrupt = await self.wait([chan], seconds)
+        if not chan.gone:
+            self.chan_event("MusicOnHoldStop", "call,all", chan)
+        return interrupt
+
     # ---- DTMF -----------------------------------------------------------------------------------
 
     def deliver_dtmf(self, chan: Channel, digit: str, duration_ms: int) -> None:
@@ -462,6 +497,8 @@ class Pbx:
                     return
                 if chan.context in self.config.wait_contexts:
                     await self._run_wait_context(chan)
+                elif self.dialplan.extension(chan.context, chan.exten) is not None:
+                    await self.dialplan.run(chan)
                 else:
                     await self._run_agi_context(chan)
                 if chan.redirect_to is not None and not chan.dead:
@@ -500,11 +537,9 @@ class Pbx:
         self.newexten(chan, "AGI", url, step=False)
         status = await run_fastagi(self, chan, url)
         chan.application = ""
-        if chan.redirect_to is not None and not chan.gone:
-            return
         if not chan.gone:
             self.set_variable(chan, "AGISTATUS", status.value)
-        if chan.dead:
+        if chan.dead or chan.redirect_to is not None:
             return
         chan.priority += 1
         self.newexten(chan, "NoOp", f"AGISTATUS={status.value}")
@@ -548,7 +583,10 @@ class Pbx:
         leg.dialing, leg.dialed_by = True, caller
         far = leg.local_peer
         if far is not None:
-            if dial_string not in self.config.phones and far.context in self.config.inbound_contexts:
+            runs_dialplan = far.context in self.config.inbound_contexts or (
+                self.dialplan.extension(far.context, far.exten) is not None
+            )
+            if dial_string not in self.config.phones and runs_dialplan:
                 self.spawn(lambda: self.run_dialplan(far))
             else:
                 self.spawn(lambda: self._run_phone_local(far, phone))

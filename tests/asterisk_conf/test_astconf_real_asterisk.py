@@ -137,6 +137,10 @@ def test_dialplan_is_loaded_as_written(asterisk: tuple[Instance, SiteConfig]) ->
     assert f"AGI(agi://127.0.0.1:{site.agi_port}/inbound?dnis=${{URIENCODE(${{EXTEN}})}})" in inbound
     assert "/connect?agent=" in instance.cli("dialplan show callcenter-connect")
     assert "/callback?call=" in instance.cli("dialplan show callcenter-callback")
+    resume = instance.cli("dialplan show callcenter-resume")
+    assert f"AGI(agi://127.0.0.1:{site.agi_port}/resume?call=${{URIENCODE(${{EXTEN}})}})" in resume, resume
+    assert 'GotoIf($["${AGISTATUS}" = "HANGUP"]?done)' in inbound
+    assert "MusicOnHold(default,20)" in inbound and "Goto(hold)" in inbound
 
 
 @pytest.mark.parametrize("function", ["URIENCODE", "CHANNEL"])
@@ -146,7 +150,9 @@ def test_functions_our_code_calls_are_registered(asterisk: tuple[Instance, SiteC
     assert f"Info about Function '{function}'" in shown, shown
 
 
-@pytest.mark.parametrize("application", ["AGI", "Dial", "MusicOnHold", "ChanSpy", "Wait", "Hangup"])
+@pytest.mark.parametrize(
+    "application", ["AGI", "Dial", "MusicOnHold", "ChanSpy", "Wait", "Hangup", "GotoIf", "Goto", "NoOp", "Set"]
+)
 def test_applications_our_code_runs_are_registered(
     asterisk: tuple[Instance, SiteConfig], application: str,
 ) -> None:

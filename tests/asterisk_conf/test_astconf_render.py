@@ -16,7 +16,17 @@ from asterisk_conf.render import AMI_WRITE_CLASSES, REQUIRED_MODULES, TEMPLATES,
 from asterisk_conf.site import SiteConfig, SiteValueError, site_from_settings
 from callcenter.settings import Settings
 
-CONTEXTS = ("callcenter-inbound", "callcenter-connect", "callcenter-callback")
+CONTEXTS = ("callcenter-inbound", "callcenter-connect", "callcenter-callback", "callcenter-resume")
+# After every AGI(): a call the ACD holds (CC_CALL_ID) whose session ended without hang-up or redirect
+# hears music and asks the resume script again; anything else hangs up.
+HOLDING_LOOP = [
+    ("GotoIf", '$["${CC_CALL_ID}" = ""]?done'),
+    ("GotoIf", '$["${AGISTATUS}" = "HANGUP"]?done'),
+    ("MusicOnHold", "default,20"),
+    ("AGI", "agi://127.0.0.1:4573/resume?call=${URIENCODE(${CC_CALL_ID})}"),
+    ("Goto", "hold"),
+    ("Hangup", ""),
+]
 DANGEROUS_WRITE = {"system", "command", "config", "all"}
 
 
@@ -53,25 +63,36 @@ def test_defaults_render_every_file_and_each_parses(default_files: dict[str, str
 
 
 @pytest.mark.parametrize("exten", ["5551234", "0", "+493012345678", "sales", "agent-7", "Support"])
-def test_inbound_sets_dnis_runs_fastagi_then_hangs_up(default_files: dict[str, str], exten: str) -> None:
+def test_inbound_sets_dnis_runs_fastagi_then_holds_or_hangs_up(default_files: dict[str, str], exten: str) -> None:
     assert steps(dialplan_of(default_files), "callcenter-inbound", exten) == [
         ("Set", "__CC_DNIS=${EXTEN}"),
         ("AGI", "agi://127.0.0.1:4573/inbound?dnis=${URIENCODE(${EXTEN})}"),
-        ("Hangup", ""),
+        *HOLDING_LOOP,
     ]
+
+
+def test_holding_loop_labels_point_at_the_check_and_the_hang_up(default_files: dict[str, str]) -> None:
+    for context in CONTEXTS:
+        (extension,) = dialplan_of(default_files).matching(context, "1001")
+        labels = {step.label: number for number, step in enumerate(extension.steps, 1) if step.label}
+        assert labels == {"hold": 3, "done": 8}, context
 
 
 @pytest.mark.parametrize(
     ("context", "script"),
-    [("callcenter-connect", "connect?agent="), ("callcenter-callback", "callback?call=")],
+    [
+        ("callcenter-connect", "connect?agent="),
+        ("callcenter-callback", "callback?call="),
+        ("callcenter-resume", "resume?call="),
+    ],
 )
 @pytest.mark.parametrize("exten", ["1001", "alice", "agent-12", "c-7f3a"])
-def test_connect_and_callback_hand_the_extension_to_their_fastagi_script(
+def test_connect_callback_and_resume_hand_the_extension_to_their_fastagi_script(
     default_files: dict[str, str], context: str, script: str, exten: str
 ) -> None:
     applications = steps(dialplan_of(default_files), context, exten)
-    assert [app for app, _ in applications] == ["NoOp", "AGI", "Hangup"]
-    assert applications[1][1] == f"agi://127.0.0.1:4573/{script}${{URIENCODE(${{EXTEN}})}}"
+    assert applications[0][0] == "NoOp" and applications[2:] == HOLDING_LOOP
+    assert applications[1] == ("AGI", f"agi://127.0.0.1:4573/{script}${{URIENCODE(${{EXTEN}})}}")
 
 
 @pytest.mark.parametrize("special", ["h", "i", "s", "t", "T", "e", "a", "o"])
