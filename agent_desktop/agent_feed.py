@@ -20,6 +20,7 @@ from acd.events import (
     CallOffered,
     CallOfferFailed,
 )
+from agent_desktop.events import CustomerMatched
 from callcenter.events import DomainEvent
 
 Clock = Callable[[], float]
@@ -94,6 +95,11 @@ class AgentFeeds:
             return []
         if isinstance(event, CallDisposed):
             return self._update(event.call_id, "disposed")
+        if isinstance(event, CustomerMatched):
+            matched = self._calls.get(event.call_id)
+            if matched is not None and matched.agent_id == event.agent_id:
+                # At once, so the agent may read the new card before the pop shows it.
+                matched.customer_id = event.customer_id
         return []
 
     def complete_pop(self, event: CallOffered, customer: Mapping[str, Any] | None) -> Delivery | None:
@@ -119,6 +125,21 @@ class AgentFeeds:
         })
         return event.agent_id, pop.message
 
+    def complete_match(self, event: CustomerMatched, customer: Mapping[str, Any] | None) -> Delivery | None:
+        """Put the matched customer's card on the shown pop; None if the card could not be read, or the
+        pop is gone, not yet shown, or matched to somebody else since."""
+        pop = self._calls.get(event.call_id)
+        if customer is None or pop is None or pop.message is None or pop.customer_id != event.customer_id:
+            return None
+        tier = customer.get("tier") or pop.message["tier"]
+        update = self._next({
+            "type": "call.customer", "call_id": event.call_id, "customer_code": event.customer_code,
+            "tier": tier, "customer": dict(customer), "created": event.created,
+        })
+        pop.message.update(customer_code=event.customer_code, tier=tier, customer=update["customer"])
+        pop.message["seq"] = update["seq"]  # a client that missed the update gets the whole pop again
+        return pop.agent_id, update
+
     def replay(self, agent_id: str, last_seq: int) -> list[Message]:
         """What a reconnecting client of ``agent_id`` needs: state, pops it missed, the active list."""
         agent = self._agent(agent_id)
@@ -141,6 +162,10 @@ class AgentFeeds:
         """The agent's own active pop for ``call_id`` (None for anybody else's call)."""
         pop = self._calls.get(call_id)
         return pop if pop is not None and pop.agent_id == agent_id else None
+
+    def active_call(self, call_id: str) -> ActivePop | None:
+        """The active pop of ``call_id`` whoever its agent is (for supervisors)."""
+        return self._calls.get(call_id)
 
     def agent_sees_customer(self, agent_id: str, customer_id: str) -> bool:
         return any(p.customer_id == customer_id for p in self.active_pops(agent_id))

@@ -20,7 +20,7 @@ import jinja2
 from aiohttp import WSMsgType, web
 
 from agent_desktop.accounts import Account, AccountStore
-from agent_desktop.agent_feed import AgentFeeds
+from agent_desktop.agent_feed import ActivePop, AgentFeeds
 from agent_desktop.catalogue import (
     ADMIN,
     AGENT,
@@ -32,6 +32,7 @@ from agent_desktop.catalogue import (
     route_for,
 )
 from agent_desktop.config import DesktopConfig
+from agent_desktop.events import CustomerMatched
 from agent_desktop.hub import Connection, DesktopHub
 from agent_desktop.openapi import build_openapi
 from agent_desktop.security import (
@@ -42,7 +43,15 @@ from agent_desktop.security import (
     Session,
     SessionStore,
 )
-from agent_desktop.services import AgentControl, AgentControlRefused, CustomerLookup
+from agent_desktop.services import (
+    AgentControl,
+    AgentControlRefused,
+    CustomerLookup,
+    CustomerRejected,
+    CustomerSummary,
+    NewCustomer,
+    PossibleDuplicates,
+)
 from agent_desktop.supervision import SpyMode, SupervisorActionFailed, SupervisorActions
 from agent_desktop.wall import WallProjection
 from callcenter.bus import EventBus
@@ -59,18 +68,25 @@ AGENT_CONTROL = web.AppKey("agent_control", AgentControl)
 CUSTOMERS = web.AppKey("customer_lookup", CustomerLookup)
 SUPERVISION = web.AppKey("supervisor_actions", SupervisorActions)
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
+CONFIG = web.AppKey("config", DesktopConfig)
 SESSION: web.RequestKey[Session | None] = web.RequestKey("session")
 ACCOUNT: web.RequestKey[Account | None] = web.RequestKey("account")
 
 HOME_BY_ROLE = {AGENT: "/desktop", SUPERVISOR: "/wall", ADMIN: "/wall"}
 _STATIC_NAME = re.compile(r"^[a-z0-9_-]+\.(js|css)$")
 _STATIC_TYPES = {"js": "text/javascript", "css": "text/css"}
-_REASON = re.compile(r"^[\w .,/'()-]{1,64}$")
 MAX_NOTES = 4000
+MAX_CUSTOMER_FIELD = 200
+MAX_SEARCH_TEXT = 100
+SEARCH_LIMIT = 10
 
 
 class BadRequest(ValueError):
     """A request body that does not fit its schema; answered 400 with the message."""
+
+
+class NotFound(LookupError):
+    """The call or customer a request names does not exist for this user; answered 404."""
 
 
 def _templates() -> jinja2.Environment:
@@ -154,6 +170,8 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
             response = await handler(request)
         except BadRequest as exc:
             response = _json_error(400, str(exc))
+        except NotFound as exc:
+            response = _json_error(404, str(exc))
         except AgentControlRefused as exc:
             response = _json_error(409, str(exc))
         except SupervisorActionFailed as exc:
@@ -202,11 +220,40 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
     return body
 
 
-def _reason(body: dict[str, Any]) -> str:
+def _reason(request: web.Request, body: dict[str, Any]) -> str:
     reason = body.get("reason")
-    if not isinstance(reason, str) or not _REASON.match(reason):
-        raise BadRequest("reason: 1-64 letters, digits, spaces or .,/'()-")
-    return reason
+    allowed = request.app[CONFIG].pause_reasons
+    if reason not in allowed:
+        raise BadRequest(f"reason must be one of: {', '.join(allowed)}")
+    return str(reason)
+
+
+def _call_in_reach(request: web.Request) -> ActivePop:
+    """The active call in the path if this user may act on it: an agent only its own, floor managers any."""
+    call_id = request.match_info["call_id"]
+    feeds = request.app[HUB].feeds
+    pop = feeds.pop_for(_agent_id(request), call_id) if _account(request).role == AGENT else (
+        feeds.active_call(call_id))
+    if pop is None:
+        raise NotFound("no such active call of yours")  # 404: do not confirm somebody else's call exists
+    return pop
+
+
+def _text_field(body: dict[str, Any], name: str, *, required: bool = False) -> str:
+    value = body.get(name, "")
+    if not isinstance(value, str) or len(value) > MAX_CUSTOMER_FIELD:
+        raise BadRequest(f"{name}: text of at most {MAX_CUSTOMER_FIELD} characters")
+    if required and not value.strip():
+        raise BadRequest(f"{name}: required")
+    return value.strip()
+
+
+def _publish_match(request: web.Request, pop: ActivePop, customer: CustomerSummary, *, created: bool) -> None:
+    hub = request.app[HUB]
+    hub.bus.publish(CustomerMatched(
+        call_id=pop.call_id, agent_id=pop.agent_id, customer_id=customer.customer_id,
+        customer_code=customer.code, created=created, actor=_account(request).id, at=hub.clock(),
+    ))
 
 
 # --- pages -------------------------------------------------------------------------------------------
@@ -269,11 +316,13 @@ async def home(request: web.Request) -> web.StreamResponse:
 
 
 async def desktop(request: web.Request) -> web.StreamResponse:
-    return _render(request, "desktop.html", {"agent_id": _agent_id(request)})
+    return _render(request, "desktop.html", {
+        "agent_id": _agent_id(request), "pause_reasons": request.app[CONFIG].pause_reasons,
+    })
 
 
 async def wall_page(request: web.Request) -> web.StreamResponse:
-    return _render(request, "wall.html", {})
+    return _render(request, "wall.html", {"pause_reasons": request.app[CONFIG].pause_reasons})
 
 
 async def api_docs(request: web.Request) -> web.StreamResponse:
@@ -326,7 +375,7 @@ async def agent_ready(request: web.Request) -> web.StreamResponse:
 
 
 async def agent_not_ready(request: web.Request) -> web.StreamResponse:
-    reason = _reason(await _json_body(request))
+    reason = _reason(request, await _json_body(request))
     await request.app[AGENT_CONTROL].set_not_ready(_agent_id(request), reason)
     return web.json_response({"ok": True}, status=202)
 
@@ -368,6 +417,53 @@ async def customer_card(request: web.Request) -> web.StreamResponse:
     return web.json_response(dataclasses.asdict(card))
 
 
+async def call_customer_search(request: web.Request) -> web.StreamResponse:
+    _call_in_reach(request)
+    text = request.query.get("q", "").strip()
+    if not text or len(text) > MAX_SEARCH_TEXT:
+        raise BadRequest(f"q: 1-{MAX_SEARCH_TEXT} characters")
+    found = await request.app[CUSTOMERS].search_customers(text, limit=SEARCH_LIMIT)
+    return web.json_response({"customers": [dataclasses.asdict(c) for c in found]})
+
+
+async def call_customer_match(request: web.Request) -> web.StreamResponse:
+    pop = _call_in_reach(request)
+    customer_id = (await _json_body(request)).get("customer_id")
+    if not isinstance(customer_id, str) or not 0 < len(customer_id) <= 64:
+        raise BadRequest("customer_id: a customer id")
+    card = await request.app[CUSTOMERS].customer_card(customer_id)
+    if card is None:
+        raise NotFound("no such customer")
+    customer = CustomerSummary(customer_id=card.customer_id, code=card.code, name=card.name,
+                               company=card.company, phones=card.phones, email=card.email)
+    _publish_match(request, pop, customer, created=False)
+    return web.json_response({"customer": dataclasses.asdict(customer)})
+
+
+async def call_customer_create(request: web.Request) -> web.StreamResponse:
+    pop = _call_in_reach(request)
+    body = await _json_body(request)
+    draft = NewCustomer(
+        name=_text_field(body, "name", required=True), company=_text_field(body, "company"),
+        phone=_text_field(body, "phone"), email=_text_field(body, "email"),
+    )
+    allow_duplicates = body.get("allow_duplicates", False)
+    if not isinstance(allow_duplicates, bool):
+        raise BadRequest("allow_duplicates: true or false")
+    try:
+        customer = await request.app[CUSTOMERS].create_customer(
+            draft, actor=_account(request).id, allow_duplicates=allow_duplicates
+        )
+    except CustomerRejected as exc:
+        raise BadRequest(str(exc)) from None
+    except PossibleDuplicates as exc:
+        return web.json_response(
+            {"error": str(exc), "duplicates": [dataclasses.asdict(d) for d in exc.duplicates]}, status=409
+        )
+    _publish_match(request, pop, customer, created=True)
+    return web.json_response({"customer": dataclasses.asdict(customer)}, status=201)
+
+
 async def wall_snapshot(request: web.Request) -> web.StreamResponse:
     return web.json_response(request.app[HUB].wall.snapshot().to_dict())
 
@@ -382,7 +478,7 @@ async def pop_stats(request: web.Request) -> web.StreamResponse:
 
 
 async def force_not_ready(request: web.Request) -> web.StreamResponse:
-    reason = _reason(await _json_body(request))
+    reason = _reason(request, await _json_body(request))
     await request.app[SUPERVISION].force_not_ready(request.match_info["agent_id"], reason)
     return web.json_response({"ok": True}, status=202)
 
@@ -431,6 +527,8 @@ HANDLERS: dict[str, Handler] = {
     "home": home, "desktop": desktop, "wall": wall_page, "api_docs": api_docs, "openapi": openapi, "me": me,
     "agent_state": agent_state, "agent_ready": agent_ready, "agent_not_ready": agent_not_ready,
     "agent_logout": agent_logout, "call_disposition": call_disposition, "customer_card": customer_card,
+    "call_customer_search": call_customer_search, "call_customer_match": call_customer_match,
+    "call_customer_create": call_customer_create,
     "wall_snapshot": wall_snapshot, "pop_stats": pop_stats, "force_not_ready": force_not_ready,
     "force_logout": force_logout, "spy_on_call": spy_on_call, "ws": websocket,
 }
@@ -470,6 +568,7 @@ def create_app(
     app[CUSTOMERS] = customer_lookup
     app[SUPERVISION] = supervisor_actions
     app[TEMPLATES] = _templates()
+    app[CONFIG] = config
     for route in HTTP_ROUTES:
         app.router.add_route(route.method, route.path, HANDLERS[route.name], name=route.name)
 

@@ -20,6 +20,8 @@ ROLES: tuple[str, ...] = (AGENT, SUPERVISOR, CAMPAIGN_MANAGER, ADMIN)
 EVERYONE = frozenset(ROLES)
 FLOOR_MANAGERS = frozenset({SUPERVISOR, ADMIN})
 AGENTS_ONLY = frozenset({AGENT})
+# Those who may act on a call: its own agent (checked per call by the handler) and the floor managers.
+CALL_HANDLERS = frozenset({AGENT, SUPERVISOR, ADMIN})
 
 JsonSchema = Mapping[str, Any]
 
@@ -71,6 +73,14 @@ class WsEvent:
 
 
 _OK = {"type": "object", "properties": {"ok": {"type": "boolean"}}}
+_CUSTOMER_SUMMARY = {
+    "type": "object",
+    "properties": {
+        "customer_id": {"type": "string"}, "code": {"type": "string"}, "name": {"type": "string"},
+        "company": {"type": "string"}, "phones": {"type": "array", "items": {"type": "string"}},
+        "email": {"type": "string"},
+    },
+}
 _REASON = {
     "type": "object",
     "required": ["reason"],
@@ -135,8 +145,56 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
         "GET",
         "/api/customers/{customer_id}",
         "customer_card",
-        frozenset({AGENT, SUPERVISOR, ADMIN}),
+        CALL_HANDLERS,
         "A customer card; an agent may read only the customers of its own active calls.",
+    ),
+    HttpRoute(
+        "GET",
+        "/api/calls/{call_id}/customer-search",
+        "call_customer_search",
+        CALL_HANDLERS,
+        "Find customers for an active call's pop (query parameter q, 1-100 characters): exact customer "
+        "code or phone number first, then names and companies that resemble q. An agent may search only "
+        "for its own active calls (404 otherwise).",
+        response_schema={
+            "type": "object",
+            "properties": {"customers": {"type": "array", "items": _CUSTOMER_SUMMARY}},
+        },
+    ),
+    HttpRoute(
+        "POST",
+        "/api/calls/{call_id}/customer",
+        "call_customer_match",
+        CALL_HANDLERS,
+        "Say which stored customer is on an active call; the pop then shows that card (pushed as "
+        "call.customer) and CustomerMatched is published. An agent may match only its own calls.",
+        request_schema={
+            "type": "object",
+            "required": ["customer_id"],
+            "properties": {"customer_id": {"type": "string"}},
+        },
+        response_schema={"type": "object", "properties": {"customer": _CUSTOMER_SUMMARY}},
+    ),
+    HttpRoute(
+        "POST",
+        "/api/calls/{call_id}/customer/new",
+        "call_customer_create",
+        CALL_HANDLERS,
+        "Create a customer from an active call's pop and match the call to it (audited with the user "
+        "as actor). When stored customers look like it, nothing is created unless allow_duplicates is "
+        "true: the answer is 409 with the look-alikes under duplicates. 400 names an invalid field.",
+        request_schema={
+            "type": "object",
+            "required": ["name"],
+            "properties": {
+                "name": {"type": "string", "minLength": 1, "maxLength": 200},
+                "company": {"type": "string", "maxLength": 200},
+                "phone": {"type": "string", "maxLength": 200},
+                "email": {"type": "string", "maxLength": 200},
+                "allow_duplicates": {"type": "boolean"},
+            },
+        },
+        response_schema={"type": "object", "properties": {"customer": _CUSTOMER_SUMMARY}},
     ),
     HttpRoute("GET", "/api/wall", "wall_snapshot", FLOOR_MANAGERS, "Queue tiles and agent grid, as pushed."),
     HttpRoute("GET", "/api/stats/pops", "pop_stats", FLOOR_MANAGERS, "Offer-to-pop delivery latency figures."),
@@ -199,6 +257,10 @@ WS_EVENTS: tuple[WsEvent, ...] = (
     WsEvent("call.update", "the call's agent only",
             "The popped call moved on: connected, ended (wrap-up), withdrawn (not answered) or disposed.",
             {"seq": "sequence", "call_id": "call", "status": "connected|ended|withdrawn|disposed"}),
+    WsEvent("call.customer", "the call's agent only",
+            "The pop's customer was matched or created from the pop: show this card instead.",
+            {"seq": "sequence", "call_id": "call", "customer_code": "code", "tier": "tier",
+             "customer": "customer card", "created": "true when created from the pop"}),
     WsEvent("resync.done", "the sender of resync", "Replay finished; drop pops not listed.",
             {"seq": "current sequence", "active_calls": "call ids still active for this agent"}),
     WsEvent("wall.snapshot", "subscribed supervisors and admins",

@@ -1,4 +1,5 @@
-"""Desktop settings drawn from the parsed ``callcenter.toml``: queues, their dispositions and targets."""
+"""Desktop settings drawn from the parsed ``callcenter.toml``: queues, their dispositions and targets, and
+the not-ready reasons an agent may pick."""
 
 from __future__ import annotations
 
@@ -6,11 +7,13 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+from acd.agents import SYSTEM_PAUSE_REASONS
+from acd.config import DEFAULT_PAUSE_REASONS
 from agent_desktop.wall import QueueTargets
 
 
 class DesktopConfigError(ValueError):
-    """A ``[[queues]]`` or ``[[agents]]`` entry holds a value the desktop cannot use."""
+    """A ``[[queues]]``, ``[[agents]]`` or ``[acd]`` entry holds a value the desktop cannot use."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -22,6 +25,8 @@ class DesktopConfig:
     targets: Mapping[str, QueueTargets] = dataclasses.field(default_factory=dict)
     memberships: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
     agent_names: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    # The ACD's own reasons (missed, busy, failed) are set by the ACD, never picked by a person.
+    pause_reasons: tuple[str, ...] = tuple(r for r in DEFAULT_PAUSE_REASONS if r not in SYSTEM_PAUSE_REASONS)
 
 
 def _number(entry: Mapping[str, Any], key: str, default: float, where: str) -> float:
@@ -31,9 +36,22 @@ def _number(entry: Mapping[str, Any], key: str, default: float, where: str) -> f
     return float(value)
 
 
+def _pause_reasons(raw: Mapping[str, Any]) -> tuple[str, ...]:
+    acd = raw.get("acd", {})
+    if not isinstance(acd, Mapping):
+        raise DesktopConfigError("acd: expected a table")
+    listed = acd.get("pause_reasons", DEFAULT_PAUSE_REASONS)
+    if not isinstance(listed, list | tuple) or not all(isinstance(r, str) and r for r in listed):
+        raise DesktopConfigError("acd.pause_reasons: expected a list of non-empty strings")
+    reasons = tuple(dict.fromkeys(r for r in listed if r not in SYSTEM_PAUSE_REASONS))  # config order kept
+    if not reasons:
+        raise DesktopConfigError("acd.pause_reasons: agents need at least one reason they may pick")
+    return reasons
+
+
 def desktop_config_from_raw(raw: Mapping[str, Any]) -> DesktopConfig:
     """Read ``[[queues]]`` (``name``, ``dispositions``, ``service_level = {percent, seconds}`` as the
-    ACD reads it) and ``[[agents]]`` (``id``, ``name``, ``queues``)."""
+    ACD reads it), ``[[agents]]`` (``id``, ``name``, ``queues``) and ``[acd] pause_reasons``."""
     queues: list[str] = []
     dispositions: dict[str, tuple[str, ...]] = {}
     targets: dict[str, QueueTargets] = {}
@@ -63,4 +81,4 @@ def desktop_config_from_raw(raw: Mapping[str, Any]) -> DesktopConfig:
             continue
         names[agent_id] = str(entry.get("name") or agent_id)
         memberships[agent_id] = tuple(str(q) for q in entry.get("queues", ()) or ())
-    return DesktopConfig(tuple(queues), dispositions, targets, memberships, names)
+    return DesktopConfig(tuple(queues), dispositions, targets, memberships, names, _pause_reasons(raw))

@@ -13,7 +13,7 @@ import dataclasses
 import json
 import logging
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -21,6 +21,7 @@ from aiohttp import web
 from acd.events import CallAbandoned, CallOffered, CallQueued
 from agent_desktop.agent_feed import AgentFeeds, Delivery, Message
 from agent_desktop.catalogue import WS_MESSAGES_BY_TYPE
+from agent_desktop.events import CustomerMatched
 from agent_desktop.services import CustomerCard, CustomerLookup
 from agent_desktop.wall import WallProjection
 from callcenter.bus import EventBus
@@ -132,6 +133,8 @@ class DesktopHub:
             self._spawn(self._pop(event))
         elif isinstance(event, CallAbandoned):
             self._cards.pop(event.call_id, None)
+        elif isinstance(event, CustomerMatched):
+            self._spawn(self._show_match(event))
 
     def _prefetch(self, call_id: str, customer_id: str) -> asyncio.Task[CustomerCard | None]:
         task = self._cards.get(call_id)
@@ -149,16 +152,27 @@ class DesktopHub:
         if event.customer_id:
             fetch = self._prefetch(event.call_id, event.customer_id)  # usually started at CallQueued
             del self._cards[event.call_id]
-            try:
-                card = await asyncio.wait_for(asyncio.shield(fetch), self.lookup_timeout)
-            except Exception:  # a pop without the card beats no pop
-                log.exception("customer lookup failed for call %s", event.call_id)
-                card = None
-            customer = dataclasses.asdict(card) if card is not None else None
+            customer = await self._card_of(event.call_id, asyncio.shield(fetch))
         delivery = self.feeds.complete_pop(event, customer)
         if delivery is not None:
             self._deliver(delivery)
             self.pop_send_latency.add((self.clock() - event.at) * 1000.0)
+
+    async def _show_match(self, event: CustomerMatched) -> None:
+        customer = await self._card_of(event.call_id, self.customer_lookup.customer_card(event.customer_id))
+        delivery = self.feeds.complete_match(event, customer)
+        if delivery is not None:
+            self._deliver(delivery)
+
+    async def _card_of(
+        self, call_id: str, fetch: Awaitable[CustomerCard | None]
+    ) -> dict[str, Any] | None:
+        try:
+            card = await asyncio.wait_for(fetch, self.lookup_timeout)
+        except Exception:  # a pop without the card beats no pop
+            log.exception("customer lookup failed for call %s", call_id)
+            return None
+        return dataclasses.asdict(card) if card is not None else None
 
     def attach(self, conn: Connection) -> None:
         self._connections.add(conn)

@@ -68,7 +68,60 @@ class AgentControl(Protocol):
     async def dispose(self, call_id: str, agent_id: str, disposition: str, notes: str) -> None: ...
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class CustomerSummary:
+    """Enough of a customer to pick it from a list on the pop."""
+
+    customer_id: str
+    code: str
+    name: str
+    company: str = ""
+    phones: tuple[str, ...] = ()
+    email: str = ""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PossibleDuplicate:
+    """A stored customer that looks like the one about to be created, and why (e.g. "same phone ...")."""
+
+    customer: CustomerSummary
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class NewCustomer:
+    """What an agent types on the pop to create a customer; only ``name`` is required."""
+
+    name: str
+    company: str = ""
+    phone: str = ""
+    email: str = ""
+
+
+class CustomerRejected(ValueError):
+    """A new customer's field cannot be accepted; ``str()`` names the field and says why."""
+
+
+class PossibleDuplicates(Exception):
+    """Creation held back: stored customers look like the new one and the user has not confirmed."""
+
+    def __init__(self, duplicates: tuple[PossibleDuplicate, ...]) -> None:
+        super().__init__(f"{len(duplicates)} stored customer(s) look like this one")
+        self.duplicates = duplicates
+
+
 class CustomerLookup(Protocol):
-    """Read access to customer records for screen pops."""
+    """The CRM as the screen pop uses it: read a card, find customers, create one from the pop."""
 
     async def customer_card(self, customer_id: str) -> CustomerCard | None: ...
+
+    async def search_customers(self, text: str, *, limit: int) -> list[CustomerSummary]:
+        """Customers whose code or phone is ``text``, then those whose name or company resembles it."""
+        ...
+
+    async def create_customer(
+        self, draft: NewCustomer, *, actor: str, allow_duplicates: bool
+    ) -> CustomerSummary:
+        """Store ``draft`` on behalf of ``actor`` (audited); raises :class:`CustomerRejected`, and
+        :class:`PossibleDuplicates` (storing nothing) when look-alikes exist and not ``allow_duplicates``."""
+        ...

@@ -4,9 +4,11 @@ the web app's customer-card source, and the web app itself."""
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import TYPE_CHECKING
 
 from aiohttp import web
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from agent_desktop.accounts import load_accounts
@@ -15,11 +17,20 @@ from agent_desktop.config import desktop_config_from_raw
 from agent_desktop.services import (
     AgentControl,
     CustomerCard,
+    CustomerRejected,
+    CustomerSummary,
     InteractionSummary,
+    NewCustomer,
+    PossibleDuplicate,
+    PossibleDuplicates,
     TicketSummary,
 )
 from agent_desktop.supervision import AcdSupervisor
 from crm_core import lookup
+from crm_core.codes import InvalidCustomerCode
+from crm_core.customers import CustomerService
+from crm_core.db import session_scope
+from crm_core.fields import DEFAULT_REGION, InvalidField
 from crm_core.interactions import recent_interactions
 from crm_core.models import Customer
 from crm_core.tickets import active_tickets
@@ -65,11 +76,73 @@ def crm_directory(sessions: sessionmaker[Session]) -> CrmDirectory:
     return CrmDirectory(sessions)
 
 
+_CODE_SHAPE = re.compile(r"^\d{6}$")
+# Two users creating at the same moment may both take the next free code; the loser takes the one after.
+CREATE_ATTEMPTS = 3
+
+
+def _summary(customer: Customer) -> CustomerSummary:
+    return CustomerSummary(
+        customer_id=str(customer.id), code=customer.code, name=customer.name, company=customer.company or "",
+        phones=tuple(customer.phone_numbers), email=customer.email or "",
+    )
+
+
 class CrmCustomerCards:
     """The web app's :class:`agent_desktop.services.CustomerLookup` over the CRM."""
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, sessions: sessionmaker[Session], *, region: str = DEFAULT_REGION) -> None:
         self._sessions = sessions
+        self._region = region
+
+    async def search_customers(self, text: str, *, limit: int) -> list[CustomerSummary]:
+        return await asyncio.to_thread(self._search, text, limit)
+
+    async def create_customer(
+        self, draft: NewCustomer, *, actor: str, allow_duplicates: bool
+    ) -> CustomerSummary:
+        return await asyncio.to_thread(self._create, draft, actor, allow_duplicates)
+
+    def _search(self, text: str, limit: int) -> list[CustomerSummary]:
+        found: dict[int, Customer] = {}
+        with self._sessions() as session:
+            if _CODE_SHAPE.match(text):
+                by_code = lookup.by_code(session, text)
+                if by_code is not None:
+                    found[by_code.id] = by_code
+            for customer in lookup.by_ani(session, text, self._region):
+                found.setdefault(customer.id, customer)
+            for hit in lookup.search(session, text, limit=limit):
+                found.setdefault(hit.customer.id, hit.customer)
+            return [_summary(c) for c in list(found.values())[:limit]]
+
+    def _create(self, draft: NewCustomer, actor: str, allow_duplicates: bool) -> CustomerSummary:
+        phones = [draft.phone] if draft.phone else []
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                with session_scope(self._sessions) as session:
+                    created = CustomerService(session, actor, region=self._region).create(
+                        name=draft.name, company=draft.company, phones=phones, email=draft.email
+                    )
+                    if created.duplicates and not allow_duplicates:
+                        # Raising inside the scope rolls the new row and its audit rows back.
+                        raise PossibleDuplicates(tuple(self._duplicates(session, created.duplicates)))
+                    return _summary(created.customer)
+            except (InvalidField, InvalidCustomerCode) as exc:
+                raise CustomerRejected(str(exc)) from None
+            except IntegrityError:
+                if attempt == CREATE_ATTEMPTS:
+                    raise
+
+    @staticmethod
+    def _duplicates(session: Session, warnings: list[lookup.DuplicateWarning]) -> list[PossibleDuplicate]:
+        return [
+            PossibleDuplicate(_summary(customer), w.reason)
+            for w in warnings
+            if (customer := session.get(Customer, w.customer_id)) is not None
+        ]
 
     async def customer_card(self, customer_id: str) -> CustomerCard | None:
         return await asyncio.to_thread(self._card, customer_id)

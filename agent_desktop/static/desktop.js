@@ -1,8 +1,8 @@
-// Agent desktop: state controls with timer, screen pop, wrap-up.
+// Agent desktop: state controls with timer, screen pop (with finding or adding its customer), wrap-up.
 "use strict";
 
 (() => {
-  const {el, clear, serverNow, duration, api, connect} = Live;
+  const {el, clear, serverNow, duration, api, apiGet, connect} = Live;
   const $ = (id) => document.getElementById(id);
   const pops = new Map();  // call_id -> pop message
   let current = null;      // call_id on screen
@@ -31,6 +31,91 @@
     clear(list);
     if (!items.length) list.appendChild(el("li", "none", "muted"));
     for (const item of items) list.appendChild(el("li", render(item)));
+  }
+
+  function button(label, onClick) {
+    const b = el("button", label);
+    b.type = "button";
+    b.addEventListener("click", onClick);
+    return b;
+  }
+
+  function callPath(suffix) {
+    return "/api/calls/" + encodeURIComponent(current) + suffix;
+  }
+
+  function customerLine(c) {
+    return c.code + " " + c.name + (c.company ? " · " + c.company : "") +
+      (c.phones.length ? " · " + c.phones.join(", ") : "");
+  }
+
+  // The finder opens by itself for an unknown caller; for a known one it is the "wrong customer" way out.
+  function resetFinder(pop) {
+    $("finder").open = !pop.customer;
+    $("finder-toggle").textContent = pop.customer ? "Not this customer? Find or add the right one"
+      : "Find or add the customer";
+    $("finder-search").reset();
+    $("finder-new").reset();
+    clear($("finder-results"));
+    $("new-phone").value = pop.ani || "";
+    $("new-duplicates").hidden = true;
+  }
+
+  async function matchCustomer(customerId) {
+    if (!current) return;
+    try {
+      await api(callPath("/customer"), {customer_id: customerId});
+      say("Customer matched", false);
+    } catch (error) {
+      say(error.message, true);
+    }
+  }
+
+  function showDuplicates(duplicates) {
+    const list = $("new-duplicates-list");
+    clear(list);
+    for (const d of duplicates) {
+      const item = el("li", "Looks like " + d.customer.code + " " + d.customer.name + " (" + d.reason +
+        ") — use that one? ");
+      item.appendChild(button("Use " + d.customer.code, () => matchCustomer(d.customer.customer_id)));
+      list.appendChild(item);
+    }
+    $("new-duplicates").hidden = false;
+  }
+
+  async function createCustomer(allowDuplicates) {
+    if (!current) return;
+    const body = {name: $("new-name").value, company: $("new-company").value, phone: $("new-phone").value,
+                  email: $("new-email").value, allow_duplicates: allowDuplicates};
+    try {
+      const data = await api(callPath("/customer/new"), body);
+      say("Customer " + data.customer.code + " created", false);
+    } catch (error) {
+      if (error.status === 409 && error.data.duplicates) {
+        showDuplicates(error.data.duplicates);
+        say("Check the look-alikes before creating", true);
+      } else {
+        say(error.message, true);
+      }
+    }
+  }
+
+  async function searchCustomers() {
+    if (!current) return;
+    const list = $("finder-results");
+    try {
+      const data = await apiGet(callPath("/customer-search?q=" + encodeURIComponent($("finder-query").value)));
+      clear(list);
+      if (!data.customers.length) list.appendChild(el("li", "no customer found", "muted"));
+      for (const c of data.customers) {
+        const item = el("li", customerLine(c) + " ");
+        item.dataset.customerId = c.customer_id;
+        item.appendChild(button("Use", () => matchCustomer(c.customer_id)));
+        list.appendChild(item);
+      }
+    } catch (error) {
+      say(error.message, true);
+    }
   }
 
   function showPop(pop) {
@@ -66,6 +151,7 @@
     clear(select);
     select.appendChild(el("option", "choose…")).value = "";
     for (const code of pop.dispositions) select.appendChild(el("option", code.replace("_", " "))).value = code;
+    resetFinder(pop);
     showStatus(pop.status);
   }
 
@@ -102,6 +188,13 @@
           pop.status = message.status;
           if (message.status === "withdrawn" || message.status === "disposed") hidePop(message.call_id);
           else if (current === message.call_id) showStatus(message.status);
+          break;
+        }
+        case "call.customer": {
+          const pop = pops.get(message.call_id);
+          if (!pop) break;
+          Object.assign(pop, {customer: message.customer, customer_code: message.customer_code, tier: message.tier});
+          if (current === message.call_id) showPop(pop);
           break;
         }
         case "resync.done": {
@@ -141,5 +234,14 @@
     act("/api/calls/" + encodeURIComponent(current) + "/disposition",
         {disposition, notes: $("wrapup-notes").value}, "Wrap-up saved");
   });
+  $("finder-search").addEventListener("submit", (event) => {
+    event.preventDefault();
+    searchCustomers();
+  });
+  $("finder-new").addEventListener("submit", (event) => {
+    event.preventDefault();
+    createCustomer(false);
+  });
+  $("new-create-anyway").addEventListener("click", () => createCustomer(true));
   setInterval(tick, 1000);
 })();

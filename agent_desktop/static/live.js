@@ -28,17 +28,30 @@ const Live = (() => {
     return (h ? h + ":" : "") + mm + ":" + String(r).padStart(2, "0");
   }
 
+  // A refused request throws an Error whose status and data (the JSON body) the caller may inspect.
+  async function answer(response) {
+    let data = {};
+    try { data = await response.json(); } catch (e) { data = {}; }
+    if (!response.ok) {
+      const error = new Error(data.error || ("HTTP " + response.status));
+      error.status = response.status;
+      error.data = data;
+      throw error;
+    }
+    return data;
+  }
+
   async function api(path, body) {
-    const response = await fetch(path, {
+    return answer(await fetch(path, {
       method: "POST",
       credentials: "same-origin",
       headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf},
       body: JSON.stringify(body || {}),
-    });
-    let data = {};
-    try { data = await response.json(); } catch (e) { data = {}; }
-    if (!response.ok) throw new Error(data.error || ("HTTP " + response.status));
-    return data;
+    }));
+  }
+
+  async function apiGet(path) {
+    return answer(await fetch(path, {credentials: "same-origin"}));
   }
 
   // Reconnects with exponential backoff and jitter; after each open it sends resync with the
@@ -89,5 +102,5 @@ const Live = (() => {
     return {send, drop: () => socket && socket.close()};
   }
 
-  return {el, clear, serverNow, duration, api, connect};
+  return {el, clear, serverNow, duration, api, apiGet, connect};
 })();

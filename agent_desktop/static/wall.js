@@ -117,7 +117,7 @@
       }
       if (a.state !== "logged_out") {
         actions.appendChild(button("Not ready", () =>
-          act(a.agent_id, "not-ready", {reason: "meeting"}, "not ready sent for " + a.name)));
+          act(a.agent_id, "not-ready", {reason: $("force-reason").value}, "not ready sent for " + a.name)));
         actions.appendChild(button("Log out", () => act(a.agent_id, "logout", {}, "log out sent for " + a.name)));
       }
       row.appendChild(actions);

@@ -24,9 +24,20 @@ from agent_desktop.accounts import Account, AccountStore
 from agent_desktop.app import create_app
 from agent_desktop.config import DesktopConfig
 from agent_desktop.security import LoginRateLimiter
-from agent_desktop.services import AgentControlRefused, CustomerCard, InteractionSummary, TicketSummary
+from agent_desktop.services import (
+    AgentControlRefused,
+    CustomerCard,
+    CustomerRejected,
+    CustomerSummary,
+    InteractionSummary,
+    NewCustomer,
+    PossibleDuplicate,
+    PossibleDuplicates,
+    TicketSummary,
+)
 from agent_desktop.supervision import SpyMode, SupervisorActionRefused
 from callcenter.bus import EventBus
+from crm_core.codes import make_customer_code
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -105,15 +116,46 @@ class FakeSupervisorActions:
         await self.control.logout(agent_id)
 
 
+def summary_of(card: CustomerCard) -> CustomerSummary:
+    return CustomerSummary(card.customer_id, card.code, card.name, card.company, card.phones, card.email)
+
+
 class FakeCustomerLookup:
+    """A CRM in a dict: substring search, look-alikes by equal name or phone, creations recorded."""
+
     def __init__(self, cards: dict[str, CustomerCard]) -> None:
         self.cards = cards
         self.delay = 0.0
+        self.created: list[tuple[NewCustomer, str]] = []  # (draft, actor)
 
     async def customer_card(self, customer_id: str) -> CustomerCard | None:
         if self.delay:
             await asyncio.sleep(self.delay)
         return self.cards.get(customer_id)
+
+    async def search_customers(self, text: str, *, limit: int) -> list[CustomerSummary]:
+        wanted = text.casefold()
+        return [summary_of(c) for c in self.cards.values()
+                if wanted in c.name.casefold() or wanted in c.company.casefold() or text in (c.code, *c.phones)
+                ][:limit]
+
+    async def create_customer(self, draft: NewCustomer, *, actor: str, allow_duplicates: bool) -> CustomerSummary:
+        if "@" not in draft.email and draft.email:
+            raise CustomerRejected(f"email: {draft.email!r} is not an e-mail address")
+        duplicates = tuple(
+            PossibleDuplicate(summary_of(c), "same phone" if draft.phone in c.phones else "similar name")
+            for c in self.cards.values()
+            if c.name.casefold() == draft.name.casefold() or (draft.phone and draft.phone in c.phones)
+        )
+        if duplicates and not allow_duplicates:
+            raise PossibleDuplicates(duplicates)
+        card = CustomerCard(customer_id=f"new{len(self.created) + 1}",
+                            code=make_customer_code(20_000 + len(self.created)), name=draft.name,
+                            company=draft.company, phones=(draft.phone,) if draft.phone else (),
+                            email=draft.email)
+        self.cards[card.customer_id] = card
+        self.created.append((draft, actor))
+        return summary_of(card)
 
 
 def sample_cards() -> dict[str, CustomerCard]:
@@ -155,6 +197,7 @@ DESKTOP_CONFIG = DesktopConfig(
     dispositions={"support": ("resolved", "escalated")},
     memberships={"a1": ("support",), "a2": ("support", "sales")},
     agent_names={"a1": "Agent One", "a2": "Agent Two"},
+    pause_reasons=("break", "lunch", "training"),
 )
 
 

@@ -18,9 +18,11 @@ if TYPE_CHECKING:
 PATH_VALUES = {"filename": "live.js", "call_id": "call-1", "customer_id": "c1", "agent_id": "a2"}
 BODIES = {
     "agent_not_ready": {"reason": "lunch"},
-    "force_not_ready": {"reason": "meeting"},
+    "force_not_ready": {"reason": "training"},
     "call_disposition": {"disposition": "resolved", "notes": "fine"},
     "spy_on_call": {"mode": "whisper"},
+    "call_customer_match": {"customer_id": "c1"},
+    "call_customer_create": {"name": "Matrix Person", "phone": "+15550000001"},
 }
 
 

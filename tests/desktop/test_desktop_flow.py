@@ -1,5 +1,6 @@
 """The whole desk through a real node: browser (Debian's chromium) -> web app -> ACD service -> AMI ->
-PBX simulator -> FastAGI IVR -> back to the browser as a screen pop, the wall, and the event log."""
+PBX simulator -> FastAGI IVR -> back to the browser as a screen pop, the wall, and the event log; and an
+unknown caller's customer created and matched from the pop."""
 
 from __future__ import annotations
 
@@ -172,4 +173,84 @@ async def test_a_caller_pops_on_the_desktop_moves_the_wall_and_the_disposition_i
     finally:
         for ctx in (agent_ctx, wall_ctx, other_ctx):
             await ctx.close()
+        await node.stop()
+
+
+async def test_an_unknown_caller_is_created_from_the_pop_after_the_look_alike_warning(
+    browser: Any, sign_in: Callable[..., Any], screenshot_dir: Path, tmp_path: Path
+) -> None:
+    from playwright.async_api import expect
+
+    from agent_desktop.events import CustomerMatched
+    from crm_core import audit, lookup
+
+    settings = Settings(db_url=f"sqlite:///{tmp_path / 'cc.sqlite3'}", http_port=0, ami_port=0, agi_port=0,
+                        data_dir=str(tmp_path), raw=dict(CONTACT_CENTER))
+    # Ten times faster: the caller keys nothing and waits out the IVR's code prompts into "general".
+    node = Node(settings, directory_factory=crm_directory, say=lambda line: None, simulator_speed=10.0)
+    published: list[DomainEvent] = []
+    node.bus.add_listener(published.append)
+    hostile_company = '<img src=x onerror="document.title=\'pwned\'">'
+    agent_ctx = await browser.new_context()
+    try:
+        await node.start(web_app=desktop_app)
+        assert node.simulator is not None and node.sessions is not None
+        with session_scope(node.sessions) as session:
+            CustomerService(session, "test").create(name="Grace Tester", code=CODE, phones=["+14155550123"])
+        base = f"http://127.0.0.1:{node.http_port}"
+        desk = await agent_ctx.new_page()
+        desk.set_default_timeout(TIMEOUT_MS)
+        await sign_in(desk, base, "1001", "pw-1001")
+        await desk.wait_for_url("**/desktop")
+        await expect(desk.locator("#conn")).to_have_text("live")
+        await desk.click("#btn-ready")
+        await expect(desk.locator("#state")).to_have_text("ready")
+
+        await node.simulator.place_inbound_call("5551000", "4155550188", "", script=CallerScript(patience=600))
+        await expect(desk.locator("#pop-name")).to_have_text("Unknown caller")
+        await expect(desk.locator("#pop-queue")).to_have_text("general")
+        await expect(desk.locator("#finder")).to_have_attribute("open", "")
+        await expect(desk.locator("#new-phone")).to_have_value("4155550188")
+
+        # The same name as a stored customer: the desktop asks first, and nothing is stored yet.
+        await desk.fill("#new-name", "Grace Tester")
+        await desk.fill("#new-company", hostile_company)
+        await desk.click("#new-create")
+        await expect(desk.locator("#new-duplicates-list")).to_contain_text(
+            f"Looks like {CODE} Grace Tester")
+        await expect(desk.locator("#new-duplicates-list")).to_contain_text("use that one?")
+        with node.sessions() as session:
+            assert lookup.by_ani(session, "4155550188") == []
+        await desk.screenshot(path=str(screenshot_dir / "flow-desktop-look-alike.png"), full_page=True)
+
+        await desk.click("#new-create-anyway")  # a different person of the same name
+        await expect(desk.locator("#pop-name")).to_have_text("Grace Tester")
+        await expect(desk.locator("#pop-code")).to_have_text("100016")
+        await expect(desk.locator("#pop-company")).to_have_text(hostile_company)
+        await expect(desk.locator("#finder")).not_to_have_attribute("open", "")
+        assert await desk.title() != "pwned"
+        await desk.screenshot(path=str(screenshot_dir / "flow-desktop-created-from-pop.png"), full_page=True)
+
+        # On second thoughts it was the stored one: find it from the pop and match the call to it.
+        await desk.click("#finder-toggle")
+        await desk.fill("#finder-query", "grace tester")
+        await desk.click("#finder-search-btn")
+        stored = desk.locator(f'#finder-results li:has-text("{CODE}")')
+        await expect(desk.locator("#finder-results li")).to_have_count(2)
+        await stored.locator("button").click()
+        await expect(desk.locator("#pop-code")).to_have_text(CODE)
+        await expect(desk.locator("#pop-company")).to_have_text("—")
+
+        matched = [e for e in published if isinstance(e, CustomerMatched)]
+        offer = next(e for e in published if isinstance(e, CallOffered) and e.agent_id == "1001")
+        assert [(e.call_id, e.agent_id, e.customer_code, e.created, e.actor) for e in matched] == [
+            (offer.call_id, "1001", "100016", True, "1001"), (offer.call_id, "1001", CODE, False, "1001")
+        ]
+        with node.sessions() as session:
+            [created] = lookup.by_ani(session, "4155550188")
+            assert (created.code, created.name, created.company) == ("100016", "Grace Tester", hostile_company)
+            assert {row.actor for row in audit.history(session, "customer", created.id)} == {"1001"}
+        assert str(created.id) == matched[0].customer_id
+    finally:
+        await agent_ctx.close()
         await node.stop()
