@@ -285,31 +285,52 @@ class AcdService:
 
     # ------------------------------------------------------------ the wait in queue
 
-    async def wait_in_queue(self, session: AgiSession, outcome: IvrOutcome) -> None:
-        """Queue the call the IVR hands over and keep the caller until an agent takes it (or they leave)."""
+    def _enqueue(self, outcome: IvrOutcome) -> Refused | None:
+        """Queue the call the IVR hands over; the refusal, if the queue would not take it."""
         if outcome.queue is None:
             raise ValueError("IvrOutcome without a queue")
+        fx = self.acd.enqueue(
+            outcome.call_id, outcome.queue, priority=outcome.priority, skills=dict(outcome.skills) or None,
+            tier=outcome.tier, customer_id=outcome.customer_id, customer_code=outcome.customer_code,
+            intent=outcome.intent, ani=outcome.ani or None, ivr_data=dict(outcome.ivr_data),
+            unidentified=outcome.unidentified,
+        )
+        refused = next((d for d in fx.decisions if isinstance(d, Refused) and d.call_id == outcome.call_id), None)
+        self._apply(fx)
+        if refused is not None:
+            log.info("call %s refused by queue %s: %s", outcome.call_id, refused.queue, refused.reason)
+        return refused
+
+    async def _refuse(self, session: AgiSession) -> None:
+        with contextlib.suppress(AgiHangup, AgiPlaybackFailed):
+            await session.stream_file(self.settings.prompts.refused)
+            await session.stream_file(self.settings.prompts.goodbye)
+            await session.hangup()
+
+    async def callback_from_ivr(self, session: AgiSession, outcome: IvrOutcome) -> None:
+        """The caller asked for a call-back in the IVR (which confirmed it): queue the request and hang up."""
+        number = outcome.callback_number or outcome.ani
+        if not number:
+            raise ValueError("call-back outcome without a number")
+        if self._enqueue(outcome) is not None:
+            await self._refuse(session)
+            return
+        self._apply(self.acd.request_callback(outcome.call_id, number))
+        with contextlib.suppress(AgiHangup):
+            await session.hangup()
+
+    async def wait_in_queue(self, session: AgiSession, outcome: IvrOutcome) -> None:
+        """Queue the call the IVR hands over and keep the caller until an agent takes it (or they leave)."""
         call_id = outcome.call_id
         leg = self._adopt(call_id, session)
         try:
-            fx = self.acd.enqueue(
-                call_id, outcome.queue, priority=outcome.priority, skills=dict(outcome.skills) or None,
-                tier=outcome.tier, customer_id=outcome.customer_id, customer_code=outcome.customer_code,
-                intent=outcome.intent, ani=outcome.ani or None, ivr_data=dict(outcome.ivr_data),
-                unidentified=outcome.unidentified,
-            )
+            refused = self._enqueue(outcome)
         except AcdError:
             self._release(leg)
             raise
-        refused = next((d for d in fx.decisions if isinstance(d, Refused) and d.call_id == call_id), None)
-        self._apply(fx)
         if refused is not None:
             self._release(leg)
-            log.info("call %s refused by queue %s: %s", call_id, refused.queue, refused.reason)
-            with contextlib.suppress(AgiHangup, AgiPlaybackFailed):
-                await session.stream_file(self.settings.prompts.refused)
-                await session.stream_file(self.settings.prompts.goodbye)
-                await session.hangup()
+            await self._refuse(session)
             return
         leg.callback_to = outcome.callback_number or outcome.ani or None
         try:

@@ -13,18 +13,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiohttp import web
+from redis.exceptions import RedisError
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from acd.agents import AgentState
 from acd.config import load_config as load_acd_config
 from acd.core import Acd
+from acd.readopt import HISTORY_EVENTS
 from acd.service import AcdService
 from callcenter.bus import EventBus
+from callcenter.events import DomainEvent
 from callcenter.interaction_recorder import InteractionRecorder
 from callcenter.recorder import EventRecorder
+from callcenter.redis_bus import RedisBridge
 from callcenter.settings import Settings
 from crm_core.db import make_engine, make_session_factory, migrate, session_scope
 from crm_core.demo import seed_demo
+from crm_core.eventlog import read_events
 from crm_core.models import Customer
 from cti.agi import AgiHangup, AgiServer, AgiSession
 from cti.ami.client import AmiClient, AmiConfig
@@ -76,6 +82,7 @@ class Node:
     demo_codes: tuple[str, ...] = ()
     acd: Acd | None = None
     acd_service: AcdService | None = None
+    redis: RedisBridge | None = None
     _web: web.AppRunner | None = None
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
@@ -96,11 +103,12 @@ class Node:
             s.raw = {**tomllib.loads(DEMO_CONFIG.read_text(encoding="utf-8")), **s.raw}
             self.say(f"no [[queues]] in callcenter.toml: using the demo queues and agents of {DEMO_CONFIG.name}")
         self.acd = Acd(load_acd_config(s.raw), time.time)
-        if s.demo:
-            # Every demo agent but the first (driven by the person trying it out) is simulated and ready.
-            for agent in self.acd.agents()[1:]:
-                for event in self.acd.login(agent.agent_id, ready=True).events:
-                    self.bus.publish(event)
+        if s.redis_url:
+            self.redis = RedisBridge(self.bus, s.redis_url)
+            try:
+                await self.redis.start()
+            except (OSError, RedisError) as exc:
+                raise NodeStartError(f"Redis at {s.redis_url} is unreachable: {exc}") from exc
 
         self.flow = load_builtin_flow("main")
         prompts = PromptLibrary(SpeechSynthesizer(Path(s.data_dir) / "tts"))
@@ -140,6 +148,13 @@ class Node:
         self.acd_service = AcdService(self.acd, self.bus, self.ami, self.agi)
         self.acd_service.register_routes()
         await self.acd_service.start()
+        # Calls still waiting in the PBX and agent states come back from the channels and the event log.
+        await self.acd_service.readopt(await asyncio.to_thread(self._history))
+        if s.demo:
+            # Every demo agent but the first (driven by the person trying it out) is simulated and ready.
+            for agent in self.acd.agents()[1:]:
+                if agent.state is AgentState.LOGGED_OUT:
+                    await self.acd_service.set_ready(agent.agent_id)
 
         if web_app is not None:
             self._web = web.AppRunner(web_app(self))
@@ -179,6 +194,11 @@ class Node:
         assert self.acd_service is not None
         return self.acd_service
 
+    def _history(self) -> list[DomainEvent]:
+        assert self.sessions is not None
+        with self.sessions() as db:
+            return read_events(db, types=HISTORY_EVENTS)
+
     def _seed_demo(self) -> tuple[str, ...]:
         assert self.sessions is not None
         with session_scope(self.sessions) as session:
@@ -203,6 +223,8 @@ class Node:
         self.bus.publish(IvrFinished.from_outcome(outcome))
         if outcome.kind is OutcomeKind.QUEUE:
             await self.acd_service.wait_in_queue(session, outcome)
+        elif outcome.kind is OutcomeKind.CALLBACK:
+            await self.acd_service.callback_from_ivr(session, outcome)
 
     async def stop(self) -> None:
         if self._web is not None:
@@ -215,6 +237,8 @@ class Node:
             await self.simulator.stop()
         if self.agi is not None:
             await self.agi.close()
+        if self.redis is not None:
+            await self.redis.close()
         if self.recorder is not None:
             await self.recorder.stop()
         if self.interactions is not None:

@@ -56,6 +56,8 @@ class Harness:
     service: AcdService
     events: list[DomainEvent] = field(default_factory=list)
     real_times: list[float] = field(default_factory=list)
+    # Callers (by number) whose IVR ends in a call-back request instead of the queue.
+    ivr_callbacks: set[str] = field(default_factory=set)
 
     def record(self, event: DomainEvent) -> None:
         self.events.append(event)
@@ -134,8 +136,12 @@ async def start_harness(
     async def inbound(session: AgiSession) -> None:
         if await service.handle_redirected(session):
             return
-        outcome = IvrOutcome(kind=OutcomeKind.QUEUE, call_id=session.uniqueid,
-                             ani=session.env.caller_number or "", queue=QUEUE)
+        ani = session.env.caller_number or ""
+        if ani in h.ivr_callbacks:
+            await service.callback_from_ivr(session, IvrOutcome(
+                kind=OutcomeKind.CALLBACK, call_id=session.uniqueid, ani=ani, queue=QUEUE, callback_number=ani))
+            return
+        outcome = IvrOutcome(kind=OutcomeKind.QUEUE, call_id=session.uniqueid, ani=ani, queue=QUEUE)
         await service.wait_in_queue(session, outcome)
 
     agi.route("acd", inbound)
@@ -366,3 +372,18 @@ async def test_logging_out_while_the_phone_rings_hangs_up_that_ring(make: MakeHa
     await h.service.set_ready("a2")
     await h.until(lambda: h.of(CallConnected, call_id=call, agent_id="a2"), "a2 taking the call")
     assert not h.of(CallAbandoned)
+
+
+async def test_a_call_back_asked_for_in_the_ivr_is_queued_and_made_when_an_agent_frees(make: MakeHarness) -> None:
+    h = await make(phones(a1=ANSWERS), "a1")
+    h.ivr_callbacks.add("5550042")
+    caller = await h.sim.place_inbound_call("5551000", "5550042", script=CallerScript())
+    await h.until(lambda: h.of(CallbackRequested), "the call-back request from the IVR")
+    request = h.of(CallbackRequested)[0]
+    assert isinstance(request, CallbackRequested) and request.number == "5550042"
+    await h.until(lambda: h.sim.pbx.find(caller) is None, "the caller to be hung up")
+    assert not h.of(CallAbandoned)
+
+    await h.service.set_ready("a1")
+    await h.until(lambda: h.of(CallEnded, call_id=request.call_id), "the call-back to be talked")
+    assert h.of(CallConnected, call_id=request.call_id, agent_id="a1")
