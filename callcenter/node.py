@@ -185,6 +185,7 @@ class Node:
             ami_secret=s.ami_secret,
             agi_url=f"agi://{s.agi_host}:{self.agi.port if self.agi else s.agi_port}/inbound",
             seed=int(time.time()) if s.demo else 1,
+            shipped_dialplan=True,
             speed=self.simulator_speed,
             traffic=traffic,
         )
@@ -215,9 +216,6 @@ class Node:
 
     async def _inbound(self, session: AgiSession, directory: CustomerDirectory, prompts: PromptLibrary) -> None:
         assert self.flow is not None and self.acd_service is not None
-        # The simulator sends redirected channels (connect, call-back) to this same script.
-        if await self.acd_service.handle_redirected(session):
-            return
         channel = AgiCallChannel(session, await _call_id(session))
         outcome = await run_flow(channel, self.flow, directory, prompts=prompts)
         self.bus.publish(IvrFinished.from_outcome(outcome))

@@ -54,6 +54,8 @@ def simulator_config(args: argparse.Namespace) -> SimulatorConfig:
         seed=args.seed,
         speed=args.speed,
         traffic=TrafficSettings(calls_per_hour=args.calls_per_hour, mean_handle_s=args.mean_handle),
+        # Our callcenter-* contexts run the dialplan asterisk_conf ships, as a real PBX would.
+        shipped_dialplan=True,
     )
 
 
