@@ -24,6 +24,7 @@ from acd.events import (
     CallOffered,
     CallQueued,
 )
+from agent_desktop.events import CustomerMatched
 from callcenter.events import DomainEvent
 from crm_core.models import Customer, Interaction
 from cti.ami.events import ChannelAppeared
@@ -47,7 +48,7 @@ RING_STATE = 4
 # The events :func:`apply_event` records; a bus listener can filter on these.
 LEG_EVENTS: tuple[type[DomainEvent], ...] = (
     ChannelAppeared, IvrFinished, CallQueued, CallOffered, CallConnected, CallAbandoned, CallbackRequested,
-    CallEnded, CallDisposed,
+    CallEnded, CallDisposed, CustomerMatched,
 )
 
 
@@ -236,6 +237,11 @@ def apply_event(
             if event.agent_id is not None:
                 fields["agent_id"] = event.agent_id
             return close_leg(session, event.call_id, end_at=event.at, outcome=event.outcome, **fields)
+        case CustomerMatched():
+            if get_leg(session, event.call_id) is None:
+                raise UnknownLeg(event.call_id)
+            return update_leg(session, event.call_id, customer_code=event.customer_code,
+                              customer_id=_customer_id(session, event.customer_code, event.customer_id))
         case CallDisposed():
             leg = get_leg(session, event.call_id)
             if leg is None:

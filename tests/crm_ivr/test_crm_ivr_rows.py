@@ -6,7 +6,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from acd.events import CallAbandoned, CallQueued
+from agent_desktop.events import CustomerMatched
 from callcenter.events import DomainEvent
+from crm_core.customers import CustomerService
 from crm_core.interactions import apply_event, get_leg
 from crm_core.models import Interaction
 from cti.ami.events import ChannelAppeared
@@ -85,3 +87,17 @@ def test_a_callback_chosen_in_the_ivr_ends_the_leg_as_a_callback_request(session
     leg = get_leg(session, "9.2")
     assert leg is not None
     assert (leg.outcome, leg.queue, leg.end_at) == ("callback_requested", "support", T0 + 20)
+
+
+def test_a_customer_matched_from_the_pop_lands_on_the_call_row(session: Session) -> None:
+    created = CustomerService(session, "test", lambda: T0).create(name="Grace Tester", code="100008")
+    session.commit()
+    customer = created.customer
+    _apply_all(session, [
+        CallQueued(at=T0 + 15, call_id="9.2", queue="general", priority=4, enter_time=T0 + 15, unidentified=True),
+        CustomerMatched(at=T0 + 30, call_id="9.2", agent_id="1001", customer_id=str(customer.id),
+                        customer_code="100008", created=False, actor="1001"),
+    ])
+    leg = get_leg(session, "9.2")
+    assert leg is not None
+    assert (leg.customer_id, leg.customer_code) == (customer.id, "100008")
