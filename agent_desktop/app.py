@@ -14,6 +14,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -92,7 +93,7 @@ class NotFound(LookupError):
 def _templates() -> jinja2.Environment:
     # autoescape for every template: customer data is shown inert whatever it contains.
     return jinja2.Environment(
-        loader=jinja2.PackageLoader("agent_desktop", "templates"),
+        loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
