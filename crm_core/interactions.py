@@ -173,7 +173,7 @@ def _apply_ivr_finished(session: Session, event: IvrFinished) -> Interaction:
         session, event.call_id, call_id=event.call_id, direction=INBOUND,
         enter_at=event.entered_at or event.at, queue=event.queue, customer_code=event.customer_code,
         customer_id=_customer_id(session, event.customer_code, event.customer_id),
-        ani=event.ani or None, intent=event.intent, ivr_data=ivr,
+        ani=event.ani or None, dnis=event.dnis or None, intent=event.intent, ivr_data=ivr,
     )
     if event.outcome == OutcomeKind.QUEUE:
         return leg

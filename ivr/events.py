@@ -16,6 +16,7 @@ class IvrFinished(DomainEvent):
     call_id: str
     outcome: str
     ani: str
+    dnis: str = ""
     queue: str | None = None
     priority: int = 0
     customer_id: str | None = None
@@ -35,6 +36,7 @@ class IvrFinished(DomainEvent):
             call_id=outcome.call_id,
             outcome=outcome.kind.value,
             ani=outcome.ani,
+            dnis=outcome.dnis,
             queue=outcome.queue,
             priority=outcome.priority,
             customer_id=outcome.customer_id,

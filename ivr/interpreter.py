@@ -295,6 +295,7 @@ class IvrSession:
             kind=kind,
             call_id=data["call_id"],
             ani=data["ani"],
+            dnis=data["dnis"],
             queue=routing.queue if routing else None,
             priority=priority,
             skills=routing.skills if routing else (),

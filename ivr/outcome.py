@@ -27,6 +27,7 @@ class IvrOutcome:
     kind: OutcomeKind
     call_id: str
     ani: str
+    dnis: str = ""
     queue: str | None = None
     priority: int = 0
     skills: tuple[tuple[str, int], ...] = ()

@@ -101,3 +101,12 @@ def test_a_customer_matched_from_the_pop_lands_on_the_call_row(session: Session)
     leg = get_leg(session, "9.2")
     assert leg is not None
     assert (leg.customer_id, leg.customer_code) == (customer.id, "100008")
+
+
+def test_the_dialled_number_comes_with_the_ivr_when_the_channel_was_not_seen(session: Session) -> None:
+    _apply_all(session, [
+        IvrFinished(at=T0 + 5, call_id="10.2", outcome="abandoned_in_ivr", ani="5550100", dnis="5551999",
+                    entered_at=T0, last_node="welcome"),
+    ])
+    leg = get_leg(session, "10.2")
+    assert leg is not None and leg.dnis == "5551999"

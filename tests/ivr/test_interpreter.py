@@ -70,6 +70,7 @@ def test_valid_code_reaches_the_chosen_queue_with_the_customer_attached() -> Non
     assert outcome.intent == "support"
     assert outcome.identified_by == "code" and not outcome.unidentified
     assert ("entered_code", ADA.code) in outcome.ivr_data
+    assert outcome.dnis == "5551000"
     says = [a.text for a in actions if isinstance(a, Say)]
     assert says == ["Welcome back, Ada Lovelace.", "Your ticket number 4711 is being worked on."]
     assert outcome.started_at < outcome.ended_at
