@@ -19,7 +19,10 @@ Restarts: a queued call's ACD record is kept in channel variables (:mod:`acd.rea
 calls :meth:`AcdService.readopt` before taking traffic: it reads every channel's variables over AMI,
 rebuilds the core with the event log, and brings each waiting channel back under a FastAGI session by
 redirecting it to ``callcenter-resume``/<call id> (or straight to ``callcenter-connect`` when an agent
-is free for it). Talking channels are left alone; their hang-up ends the call as usual.
+is free for it). Talking channels are left alone; their hang-up ends the call as usual. A waiting call
+whose session ended while no service listened sits in the dialplan's holding loop, which runs the
+``resume`` script again now and then; such a session arriving before :meth:`AcdService.readopt` is kept
+until the call is taken over and then serves it, instead of a redirect.
 """
 
 from __future__ import annotations
@@ -116,6 +119,8 @@ class _Leg:
     connected: bool = False
     callback_to: str | None = None  # where to call the caller back, if they ask
     parked: bool = False  # re-adopted, no session of ours and none on its way yet
+    # We redirected the channel: a session that came before the move ends with a hang-up signal too.
+    redirected: bool = False
 
 
 class AcdService:
@@ -150,6 +155,8 @@ class AcdService:
         self._early_results: collections.OrderedDict[str, OriginateResult] = collections.OrderedDict()
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
+        self._readopted = asyncio.Event()
+        self._early_resumes: set[str] = set()  # channels whose 'resume' session waits for readopt
         self._timer: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -173,24 +180,9 @@ class AcdService:
         await asyncio.gather(*tasks, return_exceptions=True)
         self._timer = None
 
-    async def handle_redirected(self, session: AgiSession) -> bool:
-        """Run ``session`` if it arrived from a connect or call-back context; False otherwise.
-
-        For PBXs (like the simulator) whose every context calls one FastAGI script.
-        """
-        if session.env.context == CONNECT_CONTEXT:
-            await self.connect(session)
-            return True
-        if session.env.context == CALLBACK_CONTEXT:
-            await self.callback(session)
-            return True
-        if session.env.context == RESUME_CONTEXT:
-            await self.resume(session)
-            return True
-        return False
-
     async def readopt(self, history: Iterable[DomainEvent]) -> RestorePlan:
-        """Take over the calls a previous service left in Asterisk; call once, after :meth:`start`.
+        """Take over the calls a previous service left in Asterisk; call once, after :meth:`start`
+        (``resume`` sessions wait until it has run).
 
         ``history`` is the event log in log order (at least the ACD's call events and
         ``AgentStateChanged``): agents get their last state back, call-backs waiting without a channel
@@ -209,10 +201,11 @@ class AcdService:
         for event in plan.closed:
             self.bus.publish(event)
         legs = []
+        # From here to the end nothing awaits, so no early 'resume' session comes or goes meanwhile.
         for call in plan.channels:
             connected = call.call_id in plan.connected
             leg = _Leg(call.call_id, call.channel, connected=connected, callback_to=call.callback_to,
-                       parked=not connected)
+                       parked=not connected and call.channel not in self._early_resumes)
             self._legs[call.call_id] = leg
             self._by_channel[call.channel] = leg
             legs.append(leg)
@@ -220,7 +213,9 @@ class AcdService:
         for leg in legs:
             if leg.parked:
                 leg.parked = False
+                leg.redirected = True
                 self._spawn(self._redirect(leg.channel, RESUME_CONTEXT, leg.call_id))
+        self._readopted.set()
         log.info("re-adopted %d calls (%d talking), closed %d, restored %d agents", len(legs),
                  len(plan.connected), len(plan.closed), len(plan.snapshot["agents"]))
         return plan
@@ -320,7 +315,10 @@ class AcdService:
             await session.hangup()
 
     async def wait_in_queue(self, session: AgiSession, outcome: IvrOutcome) -> None:
-        """Queue the call the IVR hands over and keep the caller until an agent takes it (or they leave)."""
+        """Queue the call the IVR hands over and keep the caller until an agent takes it (or they leave).
+
+        The channel must be answered already (the IVR does it): ``AGI()`` does not answer it.
+        """
         call_id = outcome.call_id
         leg = self._adopt(call_id, session)
         try:
@@ -355,7 +353,16 @@ class AcdService:
         await self._serve(session, leg)
 
     async def resume(self, session: AgiSession) -> None:
-        """Route ``resume``: a re-adopted waiting caller, redirected here after a restart, waits on."""
+        """Route ``resume``: a re-adopted waiting caller, redirected here after a restart, waits on.
+
+        A session from the holding loop that comes before :meth:`readopt` has run waits for it.
+        """
+        if not self._readopted.is_set():
+            self._early_resumes.add(session.channel)
+            try:
+                await self._readopted.wait()
+            finally:
+                self._early_resumes.discard(session.channel)
         leg = self._by_channel.get(session.channel)
         if leg is None:
             log.warning("resume: no call on %s (call %s); hanging up", session.channel, session.env.extension)
@@ -412,6 +419,12 @@ class AcdService:
                 leg.session = None  # the connect session takes over
             return
         except AgiHangup:
+            if leg.redirected:
+                # Maybe our redirect broke a holding-loop session that came first: the next session
+                # takes over, and a real hang-up still reaches the core as ChannelHungUp.
+                if leg.session is session:
+                    leg.session = None
+                return
             self._apply(self.acd.hangup(leg.call_id))
             self._release(leg)
 
@@ -539,6 +552,7 @@ class AcdService:
             self._spawn(self._interrupt(session, offer.agent_id))
         elif leg.parked:
             leg.parked = False
+            leg.redirected = True
             self._spawn(self._redirect(leg.channel, CONNECT_CONTEXT, offer.agent_id))
 
     async def _interrupt(self, session: AgiSession, agent_id: str) -> None:

@@ -90,8 +90,9 @@ class Rig:
         """The simulated PBX and the first ACD process."""
         process = await self._process_agi()
         self.sim = Simulator(SimulatorConfig(
-            ami_port=0, ami_user=USER, ami_secret=SECRET, agi_url=f"agi://127.0.0.1:{self.agi_port}/acd",
+            ami_port=0, ami_user=USER, ami_secret=SECRET, agi_url=f"agi://127.0.0.1:{self.agi_port}/inbound",
             speed=self.speed, phones=phones, default_phone=default_phone, prompt_seconds=1.0,
+            shipped_dialplan=True,
         ))
         await self.sim.start()
         return await self._connect(process)
@@ -128,14 +129,14 @@ class Rig:
         bus.add_listener(process.events.append)
 
         async def inbound(session: AgiSession) -> None:
-            if await service.handle_redirected(session):
-                return
-            queue, skills = ROUTES[session.env.extension]
+            queue, skills = ROUTES[session.query["dnis"]]
+            await session.answer()  # the IVR's part: AGI() in the shipped dialplan leaves the call unanswered
             await service.wait_in_queue(session, IvrOutcome(
                 kind=OutcomeKind.QUEUE, call_id=session.uniqueid, ani=session.env.caller_number or "",
                 queue=queue, skills=skills, unidentified=False))
 
-        agi.route("acd", inbound)
+        agi.route("inbound", inbound)
+        service.register_routes()
         await service.start()
         self.processes.append(process)
         return process
@@ -323,9 +324,9 @@ async def test_restarted_service_readopts_20_waiting_calls_and_serves_them_in_or
         agents=tuple(AgentConfig(a, phone=f"PJSIP/{a}", skills=(("billing", 5), ("tech", 5)),
                                  queues=("support",)) for a in ("a1", "a2", "a3")),
     )
-    # The simulated dialplan has no fallback after AGI (see asterisk_conf/README.md): a command that
-    # ends while no service listens hangs the call up, so the wait runs in long music slices.
-    rig = rigs(config, AcdServiceSettings(music_slice=400, announce_every=1000.0, callback_offer_every=0), speed)
+    # Short music slices: while no service listens, each waiting call's FastAGI session ends and the
+    # shipped dialplan's holding loop keeps the caller, asking the 'resume' script again and again.
+    rig = rigs(config, AcdServiceSettings(music_slice=5, announce_every=1000.0, callback_offer_every=0), speed)
     answers = PhoneBehaviour(answer_after=1.0, talk_time=3.0)
     first = await rig.start({f"PJSIP/{a}": answers for a in ("a1", "a2", "a3")}, default_phone=answers)
     sim = rig.sim
@@ -342,8 +343,15 @@ async def test_restarted_service_readopts_20_waiting_calls_and_serves_them_in_or
     await until(lambda: sum(1 for c in sim.pbx.channels.values() if c.variables.get(CALL_ID_VARIABLE)) == 20,
                 "every waiting channel to carry its call", 10.0)
 
+    holding: set[str] = set()  # channels whose 'resume' found no FastAGI server
+    sim.add_event_sink(lambda headers: holding.add(dict(headers)["Channel"]) if (
+        ("Variable", "AGISTATUS") in headers and ("Value", "FAILURE") in headers) else None)
     await rig.kill(first)
+    await until(lambda: len(holding) == 20, "every caller to be in the holding loop", 10.0)
     second = await rig.restart()
+    # Some holding loops reach the new service before it has taken the calls over; the rest are
+    # still on hold when it does.
+    await until(lambda: second.agi.active_sessions >= 3, "early 'resume' sessions", 10.0)
     with rig.sessions() as session:
         history = read_events(session, types=HISTORY_EVENTS)
     plan = await second.service.readopt(history)

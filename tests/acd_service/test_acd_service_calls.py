@@ -120,8 +120,9 @@ async def start_harness(
     agi = AgiServer("127.0.0.1", 0, interrupter=interrupter, shutdown_grace=0.5)
     await agi.start()
     sim = Simulator(SimulatorConfig(
-        ami_port=0, ami_user=USER, ami_secret=SECRET, agi_url=f"agi://127.0.0.1:{agi.port}/acd",
+        ami_port=0, ami_user=USER, ami_secret=SECRET, agi_url=f"agi://127.0.0.1:{agi.port}/inbound",
         speed=SPEED, phones=phone_map, default_phone=PhoneBehaviour(answer_after=1.0), prompt_seconds=1.0,
+        shipped_dialplan=True,
     ))
     await sim.start()
     ami = AmiClient(AmiConfig(port=sim.ami_port, username=USER, secret=SECRET, ping_interval=60.0), bus,
@@ -134,8 +135,8 @@ async def start_harness(
     bus.add_listener(h.record)
 
     async def inbound(session: AgiSession) -> None:
-        if await service.handle_redirected(session):
-            return
+        # The IVR's part: the shipped dialplan hands the call over unanswered, as real Asterisk's AGI() does.
+        await session.answer()
         ani = session.env.caller_number or ""
         if ani in h.ivr_callbacks:
             await service.callback_from_ivr(session, IvrOutcome(
@@ -144,7 +145,8 @@ async def start_harness(
         outcome = IvrOutcome(kind=OutcomeKind.QUEUE, call_id=session.uniqueid, ani=ani, queue=QUEUE)
         await service.wait_in_queue(session, outcome)
 
-    agi.route("acd", inbound)
+    agi.route("inbound", inbound)
+    service.register_routes()
     await service.start()
     return h
 

@@ -75,6 +75,29 @@ async def test_inbound_call_runs_the_inbound_script_with_the_encoded_number(rig:
     assert not r.ami.named("MusicOnHoldStart")
 
 
+async def test_agi_leaves_the_inbound_call_unanswered_until_the_script_answers(
+    rig: Callable[..., Awaitable[Rig]],
+) -> None:
+    # Real Asterisk's AGI() does not answer (res_agi.c keeps that code under #if 0); a caller's digits and
+    # patience start once the call is answered.
+    states: list[int] = []
+
+    async def answer_late(session: AgiSession) -> None:
+        states.append(await session.channel_status())
+        await session.exec("Wait", "2")
+        states.append(await session.channel_status())
+        await session.answer()
+        states.append(await session.channel_status())
+        await session.get_data("beep", 2000, 1)
+        await session.hangup()
+
+    r = await rig({"inbound": answer_late})
+    caller = await r.sim.place_inbound_call("5551000", "5550001", script=CallerScript(digits=((0.0, "5"),)))
+    await r.ami.wait_for(lambda: caller not in r.sim.live_channels())
+    assert states == [4, 4, 6]  # ringing, still ringing, up
+    assert [e["Digit"] for e in r.ami.named("DTMFEnd")] == ["5"]
+
+
 async def test_a_session_ending_without_a_queued_call_hangs_up(rig: Callable[..., Awaitable[Rig]]) -> None:
     async def leave(session: AgiSession) -> None:
         await session.answer()
