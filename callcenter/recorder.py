@@ -37,6 +37,7 @@ class EventRecorder:
         self._keep = keep
         self._pending: list[DomainEvent] = []
         self._task: asyncio.Task[None] | None = None
+        self._flushing = asyncio.Lock()
         self.written = 0
 
     def _take(self, event: DomainEvent) -> None:
@@ -53,18 +54,19 @@ class EventRecorder:
             await self.flush()
 
     async def flush(self) -> None:
-        """Write everything taken so far."""
-        batch, self._pending = self._pending, []
-        if not batch:
-            return
-        try:
-            await asyncio.to_thread(self._write, batch)
-        except Exception:
-            # Keep the events for the next attempt rather than lose them.
-            log.exception("event log write of %d events failed; retrying", len(batch))
-            self._pending[:0] = batch
-            return
-        self.written += len(batch)
+        """Write everything taken so far; returns once it is committed, even if another flush wrote it."""
+        async with self._flushing:
+            batch, self._pending = self._pending, []
+            if not batch:
+                return
+            try:
+                await asyncio.to_thread(self._write, batch)
+            except Exception:
+                # Keep the events for the next attempt rather than lose them.
+                log.exception("event log write of %d events failed; retrying", len(batch))
+                self._pending[:0] = batch
+                return
+            self.written += len(batch)
 
     def _write(self, batch: list[DomainEvent]) -> None:
         with self._sessions() as session, session.begin():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from pathlib import Path
 
 import pytest
@@ -60,3 +62,26 @@ async def test_a_failed_write_keeps_the_events_for_the_next_flush(
     await recorder.stop()
     with sessions() as session:
         assert [getattr(e, "call_id", None) for e in read_events(session)] == ["c1", "c2"]
+
+
+async def test_a_flush_returns_only_after_a_concurrent_write_is_committed(
+    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bus = EventBus()
+    recorder = EventRecorder(bus, sessions, flush_interval=3600)
+    recorder.start()
+    original = recorder._write
+
+    def slow(batch: list) -> None:  # type: ignore[type-arg]
+        time.sleep(0.3)
+        original(batch)
+
+    monkeypatch.setattr(recorder, "_write", slow)
+    bus.publish(CallQueued(call_id="c1", queue="support", priority=1, enter_time=1.0))
+    periodic = asyncio.create_task(recorder.flush())  # the timer's flush, already writing
+    await asyncio.sleep(0.05)
+    await recorder.flush()  # a reader's flush: must not return before c1 is in
+    with sessions() as session:
+        assert [getattr(e, "call_id", None) for e in read_events(session)] == ["c1"]
+    await periodic
+    await recorder.stop()
