@@ -153,7 +153,14 @@ class _ReadyHeap:
 
 
 class _Group:
-    __slots__ = ("calls", "complete", "linked", "live_calls", "queue", "requirement")
+    """Waiting calls of one queue and requirement.
+
+    ``calls[0]``, when there is one, is always live (stale entries are popped as calls leave) and
+    ``top`` is its first field, None when no call waits: a freeing agent scanning its groups reads one
+    attribute per group instead of following pointers into the heap and the call.
+    """
+
+    __slots__ = ("calls", "complete", "linked", "live_calls", "queue", "requirement", "top")
 
     def __init__(self, queue: str, requirement: Requirement) -> None:
         self.queue = queue
@@ -162,21 +169,24 @@ class _Group:
         self.live_calls = 0
         self.linked: set[_Agent] = set()  # agents holding this group in their ``groups``
         self.complete = False  # every eligible agent is linked
+        self.top: float | None = None
 
-    def head_call(self) -> _CallEntry | None:
+    def add(self, entry: _CallEntry) -> None:
+        heapq.heappush(self.calls, entry)
+        self.live_calls += 1
+        self.top = self.calls[0][0]
+
+    def left(self) -> None:
+        """One call of the group left it (its token is already bumped)."""
+        self.live_calls -= 1
         heap = self.calls
-        while heap:
-            entry = heap[0]
-            if entry[4].token == entry[3]:
-                return entry
+        while heap and heap[0][4].token != heap[0][3]:
             heapq.heappop(heap)
-        return None
-
-    def compact(self) -> None:
         # Stale entries deep in a heap are never popped; rebuild once they dominate.
-        if len(self.calls) > 2 * self.live_calls + 32:
-            self.calls = [e for e in self.calls if e[4].token == e[3]]
-            heapq.heapify(self.calls)
+        if len(heap) > 2 * self.live_calls + 32:
+            heap = self.calls = [e for e in heap if e[4].token == e[3]]
+            heapq.heapify(heap)
+        self.top = heap[0][0] if heap else None
 
 
 class _Agent:
@@ -187,7 +197,8 @@ class _Agent:
         self.skills = dict(config.skills)
         self.queues = frozenset(config.queues)
         self.status = AgentStatus(config.id)
-        self.groups: dict[_Group, int] = {}  # groups with calls it is eligible for, with its match there
+        # Groups with calls it is eligible for, each with the score bonus of its skill match there.
+        self.groups: dict[_Group, float] = {}
         self.ready_epoch = 0
         self.indexed = False  # its entries in the ready heaps are live
 
@@ -652,7 +663,7 @@ class Acd:
             if agent not in group.linked:
                 match = agent.match(group.requirement)
                 if match is not None:
-                    agent.groups[group] = match
+                    agent.groups[group] = self.weights.match * match
                     group.linked.add(agent)
         group.complete = True
 
@@ -720,8 +731,7 @@ class Acd:
         self._waiting[call.queue][call.call_id] = call
         entry = (self._neg_key(call), call.enter_time, call.seq, call.token, call)
         for group in groups:
-            heapq.heappush(group.calls, entry)
-            group.live_calls += 1
+            group.add(entry)
             if not group.complete:
                 self._link(group)
         call.groups = groups
@@ -729,8 +739,7 @@ class Acd:
     def _unplace(self, call: Call) -> None:
         call.token += 1
         for group in call.groups:
-            group.live_calls -= 1
-            group.compact()
+            group.left()
         call.groups = []
         self._waiting[call.queue].pop(call.call_id, None)
 
@@ -742,24 +751,28 @@ class Acd:
         """The agent is free: offer it the best call it is eligible for, or index it as ready."""
         if agent.status.state is not AgentState.READY:
             self._move(agent, AgentState.READY, fx)
-        match_weight = self.weights.match
-        best: tuple[float, float, int] | None = None
-        best_call: Call | None = None
-        empty: list[_Group] = []
-        for group, match in agent.groups.items():
-            head = group.head_call() if group.live_calls else None
-            if head is None:
+        # The hottest loop of routing: compare scores as floats and build a tie-break tuple only on a tie.
+        best_key = 0.0
+        best: _Group | None = None
+        empty: list[_Group] | None = None
+        for group, bonus in agent.groups.items():
+            top = group.top
+            if top is None:
+                if empty is None:
+                    empty = []
                 empty.append(group)
                 continue
-            rank = (head[0] - match_weight * match, head[1], head[2])
-            if best is None or rank < best:
-                best, best_call = rank, head[4]
-        for group in empty:  # forget groups without calls; _link brings them back when calls return
-            del agent.groups[group]
-            group.linked.discard(agent)
-            group.complete = False
+            key = top - bonus
+            if best is None or key < best_key or (key == best_key and group.calls[0][1:3] < best.calls[0][1:3]):
+                best_key, best = key, group
+        if empty is not None:  # forget groups without calls; _link brings them back when calls return
+            for group in empty:
+                del agent.groups[group]
+                group.linked.discard(agent)
+                group.complete = False
         now = self.clock()
-        if best_call is not None:
+        if best is not None:
+            best_call = best.calls[0][4]
             self._unplace(best_call)
             self._offer(best_call, agent, now, fx)
             return
