@@ -478,6 +478,7 @@ class AgiSession:
             "noop": self._app_noop,
             "answer": self._app_answer,
             "hangup": self._app_hangup,
+            "voicemail": self._app_voicemail,
         }.get(app)
         if runner is None:
             return ok("-2")
@@ -513,6 +514,17 @@ class AgiSession:
         self.pbx.set_variable(self.chan, "DIALSTATUS", status)
         return ok("-1") if self.chan.dead or self.chan.redirect_to else ok("0")
 
+    async def _app_voicemail(self, data: str) -> Reply:
+        """VoiceMail(box[,options]): the greeting, then a message until the caller hangs up (at most
+        VOICEMAIL_MAX_SECONDS); ``VMSTATUS`` as Asterisk sets it for a left message."""
+        if self.chan.dead:
+            return ok("-1")
+        interrupt = await self.pbx.playback(self.chan, ["vm-intro"])
+        if interrupt is None:
+            interrupt = await self.pbx.wait([self.chan], VOICEMAIL_MAX_SECONDS)
+        self.pbx.set_variable(self.chan, "VMSTATUS", "SUCCESS")
+        return ok("0") if interrupt is None else ok("-1")
+
     async def _app_set(self, data: str) -> Reply:
         name, _, value = data.partition("=")
         self.pbx.set_variable(self.chan, name, value)
@@ -527,6 +539,9 @@ class AgiSession:
     async def _app_hangup(self, data: str) -> Reply:
         self.chan.hangup_cause = int(data) if data.isdigit() else 16
         return ok("-1")
+
+
+VOICEMAIL_MAX_SECONDS = 120.0
 
 
 async def run_fastagi(pbx: Pbx, chan: Channel, app_data: str) -> AgiStatus:
