@@ -25,6 +25,7 @@ from agent_desktop.agent_feed import ActivePop, AgentFeeds
 from agent_desktop.catalogue import (
     ADMIN,
     AGENT,
+    CUSTOMER_VISIBILITY,
     HTTP_ROUTES,
     SUPERVISOR,
     WS_EVENTS,
@@ -249,6 +250,15 @@ def _text_field(body: dict[str, Any], name: str, *, required: bool = False) -> s
     return value.strip()
 
 
+def _summary_json(customer: CustomerSummary) -> dict[str, Any]:
+    """Exactly the summary fields, whatever richer object the CRM handed back: a search must never
+    show an agent more of a customer than is needed to pick it (see ``catalogue.CUSTOMER_VISIBILITY``)."""
+    return {
+        "customer_id": customer.customer_id, "code": customer.code, "name": customer.name,
+        "company": customer.company, "phones": list(customer.phones), "email": customer.email,
+    }
+
+
 def _publish_match(request: web.Request, pop: ActivePop, customer: CustomerSummary, *, created: bool) -> None:
     hub = request.app[HUB]
     hub.bus.publish(CustomerMatched(
@@ -328,7 +338,8 @@ async def wall_page(request: web.Request) -> web.StreamResponse:
 
 async def api_docs(request: web.Request) -> web.StreamResponse:
     return _render(
-        request, "docs.html", {"routes": HTTP_ROUTES, "ws_messages": WS_MESSAGES, "ws_events": WS_EVENTS}
+        request, "docs.html", {"routes": HTTP_ROUTES, "ws_messages": WS_MESSAGES, "ws_events": WS_EVENTS,
+                               "customer_visibility": CUSTOMER_VISIBILITY},
     )
 
 
@@ -424,7 +435,7 @@ async def call_customer_search(request: web.Request) -> web.StreamResponse:
     if not text or len(text) > MAX_SEARCH_TEXT:
         raise BadRequest(f"q: 1-{MAX_SEARCH_TEXT} characters")
     found = await request.app[CUSTOMERS].search_customers(text, limit=SEARCH_LIMIT)
-    return web.json_response({"customers": [dataclasses.asdict(c) for c in found]})
+    return web.json_response({"customers": [_summary_json(c) for c in found]})
 
 
 async def call_customer_match(request: web.Request) -> web.StreamResponse:
@@ -438,7 +449,7 @@ async def call_customer_match(request: web.Request) -> web.StreamResponse:
     customer = CustomerSummary(customer_id=card.customer_id, code=card.code, name=card.name,
                                company=card.company, phones=card.phones, email=card.email)
     _publish_match(request, pop, customer, created=False)
-    return web.json_response({"customer": dataclasses.asdict(customer)})
+    return web.json_response({"customer": _summary_json(customer)})
 
 
 async def call_customer_create(request: web.Request) -> web.StreamResponse:
@@ -459,10 +470,13 @@ async def call_customer_create(request: web.Request) -> web.StreamResponse:
         raise BadRequest(str(exc)) from None
     except PossibleDuplicates as exc:
         return web.json_response(
-            {"error": str(exc), "duplicates": [dataclasses.asdict(d) for d in exc.duplicates]}, status=409
+            {"error": str(exc), "duplicates": [
+                {"customer": _summary_json(d.customer), "reason": d.reason} for d in exc.duplicates
+            ]},
+            status=409,
         )
     _publish_match(request, pop, customer, created=True)
-    return web.json_response({"customer": dataclasses.asdict(customer)}, status=201)
+    return web.json_response({"customer": _summary_json(customer)}, status=201)
 
 
 async def wall_snapshot(request: web.Request) -> web.StreamResponse:
@@ -556,13 +570,14 @@ def create_app(
         clock=clock, queues=config.queues, targets=config.targets,
         memberships=config.memberships, agent_names=config.agent_names,
     )
+    sessions = SessionStore(clock=clock)
     hub = DesktopHub(
         bus=bus, feeds=AgentFeeds(dispositions=config.dispositions), wall=wall,
-        customer_lookup=customer_lookup, clock=clock,
+        customer_lookup=customer_lookup, sessions=sessions, clock=clock,
         wall_min_interval=wall_min_interval, wall_max_interval=wall_max_interval,
     )
     app[HUB] = hub
-    app[SESSIONS] = SessionStore(clock=clock)
+    app[SESSIONS] = sessions
     app[ACCOUNTS] = accounts
     app[LIMITER] = limiter or LoginRateLimiter(clock=clock)
     app[AGENT_CONTROL] = agent_control

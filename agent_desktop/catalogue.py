@@ -25,6 +25,18 @@ CALL_HANDLERS = frozenset({AGENT, SUPERVISOR, ADMIN})
 
 JsonSchema = Mapping[str, Any]
 
+# The rule the customer routes enforce, shown on the docs page and in the OpenAPI description.
+CUSTOMER_VISIBILITY = (
+    "Who sees which customer: supervisors and admins may read any customer card. An agent reads a "
+    "full card (notes, history, tickets) only for the customer on one of its own active calls, from "
+    "the offer until the call is disposed. To identify a caller, an agent may search the CRM from "
+    "its own active call; search results carry only the summary (id, code, name, company, phones, "
+    "e-mail), never notes, history or tickets. Matching the call to a result shows that customer's "
+    "full card on the pop by design, and publishes CustomerMatched naming the user, so every card "
+    "opened that way is on the event log. A new match replaces the old one, whose card the agent can "
+    "then no longer read."
+)
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class HttpRoute:
@@ -146,7 +158,8 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
         "/api/customers/{customer_id}",
         "customer_card",
         CALL_HANDLERS,
-        "A customer card; an agent may read only the customers of its own active calls.",
+        "A customer card; an agent may read only the customer matched to one of its own active calls "
+        "(404 otherwise). See the customer visibility rule.",
     ),
     HttpRoute(
         "GET",
@@ -155,7 +168,8 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
         CALL_HANDLERS,
         "Find customers for an active call's pop (query parameter q, 1-100 characters): exact customer "
         "code or phone number first, then names and companies that resemble q. An agent may search only "
-        "for its own active calls (404 otherwise).",
+        "for its own active calls (404 otherwise). Results are summaries only: no notes, history or "
+        "tickets.",
         response_schema={
             "type": "object",
             "properties": {"customers": {"type": "array", "items": _CUSTOMER_SUMMARY}},
@@ -167,7 +181,8 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
         "call_customer_match",
         CALL_HANDLERS,
         "Say which stored customer is on an active call; the pop then shows that card (pushed as "
-        "call.customer) and CustomerMatched is published. An agent may match only its own calls.",
+        "call.customer) and CustomerMatched, naming the user, is published. An agent may match only "
+        "its own calls, and then reads that customer's full card while the call is active.",
         request_schema={
             "type": "object",
             "required": ["customer_id"],

@@ -3,6 +3,11 @@
 Each connection has a bounded outbox drained by its own writer task, so a slow browser never
 delays the bus; one that falls too far behind is closed and resyncs when it reconnects. Client
 message types are checked against ``catalogue.WS_MESSAGES`` before anything else happens.
+
+A socket is authorised once, at the handshake, so the periodic loop re-checks every connection's web
+session and closes (1008) those whose session expired, was evicted or logged out. An open socket
+counts as use of its session: a page left open stays logged in, but never beyond the session's
+``max_age``.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from acd.events import CallAbandoned, CallOffered, CallQueued
 from agent_desktop.agent_feed import AgentFeeds, Delivery, Message
 from agent_desktop.catalogue import WS_MESSAGES_BY_TYPE
 from agent_desktop.events import CustomerMatched
+from agent_desktop.security import SessionStore
 from agent_desktop.services import CustomerCard, CustomerLookup
 from agent_desktop.wall import WallProjection
 from callcenter.bus import EventBus
@@ -81,6 +87,7 @@ class DesktopHub:
         feeds: AgentFeeds,
         wall: WallProjection,
         customer_lookup: CustomerLookup,
+        sessions: SessionStore,
         clock: Clock,
         wall_min_interval: float = 0.25,
         wall_max_interval: float = 1.0,
@@ -90,6 +97,7 @@ class DesktopHub:
         self.feeds = feeds
         self.wall = wall
         self.customer_lookup = customer_lookup
+        self.sessions = sessions
         self.clock = clock
         self.wall_min_interval = wall_min_interval
         self.wall_max_interval = wall_max_interval
@@ -99,7 +107,7 @@ class DesktopHub:
         self._connections: set[Connection] = set()
         self._by_agent: dict[str, set[Connection]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        self._wall_task: asyncio.Task[None] | None = None
+        self._loop_task: asyncio.Task[None] | None = None
         # Customer cards fetched when a call is queued, so the pop at offer time need not wait.
         self._cards: OrderedDict[str, asyncio.Task[CustomerCard | None]] = OrderedDict()
 
@@ -109,11 +117,11 @@ class DesktopHub:
 
     def start(self) -> None:
         self.bus.add_listener(self.on_event)
-        self._wall_task = asyncio.get_running_loop().create_task(self._push_wall())
+        self._loop_task = asyncio.get_running_loop().create_task(self._periodic())
 
     async def stop(self) -> None:
         self.bus.remove_listener(self.on_event)
-        tasks = [t for t in (self._wall_task, *self._tasks) if t is not None]
+        tasks = [t for t in (self._loop_task, *self._tasks) if t is not None]
         for conn in tuple(self._connections):
             await conn.ws.close()
         for task in tasks:
@@ -184,16 +192,19 @@ class DesktopHub:
 
     async def detach(self, conn: Connection) -> None:
         self._connections.discard(conn)
+        self._forget_agent_link(conn)
+        if conn.writer is not None:
+            conn.writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await conn.writer
+
+    def _forget_agent_link(self, conn: Connection) -> None:
         if conn.agent_id is not None:
             peers = self._by_agent.get(conn.agent_id)
             if peers is not None:
                 peers.discard(conn)
                 if not peers:
                     del self._by_agent[conn.agent_id]
-        if conn.writer is not None:
-            conn.writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await conn.writer
 
     async def close_session(self, session_id: str) -> None:
         """Close the sockets of a web session that ended (logout)."""
@@ -273,12 +284,23 @@ class DesktopHub:
         message["type"] = "wall.snapshot"
         return message
 
-    async def _push_wall(self) -> None:
+    def close_ended_sessions(self) -> int:
+        """Close the sockets whose web session is gone; returns how many were closed."""
+        ended = [c for c in self._connections if self.sessions.get(c.session_id) is None]
+        for conn in ended:
+            # Detached at once so no pop is queued to it while the close handshake runs.
+            self._connections.discard(conn)
+            self._forget_agent_link(conn)
+            self._spawn(conn.ws.close(code=1008, message=b"session ended"))
+        return len(ended)
+
+    async def _periodic(self) -> None:
         seen_version = -1
         last_push = 0.0
         loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(self.wall_min_interval)
+            self.close_ended_sessions()
             subscribers = [c for c in self._connections if c.wall]
             now = loop.time()
             if not subscribers:

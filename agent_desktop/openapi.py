@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from agent_desktop.catalogue import HTTP_ROUTES, HttpRoute
+from agent_desktop.catalogue import CUSTOMER_VISIBILITY, HTTP_ROUTES, HttpRoute
 from agent_desktop.security import SESSION_COOKIE
 
 _PARAM = re.compile(r"{(\w+)}")
@@ -53,7 +53,8 @@ def build_openapi(routes: Iterable[HttpRoute] = HTTP_ROUTES) -> dict[str, Any]:
         "info": {
             "title": "callcenter agent desktop",
             "version": "1",
-            "description": "Agent desktop and supervisor wall. WebSocket messages are listed at /api/docs.",
+            "description": "Agent desktop and supervisor wall. WebSocket messages are listed at /api/docs. "
+            + CUSTOMER_VISIBILITY,
         },
         "components": {
             "securitySchemes": {

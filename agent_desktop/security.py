@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hmac
 import secrets
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 
 Clock = Callable[[], float]
@@ -30,56 +30,81 @@ class Session:
 
 
 class SessionStore:
-    """Sessions by random 256-bit id, expiring after ``idle_timeout`` without use or ``max_age`` in all."""
+    """Sessions by random 256-bit id, expiring after ``idle_timeout`` without use or ``max_age`` in all.
+
+    Anonymous sessions (the login form's) live apart from logged-in ones and are capped at
+    ``max_anonymous``, the least recently used giving way, so a flood of ``GET /login`` can never
+    log anybody out. Each account keeps at most ``max_per_account`` sessions, its own least recently
+    used giving way, so logged-in sessions are bounded by accounts that passed a password check.
+    """
 
     def __init__(
-        self, *, clock: Clock, idle_timeout: float = 3600.0, max_age: float = 12 * 3600.0, max_sessions: int = 100_000
+        self,
+        *,
+        clock: Clock,
+        idle_timeout: float = 3600.0,
+        max_age: float = 12 * 3600.0,
+        max_anonymous: int = 10_000,
+        max_per_account: int = 20,
     ) -> None:
         self._clock = clock
         self.idle_timeout = idle_timeout
         self.max_age = max_age
-        self.max_sessions = max_sessions
-        self._sessions: dict[str, Session] = {}
+        self.max_anonymous = max_anonymous
+        self.max_per_account = max_per_account
+        # Both kept in least-recently-used order, so eviction is popitem(last=False), O(1).
+        self._anonymous: OrderedDict[str, Session] = OrderedDict()
+        self._by_account: dict[str, OrderedDict[str, Session]] = {}
+        self._logged_in: dict[str, Session] = {}
 
     def __len__(self) -> int:
-        return len(self._sessions)
+        return len(self._anonymous) + len(self._logged_in)
 
     def create(self, account_id: str | None = None) -> Session:
         """A new session with fresh id and CSRF token (call again after login: no session fixation)."""
-        if len(self._sessions) >= self.max_sessions:
-            self.purge_expired()
-            if len(self._sessions) >= self.max_sessions:
-                # Anonymous sessions are cheap to lose; drop the oldest to bound memory.
-                oldest = min(self._sessions.values(), key=lambda s: s.last_seen)
-                del self._sessions[oldest.id]
         now = self._clock()
         session = Session(secrets.token_urlsafe(32), secrets.token_urlsafe(32), account_id, now, now)
-        self._sessions[session.id] = session
+        if account_id is None:
+            if len(self._anonymous) >= self.max_anonymous:
+                self._anonymous.popitem(last=False)
+            self._anonymous[session.id] = session
+        else:
+            mine = self._by_account.setdefault(account_id, OrderedDict())
+            if len(mine) >= self.max_per_account:
+                evicted, _ = mine.popitem(last=False)
+                del self._logged_in[evicted]
+            mine[session.id] = session
+            self._logged_in[session.id] = session
         return session
 
     def get(self, session_id: str | None) -> Session | None:
         """The live session with this id (touching it), or None if unknown or expired."""
         if not session_id:
             return None
-        session = self._sessions.get(session_id)
+        session = self._anonymous.get(session_id) or self._logged_in.get(session_id)
         if session is None:
             return None
         now = self._clock()
         if self._expired(session, now):
-            del self._sessions[session_id]
+            self.delete(session_id)
             return None
         session.last_seen = now
+        if session.account_id is None:
+            self._anonymous.move_to_end(session_id)
+        else:
+            self._by_account[session.account_id].move_to_end(session_id)
         return session
 
     def delete(self, session_id: str) -> None:
-        self._sessions.pop(session_id, None)
-
-    def purge_expired(self) -> int:
-        now = self._clock()
-        dead = [sid for sid, s in self._sessions.items() if self._expired(s, now)]
-        for sid in dead:
-            del self._sessions[sid]
-        return len(dead)
+        if self._anonymous.pop(session_id, None) is not None:
+            return
+        session = self._logged_in.pop(session_id, None)
+        if session is None or session.account_id is None:
+            return
+        mine = self._by_account[session.account_id]
+        del mine[session_id]
+        if not mine:
+            del self._by_account[session.account_id]
 
     def _expired(self, session: Session, now: float) -> bool:
         return now - session.last_seen > self.idle_timeout or now - session.created > self.max_age

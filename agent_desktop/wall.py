@@ -7,7 +7,8 @@ Definitions (per queue, over a period):
 * service level = answered within ``sl_seconds`` / (answered + abandoned);
 * ASA = mean wait of answered calls; abandon % = abandoned / (answered + abandoned).
 
-"Today" starts at local midnight in ``tz``; "last 30 min" is a sliding window. Each call counts
+"Today" is the calendar date of ``tz`` (the system's zone when None) at each event, so days of 23
+or 25 hours around a DST change end at the right midnight; "last 30 min" is a sliding window. Each call counts
 once per period, whatever its later transfers. Threshold colours are "ok", "warn" or "alert".
 Each tile carries short trends (calls waiting, service level of the last 30 min) for sparklines.
 """
@@ -185,7 +186,7 @@ class WallProjection:
         self._agents: dict[str, _AgentState] = {}
         self._members: dict[str, frozenset[str]] = {a: frozenset(q) for a, q in (memberships or {}).items()}
         self._names = dict(agent_names or {})
-        self._day_start = self._midnight(clock())
+        self._day = self._local_date(clock())
         self.version = 0  # bumped by every event that changed something, for coalescing pushes
         for queue in (*queues, *(q for members in self._members.values() for q in members)):
             self._queue(queue)
@@ -346,17 +347,15 @@ class WallProjection:
         else:
             agent.call_id = agent.queue = None
 
-    def _midnight(self, at: float) -> float:
-        local = dt.datetime.fromtimestamp(at, self._tz or dt.datetime.now().astimezone().tzinfo)
-        return local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+    def _local_date(self, at: float) -> dt.date:
+        # With tz None, fromtimestamp applies the system zone's rules for that very instant.
+        return dt.datetime.fromtimestamp(at, self._tz).date()
 
     def _roll_day(self, at: float) -> None:
-        if at - self._day_start < 86_400 and at >= self._day_start:
-            return
-        start = self._midnight(at)
-        if start <= self._day_start:
-            return  # a late event from yesterday; counts stay with today
-        self._day_start = start
+        day = self._local_date(at)
+        if day <= self._day:
+            return  # today, or a late event from yesterday whose counts stay with today
+        self._day = day
         for q in self._queues.values():
             q.today = _Period()
             q.counted_today.clear()

@@ -16,6 +16,7 @@ from acd.events import (
     CallOfferFailed,
     CallQueued,
 )
+from agent_desktop.app import HUB, SESSIONS
 
 if TYPE_CHECKING:
     from conftest import Desk
@@ -200,3 +201,49 @@ async def test_the_card_is_fetched_while_the_call_waits_so_the_pop_does_not(desk
         assert pop["customer"]["name"] == "Ada Lovelace"
         assert loop.time() - offered_at < 0.2  # well under the look-up's own 0.3 s
         await ws.close()
+
+
+async def closed_for_policy(ws: Any) -> bool:
+    """True once the server closed ``ws`` with 1008 (messages queued before the close are skipped)."""
+    message = await asyncio.wait_for(ws.receive(), 2.0)
+    while message.type == aiohttp.WSMsgType.TEXT:
+        message = await asyncio.wait_for(ws.receive(), 2.0)
+    return bool(message.type == aiohttp.WSMsgType.CLOSE and ws.close_code == 1008)
+
+
+async def test_a_socket_is_closed_when_its_session_is_removed_but_outlives_logins_elsewhere(desk: Desk) -> None:
+    sessions = desk.app[SESSIONS]
+    async with desk.session() as one, desk.session() as two:
+        await desk.login(one, "agent1")
+        await desk.login(two, "agent2")
+        ws_one, ws_two = await connect(desk, one), await connect(desk, two)
+        for ws in (ws_one, ws_two):
+            await desk.messages_until(ws, "resync.done")
+        for _ in range(sessions.max_per_account):  # agent1 logs in elsewhere again and again
+            async with desk.session() as elsewhere:
+                await desk.login(elsewhere, "agent1")
+        await asyncio.sleep(0.1)  # several rounds of the hub's session check
+        offer(desk, "call-1")  # the open page was in use, so idle sessions gave way instead
+        assert (await desk.messages_until(ws_one, "call.offered"))[-1]["call_id"] == "call-1"
+        sessions.delete(next(c.value for c in two.cookie_jar if c.key == "cc_session"))  # as eviction does
+        assert await closed_for_policy(ws_two)
+        offer(desk, "call-2", agent_id="a2")
+        assert desk.app[HUB].connections == 1
+        await ws_one.close()
+
+
+async def test_an_open_page_keeps_its_session_until_max_age_then_is_closed(desk: Desk) -> None:
+    sessions, hub = desk.app[SESSIONS], desk.app[HUB]
+    async with desk.session() as client:
+        await desk.login(client, "agent1")
+        ws = await connect(desk, client)
+        await desk.messages_until(ws, "resync.done")
+        start, step = desk.clock.now, sessions.idle_timeout * 0.9
+        while desk.clock.now + step - start <= sessions.max_age:
+            desk.clock.advance(step)  # no HTTP request all that time, only the open socket
+            assert hub.close_ended_sessions() == 0
+        desk.clock.advance(step)
+        assert hub.close_ended_sessions() == 1
+        assert await closed_for_policy(ws)
+        async with client.get(desk.url("/api/me")) as response:
+            assert response.status == 401

@@ -237,3 +237,33 @@ def test_only_the_latest_match_of_the_calls_own_agent_reaches_the_pop() -> None:
     assert delivery is not None and delivery[0] == "a1"
     assert (delivery[1]["customer"], delivery[1]["tier"]) == ({"name": "Ada", "tier": "vip"}, "vip")
     assert feeds.active_pops("a1")[0].message["customer"] == {"name": "Ada", "tier": "vip"}  # type: ignore[index]
+
+
+async def test_search_results_show_only_the_summary_whatever_the_crm_returns(desk: Desk) -> None:
+    unknown_caller(desk)
+    cards = desk.lookup.cards
+
+    async def search_returning_full_cards(text: str, *, limit: int) -> list[Any]:
+        return [cards["c1"]]  # a CRM adapter handing back more than a summary
+
+    desk.lookup.search_customers = search_returning_full_cards  # type: ignore[method-assign]
+    async with desk.session() as client:
+        await desk.login(client, "agent1")
+        async with client.get(desk.url("/api/calls/call-9/customer-search"), params={"q": "ada"}) as response:
+            found = (await response.json())["customers"]
+        assert found == [{"customer_id": "c1", "code": "100008", "name": "Ada Lovelace",
+                          "company": "Analytical Engines Ltd", "phones": ["+441632960001"], "email": ""}]
+        async with client.get(desk.url("/api/customers/c1")) as response:
+            assert response.status == 404  # found by search, not matched: the full card stays closed
+
+
+async def test_the_customer_visibility_rule_is_documented(desk: Desk) -> None:
+    async with desk.session() as client:
+        await desk.login(client, "agent1")
+        async with client.get(desk.url("/api/docs")) as response:
+            page = await response.text()
+        async with client.get(desk.url("/api/openapi.json")) as response:
+            description = (await response.json())["info"]["description"]
+    for text in (page, description):
+        assert "search results carry only the summary" in text
+        assert "CustomerMatched naming the user" in text

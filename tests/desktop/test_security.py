@@ -146,3 +146,29 @@ def test_bad_account_config_is_refused_clearly(raw: dict[str, object]) -> None:
 
     with pytest.raises(AccountConfigError):
         load_accounts(raw, demo=False, hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+def test_a_flood_of_anonymous_sessions_logs_nobody_out(clock: ManualClock) -> None:
+    store = SessionStore(clock=clock, max_anonymous=50)
+    agent = store.create("agent1")
+    form = store.create()  # somebody half-way through the login form, still using it
+    for _ in range(500):  # GET /login without a cookie, over and over
+        store.create()
+        store.get(form.id)
+    assert store.get(agent.id) is agent
+    assert store.get(form.id) is form  # recently used: the flood pushed out only its own
+    assert len(store) == 51
+
+
+def test_each_account_keeps_a_bounded_number_of_sessions_and_loses_only_its_own(clock: ManualClock) -> None:
+    store = SessionStore(clock=clock, max_per_account=3)
+    other = store.create("agent2")
+    first, second = store.create("agent1"), store.create("agent1")
+    store.create("agent1")
+    store.get(first.id)  # in use: the least recently used gives way instead
+    store.create("agent1")
+    assert store.get(second.id) is None
+    assert store.get(first.id) is first and store.get(other.id) is other
+    assert len(store) == 4
+    store.delete(first.id)
+    assert store.get(first.id) is None and len(store) == 3

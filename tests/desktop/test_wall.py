@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import time
+from collections.abc import Iterator
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
@@ -139,3 +143,49 @@ def test_figures_always_reconcile(events: list[tuple[bool, float, float]]) -> No
         if period.service_level is not None:
             assert 0 <= period.service_level <= 1
             assert period.service_level + (period.abandon_rate or 0) <= 1 + 1e-9
+
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+@pytest.fixture
+def system_zone_paris() -> Iterator[None]:
+    """The process's own zone set to Europe/Paris, for the wall built without ``tz``."""
+    saved = os.environ.get("TZ")
+    os.environ["TZ"] = "Europe/Paris"
+    time.tzset()
+    try:
+        yield
+    finally:
+        if saved is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = saved
+        time.tzset()
+
+
+def paris(year: int, month: int, day: int, hour: int, minute: int = 0) -> float:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=PARIS).timestamp()
+
+
+@pytest.mark.parametrize("zone", ["given", "system"])
+@pytest.mark.parametrize(("noon", "late_evening", "after_midnight"), [
+    # 29 March 2026 has 23 hours (clocks go forward), 25 October 2026 has 25 (clocks go back).
+    ((2026, 3, 29, 12), (2026, 3, 29, 23, 50), (2026, 3, 30, 0, 10)),
+    ((2026, 10, 25, 12), (2026, 10, 25, 23, 50), (2026, 10, 26, 0, 10)),
+], ids=["23-hour day", "25-hour day"])
+def test_today_ends_at_local_midnight_on_days_with_a_dst_change(
+    request: pytest.FixtureRequest, zone: str, noon: tuple[int, ...], late_evening: tuple[int, ...],
+    after_midnight: tuple[int, ...],
+) -> None:
+    if zone == "system":
+        request.getfixturevalue("system_zone_paris")
+    clock = Clock(paris(*noon))
+    wall = WallProjection(clock=clock, queues=["support"], tz=PARIS if zone == "given" else None)
+    answer(wall, clock, "a", 1)
+    clock.now = paris(*late_evening)
+    assert tile(wall).today.answered == 1
+    clock.now = paris(*after_midnight)
+    assert tile(wall).today.answered == 0
+    answer(wall, clock, "b", 1)
+    assert tile(wall).today.answered == 1
