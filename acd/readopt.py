@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from acd.agents import AgentState
-from acd.config import AcdConfig
+from acd.config import AcdConfig, callback_number
 from acd.core import SNAPSHOT_VERSION, Call, CallStatus
 from acd.events import (
     AgentStateChanged,
@@ -56,8 +56,9 @@ class ChannelCall:
 
     @property
     def callback_to(self) -> str | None:
+        """The call-back number written on the channel, if it is one we may dial."""
         value = self.data.get("callback_to")
-        return str(value) if value else None
+        return callback_number(value) if isinstance(value, str) else None
 
 
 @dataclasses.dataclass(slots=True)

@@ -37,6 +37,7 @@ import time
 from collections.abc import Callable, Coroutine, Iterable
 
 from acd.agents import AgentState, IllegalTransition
+from acd.config import callback_number
 from acd.core import Acd, AcdError, AgentView
 from acd.decisions import Effects, Offer, OriginateCallback, Refused
 from acd.events import CallDisposed, CallEnded
@@ -68,6 +69,8 @@ AGENT_VARIABLE = "CC_AGENT"
 # DIALSTATUS -> the core's offer failure reason; CANCEL means the caller hung up while it rang.
 DIAL_FAILURES = {"NOANSWER": "no_answer", "BUSY": "busy", "CHANUNAVAIL": "failed", "CONGESTION": "failed"}
 UNDISPOSED_KEPT = 10_000
+# Real seconds the timer rests after a failed tick, so a deadline that keeps failing cannot spin the loop.
+TIMER_RETRY_SECONDS = 1.0
 EARLY_ORIGINATE_RESULTS_KEPT = 1_000
 
 
@@ -99,7 +102,9 @@ class AcdServiceSettings:
     callback_offer_every: float = 60.0  # 0: never offer a call-back
     callback_digit_ms: int = 3000
     ring_timeout: int = 20
-    # Dial string of a customer for a call-back; ``{number}`` is replaced by the number to call.
+    # Dial string of a customer for a call-back; ``{number}`` is replaced by the number to call (always
+    # '+'? and digits, see acd.config.callback_number). The shipped dialplan's [callcenter-outbound]
+    # context dials it through the site's trunk (callcenter asterisk-config --trunk).
     callback_dial: str = "Local/{number}@callcenter-outbound"
     callback_timeout: int = 30
     prompts: WaitPrompts = dataclasses.field(default_factory=WaitPrompts)
@@ -151,6 +156,7 @@ class AcdService:
         self._legs: dict[str, _Leg] = {}
         self._by_channel: dict[str, _Leg] = {}
         self._undisposed: collections.OrderedDict[str, str] = collections.OrderedDict()
+        self._wrapping_up: dict[str, str] = {}  # agent id -> the call whose wrap-up they are in
         self._originates: dict[str, str] = {}  # AMI ActionID -> call id of a call-back being dialled
         self._early_results: collections.OrderedDict[str, OriginateResult] = collections.OrderedDict()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -258,7 +264,9 @@ class AcdService:
         self.bus.publish(CallDisposed(at=self.clock(), call_id=call_id, agent_id=agent_id,
                                       disposition=disposition, notes=notes))
         view = self._view(agent_id)
-        if view.state is AgentState.WRAP_UP:
+        # Disposing an earlier call must not cut the wrap-up of the one just ended short.
+        if view.state is AgentState.WRAP_UP and self._wrapping_up.get(agent_id) == call_id:
+            del self._wrapping_up[agent_id]
             pause = view.pending_pause
             if pause is not None:
                 self._core(lambda: self.acd.pause(agent_id, pause))
@@ -303,10 +311,17 @@ class AcdService:
             await session.hangup()
 
     async def callback_from_ivr(self, session: AgiSession, outcome: IvrOutcome) -> None:
-        """The caller asked for a call-back in the IVR (which confirmed it): queue the request and hang up."""
-        number = outcome.callback_number or outcome.ani
-        if not number:
-            raise ValueError("call-back outcome without a number")
+        """The caller asked for a call-back in the IVR (which confirmed it): queue the request and hang up.
+
+        A number we may not dial (see :func:`acd.config.callback_number`) gets no call-back: the caller
+        waits in the queue instead.
+        """
+        number = callback_number(outcome.callback_number or outcome.ani)
+        if number is None:
+            log.warning("call %s: no call-back to %r, the caller waits in the queue instead",
+                        outcome.call_id, outcome.callback_number or outcome.ani)
+            await self.wait_in_queue(session, outcome)
+            return
         if self._enqueue(outcome) is not None:
             await self._refuse(session)
             return
@@ -330,7 +345,7 @@ class AcdService:
             self._release(leg)
             await self._refuse(session)
             return
-        leg.callback_to = outcome.callback_number or outcome.ani or None
+        leg.callback_to = callback_number(outcome.callback_number or outcome.ani)
         try:
             # Lets a restarted service re-adopt the call (see acd.readopt).
             for name, value in channel_variables(self.acd.call(call_id), leg.callback_to):
@@ -537,6 +552,7 @@ class AcdService:
         for event in fx.events:
             if isinstance(event, CallEnded) and event.agent_id is not None and event.outcome == "answered":
                 self._remember_undisposed(event.call_id, event.agent_id)
+                self._wrapping_up[event.agent_id] = event.call_id
             self.bus.publish(event)
         self._wake.set()
 
@@ -589,6 +605,11 @@ class AcdService:
 
     async def _dial_customer(self, decision: OriginateCallback) -> None:
         s = self.settings
+        if callback_number(decision.number) is None:
+            # Only a request logged before numbers were checked can get here.
+            log.warning("call-back %s: refusing to dial %r", decision.call_id, decision.number)
+            self._callback_failed(decision.call_id)
+            return
         try:
             action_id = await self.ami.originate(
                 s.callback_dial.format(number=decision.number), context=CALLBACK_CONTEXT,
@@ -670,18 +691,31 @@ class AcdService:
     def _spawn(self, coro: Coroutine[object, object, None]) -> None:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.error("ACD task %s failed", task.get_name(), exc_info=exc)
 
     # -------------------------------------------------------------------- timer
 
     async def _run_timer(self) -> None:
+        """Run the core's deadlines (escalations, wrap-up ends) for as long as the service lives.
+
+        A failing tick is logged and the loop carries on: a dead timer would stop every later deadline.
+        """
         while True:
-            deadline = self.acd.next_deadline()
-            self._wake.clear()
-            timeout = None if deadline is None else max(0.0, deadline - self.clock()) / self.time_scale
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(timeout):
-                    await self._wake.wait()
-            if deadline is not None and self.clock() >= deadline:
-                self._apply(self.acd.tick())
+            try:
+                deadline = self.acd.next_deadline()
+                self._wake.clear()
+                timeout = None if deadline is None else max(0.0, deadline - self.clock()) / self.time_scale
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(timeout):
+                        await self._wake.wait()
+                if deadline is not None and self.clock() >= deadline:
+                    self._apply(self.acd.tick())
+            except Exception:
+                log.exception("ACD timer: a tick failed; carrying on")
+                await asyncio.sleep(TIMER_RETRY_SECONDS)
 

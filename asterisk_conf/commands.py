@@ -39,6 +39,7 @@ def asterisk_config(args: argparse.Namespace) -> int:
             ami_user=args.ami_user,
             ami_secret=args.ami_secret,
             ami_permit=args.ami_permit,
+            trunk=args.trunk,
         )
     except SiteValueError as exc:
         print(f"asterisk-config: refused: {exc}", file=sys.stderr)
@@ -46,6 +47,9 @@ def asterisk_config(args: argparse.Namespace) -> int:
     if site.ami_secret == _DEFAULT_SECRET:
         print("asterisk-config: warning: the AMI secret is the default one; pass --ami-secret "
               "(and set the same secret in callcenter.toml)", file=sys.stderr)
+    if site.trunk is None:
+        print("asterisk-config: warning: no --trunk, so no [callcenter-outbound] context: call-backs "
+              "cannot reach customers (e.g. --trunk 'PJSIP/{number}@provider')", file=sys.stderr)
     files = render_site(site)
     if args.out:
         for path in write_files(files, Path(args.out)):
@@ -71,6 +75,9 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     parser.add_argument("--ami-secret", help="AMI secret")
     parser.add_argument("--ami-permit", action="append", metavar="CIDR",
                         help="network allowed to log in as the AMI user (repeatable; default: the AGI host)")
+    parser.add_argument("--trunk", metavar="DIAL",
+                        help="dial string that reaches a customer for a call-back, with {number} for the "
+                        "number, e.g. 'PJSIP/{number}@provider' (renders [callcenter-outbound])")
     parser.add_argument("--check", nargs="+", metavar="FILE",
                         help="check existing config files strictly instead of rendering")
     parser.set_defaults(func=asterisk_config)

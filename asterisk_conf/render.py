@@ -37,6 +37,8 @@ AMI_WRITE_CLASSES: tuple[str, ...] = ("call", "originate", "agent", "user", "rep
 
 # Extension patterns of every context: digits, E.164 with '+', and names of two or more characters.
 EXTENSION_PATTERNS: tuple[str, ...] = ("_X!", "_+X!", "_[a-zA-Z].")
+# The outbound context takes extensions starting with a digit or '+' (the ACD calls back numbers only).
+OUTBOUND_PATTERNS: tuple[str, ...] = ("_X!", "_+X!")
 
 # Output file name -> template; the order is the order they are printed in.
 TEMPLATES: dict[str, str] = {
@@ -70,6 +72,8 @@ def render_site(site: SiteConfig) -> dict[str, str]:
         "site": site,
         "agi_url": site.agi_url,
         "patterns": EXTENSION_PATTERNS,
+        "outbound_patterns": OUTBOUND_PATTERNS,
+        "trunk_dial": site.trunk_dial,
         "read_classes": AMI_READ_CLASSES,
         "write_classes": AMI_WRITE_CLASSES,
         "required_modules": REQUIRED_MODULES,

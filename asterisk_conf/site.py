@@ -11,6 +11,7 @@ import dataclasses
 import ipaddress
 import re
 
+from acd.config import ConfigError, validate_dial_string
 from callcenter.settings import Settings
 
 
@@ -91,6 +92,25 @@ def validate_permit(value: str) -> str:
         raise SiteValueError(message) from None
 
 
+NUMBER_PLACEHOLDER = "{number}"
+
+
+def validate_trunk(value: str) -> str:
+    """Return ``value`` if it is a dial string with one ``{number}`` (the number to call), else raise.
+
+    Examples: ``PJSIP/{number}@provider``, ``SIP/provider/{number}``, ``DAHDI/g1/{number}``.
+    """
+    _check_no_line_breaks("trunk", value)
+    if value.count(NUMBER_PLACEHOLDER) != 1:
+        raise SiteValueError(f"trunk: {_describe(value)} needs {NUMBER_PLACEHOLDER} exactly once, "
+                             "e.g. PJSIP/{number}@provider")
+    try:
+        validate_dial_string(value.replace(NUMBER_PLACEHOLDER, "0"), "trunk")
+    except ConfigError as exc:
+        raise SiteValueError(str(exc)) from None
+    return value
+
+
 def _ip_url_host(host: str) -> str:
     """A host as written inside a URL: IPv6 literals go in brackets."""
     try:
@@ -105,6 +125,8 @@ class SiteConfig:
 
     ``agi_host``/``agi_port``: where Asterisk reaches our FastAGI server. ``ami_bind``/``ami_port``:
     where Asterisk's manager interface listens. ``ami_permit``: networks allowed to log in as ``ami_user``.
+    ``trunk``: how call-backs reach customers, a dial string with ``{number}`` (see :func:`validate_trunk`);
+    without one no ``[callcenter-outbound]`` context is rendered and call-backs cannot be dialled.
     """
 
     agi_host: str = "127.0.0.1"
@@ -114,6 +136,7 @@ class SiteConfig:
     ami_user: str = "callcenter"
     ami_secret: str = "callcenter"
     ami_permit: tuple[str, ...] = ("127.0.0.1/32",)
+    trunk: str | None = None
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -133,11 +156,18 @@ class SiteConfig:
         if not self.ami_permit:
             raise SiteValueError("ami_permit: at least one network must be allowed to log in")
         set_(self, "ami_permit", tuple(dict.fromkeys(validate_permit(p) for p in self.ami_permit)))
+        if self.trunk is not None:
+            validate_trunk(self.trunk)
 
     @property
     def agi_url(self) -> str:
         """Base FastAGI URL without a script path, e.g. ``agi://127.0.0.1:4573``."""
         return f"agi://{_ip_url_host(self.agi_host)}:{self.agi_port}"
+
+    @property
+    def trunk_dial(self) -> str | None:
+        """``trunk`` as Dial() data in the outbound context, the number being the dialled extension."""
+        return None if self.trunk is None else self.trunk.replace(NUMBER_PLACEHOLDER, "${EXTEN}")
 
 
 def site_from_settings(
@@ -149,6 +179,7 @@ def site_from_settings(
     ami_user: str | None = None,
     ami_secret: str | None = None,
     ami_permit: list[str] | None = None,
+    trunk: str | None = None,
 ) -> SiteConfig:
     """Site values from the node's settings, each overridable.
 
@@ -173,4 +204,5 @@ def site_from_settings(
         ami_user=ami_user if ami_user is not None else settings.ami_user,
         ami_secret=ami_secret if ami_secret is not None else settings.ami_secret,
         ami_permit=tuple(ami_permit),
+        trunk=trunk,
     )

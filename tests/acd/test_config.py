@@ -1,6 +1,10 @@
-import pytest
+from typing import Any
 
-from acd.config import ConfigError, load_config
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from acd.config import ConfigError, callback_number, load_config, validate_dial_string
 from acd.hours import parse_opening_hours
 
 GOOD = {
@@ -48,7 +52,7 @@ def test_full_config_becomes_dataclasses() -> None:
     ({"queues": [{"name": "a", "max_length": 0}]}, "max_length"),
     ({"queues": [{"name": "a", "colour": "red"}]}, "unknown keys"),
 ])
-def test_bad_configs_name_the_problem(patch: dict, message: str) -> None:
+def test_bad_configs_name_the_problem(patch: dict[str, Any], message: str) -> None:
     raw = {**GOOD, "agents": [], **patch}
     with pytest.raises(ConfigError, match=message):
         load_config(raw)
@@ -62,3 +66,49 @@ def test_opening_hours_follow_the_time_zone() -> None:
     assert not hours.is_open(1704699000 - 2 * 86400)  # the Saturday before
     weekend = parse_opening_hours("UTC", [{"days": "sat-sun", "open": "00:00", "close": "24:00"}])
     assert weekend.is_open(1704699000 - 2 * 86400) and not weekend.is_open(1704699000)
+
+
+@pytest.mark.parametrize("phone", ["PJSIP/1001", "IAX2/user:pw@host/100", "Local/1001@phones/n", "SIP/+4930123",
+                                   "DAHDI/g1/5551234"])
+def test_agent_phones_that_are_one_dial_string_are_kept(phone: str) -> None:
+    config = load_config({"agents": [{"id": "1", "phone": phone}]})
+    assert config.agents[0].phone == phone
+
+
+@pytest.mark.parametrize("phone", ["PJSIP/1001,30,D(9)", "PJSIP/1&PJSIP/2", "PJSIP/1|x", "1001", "PJSIP/",
+                                   "PJSIP/10 01", "PJSIP/${EVIL}", "PJSIP/1;x", "PJSIP/1(x)", "PJSIP/1001\n", 1001])
+def test_agent_phones_that_would_add_dial_options_or_devices_are_refused(phone: object) -> None:
+    with pytest.raises(ConfigError, match=r"agent '1'\.phone"):
+        load_config({"agents": [{"id": "1", "phone": phone}]})
+
+
+@given(st.text())
+def test_an_accepted_dial_string_has_no_separator_dial_or_chanspy_would_split(value: str) -> None:
+    try:
+        validate_dial_string(value)
+    except ConfigError:
+        return
+    tech, _, resource = value.partition("/")
+    assert tech and resource and not set(value) & set(",&|()$;[]{} \t\r\n\"'\\")
+
+
+@pytest.mark.parametrize("number", ["5550042", "+4930123456", "112", "+" + "9" * 20])
+def test_plain_numbers_may_be_called_back(number: str) -> None:
+    assert callback_number(number) == number
+
+
+@pytest.mark.parametrize("number", [
+    "0044@from-internal/", "0044@from-internal/n", "1,2", "+1 (555) 123-4567", "555-1234", "anonymous",
+    "", "12", "1" * 21, "++123", "123+", "5550042\n", "٣٣٣٣", "Local/1@x", None,
+])
+def test_caller_controlled_strings_never_become_call_back_targets(number: str | None) -> None:
+    assert callback_number(number) is None
+
+
+@given(st.text(alphabet=st.sampled_from("0123456789+@/,()- &;|$\n\u0663x"), max_size=30) | st.text(max_size=30))
+def test_a_call_back_target_is_plus_and_ascii_digits_only(value: str) -> None:
+    target = callback_number(value)
+    if target is not None:
+        assert target == value
+        digits = target.removeprefix("+")
+        assert 3 <= len(digits) <= 20 and all(c in "0123456789" for c in digits)

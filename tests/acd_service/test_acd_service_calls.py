@@ -389,3 +389,53 @@ async def test_a_call_back_asked_for_in_the_ivr_is_queued_and_made_when_an_agent
     await h.service.set_ready("a1")
     await h.until(lambda: h.of(CallEnded, call_id=request.call_id), "the call-back to be talked")
     assert h.of(CallConnected, call_id=request.call_id, agent_id="a1")
+
+
+HOSTILE_CALLER_IDS = ["0044@from-internal/", "1,2"]
+
+
+@pytest.mark.parametrize("caller_id", HOSTILE_CALLER_IDS)
+async def test_an_ivr_call_back_to_a_caller_id_we_may_not_dial_becomes_a_wait_in_queue(
+    make: MakeHarness, caller_id: str
+) -> None:
+    h = await make(phones(a1=ANSWERS), "a1")
+    h.ivr_callbacks.add(caller_id)
+    await h.sim.place_inbound_call("5551000", caller_id, script=CallerScript())
+    await h.until(lambda: h.of(CallQueued), "the call to be queued")
+    await h.service.set_ready("a1")
+    queued = h.of(CallQueued)[0]
+    assert isinstance(queued, CallQueued)
+    await h.until(lambda: h.of(CallConnected, call_id=queued.call_id, agent_id="a1"), "a1 taking the call")
+    assert not h.of(CallbackRequested)
+
+
+@pytest.mark.parametrize("caller_id", HOSTILE_CALLER_IDS)
+async def test_no_call_back_is_offered_in_the_wait_to_a_caller_id_we_may_not_dial(
+    make: MakeHarness, caller_id: str
+) -> None:
+    h = await make(phones(a1=ANSWERS), "a1")
+    commands: list[str] = []
+    h.sim.add_event_sink(lambda headers: commands.extend(
+        v for k, v in headers if k == "Command" and ("Event", "AGIExecStart") in headers))
+    call = await h.call(caller_id, CallerScript(digits=((0.2, "1"), (6.0, "1"), (12.0, "1"))))
+    # Three times the call-back offer interval of the wait.
+    await asyncio.sleep(3 * DEFAULT_SETTINGS.callback_offer_every / SPEED + 0.3)
+    assert not h.of(CallbackRequested)
+    assert not [c for c in commands if "press-1-callback" in c]
+    await h.service.set_ready("a1")
+    await h.until(lambda: h.of(CallConnected, call_id=call), "a1 taking the call")
+
+
+async def test_disposing_an_earlier_call_does_not_end_the_wrap_up_of_the_current_one(make: MakeHarness) -> None:
+    h = await make(phones(a1=ANSWERS), "a1")
+    earlier = await h.call("5550001")
+    await h.service.set_ready("a1")
+    await h.until(lambda: h.of(CallEnded, call_id=earlier), "the earlier call to end")
+    current = await h.call("5550002")  # taken when the earlier wrap-up times out
+    await h.until(lambda: h.of(CallEnded, call_id=current), "the current call to end")
+    assert h.state("a1") is AgentState.WRAP_UP
+
+    await h.service.dispose(earlier, "a1", "solved", "late notes")
+    assert h.state("a1") is AgentState.WRAP_UP
+    await h.service.dispose(current, "a1", "solved", "")
+    assert h.state("a1") is AgentState.READY

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from acd.agents import AgentState
-from acd.config import AcdConfig, AgentConfig, QueueConfig
+from acd.config import AcdConfig, AgentConfig, QueueConfig, callback_number
 from acd.core import Acd, Call
 from acd.decisions import Offer, OriginateCallback
 from acd.events import (
@@ -33,7 +33,8 @@ texts = st.text(st.characters(codec="utf-8", exclude_characters="\r\n\0"), max_s
 @given(
     call_id=texts.filter(bool), priority=st.integers(-5, 5), enter=st.floats(0, 2e9, allow_nan=False),
     skills=st.dictionaries(st.text("abcxyz", min_size=1, max_size=5), st.integers(1, 10), max_size=3),
-    intent=st.none() | texts, ivr=st.dictionaries(texts, texts, max_size=3), callback_to=st.none() | texts,
+    intent=st.none() | texts, ivr=st.dictionaries(texts, texts, max_size=3),
+    callback_to=st.none() | texts | st.from_regex(r"\+?[0-9]{3,20}", fullmatch=True),
 )
 def test_a_call_written_on_its_channel_reads_back_the_same(
     call_id: str, priority: int, enter: float, skills: dict[str, int], intent: str | None,
@@ -46,7 +47,8 @@ def test_a_call_written_on_its_channel_reads_back_the_same(
     found = parse_channel("Local/1@x;2", dict(variables))
     assert found is not None
     assert (found.call_id, found.queue, found.priority, found.enter_time) == (call_id, "support", priority, enter)
-    assert found.callback_to == (callback_to or None)
+    # Only a number we may dial comes back as a call-back target, whatever the channel carries.
+    assert found.callback_to == callback_number(callback_to)
     acd = Acd(CONFIG, clock=lambda: NOW)
     acd.restore(plan_restore([found], [], CONFIG, NOW).snapshot)
     restored = acd.call(call_id)

@@ -102,7 +102,9 @@ def asterisk() -> Iterator[tuple[Instance, SiteConfig]]:
         pytest.skip(f"ASTERISK_BIN={ASTERISK_BIN!r} is not an executable file")
     # A short path: the control socket's path must fit in a sockaddr_un.
     root = Path(tempfile.mkdtemp(prefix="ccast"))
-    site = SiteConfig(agi_port=_free_port(), ami_port=_free_port(), ami_secret=SECRET)
+    # The trunk loops back into our inbound context, so a call-back through it shows up on our FastAGI port.
+    site = SiteConfig(agi_port=_free_port(), ami_port=_free_port(), ami_secret=SECRET,
+                      trunk="Local/{number}@callcenter-inbound")
     _layout(root, ASTERISK_BIN, site)
     instance = Instance(ASTERISK_BIN, root)
     with open(root / "log" / "console.out", "wb") as console:
@@ -141,6 +143,8 @@ def test_dialplan_is_loaded_as_written(asterisk: tuple[Instance, SiteConfig]) ->
     assert f"AGI(agi://127.0.0.1:{site.agi_port}/resume?call=${{URIENCODE(${{EXTEN}})}})" in resume, resume
     assert 'GotoIf($["${AGISTATUS}" = "HANGUP"]?done)' in inbound
     assert "MusicOnHold(default,20)" in inbound and "Goto(hold)" in inbound
+    outbound = instance.cli("dialplan show callcenter-outbound")
+    assert "'_+X!'" in outbound and "Dial(Local/${EXTEN}@callcenter-inbound)" in outbound, outbound
 
 
 @pytest.mark.parametrize("function", ["URIENCODE", "CHANNEL"])
@@ -243,3 +247,23 @@ def test_an_inbound_call_reaches_our_fastagi_server_with_the_dialled_number(
     assert env["agi_extension"] == "+4930123456"
     assert env["agi_channel"].startswith("Local/+4930123456@callcenter-inbound-")
     assert env["agi_channel"].endswith(";2")
+
+
+def test_a_call_back_dials_the_number_through_the_trunk(asterisk: tuple[Instance, SiteConfig]) -> None:
+    _, site = asterisk
+    with socket.create_server(("127.0.0.1", site.agi_port)) as listener:
+        listener.settimeout(15)
+        # What the ACD originates for a call-back (AcdServiceSettings.callback_dial).
+        reply = _ami(
+            site.ami_port,
+            f"Action: Login\r\nActionID: 1\r\nUsername: {site.ami_user}\r\nSecret: {SECRET}\r\n"
+            "Events: off\r\n\r\n",
+            "Action: Originate\r\nActionID: 2\r\nChannel: Local/+4930777@callcenter-outbound\r\n"
+            "Application: Wait\r\nData: 5\r\nAsync: true\r\n\r\n",
+        )
+        assert "Originate successfully queued" in reply, reply
+        env = _agi_environment(listener)
+    # The outbound context's Dial() reached the trunk (here: our inbound context) with the number.
+    assert env["agi_network_script"] == "inbound?dnis=%2B4930777", env
+    assert env["agi_extension"] == "+4930777"
+    assert env["agi_channel"].startswith("Local/+4930777@callcenter-inbound-")

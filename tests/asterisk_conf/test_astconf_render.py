@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from acd.service import AcdServiceSettings
 from asterisk_conf.checker import ConfigFile, Dialplan, check_dialplan, check_file
 from asterisk_conf.commands import register
 from asterisk_conf.render import AMI_WRITE_CLASSES, REQUIRED_MODULES, TEMPLATES, render_site
@@ -178,7 +179,7 @@ INJECTIONS = [
 FIELDS = ["agi_host", "ami_bind", "ami_user", "ami_secret"]
 
 
-@pytest.mark.parametrize("field", [*FIELDS, "ami_permit"])
+@pytest.mark.parametrize("field", [*FIELDS, "ami_permit", "trunk"])
 @pytest.mark.parametrize("payload", INJECTIONS)
 def test_values_that_could_inject_config_lines_are_refused(field: str, payload: str) -> None:
     value: object = (payload,) if field == "ami_permit" else payload
@@ -235,12 +236,14 @@ def run_command(argv: list[str], settings_: Settings | None = None) -> int:
 def test_command_writes_files_and_checks_them(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "asterisk"
     argv = ["--out", str(out), "--agi-host", "10.0.0.2", "--agi-port", "4580", "--ami-user", "node",
-            "--ami-secret", "long-secret", "--ami-permit", "10.0.0.0/24", "--ami-permit", "10.0.1.7"]
+            "--ami-secret", "long-secret", "--ami-permit", "10.0.0.0/24", "--ami-permit", "10.0.1.7",
+            "--trunk", "SIP/provider/{number}"]
     assert run_command(argv) == 0
     assert sorted(p.name for p in out.iterdir()) == sorted(TEMPLATES)
     text = (out / "manager_callcenter.conf").read_text()
     assert "[node]" in text and "permit = 10.0.0.0/24" in text and "permit = 10.0.1.7/32" in text
-    assert "agi://10.0.0.2:4580/inbound?" in (out / "extensions_callcenter.conf").read_text()
+    dialplan = (out / "extensions_callcenter.conf").read_text()
+    assert "agi://10.0.0.2:4580/inbound?" in dialplan and "Dial(SIP/provider/${EXTEN})" in dialplan
     assert "warning" not in capsys.readouterr().err
     assert run_command(["--check", *(str(p) for p in sorted(out.iterdir()))]) == 0
     tampered = out / "extensions_callcenter.conf"
@@ -255,6 +258,7 @@ def test_command_prints_without_out_and_warns_on_default_secret(capsys: pytest.C
     for name in TEMPLATES:
         assert f"; ===== {name} =====" in captured.out
     assert "default" in captured.err
+    assert "no --trunk" in captured.err and "[callcenter-outbound]" not in captured.out
     check_file("stdout.conf", captured.out)
 
 
@@ -262,3 +266,57 @@ def test_command_refuses_injection_with_a_clear_error(capsys: pytest.CaptureFixt
     assert run_command(["--ami-secret", "pw\nwrite = all"]) == 2
     err = capsys.readouterr().err
     assert "refused" in err and "ami_secret" in err and "line breaks" in err
+
+
+TRUNK = "PJSIP/{number}@provider"
+
+
+def test_without_a_trunk_no_outbound_context_is_rendered(default_files: dict[str, str]) -> None:
+    assert "callcenter-outbound" not in dialplan_of(default_files).contexts
+
+
+@pytest.mark.parametrize("number", ["5550042", "+4930123456", "0044"])
+def test_the_outbound_context_dials_the_number_through_the_trunk(number: str) -> None:
+    dialplan = dialplan_of(render_site(SiteConfig(trunk=TRUNK)))
+    assert steps(dialplan, "callcenter-outbound", number) == [
+        ("NoOp", "callcenter: call-back dialling ${EXTEN}"),
+        ("Dial", "PJSIP/${EXTEN}@provider"),
+        ("Hangup", ""),
+    ]
+
+
+@pytest.mark.parametrize("exten", ["sales", "s", "h", "t", "+"])
+def test_the_outbound_context_takes_no_names_or_special_extensions(exten: str) -> None:
+    assert dialplan_of(render_site(SiteConfig(trunk=TRUNK))).matching("callcenter-outbound", exten) == []
+
+
+def test_the_acd_call_back_dial_string_lands_in_the_shipped_outbound_context() -> None:
+    # The ACD originates Local/<number>@<context>: that context must exist and take an E.164 number.
+    channel = AcdServiceSettings().callback_dial.format(number="+4930123456")
+    tech, _, target = channel.partition("/")
+    exten, _, context = target.partition("@")
+    assert tech == "Local"
+    assert dialplan_of(render_site(SiteConfig(trunk=TRUNK))).matching(context, exten)
+
+
+@pytest.mark.parametrize("trunk", [
+    "PJSIP/provider", "PJSIP/{number}@a/{number}", "PJSIP/{number}@provider,30,D(1)", "PJSIP/{number}&PJSIP/x",
+    "PJSIP/{number}@provider)", "{number}", "PJSIP/{number} @x", "PJSIP/${CC_NUMBER}",
+])
+def test_trunks_that_would_add_dial_options_or_devices_are_refused(trunk: str) -> None:
+    with pytest.raises(SiteValueError, match="trunk"):
+        SiteConfig(trunk=trunk)
+
+
+@settings(max_examples=200, deadline=None)
+@given(prefix=st.text(max_size=20), suffix=st.text(max_size=20))
+def test_any_accepted_trunk_becomes_one_dial_argument_of_the_outbound_context(prefix: str, suffix: str) -> None:
+    try:
+        site = SiteConfig(trunk=f"{prefix}{{number}}{suffix}")
+    except SiteValueError:
+        return
+    files = render_site(site)
+    assert _structure(files) == _structure(render_site(SiteConfig(trunk=TRUNK)))
+    dial = steps(dialplan_of(files), "callcenter-outbound", "5550042")[1]
+    assert dial == ("Dial", f"{prefix}${{EXTEN}}{suffix}")
+    assert not set(dial[1]) & set(",&|;()[] \t")
