@@ -1,9 +1,14 @@
-"""What the IVR interpreter asks the edge to do, and what the edge reports back."""
+"""What the IVR interpreter asks the edge to do, and what the edge reports back.
+
+Besides the caller-facing actions below, the interpreter asks for customer look-ups
+(:data:`~ivr.directory.LookUp`), answered with a :data:`~ivr.directory.LookUpAnswer`.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 
+from ivr.directory import LookUp, LookUpAnswer
 from ivr.flow import Prompts
 from ivr.outcome import IvrOutcome
 
@@ -48,7 +53,9 @@ class Finish:
     outcome: IvrOutcome
 
 
-Action = Play | Say | SayDigits | Collect | Finish
+CallerAction = Play | Say | SayDigits | Collect | Finish
+"""An action carried out on the call itself."""
+Action = CallerAction | LookUp
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -75,4 +82,6 @@ NO_INPUT = _Signal("NO_INPUT")
 HUNG_UP = _Signal("HUNG_UP")
 """The caller hung up."""
 
-InputResult = Digits | _Signal
+CallerResult = Digits | _Signal
+"""What the caller did in answer to a :data:`CallerAction`."""
+InputResult = CallerResult | LookUpAnswer

@@ -1,14 +1,32 @@
-"""Run a flow on a live call: carry out the interpreter's actions on a :class:`CallChannel`."""
+"""Run a flow on a live call: carry out the interpreter's actions on a :class:`CallChannel`.
+
+Customer look-ups run in worker threads (``asyncio.to_thread``): the directory may query a database,
+and the event loop also carries the AMI link, the ACD and every other caller.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
 
-from ivr.actions import DONE, HUNG_UP, NO_INPUT, Action, Collect, Digits, Finish, InputResult, Play, Say, SayDigits
+from ivr.actions import (
+    DONE,
+    HUNG_UP,
+    NO_INPUT,
+    CallerAction,
+    CallerResult,
+    Collect,
+    Digits,
+    Finish,
+    InputResult,
+    Play,
+    Say,
+    SayDigits,
+)
 from ivr.channel import CallChannel, CallerHungUp, PromptUnavailable
-from ivr.directory import CustomerDirectory
+from ivr.directory import CustomerDirectory, LookUp, look_up
 from ivr.flow import Flow, PromptSpec
 from ivr.interpreter import IvrSession
 from ivr.outcome import IvrOutcome, OutcomeKind
@@ -37,7 +55,6 @@ async def run_flow(
     """
     session = IvrSession(
         flow,
-        directory,
         call_id=channel.call_id,
         ani=channel.caller_number,
         dnis=channel.dialled_number,
@@ -46,6 +63,10 @@ async def run_flow(
     action = session.start()
     answered = False
     while not isinstance(action, Finish):
+        if isinstance(action, LookUp):
+            action = session.feed(await asyncio.to_thread(look_up, directory, action))
+            continue
+        result: InputResult
         try:
             if not answered:
                 await channel.answer()
@@ -68,7 +89,9 @@ async def run_flow(
     return outcome
 
 
-async def _perform(channel: CallChannel, prompts: PromptLibrary, flow: Flow, action: Action) -> InputResult:
+async def _perform(
+    channel: CallChannel, prompts: PromptLibrary, flow: Flow, action: CallerAction
+) -> CallerResult:
     match action:
         case Play():
             for prompt in action.prompts:

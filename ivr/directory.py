@@ -1,6 +1,9 @@
 """What the IVR needs from the CRM: customer look-ups by code and caller number, open ticket status.
 
-The CRM (``crm_core``) provides the real implementation; :class:`InMemoryDirectory` serves demos,
+The interpreter never calls a directory: it returns a look-up request (:class:`CustomerByCode`,
+:class:`CustomerByAni`, :class:`OpenTicket`) and takes the answer (:class:`FoundCustomer`,
+:class:`FoundTicket`) through ``feed``; the edge answers with :func:`look_up`, off the event loop.
+The CRM (``crm_core``) provides the real directory; :class:`InMemoryDirectory` serves demos,
 benchmarks and tests.
 """
 
@@ -32,7 +35,8 @@ class TicketStatus:
 
 
 class CustomerDirectory(Protocol):
-    """Synchronous, fast look-ups (one indexed query or a cache hit each); called inside IVR steps."""
+    """Synchronous, fast look-ups (one indexed query or a cache hit each). The FastAGI runner calls
+    them in worker threads, so an implementation must be safe to call from several threads at once."""
 
     def find_by_code(self, code: str) -> CustomerRecord | None:
         """The customer with this customer code, or None."""
@@ -45,6 +49,58 @@ class CustomerDirectory(Protocol):
     def open_ticket_status(self, customer_id: str) -> TicketStatus | None:
         """The customer's open ticket to read back, or None when there is none."""
         ...
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CustomerByCode:
+    """Find the customer with this code; answer with :class:`FoundCustomer`."""
+
+    code: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CustomerByAni:
+    """Find the one customer owning this caller number; answer with :class:`FoundCustomer`."""
+
+    ani: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class OpenTicket:
+    """Find this customer's open ticket to read back; answer with :class:`FoundTicket`."""
+
+    customer_id: str
+
+
+LookUp = CustomerByCode | CustomerByAni | OpenTicket
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FoundCustomer:
+    """The answer to :class:`CustomerByCode` or :class:`CustomerByAni` (None: nobody)."""
+
+    customer: CustomerRecord | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FoundTicket:
+    """The answer to :class:`OpenTicket` (None: no open ticket)."""
+
+    ticket: TicketStatus | None
+
+
+LookUpAnswer = FoundCustomer | FoundTicket
+
+
+def look_up(directory: CustomerDirectory, request: LookUp) -> LookUpAnswer:
+    """Carry out ``request`` on ``directory`` (blocking: run it in a worker thread on an event loop)."""
+    match request:
+        case CustomerByCode():
+            return FoundCustomer(directory.find_by_code(request.code))
+        case CustomerByAni():
+            return FoundCustomer(directory.find_by_ani(request.ani))
+        case OpenTicket():
+            return FoundTicket(directory.open_ticket_status(request.customer_id))
 
 
 class InMemoryDirectory:

@@ -1,8 +1,9 @@
 """The IVR interpreter: a pure state machine over a :class:`~ivr.flow.Flow`.
 
 ``start()`` returns the first action; each ``feed(result)`` takes what the caller did and returns
-the next one, until a :class:`~ivr.actions.Finish`. Customer look-ups go through the injected
-:class:`~ivr.directory.CustomerDirectory`; time comes from the injected clock. Every path ends in
+the next one, until a :class:`~ivr.actions.Finish`. The session does no I/O: a customer look-up is
+an action too (:data:`~ivr.directory.LookUp`) whose answer comes back through ``feed``, so the edge
+decides where the query runs; time comes from the injected clock. Every path ends in
 an outcome: exhausted retries and runaway flows (more than ``flow.max_steps`` steps) go to the
 flow's fallback queue, a hang-up gives ``abandoned_in_ivr`` with what was collected so far.
 """
@@ -23,7 +24,16 @@ from ivr.actions import (
     Say,
     SayDigits,
 )
-from ivr.directory import CustomerDirectory, CustomerRecord
+from ivr.directory import (
+    CustomerByAni,
+    CustomerByCode,
+    CustomerRecord,
+    FoundCustomer,
+    FoundTicket,
+    LookUp,
+    OpenTicket,
+    TicketStatus,
+)
 from ivr.flow import (
     BranchNode,
     CallbackNode,
@@ -53,6 +63,10 @@ class SessionOver(RuntimeError):
     """``feed`` was called after the session finished."""
 
 
+class UnexpectedResult(ValueError):
+    """``feed`` got a result that does not answer the last action (e.g. digits for a look-up)."""
+
+
 class _Data(dict[str, str]):
     """Call data for templates: a name never set reads as empty text."""
 
@@ -69,10 +83,10 @@ class IvrSession:
         "_clock",
         "_customer",
         "_data",
-        "_directory",
         "_flow",
         "_node",
         "_outcome",
+        "_pending",
         "_started_at",
         "_steps",
         "_then",
@@ -81,7 +95,6 @@ class IvrSession:
     def __init__(
         self,
         flow: Flow,
-        directory: CustomerDirectory,
         *,
         call_id: str,
         ani: str,
@@ -89,7 +102,6 @@ class IvrSession:
         clock: Callable[[], float],
     ) -> None:
         self._flow = flow
-        self._directory = directory
         self._clock = clock
         ani = "" if ani.strip().lower() in _NO_ANI else ani.strip()
         self._data = _Data(call_id=call_id, ani=ani, dnis=dnis)
@@ -98,6 +110,7 @@ class IvrSession:
         self._attempts: dict[str, int] = {}
         self._node: Node = flow.nodes[flow.start]
         self._outcome: IvrOutcome | None = None
+        self._pending: LookUp | None = None  # the look-up whose answer the next feed must bring
         self._started_at = 0.0
         self._steps = 0
         self._then = ""  # where to go once the Play/Say in progress is done
@@ -108,16 +121,25 @@ class IvrSession:
         return self._outcome
 
     def start(self) -> Action:
-        """Begin the flow; looks up the caller number once."""
+        """Begin the flow; a known caller number is first looked up (:class:`CustomerByAni`)."""
         self._started_at = self._clock()
         if self._data["ani"]:
-            self._ani_customer = self._directory.find_by_ani(self._data["ani"])
+            return self._look_up(CustomerByAni(self._data["ani"]))
         return self._enter(self._flow.start)
 
     def feed(self, result: InputResult) -> Action:
-        """Take the result of the last action and return the next action."""
+        """Take the result of the last action and return the next action.
+
+        A look-up must be answered with its :data:`~ivr.directory.LookUpAnswer` (or :data:`HUNG_UP`),
+        a caller action with the caller's result; anything else raises :class:`UnexpectedResult`.
+        """
         if self._outcome is not None:
             raise SessionOver(f"IVR session {self._data['call_id']} already finished")
+        # The caller may be gone before a look-up's answer is of any use; that ends the call as usual.
+        if self._pending is not None and result is not HUNG_UP:
+            return self._on_looked_up(self._pending, result)
+        if isinstance(result, FoundCustomer | FoundTicket):
+            raise UnexpectedResult(f"{result!r} answers no look-up at node '{self._node.id}'")
         node = self._node
         if result is HUNG_UP:
             # A call-back or a hang-up the caller already chose stands even if they leave early.
@@ -165,7 +187,11 @@ class IvrSession:
                     self._attempts[node.id] = attempts + 1
                     return self._ask(node, notice)
                 case ValidateNode():
-                    node_id, notice, retry = self._validate(node)
+                    value = self._data.get(node.input, "")
+                    valid = bool(value) and (not node.checksum or is_valid_customer_code(value))
+                    if valid and node.crm:
+                        return self._look_up(CustomerByCode(value))
+                    node_id, notice, retry = self._validated(node, valid)
                     continue
                 case BranchNode():
                     node_id = next((r.next for r in node.rules if r.matches(self._data)), node.default)
@@ -174,10 +200,9 @@ class IvrSession:
                         self._data[name] = template.format_map(self._data)
                     node_id = node.next
                 case ReadbackNode():
-                    text = self._readback(node)
-                    if text is not None:
-                        return Say(text)
-                    node_id = node.none_next
+                    if self._customer is not None:
+                        return self._look_up(OpenTicket(self._customer.id))
+                    return self._read_back(node, None)
                 case CallbackNode() if not node.number.format_map(self._data):
                     node_id = node.on_no_number
                 case QueueNode() | CallbackNode() | VoicemailNode() | HangupNode():
@@ -217,15 +242,31 @@ class IvrSession:
             return self._retry(node, node.retry.invalid_prompts)
         return self._enter(target)
 
-    def _validate(self, node: ValidateNode) -> tuple[str, Prompts, bool]:
+    def _look_up(self, request: LookUp) -> LookUp:
+        self._pending = request
+        return request
+
+    def _on_looked_up(self, request: LookUp, result: InputResult) -> Action:
+        """Go on from the node that asked for ``request`` with its answer ``result``."""
+        node = self._node
+        match request, result:
+            case CustomerByAni(), FoundCustomer():
+                self._pending = None
+                self._ani_customer = result.customer
+                return self._enter(self._flow.start)
+            case CustomerByCode(), FoundCustomer() if isinstance(node, ValidateNode):
+                self._pending = None
+                if result.customer is not None:
+                    self._identify(result.customer)
+                node_id, notice, retry = self._validated(node, result.customer is not None)
+                return self._enter(node_id, notice=notice, retry=retry)
+            case OpenTicket(), FoundTicket() if isinstance(node, ReadbackNode):
+                self._pending = None
+                return self._read_back(node, result.ticket)
+        raise UnexpectedResult(f"{result!r} does not answer {request!r}")
+
+    def _validated(self, node: ValidateNode, valid: bool) -> tuple[str, Prompts, bool]:
         """The node to go to, the notice to play there, and whether it is a retry."""
-        value = self._data.get(node.input, "")
-        valid = bool(value) and (not node.checksum or is_valid_customer_code(value))
-        if valid and node.crm:
-            customer = self._directory.find_by_code(value)
-            valid = customer is not None
-            if customer is not None:
-                self._identify(customer)
         if valid:
             return node.next, (), False
         collect = self._flow.nodes[node.retry]
@@ -243,16 +284,17 @@ class IvrSession:
         data["customer_tier"] = customer.tier
         data["customer_language"] = customer.language
 
-    def _readback(self, node: ReadbackNode) -> str | None:
-        """The text to say (and where to go after it), or None to move on silently."""
-        ticket = self._directory.open_ticket_status(self._customer.id) if self._customer else None
+    def _read_back(self, node: ReadbackNode, ticket: TicketStatus | None) -> Action:
+        """Say the ticket's status (or the no-ticket text), or move on silently when there is none."""
         if ticket is None:
+            if node.none_text is None:
+                return self._enter(node.none_next)
             self._then = node.none_next
-            return None if node.none_text is None else node.none_text.format_map(self._data)
+            return Say(node.none_text.format_map(self._data))
         self._then = node.next
         self._data["ticket_id"] = ticket.ticket_id
         self._data["ticket_status"] = node.labels.get(ticket.status, ticket.status.replace("_", " "))
-        return node.text.format_map(self._data)
+        return Say(node.text.format_map(self._data))
 
     # -- endings --------------------------------------------------------------------------------
 

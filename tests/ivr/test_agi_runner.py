@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
 from pathlib import Path
 
 from crm_core.codes import make_customer_code
@@ -237,3 +240,54 @@ async def test_a_sound_the_pbx_lacks_is_spoken_instead_and_a_dead_prompt_is_skip
     assert streams[0] == "/tts/en-us/1"  # "hello" spoken instead
     assert "/tts/en-us/2" not in streams  # "thank you for calling" cannot play at all: skipped
     assert channel.log[2][0] == "get_data"
+
+
+class SlowDirectory(InMemoryDirectory):
+    """A directory whose every look-up blocks like a slow database query and notes the thread it ran on."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__([ADA], phones={"5550000": "cust-1"},
+                         tickets={"cust-1": TicketStatus(ticket_id="88", status="new")})
+        self.seconds = seconds
+        self.threads: list[tuple[str, int]] = []
+
+    def _query(self, what: str) -> None:
+        self.threads.append((what, threading.get_ident()))
+        time.sleep(self.seconds)
+
+    def find_by_code(self, code: str) -> CustomerRecord | None:
+        self._query("code")
+        return super().find_by_code(code)
+
+    def find_by_ani(self, ani: str) -> CustomerRecord | None:
+        self._query("ani")
+        return super().find_by_ani(ani)
+
+    def open_ticket_status(self, customer_id: str) -> TicketStatus | None:
+        self._query("ticket")
+        return super().open_ticket_status(customer_id)
+
+
+async def test_slow_customer_look_ups_do_not_stall_the_event_loop(tmp_path: Path) -> None:
+    prompts, synth = library(tmp_path)
+    slow = SlowDirectory(seconds=0.1)
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.005)
+            ticks += 1
+
+    ticking = asyncio.create_task(ticker())
+    try:
+        outcome = await run_flow(FakeChannel([ADA.code, "1"]), load_builtin_flow(), slow, prompts=prompts)
+    finally:
+        ticking.cancel()
+    assert (outcome.queue, outcome.customer_id, outcome.identified_by) == ("support", "cust-1", "code")
+    assert "Your ticket number 88 is registered and waiting for an agent." in synth.spoken
+    assert [what for what, _ in slow.threads] == ["ani", "code", "ticket"]
+    loop_thread = threading.get_ident()
+    assert all(thread != loop_thread for _, thread in slow.threads)
+    # 0.3 s of blocking queries: the loop kept serving other work all along (a blocked loop: ~0 ticks).
+    assert ticks >= 20

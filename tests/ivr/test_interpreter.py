@@ -11,9 +11,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crm_core.codes import make_customer_code
-from ivr.actions import DONE, HUNG_UP, NO_INPUT, Collect, Digits, Finish, InputResult, Play, Say
-from ivr.directory import CustomerRecord, InMemoryDirectory, TicketStatus
-from ivr.interpreter import IvrSession, SessionOver
+from ivr.actions import DONE, HUNG_UP, NO_INPUT, Action, Collect, Digits, Finish, InputResult, Play, Say
+from ivr.directory import (
+    CustomerByAni,
+    CustomerByCode,
+    CustomerRecord,
+    FoundCustomer,
+    FoundTicket,
+    InMemoryDirectory,
+    LookUp,
+    OpenTicket,
+    TicketStatus,
+    look_up,
+)
+from ivr.flow import Flow
+from ivr.interpreter import IvrSession, SessionOver, UnexpectedResult
 from ivr.loader import FLOWS_DIR, load_builtin_flow, parse_flow
 from ivr.outcome import IvrOutcome, OutcomeKind
 
@@ -39,24 +51,45 @@ class Clock:
         return self.now
 
 
-def session(ani: str = "5550000", flow=MAIN) -> IvrSession:
-    return IvrSession(flow, directory(), call_id="call-1", ani=ani, dnis="5551000", clock=Clock())
+def session(ani: str = "5550000", flow: Flow = MAIN) -> IvrSession:
+    return IvrSession(flow, call_id="call-1", ani=ani, dnis="5551000", clock=Clock())
+
+
+def answered(sess: IvrSession, action: Action) -> Action:
+    """Answer look-ups from :func:`directory` (as the runner does) until the session asks the caller."""
+    while isinstance(action, LookUp):
+        action = sess.feed(look_up(directory(), action))
+    return action
+
+
+def feed(sess: IvrSession, result: InputResult) -> Action:
+    return answered(sess, sess.feed(result))
+
+
+def start(sess: IvrSession) -> Action:
+    return answered(sess, sess.start())
 
 
 def run(sess: IvrSession, keyed: Iterable[InputResult | str]) -> tuple[IvrOutcome, list[object]]:
     """Answer every Collect with the next scripted input (digits as str), every play with DONE."""
+    return run_on(sess, start(sess), keyed)
+
+
+def run_on(
+    sess: IvrSession, action: Action, keyed: Iterable[InputResult | str]
+) -> tuple[IvrOutcome, list[object]]:
+    """:func:`run` from ``action``, the one the started session asks for now."""
     script = list(keyed)
     actions: list[object] = []
-    action = sess.start()
     for _ in range(500):
         actions.append(action)
         if isinstance(action, Finish):
             return action.outcome, actions
         if isinstance(action, Collect):
             item = script.pop(0) if script else NO_INPUT
-            action = sess.feed(Digits(item) if isinstance(item, str) else item)
+            action = feed(sess, Digits(item) if isinstance(item, str) else item)
         else:
-            action = sess.feed(DONE)
+            action = feed(sess, DONE)
     raise AssertionError("the flow did not finish")
 
 
@@ -129,9 +162,9 @@ def test_hang_up_mid_ivr_is_abandoned_with_what_was_collected() -> None:
 
 def test_hang_up_during_the_hold_prompt_is_still_abandoned_in_ivr() -> None:
     sess = session()
-    action = sess.start()
+    action = start(sess)
     for result in (DONE, Digits(ADA.code), DONE, DONE, Digits("1")):
-        action = sess.feed(result)
+        action = feed(sess, result)
     assert isinstance(action, Play) and action.prompts[0].key == "please_hold"
     final = sess.feed(HUNG_UP)
     assert isinstance(final, Finish) and final.outcome.kind is OutcomeKind.ABANDONED
@@ -140,9 +173,9 @@ def test_hang_up_during_the_hold_prompt_is_still_abandoned_in_ivr() -> None:
 
 def test_callback_uses_the_caller_number_and_survives_an_early_hang_up() -> None:
     sess = session(ani="+1 (555) 0000")
-    action = sess.start()
+    action = start(sess)
     for result in (DONE, Digits(ADA.code), DONE, DONE, Digits("3")):
-        action = sess.feed(result)
+        action = feed(sess, result)
     assert isinstance(action, Play)  # "an agent will call you back"
     final = sess.feed(HUNG_UP)
     assert isinstance(final, Finish)
@@ -175,7 +208,7 @@ def test_feeding_a_finished_session_is_refused() -> None:
         sess.feed(DONE)
 
 
-def _looping_flow() -> object:
+def _looping_flow() -> Flow:
     raw = yaml.safe_load((FLOWS_DIR / "main.yaml").read_text())
     raw = copy.deepcopy(raw)
     raw["max_steps"] = 25
@@ -190,6 +223,63 @@ def test_a_caller_looping_forever_is_sent_to_the_fallback_queue() -> None:
     assert outcome.kind is OutcomeKind.QUEUE and outcome.queue == "general"
     assert outcome.customer_id == "cust-1"
     assert len(actions) <= 25 + 1
+
+
+def test_look_ups_are_requests_answered_through_feed() -> None:
+    sess = session(ani=" +15551234 ")
+    assert sess.start() == CustomerByAni("+15551234")
+    greeting = sess.feed(FoundCustomer(None))
+    assert isinstance(greeting, Play) and greeting.prompts[0].key == "hello"
+    assert isinstance(sess.feed(DONE), Collect)
+    assert sess.feed(Digits(ADA.code)) == CustomerByCode(ADA.code)
+    assert sess.feed(FoundCustomer(ADA)) == Say("Welcome back, Ada Lovelace.")
+    assert sess.feed(DONE) == OpenTicket("cust-1")
+    menu = sess.feed(FoundTicket(None))  # no open ticket: straight on to the menu, nothing said
+    assert isinstance(menu, Collect) and menu.prompts[0].key == "main_menu"
+    outcome, _ = run_on(sess, menu, ["2"])
+    assert (outcome.queue, outcome.customer_id, outcome.identified_by) == ("sales", "cust-1", "code")
+
+
+def test_no_caller_number_and_a_bad_checksum_ask_the_directory_nothing() -> None:
+    sess = session(ani="anonymous")
+    assert isinstance(sess.start(), Play)
+    sess.feed(DONE)
+    retry = sess.feed(Digits("100009"))
+    assert isinstance(retry, Collect) and retry.prompts[0].key == "invalid_code"
+
+
+def test_a_code_the_crm_does_not_know_is_asked_again() -> None:
+    sess = session(ani="")
+    sess.start()
+    sess.feed(DONE)
+    unknown = make_customer_code(55555)
+    assert sess.feed(Digits(unknown)) == CustomerByCode(unknown)
+    retry = sess.feed(FoundCustomer(None))
+    assert isinstance(retry, Collect) and retry.prompts[0].key == "invalid_code"
+
+
+def test_an_answer_that_does_not_fit_the_last_action_is_refused() -> None:
+    sess = session()
+    sess.start()
+    with pytest.raises(UnexpectedResult):
+        sess.feed(FoundTicket(None))  # the start was asked for a customer by caller number
+    with pytest.raises(UnexpectedResult):
+        sess.feed(Digits("1"))
+    play = sess.feed(FoundCustomer(None))  # the session still waits for its answer and goes on
+    assert isinstance(play, Play)
+    with pytest.raises(UnexpectedResult):
+        sess.feed(FoundCustomer(ADA))  # nobody asked
+
+
+def test_hang_up_while_a_look_up_runs_is_abandoned_at_that_node() -> None:
+    sess = session(ani="")
+    sess.start()
+    sess.feed(DONE)
+    assert isinstance(sess.feed(Digits(ADA.code)), CustomerByCode)
+    final = sess.feed(HUNG_UP)
+    assert isinstance(final, Finish)
+    assert (final.outcome.kind, final.outcome.last_node) == (OutcomeKind.ABANDONED, "check_code")
+    assert dict(final.outcome.ivr_data)["entered_code"] == ADA.code
 
 
 _inputs = st.lists(
@@ -213,8 +303,8 @@ def test_any_caller_behaviour_ends_in_a_real_outcome_within_bounded_steps(
     inputs: list[InputResult | str], tail: InputResult | str, ani: str, looping: bool
 ) -> None:
     flow = LOOPING if looping else MAIN
-    sess = IvrSession(flow, directory(), call_id="c", ani=ani, clock=Clock())
-    action = sess.start()
+    sess = IvrSession(flow, call_id="c", ani=ani, clock=Clock())
+    action = start(sess)
     script = list(inputs)
     hung_up = False
     for _ in range(flow.max_steps + 1):
@@ -223,7 +313,7 @@ def test_any_caller_behaviour_ends_in_a_real_outcome_within_bounded_steps(
         item = script.pop(0) if script else tail  # then the caller repeats one thing forever
         result = Digits(item) if isinstance(item, str) else item
         hung_up = result is HUNG_UP
-        action = sess.feed(result)
+        action = feed(sess, result)
     assert isinstance(action, Finish), "stuck: no outcome within max_steps"
     outcome = action.outcome
     assert outcome.kind in {OutcomeKind.QUEUE, OutcomeKind.CALLBACK, OutcomeKind.VOICEMAIL, OutcomeKind.ABANDONED}

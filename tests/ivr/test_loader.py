@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -26,13 +27,13 @@ BASE = {
 }
 
 
-def write(tmp_path: Path, flow: dict) -> Path:
+def write(tmp_path: Path, flow: Mapping[str, object]) -> Path:
     path = tmp_path / "tiny.yaml"
     path.write_text(yaml.safe_dump(flow), encoding="utf-8")
     return path
 
 
-def problems_of(tmp_path: Path, **node_changes: dict | None) -> list[str]:
+def problems_of(tmp_path: Path, **node_changes: dict[str, object] | None) -> list[str]:
     flow = yaml.safe_load(yaml.safe_dump(BASE))
     for node_id, node in node_changes.items():
         if node is None:
