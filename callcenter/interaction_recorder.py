@@ -1,13 +1,15 @@
 """Keeps the interaction history: every call's events on the bus become its one interaction row.
 
 The mechanism is :class:`~callcenter.recorder.EventRecorder`'s (taken inline, written in batches from a
-worker thread, a failed batch retried whole); what is written is :func:`crm_core.interactions.apply_event`,
+worker thread; a batch the database refuses is retried one event at a time and the event it cannot take
+is set aside); what is written is :func:`crm_core.interactions.apply_event`,
 which is idempotent per leg, so a retried or replayed batch leaves the same rows.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,12 +21,11 @@ from crm_core.interactions import INBOUND_CONTEXTS, LEG_EVENTS, UnknownLeg, appl
 log = logging.getLogger(__name__)
 
 
-def _is_leg_event(event: DomainEvent) -> bool:
-    return isinstance(event, LEG_EVENTS)
-
-
 class InteractionRecorder(EventRecorder):
-    """Applies the call events of the bus to the ``interactions`` table, in publish order, in batches."""
+    """Applies the call events of the bus to the ``interactions`` table, in publish order, in batches.
+
+    ``keep(event)`` narrows further which call events are applied (e.g. only this node's own).
+    """
 
     def __init__(
         self,
@@ -33,8 +34,12 @@ class InteractionRecorder(EventRecorder):
         *,
         flush_interval: float = 0.1,
         inbound_contexts: frozenset[str] = INBOUND_CONTEXTS,
+        keep: Callable[[DomainEvent], bool] | None = None,
     ) -> None:
-        super().__init__(bus, sessions, flush_interval=flush_interval, keep=_is_leg_event)
+        def keep_leg_event(event: DomainEvent) -> bool:
+            return isinstance(event, LEG_EVENTS) and (keep is None or keep(event))
+
+        super().__init__(bus, sessions, flush_interval=flush_interval, keep=keep_leg_event)
         self._inbound_contexts = inbound_contexts
 
     def _write(self, batch: list[DomainEvent]) -> None:

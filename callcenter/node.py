@@ -33,6 +33,7 @@ from crm_core.demo import seed_demo
 from crm_core.eventlog import read_events
 from crm_core.models import Customer
 from cti.agi import AgiHangup, AgiServer, AgiSession
+from cti.agi.server import parse_peer_networks
 from cti.ami.client import AmiClient, AmiConfig
 from cti.sim import Simulator, SimulatorConfig, TrafficSettings
 from ivr.agi_channel import AgiCallChannel
@@ -88,14 +89,26 @@ class Node:
 
     async def start(self, web_app: Callable[[Node], web.Application] | None = None) -> None:
         s = self.settings
+        if s.demo and not s.simulated_pbx:
+            # Demo mode creates demo-admin/demo-admin and readies agents: harmless on the simulator,
+            # a way into real calls on a real PBX.
+            raise NodeStartError(
+                f"demo mode runs only on the PBX simulator, not with ami_host={s.ami_host!r}: "
+                "unset ami_host or leave out --demo / CALLCENTER_DEMO"
+            )
+        try:
+            agi_peers = parse_peer_networks(s.agi_allow)
+        except ValueError as exc:
+            raise NodeStartError(f"agi_allow {s.agi_allow!r}: {exc}") from exc
         self.engine = make_engine(s.db_url)
         await asyncio.to_thread(migrate, self.engine)
         self.sessions = make_session_factory(self.engine)
         if s.demo:
             self.demo_codes = await asyncio.to_thread(self._seed_demo)
-        self.recorder = EventRecorder(self.bus, self.sessions)
+        # With several nodes on Redis, an event is stored once: by the node where it was published.
+        self.recorder = EventRecorder(self.bus, self.sessions, keep=self._started_here)
         self.recorder.start()
-        self.interactions = InteractionRecorder(self.bus, self.sessions)
+        self.interactions = InteractionRecorder(self.bus, self.sessions, keep=self._started_here)
         self.interactions.start()
 
         if "queues" not in s.raw:
@@ -113,7 +126,7 @@ class Node:
         self.flow = load_builtin_flow("main")
         prompts = PromptLibrary(SpeechSynthesizer(Path(s.data_dir) / "tts"))
         directory = self.directory_factory(self.sessions)
-        self.agi = AgiServer(s.agi_host, s.agi_port, interrupter=self._interrupt)
+        self.agi = AgiServer(s.agi_host, s.agi_port, interrupter=self._interrupt, allowed_peers=agi_peers)
         self.agi.route("inbound", lambda session: self._inbound(session, directory, prompts))
         try:
             await self.agi.start()
@@ -189,6 +202,10 @@ class Node:
             speed=self.simulator_speed,
             traffic=traffic,
         )
+
+    def _started_here(self, event: DomainEvent) -> bool:
+        """Whether ``event`` was published on this node rather than relayed from another over Redis."""
+        return self.redis is None or not self.redis.is_relayed(event)
 
     def agent_control(self) -> AcdService:
         """What the web app calls to change agent states and save dispositions."""

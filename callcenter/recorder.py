@@ -2,15 +2,22 @@
 
 Events are taken inline (so none is missed, whatever the subscriber load) and written in batches
 from a worker thread, so a slow disk never stalls the PBX reader.
+
+A batch that fails because the database is unreachable is kept whole for the next flush. A batch that
+fails for any other reason is written again one event per transaction: the events that go in are kept,
+and the one that cannot be stored (a value the column refuses, say) is logged and set aside, so one bad
+event never holds back those after it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 from collections.abc import Callable
 
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.bus import EventBus
@@ -19,9 +26,18 @@ from crm_core.eventlog import append_events
 
 log = logging.getLogger(__name__)
 
+# Failures of the connection, not of an event: every event would fail alike, so all are kept for later.
+UNREACHABLE_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError, DisconnectionError, OSError)
+# How many set-aside events are kept in memory for inspection (each is also logged in full).
+SET_ASIDE_KEPT = 1000
+
 
 class EventRecorder:
-    """Appends bus events to the ``event_log`` table, in publish order, in batches."""
+    """Appends bus events to the ``event_log`` table, in publish order, in batches.
+
+    ``keep(event)`` chooses the events to store (all by default). :attr:`set_aside` holds the latest
+    events no write could store; :attr:`failed` counts them all.
+    """
 
     def __init__(
         self,
@@ -38,19 +54,24 @@ class EventRecorder:
         self._pending: list[DomainEvent] = []
         self._task: asyncio.Task[None] | None = None
         self._flushing = asyncio.Lock()
+        self._stopping = asyncio.Event()
         self.written = 0
+        self.failed = 0
+        self.set_aside: collections.deque[DomainEvent] = collections.deque(maxlen=SET_ASIDE_KEPT)
 
     def _take(self, event: DomainEvent) -> None:
         if self._keep is None or self._keep(event):
             self._pending.append(event)
 
     def start(self) -> None:
+        self._stopping.clear()
         self._bus.add_listener(self._take)
         self._task = asyncio.get_running_loop().create_task(self._run(), name="event-recorder")
 
     async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self._interval)
             await self.flush()
 
     async def flush(self) -> None:
@@ -61,22 +82,39 @@ class EventRecorder:
                 return
             try:
                 await asyncio.to_thread(self._write, batch)
-            except Exception:
-                # Keep the events for the next attempt rather than lose them.
-                log.exception("event log write of %d events failed; retrying", len(batch))
+            except UNREACHABLE_ERRORS:
+                log.exception("event store unreachable: %d events kept for the next flush", len(batch))
                 self._pending[:0] = batch
+            except Exception:
+                log.exception("writing %d events failed; writing them one at a time", len(batch))
+                await self._write_one_by_one(batch)
+            else:
+                self.written += len(batch)
+
+    async def _write_one_by_one(self, batch: list[DomainEvent]) -> None:
+        for index, event in enumerate(batch):
+            try:
+                await asyncio.to_thread(self._write, [event])
+            except UNREACHABLE_ERRORS:
+                log.exception("event store unreachable: %d events kept for the next flush", len(batch) - index)
+                self._pending[:0] = batch[index:]
                 return
-            self.written += len(batch)
+            except Exception:
+                log.exception("event set aside, it cannot be stored: %r", event)
+                self.failed += 1
+                self.set_aside.append(event)
+            else:
+                self.written += 1
 
     def _write(self, batch: list[DomainEvent]) -> None:
         with self._sessions() as session, session.begin():
             append_events(session, batch)
 
     async def stop(self) -> None:
+        """Stop taking events and write the rest; a write in flight is waited for, never cut short."""
         self._bus.remove_listener(self._take)
+        self._stopping.set()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await self._task
             self._task = None
         await self.flush()

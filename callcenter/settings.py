@@ -27,6 +27,8 @@ class Settings:
     ami_secret: str = "callcenter"
     agi_host: str = "127.0.0.1"
     agi_port: int = 4573
+    # Comma-separated addresses/CIDRs the FastAGI server accepts connections from (where Asterisk runs).
+    agi_allow: str = "127.0.0.1/32,::1/128"
     redis_url: str = ""
     data_dir: str = "var"
     demo: bool = False
@@ -35,6 +37,7 @@ class Settings:
 
     @property
     def simulated_pbx(self) -> bool:
+        """Whether the node runs the embedded PBX simulator rather than talking to a real Asterisk."""
         return not self.ami_host
 
 

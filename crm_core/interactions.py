@@ -9,9 +9,9 @@ never reaches a queue), the ACD adds queue, agent, times, outcome and dispositio
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import String, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -52,6 +52,13 @@ LEG_EVENTS: tuple[type[DomainEvent], ...] = (
 )
 
 
+# Caller-controlled numbers (caller ID, dialled digits) longer than their columns are cut rather than
+# refused: PostgreSQL would reject the whole write, and the call would get no row at all.
+_CLIPPED_LENGTHS: dict[str, int] = {
+    name: cast(String, Interaction.__table__.c[name].type).length or 0 for name in ("ani", "dnis")
+}
+
+
 class UnknownLeg(LookupError):
     """No interaction row has this leg id."""
 
@@ -68,6 +75,13 @@ def _check_fields(fields: dict[str, Any]) -> None:
     unknown = set(fields) - LEG_FIELDS
     if unknown:
         raise UnknownLegField(f"not interaction fields: {', '.join(sorted(unknown))}")
+
+
+def _clipped(fields: dict[str, Any]) -> dict[str, Any]:
+    return {
+        name: value[: _CLIPPED_LENGTHS[name]] if name in _CLIPPED_LENGTHS and isinstance(value, str) else value
+        for name, value in fields.items()
+    }
 
 
 def _unset(value: Any) -> bool:
@@ -88,6 +102,7 @@ def open_leg(
     conflict). ``ivr_data`` keys already stored keep their values.
     """
     _check_fields(fields)
+    fields = _clipped(fields)
     values = {**_DEFAULTS, **fields, "leg_id": leg_id, "call_id": call_id, "direction": direction,
               "enter_at": enter_at}
     dialect = session.get_bind().dialect.name
@@ -115,6 +130,7 @@ def open_leg(
 def update_leg(session: Session, leg_id: str, **fields: Any) -> Interaction:
     """Set ``fields`` on a recorded leg (``ivr_data`` is merged, newer keys win)."""
     _check_fields(fields)
+    fields = _clipped(fields)
     leg = get_leg(session, leg_id)
     if leg is None:
         raise UnknownLeg(leg_id)
@@ -133,6 +149,7 @@ def close_leg(session: Session, leg_id: str, *, end_at: float, outcome: str, **f
     A leg that is already closed is returned unchanged: the first close is the truth.
     """
     _check_fields(fields)
+    fields = _clipped(fields)
     leg = get_leg(session, leg_id)
     if leg is None:
         raise UnknownLeg(leg_id)

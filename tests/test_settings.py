@@ -34,3 +34,12 @@ def test_bad_values_are_reported_with_their_name(tmp_path: Path) -> None:
     broken.write_text("[callcenter\n")
     with pytest.raises(SettingsError, match=r"broken\.toml"):
         load_settings(broken, environ={})
+
+
+def test_fastagi_accepts_loopback_unless_configured_otherwise(tmp_path: Path) -> None:
+    none = {"CALLCENTER_CONFIG": str(tmp_path / "none.toml")}
+    assert load_settings(environ=none).agi_allow == "127.0.0.1/32,::1/128"
+    config = tmp_path / "callcenter.toml"
+    config.write_text('[callcenter]\nagi_allow = "10.0.0.5/32"\n')
+    assert load_settings(config, environ={}).agi_allow == "10.0.0.5/32"
+    assert load_settings(config, environ={"CALLCENTER_AGI_ALLOW": "10.0.0.0/24,::1"}).agi_allow == "10.0.0.0/24,::1"

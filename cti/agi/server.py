@@ -5,13 +5,17 @@ When the handler returns, the socket is closed (as a FastAGI script that ends) a
 with the dialplan. A handler's exception is logged and contained; a hang-up (:class:`AgiHangup`) is
 a normal end. Connections with an unknown path, a bad environment, or none within
 ``environment_timeout`` are logged and closed.
+
+Only peers inside ``allowed_peers`` (loopback by default) are served: anyone else who can reach the
+port could otherwise invent inbound calls or name a waiting caller's channel and take over its session.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from types import TracebackType
 
@@ -25,6 +29,26 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4573
 
 AgiHandler = Callable[[AgiSession], Awaitable[None]]
+PeerNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+LOOPBACK_PEERS = "127.0.0.1/32,::1/128"
+
+
+def parse_peer_networks(text: str) -> tuple[PeerNetwork, ...]:
+    """Networks from a comma-separated list of addresses or CIDRs; raises ``ValueError`` on a bad one."""
+    return tuple(ipaddress.ip_network(part.strip(), strict=False) for part in text.split(",") if part.strip())
+
+
+def peer_allowed(peer: object, networks: Iterable[PeerNetwork]) -> bool:
+    """Whether a socket's ``peername`` lies in one of ``networks`` (IPv4-mapped IPv6 counts as IPv4)."""
+    if not isinstance(peer, tuple) or not peer or not isinstance(peer[0], str):
+        return False  # not an IP socket (or no address at all): nothing to vouch for it
+    try:
+        address = ipaddress.ip_address(peer[0].partition("%")[0])
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return any(address in network for network in networks)
 
 
 @dataclass(slots=True)
@@ -35,7 +59,7 @@ class AgiServerStats:
     completed: int = 0  # handler returned
     hung_up: int = 0  # handler ended by AgiHangup
     failed: int = 0  # handler raised anything else
-    rejected: int = 0  # no environment, bad environment, or unknown path
+    rejected: int = 0  # peer not allowed, no environment, bad environment, or unknown path
 
 
 class AgiServer:
@@ -43,7 +67,8 @@ class AgiServer:
 
     Use ``async with AgiServer(...) as server`` or :meth:`start` / :meth:`close`. ``port=0`` binds
     a free port (see :attr:`port`). ``interrupter`` is handed to every session for
-    :meth:`AgiSession.interrupt`.
+    :meth:`AgiSession.interrupt`. ``allowed_peers`` are the networks Asterisk connects from
+    (``"10.0.0.5/32,::1/128"`` or parsed networks); others are closed before a byte is read.
     """
 
     def __init__(
@@ -55,8 +80,12 @@ class AgiServer:
         environment_timeout: float = 10.0,
         shutdown_grace: float = 5.0,
         backlog: int = 4096,
+        allowed_peers: str | Iterable[PeerNetwork] = LOOPBACK_PEERS,
     ) -> None:
         self.host = host
+        self.allowed_peers = (
+            parse_peer_networks(allowed_peers) if isinstance(allowed_peers, str) else tuple(allowed_peers)
+        )
         self._port = port
         self._interrupter = interrupter
         self._environment_timeout = environment_timeout
@@ -153,6 +182,10 @@ class AgiServer:
         parser = AgiParser()
         session: AgiSession | None = None
         try:
+            if not peer_allowed(peer, self.allowed_peers):
+                log.warning("FastAGI connection from %s refused: not in the allowed peers", peer)
+                self.stats.rejected += 1
+                return
             env = await self._read_environment(reader, parser, peer)
             handler = self._routes.get(env.script_path) if env is not None else None
             if env is None or handler is None:

@@ -8,6 +8,7 @@ recorded reply; the handler records what a user of the API sees.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -33,6 +34,7 @@ from cti.agi import (
     AgiUsageError,
     format_command,
 )
+from cti.agi.server import LOOPBACK_PEERS, parse_peer_networks, peer_allowed
 
 TRACES = Path(__file__).resolve().parents[1] / "fixtures" / "traces"
 
@@ -526,3 +528,64 @@ async def test_one_thousand_concurrent_sessions(caplog: pytest.LogCaptureFixture
     p99_ms = turnaround[int(len(turnaround) * 0.99)] * 1000
     print(f"\n{SESSIONS} concurrent sessions in {elapsed:.2f} s; GET DATA turnaround p99 {p99_ms:.1f} ms")
     assert elapsed < 20
+
+
+async def test_a_peer_outside_the_allowed_networks_is_closed_before_its_environment_is_read(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    started: list[str] = []
+
+    async def ivr(session: AgiSession) -> None:
+        started.append(session.channel)
+
+    # The test connects from 127.0.0.1, which is outside these networks: like a stranger on the LAN.
+    async with AgiServer(port=0, allowed_peers="10.0.0.0/8, fd00::/8") as server:
+        server.route("ivr", ivr)
+        reader, writer = await connect(server.port, environment())
+        async with asyncio.timeout(5):
+            # Closed with our environment unread, the kernel may answer with a reset instead of EOF.
+            with contextlib.suppress(ConnectionResetError):
+                assert await reader.read() == b""
+        writer.close()
+        assert server.session_for_channel("Local/100@in-00000001;2") is None
+    assert started == []
+    assert server.stats.rejected == 1 and server.stats.completed == 0
+    assert "not in the allowed peers" in caplog.text
+
+
+async def test_loopback_is_allowed_by_default_and_listed_peers_are_served() -> None:
+    started: list[str] = []
+
+    async def ivr(session: AgiSession) -> None:
+        started.append(session.channel)
+
+    for allowed in ({}, {"allowed_peers": "10.0.0.0/8,127.0.0.0/8"}):
+        async with AgiServer(port=0, **allowed) as server:  # type: ignore[arg-type]
+            server.route("ivr", ivr)
+            reader, writer = await connect(server.port, environment())
+            async with asyncio.timeout(5):
+                assert await reader.read() == b""
+            writer.close()
+        assert server.stats.rejected == 0 and server.stats.completed == 1
+    assert len(started) == 2
+
+
+@pytest.mark.parametrize(
+    ("peer", "allowed"),
+    [
+        (("127.0.0.1", 40000), True),
+        (("::1", 40000, 0, 0), True),
+        (("::ffff:127.0.0.1", 40000, 0, 0), True),  # a dual-stack socket reports IPv4 peers this way
+        (("192.168.1.9", 40000), False),
+        (("fe80::1%eth0", 40000, 0, 2), False),
+        (None, False),
+        ("/run/agi.sock", False),
+    ],
+)
+def test_peer_addresses_are_matched_against_the_networks(peer: object, allowed: bool) -> None:
+    assert peer_allowed(peer, parse_peer_networks(LOOPBACK_PEERS)) is allowed
+
+
+def test_a_bad_network_is_refused() -> None:
+    with pytest.raises(ValueError):
+        AgiServer(port=0, allowed_peers="127.0.0.1/33")

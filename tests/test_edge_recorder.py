@@ -1,0 +1,141 @@
+"""The event log and interaction recorders keep going past an event the database refuses, and stop cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.exc import DataError
+from sqlalchemy.orm import Session, sessionmaker
+
+from acd.events import CallQueued
+from callcenter.bus import EventBus
+from callcenter.events import DomainEvent
+from callcenter.interaction_recorder import InteractionRecorder
+from callcenter.recorder import EventRecorder
+from crm_core.db import make_engine, make_session_factory, migrate
+from crm_core.eventlog import read_events
+from crm_core.interactions import get_leg
+from cti.ami.events import ChannelAppeared
+
+# tests/crm/conftest.py holds the PostgreSQL fixture (skips when the server is absent); test folders are
+# not packages, so it is loaded from its file.
+_spec = importlib.util.spec_from_file_location("crm_db_fixtures", Path(__file__).parent / "crm" / "conftest.py")
+assert _spec is not None and _spec.loader is not None
+_crm_db_fixtures = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_crm_db_fixtures)
+postgres_engine = _crm_db_fixtures.postgres_engine
+engine = _crm_db_fixtures.engine
+
+
+@pytest.fixture
+def sessions(engine: Engine) -> Iterator[sessionmaker[Session]]:
+    yield make_session_factory(engine)
+
+
+@pytest.fixture
+def sqlite_sessions(tmp_path: Path) -> sessionmaker[Session]:
+    sqlite_engine = make_engine(f"sqlite:///{tmp_path / 'log.sqlite3'}")
+    migrate(sqlite_engine)
+    return make_session_factory(sqlite_engine)
+
+
+def _queued(call_id: str, **fields: object) -> CallQueued:
+    return CallQueued(call_id=call_id, queue="support", priority=1, enter_time=1.0, **fields)  # type: ignore[arg-type]
+
+
+def _ringing_in(uniqueid: str, caller: str) -> ChannelAppeared:
+    return ChannelAppeared(
+        channel=f"PJSIP/trunk-{uniqueid}", uniqueid=uniqueid, linkedid=uniqueid, state=4, state_desc="Ring",
+        caller_id_num=caller, context="callcenter-inbound", exten="5551000",
+    )
+
+
+async def test_one_event_the_store_refuses_is_set_aside_and_the_others_are_written(
+    sqlite_sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    bus = EventBus()
+    recorder = EventRecorder(bus, sqlite_sessions, flush_interval=3600)
+    recorder.start()
+    original = recorder._write
+
+    def refuses_c2(batch: list[DomainEvent]) -> None:
+        if any(getattr(e, "call_id", None) == "c2" for e in batch):
+            raise DataError("INSERT ...", {}, ValueError("value too long for type character varying(40)"))
+        original(batch)
+
+    monkeypatch.setattr(recorder, "_write", refuses_c2)
+    for call_id in ("c1", "c2", "c3"):
+        bus.publish(_queued(call_id))
+    await recorder.flush()
+    bus.publish(_queued("c4"))  # later events are not held back by the bad one
+    await recorder.stop()
+    with sqlite_sessions() as session:
+        assert [getattr(e, "call_id", None) for e in read_events(session)] == ["c1", "c3", "c4"]
+    assert [getattr(e, "call_id", None) for e in recorder.set_aside] == ["c2"]
+    assert recorder.failed == 1 and recorder.written == 3
+    assert "set aside" in caplog.text and "c2" in caplog.text
+
+
+async def test_stop_waits_for_the_write_in_flight_so_rows_stay_in_publish_order(
+    sqlite_sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bus = EventBus()
+    recorder = EventRecorder(bus, sqlite_sessions, flush_interval=0.01)
+    recorder.start()
+    original = recorder._write
+
+    def slow_first(batch: list[DomainEvent]) -> None:
+        if any(getattr(e, "call_id", None) == "c1" for e in batch):
+            time.sleep(0.3)
+        original(batch)
+
+    monkeypatch.setattr(recorder, "_write", slow_first)
+    bus.publish(_queued("c1"))
+    await asyncio.sleep(0.1)  # the timer's flush is now writing c1
+    bus.publish(_queued("c2"))
+    await recorder.stop()
+    with sqlite_sessions() as session:
+        assert [getattr(e, "call_id", None) for e in read_events(session)] == ["c1", "c2"]
+    assert recorder.written == 2
+
+
+async def test_a_caller_number_longer_than_its_column_is_clipped_not_refused(
+    sessions: sessionmaker[Session],
+) -> None:
+    bus = EventBus()
+    recorder = InteractionRecorder(bus, sessions, flush_interval=3600)
+    recorder.start()
+    bus.publish(_ringing_in("1.1", "4" * 60))
+    bus.publish(_ringing_in("1.2", "5550100"))
+    await recorder.stop()
+    with sessions() as session:
+        long_leg, short_leg = get_leg(session, "1.1"), get_leg(session, "1.2")
+        assert long_leg is not None and long_leg.ani == "4" * 40
+        assert short_leg is not None and short_leg.ani == "5550100" and short_leg.dnis == "5551000"
+    assert recorder.failed == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)  # SQLite does not enforce lengths
+async def test_postgresql_refusing_one_call_event_does_not_stop_the_interaction_history(
+    sessions: sessionmaker[Session],
+) -> None:
+    bus = EventBus()
+    recorder = InteractionRecorder(bus, sessions, flush_interval=3600)
+    recorder.start()
+    bus.publish(_queued("c1", intent="billing"))
+    bus.publish(_queued("c2", intent="x" * 101))  # intent is String(100): PostgreSQL refuses the row
+    bus.publish(_queued("c3", intent="sales"))
+    await recorder.stop()
+    with sessions() as session:
+        assert get_leg(session, "c2") is None
+        c1, c3 = get_leg(session, "c1"), get_leg(session, "c3")
+        assert c1 is not None and c1.intent == "billing"
+        assert c3 is not None and c3.intent == "sales"
+    assert [getattr(e, "call_id", None) for e in recorder.set_aside] == ["c2"]
