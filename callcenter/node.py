@@ -32,7 +32,7 @@ from crm_core.db import make_engine, make_session_factory, migrate, session_scop
 from crm_core.demo import seed_demo
 from crm_core.eventlog import read_events
 from crm_core.models import Customer
-from cti.agi import AgiHangup, AgiServer, AgiSession
+from cti.agi import AgiApplicationNotFound, AgiHangup, AgiServer, AgiSession
 from cti.agi.server import parse_peer_networks
 from cti.ami.client import AmiClient, AmiConfig
 from cti.sim import Simulator, SimulatorConfig, TrafficSettings
@@ -240,6 +240,8 @@ class Node:
             await self.acd_service.wait_in_queue(session, outcome)
         elif outcome.kind is OutcomeKind.CALLBACK:
             await self.acd_service.callback_from_ivr(session, outcome)
+        elif outcome.kind is OutcomeKind.VOICEMAIL and outcome.mailbox:
+            await _leave_voicemail(session, outcome.mailbox)
 
     async def stop(self) -> None:
         if self._web is not None:
@@ -260,6 +262,16 @@ class Node:
             await self.interactions.stop()
         if self.engine is not None:
             self.engine.dispose()
+
+
+async def _leave_voicemail(session: AgiSession, mailbox: str) -> None:
+    """Asterisk's VoiceMail records the message (``u``: the mailbox's unavailable greeting)."""
+    try:
+        await session.exec("VoiceMail", mailbox, "u")
+    except AgiApplicationNotFound:
+        log.error("the PBX has no VoiceMail application (load app_voicemail); message for %s lost", mailbox)
+    except AgiHangup:
+        pass  # callers hang up to end their message
 
 
 async def _call_id(session: AgiSession) -> str | None:

@@ -142,3 +142,25 @@ async def test_hanging_up_mid_ivr_leaves_a_complete_row_abandoned_in_ivr(
     assert row.ivr_data["entered_code"] == code and row.ivr_data["last_node"] == "main_menu"
     assert row.queue is None and row.agent_id is None and row.answer_at is None
     assert row.end_at is not None and row.enter_at < row.end_at and row.wait_seconds == 0.0
+
+
+async def test_choosing_voicemail_records_a_message_and_a_voicemail_row(
+    node: Node, customer: tuple[int, str]
+) -> None:
+    customer_id, code = customer
+    assert node.simulator is not None
+    voicemail: list[str] = []
+    node.simulator.add_event_sink(
+        lambda headers: voicemail.append(dict(headers).get("Command", ""))
+        if ("Event", "AGIExecStart") in headers and "VoiceMail" in dict(headers).get("Command", "") else None
+    )
+    # The code, then 9 (voicemail) at the menu; the caller talks to the mailbox until patience runs out.
+    script = CallerScript(digits=(*keyed(code), (1.0, "9")), patience=25)
+    await node.simulator.place_inbound_call(DNIS, UNKNOWN_ANI, "", script=script)
+
+    row = await _leg_when(node, lambda row: row.end_at is not None)
+    assert row.outcome == "voicemail" and row.customer_id == customer_id
+    deadline = time.monotonic() + 10
+    while not voicemail and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert voicemail and "support@callcenter" in voicemail[0]
