@@ -129,23 +129,23 @@ class AmiMessage:
 def _parse_block(block: bytes) -> AmiMessage:
     """Parse one block (without its terminator) of a PBX-to-client stream."""
     lines = block.decode(ENCODING, ERRORS).split("\r\n")
-    headers: list[tuple[str, str]] = []
-    append = headers.append
-    for index, line in enumerate(lines):
-        key, sep, value = line.partition(": ")
-        if not sep:
-            key, sep, value = line.partition(":")
-        if sep and key and " " not in key:
-            append((key, value))
-            continue
-        if not headers:
-            raise AmiParseError("first line has no key", block)
-        if headers[0] == _FOLLOWS:
-            headers.extend(("Output", out) for out in _command_output(lines[index:]))
-            break
-        # A bare line inside a message: Asterisk writes these when dialplan data with CR/LF
-        # reaches an unescaped field. Keep it (key "") so nothing is lost.
-        append(("", line))
+    if lines[0] == _FOLLOWS_LINE:
+        headers = _follows_headers(lines)
+    else:
+        headers = []
+        append = headers.append
+        for line in lines:
+            key, sep, value = line.partition(": ")
+            if not sep:
+                key, sep, value = line.partition(":")
+            if sep and key:
+                append((key, value))
+            elif headers:
+                # A bare line inside a message: Asterisk writes these when dialplan data with CR/LF
+                # reaches an unescaped field. Keep it (key "") so nothing is lost.
+                append(("", line))
+            else:
+                raise AmiParseError("first line has no key", block)
     if not headers:
         raise AmiParseError("empty message", block)
     first_key, first_value = headers[0]
@@ -161,15 +161,21 @@ def _parse_block(block: bytes) -> AmiMessage:
     raise AmiParseError("message has neither Event nor Response", block)
 
 
-_FOLLOWS = ("Response", "Follows")
+_FOLLOWS_LINE = "Response: Follows"
 
 
-def _command_output(lines: list[str]) -> Iterator[str]:
-    """The CLI output lines of an old ``Response: Follows`` body (LF-separated, END marker dropped)."""
-    for line in lines:
-        for out_line in line.split("\n"):
-            if out_line and out_line != END_COMMAND:
-                yield out_line
+def _follows_headers(lines: list[str]) -> list[tuple[str, str]]:
+    """Headers of an old ``Response: Follows`` message: its ``Key: value`` lines, then every CLI
+    output line (LF-separated, END marker dropped) as an ``Output`` header."""
+    headers: list[tuple[str, str]] = []
+    for index, line in enumerate(lines):
+        key, sep, value = line.partition(": ")
+        if not sep or not key or " " in key:
+            for body_line in lines[index:]:
+                headers.extend(("Output", out) for out in body_line.split("\n") if out and out != END_COMMAND)
+            break
+        headers.append((key, value))
+    return headers
 
 
 class AmiParser:
