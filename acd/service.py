@@ -9,8 +9,11 @@ arrival, or right after a missed ring) is rung at once in the same session.
 
 The agent answering is seen on AMI (``DialEnd`` with ``ANSWER``) while ``Dial`` keeps the bridge; the
 ``Dial`` returning ends the talk. A ring the agent does not take sends the call back to its place and
-the same session waits again. A channel hang-up seen on AMI is the backstop for every step, so no
-reservation outlives its caller.
+the same session waits again. A blind transfer to another queue ends the agent's part at once (``CallEnded``
+with outcome ``transferred``, wrap-up as after any call) and redirects the caller to
+``callcenter-transfer``/<call id>, where :meth:`AcdService.transfer` queues the same call again (fresh
+wait, same customer data) and waits on as a new caller would. A channel hang-up seen on AMI is the
+backstop for every step, so no reservation outlives its caller.
 
 Call-backs: when the core decides :class:`~acd.decisions.OriginateCallback` the service originates to
 the customer into ``callcenter-callback``/<call id>; :meth:`AcdService.callback` then rings the agent.
@@ -38,7 +41,7 @@ from collections.abc import Callable, Coroutine, Iterable
 
 from acd.agents import AgentState, IllegalTransition
 from acd.config import callback_number
-from acd.core import Acd, AcdError, AgentView
+from acd.core import Acd, AcdError, AgentView, CallStatus
 from acd.decisions import Effects, Offer, OriginateCallback, Refused
 from acd.events import CallDisposed, CallEnded
 from acd.prompts import CALLBACK_CONFIRMED, CALLBACK_LATER, CALLBACK_OFFER
@@ -58,13 +61,14 @@ from callcenter.events import DomainEvent
 from cti.agi import AgiError, AgiHangup, AgiInterrupted, AgiPlaybackFailed, AgiServer, AgiSession
 from cti.ami.client import AmiClient, AmiError
 from cti.ami.events import ChannelHungUp, DialEnded, DialStarted, OriginateResult
-from ivr.outcome import IvrOutcome
+from ivr.outcome import IvrOutcome, OutcomeKind
 
 log = logging.getLogger(__name__)
 
 CONNECT_CONTEXT = "callcenter-connect"
 CALLBACK_CONTEXT = "callcenter-callback"
 RESUME_CONTEXT = "callcenter-resume"
+TRANSFER_CONTEXT = "callcenter-transfer"
 AGENT_VARIABLE = "CC_AGENT"
 # DIALSTATUS -> the core's offer failure reason; CANCEL means the caller hung up while it rang.
 DIAL_FAILURES = {"NOANSWER": "no_answer", "BUSY": "busy", "CHANUNAVAIL": "failed", "CONGESTION": "failed"}
@@ -126,6 +130,15 @@ class _Leg:
     parked: bool = False  # re-adopted, no session of ours and none on its way yet
     # We redirected the channel: a session that came before the move ends with a hang-up signal too.
     redirected: bool = False
+    transferred: bool = False  # blind-transferred away: this leg's session just lets go
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _PendingTransfer:
+    """A caller redirected to ``callcenter-transfer``: where they go and what the call carries along."""
+
+    channel: str
+    outcome: IvrOutcome
 
 
 class AcdService:
@@ -155,7 +168,8 @@ class AcdService:
         self.time_scale = time_scale
         self._legs: dict[str, _Leg] = {}
         self._by_channel: dict[str, _Leg] = {}
-        self._undisposed: collections.OrderedDict[str, str] = collections.OrderedDict()
+        # (call id, agent id) of ended talks not yet disposed; a transferred call has one per agent.
+        self._undisposed: collections.OrderedDict[tuple[str, str], None] = collections.OrderedDict()
         self._wrapping_up: dict[str, str] = {}  # agent id -> the call whose wrap-up they are in
         self._originates: dict[str, str] = {}  # AMI ActionID -> call id of a call-back being dialled
         self._early_results: collections.OrderedDict[str, OriginateResult] = collections.OrderedDict()
@@ -163,15 +177,18 @@ class AcdService:
         self._wake = asyncio.Event()
         self._readopted = asyncio.Event()
         self._early_resumes: set[str] = set()  # channels whose 'resume' session waits for readopt
+        self._transfers: dict[str, _PendingTransfer] = {}  # call id -> caller on the way to its new queue
         self._timer: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
     def register_routes(self) -> None:
-        """Route the ``connect``, ``callback`` and ``resume`` FastAGI scripts of the dialplan to this service."""
+        """Route the ``connect``, ``callback``, ``resume`` and ``transfer`` FastAGI scripts of the dialplan
+        to this service."""
         self.agi.route("connect", self.connect)
         self.agi.route("callback", self.callback)
         self.agi.route("resume", self.resume)
+        self.agi.route("transfer", self.transfer)
 
     async def start(self) -> None:
         """Listen to the PBX's events and run the timer for escalations and wrap-up ends."""
@@ -258,9 +275,9 @@ class AcdService:
 
     async def dispose(self, call_id: str, agent_id: str, disposition: str, notes: str) -> None:
         """Save the wrap-up of a call the agent ended: publishes CallDisposed and ends the wrap-up."""
-        if self._undisposed.get(call_id) != agent_id:
+        if (call_id, agent_id) not in self._undisposed:
             raise AgentControlRefused(f"agent {agent_id} has no call {call_id} to dispose")
-        del self._undisposed[call_id]
+        del self._undisposed[call_id, agent_id]
         self.bus.publish(CallDisposed(at=self.clock(), call_id=call_id, agent_id=agent_id,
                                       disposition=disposition, notes=notes))
         view = self._view(agent_id)
@@ -272,6 +289,48 @@ class AcdService:
                 self._core(lambda: self.acd.pause(agent_id, pause))
             else:
                 self._core(lambda: self.acd.ready(agent_id))
+
+    async def transfer_to_queue(self, call_id: str, agent_id: str | None, queue: str) -> None:
+        """Blind-transfer a talking call to ``queue``: the agent's part ends now (``CallEnded`` with
+        outcome ``transferred``, then wrap-up) and the caller is redirected to wait in ``queue``.
+
+        ``agent_id`` is the agent who asks (their own call only); None for a supervisor (any call).
+        """
+        try:
+            call = self.acd.call(call_id)
+        except AcdError as exc:
+            raise AgentControlRefused(str(exc)) from exc
+        if call.status is not CallStatus.CONNECTED or (agent_id is not None and call.agent_id != agent_id):
+            raise AgentControlRefused(f"call {call_id} is not talking to {agent_id or 'an agent'}")
+        if all(q.name != queue for q in self.acd.config.queues):
+            raise AgentControlRefused(f"no queue {queue!r}")
+        leg = self._legs.get(call_id)
+        if leg is None:
+            raise AgentControlRefused(f"call {call_id} has no caller channel here to transfer")
+        if leg.session is None:
+            raise AgentControlRefused(f"call {call_id} is not under a session of ours (re-adopted talk)")
+        outcome = IvrOutcome(
+            kind=OutcomeKind.QUEUE, call_id=call_id, ani=call.ani or "", queue=queue, priority=call.priority,
+            customer_id=call.customer_id, customer_code=call.customer_code, tier=call.tier,
+            intent=call.intent, unidentified=call.unidentified, ivr_data=call.ivr_data,
+            callback_number=leg.callback_to,
+        )
+        # Marked before anything else: the Dial the redirect breaks must not end the call in the core.
+        leg.transferred = True
+        leg.redirected = True
+        leg.session.expect_interrupt("transfer")
+        self._release(leg)
+        self._transfers[call_id] = _PendingTransfer(leg.channel, outcome)
+        fx = self.acd.hangup(call_id)
+        fx.events[:] = [dataclasses.replace(e, outcome="transferred") if isinstance(e, CallEnded) else e
+                        for e in fx.events]
+        self._apply(fx)
+        try:
+            await self.ami.redirect(leg.channel, TRANSFER_CONTEXT, call_id, 1)
+        except AmiError as exc:
+            # Mostly the caller hung up just now; the agent's part is over either way.
+            self._transfers.pop(call_id, None)
+            raise AgentControlRefused(f"could not move call {call_id} to {queue}: {exc}") from exc
 
     def _view(self, agent_id: str) -> AgentView:
         try:
@@ -386,6 +445,18 @@ class AcdService:
             return
         leg.session = session
         await self._serve(session, leg)
+
+    async def transfer(self, session: AgiSession) -> None:
+        """Route ``transfer``: a caller blind-transferred away from an agent waits in the new queue."""
+        call_id = session.env.extension or ""
+        pending = self._transfers.get(call_id)
+        if pending is None or pending.channel != session.channel:
+            log.warning("transfer: no transfer of %r in progress on %s; hanging up", call_id, session.channel)
+            with contextlib.suppress(AgiError):
+                await session.hangup()
+            return
+        del self._transfers[call_id]
+        await self.wait_in_queue(session, pending.outcome)
 
     async def callback(self, session: AgiSession) -> None:
         """Route ``callback``: the customer of a call-back answered; ring the reserved agent."""
@@ -518,6 +589,8 @@ class AcdService:
         finally:
             leg.ringing = None
             leg.dial_channel = None
+        if leg.transferred:
+            return True
         status = (await session.get_variable("DIALSTATUS")) or ""
         if leg.offer is not offer and not leg.connected:
             # The core took the offer back while it rang (the agent logged out): it already moved on.
@@ -550,7 +623,8 @@ class AcdService:
             elif isinstance(decision, OriginateCallback):
                 self._originate_callback(decision)
         for event in fx.events:
-            if isinstance(event, CallEnded) and event.agent_id is not None and event.outcome == "answered":
+            if isinstance(event, CallEnded) and event.agent_id is not None \
+                    and event.outcome in ("answered", "transferred"):
                 self._remember_undisposed(event.call_id, event.agent_id)
                 self._wrapping_up[event.agent_id] = event.call_id
             self.bus.publish(event)
@@ -652,6 +726,9 @@ class AcdService:
                     and not leg.connected and event.dial_status == "ANSWER":
                 self._answered(leg)
         elif isinstance(event, ChannelHungUp):
+            transfer = next((c for c, t in self._transfers.items() if t.channel == event.channel), None)
+            if transfer is not None:
+                del self._transfers[transfer]  # gone on the way to the new queue: it was never queued there
             leg = self._by_channel.get(event.channel)
             if leg is not None:
                 # Backstop: whatever the session saw (or did not), the channel is gone.
@@ -684,7 +761,7 @@ class AcdService:
         leg.session = None
 
     def _remember_undisposed(self, call_id: str, agent_id: str) -> None:
-        self._undisposed[call_id] = agent_id
+        self._undisposed[call_id, agent_id] = None
         while len(self._undisposed) > UNDISPOSED_KEPT:
             self._undisposed.popitem(last=False)
 

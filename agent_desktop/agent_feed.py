@@ -87,14 +87,14 @@ class AgentFeeds:
         if isinstance(event, CallConnected):
             return self._update(event.call_id, "connected")
         if isinstance(event, CallEnded):
-            return self._update(event.call_id, "ended")
+            return self._update(event.call_id, "ended", event.agent_id)
         if isinstance(event, CallOfferFailed | CallAbandoned):
             offered = self._calls.get(event.call_id)
             if offered is not None and offered.status == "offered":
                 return self._update(event.call_id, "withdrawn")
             return []
         if isinstance(event, CallDisposed):
-            return self._update(event.call_id, "disposed")
+            return self._update(event.call_id, "disposed", event.agent_id)
         if isinstance(event, CustomerMatched):
             matched = self._calls.get(event.call_id)
             if matched is not None and matched.agent_id == event.agent_id:
@@ -159,9 +159,10 @@ class AgentFeeds:
         return list(agent.pops.values()) if agent else []
 
     def pop_for(self, agent_id: str, call_id: str) -> ActivePop | None:
-        """The agent's own active pop for ``call_id`` (None for anybody else's call)."""
-        pop = self._calls.get(call_id)
-        return pop if pop is not None and pop.agent_id == agent_id else None
+        """The agent's own active pop for ``call_id`` (None for anybody else's call); after a transfer the
+        first agent keeps theirs for the wrap-up while the next agent is offered the call."""
+        agent = self._agents.get(agent_id)
+        return agent.pops.get(call_id) if agent is not None else None
 
     def active_call(self, call_id: str) -> ActivePop | None:
         """The active pop of ``call_id`` whoever its agent is (for supervisors)."""
@@ -178,8 +179,9 @@ class AgentFeeds:
             agent = self._agents[agent_id] = _Agent(state)
         return agent
 
-    def _update(self, call_id: str, status: str) -> list[Delivery]:
-        pop = self._calls.get(call_id)
+    def _update(self, call_id: str, status: str, agent_id: str | None = None) -> list[Delivery]:
+        """Move the call's latest pop, or ``agent_id``'s pop of it (a transferred call has one per agent)."""
+        pop = self._calls.get(call_id) if agent_id is None else self.pop_for(agent_id, call_id)
         if pop is None:
             return []
         pop.status = status
@@ -192,7 +194,8 @@ class AgentFeeds:
         return [(pop.agent_id, update)]
 
     def _drop(self, pop: ActivePop) -> None:
-        self._calls.pop(pop.call_id, None)
+        if self._calls.get(pop.call_id) is pop:
+            del self._calls[pop.call_id]
         self._agent(pop.agent_id).pops.pop(pop.call_id, None)
 
     def _next(self, message: Message) -> Message:

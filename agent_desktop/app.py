@@ -80,6 +80,7 @@ _STATIC_TYPES = {"js": "text/javascript", "css": "text/css"}
 MAX_NOTES = 4000
 MAX_CUSTOMER_FIELD = 200
 MAX_SEARCH_TEXT = 100
+MAX_QUEUE_NAME = 64
 SEARCH_LIMIT = 10
 
 
@@ -329,6 +330,7 @@ async def home(request: web.Request) -> web.StreamResponse:
 async def desktop(request: web.Request) -> web.StreamResponse:
     return _render(request, "desktop.html", {
         "agent_id": _agent_id(request), "pause_reasons": request.app[CONFIG].pause_reasons,
+        "queues": request.app[CONFIG].queues,
     })
 
 
@@ -414,6 +416,18 @@ async def call_disposition(request: web.Request) -> web.StreamResponse:
     if not isinstance(notes, str) or len(notes) > MAX_NOTES:
         raise BadRequest(f"notes: text of at most {MAX_NOTES} characters")
     await request.app[AGENT_CONTROL].dispose(call_id, agent_id, str(disposition), notes)
+    return web.json_response({"ok": True}, status=202)
+
+
+async def call_transfer(request: web.Request) -> web.StreamResponse:
+    pop = _call_in_reach(request)
+    queue = (await _json_body(request)).get("queue")
+    if not isinstance(queue, str) or not 0 < len(queue) <= MAX_QUEUE_NAME:
+        raise BadRequest(f"queue: a queue name of 1-{MAX_QUEUE_NAME} characters")
+    if pop.status != "connected":
+        return _json_error(409, f"the call is {pop.status}; only a talking call can be transferred")
+    agent_id = _agent_id(request) if _account(request).role == AGENT else None
+    await request.app[AGENT_CONTROL].transfer_to_queue(pop.call_id, agent_id, queue)
     return web.json_response({"ok": True}, status=202)
 
 
@@ -543,7 +557,7 @@ HANDLERS: dict[str, Handler] = {
     "agent_state": agent_state, "agent_ready": agent_ready, "agent_not_ready": agent_not_ready,
     "agent_logout": agent_logout, "call_disposition": call_disposition, "customer_card": customer_card,
     "call_customer_search": call_customer_search, "call_customer_match": call_customer_match,
-    "call_customer_create": call_customer_create,
+    "call_customer_create": call_customer_create, "call_transfer": call_transfer,
     "wall_snapshot": wall_snapshot, "pop_stats": pop_stats, "force_not_ready": force_not_ready,
     "force_logout": force_logout, "spy_on_call": spy_on_call, "ws": websocket,
 }

@@ -154,6 +154,20 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
         },
     ),
     HttpRoute(
+        "POST",
+        "/api/calls/{call_id}/transfer",
+        "call_transfer",
+        CALL_HANDLERS,
+        "Blind-transfer a talking call to another queue: the agent's part ends (wrap-up follows) and the "
+        "caller waits in that queue afresh, keeping customer and IVR data. An agent may transfer only its "
+        "own call (404 otherwise); 409 when the call is not talking or the ACD refuses.",
+        request_schema={
+            "type": "object",
+            "required": ["queue"],
+            "properties": {"queue": {"type": "string", "minLength": 1, "maxLength": 64}},
+        },
+    ),
+    HttpRoute(
         "GET",
         "/api/customers/{customer_id}",
         "customer_card",

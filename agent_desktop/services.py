@@ -67,6 +67,11 @@ class AgentControl(Protocol):
 
     async def dispose(self, call_id: str, agent_id: str, disposition: str, notes: str) -> None: ...
 
+    async def transfer_to_queue(self, call_id: str, agent_id: str | None, queue: str) -> None:
+        """Blind-transfer the talking call to ``queue``; ``agent_id`` is the asking agent (their own call
+        only), None for a supervisor or admin (any talking call)."""
+        ...
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class CustomerSummary:

@@ -5,6 +5,11 @@ replaying the event stream after a crash leaves the same rows. :func:`apply_even
 events of a call onto that API, using the call id as the leg id: the PBX's channel in the inbound
 context opens it (DNIS, arrival time), the IVR fills in who calls and why (and ends it when the call
 never reaches a queue), the ACD adds queue, agent, times, outcome and disposition.
+
+A call blind-transferred to another queue gets one leg per queue visit: the first leg (id = call id)
+keeps the first agent and closes with outcome ``transferred``; queueing again opens ``<call id>#2`` (then
+``#3``...) carrying the same caller, customer and IVR data. Later events find their leg by time (the
+last visit that began by then) and, when they name an agent, by that agent, so replays stay stable.
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ from ivr.events import IvrFinished
 from ivr.outcome import OutcomeKind
 
 INBOUND, OUTBOUND = "inbound", "outbound"
+TRANSFERRED = "transferred"  # CallEnded outcome of an agent's part of a blind-transferred call
+TRANSFER_LEG_MARK = "#"  # legs after a transfer: "<call id>#2", "<call id>#3", ...
 LEG_FIELDS = frozenset(
     {
         "call_id", "direction", "channel", "queue", "campaign", "agent_id", "customer_id", "customer_code",
@@ -176,9 +183,44 @@ def _customer_id(session: Session, code: str | None, customer_id: str | None) ->
     return None
 
 
-def _open_from(session: Session, call_id: str, queue: str, enter_at: float, **fields: Any) -> Interaction:
-    return open_leg(session, call_id, call_id=call_id, direction=INBOUND, enter_at=enter_at, queue=queue,
+def _open_from(session: Session, leg_id: str, queue: str, enter_at: float, **fields: Any) -> Interaction:
+    call_id = leg_id.partition(TRANSFER_LEG_MARK)[0]
+    return open_leg(session, leg_id, call_id=call_id, direction=INBOUND, enter_at=enter_at, queue=queue,
                     **fields)
+
+
+def _legs_of(session: Session, call_id: str) -> list[Interaction]:
+    query = (select(Interaction).where(Interaction.call_id == call_id)
+             .order_by(Interaction.enter_at, Interaction.id))
+    return list(session.scalars(query))
+
+
+def _leg_at(session: Session, call_id: str, at: float, agent_id: str | None = None) -> str:
+    """The leg an event of ``call_id`` at ``at`` belongs to: the last one ``agent_id`` took, else the last
+    visit begun by ``at``, else the first leg (the call id)."""
+    legs = _legs_of(session, call_id)
+    if agent_id is not None:
+        taken = [leg for leg in legs if leg.agent_id == agent_id and leg.enter_at <= at]
+        if taken:
+            return taken[-1].leg_id
+    begun = [leg for leg in legs if leg.enter_at <= at]
+    return begun[-1].leg_id if begun else call_id
+
+
+def _queued_leg(session: Session, event: CallQueued) -> str:
+    """A call queued again after its leg ended ``transferred`` opens the next leg, copying the caller's
+    data; otherwise the call's current leg."""
+    legs = _legs_of(session, event.call_id)
+    begun = [leg for leg in legs if leg.enter_at <= event.enter_time]
+    current = begun[-1] if begun else None
+    if current is None or current.outcome != TRANSFERRED or current.enter_at >= event.enter_time:
+        return current.leg_id if current is not None else event.call_id
+    leg_id = f"{event.call_id}{TRANSFER_LEG_MARK}{len(legs) + 1}"
+    first = legs[0]
+    open_leg(session, leg_id, call_id=event.call_id, direction=INBOUND, enter_at=event.enter_time,
+             ani=first.ani, dnis=first.dnis, customer_id=first.customer_id, customer_code=first.customer_code,
+             intent=first.intent, ivr_data=dict(first.ivr_data))
+    return leg_id
 
 
 def _apply_ivr_finished(session: Session, event: IvrFinished) -> Interaction:
@@ -222,49 +264,57 @@ def apply_event(
         case CallQueued():
             ivr = {"unidentified": True} if event.unidentified else {}
             return _open_from(
-                session, event.call_id, event.queue, event.enter_time,
+                session, _queued_leg(session, event), event.queue, event.enter_time,
                 customer_code=event.customer_code,
                 customer_id=_customer_id(session, event.customer_code, event.customer_id),
                 ani=event.ani, intent=event.intent, ivr_data=ivr,
             )
         case CallOffered():
+            leg_id = _leg_at(session, event.call_id, event.at)
             _open_from(
-                session, event.call_id, event.queue, event.at - event.wait_seconds,
+                session, leg_id, event.queue, event.at - event.wait_seconds,
                 customer_code=event.customer_code,
                 customer_id=_customer_id(session, event.customer_code, event.customer_id),
                 ani=event.ani, intent=event.intent,
             )
-            return update_leg(session, event.call_id, agent_id=event.agent_id, ivr_data=dict(event.ivr_data))
+            return update_leg(session, leg_id, agent_id=event.agent_id, ivr_data=dict(event.ivr_data))
         case CallConnected():
-            _open_from(session, event.call_id, event.queue, event.at - event.wait_seconds)
+            leg_id = _leg_at(session, event.call_id, event.at)
+            _open_from(session, leg_id, event.queue, event.at - event.wait_seconds)
             return update_leg(
-                session, event.call_id, agent_id=event.agent_id, answer_at=event.at,
+                session, leg_id, agent_id=event.agent_id, answer_at=event.at,
                 wait_seconds=event.wait_seconds,
             )
         case CallAbandoned():
-            _open_from(session, event.call_id, event.queue, event.at - event.wait_seconds)
-            return close_leg(session, event.call_id, end_at=event.at, outcome="abandoned",
+            leg_id = _leg_at(session, event.call_id, event.at)
+            _open_from(session, leg_id, event.queue, event.at - event.wait_seconds)
+            return close_leg(session, leg_id, end_at=event.at, outcome="abandoned",
                              wait_seconds=event.wait_seconds)
         case CallbackRequested():
-            _open_from(session, event.call_id, event.queue, event.enter_time)
-            return close_leg(session, event.call_id, end_at=event.at, outcome="callback_requested")
+            leg_id = _leg_at(session, event.call_id, event.at)
+            _open_from(session, leg_id, event.queue, event.enter_time)
+            return close_leg(session, leg_id, end_at=event.at, outcome="callback_requested")
         case CallEnded():
-            _open_from(session, event.call_id, event.queue, event.at - event.talk_seconds)
+            leg_id = _leg_at(session, event.call_id, event.at, event.agent_id)
+            _open_from(session, leg_id, event.queue, event.at - event.talk_seconds)
             fields: dict[str, Any] = {"talk_seconds": event.talk_seconds}
             if event.agent_id is not None:
                 fields["agent_id"] = event.agent_id
-            return close_leg(session, event.call_id, end_at=event.at, outcome=event.outcome, **fields)
+            return close_leg(session, leg_id, end_at=event.at, outcome=event.outcome, **fields)
         case CustomerMatched():
             if get_leg(session, event.call_id) is None:
                 raise UnknownLeg(event.call_id)
-            return update_leg(session, event.call_id, customer_code=event.customer_code,
+            leg_id = _leg_at(session, event.call_id, event.at)
+            return update_leg(session, leg_id, customer_code=event.customer_code,
                               customer_id=_customer_id(session, event.customer_code, event.customer_id))
         case CallDisposed():
-            leg = get_leg(session, event.call_id)
-            if leg is None:
+            if get_leg(session, event.call_id) is None:
                 raise UnknownLeg(event.call_id)
+            leg_id = _leg_at(session, event.call_id, event.at, event.agent_id)
+            leg = get_leg(session, leg_id)
+            assert leg is not None  # found among the call's legs
             wrap_up = None if leg.end_at is None else max(0.0, event.at - leg.end_at)
-            return update_leg(session, event.call_id, disposition=event.disposition, notes=event.notes,
+            return update_leg(session, leg_id, disposition=event.disposition, notes=event.notes,
                               agent_id=event.agent_id, wrap_up_seconds=wrap_up)
     return None
 

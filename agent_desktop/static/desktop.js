@@ -159,6 +159,7 @@
     $("pop-status").textContent = status;
     $("pop-status").dataset.status = status;
     $("wrapup").hidden = !(status === "connected" || status === "ended");
+    $("transfer").hidden = status !== "connected";
   }
 
   function hidePop(callId) {
@@ -233,6 +234,13 @@
     if (!disposition) { say("Choose a disposition first", true); return; }
     act("/api/calls/" + encodeURIComponent(current) + "/disposition",
         {disposition, notes: $("wrapup-notes").value}, "Wrap-up saved");
+  });
+  $("transfer").addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (!current) return;
+    const queue = $("transfer-queue").value;
+    if (!queue) { say("Choose a queue first", true); return; }
+    act(callPath("/transfer"), {queue}, "Transferred to " + queue);
   });
   $("finder-search").addEventListener("submit", (event) => {
     event.preventDefault();

@@ -141,6 +141,8 @@ def test_dialplan_is_loaded_as_written(asterisk: tuple[Instance, SiteConfig]) ->
     assert "/callback?call=" in instance.cli("dialplan show callcenter-callback")
     resume = instance.cli("dialplan show callcenter-resume")
     assert f"AGI(agi://127.0.0.1:{site.agi_port}/resume?call=${{URIENCODE(${{EXTEN}})}})" in resume, resume
+    transfer = instance.cli("dialplan show callcenter-transfer")
+    assert f":{site.agi_port}/transfer?call=${{URIENCODE(${{EXTEN}})}})" in transfer, transfer
     assert 'GotoIf($["${AGISTATUS}" = "HANGUP"]?done)' in inbound
     assert "MusicOnHold(default,20)" in inbound and "Goto(hold)" in inbound
     outbound = instance.cli("dialplan show callcenter-outbound")

@@ -17,7 +17,8 @@ from asterisk_conf.render import AMI_WRITE_CLASSES, REQUIRED_MODULES, TEMPLATES,
 from asterisk_conf.site import SiteConfig, SiteValueError, site_from_settings
 from callcenter.settings import Settings
 
-CONTEXTS = ("callcenter-inbound", "callcenter-connect", "callcenter-callback", "callcenter-resume")
+CONTEXTS = ("callcenter-inbound", "callcenter-connect", "callcenter-callback", "callcenter-resume",
+            "callcenter-transfer")
 # After every AGI(): a call the ACD holds (CC_CALL_ID) whose session ended without hang-up or redirect
 # hears music and asks the resume script again; anything else hangs up.
 HOLDING_LOOP = [
@@ -85,6 +86,7 @@ def test_holding_loop_labels_point_at_the_check_and_the_hang_up(default_files: d
         ("callcenter-connect", "connect?agent="),
         ("callcenter-callback", "callback?call="),
         ("callcenter-resume", "resume?call="),
+        ("callcenter-transfer", "transfer?call="),
     ],
 )
 @pytest.mark.parametrize("exten", ["1001", "alice", "agent-12", "c-7f3a"])

@@ -96,6 +96,11 @@ class FakeAgentControl:
     async def dispose(self, call_id: str, agent_id: str, disposition: str, notes: str) -> None:
         self.calls.append(("dispose", call_id, agent_id, disposition, notes))
 
+    async def transfer_to_queue(self, call_id: str, agent_id: str | None, queue: str) -> None:
+        self.calls.append(("transfer", call_id, agent_id, queue))
+        if self.refuse:
+            raise AgentControlRefused(self.refuse)
+
 
 class FakeSupervisorActions:
     """Stands in for the PBX side of the wall: records spies, forces states through the fake ACD."""

@@ -22,6 +22,7 @@ BODIES = {
     "call_disposition": {"disposition": "resolved", "notes": "fine"},
     "spy_on_call": {"mode": "whisper"},
     "call_customer_match": {"customer_id": "c1"},
+    "call_transfer": {"queue": "sales"},
     "call_customer_create": {"name": "Matrix Person", "phone": "+15550000001"},
 }
 
@@ -158,3 +159,34 @@ async def test_logout_ends_the_session_and_its_sockets(desk: Desk) -> None:
             assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
         async with client.get(desk.url("/api/me")) as response:
             assert response.status == 401
+
+
+async def test_transfer_goes_to_the_acd_for_the_own_agent_or_a_floor_manager_only(desk: Desk) -> None:
+    await give_agent1_a_call(desk)
+    for user, agent_id, status in (("agent2", None, 404), ("agent1", "a1", 202), ("super", None, 202)):
+        async with desk.session() as client:
+            token = await desk.login(client, user)
+            async with client.post(desk.url("/api/calls/call-1/transfer"), headers={"X-CSRF-Token": token},
+                                   json={"queue": "sales"}) as response:
+                assert response.status == status, user
+        if status == 202:
+            assert desk.control.calls[-1] == ("transfer", "call-1", agent_id, "sales")
+    assert [c for c in desk.control.calls if c[0] == "transfer"] == [
+        ("transfer", "call-1", "a1", "sales"), ("transfer", "call-1", None, "sales")]
+
+
+async def test_transfer_needs_a_queue_a_talking_call_and_reports_a_refusal(desk: Desk) -> None:
+    desk.bus.publish(CallOffered(call_id="call-1", queue="support", agent_id="a1", at=desk.clock()))
+    async with desk.session() as client:
+        token = await desk.login(client, "agent1")
+        url, headers = desk.url("/api/calls/call-1/transfer"), {"X-CSRF-Token": token}
+        async with client.post(url, headers=headers, json={"queue": "sales"}) as response:
+            assert response.status == 409  # still ringing
+        desk.bus.publish(CallConnected(call_id="call-1", queue="support", agent_id="a1", wait_seconds=1.0,
+                                       at=desk.clock()))
+        async with client.post(url, headers=headers, json={"queue": ""}) as response:
+            assert response.status == 400
+        desk.control.refuse = "no queue 'nowhere'"
+        async with client.post(url, headers=headers, json={"queue": "nowhere"}) as response:
+            assert response.status == 409 and "nowhere" in (await response.json())["error"]
+    assert [c for c in desk.control.calls if c[0] == "transfer"] == [("transfer", "call-1", "a1", "nowhere")]
