@@ -427,14 +427,27 @@ class Acd:
             agent.status.call_id = None
             self._after_call(agent, wrap_up=0.0, fx=fx)
             return fx
+        self._end_talk(call, agent, "answered", fx)
+        return fx
+
+    def transfer_out(self, call_id: str) -> Effects:
+        """A talking call leaves its agent by a blind transfer: the agent's part ends (``CallEnded`` with
+        outcome ``transferred``, wrap-up follows); whoever transfers queues the caller again."""
+        call = self._call(call_id, CallStatus.CONNECTED)
+        fx = Effects()
+        del self._calls[call_id]
+        self._end_talk(call, self._agents[call.agent_id or ""], "transferred", fx)
+        return fx
+
+    def _end_talk(self, call: Call, agent: _Agent, outcome: str, fx: Effects) -> None:
+        now = self.clock()
         talk = now - (call.connected_at or now)
         queue = self._queues[call.queue]
         self._handle[call.queue].observe(talk + queue.wrap_up_seconds)
-        fx.events.append(CallEnded(at=now, call_id=call_id, queue=call.queue, agent_id=agent.config.id,
-                                   talk_seconds=talk))
+        fx.events.append(CallEnded(at=now, call_id=call.call_id, queue=call.queue, agent_id=agent.config.id,
+                                   talk_seconds=talk, outcome=outcome))
         agent.status.call_id = None
         self._after_call(agent, wrap_up=queue.wrap_up_seconds, fx=fx)
-        return fx
 
     def request_callback(self, call_id: str, number: str) -> Effects:
         """A waiting caller asks to be called back at ``number``; the entry keeps its place in the queue."""

@@ -321,10 +321,7 @@ class AcdService:
         leg.session.expect_interrupt("transfer")
         self._release(leg)
         self._transfers[call_id] = _PendingTransfer(leg.channel, outcome)
-        fx = self.acd.hangup(call_id)
-        fx.events[:] = [dataclasses.replace(e, outcome="transferred") if isinstance(e, CallEnded) else e
-                        for e in fx.events]
-        self._apply(fx)
+        self._apply(self.acd.transfer_out(call_id))
         try:
             await self.ami.redirect(leg.channel, TRANSFER_CONTEXT, call_id, 1)
         except AmiError as exc:

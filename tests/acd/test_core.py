@@ -237,3 +237,22 @@ def test_snapshot_restores_order_and_agent_states() -> None:
     assert fresh.agent("a1").state is AgentState.WRAP_UP
     assert offers(fresh.ready("a1")) == [("w3", "a1")]
     assert offers(fresh.login("a3", ready=True)) == [("w0", "a3")]
+
+
+def test_a_blind_transfer_ends_the_agents_part_only_for_a_talking_call() -> None:
+    acd, clock = basic(wrap_up=5)
+    acd.login("a1", ready=True)
+    acd.enqueue("c1", "sales")
+    with pytest.raises(WrongCallState):
+        acd.transfer_out("c1")  # ringing, not talking
+    acd.answered("c1")
+    clock.advance(30)
+    fx = acd.transfer_out("c1")
+    ended = [e for e in fx.events if isinstance(e, CallEnded)]
+    assert [(e.call_id, e.agent_id, e.outcome, e.talk_seconds) for e in ended] == [("c1", "a1", "transferred", 30)]
+    assert acd.agent("a1").state is AgentState.WRAP_UP and acd.agent("a1").call_id is None
+    with pytest.raises(UnknownCall):
+        acd.call("c1")  # the caller is queued again by whoever transfers, under the same id
+    acd.login("a3", ready=True)
+    acd.enqueue("c1", "general")
+    assert acd.waiting("general") == 0 and acd.call("c1").agent_id == "a3"
