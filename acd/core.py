@@ -98,6 +98,8 @@ class Call:
     ivr_data: tuple[tuple[str, str], ...] = ()
     unidentified: bool = False
     callback_number: str | None = None
+    pinned: str | None = None  # offered to this agent only (a transfer or consultation to a named agent)
+    consult_of: str | None = None  # a consultation about this (connected) call; its caller is that agent
     status: CallStatus = CallStatus.WAITING
     agent_id: str | None = None
     connected_at: float | None = None
@@ -115,6 +117,7 @@ class Call:
             "intent": self.intent, "ani": self.ani, "ivr_data": [list(d) for d in self.ivr_data],
             "unidentified": self.unidentified, "callback_number": self.callback_number,
             "status": self.status.value, "agent_id": self.agent_id, "connected_at": self.connected_at,
+            "pinned": self.pinned, "consult_of": self.consult_of,
         }
 
 
@@ -339,11 +342,18 @@ class Acd:
         unidentified: bool = False,
         enter_time: float | None = None,
         adopting: bool = False,
+        agent_id: str | None = None,
+        consult_of: str | None = None,
     ) -> Effects:
         """A call asks for an agent. ``skills`` (name -> minimum level) default to the queue's.
 
         Refused (decision, no event) when the queue is closed or full, unless ``adopting`` (a call
         re-adopted after a restart, with its original ``enter_time``), which is always taken.
+
+        ``agent_id`` pins the call to that agent (a transfer or consultation to a named colleague): it is
+        offered to them at once whatever their queues and skills, or refused (``agent_unavailable``) when
+        they are not ready; queue hours and length do not apply. ``consult_of`` marks a consultation: an
+        agent talking on that call asks a colleague about it; its "caller" is the consulting agent.
         """
         q = self._queues.get(queue)
         if q is None:
@@ -352,7 +362,12 @@ class Acd:
             raise DuplicateCall(call_id)
         now = self.clock()
         fx = Effects()
-        if not adopting:
+        target = None if agent_id is None else self._agent(agent_id)
+        if target is not None:
+            if target.status.state is not AgentState.READY:
+                fx.decisions.append(Refused(call_id, queue, "agent_unavailable"))
+                return fx
+        elif not adopting:
             if not q.hours.is_open(now):
                 fx.decisions.append(Refused(call_id, queue, "closed"))
                 return fx
@@ -366,10 +381,15 @@ class Acd:
             enter_time=now if enter_time is None else enter_time, seq=self._seq, tier=tier,
             customer_id=customer_id, customer_code=customer_code, intent=intent, ani=ani,
             ivr_data=tuple(sorted((ivr_data or {}).items())), unidentified=unidentified,
+            pinned=agent_id, consult_of=consult_of,
         )
         self._calls[call_id] = call
         fx.events.append(self._queued_event(call, now))
-        self._place(call, now, fx)
+        if target is not None:
+            self._escalate(call, now)
+            self._offer(call, target, now, fx)
+        else:
+            self._place(call, now, fx)
         return fx
 
     def answered(self, call_id: str) -> Effects:
@@ -387,13 +407,23 @@ class Acd:
 
     def offer_failed(self, call_id: str, reason: str) -> Effects:
         """The agent did not take the offer (``no_answer``, ``busy``, ``failed``): the agent goes not ready
-        with reason missed/busy/failed and the call returns to its place with its original enter time."""
+        with reason missed/busy/failed and the call returns to its place with its original enter time.
+
+        A call pinned to that agent waits in its queue for anyone instead, except a consultation pinned
+        to them, which ends there (the consulting agent goes back to their caller)."""
         if reason not in OFFER_FAILURES:
             raise ValueError(f"offer failure reason must be one of {sorted(OFFER_FAILURES)}, got {reason!r}")
         call = self._call(call_id, CallStatus.OFFERED)
         agent = self._agents[call.agent_id or ""]
         fx = Effects()
         self._move(agent, AgentState.NOT_READY, fx, OFFER_FAILURES[reason])
+        if call.pinned is not None and call.consult_of is not None:
+            del self._calls[call_id]
+            agent.status.call_id = None
+            fx.events.append(CallOfferFailed(at=self.clock(), call_id=call_id, queue=call.queue,
+                                             agent_id=agent.config.id, reason=reason))
+            return fx
+        call.pinned = None
         self._return_offer(call, agent, reason, fx)
         return fx
 
@@ -574,6 +604,7 @@ class Acd:
                 intent=record["intent"], ani=record["ani"],
                 ivr_data=tuple((str(k), str(v)) for k, v in record["ivr_data"]),
                 unidentified=bool(record["unidentified"]), callback_number=record["callback_number"],
+                consult_of=record.get("consult_of"),  # a pin dies with its offer in flight
             )
             self._calls[call.call_id] = call
             if record["status"] == CallStatus.CONNECTED:
@@ -639,7 +670,7 @@ class Acd:
             at=now, call_id=call.call_id, queue=call.queue, priority=call.priority, enter_time=call.enter_time,
             customer_id=call.customer_id, customer_code=call.customer_code, tier=call.tier,
             intent=call.intent, ani=call.ani, required_skills=call.skills, unidentified=call.unidentified,
-            callback=call.callback_number is not None,
+            callback=call.callback_number is not None, consult_of=call.consult_of,
         )
 
     def _move(self, agent: _Agent, to: AgentState, fx: Effects, reason: str | None = None,
@@ -811,6 +842,7 @@ class Acd:
             at=now, call_id=call.call_id, queue=call.queue, agent_id=agent.config.id,
             customer_id=call.customer_id, customer_code=call.customer_code, tier=call.tier,
             intent=call.intent, ani=call.ani, ivr_data=call.ivr_data, wait_seconds=now - call.enter_time,
+            consult_of=call.consult_of,
         ))
 
     def _return_offer(self, call: Call, agent: _Agent, reason: str, fx: Effects) -> None:

@@ -32,6 +32,7 @@ class CallQueued(DomainEvent):
     required_skills: tuple[tuple[str, int], ...] = ()
     unidentified: bool = False
     callback: bool = False
+    consult_of: str | None = None  # a consultation: the agent's call it is about
 
 
 @_event
@@ -48,6 +49,7 @@ class CallOffered(DomainEvent):
     ani: str | None = None
     ivr_data: tuple[tuple[str, str], ...] = ()
     wait_seconds: float = 0.0
+    consult_of: str | None = None  # a colleague consults ``agent_id`` about this caller's call
 
 
 @_event
@@ -120,3 +122,46 @@ class AgentStateChanged(DomainEvent):
     previous: str
     reason: str | None = None
     call_id: str | None = None
+
+
+@_event
+class CallHeld(DomainEvent):
+    """The agent put the caller on hold: the caller hears music, the agent's line is quiet."""
+
+    call_id: str
+    queue: str
+    agent_id: str
+
+
+@_event
+class CallResumed(DomainEvent):
+    """The caller on hold is back with the agent; ``held_seconds`` is how long this hold lasted."""
+
+    call_id: str
+    queue: str
+    agent_id: str
+    held_seconds: float
+
+
+@_event
+class ConsultStarted(DomainEvent):
+    """The agent holds the caller and calls a colleague about the call: ``target_agent`` in person or
+    whoever ``target_queue`` offers it to. The colleague's side is the call ``consult_id``."""
+
+    call_id: str
+    agent_id: str
+    consult_id: str
+    target_agent: str | None = None
+    target_queue: str | None = None
+
+
+@_event
+class ConsultEnded(DomainEvent):
+    """A consultation is over. ``outcome``: ``completed`` (the caller now talks to the colleague, whose
+    call ``consult_id`` it has become), ``cancelled`` (the agent is back with the caller) or ``failed``
+    (the colleague did not answer or left; the agent is back with the caller)."""
+
+    call_id: str
+    agent_id: str
+    consult_id: str
+    outcome: str

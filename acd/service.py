@@ -43,7 +43,7 @@ from acd.agents import AgentState, IllegalTransition
 from acd.config import callback_number
 from acd.core import Acd, AcdError, AgentView, CallStatus
 from acd.decisions import Effects, Offer, OriginateCallback, Refused
-from acd.events import CallDisposed, CallEnded
+from acd.events import CallDisposed, CallEnded, CallHeld, CallResumed, ConsultEnded, ConsultStarted
 from acd.prompts import CALLBACK_CONFIRMED, CALLBACK_LATER, CALLBACK_OFFER
 from acd.readopt import (
     ADOPT_VARIABLES,
@@ -69,6 +69,10 @@ CONNECT_CONTEXT = "callcenter-connect"
 CALLBACK_CONTEXT = "callcenter-callback"
 RESUME_CONTEXT = "callcenter-resume"
 TRANSFER_CONTEXT = "callcenter-transfer"
+TALK_CONTEXT = "callcenter-talk"
+HELD_CONTEXT = "callcenter-held"
+CONSULT_CONTEXT = "callcenter-consult"
+CONSULT_OFFERED = "consult-offered"  # interruption of a consultation's wait: an agent was offered it
 AGENT_VARIABLE = "CC_AGENT"
 # DIALSTATUS -> the core's offer failure reason; CANCEL means the caller hung up while it rang.
 DIAL_FAILURES = {"NOANSWER": "no_answer", "BUSY": "busy", "CHANUNAVAIL": "failed", "CONGESTION": "failed"}
@@ -131,6 +135,15 @@ class _Leg:
     # We redirected the channel: a session that came before the move ends with a hang-up signal too.
     redirected: bool = False
     transferred: bool = False  # blind-transferred away: this leg's session just lets go
+    agent_channel: str | None = None  # the agent's side of the talk, once answered
+    # The talk left its Dial (held, consulting, or bridged again by a ``talk`` session): Asterisk no longer
+    # ends one side when the other goes, we do.
+    bridged: bool = False
+    held_since: float | None = None
+    consult: _Leg | None = None  # on a caller's leg: the consultation under way, its agent's leg
+    consult_for: _Leg | None = None  # on a consultation's leg: the caller's leg it is about
+    cancelled: bool = False  # a consultation the agent called off
+    handed_over: bool = False  # a consultation completed: the caller now talks to the colleague
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -139,6 +152,7 @@ class _PendingTransfer:
 
     channel: str
     outcome: IvrOutcome
+    agent_id: str | None = None  # to this agent if ready, else to the queue
 
 
 class AcdService:
@@ -178,17 +192,21 @@ class AcdService:
         self._readopted = asyncio.Event()
         self._early_resumes: set[str] = set()  # channels whose 'resume' session waits for readopt
         self._transfers: dict[str, _PendingTransfer] = {}  # call id -> caller on the way to its new queue
+        self._by_agent_channel: dict[str, _Leg] = {}  # agent side of a talk out of its Dial -> caller's leg
+        self._consults = 0
         self._timer: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
     def register_routes(self) -> None:
-        """Route the ``connect``, ``callback``, ``resume`` and ``transfer`` FastAGI scripts of the dialplan
-        to this service."""
+        """Route the ``connect``, ``callback``, ``resume``, ``transfer``, ``talk`` and ``consult`` FastAGI
+        scripts of the dialplan to this service."""
         self.agi.route("connect", self.connect)
         self.agi.route("callback", self.callback)
-        self.agi.route("resume", self.resume)
+        self.agi.route("resume", self.resume_session)
         self.agi.route("transfer", self.transfer)
+        self.agi.route("talk", self.talk_session)
+        self.agi.route("consult", self.consult_session)
 
     async def start(self) -> None:
         """Listen to the PBX's events and run the timer for escalations and wrap-up ends."""
@@ -296,21 +314,27 @@ class AcdService:
 
         ``agent_id`` is the agent who asks (their own call only); None for a supervisor (any call).
         """
-        try:
-            call = self.acd.call(call_id)
-        except AcdError as exc:
-            raise AgentControlRefused(str(exc)) from exc
-        if call.status is not CallStatus.CONNECTED or (agent_id is not None and call.agent_id != agent_id):
-            raise AgentControlRefused(f"call {call_id} is not talking to {agent_id or 'an agent'}")
         if all(q.name != queue for q in self.acd.config.queues):
             raise AgentControlRefused(f"no queue {queue!r}")
-        leg = self._legs.get(call_id)
-        if leg is None:
-            raise AgentControlRefused(f"call {call_id} has no caller channel here to transfer")
-        if leg.session is None:
-            raise AgentControlRefused(f"call {call_id} is not under a session of ours (re-adopted talk)")
+        await self._blind_transfer(self._talking_leg(call_id, agent_id), queue, None)
+
+    async def transfer_to_agent(self, call_id: str, agent_id: str | None, target_agent: str) -> None:
+        """Blind-transfer a talking call to ``target_agent``, who must be ready now; should they no longer
+        be ready when the caller arrives, or not answer, the caller waits in the call's queue."""
+        leg = self._talking_leg(call_id, agent_id)
+        call = self.acd.call(call_id)
+        self._check_colleague(call.agent_id, target_agent)
+        await self._blind_transfer(leg, call.queue, target_agent)
+
+    async def _blind_transfer(self, leg: _Leg, queue: str, target_agent: str | None) -> None:
+        if leg.consult is not None:
+            raise AgentControlRefused(f"call {leg.call_id} has a consultation under way: complete or cancel it")
+        session = leg.session
+        if session is None:
+            raise AgentControlRefused(f"call {leg.call_id} is moving or not under a session of ours")
+        call = self.acd.call(leg.call_id)
         outcome = IvrOutcome(
-            kind=OutcomeKind.QUEUE, call_id=call_id, ani=call.ani or "", queue=queue, priority=call.priority,
+            kind=OutcomeKind.QUEUE, call_id=call.call_id, ani=call.ani or "", queue=queue, priority=call.priority,
             customer_id=call.customer_id, customer_code=call.customer_code, tier=call.tier,
             intent=call.intent, unidentified=call.unidentified, ivr_data=call.ivr_data,
             callback_number=leg.callback_to,
@@ -318,16 +342,278 @@ class AcdService:
         # Marked before anything else: the Dial the redirect breaks must not end the call in the core.
         leg.transferred = True
         leg.redirected = True
-        leg.session.expect_interrupt("transfer")
+        session.expect_interrupt("transfer")
+        agent_channel = leg.agent_channel if leg.bridged else None  # out of Dial, nobody hangs it up but us
         self._release(leg)
-        self._transfers[call_id] = _PendingTransfer(leg.channel, outcome)
-        self._apply(self.acd.transfer_out(call_id))
+        self._transfers[call.call_id] = _PendingTransfer(leg.channel, outcome, target_agent)
+        self._apply(self.acd.transfer_out(call.call_id))
+        if agent_channel is not None:
+            self._spawn(self._hang_up(agent_channel))
         try:
-            await self.ami.redirect(leg.channel, TRANSFER_CONTEXT, call_id, 1)
+            await self.ami.redirect(leg.channel, TRANSFER_CONTEXT, call.call_id, 1)
         except AmiError as exc:
             # Mostly the caller hung up just now; the agent's part is over either way.
-            self._transfers.pop(call_id, None)
-            raise AgentControlRefused(f"could not move call {call_id} to {queue}: {exc}") from exc
+            self._transfers.pop(call.call_id, None)
+            raise AgentControlRefused(f"could not move call {call.call_id} to {queue}: {exc}") from exc
+
+    # ------------------------------------------------------------ hold and consult
+
+    async def hold(self, call_id: str, agent_id: str | None) -> None:
+        """Put the caller of a talking call on hold: both sides leave the Dial bridge, the caller for music
+        in ``callcenter-talk``, the agent's line for silence in ``callcenter-held``."""
+        leg = self._talking_leg(call_id, agent_id)
+        if leg.held_since is not None:
+            raise AgentControlRefused(f"call {call_id} is on hold already")
+        await self._hold(leg, HELD_CONTEXT)
+
+    async def resume(self, call_id: str, agent_id: str | None) -> None:
+        """Bring the caller on hold back to the agent (a ``talk`` session bridges them again)."""
+        leg = self._talking_leg(call_id, agent_id)
+        if leg.held_since is None:
+            raise AgentControlRefused(f"call {call_id} is not on hold")
+        if leg.consult is not None:
+            raise AgentControlRefused(f"call {call_id} has a consultation under way: complete or cancel it")
+        await self._resume(leg)
+
+    async def consult(
+        self, call_id: str, agent_id: str | None, *, target_agent: str | None = None, queue: str | None = None
+    ) -> None:
+        """Hold the caller and call ``target_agent`` or ``queue`` about the call from the agent's line.
+
+        The colleague's side is a call of its own (``<call id>-consult-<n>``, pinned to ``target_agent``
+        or waiting in ``queue`` with the caller's data), which the agent's line waits on and rings from a
+        ``consult`` session. :meth:`complete_consult` hands the caller over; :meth:`cancel_consult`, the
+        colleague not answering or leaving bring the agent back to the caller.
+        """
+        leg = self._talking_leg(call_id, agent_id)
+        if (target_agent is None) == (queue is None):
+            raise AgentControlRefused("consult either an agent or a queue")
+        if leg.consult is not None:
+            raise AgentControlRefused(f"call {call_id} has a consultation under way already")
+        call = self.acd.call(call_id)
+        if target_agent is not None:
+            self._check_colleague(call.agent_id, target_agent)
+        elif all(q.name != queue for q in self.acd.config.queues):
+            raise AgentControlRefused(f"no queue {queue!r}")
+        assert leg.agent_channel is not None and call.agent_id is not None  # _talking_leg checked
+        self._consults += 1
+        consult = _Leg(f"{call_id}-consult-{self._consults}", leg.agent_channel, consult_for=leg)
+        self._legs[consult.call_id] = consult
+        try:
+            fx = self.acd.enqueue(
+                consult.call_id, queue or call.queue, priority=call.priority, tier=call.tier,
+                customer_id=call.customer_id, customer_code=call.customer_code, intent=call.intent, ani=call.ani,
+                ivr_data=dict(call.ivr_data), unidentified=call.unidentified, agent_id=target_agent,
+                consult_of=call_id,
+            )
+        except AcdError as exc:
+            self._release(consult)
+            raise AgentControlRefused(str(exc)) from exc
+        refused = next((d for d in fx.decisions if isinstance(d, Refused)), None)
+        if refused is not None:
+            self._release(consult)
+            raise AgentControlRefused(f"{target_agent or queue} cannot take a consultation now ({refused.reason})")
+        leg.consult = consult
+        self._apply(fx)
+        self.bus.publish(ConsultStarted(at=self.clock(), call_id=call_id, agent_id=call.agent_id,
+                                        consult_id=consult.call_id, target_agent=target_agent, target_queue=queue))
+        # The consult session finds its leg by the agent's channel, which from now on carries the consultation.
+        self._by_channel[leg.agent_channel] = consult
+        self._by_agent_channel.pop(leg.agent_channel, None)
+        try:
+            if leg.held_since is None:
+                await self._hold(leg, CONSULT_CONTEXT)
+            else:
+                await self.ami.redirect(leg.agent_channel, CONSULT_CONTEXT, call.agent_id, 1)
+        except (AmiError, AgentControlRefused) as exc:
+            consult.cancelled = True
+            self._consult_over(consult)
+            raise AgentControlRefused(f"could not start the consultation: {exc}") from exc
+
+    async def complete_consult(self, call_id: str, agent_id: str | None) -> None:
+        """Attended transfer: the caller on hold is bridged with the colleague the agent is talking to;
+        the agent's part ends (``transferred``) and the caller's leg carries the consultation call on."""
+        leg = self._talking_leg(call_id, agent_id)
+        consult = leg.consult
+        if consult is None or not consult.connected or consult.agent_channel is None:
+            raise AgentControlRefused(f"call {call_id} has no consultation with a colleague on the line")
+        call = self.acd.call(call_id)
+        consult.handed_over = True
+        leg.consult = None
+        self._apply(self.acd.transfer_out(call_id))
+        self.bus.publish(ConsultEnded(at=self.clock(), call_id=call_id, agent_id=call.agent_id or "",
+                                      consult_id=consult.call_id, outcome="completed"))
+        # The caller's leg now carries the consultation call, talking to the colleague's line.
+        if self._legs.get(call_id) is leg:
+            del self._legs[call_id]
+        leg.call_id = consult.call_id
+        self._legs[leg.call_id] = leg
+        leg.agent_channel = consult.agent_channel
+        self._by_agent_channel[consult.agent_channel] = leg
+        leg.held_since = None
+        await self._move_caller(leg, "complete")
+
+    async def cancel_consult(self, call_id: str, agent_id: str | None) -> None:
+        """Call the consultation off: the colleague's phone stops ringing (or their line is hung up, or the
+        wait in their queue ends) and the agent is bridged back with the caller."""
+        leg = self._talking_leg(call_id, agent_id)
+        consult = leg.consult
+        if consult is None:
+            raise AgentControlRefused(f"call {call_id} has no consultation under way")
+        consult.cancelled = True
+        if consult.connected and consult.agent_channel is not None:
+            await self._hang_up(consult.agent_channel)  # the consult session's Dial returns
+        elif consult.ringing is not None:
+            if consult.dial_channel is not None:
+                await self._hang_up(consult.dial_channel)
+            # else DialStarted hangs the colleague's leg up when it comes
+        elif consult.session is not None:
+            # Waiting in a queue: move the agent's line out of the music; the session ends interrupted.
+            consult.session.expect_interrupt("cancel")
+            await self._redirect(consult.channel, HELD_CONTEXT, self.acd.call(call_id).agent_id or "")
+        # else the agent's line is on its way to the consult session, which sees the cancellation
+
+    async def talk_session(self, session: AgiSession) -> None:
+        """Route ``talk``: the caller of a talk that left its Dial. On hold it hears music until moved;
+        otherwise the session bridges it with the agent's line until one of them leaves."""
+        leg = self._by_channel.get(session.channel)
+        if leg is None or not leg.bridged:
+            log.warning("talk: no held or bridged call on %s; hanging up", session.channel)
+            with contextlib.suppress(AgiError):
+                await session.hangup()
+            return
+        leg.session = session
+        try:
+            while leg.held_since is not None:
+                await session.exec("MusicOnHold", self.settings.music_class, str(self.settings.music_slice))
+            await session.exec("Bridge", leg.agent_channel or "")
+            log.info("call %s: the agent's line left the bridge (%s)", leg.call_id,
+                     await session.get_variable("BRIDGERESULT"))
+        except AgiInterrupted:
+            if leg.session is session:
+                leg.session = None  # moved on purpose: the next session takes over
+            return
+        except AgiHangup:
+            pass  # the caller left: ChannelHungUp ends the call and hangs the agent's line up
+        if self._legs.get(leg.call_id) is leg:  # the agent's line left: the talk is over
+            self._release(leg)
+            self._apply(self.acd.hangup(leg.call_id))
+        with contextlib.suppress(AgiError):
+            await session.hangup()
+
+    async def consult_session(self, session: AgiSession) -> None:
+        """Route ``consult``: the consulting agent's line rings the colleague (or waits in their queue) and
+        talks with them; when this ends without a hand-over the agent is bridged back with the caller."""
+        consult = self._by_channel.get(session.channel)
+        if consult is None or consult.consult_for is None:
+            log.warning("consult: no consultation on %s; hanging up", session.channel)
+            with contextlib.suppress(AgiError):
+                await session.hangup()
+            return
+        consult.session = session
+        if not consult.cancelled:
+            await self._serve(session, consult)
+            if session.interrupt_reason == CONSULT_OFFERED and not consult.cancelled:
+                return  # moved out of the wait in the colleague's queue to ring them: a new session does
+        self._consult_over(consult)
+        caller = consult.consult_for
+        if consult.handed_over or caller is None or self._legs.get(caller.call_id) is not caller:
+            with contextlib.suppress(AgiError):
+                await session.hangup()  # the agent's part is over; otherwise the dialplan holds the line
+
+    def _consult_over(self, consult: _Leg) -> None:
+        """End a consultation's leg; unless handed over, the agent goes back to the caller (if still there)."""
+        caller = consult.consult_for
+        self._release(consult)
+        consult.consult_for = None
+        if consult.handed_over or caller is None:
+            return
+        if self._exists(consult.call_id):
+            self._apply(self.acd.hangup(consult.call_id))
+        if caller.consult is not consult:
+            return
+        caller.consult = None
+        if self._legs.get(caller.call_id) is not caller or caller.agent_channel is None:
+            return
+        self._by_agent_channel[caller.agent_channel] = caller
+        agent_id = self.acd.call(caller.call_id).agent_id or ""
+        self.bus.publish(ConsultEnded(at=self.clock(), call_id=caller.call_id, agent_id=agent_id,
+                                      consult_id=consult.call_id,
+                                      outcome="cancelled" if consult.cancelled else "failed"))
+        self._spawn(self._resume(caller))
+
+    async def _hold(self, leg: _Leg, agent_context: str) -> None:
+        """Move the caller to music in ``callcenter-talk`` and the agent's line to ``agent_context``."""
+        assert leg.agent_channel is not None
+        call = self.acd.call(leg.call_id)
+        agent_id = call.agent_id or ""
+        was_bridged = leg.bridged
+        # Set before the move: the talk session may arrive before the AMI response does.
+        leg.held_since = self.clock()
+        leg.bridged = True
+        if leg.consult is None:
+            self._by_agent_channel[leg.agent_channel] = leg
+        if leg.session is not None:
+            leg.session.expect_interrupt("hold")
+        try:
+            await self.ami.redirect(leg.channel, TALK_CONTEXT, leg.call_id, 1, leg.agent_channel,
+                                    extra_context=agent_context, extra_exten=agent_id)
+        except AmiError as exc:
+            leg.held_since = None
+            leg.bridged = was_bridged
+            raise AgentControlRefused(f"could not put call {leg.call_id} on hold: {exc}") from exc
+        self.bus.publish(CallHeld(at=self.clock(), call_id=leg.call_id, queue=call.queue, agent_id=agent_id))
+
+    async def _resume(self, leg: _Leg) -> None:
+        if leg.held_since is None:
+            return
+        held = self.clock() - leg.held_since
+        leg.held_since = None
+        call = self.acd.call(leg.call_id)
+        self.bus.publish(CallResumed(at=self.clock(), call_id=leg.call_id, queue=call.queue,
+                                     agent_id=call.agent_id or "", held_seconds=held))
+        await self._move_caller(leg, "resume")
+
+    async def _move_caller(self, leg: _Leg, reason: str) -> None:
+        """Send the caller to a fresh ``talk`` session, which reads what to do from the leg. A caller on
+        its way there (no session yet) needs no move: the session it gets reads the leg as it is."""
+        session = leg.session
+        if session is None:
+            return
+        session.expect_interrupt(reason)
+        leg.session = None
+        await self._redirect(leg.channel, TALK_CONTEXT, leg.call_id)
+
+    def _end_bridged_talk(self, leg: _Leg, *, caller_gone: bool) -> None:
+        """A talk out of its Dial is over: end it in the core and hang up the side still there (the agent's
+        line, unless it is consulting a colleague, when the caller is gone; else the caller)."""
+        self._release(leg)
+        self._apply(self.acd.hangup(leg.call_id))
+        if not caller_gone:
+            self._spawn(self._hang_up(leg.channel))
+        elif leg.agent_channel is not None and leg.consult is None:
+            self._spawn(self._hang_up(leg.agent_channel))
+
+    def _talking_leg(self, call_id: str, agent_id: str | None) -> _Leg:
+        """The caller's leg of a call talking to ``agent_id`` (any agent when None), or refused."""
+        try:
+            call = self.acd.call(call_id)
+        except AcdError as exc:
+            raise AgentControlRefused(str(exc)) from exc
+        if call.status is not CallStatus.CONNECTED or (agent_id is not None and call.agent_id != agent_id):
+            raise AgentControlRefused(f"call {call_id} is not talking to {agent_id or 'an agent'}")
+        leg = self._legs.get(call_id)
+        if leg is None or leg.consult_for is not None:
+            raise AgentControlRefused(f"call {call_id} has no caller channel here")
+        if leg.agent_channel is None:
+            raise AgentControlRefused(f"call {call_id}: the agent's line is not known (re-adopted talk)")
+        return leg
+
+    def _check_colleague(self, agent_id: str | None, target_agent: str) -> None:
+        if target_agent == agent_id:
+            raise AgentControlRefused("that is the call's own agent")
+        if self._view(target_agent).state is not AgentState.READY:
+            raise AgentControlRefused(f"agent {target_agent} is not ready")
 
     def _view(self, agent_id: str) -> AgentView:
         try:
@@ -344,15 +630,16 @@ class AcdService:
 
     # ------------------------------------------------------------ the wait in queue
 
-    def _enqueue(self, outcome: IvrOutcome) -> Refused | None:
-        """Queue the call the IVR hands over; the refusal, if the queue would not take it."""
+    def _enqueue(self, outcome: IvrOutcome, agent_id: str | None = None) -> Refused | None:
+        """Queue the call the IVR hands over (pinned to ``agent_id`` if given); the refusal, if the queue
+        (or that agent) would not take it."""
         if outcome.queue is None:
             raise ValueError("IvrOutcome without a queue")
         fx = self.acd.enqueue(
             outcome.call_id, outcome.queue, priority=outcome.priority, skills=dict(outcome.skills) or None,
             tier=outcome.tier, customer_id=outcome.customer_id, customer_code=outcome.customer_code,
             intent=outcome.intent, ani=outcome.ani or None, ivr_data=dict(outcome.ivr_data),
-            unidentified=outcome.unidentified,
+            unidentified=outcome.unidentified, agent_id=agent_id,
         )
         refused = next((d for d in fx.decisions if isinstance(d, Refused) and d.call_id == outcome.call_id), None)
         self._apply(fx)
@@ -385,15 +672,18 @@ class AcdService:
         with contextlib.suppress(AgiHangup):
             await session.hangup()
 
-    async def wait_in_queue(self, session: AgiSession, outcome: IvrOutcome) -> None:
+    async def wait_in_queue(self, session: AgiSession, outcome: IvrOutcome, agent_id: str | None = None) -> None:
         """Queue the call the IVR hands over and keep the caller until an agent takes it (or they leave).
 
+        ``agent_id``: offer it to that agent first; when they are not ready it waits in the queue.
         The channel must be answered already (the IVR does it): ``AGI()`` does not answer it.
         """
         call_id = outcome.call_id
         leg = self._adopt(call_id, session)
         try:
-            refused = self._enqueue(outcome)
+            refused = self._enqueue(outcome, agent_id)
+            if refused is not None and agent_id is not None:
+                refused = self._enqueue(outcome)
         except AcdError:
             self._release(leg)
             raise
@@ -423,7 +713,7 @@ class AcdService:
         leg.session = session
         await self._serve(session, leg)
 
-    async def resume(self, session: AgiSession) -> None:
+    async def resume_session(self, session: AgiSession) -> None:
         """Route ``resume``: a re-adopted waiting caller, redirected here after a restart, waits on.
 
         A session from the holding loop that comes before :meth:`readopt` has run waits for it.
@@ -453,7 +743,7 @@ class AcdService:
                 await session.hangup()
             return
         del self._transfers[call_id]
-        await self.wait_in_queue(session, pending.outcome)
+        await self.wait_in_queue(session, pending.outcome, pending.agent_id)
 
     async def callback(self, session: AgiSession) -> None:
         """Route ``callback``: the customer of a call-back answered; ring the reserved agent."""
@@ -586,7 +876,10 @@ class AcdService:
         finally:
             leg.ringing = None
             leg.dial_channel = None
-        if leg.transferred:
+        if leg.transferred or leg.handed_over:
+            return True
+        if leg.cancelled:  # a consultation called off: no fault of the colleague's
+            self._apply(self.acd.hangup(leg.call_id))
             return True
         status = (await session.get_variable("DIALSTATUS")) or ""
         if leg.offer is not offer and not leg.connected:
@@ -597,19 +890,29 @@ class AcdService:
                 self._answered(leg)
             self._apply(self.acd.hangup(leg.call_id))
             self._release(leg)
-            with contextlib.suppress(AgiError):
-                await session.hangup()
+            if leg.consult_for is None:  # a consulting agent's line goes back to the caller instead
+                with contextlib.suppress(AgiError):
+                    await session.hangup()
             return True
         reason = DIAL_FAILURES.get(status)
         if reason is None:  # CANCEL or nothing: the caller is gone
             raise AgiHangup(f"Dial ended with {status!r}")
         leg.offer = None
         self._apply(self.acd.offer_failed(leg.call_id, reason))
-        return False
+        # A consultation pinned to the colleague ends there (the core dropped it).
+        return leg.consult_for is not None and not self._exists(leg.call_id)
 
     def _answered(self, leg: _Leg) -> None:
         leg.connected = True
+        leg.agent_channel = leg.dial_channel
         self._apply(self.acd.answered(leg.call_id))
+
+    def _exists(self, call_id: str) -> bool:
+        try:
+            self.acd.call(call_id)
+        except AcdError:
+            return False
+        return True
 
     # ------------------------------------------------------------------- decisions
 
@@ -635,7 +938,12 @@ class AcdService:
             return
         leg.offer = offer
         session = leg.session
-        if leg.waiting and session is not None:
+        if leg.waiting and session is not None and leg.consult_for is not None:
+            # A consulting agent's line: the connect context would hang it up after the talk.
+            consulting = self.acd.call(leg.consult_for.call_id).agent_id or ""
+            session.expect_interrupt(CONSULT_OFFERED)
+            self._spawn(self._redirect(session.channel, CONSULT_CONTEXT, consulting))
+        elif leg.waiting and session is not None:
             self._spawn(self._interrupt(session, offer.agent_id))
         elif leg.parked:
             leg.parked = False
@@ -715,7 +1023,8 @@ class AcdService:
             leg = self._by_channel.get(event.channel or "")
             if leg is not None and leg.ringing is not None:
                 leg.dial_channel = event.dest_channel
-                if leg.ringing is not leg.offer:  # the agent logged out before the Dial got going
+                # The agent logged out, or the consultation was called off, before the Dial got going.
+                if leg.ringing is not leg.offer or leg.cancelled:
                     self._spawn(self._hang_up(event.dest_channel))
         elif isinstance(event, DialEnded):
             leg = self._by_channel.get(event.channel or "")
@@ -729,8 +1038,17 @@ class AcdService:
             leg = self._by_channel.get(event.channel)
             if leg is not None:
                 # Backstop: whatever the session saw (or did not), the channel is gone.
-                self._release(leg)
-                self._apply(self.acd.hangup(leg.call_id))
+                if leg.consult_for is not None:
+                    self._consult_over(leg)  # the consulting agent hung up
+                elif leg.bridged:
+                    self._end_bridged_talk(leg, caller_gone=True)
+                else:
+                    self._release(leg)
+                    self._apply(self.acd.hangup(leg.call_id))
+            talk = self._by_agent_channel.get(event.channel)
+            if talk is not None and self._legs.get(talk.call_id) is talk and talk.bridged:
+                # The agent's line left a held or re-bridged talk: the talk is over, the caller let go.
+                self._end_bridged_talk(talk, caller_gone=False)
         elif isinstance(event, OriginateResult) and event.action_id is not None:
             call_id = self._originates.pop(event.action_id, None)
             if call_id is not None:
@@ -755,6 +1073,8 @@ class AcdService:
             del self._by_channel[leg.channel]
         if self._legs.get(leg.call_id) is leg:
             del self._legs[leg.call_id]
+        if leg.agent_channel is not None and self._by_agent_channel.get(leg.agent_channel) is leg:
+            del self._by_agent_channel[leg.agent_channel]
         leg.session = None
 
     def _remember_undisposed(self, call_id: str, agent_id: str) -> None:

@@ -72,6 +72,34 @@ class AgentControl(Protocol):
         only), None for a supervisor or admin (any talking call)."""
         ...
 
+    async def transfer_to_agent(self, call_id: str, agent_id: str | None, target_agent: str) -> None:
+        """Blind-transfer the talking call to ``target_agent``, who must be ready; if their phone is not
+        answered the caller waits in the call's queue. ``agent_id`` as for :meth:`transfer_to_queue`."""
+        ...
+
+    async def hold(self, call_id: str, agent_id: str | None) -> None:
+        """Put the caller of a talking call on hold (music); ``agent_id`` as for :meth:`transfer_to_queue`."""
+        ...
+
+    async def resume(self, call_id: str, agent_id: str | None) -> None:
+        """Bring the caller on hold back to the agent."""
+        ...
+
+    async def consult(
+        self, call_id: str, agent_id: str | None, *, target_agent: str | None = None, queue: str | None = None
+    ) -> None:
+        """Hold the caller and call ``target_agent`` (who must be ready) or ``queue`` about the call (one of
+        the two); the outcome arrives as ``ConsultStarted``/``ConsultEnded`` events."""
+        ...
+
+    async def complete_consult(self, call_id: str, agent_id: str | None) -> None:
+        """Hand the caller to the consulted colleague (attended transfer); the agent's part ends."""
+        ...
+
+    async def cancel_consult(self, call_id: str, agent_id: str | None) -> None:
+        """End the consultation and bring the agent back to the caller."""
+        ...
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class CustomerSummary:

@@ -37,6 +37,8 @@ from ivr.events import IvrFinished
 from ivr.outcome import OutcomeKind
 
 INBOUND, OUTBOUND = "inbound", "outbound"
+# A colleague consulted about a call: a leg of that call (its id is the consultation's call id).
+CONSULT = "consult"
 TRANSFERRED = "transferred"  # CallEnded outcome of an agent's part of a blind-transferred call
 TRANSFER_LEG_MARK = "#"  # legs after a transfer: "<call id>#2", "<call id>#3", ...
 LEG_FIELDS = frozenset(
@@ -261,6 +263,13 @@ def apply_event(
                             enter_at=event.at, ani=event.caller_id_num or None, dnis=event.exten or None)
         case IvrFinished():
             return _apply_ivr_finished(session, event)
+        case CallQueued() if event.consult_of is not None:
+            return open_leg(
+                session, event.call_id, call_id=event.consult_of, direction=CONSULT, enter_at=event.enter_time,
+                queue=event.queue, customer_code=event.customer_code,
+                customer_id=_customer_id(session, event.customer_code, event.customer_id), ani=event.ani,
+                intent=event.intent,
+            )
         case CallQueued():
             ivr = {"unidentified": True} if event.unidentified else {}
             return _open_from(

@@ -157,7 +157,7 @@ def test_functions_our_code_calls_are_registered(asterisk: tuple[Instance, SiteC
 
 
 @pytest.mark.parametrize(
-    "application", ["AGI", "Dial", "MusicOnHold", "ChanSpy", "Wait", "Hangup", "GotoIf", "Goto", "NoOp", "Set"]
+    "application", ["AGI", "Dial", "Bridge", "MusicOnHold", "ChanSpy", "Wait", "Hangup", "GotoIf", "Goto", "NoOp", "Set"]
 )
 def test_applications_our_code_runs_are_registered(
     asterisk: tuple[Instance, SiteConfig], application: str,

@@ -17,8 +17,10 @@ from asterisk_conf.render import AMI_WRITE_CLASSES, REQUIRED_MODULES, TEMPLATES,
 from asterisk_conf.site import SiteConfig, SiteValueError, site_from_settings
 from callcenter.settings import Settings
 
-CONTEXTS = ("callcenter-inbound", "callcenter-connect", "callcenter-callback", "callcenter-resume",
-            "callcenter-transfer")
+# Contexts a call the ACD holds runs a FastAGI session in, with the holding loop after it.
+SESSION_CONTEXTS = ("callcenter-inbound", "callcenter-connect", "callcenter-callback", "callcenter-resume",
+                    "callcenter-transfer", "callcenter-talk")
+CONTEXTS = (*SESSION_CONTEXTS, "callcenter-held", "callcenter-consult")
 # After every AGI(): a call the ACD holds (CC_CALL_ID) whose session ended without hang-up or redirect
 # hears music and asks the resume script again; anything else hangs up.
 HOLDING_LOOP = [
@@ -74,7 +76,7 @@ def test_inbound_sets_dnis_runs_fastagi_then_holds_or_hangs_up(default_files: di
 
 
 def test_holding_loop_labels_point_at_the_check_and_the_hang_up(default_files: dict[str, str]) -> None:
-    for context in CONTEXTS:
+    for context in SESSION_CONTEXTS:
         (extension,) = dialplan_of(default_files).matching(context, "1001")
         labels = {step.label: number for number, step in enumerate(extension.steps, 1) if step.label}
         assert labels == {"hold": 3, "done": 8}, context
@@ -87,6 +89,7 @@ def test_holding_loop_labels_point_at_the_check_and_the_hang_up(default_files: d
         ("callcenter-callback", "callback?call="),
         ("callcenter-resume", "resume?call="),
         ("callcenter-transfer", "transfer?call="),
+        ("callcenter-talk", "talk?call="),
     ],
 )
 @pytest.mark.parametrize("exten", ["1001", "alice", "agent-12", "c-7f3a"])
@@ -96,6 +99,20 @@ def test_connect_callback_and_resume_hand_the_extension_to_their_fastagi_script(
     applications = steps(dialplan_of(default_files), context, exten)
     assert applications[0][0] == "NoOp" and applications[2:] == HOLDING_LOOP
     assert applications[1] == ("AGI", f"agi://127.0.0.1:4573/{script}${{URIENCODE(${{EXTEN}})}}")
+
+
+@pytest.mark.parametrize("agent", ["1001", "alice", "agent-12"])
+def test_a_held_agent_line_waits_quietly_and_a_consultation_falls_back_to_it(
+    default_files: dict[str, str], agent: str
+) -> None:
+    dialplan = dialplan_of(default_files)
+    assert steps(dialplan, "callcenter-held", agent) == [
+        ("NoOp", "callcenter: agent ${EXTEN} holds on ${CHANNEL}"), ("Wait", "3600"), ("Goto", "quiet")]
+    consult = steps(dialplan, "callcenter-consult", agent)
+    assert consult[1] == ("AGI", "agi://127.0.0.1:4573/consult?agent=${URIENCODE(${EXTEN})}")
+    # an agent line whose consultation ended (not hung up) goes back to wait quietly for the caller
+    assert consult[2:] == [("GotoIf", '$["${AGISTATUS}" = "HANGUP"]?done'),
+                           ("Goto", "callcenter-held,${EXTEN},1"), ("Hangup", "")]
 
 
 @pytest.mark.parametrize("special", ["h", "i", "s", "t", "T", "e", "a", "o"])
