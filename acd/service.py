@@ -15,6 +15,18 @@ with outcome ``transferred``, wrap-up as after any call) and redirects the calle
 wait, same customer data) and waits on as a new caller would. A channel hang-up seen on AMI is the
 backstop for every step, so no reservation outlives its caller.
 
+Hold and consultation: the talk leaves its Dial. :meth:`AcdService.hold` moves both sides with one AMI
+Redirect (caller to ``callcenter-talk``/<call id>, agent's line to ``callcenter-held``/<agent id>); the
+caller's ``talk`` session plays music while held and otherwise runs ``Bridge`` with the agent's line, so
+:meth:`AcdService.resume` only has to send the caller to a fresh ``talk`` session. From then on neither
+side's hang-up ends the other by itself: the service hangs up whoever is left. A consultation is a call of
+its own in the core (pinned to the colleague, or waiting in a queue, with the caller's data and
+``consult_of``), whose "caller" is the agent's line, redirected to ``callcenter-consult``/<agent id> where a
+``consult`` session waits and rings exactly as for a caller. Completing it re-keys the caller's leg to the
+consultation call and bridges the caller with the colleague's line (Asterisk's ``Bridge`` takes it out of
+the agent's Dial, which returns; the agent's line is hung up); a cancelled or failed consultation leaves the
+agent's line in ``callcenter-held`` and the caller is bridged back with it.
+
 Call-backs: when the core decides :class:`~acd.decisions.OriginateCallback` the service originates to
 the customer into ``callcenter-callback``/<call id>; :meth:`AcdService.callback` then rings the agent.
 
@@ -484,9 +496,15 @@ class AcdService:
             return
         leg.session = session
         try:
+            # After each command: a caller we moved meanwhile belongs to the next session (Asterisk ends the
+            # running application with result -1 and may still run a command before the hang-up signal).
             while leg.held_since is not None:
                 await session.exec("MusicOnHold", self.settings.music_class, str(self.settings.music_slice))
+                if leg.session is not session:
+                    return
             await session.exec("Bridge", leg.agent_channel or "")
+            if leg.session is not session:
+                return
             log.info("call %s: the agent's line left the bridge (%s)", leg.call_id,
                      await session.get_variable("BRIDGERESULT"))
         except AgiInterrupted:
@@ -555,6 +573,7 @@ class AcdService:
             self._by_agent_channel[leg.agent_channel] = leg
         if leg.session is not None:
             leg.session.expect_interrupt("hold")
+            leg.session = None
         try:
             await self.ami.redirect(leg.channel, TALK_CONTEXT, leg.call_id, 1, leg.agent_channel,
                                     extra_context=agent_context, extra_exten=agent_id)
@@ -876,7 +895,9 @@ class AcdService:
         finally:
             leg.ringing = None
             leg.dial_channel = None
-        if leg.transferred or leg.handed_over:
+        # Moved away on purpose (transfer, hold, consultation, hand-over): a real Asterisk returns the Dial
+        # with result -1 before the hang-up signal, so the session could still ask for DIALSTATUS.
+        if leg.transferred or leg.handed_over or leg.bridged:
             return True
         if leg.cancelled:  # a consultation called off: no fault of the colleague's
             self._apply(self.acd.hangup(leg.call_id))

@@ -1,0 +1,151 @@
+"""Hold, resume and a consultation carried out by our ACD service on a real Asterisk (``ASTERISK_BIN``).
+
+The moves our service makes (a Dual Redirect out of the Dial bridge, ``Bridge()`` from a FastAGI session,
+a Dial from the agent's line) are Asterisk's to carry out; this checks that a real one does what the
+simulator does. Phones are Local channels (``/n``: never optimised away, so their names stay valid).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+import pytest
+from real_asterisk import SECRET, free_port, running_asterisk
+
+from acd.config import AcdConfig, AgentConfig, QueueConfig
+from acd.core import Acd
+from acd.events import CallConnected, CallEnded, CallHeld, CallResumed, ConsultEnded, ConsultStarted
+from acd.service import CONNECT_CONTEXT, AcdService, AcdServiceSettings
+from asterisk_conf.site import SiteConfig
+from callcenter.bus import EventBus
+from callcenter.events import DomainEvent
+from cti.agi import AgiServer, AgiSession
+from cti.ami.channels import ChannelInfo
+from cti.ami.client import AmiClient, AmiConfig
+from cti.ami.events import DialStarted
+from ivr.outcome import IvrOutcome, OutcomeKind
+
+pytestmark = pytest.mark.asterisk
+
+# An agent's phone: answers at once and stays on the line until hung up.
+PHONES = """
+[cc-test-phones]
+exten => _a[0-9],1,Answer()
+ same => n,Wait(300)
+ same => n,Hangup()
+"""
+WAIT = 15.0
+
+
+class Floor:
+    def __init__(self, ami: AmiClient, service: AcdService, events: list[DomainEvent]) -> None:
+        self.ami, self.service, self.events = ami, service, events
+
+    def of(self, kind: type[DomainEvent], **match: object) -> list[DomainEvent]:
+        return [e for e in self.events if isinstance(e, kind)
+                and all(getattr(e, k) == v for k, v in match.items())]
+
+    async def until(self, predicate: Callable[[dict[str, ChannelInfo]], object], what: str) -> None:
+        deadline = time.monotonic() + WAIT
+        while True:
+            channels = {c.channel: c for c in await self.ami.core_show_channels()}
+            if predicate(channels):
+                return
+            if time.monotonic() > deadline:
+                seen = [(c.channel, c.context, c.application, c.bridge_id) for c in channels.values()]
+                raise AssertionError(f"timed out waiting for {what}; channels: {seen}")
+            await asyncio.sleep(0.1)
+
+    def line_of(self, agent: str) -> str:
+        lines = [e.dest_channel for e in self.of(DialStarted) if isinstance(e, DialStarted)
+                 and e.dest_channel.startswith(f"Local/{agent}@cc-test-phones-")]
+        assert lines, f"nobody dialled {agent}"
+        return lines[-1]
+
+
+def together(channels: dict[str, ChannelInfo], one: str, other: str) -> bool:
+    a, b = channels.get(one), channels.get(other)
+    return a is not None and b is not None and a.bridge_id != "" and a.bridge_id == b.bridge_id
+
+
+def running(channels: dict[str, ChannelInfo], name: str, context: str, application: str) -> bool:
+    chan = channels.get(name)
+    return chan is not None and chan.context == context and chan.application == application
+
+
+async def test_hold_resume_and_a_completed_consultation_on_a_real_asterisk() -> None:
+    site = SiteConfig(agi_port=free_port(), ami_port=free_port(), ami_secret=SECRET)
+    with running_asterisk(site, PHONES):
+        bus = EventBus()
+        events: list[DomainEvent] = []
+        bus.add_listener(events.append)
+        ami = AmiClient(AmiConfig(port=site.ami_port, username=site.ami_user, secret=SECRET,
+                                  ping_interval=60.0), bus)
+
+        async def interrupter(channel: str, agent_id: str) -> None:
+            await ami.redirect(channel, CONNECT_CONTEXT, agent_id, 1)
+
+        agi = AgiServer("127.0.0.1", site.agi_port, interrupter=interrupter, shutdown_grace=0.5)
+        await agi.start()
+        await ami.connect(timeout=WAIT)
+        acd = Acd(AcdConfig(
+            queues=(QueueConfig("support", wrap_up_seconds=5.0),),
+            agents=tuple(AgentConfig(a, phone=f"Local/{a}@cc-test-phones/n", queues=("support",))
+                         for a in ("a1", "a3")),
+        ), clock=time.time)
+        service = AcdService(acd, bus, ami, agi, settings=AcdServiceSettings(
+            announce_every=1000.0, callback_offer_every=0.0, music_slice=5))
+
+        async def inbound(session: AgiSession) -> None:
+            await session.answer()
+            await service.wait_in_queue(session, IvrOutcome(
+                kind=OutcomeKind.QUEUE, call_id=session.uniqueid, ani="5551000", queue="support"))
+
+        agi.route("inbound", inbound)
+        service.register_routes()
+        await service.start()
+        floor = Floor(ami, service, events)
+        try:
+            await service.set_ready("a1")
+            await ami.originate("Local/5551000@callcenter-inbound", application="Wait", data="300")
+            await floor.until(lambda _: floor.of(CallConnected, agent_id="a1"), "a1 to answer")
+            call = floor.of(CallConnected, agent_id="a1")[0].call_id  # type: ignore[attr-defined]
+            a1 = floor.line_of("a1")
+            caller = next(e.channel for e in floor.of(DialStarted) if isinstance(e, DialStarted)
+                          and e.dest_channel == a1)
+            assert caller is not None
+            await floor.until(lambda ch: together(ch, caller, a1), "caller and a1 bridged by Dial")
+
+            await service.hold(call, "a1")
+            await floor.until(lambda ch: running(ch, caller, "callcenter-talk", "MusicOnHold")
+                              and running(ch, a1, "callcenter-held", "Wait"), "the caller held, a1 quiet")
+            assert floor.of(CallHeld, call_id=call)
+
+            await service.resume(call, "a1")
+            await floor.until(lambda ch: together(ch, caller, a1), "caller and a1 bridged again")
+            assert floor.of(CallResumed, call_id=call)
+
+            await service.set_ready("a3")
+            await service.consult(call, "a1", target_agent="a3")
+            consult = floor.of(ConsultStarted, call_id=call)[0].consult_id  # type: ignore[attr-defined]
+            await floor.until(lambda _: floor.of(CallConnected, call_id=consult, agent_id="a3"), "a3 to answer")
+            a3 = floor.line_of("a3")
+            await floor.until(lambda ch: together(ch, a1, a3)
+                              and running(ch, caller, "callcenter-talk", "MusicOnHold"),
+                              "a1 consulting a3 while the caller holds")
+
+            await service.complete_consult(call, "a1")
+            await floor.until(lambda ch: together(ch, caller, a3) and a1 not in ch,
+                              "the caller handed to a3, a1's line gone")
+            assert [e.outcome for e in floor.of(ConsultEnded, call_id=call)] == ["completed"]  # type: ignore[attr-defined]
+
+            await ami.hangup(a3)
+            await floor.until(lambda ch: caller not in ch, "the caller let go after a3 hung up")
+            ended = [(e.call_id, e.agent_id, e.outcome) for e in floor.of(CallEnded) if isinstance(e, CallEnded)]
+            assert ended == [(call, "a1", "transferred"), (consult, "a3", "answered")]
+        finally:
+            await service.close()
+            await ami.close()
+            await agi.close()
