@@ -512,7 +512,7 @@ class AcdService:
                 leg.session = None  # moved on purpose: the next session takes over
             return
         except AgiHangup:
-            pass  # the caller left: ChannelHungUp ends the call and hangs the agent's line up
+            return  # the caller left: ChannelHungUp ends the call and hangs the agent's line up
         if self._legs.get(leg.call_id) is leg:  # the agent's line left: the talk is over
             self._release(leg)
             self._apply(self.acd.hangup(leg.call_id))
@@ -529,12 +529,12 @@ class AcdService:
                 await session.hangup()
             return
         consult.session = session
+        caller = consult.consult_for
         if not consult.cancelled:
             await self._serve(session, consult)
             if session.interrupt_reason == CONSULT_OFFERED and not consult.cancelled:
                 return  # moved out of the wait in the colleague's queue to ring them: a new session does
         self._consult_over(consult)
-        caller = consult.consult_for
         if consult.handed_over or caller is None or self._legs.get(caller.call_id) is not caller:
             with contextlib.suppress(AgiError):
                 await session.hangup()  # the agent's part is over; otherwise the dialplan holds the line

@@ -40,8 +40,13 @@ WAIT = 15.0
 
 
 class Floor:
-    def __init__(self, ami: AmiClient, service: AcdService, events: list[DomainEvent]) -> None:
-        self.ami, self.service, self.events = ami, service, events
+    def __init__(self, ami: AmiClient, agi: AgiServer, service: AcdService, events: list[DomainEvent]) -> None:
+        self.ami, self.agi, self.service, self.events = ami, agi, service, events
+
+    async def close(self) -> None:
+        await self.service.close()
+        await self.ami.close()
+        await self.agi.close()
 
     def of(self, kind: type[DomainEvent], **match: object) -> list[DomainEvent]:
         return [e for e in self.events if isinstance(e, kind)
@@ -75,48 +80,58 @@ def running(channels: dict[str, ChannelInfo], name: str, context: str, applicati
     return chan is not None and chan.context == context and chan.application == application
 
 
+async def start_floor(site: SiteConfig) -> Floor:
+    """Our FastAGI server, AMI client and ACD service (agents a1, a3 on Local phones) on ``site``."""
+    bus = EventBus()
+    events: list[DomainEvent] = []
+    bus.add_listener(events.append)
+    ami = AmiClient(AmiConfig(port=site.ami_port, username=site.ami_user, secret=SECRET, ping_interval=60.0), bus)
+
+    async def interrupter(channel: str, agent_id: str) -> None:
+        await ami.redirect(channel, CONNECT_CONTEXT, agent_id, 1)
+
+    agi = AgiServer("127.0.0.1", site.agi_port, interrupter=interrupter, shutdown_grace=0.5)
+    await agi.start()
+    await ami.connect(timeout=WAIT)
+    acd = Acd(AcdConfig(
+        queues=(QueueConfig("support", wrap_up_seconds=5.0),),
+        agents=tuple(AgentConfig(a, phone=f"Local/{a}@cc-test-phones/n", queues=("support",)) for a in ("a1", "a3")),
+    ), clock=time.time)
+    service = AcdService(acd, bus, ami, agi, settings=AcdServiceSettings(
+        announce_every=1000.0, callback_offer_every=0.0, music_slice=5))
+
+    async def inbound(session: AgiSession) -> None:
+        await session.answer()
+        await service.wait_in_queue(session, IvrOutcome(
+            kind=OutcomeKind.QUEUE, call_id=session.uniqueid, ani="5551000", queue="support"))
+
+    agi.route("inbound", inbound)
+    service.register_routes()
+    await service.start()
+    return Floor(ami, agi, service, events)
+
+
+async def talking_to_a1(floor: Floor) -> tuple[str, str, str]:
+    """A caller rung in and talking to a1: (call id, caller channel, a1's line)."""
+    await floor.service.set_ready("a1")
+    await floor.ami.originate("Local/5551000@callcenter-inbound", application="Wait", data="300")
+    await floor.until(lambda _: floor.of(CallConnected, agent_id="a1"), "a1 to answer")
+    call = floor.of(CallConnected, agent_id="a1")[0].call_id  # type: ignore[attr-defined]
+    a1 = floor.line_of("a1")
+    caller = next(e.channel for e in floor.of(DialStarted) if isinstance(e, DialStarted) and e.dest_channel == a1)
+    assert caller is not None
+    await floor.until(lambda ch: together(ch, caller, a1), "caller and a1 bridged by Dial")
+    return call, caller, a1
+
+
 async def test_hold_resume_and_a_completed_consultation_on_a_real_asterisk() -> None:
     site = SiteConfig(agi_port=free_port(), ami_port=free_port(), ami_secret=SECRET)
     with running_asterisk(site, PHONES):
-        bus = EventBus()
-        events: list[DomainEvent] = []
-        bus.add_listener(events.append)
-        ami = AmiClient(AmiConfig(port=site.ami_port, username=site.ami_user, secret=SECRET,
-                                  ping_interval=60.0), bus)
-
-        async def interrupter(channel: str, agent_id: str) -> None:
-            await ami.redirect(channel, CONNECT_CONTEXT, agent_id, 1)
-
-        agi = AgiServer("127.0.0.1", site.agi_port, interrupter=interrupter, shutdown_grace=0.5)
-        await agi.start()
-        await ami.connect(timeout=WAIT)
-        acd = Acd(AcdConfig(
-            queues=(QueueConfig("support", wrap_up_seconds=5.0),),
-            agents=tuple(AgentConfig(a, phone=f"Local/{a}@cc-test-phones/n", queues=("support",))
-                         for a in ("a1", "a3")),
-        ), clock=time.time)
-        service = AcdService(acd, bus, ami, agi, settings=AcdServiceSettings(
-            announce_every=1000.0, callback_offer_every=0.0, music_slice=5))
-
-        async def inbound(session: AgiSession) -> None:
-            await session.answer()
-            await service.wait_in_queue(session, IvrOutcome(
-                kind=OutcomeKind.QUEUE, call_id=session.uniqueid, ani="5551000", queue="support"))
-
-        agi.route("inbound", inbound)
-        service.register_routes()
-        await service.start()
-        floor = Floor(ami, service, events)
+        floor = await start_floor(site)
+        service = floor.service
+        ami = floor.ami
         try:
-            await service.set_ready("a1")
-            await ami.originate("Local/5551000@callcenter-inbound", application="Wait", data="300")
-            await floor.until(lambda _: floor.of(CallConnected, agent_id="a1"), "a1 to answer")
-            call = floor.of(CallConnected, agent_id="a1")[0].call_id  # type: ignore[attr-defined]
-            a1 = floor.line_of("a1")
-            caller = next(e.channel for e in floor.of(DialStarted) if isinstance(e, DialStarted)
-                          and e.dest_channel == a1)
-            assert caller is not None
-            await floor.until(lambda ch: together(ch, caller, a1), "caller and a1 bridged by Dial")
+            call, caller, a1 = await talking_to_a1(floor)
 
             await service.hold(call, "a1")
             await floor.until(lambda ch: running(ch, caller, "callcenter-talk", "MusicOnHold")
@@ -146,6 +161,31 @@ async def test_hold_resume_and_a_completed_consultation_on_a_real_asterisk() -> 
             ended = [(e.call_id, e.agent_id, e.outcome) for e in floor.of(CallEnded) if isinstance(e, CallEnded)]
             assert ended == [(call, "a1", "transferred"), (consult, "a3", "answered")]
         finally:
-            await service.close()
-            await ami.close()
-            await agi.close()
+            await floor.close()
+
+
+async def test_a_cancelled_consultation_and_a_caller_leaving_on_hold_on_a_real_asterisk() -> None:
+    site = SiteConfig(agi_port=free_port(), ami_port=free_port(), ami_secret=SECRET)
+    with running_asterisk(site, PHONES):
+        floor = await start_floor(site)
+        try:
+            call, caller, a1 = await talking_to_a1(floor)
+            await floor.service.set_ready("a3")
+            await floor.service.consult(call, "a1", target_agent="a3")
+            consult = floor.of(ConsultStarted, call_id=call)[0].consult_id  # type: ignore[attr-defined]
+            await floor.until(lambda _: floor.of(CallConnected, call_id=consult), "a3 to answer")
+            a3 = floor.line_of("a3")
+            await floor.until(lambda ch: together(ch, a1, a3), "a1 consulting a3")
+
+            await floor.service.cancel_consult(call, "a1")
+            await floor.until(lambda ch: together(ch, caller, a1) and a3 not in ch, "a1 back with the caller")
+            assert [e.outcome for e in floor.of(ConsultEnded, call_id=call)] == ["cancelled"]  # type: ignore[attr-defined]
+
+            await floor.service.hold(call, "a1")
+            await floor.until(lambda ch: running(ch, caller, "callcenter-talk", "MusicOnHold"), "on hold again")
+            await floor.ami.hangup(caller)
+            await floor.until(lambda ch: a1 not in ch, "a1's line hung up after the caller left")
+            ended = [(e.call_id, e.agent_id, e.outcome) for e in floor.of(CallEnded) if isinstance(e, CallEnded)]
+            assert ended == [(consult, "a3", "answered"), (call, "a1", "answered")]
+        finally:
+            await floor.close()
