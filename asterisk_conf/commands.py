@@ -48,8 +48,9 @@ def asterisk_config(args: argparse.Namespace) -> int:
         print("asterisk-config: warning: the AMI secret is the default one; pass --ami-secret "
               "(and set the same secret in callcenter.toml)", file=sys.stderr)
     if site.trunk is None:
-        print("asterisk-config: warning: no --trunk, so no [callcenter-outbound] context: call-backs "
-              "cannot reach customers (e.g. --trunk 'PJSIP/{number}@provider')", file=sys.stderr)
+        print("asterisk-config: warning: no trunk (--trunk, or trunk in callcenter.toml), so no "
+              "[callcenter-outbound] context: call-backs cannot reach customers "
+              "(e.g. --trunk 'PJSIP/{number}@provider')", file=sys.stderr)
     files = render_site(site)
     if args.out:
         for path in write_files(files, Path(args.out)):
@@ -77,7 +78,8 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
                         help="network allowed to log in as the AMI user (repeatable; default: the AGI host)")
     parser.add_argument("--trunk", metavar="DIAL",
                         help="dial string that reaches a customer for a call-back, with {number} for the "
-                        "number, e.g. 'PJSIP/{number}@provider' (renders [callcenter-outbound])")
+                        "number, e.g. 'PJSIP/{number}@provider' (renders [callcenter-outbound]; default: the "
+                        "trunk setting)")
     parser.add_argument("--check", nargs="+", metavar="FILE",
                         help="check existing config files strictly instead of rendering")
     parser.set_defaults(func=asterisk_config)

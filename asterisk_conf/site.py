@@ -181,7 +181,7 @@ def site_from_settings(
     ami_permit: list[str] | None = None,
     trunk: str | None = None,
 ) -> SiteConfig:
-    """Site values from the node's settings, each overridable.
+    """Site values from the node's settings (``trunk`` included), each overridable.
 
     Defaults: Asterisk's manager binds to ``settings.ami_host`` (loopback when the simulator is used)
     and admits logins only from ``agi_host``, the address of the node running our FastAGI server;
@@ -204,5 +204,5 @@ def site_from_settings(
         ami_user=ami_user if ami_user is not None else settings.ami_user,
         ami_secret=ami_secret if ami_secret is not None else settings.ami_secret,
         ami_permit=tuple(ami_permit),
-        trunk=trunk,
+        trunk=trunk if trunk is not None else (settings.trunk or None),
     )

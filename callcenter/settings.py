@@ -30,6 +30,9 @@ class Settings:
     # Comma-separated addresses/CIDRs the FastAGI server accepts connections from (where Asterisk runs).
     agi_allow: str = "127.0.0.1/32,::1/128"
     redis_url: str = ""
+    # How call-backs reach customers: a dial string with {number}, e.g. "PJSIP/{number}@provider" (rendered
+    # by ``callcenter asterisk-config`` into [callcenter-outbound]); empty: no call-backs through a trunk.
+    trunk: str = ""
     data_dir: str = "var"
     demo: bool = False
     # The parsed TOML file, for sections other packages own ([[queues]], [[agents]], ...).

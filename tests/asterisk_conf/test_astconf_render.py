@@ -157,6 +157,17 @@ def test_settings_supply_the_defaults_and_flags_override_them() -> None:
     assert (site.ami_user, site.ami_secret, site.ami_permit) == ("ccx", "other", ("192.0.2.10/32",))
 
 
+def test_the_trunk_setting_renders_the_outbound_context_and_the_flag_overrides_it() -> None:
+    assert "[callcenter-outbound]" not in render_site(site_from_settings(Settings()))["extensions_callcenter.conf"]
+    node = Settings(trunk="PJSIP/{number}@provider")
+    outbound = steps(dialplan_of(render_site(site_from_settings(node))), "callcenter-outbound", "+4930123")
+    assert ("Dial", "PJSIP/${EXTEN}@provider") in outbound
+    other = site_from_settings(node, trunk="IAX2/carrier/{number}")
+    assert other.trunk == "IAX2/carrier/{number}"
+    with pytest.raises(SiteValueError, match="trunk"):
+        site_from_settings(Settings(trunk="PJSIP/provider"))  # no {number}
+
+
 def test_host_name_agi_host_needs_an_explicit_permit() -> None:
     with pytest.raises(SiteValueError, match="--ami-permit"):
         site_from_settings(Settings(agi_host="node1.example.com"))
@@ -277,7 +288,7 @@ def test_command_prints_without_out_and_warns_on_default_secret(capsys: pytest.C
     for name in TEMPLATES:
         assert f"; ===== {name} =====" in captured.out
     assert "default" in captured.err
-    assert "no --trunk" in captured.err and "[callcenter-outbound]" not in captured.out
+    assert "no trunk" in captured.err and "[callcenter-outbound]" not in captured.out
     check_file("stdout.conf", captured.out)
 
 
