@@ -505,7 +505,7 @@ class AcdService:
             await session.exec("Bridge", leg.agent_channel or "")
             if leg.session is not session:
                 return
-            log.info("call %s: the agent's line left the bridge (%s)", leg.call_id,
+            log.info("call %s: the bridge with the agent's line ended (%s)", leg.call_id,
                      await session.get_variable("BRIDGERESULT"))
         except AgiInterrupted:
             if leg.session is session:
@@ -513,9 +513,12 @@ class AcdService:
             return
         except AgiHangup:
             return  # the caller left: ChannelHungUp ends the call and hangs the agent's line up
-        if self._legs.get(leg.call_id) is leg:  # the agent's line left: the talk is over
+        if self._legs.get(leg.call_id) is leg:
+            # One side left (Asterisk may end Bridge() normally whichever it was): the talk is over.
             self._release(leg)
             self._apply(self.acd.hangup(leg.call_id))
+            if leg.agent_channel is not None:
+                self._spawn(self._hang_up(leg.agent_channel, maybe_gone=True))
         with contextlib.suppress(AgiError):
             await session.hangup()
 
@@ -985,11 +988,11 @@ class AcdService:
             # The channel is gone (its hang-up reaches the core) or the PBX link is down.
             log.warning("could not redirect %s to %s/%s: %s", channel, context, exten, exc)
 
-    async def _hang_up(self, channel: str) -> None:
+    async def _hang_up(self, channel: str, *, maybe_gone: bool = False) -> None:
         try:
             await self.ami.hangup(channel)
         except AmiError as exc:
-            log.warning("could not hang up %s: %s", channel, exc)
+            log.log(logging.INFO if maybe_gone else logging.WARNING, "could not hang up %s: %s", channel, exc)
 
     async def _return_orphan(self, call_id: str) -> None:
         self._apply(self.acd.hangup(call_id))
