@@ -14,23 +14,41 @@ from callcenter.wiring import crm_directory, desktop_app
 
 
 async def _serve(node: Node) -> int:
+    """Run ``node`` until a signal (0), a failed start (1) or the loss of the ACD lead (3)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    # A standby node's start waits for the lead: a signal must still stop it.
+    starting = asyncio.create_task(node.start(web_app=desktop_app))
+    stopping = asyncio.create_task(stop.wait())
+    lost: asyncio.Task[bool] | None = None
     try:
-        await node.start(web_app=desktop_app)
-    except NodeStartError as exc:
-        print(f"callcenter: {exc}", file=sys.stderr)
-        await node.stop()
-        return 1
-    try:
-        await stop.wait()
+        await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if not starting.done():
+            starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError, NodeStartError):
+                await starting
+            return 0
+        try:
+            starting.result()
+        except NodeStartError as exc:
+            print(f"callcenter: {exc}", file=sys.stderr)
+            return 1
+        lost = asyncio.create_task(node.lease.lost.wait()) if node.lease is not None else None
+        await asyncio.wait({stopping} if lost is None else {stopping, lost}, return_when=asyncio.FIRST_COMPLETED)
+        if lost is not None and lost.done():
+            # Another node may lead already: stop deciding at once; a supervisor restarts us as a standby.
+            print("callcenter: lost the ACD lead; stopping", file=sys.stderr, flush=True)
+            return 3
+        return 0
     finally:
+        stopping.cancel()
+        if lost is not None:
+            lost.cancel()
         print("callcenter: stopping", flush=True)
         await node.stop()
-    return 0
 
 
 def serve(args: argparse.Namespace) -> int:

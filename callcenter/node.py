@@ -25,6 +25,7 @@ from acd.service import AcdService
 from callcenter.bus import EventBus
 from callcenter.events import DomainEvent
 from callcenter.interaction_recorder import InteractionRecorder
+from callcenter.leadership import LeaderLease
 from callcenter.recorder import EventRecorder
 from callcenter.redis_bus import RedisBridge
 from callcenter.settings import Settings
@@ -84,6 +85,7 @@ class Node:
     acd: Acd | None = None
     acd_service: AcdService | None = None
     redis: RedisBridge | None = None
+    lease: LeaderLease | None = None
     _web: web.AppRunner | None = None
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
@@ -122,6 +124,7 @@ class Node:
                 await self.redis.start()
             except (OSError, RedisError) as exc:
                 raise NodeStartError(f"Redis at {s.redis_url} is unreachable: {exc}") from exc
+            await self._lead(s.redis_url, self.redis.node_id)
 
         self.flow = load_builtin_flow("main")
         prompts = PromptLibrary(SpeechSynthesizer(Path(s.data_dir) / "tts"))
@@ -181,6 +184,23 @@ class Node:
             sockets = getattr(server, "sockets", None) or []
             self.http_port = sockets[0].getsockname()[1] if sockets else s.http_port
             self.say(f"callcenter is serving http://{s.http_host}:{self.http_port}")
+
+    async def _lead(self, redis_url: str, node_id: str) -> None:
+        """Wait until this node leads the ACD: the FastAGI server, the PBX link and the ACD start only then,
+        so a standby decides nothing while another node leads."""
+        try:
+            self.lease = LeaderLease(redis_url, node_id, ttl=self.settings.leader_ttl)
+        except ValueError as exc:
+            raise NodeStartError(f"leader_ttl: {exc}") from exc
+        try:
+            if await self.lease.try_acquire():
+                return
+            holder = await self.lease.holder()
+        except RedisError as exc:
+            raise NodeStartError(f"Redis at {redis_url} is unreachable: {exc}") from exc
+        self.say(f"node {holder} leads the ACD: this node waits on standby and takes over when it goes")
+        await self.lease.acquire()
+        self.say("this node leads the ACD now: taking the calls over")
 
     def _simulator_config(self) -> SimulatorConfig:
         s = self.settings
@@ -256,6 +276,8 @@ class Node:
             await self.agi.close()
         if self.redis is not None:
             await self.redis.close()
+        if self.lease is not None:
+            await self.lease.release()  # last: a standby may decide as soon as it is free
         if self.recorder is not None:
             await self.recorder.stop()
         if self.interactions is not None:

@@ -14,8 +14,8 @@ The link survives Redis restarts: reading resubscribes and writing retries, each
 pause. Pub/sub keeps nothing for an absent subscriber, so other nodes' events published while this
 node is cut off are lost to it; its own are held in a bounded outbox (the oldest dropped first).
 
-Running the ACD on more than one node is not supported: there is no leader lock yet, and each
-ACD would act on the PBX events relayed from the others.
+Only one node runs the ACD, the FastAGI server and the PBX link at a time: the one holding the lead
+(:mod:`callcenter.leadership`); the others wait on standby and take over when it goes.
 """
 
 from __future__ import annotations

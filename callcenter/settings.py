@@ -33,6 +33,9 @@ class Settings:
     # How call-backs reach customers: a dial string with {number}, e.g. "PJSIP/{number}@provider" (rendered
     # by ``callcenter asterisk-config`` into [callcenter-outbound]); empty: no call-backs through a trunk.
     trunk: str = ""
+    # With Redis, one node leads the ACD; the lead is a lease of this many seconds, renewed while alive (a
+    # standby takes over at most this long after a leader dies).
+    leader_ttl: int = 10
     data_dir: str = "var"
     demo: bool = False
     # The parsed TOML file, for sections other packages own ([[queues]], [[agents]], ...).

@@ -1,0 +1,100 @@
+"""Which node leads the ACD: a lease in Redis that one node holds and renews, the others wait for.
+
+Only one ACD may decide for a site at a time (two would offer the same caller to two agents). The
+leader holds the key ``callcenter:acd-leader`` (its node id, with a time to live) and renews it every
+third of that time; a standby node polls until the key is free and takes it. A leader that cannot renew
+(the key expired and another node took it, or Redis was unreachable for a whole lease) has lost the lead:
+:attr:`LeaderLease.lost` is set and the node must stop deciding at once, since another may already.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_KEY = "callcenter:acd-leader"
+# Extend the lease only while we still hold it; a plain PEXPIRE could extend another node's lease.
+_RENEW = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end return 0"
+_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+
+
+class LeaderLease:
+    """The ACD lead of one node: :meth:`acquire` waits for it, :attr:`lost` tells when it is gone."""
+
+    def __init__(self, url: str, node_id: str, *, ttl: float = 10.0, key: str = DEFAULT_KEY) -> None:
+        if ttl <= 0:
+            raise ValueError(f"the lease needs a positive time to live, got {ttl}")
+        self.node_id = node_id
+        self.ttl = ttl
+        self.key = key
+        self.lost = asyncio.Event()
+        self._redis: aioredis.Redis = aioredis.Redis.from_url(url, socket_timeout=ttl / 3,
+                                                             socket_connect_timeout=ttl / 3)
+        self._renewer: asyncio.Task[None] | None = None
+
+    @property
+    def held(self) -> bool:
+        return self._renewer is not None and not self.lost.is_set()
+
+    async def try_acquire(self) -> bool:
+        """Take the lead if nobody holds it; True when this node leads now."""
+        if self.held:
+            return True
+        taken = await self._redis.set(self.key, self.node_id, nx=True, px=int(self.ttl * 1000))
+        if not taken:
+            return False
+        self.lost.clear()
+        self._renewer = asyncio.create_task(self._renew(time.monotonic()), name="leader-lease")
+        return True
+
+    async def acquire(self) -> None:
+        """Wait until this node leads (Redis errors while waiting are logged and retried)."""
+        while True:
+            try:
+                if await self.try_acquire():
+                    return
+            except RedisError as exc:
+                log.warning("leader lease: Redis unreachable while waiting for the lead: %s", exc)
+            await asyncio.sleep(self.ttl / 3)
+
+    async def holder(self) -> str | None:
+        """The node id leading now, if any."""
+        value = await self._redis.get(self.key)
+        return value.decode() if isinstance(value, bytes) else value
+
+    async def release(self) -> None:
+        """Give the lead up (only if still ours) so a standby takes over without waiting for the expiry."""
+        renewer, self._renewer = self._renewer, None
+        if renewer is not None:
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
+            if not self.lost.is_set():
+                with contextlib.suppress(RedisError):
+                    await self._redis.eval(_RELEASE, 1, self.key, self.node_id)
+        await self._redis.aclose()
+
+    async def _renew(self, renewed_at: float) -> None:
+        ttl_ms = str(int(self.ttl * 1000))
+        while True:
+            await asyncio.sleep(self.ttl / 3)
+            try:
+                still_ours = await self._redis.eval(_RENEW, 1, self.key, self.node_id, ttl_ms)
+            except RedisError as exc:
+                if time.monotonic() - renewed_at < self.ttl:
+                    log.warning("leader lease: could not renew (%s); retrying", exc)
+                    continue
+                log.error("leader lease: Redis unreachable for a whole lease; the lead is lost")
+                break
+            if not still_ours:
+                log.error("leader lease: the key expired or another node took it; the lead is lost")
+                break
+            renewed_at = time.monotonic()
+        self.lost.set()
