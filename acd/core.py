@@ -36,9 +36,11 @@ from acd.events import (
     CallbackRequested,
     CallConnected,
     CallEnded,
+    CallHeld,
     CallOffered,
     CallOfferFailed,
     CallQueued,
+    CallResumed,
 )
 
 Requirement = tuple[tuple[str, int], ...]
@@ -100,6 +102,8 @@ class Call:
     callback_number: str | None = None
     pinned: str | None = None  # offered to this agent only (a transfer or consultation to a named agent)
     consult_of: str | None = None  # a consultation about this (connected) call; its caller is that agent
+    held_since: float | None = None  # the caller is on hold since then
+    held_seconds: float = 0.0  # holds of this talk that are over
     status: CallStatus = CallStatus.WAITING
     agent_id: str | None = None
     connected_at: float | None = None
@@ -117,7 +121,8 @@ class Call:
             "intent": self.intent, "ani": self.ani, "ivr_data": [list(d) for d in self.ivr_data],
             "unidentified": self.unidentified, "callback_number": self.callback_number,
             "status": self.status.value, "agent_id": self.agent_id, "connected_at": self.connected_at,
-            "pinned": self.pinned, "consult_of": self.consult_of,
+            "pinned": self.pinned, "consult_of": self.consult_of, "held_since": self.held_since,
+            "held_seconds": self.held_seconds,
         }
 
 
@@ -469,13 +474,35 @@ class Acd:
         self._end_talk(call, self._agents[call.agent_id or ""], "transferred", fx)
         return fx
 
+    def hold(self, call_id: str) -> Effects:
+        """The agent put the talking caller on hold (it stays the agent's call, time on hold counts)."""
+        call = self._call(call_id, CallStatus.CONNECTED)
+        if call.held_since is not None:
+            raise WrongCallState(f"call {call_id} is on hold already")
+        call.held_since = self.clock()
+        return Effects(events=[CallHeld(at=call.held_since, call_id=call_id, queue=call.queue,
+                                        agent_id=call.agent_id or "")])
+
+    def resume(self, call_id: str) -> Effects:
+        """The caller on hold is back with the agent."""
+        call = self._call(call_id, CallStatus.CONNECTED)
+        if call.held_since is None:
+            raise WrongCallState(f"call {call_id} is not on hold")
+        now = self.clock()
+        held = now - call.held_since
+        call.held_seconds += held
+        call.held_since = None
+        return Effects(events=[CallResumed(at=now, call_id=call_id, queue=call.queue, agent_id=call.agent_id or "",
+                                           held_seconds=held)])
+
     def _end_talk(self, call: Call, agent: _Agent, outcome: str, fx: Effects) -> None:
         now = self.clock()
         talk = now - (call.connected_at or now)
+        held = call.held_seconds + (0.0 if call.held_since is None else now - call.held_since)
         queue = self._queues[call.queue]
         self._handle[call.queue].observe(talk + queue.wrap_up_seconds)
         fx.events.append(CallEnded(at=now, call_id=call.call_id, queue=call.queue, agent_id=agent.config.id,
-                                   talk_seconds=talk, outcome=outcome))
+                                   talk_seconds=talk, outcome=outcome, held_seconds=held))
         agent.status.call_id = None
         self._after_call(agent, wrap_up=queue.wrap_up_seconds, fx=fx)
 
@@ -605,6 +632,7 @@ class Acd:
                 ivr_data=tuple((str(k), str(v)) for k, v in record["ivr_data"]),
                 unidentified=bool(record["unidentified"]), callback_number=record["callback_number"],
                 consult_of=record.get("consult_of"),  # a pin dies with its offer in flight
+                held_since=record.get("held_since"), held_seconds=float(record.get("held_seconds", 0.0)),
             )
             self._calls[call.call_id] = call
             if record["status"] == CallStatus.CONNECTED:

@@ -94,13 +94,15 @@ class CallbackRequested(DomainEvent):
 
 @_event
 class CallEnded(DomainEvent):
-    """A call that reached an agent is over (talk finished); wrap-up may follow."""
+    """A call that reached an agent is over (talk finished); wrap-up may follow. ``talk_seconds`` runs from
+    the answer to the end; ``held_seconds`` is the part of it the caller spent on hold."""
 
     call_id: str
     queue: str
     agent_id: str | None
     talk_seconds: float
     outcome: str = "answered"
+    held_seconds: float = 0.0
 
 
 @_event

@@ -55,7 +55,7 @@ from acd.agents import AgentState, IllegalTransition
 from acd.config import callback_number
 from acd.core import Acd, AcdError, AgentView, CallStatus
 from acd.decisions import Effects, Offer, OriginateCallback, Refused
-from acd.events import CallDisposed, CallEnded, CallHeld, CallResumed, ConsultEnded, ConsultStarted
+from acd.events import CallDisposed, CallEnded, ConsultEnded, ConsultStarted
 from acd.prompts import CALLBACK_CONFIRMED, CALLBACK_LATER, CALLBACK_OFFER
 from acd.readopt import (
     ADOPT_VARIABLES,
@@ -151,7 +151,7 @@ class _Leg:
     # The talk left its Dial (held, consulting, or bridged again by a ``talk`` session): Asterisk no longer
     # ends one side when the other goes, we do.
     bridged: bool = False
-    held_since: float | None = None
+    held: bool = False
     consult: _Leg | None = None  # on a caller's leg: the consultation under way, its agent's leg
     consult_for: _Leg | None = None  # on a consultation's leg: the caller's leg it is about
     cancelled: bool = False  # a consultation the agent called off
@@ -374,14 +374,14 @@ class AcdService:
         """Put the caller of a talking call on hold: both sides leave the Dial bridge, the caller for music
         in ``callcenter-talk``, the agent's line for silence in ``callcenter-held``."""
         leg = self._talking_leg(call_id, agent_id)
-        if leg.held_since is not None:
+        if leg.held:
             raise AgentControlRefused(f"call {call_id} is on hold already")
         await self._hold(leg, HELD_CONTEXT)
 
     async def resume(self, call_id: str, agent_id: str | None) -> None:
         """Bring the caller on hold back to the agent (a ``talk`` session bridges them again)."""
         leg = self._talking_leg(call_id, agent_id)
-        if leg.held_since is None:
+        if not leg.held:
             raise AgentControlRefused(f"call {call_id} is not on hold")
         if leg.consult is not None:
             raise AgentControlRefused(f"call {call_id} has a consultation under way: complete or cancel it")
@@ -433,7 +433,7 @@ class AcdService:
         self._by_channel[leg.agent_channel] = consult
         self._by_agent_channel.pop(leg.agent_channel, None)
         try:
-            if leg.held_since is None:
+            if not leg.held:
                 await self._hold(leg, CONSULT_CONTEXT)
             else:
                 await self.ami.redirect(leg.agent_channel, CONSULT_CONTEXT, call.agent_id, 1)
@@ -462,7 +462,7 @@ class AcdService:
         self._legs[leg.call_id] = leg
         leg.agent_channel = consult.agent_channel
         self._by_agent_channel[consult.agent_channel] = leg
-        leg.held_since = None
+        leg.held = False
         await self._move_caller(leg, "complete")
 
     async def cancel_consult(self, call_id: str, agent_id: str | None) -> None:
@@ -498,7 +498,7 @@ class AcdService:
         try:
             # After each command: a caller we moved meanwhile belongs to the next session (Asterisk ends the
             # running application with result -1 and may still run a command before the hang-up signal).
-            while leg.held_since is not None:
+            while leg.held:
                 await session.exec("MusicOnHold", self.settings.music_class, str(self.settings.music_slice))
                 if leg.session is not session:
                     return
@@ -566,11 +566,10 @@ class AcdService:
     async def _hold(self, leg: _Leg, agent_context: str) -> None:
         """Move the caller to music in ``callcenter-talk`` and the agent's line to ``agent_context``."""
         assert leg.agent_channel is not None
-        call = self.acd.call(leg.call_id)
-        agent_id = call.agent_id or ""
+        agent_id = self.acd.call(leg.call_id).agent_id or ""
         was_bridged = leg.bridged
         # Set before the move: the talk session may arrive before the AMI response does.
-        leg.held_since = self.clock()
+        leg.held = True
         leg.bridged = True
         if leg.consult is None:
             self._by_agent_channel[leg.agent_channel] = leg
@@ -581,19 +580,16 @@ class AcdService:
             await self.ami.redirect(leg.channel, TALK_CONTEXT, leg.call_id, 1, leg.agent_channel,
                                     extra_context=agent_context, extra_exten=agent_id)
         except AmiError as exc:
-            leg.held_since = None
+            leg.held = False
             leg.bridged = was_bridged
             raise AgentControlRefused(f"could not put call {leg.call_id} on hold: {exc}") from exc
-        self.bus.publish(CallHeld(at=self.clock(), call_id=leg.call_id, queue=call.queue, agent_id=agent_id))
+        self._apply(self.acd.hold(leg.call_id))
 
     async def _resume(self, leg: _Leg) -> None:
-        if leg.held_since is None:
+        if not leg.held:
             return
-        held = self.clock() - leg.held_since
-        leg.held_since = None
-        call = self.acd.call(leg.call_id)
-        self.bus.publish(CallResumed(at=self.clock(), call_id=leg.call_id, queue=call.queue,
-                                     agent_id=call.agent_id or "", held_seconds=held))
+        leg.held = False
+        self._apply(self.acd.resume(leg.call_id))
         await self._move_caller(leg, "resume")
 
     async def _move_caller(self, leg: _Leg, reason: str) -> None:

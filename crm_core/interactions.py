@@ -306,7 +306,9 @@ def apply_event(
         case CallEnded():
             leg_id = _leg_at(session, event.call_id, event.at, event.agent_id)
             _open_from(session, leg_id, event.queue, event.at - event.talk_seconds)
-            fields: dict[str, Any] = {"talk_seconds": event.talk_seconds}
+            # The row's talk time leaves out the time on hold, which it keeps apart.
+            fields: dict[str, Any] = {"talk_seconds": max(0.0, event.talk_seconds - event.held_seconds),
+                                      "hold_seconds": event.held_seconds}
             if event.agent_id is not None:
                 fields["agent_id"] = event.agent_id
             return close_leg(session, leg_id, end_at=event.at, outcome=event.outcome, **fields)

@@ -1,4 +1,5 @@
-"""A consultation is a leg of the caller's call: the colleague's part, handed the caller or not."""
+"""A consultation is a leg of the caller's call: the colleague's part, handed the caller or not. Time on
+hold is kept apart from talk time."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ CONSULTED_AND_HANDED_OVER: list[DomainEvent] = [
                ani="+14155550101", customer_code="100008", intent="billing", consult_of="c1"),
     CallOffered(at=40.0, call_id="c1-consult-1", queue="support", agent_id="a3", consult_of="c1"),
     CallConnected(at=42.0, call_id="c1-consult-1", queue="support", agent_id="a3", wait_seconds=2.0),
-    CallEnded(at=60.0, call_id="c1", queue="support", agent_id="a1", talk_seconds=43.0, outcome="transferred"),
+    # a1 held the caller for the 20 s of the consultation
+    CallEnded(at=60.0, call_id="c1", queue="support", agent_id="a1", talk_seconds=43.0, outcome="transferred",
+              held_seconds=20.0),
     CallDisposed(at=65.0, call_id="c1", agent_id="a1", disposition="transferred"),
     CallEnded(at=160.0, call_id="c1-consult-1", queue="support", agent_id="a3", talk_seconds=118.0),
     CallDisposed(at=170.0, call_id="c1-consult-1", agent_id="a3", disposition="resolved", notes="fixed"),
@@ -35,8 +38,8 @@ def test_the_consulted_colleagues_part_is_a_consult_leg_of_the_callers_call(sess
     assert [(r.leg_id, r.call_id, r.direction) for r in rows] == [
         ("c1", "c1", "inbound"), ("c1-consult-1", "c1", "consult")]
     first, consult = rows
-    assert (first.agent_id, first.outcome, first.disposition, first.talk_seconds) == (
-        "a1", "transferred", "transferred", 43.0)
+    assert (first.agent_id, first.outcome, first.disposition, first.talk_seconds, first.hold_seconds) == (
+        "a1", "transferred", "transferred", 23.0, 20.0)
     assert (consult.agent_id, consult.outcome, consult.disposition, consult.notes) == (
         "a3", "answered", "resolved", "fixed")
     assert (consult.answer_at, consult.end_at, consult.talk_seconds) == (42.0, 160.0, 118.0)

@@ -1,9 +1,10 @@
-"""Calls pinned to a named agent: blind transfers and consultations to a colleague."""
+"""Calls pinned to a named agent (blind transfers and consultations to a colleague), and holds."""
 
+import pytest
 from acd_helpers import FakeClock, agents, make_acd
 
 from acd.agents import AgentState
-from acd.core import Acd
+from acd.core import Acd, WrongCallState
 from acd.decisions import Offer, Refused
 from acd.events import CallEnded, CallOffered, CallOfferFailed, CallQueued
 
@@ -91,3 +92,39 @@ def test_completed_consultation_hands_the_caller_to_the_colleague() -> None:
     assert acd.agent("a1").state is AgentState.WRAP_UP
     assert acd.agent("a2").state is AgentState.ON_CALL
     assert acd.call("c1-consult-1").agent_id == "a2"
+
+
+def test_time_on_hold_is_counted_apart_including_a_hold_the_talk_ends_in() -> None:
+    acd, clock = floor()
+    acd.login("a2", ready=True)
+    acd.enqueue("c1", "support")
+    acd.answered("c1")
+    clock.advance(10)
+    held = acd.hold("c1").events
+    assert [(type(e).__name__, e.agent_id) for e in held] == [("CallHeld", "a2")]
+    clock.advance(30)
+    (resumed,) = acd.resume("c1").events
+    assert resumed.held_seconds == 30.0
+    clock.advance(5)
+    acd.hold("c1")
+    clock.advance(7)  # the caller hangs up on hold
+    (ended,) = [e for e in acd.hangup("c1").events if isinstance(e, CallEnded)]
+    assert (ended.talk_seconds, ended.held_seconds) == (52.0, 37.0)
+
+
+def test_hold_needs_a_talking_call_and_resume_a_held_one() -> None:
+    acd, _ = floor()
+    acd.login("a2", ready=True)
+    acd.enqueue("c1", "support")
+    with pytest.raises(WrongCallState):
+        acd.hold("c1")  # still ringing
+    acd.answered("c1")
+    with pytest.raises(WrongCallState):
+        acd.resume("c1")
+    acd.hold("c1")
+    with pytest.raises(WrongCallState):
+        acd.hold("c1")
+    # a restarted core keeps the hold
+    restored, _ = floor()
+    restored.restore(acd.snapshot())
+    assert restored.call("c1").held_since == acd.call("c1").held_since
