@@ -15,6 +15,7 @@ from callcenter.bus import EventBus
 from callcenter.events import DomainEvent
 from cti.agi import AgiServer, AgiSession
 from cti.ami.client import AmiClient, AmiConfig
+from cti.ami.events import DialStarted
 from cti.sim import Simulator, SimulatorConfig
 from cti.sim.config import CallerScript, PhoneBehaviour, PhoneOutcome
 from ivr.outcome import IvrOutcome, OutcomeKind
@@ -103,10 +104,13 @@ async def rig_fixture(phones: dict[str, PhoneBehaviour] | None = None) -> AsyncI
 
 
 async def talking_to_a1(rig: Rig) -> tuple[str, str]:
-    """A caller talking to a1: (call id, caller channel)."""
+    """A caller talking to a1: (call id, the caller's channel the ACD holds, i.e. the one that dialled a1)."""
     await rig.service.set_ready("a1")
-    caller = await rig.sim.place_inbound_call("5551000", "5550001", script=CallerScript())
+    phone = await rig.sim.place_inbound_call("5551000", "5550001", script=CallerScript())
     await rig.until(lambda: rig.of(CallConnected, agent_id="a1"), "a1 to answer")
     connected = rig.of(CallConnected, agent_id="a1")[0]
-    assert isinstance(connected, CallConnected) and rig.sim.pbx.find(caller) is not None
+    assert isinstance(connected, CallConnected) and rig.sim.pbx.find(phone) is not None
+    caller = next(e.channel for e in rig.of(DialStarted) if isinstance(e, DialStarted)
+                  and e.dest_channel.startswith("PJSIP/a1-"))
+    assert caller is not None
     return connected.call_id, caller
