@@ -71,14 +71,21 @@ async def test_the_fastagi_server_accepts_the_networks_of_the_settings(tmp_path:
 @pytest.mark.redis
 @pytest.mark.skipif(not _redis_up(), reason="no Redis server at 127.0.0.1:6379")
 async def test_two_nodes_on_redis_log_an_event_once(tmp_path: Path) -> None:
+    redis.Redis.from_url(REDIS_URL).delete("callcenter:acd-leader")
+    said: list[str] = []
     nodes = [
-        Node(_settings(tmp_path, redis_url=REDIS_URL), directory_factory=crm_directory, say=lambda line: None)
+        Node(_settings(tmp_path, redis_url=REDIS_URL), directory_factory=crm_directory, say=said.append)
         for _ in range(2)
     ]
+    first, second = nodes
+    standing_by: asyncio.Task[None] | None = None
     try:
-        for node in nodes:
-            await node.start()
-        first, second = nodes
+        await first.start()
+        # The second node waits on standby for the ACD lead, its bus, event log and Redis link already up.
+        standing_by = asyncio.create_task(second.start())
+        async with asyncio.timeout(10):
+            while not any("standby" in line for line in said):
+                await asyncio.sleep(0.01)
         assert second.redis is not None and first.redis is not None
         received_before = second.redis.received
         first.bus.publish(CallDisposed(call_id="edge-1", agent_id="1001", disposition="resolved", notes=""))
@@ -93,5 +100,7 @@ async def test_two_nodes_on_redis_log_an_event_once(tmp_path: Path) -> None:
             logged = read_events(session, types=[CallDisposed], call_id="edge-1")
         assert len(logged) == 1
     finally:
+        if standing_by is not None:
+            standing_by.cancel()
         for node in nodes:
             await node.stop()
