@@ -474,6 +474,28 @@ class Acd:
         self._end_talk(call, self._agents[call.agent_id or ""], "transferred", fx)
         return fx
 
+    def end_consult(self, call_id: str) -> Effects:
+        """A consultation ends without the caller being handed over (called off, not answered, or the
+        colleague hung up): still waiting or ringing it is dropped (``CallAbandoned``); talked, it ends as
+        ``consulted`` and the colleague is free at once, with nothing to wrap up. A consultation that was
+        handed over is the caller's call now: :meth:`hangup` ends it. Unknown ids are ignored."""
+        call = self._calls.get(call_id)
+        fx = Effects()
+        if call is None:
+            return fx
+        if call.consult_of is None:
+            raise WrongCallState(f"call {call_id} is not a consultation")
+        if call.status is not CallStatus.CONNECTED:
+            return self.hangup(call_id)
+        agent = self._agents[call.agent_id or ""]
+        del self._calls[call_id]
+        now = self.clock()
+        fx.events.append(CallEnded(at=now, call_id=call_id, queue=call.queue, agent_id=agent.config.id,
+                                   talk_seconds=now - (call.connected_at or now), outcome="consulted"))
+        agent.status.call_id = None
+        self._after_call(agent, wrap_up=0.0, fx=fx)
+        return fx
+
     def hold(self, call_id: str) -> Effects:
         """The agent put the talking caller on hold (it stays the agent's call, time on hold counts)."""
         call = self._call(call_id, CallStatus.CONNECTED)

@@ -549,8 +549,7 @@ class AcdService:
         consult.consult_for = None
         if consult.handed_over or caller is None:
             return
-        if self._exists(consult.call_id):
-            self._apply(self.acd.hangup(consult.call_id))
+        self._apply(self.acd.end_consult(consult.call_id))
         if caller.consult is not consult:
             return
         caller.consult = None
@@ -816,7 +815,10 @@ class AcdService:
                 if leg.session is session:
                     leg.session = None
                 return
-            self._apply(self.acd.hangup(leg.call_id))
+            if leg.handed_over:
+                return  # the colleague's line was taken out of this Dial for the caller: the call lives on
+            consulting = leg.consult_for is not None
+            self._apply(self.acd.end_consult(leg.call_id) if consulting else self.acd.hangup(leg.call_id))
             self._release(leg)
 
     async def _wait(self, session: AgiSession, leg: _Leg) -> bool:
@@ -898,8 +900,7 @@ class AcdService:
         # with result -1 before the hang-up signal, so the session could still ask for DIALSTATUS.
         if leg.transferred or leg.handed_over or leg.bridged:
             return True
-        if leg.cancelled:  # a consultation called off: no fault of the colleague's
-            self._apply(self.acd.hangup(leg.call_id))
+        if leg.cancelled:  # a consultation called off, no fault of the colleague's: its session ends it
             return True
         status = (await session.get_variable("DIALSTATUS")) or ""
         if leg.offer is not offer and not leg.connected:
@@ -908,11 +909,12 @@ class AcdService:
         if status == "ANSWER":
             if not leg.connected:  # the DialEnd event may trail the AGI reply
                 self._answered(leg)
+            if leg.consult_for is not None:
+                return True  # the colleague left: the consult session ends the consultation, the agent goes back
             self._apply(self.acd.hangup(leg.call_id))
             self._release(leg)
-            if leg.consult_for is None:  # a consulting agent's line goes back to the caller instead
-                with contextlib.suppress(AgiError):
-                    await session.hangup()
+            with contextlib.suppress(AgiError):
+                await session.hangup()
             return True
         reason = DIAL_FAILURES.get(status)
         if reason is None:  # CANCEL or nothing: the caller is gone

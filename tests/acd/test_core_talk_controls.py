@@ -6,7 +6,7 @@ from acd_helpers import FakeClock, agents, make_acd
 from acd.agents import AgentState
 from acd.core import Acd, WrongCallState
 from acd.decisions import Offer, Refused
-from acd.events import CallEnded, CallOffered, CallOfferFailed, CallQueued
+from acd.events import AgentStateChanged, CallEnded, CallOffered, CallOfferFailed, CallQueued
 
 
 def floor() -> tuple[Acd, FakeClock]:
@@ -128,3 +128,25 @@ def test_hold_needs_a_talking_call_and_resume_a_held_one() -> None:
     restored, _ = floor()
     restored.restore(acd.snapshot())
     assert restored.call("c1").held_since == acd.call("c1").held_since
+
+
+def test_a_consultation_that_ends_without_a_hand_over_leaves_nothing_to_wrap_up() -> None:
+    acd, clock = floor()
+    for agent in ("a1", "a2", "a3"):
+        acd.login(agent, ready=True)
+    acd.enqueue("c1", "sales", agent_id="a1")
+    acd.answered("c1")
+    acd.enqueue("c1-consult-1", "sales", agent_id="a2", consult_of="c1")
+    acd.answered("c1-consult-1")
+    clock.advance(12)
+    (ended,) = [e for e in acd.end_consult("c1-consult-1").events if isinstance(e, CallEnded)]
+    assert (ended.agent_id, ended.outcome, ended.talk_seconds) == ("a2", "consulted", 12.0)
+    assert acd.agent("a2").state is AgentState.READY
+    # one still ringing is simply dropped; the colleague is free again
+    acd.enqueue("c1-consult-2", "sales", agent_id="a3", consult_of="c1")
+    fx = acd.end_consult("c1-consult-2")
+    assert [type(e).__name__ for e in fx.events if not isinstance(e, AgentStateChanged)] == ["CallAbandoned"]
+    assert acd.agent("a3").state is AgentState.READY
+    with pytest.raises(WrongCallState):
+        acd.end_consult("c1")  # not a consultation
+    assert acd.end_consult("c1-consult-2").events == []  # already gone

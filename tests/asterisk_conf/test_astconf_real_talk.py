@@ -186,6 +186,6 @@ async def test_a_cancelled_consultation_and_a_caller_leaving_on_hold_on_a_real_a
             await floor.ami.hangup(caller)
             await floor.until(lambda ch: a1 not in ch, "a1's line hung up after the caller left")
             ended = [(e.call_id, e.agent_id, e.outcome) for e in floor.of(CallEnded) if isinstance(e, CallEnded)]
-            assert ended == [(consult, "a3", "answered"), (call, "a1", "answered")]
+            assert ended == [(consult, "a3", "consulted"), (call, "a1", "answered")]
         finally:
             await floor.close()
