@@ -3,6 +3,11 @@
 Pure: ACD events go in, ``(agent_id, message)`` deliveries come out. A pop stays active from the
 offer until the call is disposed or withdrawn, so a page that reconnects (or reloads) gets it back.
 Every message carries ``seq`` from one counter; a client that reconnects sends the highest it saw.
+
+A pop also follows what happens during the talk: the caller on hold, a consultation the agent holds
+with a colleague about the call (its colleague's side is a call of its own, ``consult_id``), and, on
+the colleague's pop, that the call is such a consultation until it is completed (the colleague then
+has the caller). Each change re-stamps the pop's ``seq``, so a page that missed it gets the whole pop.
 """
 
 from __future__ import annotations
@@ -17,8 +22,12 @@ from acd.events import (
     CallConnected,
     CallDisposed,
     CallEnded,
+    CallHeld,
     CallOffered,
     CallOfferFailed,
+    CallResumed,
+    ConsultEnded,
+    ConsultStarted,
 )
 from agent_desktop.events import CustomerMatched
 from callcenter.events import DomainEvent
@@ -28,6 +37,27 @@ Message = dict[str, Any]
 Delivery = tuple[str, Message]
 DEFAULT_DISPOSITIONS: tuple[str, ...] = ("resolved", "follow_up", "escalated", "wrong_number", "no_action")
 MAX_ACTIVE_POPS_PER_AGENT = 16
+
+
+@dataclasses.dataclass(slots=True)
+class Consult:
+    """A consultation the pop's agent holds about its call: the colleague's side is the call ``consult_id``,
+    asked of ``target_agent`` or ``target_queue`` and offered to ``colleague`` once the ACD picks one."""
+
+    consult_id: str
+    target_agent: str | None
+    target_queue: str | None
+    since: float
+    state: str = "ringing"  # ringing -> talking
+    colleague: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Consultation:
+    """What the colleague's pop is until completed: a consultation from ``agent_id`` about call ``call_id``."""
+
+    call_id: str
+    agent_id: str | None
 
 
 @dataclasses.dataclass(slots=True)
@@ -41,6 +71,9 @@ class ActivePop:
     offered_at: float
     status: str = "offered"  # offered -> connected -> ended (wrap-up) -> gone once disposed
     message: Message | None = None
+    held_since: float | None = None  # the caller is on hold since then
+    consult: Consult | None = None
+    consultation: Consultation | None = None
 
 
 @dataclasses.dataclass(slots=True)
@@ -57,15 +90,26 @@ class AgentFeeds:
         *,
         dispositions: Mapping[str, Sequence[str]] | None = None,
         default_dispositions: Sequence[str] = DEFAULT_DISPOSITIONS,
+        agent_names: Mapping[str, str] | None = None,
     ) -> None:
         self._dispositions = {q: tuple(d) for q, d in (dispositions or {}).items()}
         self._default_dispositions = tuple(default_dispositions)
+        self._names = dict(agent_names or {})
         self._agents: dict[str, _Agent] = {}
         self._calls: dict[str, ActivePop] = {}
+        self._consulting: dict[str, ActivePop] = {}  # consult_id -> the consulting agent's pop
         self.seq = 0
 
     def dispositions_for(self, queue: str) -> tuple[str, ...]:
         return self._dispositions.get(queue) or self._default_dispositions
+
+    def name_of(self, agent_id: str) -> str:
+        """The agent's display name (its id when none is configured)."""
+        return self._names.get(agent_id, agent_id)
+
+    def ready_agents(self) -> list[str]:
+        """Agents whose last known state is ready."""
+        return [agent_id for agent_id, agent in self._agents.items() if agent.state["state"] == "ready"]
 
     def apply(self, event: DomainEvent) -> list[Delivery]:
         """Fold one event; returns the messages to push now (pops wait for :meth:`complete_pop`)."""
@@ -81,18 +125,26 @@ class AgentFeeds:
             if len(agent.pops) >= MAX_ACTIVE_POPS_PER_AGENT:
                 self._drop(next(iter(agent.pops.values())))
             pop = ActivePop(event.call_id, event.agent_id, event.queue, event.customer_id, event.at)
+            if event.consult_of is not None:
+                pop.consultation = Consultation(event.consult_of, self._consulting_agent(event))
             agent.pops[event.call_id] = pop
             self._calls[event.call_id] = pop
-            return []
+            return self._consult_moved(event.call_id, "ringing", event.agent_id)
         if isinstance(event, CallConnected):
-            return self._update(event.call_id, "connected")
+            return [*self._update(event.call_id, "connected"),
+                    *self._consult_moved(event.call_id, "talking", event.agent_id)]
         if isinstance(event, CallEnded):
             return self._update(event.call_id, "ended", event.agent_id)
-        if isinstance(event, CallOfferFailed | CallAbandoned):
-            offered = self._calls.get(event.call_id)
-            if offered is not None and offered.status == "offered":
-                return self._update(event.call_id, "withdrawn")
-            return []
+        if isinstance(event, CallOfferFailed):  # a consultation with a queue may ring somebody else next
+            return [*self._withdraw_offer(event.call_id), *self._consult_moved(event.call_id, "ringing", None)]
+        if isinstance(event, CallAbandoned):
+            return self._withdraw_offer(event.call_id)
+        if isinstance(event, CallHeld | CallResumed):
+            return self._hold(event)
+        if isinstance(event, ConsultStarted):
+            return self._start_consult(event)
+        if isinstance(event, ConsultEnded):
+            return self._end_consult(event)
         if isinstance(event, CallDisposed):
             return self._update(event.call_id, "disposed", event.agent_id)
         if isinstance(event, CustomerMatched):
@@ -122,6 +174,7 @@ class AgentFeeds:
             "dispositions": list(self.dispositions_for(event.queue)),
             "offered_at": event.at,
             "status": pop.status,
+            **self._talk_state(pop),
         })
         return event.agent_id, pop.message
 
@@ -185,15 +238,128 @@ class AgentFeeds:
         if pop is None:
             return []
         pop.status = status
+        if status != "connected":  # the talk is over: nobody holds the caller or consults about it here
+            pop.held_since = None
+            self._forget_consult(pop)
         if status in ("withdrawn", "disposed"):
             self._drop(pop)
         if pop.message is None:
             return []  # never shown: nothing to update on screen
-        pop.message["status"] = status
+        pop.message.update(status=status, **self._talk_state(pop))
         update = self._next({"type": "call.update", "call_id": call_id, "status": status})
         return [(pop.agent_id, update)]
 
+    def _withdraw_offer(self, call_id: str) -> list[Delivery]:
+        offered = self._calls.get(call_id)
+        return self._update(call_id, "withdrawn") if offered is not None and offered.status == "offered" else []
+
+    def _hold(self, event: CallHeld | CallResumed) -> list[Delivery]:
+        pop = self.pop_for(event.agent_id, event.call_id)
+        if pop is None:
+            return []
+        held_seconds: float | None = None
+        if isinstance(event, CallResumed):
+            pop.held_since, held_seconds = None, event.held_seconds
+        else:
+            pop.held_since = event.at
+        return self._restate(pop, {
+            "type": "call.hold", "call_id": event.call_id, "held_since": pop.held_since, "held_seconds": held_seconds,
+        })
+
+    def _start_consult(self, event: ConsultStarted) -> list[Delivery]:
+        pop = self.pop_for(event.agent_id, event.call_id)
+        if pop is None:
+            return []
+        self._forget_consult(pop)
+        pop.consult = Consult(event.consult_id, event.target_agent, event.target_queue, event.at)
+        self._consulting[event.consult_id] = pop
+        colleague = self._calls.get(event.consult_id)  # offered before this event arrived
+        if colleague is not None and colleague.consultation is not None:
+            pop.consult.colleague = colleague.agent_id
+            if colleague.status == "connected":
+                pop.consult.state = "talking"
+        return self._consult_message(pop, None)
+
+    def _consult_moved(self, consult_id: str, state: str, colleague: str | None) -> list[Delivery]:
+        """The colleague's side of a consultation was offered, answered or not answered."""
+        pop = self._consulting.get(consult_id)
+        if pop is None or pop.consult is None:
+            return []
+        pop.consult.state, pop.consult.colleague = state, colleague
+        return self._consult_message(pop, None)
+
+    def _end_consult(self, event: ConsultEnded) -> list[Delivery]:
+        deliveries: list[Delivery] = []
+        pop = self.pop_for(event.agent_id, event.call_id)
+        # The pop may know no consult: a completed one ends the call first, and a restart forgets. Still say how it
+        # went, unless the talk is over and the outcome (the agent back with the caller) cannot be true.
+        if (pop is not None and (pop.consult is None or pop.consult.consult_id == event.consult_id)
+                and (event.outcome == "completed" or pop.status == "connected")):
+            self._forget_consult(pop)
+            deliveries += self._consult_message(pop, event.outcome)
+        colleague = self._calls.get(event.consult_id)
+        if colleague is None or colleague.consultation is None:
+            return deliveries
+        if event.outcome != "completed":  # called off: there is nothing left for the colleague to do
+            return [*deliveries, *self._update(event.consult_id, "withdrawn", colleague.agent_id)]
+        colleague.consultation = None  # the colleague now has the caller, as an ordinary call
+        return [*deliveries, *self._restate(colleague, {
+            "type": "call.consultation", "call_id": event.consult_id, "consultation": None,
+            "outcome": event.outcome,
+        })]
+
+    def _consulting_agent(self, event: CallOffered) -> str | None:
+        consulting = self._consulting.get(event.call_id)
+        if consulting is not None:
+            return consulting.agent_id
+        about = self._calls.get(event.consult_of or "")  # the offer came before ConsultStarted
+        return about.agent_id if about is not None else None
+
+    def _forget_consult(self, pop: ActivePop) -> None:
+        if pop.consult is not None:
+            if self._consulting.get(pop.consult.consult_id) is pop:
+                del self._consulting[pop.consult.consult_id]
+            pop.consult = None
+
+    def _consult_message(self, pop: ActivePop, outcome: str | None) -> list[Delivery]:
+        return self._restate(pop, {
+            "type": "call.consult", "call_id": pop.call_id, "consult": self._consult_json(pop.consult),
+            "outcome": outcome,
+        })
+
+    def _restate(self, pop: ActivePop, message: Message) -> list[Delivery]:
+        """Push ``message`` about the shown pop and keep the pop itself up to date for a resync."""
+        if pop.message is None:
+            return []  # not shown yet: the pop, when built, carries the state
+        update = self._next(message)
+        pop.message.update(self._talk_state(pop))
+        pop.message["seq"] = update["seq"]  # a client that missed the update gets the whole pop again
+        return [(pop.agent_id, update)]
+
+    def _talk_state(self, pop: ActivePop) -> Message:
+        consultation = pop.consultation
+        return {
+            "held_since": pop.held_since,
+            "consult": self._consult_json(pop.consult),
+            "consultation": None if consultation is None else {
+                "call_id": consultation.call_id, "agent_id": consultation.agent_id,
+                "agent_name": self.name_of(consultation.agent_id) if consultation.agent_id else None,
+            },
+        }
+
+    def _consult_json(self, consult: Consult | None) -> Message | None:
+        if consult is None:
+            return None
+        return {
+            "consult_id": consult.consult_id, "target_agent": consult.target_agent,
+            "target_queue": consult.target_queue, "state": consult.state, "since": consult.since,
+            "target_name": self.name_of(consult.target_agent) if consult.target_agent else consult.target_queue,
+            "colleague": consult.colleague,
+            "colleague_name": self.name_of(consult.colleague) if consult.colleague else None,
+        }
+
     def _drop(self, pop: ActivePop) -> None:
+        self._forget_consult(pop)
         if self._calls.get(pop.call_id) is pop:
             del self._calls[pop.call_id]
         self._agent(pop.agent_id).pops.pop(pop.call_id, None)

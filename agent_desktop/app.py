@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import math
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -22,6 +23,7 @@ from aiohttp import WSMsgType, web
 
 from agent_desktop.accounts import Account, AccountStore
 from agent_desktop.agent_feed import ActivePop, AgentFeeds
+from agent_desktop.call_controls import CallAction, refusal
 from agent_desktop.catalogue import (
     ADMIN,
     AGENT,
@@ -42,6 +44,7 @@ from agent_desktop.security import (
     CSRF_HEADER,
     SESSION_COOKIE,
     LoginRateLimiter,
+    RequestRateLimiter,
     Session,
     SessionStore,
 )
@@ -66,6 +69,7 @@ HUB = web.AppKey("hub", DesktopHub)
 SESSIONS = web.AppKey("sessions", SessionStore)
 ACCOUNTS = web.AppKey("accounts", AccountStore)
 LIMITER = web.AppKey("limiter", LoginRateLimiter)
+LOGIN_TRAFFIC = web.AppKey("login_traffic", RequestRateLimiter)
 AGENT_CONTROL = web.AppKey("agent_control", AgentControl)
 CUSTOMERS = web.AppKey("customer_lookup", CustomerLookup)
 SUPERVISION = web.AppKey("supervisor_actions", SupervisorActions)
@@ -81,6 +85,7 @@ MAX_NOTES = 4000
 MAX_CUSTOMER_FIELD = 200
 MAX_SEARCH_TEXT = 100
 MAX_QUEUE_NAME = 64
+MAX_AGENT_ID = 64
 SEARCH_LIMIT = 10
 
 
@@ -90,6 +95,10 @@ class BadRequest(ValueError):
 
 class NotFound(LookupError):
     """The call or customer a request names does not exist for this user; answered 404."""
+
+
+class CallStateConflict(Exception):
+    """The request does not fit the call's state as the desktop sees it; answered 409 with the reason."""
 
 
 def _templates() -> jinja2.Environment:
@@ -175,6 +184,8 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
             response = _json_error(400, str(exc))
         except NotFound as exc:
             response = _json_error(404, str(exc))
+        except CallStateConflict as exc:
+            response = _json_error(409, str(exc))
         except AgentControlRefused as exc:
             response = _json_error(409, str(exc))
         except SupervisorActionFailed as exc:
@@ -242,6 +253,47 @@ def _call_in_reach(request: web.Request) -> ActivePop:
     return pop
 
 
+def _acting_agent(request: web.Request) -> str | None:
+    """Who asks the ACD to act on a call: the agent itself, or None for a supervisor or admin."""
+    return _agent_id(request) if _account(request).role == AGENT else None
+
+
+def _call_for(request: web.Request, action: CallAction) -> ActivePop:
+    """The call in the path, if in this user's reach and in a state that allows ``action``."""
+    pop = _call_in_reach(request)
+    why_not = refusal(pop, action)
+    if why_not is not None:
+        raise CallStateConflict(why_not)
+    return pop
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CallTarget:
+    """Where a transfer or consultation goes: a queue or one agent, never both."""
+
+    queue: str | None = None
+    agent: str | None = None
+
+
+def _call_target(body: dict[str, Any], pop: ActivePop) -> CallTarget:
+    queue, agent = body.get("queue"), body.get("agent")
+    if (queue is None) == (agent is None):
+        raise BadRequest("give exactly one of queue or agent")
+    if queue is not None:
+        if not isinstance(queue, str) or not 0 < len(queue) <= MAX_QUEUE_NAME:
+            raise BadRequest(f"queue: a queue name of 1-{MAX_QUEUE_NAME} characters")
+        return CallTarget(queue=queue)
+    if not isinstance(agent, str) or not 0 < len(agent) <= MAX_AGENT_ID:
+        raise BadRequest(f"agent: an agent id of 1-{MAX_AGENT_ID} characters")
+    if agent == pop.agent_id:
+        raise BadRequest("agent: the call is already with this agent")
+    return CallTarget(agent=agent)
+
+
+def _accepted() -> web.Response:
+    return web.json_response({"ok": True}, status=202)
+
+
 def _text_field(body: dict[str, Any], name: str, *, required: bool = False) -> str:
     value = body.get(name, "")
     if not isinstance(value, str) or len(value) > MAX_CUSTOMER_FIELD:
@@ -271,7 +323,26 @@ def _publish_match(request: web.Request, pop: ActivePop, customer: CustomerSumma
 # --- pages -------------------------------------------------------------------------------------------
 
 
+def _too_many(request: web.Request, wait: float, message: str, username: str) -> web.Response:
+    seconds = max(1, math.ceil(wait))
+    response = _render(
+        request, "login.html", {"error": f"{message} Try again in {seconds} s.", "username": username}, status=429
+    )
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
+def _login_throttled(request: web.Request) -> web.Response | None:
+    """429 when the client's address asks for the login form or posts it too often (every load of the
+    form costs an anonymous session, every post a password hash)."""
+    wait = request.app[LOGIN_TRAFFIC].admit(request.remote or "unknown")
+    return None if wait is None else _too_many(request, wait, "Too many requests from your address.", "")
+
+
 async def login_page(request: web.Request) -> web.StreamResponse:
+    throttled = _login_throttled(request)
+    if throttled is not None:
+        return throttled
     if request[ACCOUNT] is not None:
         raise web.HTTPFound("/")
     session: Session | None = request[SESSION]
@@ -284,6 +355,9 @@ async def login_page(request: web.Request) -> web.StreamResponse:
 
 
 async def login(request: web.Request) -> web.StreamResponse:
+    throttled = _login_throttled(request)
+    if throttled is not None:
+        return throttled
     form = await request.post()
     username = str(form.get("username", ""))[:128]
     password = str(form.get("password", ""))[:1024]
@@ -291,13 +365,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     limiter = request.app[LIMITER]
     wait = limiter.retry_after(username, ip)
     if wait is not None:
-        response = _render(
-            request, "login.html",
-            {"error": f"Too many failed logins. Try again in {int(wait) + 1} s.", "username": username},
-            status=429,
-        )
-        response.headers["Retry-After"] = str(int(wait) + 1)
-        return response
+        return _too_many(request, wait, "Too many failed logins.", username)
     account = request.app[ACCOUNTS].authenticate(username, password)
     if account is None:
         limiter.record_failure(username, ip)
@@ -385,18 +453,18 @@ async def agent_state(request: web.Request) -> web.StreamResponse:
 
 async def agent_ready(request: web.Request) -> web.StreamResponse:
     await request.app[AGENT_CONTROL].set_ready(_agent_id(request))
-    return web.json_response({"ok": True}, status=202)
+    return _accepted()
 
 
 async def agent_not_ready(request: web.Request) -> web.StreamResponse:
     reason = _reason(request, await _json_body(request))
     await request.app[AGENT_CONTROL].set_not_ready(_agent_id(request), reason)
-    return web.json_response({"ok": True}, status=202)
+    return _accepted()
 
 
 async def agent_logout(request: web.Request) -> web.StreamResponse:
     await request.app[AGENT_CONTROL].logout(_agent_id(request))
-    return web.json_response({"ok": True}, status=202)
+    return _accepted()
 
 
 async def call_disposition(request: web.Request) -> web.StreamResponse:
@@ -408,6 +476,8 @@ async def call_disposition(request: web.Request) -> web.StreamResponse:
         return _json_error(404, "no such active call of yours")
     if pop.status not in ("connected", "ended"):
         return _json_error(409, f"the call is {pop.status}; wrap-up comes after the answer")
+    if pop.consultation is not None:
+        return _json_error(409, "a consultation is not wrapped up; once completed it is your caller's call")
     disposition = body.get("disposition")
     allowed = request.app[HUB].feeds.dispositions_for(pop.queue)
     if disposition not in allowed:
@@ -416,19 +486,61 @@ async def call_disposition(request: web.Request) -> web.StreamResponse:
     if not isinstance(notes, str) or len(notes) > MAX_NOTES:
         raise BadRequest(f"notes: text of at most {MAX_NOTES} characters")
     await request.app[AGENT_CONTROL].dispose(call_id, agent_id, str(disposition), notes)
-    return web.json_response({"ok": True}, status=202)
+    return _accepted()
 
 
 async def call_transfer(request: web.Request) -> web.StreamResponse:
-    pop = _call_in_reach(request)
-    queue = (await _json_body(request)).get("queue")
-    if not isinstance(queue, str) or not 0 < len(queue) <= MAX_QUEUE_NAME:
-        raise BadRequest(f"queue: a queue name of 1-{MAX_QUEUE_NAME} characters")
-    if pop.status != "connected":
-        return _json_error(409, f"the call is {pop.status}; only a talking call can be transferred")
-    agent_id = _agent_id(request) if _account(request).role == AGENT else None
-    await request.app[AGENT_CONTROL].transfer_to_queue(pop.call_id, agent_id, queue)
-    return web.json_response({"ok": True}, status=202)
+    pop = _call_for(request, CallAction.TRANSFER)
+    target = _call_target(await _json_body(request), pop)
+    control, agent_id = request.app[AGENT_CONTROL], _acting_agent(request)
+    if target.queue is not None:
+        await control.transfer_to_queue(pop.call_id, agent_id, target.queue)
+    elif target.agent is not None:
+        await control.transfer_to_agent(pop.call_id, agent_id, target.agent)
+    return _accepted()
+
+
+async def call_hold(request: web.Request) -> web.StreamResponse:
+    pop = _call_for(request, CallAction.HOLD)
+    await request.app[AGENT_CONTROL].hold(pop.call_id, _acting_agent(request))
+    return _accepted()
+
+
+async def call_resume(request: web.Request) -> web.StreamResponse:
+    pop = _call_for(request, CallAction.RESUME)
+    await request.app[AGENT_CONTROL].resume(pop.call_id, _acting_agent(request))
+    return _accepted()
+
+
+async def call_consult(request: web.Request) -> web.StreamResponse:
+    pop = _call_for(request, CallAction.CONSULT)
+    target = _call_target(await _json_body(request), pop)
+    await request.app[AGENT_CONTROL].consult(
+        pop.call_id, _acting_agent(request), target_agent=target.agent, queue=target.queue
+    )
+    return _accepted()
+
+
+async def call_consult_complete(request: web.Request) -> web.StreamResponse:
+    pop = _call_for(request, CallAction.COMPLETE_CONSULT)
+    await request.app[AGENT_CONTROL].complete_consult(pop.call_id, _acting_agent(request))
+    return _accepted()
+
+
+async def call_consult_cancel(request: web.Request) -> web.StreamResponse:
+    pop = _call_for(request, CallAction.CANCEL_CONSULT)
+    await request.app[AGENT_CONTROL].cancel_consult(pop.call_id, _acting_agent(request))
+    return _accepted()
+
+
+async def transfer_targets(request: web.Request) -> web.StreamResponse:
+    own = _account(request).agent_id
+    feeds = request.app[HUB].feeds
+    agents = sorted(
+        ({"agent_id": a, "name": feeds.name_of(a)} for a in feeds.ready_agents() if a != own),
+        key=lambda agent: (agent["name"].casefold(), agent["agent_id"]),
+    )
+    return web.json_response({"queues": list(request.app[CONFIG].queues), "agents": agents})
 
 
 async def customer_card(request: web.Request) -> web.StreamResponse:
@@ -509,12 +621,12 @@ async def pop_stats(request: web.Request) -> web.StreamResponse:
 async def force_not_ready(request: web.Request) -> web.StreamResponse:
     reason = _reason(request, await _json_body(request))
     await request.app[SUPERVISION].force_not_ready(request.match_info["agent_id"], reason)
-    return web.json_response({"ok": True}, status=202)
+    return _accepted()
 
 
 async def force_logout(request: web.Request) -> web.StreamResponse:
     await request.app[SUPERVISION].force_logout(request.match_info["agent_id"])
-    return web.json_response({"ok": True}, status=202)
+    return _accepted()
 
 
 async def spy_on_call(request: web.Request) -> web.StreamResponse:
@@ -525,7 +637,7 @@ async def spy_on_call(request: web.Request) -> web.StreamResponse:
     if phone is None:
         return _json_error(409, "your account has no phone to listen on; set phone in its [[users]] entry")
     await request.app[SUPERVISION].spy(request.match_info["agent_id"], phone, SpyMode(mode))
-    return web.json_response({"ok": True}, status=202)
+    return _accepted()
 
 
 async def websocket(request: web.Request) -> web.StreamResponse:
@@ -557,7 +669,9 @@ HANDLERS: dict[str, Handler] = {
     "agent_state": agent_state, "agent_ready": agent_ready, "agent_not_ready": agent_not_ready,
     "agent_logout": agent_logout, "call_disposition": call_disposition, "customer_card": customer_card,
     "call_customer_search": call_customer_search, "call_customer_match": call_customer_match,
-    "call_customer_create": call_customer_create, "call_transfer": call_transfer,
+    "call_customer_create": call_customer_create, "call_transfer": call_transfer, "call_hold": call_hold,
+    "call_resume": call_resume, "call_consult": call_consult, "call_consult_complete": call_consult_complete,
+    "call_consult_cancel": call_consult_cancel, "transfer_targets": transfer_targets,
     "wall_snapshot": wall_snapshot, "pop_stats": pop_stats, "force_not_ready": force_not_ready,
     "force_logout": force_logout, "spy_on_call": spy_on_call, "ws": websocket,
 }
@@ -573,6 +687,7 @@ def create_app(
     clock: Clock = time.time,
     config: DesktopConfig | None = None,
     limiter: LoginRateLimiter | None = None,
+    login_traffic: RequestRateLimiter | None = None,
     wall_min_interval: float = 0.25,
     wall_max_interval: float = 1.0,
 ) -> web.Application:
@@ -580,13 +695,15 @@ def create_app(
     ``supervisor_actions`` for the wall."""
     config = config or DesktopConfig()
     app = web.Application(middlewares=[guard], client_max_size=256 * 1024)
+    # An agent the configuration does not list (a [[users]] agent account) goes by its account's name.
+    agent_names = {a.agent_id: a.name for a in accounts if a.agent_id} | dict(config.agent_names)
     wall = WallProjection(
         clock=clock, queues=config.queues, targets=config.targets,
-        memberships=config.memberships, agent_names=config.agent_names,
+        memberships=config.memberships, agent_names=agent_names, tz=config.time_zone,
     )
     sessions = SessionStore(clock=clock)
     hub = DesktopHub(
-        bus=bus, feeds=AgentFeeds(dispositions=config.dispositions), wall=wall,
+        bus=bus, feeds=AgentFeeds(dispositions=config.dispositions, agent_names=agent_names), wall=wall,
         customer_lookup=customer_lookup, sessions=sessions, clock=clock,
         wall_min_interval=wall_min_interval, wall_max_interval=wall_max_interval,
     )
@@ -594,6 +711,7 @@ def create_app(
     app[SESSIONS] = sessions
     app[ACCOUNTS] = accounts
     app[LIMITER] = limiter or LoginRateLimiter(clock=clock)
+    app[LOGIN_TRAFFIC] = login_traffic or RequestRateLimiter(clock=clock, per_ip=config.login_requests_per_minute)
     app[AGENT_CONTROL] = agent_control
     app[CUSTOMERS] = customer_lookup
     app[SUPERVISION] = supervisor_actions

@@ -71,6 +71,8 @@ def contact_center(agents: int) -> dict[str, Any]:
             for i in range(agents)
         ],
         "users": [{"id": SUPERVISOR, "role": "supervisor", "password_hash": password_hash}],
+        # Every agent logs in from this one address within seconds.
+        "web": {"login_requests_per_minute": 4 * agents + 10},
     }
 
 

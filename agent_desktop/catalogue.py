@@ -34,7 +34,8 @@ CUSTOMER_VISIBILITY = (
     "e-mail), never notes, history or tickets. Matching the call to a result shows that customer's "
     "full card on the pop by design, and publishes CustomerMatched naming the user, so every card "
     "opened that way is on the event log. A new match replaces the old one, whose card the agent can "
-    "then no longer read."
+    "then no longer read. A colleague consulted about a call is shown its customer's full card on the "
+    "consultation's pop, since the caller may be handed over to them."
 )
 
 
@@ -98,6 +99,19 @@ _REASON = {
     "required": ["reason"],
     "properties": {"reason": {"type": "string", "minLength": 1, "maxLength": 64}},
 }
+# Where a transfer or consultation goes: exactly one of a queue or an agent (see GET /api/transfer-targets).
+_CALL_TARGET = {
+    "type": "object",
+    "properties": {
+        "queue": {"type": "string", "minLength": 1, "maxLength": 64},
+        "agent": {"type": "string", "minLength": 1, "maxLength": 64, "description": "an agent id"},
+    },
+    "oneOf": [{"required": ["queue"]}, {"required": ["agent"]}],
+}
+_REACH = (
+    "An agent may act only on its own call (404 otherwise), supervisors and admins on any; 409 when the "
+    "call is not in a state that allows it, or the ACD refuses (the answer says why)."
+)
 
 HTTP_ROUTES: tuple[HttpRoute, ...] = (
     HttpRoute("GET", "/healthz", "healthz", None, "Liveness probe.", response_schema=_OK),
@@ -158,13 +172,67 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
         "/api/calls/{call_id}/transfer",
         "call_transfer",
         CALL_HANDLERS,
-        "Blind-transfer a talking call to another queue: the agent's part ends (wrap-up follows) and the "
-        "caller waits in that queue afresh, keeping customer and IVR data. An agent may transfer only its "
-        "own call (404 otherwise); 409 when the call is not talking or the ACD refuses.",
-        request_schema={
+        "Blind-transfer a talking call to a queue or to a ready agent: the agent's part ends (wrap-up "
+        "follows) and the caller, keeping customer and IVR data, waits in that queue afresh or rings that "
+        "agent (waiting in the call's queue if the agent does not answer). Not during a consultation. "
+        + _REACH,
+        request_schema=_CALL_TARGET,
+    ),
+    HttpRoute(
+        "POST",
+        "/api/calls/{call_id}/hold",
+        "call_hold",
+        CALL_HANDLERS,
+        "Put the caller of a talking call on hold (music); pushed as call.hold. " + _REACH,
+    ),
+    HttpRoute(
+        "POST",
+        "/api/calls/{call_id}/resume",
+        "call_resume",
+        CALL_HANDLERS,
+        "Bring the caller on hold back (not during a consultation: cancel it instead). " + _REACH,
+    ),
+    HttpRoute(
+        "POST",
+        "/api/calls/{call_id}/consult",
+        "call_consult",
+        CALL_HANDLERS,
+        "Attended transfer, first step: hold the caller and call a ready agent, or whoever a queue offers "
+        "it to, about the call. The colleague's pop says it is a consultation from this agent and shows "
+        "the caller's data; progress is pushed as call.consult. " + _REACH,
+        request_schema=_CALL_TARGET,
+    ),
+    HttpRoute(
+        "POST",
+        "/api/calls/{call_id}/consult/complete",
+        "call_consult_complete",
+        CALL_HANDLERS,
+        "Attended transfer, last step: once the colleague has answered, hand them the caller; the agent's "
+        "part ends (wrap-up follows) and the colleague's pop becomes the caller's call. " + _REACH,
+    ),
+    HttpRoute(
+        "POST",
+        "/api/calls/{call_id}/consult/cancel",
+        "call_consult_cancel",
+        CALL_HANDLERS,
+        "Call the consultation off, ringing or talking: the agent is back with the caller. " + _REACH,
+    ),
+    HttpRoute(
+        "GET",
+        "/api/transfer-targets",
+        "transfer_targets",
+        CALL_HANDLERS,
+        "Where a call may be transferred or a consultation go: every queue, and the agents ready right "
+        "now (id and name, by name), leaving out the asking agent.",
+        response_schema={
             "type": "object",
-            "required": ["queue"],
-            "properties": {"queue": {"type": "string", "minLength": 1, "maxLength": 64}},
+            "properties": {
+                "queues": {"type": "array", "items": {"type": "string"}},
+                "agents": {"type": "array", "items": {
+                    "type": "object",
+                    "properties": {"agent_id": {"type": "string"}, "name": {"type": "string"}},
+                }},
+            },
         },
     ),
     HttpRoute(
@@ -278,14 +346,34 @@ WS_EVENTS: tuple[WsEvent, ...] = (
     WsEvent("agent.state", "the agent itself", "The agent's ACD state changed (also replayed on resync).",
             {"seq": "sequence", "state": "logged_out|ready|not_ready|reserved|on_call|wrap_up",
              "reason": "not-ready reason or null", "since": "epoch seconds"}),
-    WsEvent("call.offered", "the offered agent only", "Screen pop: the ACD is ringing this agent.",
+    WsEvent("call.offered", "the offered agent only",
+            "Screen pop: the ACD is ringing this agent. Replayed whole, with the latest status, hold and "
+            "consultation state, when the page missed any change to it.",
             {"seq": "sequence", "call_id": "call", "queue": "queue", "ani": "caller number",
              "tier": "tier", "intent": "intent", "ivr_data": "[[key, value], ...]",
              "customer": "customer card or null", "dispositions": "allowed wrap-up codes",
-             "offered_at": "epoch seconds"}),
+             "offered_at": "epoch seconds", "status": "as in call.update, or offered",
+             "held_since": "epoch seconds the caller has been on hold since, or null",
+             "consult": "the consultation this agent holds about the call (as in call.consult), or null",
+             "consultation": "{call_id, agent_id, agent_name}: this call is a colleague's consultation "
+                             "about their caller on call_id, not a caller; null for a caller"}),
     WsEvent("call.update", "the call's agent only",
-            "The popped call moved on: connected, ended (wrap-up), withdrawn (not answered) or disposed.",
+            "The popped call moved on: connected, ended (wrap-up), withdrawn (not answered, or a "
+            "consultation called off) or disposed.",
             {"seq": "sequence", "call_id": "call", "status": "connected|ended|withdrawn|disposed"}),
+    WsEvent("call.hold", "the call's agent only", "The caller was put on hold or is back.",
+            {"seq": "sequence", "call_id": "call", "held_since": "epoch seconds, or null when back",
+             "held_seconds": "how long the hold lasted (when back), else null"}),
+    WsEvent("call.consult", "the consulting agent only",
+            "The agent's consultation about the call started, rang a colleague, was answered, or ended.",
+            {"seq": "sequence", "call_id": "the caller's call",
+             "consult": "{consult_id, target_agent, target_queue, target_name, colleague, colleague_name, "
+                        "state: ringing|talking, since}, or null once over",
+             "outcome": "completed|cancelled|failed when it ended, else null"}),
+    WsEvent("call.consultation", "the consulted colleague only",
+            "The consultation on this pop was completed: it is now the caller's call, wrapped up as usual.",
+            {"seq": "sequence", "call_id": "the consultation's call", "consultation": "null",
+             "outcome": "completed"}),
     WsEvent("call.customer", "the call's agent only",
             "The pop's customer was matched or created from the pop: show this card instead.",
             {"seq": "sequence", "call_id": "call", "customer_code": "code", "tier": "tier",

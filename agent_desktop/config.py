@@ -1,19 +1,25 @@
-"""Desktop settings drawn from the parsed ``callcenter.toml``: queues, their dispositions and targets, and
-the not-ready reasons an agent may pick."""
+"""Desktop settings drawn from the parsed ``callcenter.toml``: queues, their dispositions and targets, the
+not-ready reasons an agent may pick, the time zone whose calendar day the wall's "today" is, and how often
+one client address may load or post the login form."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from acd.agents import SYSTEM_PAUSE_REASONS
 from acd.config import DEFAULT_PAUSE_REASONS
 from agent_desktop.wall import QueueTargets
 
+# A whole call center behind one NAT address logs in at the start of a shift: leave room for it.
+DEFAULT_LOGIN_REQUESTS_PER_MINUTE = 300
+
 
 class DesktopConfigError(ValueError):
-    """A ``[[queues]]``, ``[[agents]]`` or ``[acd]`` entry holds a value the desktop cannot use."""
+    """A ``[[queues]]``, ``[[agents]]``, ``[acd]``, ``[wall]`` or ``[web]`` entry holds a value the desktop
+    cannot use."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -27,6 +33,8 @@ class DesktopConfig:
     agent_names: Mapping[str, str] = dataclasses.field(default_factory=dict)
     # The ACD's own reasons (missed, busy, failed) are set by the ACD, never picked by a person.
     pause_reasons: tuple[str, ...] = tuple(r for r in DEFAULT_PAUSE_REASONS if r not in SYSTEM_PAUSE_REASONS)
+    time_zone: ZoneInfo | None = None  # None: the server's own zone
+    login_requests_per_minute: int = DEFAULT_LOGIN_REQUESTS_PER_MINUTE  # per client address
 
 
 def _number(entry: Mapping[str, Any], key: str, default: float, where: str) -> float:
@@ -37,10 +45,7 @@ def _number(entry: Mapping[str, Any], key: str, default: float, where: str) -> f
 
 
 def _pause_reasons(raw: Mapping[str, Any]) -> tuple[str, ...]:
-    acd = raw.get("acd", {})
-    if not isinstance(acd, Mapping):
-        raise DesktopConfigError("acd: expected a table")
-    listed = acd.get("pause_reasons", DEFAULT_PAUSE_REASONS)
+    listed = _table(raw, "acd").get("pause_reasons", DEFAULT_PAUSE_REASONS)
     if not isinstance(listed, list | tuple) or not all(isinstance(r, str) and r for r in listed):
         raise DesktopConfigError("acd.pause_reasons: expected a list of non-empty strings")
     reasons = tuple(dict.fromkeys(r for r in listed if r not in SYSTEM_PAUSE_REASONS))  # config order kept
@@ -49,9 +54,37 @@ def _pause_reasons(raw: Mapping[str, Any]) -> tuple[str, ...]:
     return reasons
 
 
+def _table(raw: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    table = raw.get(name, {})
+    if not isinstance(table, Mapping):
+        raise DesktopConfigError(f"{name}: expected a table")
+    return table
+
+
+def _time_zone(raw: Mapping[str, Any]) -> ZoneInfo | None:
+    name = _table(raw, "wall").get("time_zone")
+    if name is None:
+        return None
+    if not isinstance(name, str) or not name:
+        raise DesktopConfigError(f"wall.time_zone: expected an IANA time zone name such as Europe/Paris, got {name!r}")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):  # ValueError: not even shaped like a zone name
+        raise DesktopConfigError(f"wall.time_zone: no time zone {name!r} (IANA names, e.g. Europe/Paris)") from None
+
+
+def _login_requests_per_minute(raw: Mapping[str, Any]) -> int:
+    value = _table(raw, "web").get("login_requests_per_minute", DEFAULT_LOGIN_REQUESTS_PER_MINUTE)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise DesktopConfigError(f"web.login_requests_per_minute: expected a positive whole number, got {value!r}")
+    return value
+
+
 def desktop_config_from_raw(raw: Mapping[str, Any]) -> DesktopConfig:
     """Read ``[[queues]]`` (``name``, ``dispositions``, ``service_level = {percent, seconds}`` as the
-    ACD reads it), ``[[agents]]`` (``id``, ``name``, ``queues``) and ``[acd] pause_reasons``."""
+    ACD reads it), ``[[agents]]`` (``id``, ``name``, ``queues``), ``[acd] pause_reasons``,
+    ``[wall] time_zone`` (an IANA name; the server's zone when absent) and ``[web]
+    login_requests_per_minute`` (loads and posts of the login form per client address)."""
     queues: list[str] = []
     dispositions: dict[str, tuple[str, ...]] = {}
     targets: dict[str, QueueTargets] = {}
@@ -81,4 +114,7 @@ def desktop_config_from_raw(raw: Mapping[str, Any]) -> DesktopConfig:
             continue
         names[agent_id] = str(entry.get("name") or agent_id)
         memberships[agent_id] = tuple(str(q) for q in entry.get("queues", ()) or ())
-    return DesktopConfig(tuple(queues), dispositions, targets, memberships, names, _pause_reasons(raw))
+    return DesktopConfig(
+        tuple(queues), dispositions, targets, memberships, names, _pause_reasons(raw), _time_zone(raw),
+        _login_requests_per_minute(raw),
+    )

@@ -110,6 +110,39 @@ class SessionStore:
         return now - session.last_seen > self.idle_timeout or now - session.created > self.max_age
 
 
+class _SlidingCounts:
+    """When things happened, per key, within a sliding window; at most ``max_keys`` keys are kept, keys
+    whose window has passed giving way first."""
+
+    def __init__(self, *, window: float, max_keys: int) -> None:
+        self.window = window
+        self.max_keys = max_keys
+        self._times: dict[str, deque[float]] = {}
+
+    def wait(self, key: str, limit: int, now: float) -> float | None:
+        """Seconds until ``key`` is under ``limit`` again, or None if it is now."""
+        times = self._times.get(key)
+        if not times:
+            return None
+        while times and now - times[0] >= self.window:
+            times.popleft()
+        if not times:
+            del self._times[key]
+            return None
+        if len(times) < limit:
+            return None
+        return times[-limit] + self.window - now
+
+    def add(self, key: str, now: float) -> None:
+        if key not in self._times and len(self._times) >= self.max_keys:
+            for stale in [k for k, t in self._times.items() if not t or now - t[-1] >= self.window]:
+                del self._times[stale]
+        self._times.setdefault(key, deque()).append(now)
+
+    def forget(self, key: str) -> None:
+        self._times.pop(key, None)
+
+
 class LoginRateLimiter:
     """Failed logins allowed per user name and per client address within a sliding window.
 
@@ -129,44 +162,39 @@ class LoginRateLimiter:
         self._clock = clock
         self.per_user = per_user
         self.per_ip = per_ip
-        self.window = window
-        self.max_keys = max_keys
-        self._users: dict[str, deque[float]] = {}
-        self._ips: dict[str, deque[float]] = {}
+        self._users = _SlidingCounts(window=window, max_keys=max_keys)
+        self._ips = _SlidingCounts(window=window, max_keys=max_keys)
 
     def retry_after(self, username: str, ip: str) -> float | None:
         """Seconds until a login may be tried again, or None if it may be tried now."""
         now = self._clock()
-        waits = [
-            self._wait(self._users, username.casefold(), self.per_user, now),
-            self._wait(self._ips, ip, self.per_ip, now),
-        ]
+        waits = [self._users.wait(username.casefold(), self.per_user, now), self._ips.wait(ip, self.per_ip, now)]
         blocked = [w for w in waits if w is not None]
         return max(blocked) if blocked else None
 
     def record_failure(self, username: str, ip: str) -> None:
         now = self._clock()
-        for table, key in ((self._users, username.casefold()), (self._ips, ip)):
-            if key not in table and len(table) >= self.max_keys:
-                self._prune(table, now)
-            table.setdefault(key, deque()).append(now)
+        self._users.add(username.casefold(), now)
+        self._ips.add(ip, now)
 
     def record_success(self, username: str) -> None:
-        self._users.pop(username.casefold(), None)
+        self._users.forget(username.casefold())
 
-    def _wait(self, table: dict[str, deque[float]], key: str, limit: int, now: float) -> float | None:
-        times = table.get(key)
-        if not times:
-            return None
-        while times and now - times[0] >= self.window:
-            times.popleft()
-        if not times:
-            del table[key]
-            return None
-        if len(times) < limit:
-            return None
-        return times[-limit] + self.window - now
 
-    def _prune(self, table: dict[str, deque[float]], now: float) -> None:
-        for key in [k for k, t in table.items() if not t or now - t[-1] >= self.window]:
-            del table[key]
+class RequestRateLimiter:
+    """Requests allowed per client address within a sliding window, whatever their outcome: bounds how
+    fast one address may load the login form (each load costs an anonymous session) and post it."""
+
+    def __init__(self, *, clock: Clock, per_ip: int, window: float = 60.0, max_keys: int = 100_000) -> None:
+        self._clock = clock
+        self.per_ip = per_ip
+        self._ips = _SlidingCounts(window=window, max_keys=max_keys)
+
+    def admit(self, ip: str) -> float | None:
+        """Count a request from ``ip`` and return None, or, over the limit, the seconds to wait (a refused
+        request is not counted, so a client that keeps trying is let in as soon as the window allows)."""
+        now = self._clock()
+        wait = self._ips.wait(ip, self.per_ip, now)
+        if wait is None:
+            self._ips.add(ip, now)
+        return wait

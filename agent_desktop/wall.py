@@ -11,6 +11,10 @@ Definitions (per queue, over a period):
 or 25 hours around a DST change end at the right midnight; "last 30 min" is a sliding window. Each call counts
 once per period, whatever its later transfers. Threshold colours are "ok", "warn" or "alert".
 Each tile carries short trends (calls waiting, service level of the last 30 min) for sparklines.
+
+A consultation (an agent calling a colleague about a caller, ``consult_of`` set) is no customer call:
+it is never waiting, offered, answered or abandoned in a queue's figures, even when completed (the
+caller was counted when first answered). The agent grid still shows the colleague busy with it.
 """
 
 from __future__ import annotations
@@ -27,9 +31,12 @@ from acd.events import (
     CallbackRequested,
     CallConnected,
     CallEnded,
+    CallHeld,
     CallOffered,
     CallOfferFailed,
     CallQueued,
+    CallResumed,
+    ConsultEnded,
 )
 from agent_desktop.trends import Combine, TrendSeries
 from callcenter.events import DomainEvent
@@ -87,6 +94,7 @@ class AgentRow:
     time_in_state: float
     call_id: str | None
     queue: str | None
+    held_since: float | None = None  # the agent's caller is on hold since then
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -94,6 +102,9 @@ class WallSnapshot:
     at: float
     queues: tuple[QueueTile, ...]
     agents: tuple[AgentRow, ...]
+    day: str = ""  # the ISO date "today" covers
+    time_zone: str | None = None  # its IANA name; None: the server's own zone
+    utc_offset: float = 0.0  # seconds east of UTC in that zone at ``at``, for showing the time
 
     def to_dict(self) -> dict[str, object]:
         return dataclasses.asdict(self)
@@ -164,6 +175,7 @@ class _AgentState:
     since: float
     call_id: str | None = None
     queue: str | None = None
+    held_since: float | None = None
 
 
 class WallProjection:
@@ -186,6 +198,7 @@ class WallProjection:
         self._agents: dict[str, _AgentState] = {}
         self._members: dict[str, frozenset[str]] = {a: frozenset(q) for a, q in (memberships or {}).items()}
         self._names = dict(agent_names or {})
+        self._consultations: set[str] = set()  # call ids that are consultations, not customer calls
         self._day = self._local_date(clock())
         self.version = 0  # bumped by every event that changed something, for coalescing pushes
         for queue in (*queues, *(q for members in self._members.values() for q in members)):
@@ -194,7 +207,11 @@ class WallProjection:
     def apply(self, event: DomainEvent) -> None:
         """Fold one event in; events the wall does not show are ignored."""
         self._roll_day(event.at)
-        if isinstance(event, CallQueued):
+        if isinstance(event, CallQueued | CallOffered) and event.consult_of is not None:
+            self._consultations.add(event.call_id)
+        if _queue_call_of(event) in self._consultations:
+            self._consultation(event)
+        elif isinstance(event, CallQueued):
             q = self._queue(event.queue)
             q.waiting[event.call_id] = event.enter_time
             q.callbacks.discard(event.call_id)
@@ -206,9 +223,7 @@ class WallProjection:
             q.record_trends(event.at)
         elif isinstance(event, CallOffered):
             self._queue(event.queue)  # the call stays waiting until connected
-            agent = self._agents.get(event.agent_id)
-            if agent is not None:
-                agent.call_id, agent.queue = event.call_id, event.queue
+            self._agent_on(event.agent_id, event.call_id, event.queue)
         elif isinstance(event, CallOfferFailed):
             self._queue(event.queue)
         elif isinstance(event, CallConnected):
@@ -216,9 +231,7 @@ class WallProjection:
             self._leave(q, event.call_id)
             self._count(q, event.call_id, _Outcome(event.at, True, event.wait_seconds))
             q.record_trends(event.at)
-            agent = self._agents.get(event.agent_id)
-            if agent is not None:
-                agent.call_id, agent.queue = event.call_id, event.queue
+            self._agent_on(event.agent_id, event.call_id, event.queue)
         elif isinstance(event, CallAbandoned):
             q = self._queue(event.queue)
             self._leave(q, event.call_id)
@@ -231,9 +244,24 @@ class WallProjection:
             q.record_trends(event.at)
         elif isinstance(event, AgentStateChanged):
             self._agent_state(event)
+        elif isinstance(event, CallHeld | CallResumed):
+            agent = self._agents.get(event.agent_id)
+            if agent is None or agent.call_id != event.call_id:
+                return
+            agent.held_since = event.at if isinstance(event, CallHeld) else None
         else:
             return
         self.version += 1
+
+    def _consultation(self, event: DomainEvent) -> None:
+        """A consultation's events move only the agent grid, and end its being one."""
+        if isinstance(event, CallOffered | CallConnected):
+            self._queue(event.queue)
+            self._agent_on(event.agent_id, event.call_id, event.queue)
+        elif isinstance(event, CallAbandoned | CallEnded) or (
+            isinstance(event, ConsultEnded) and event.outcome != "completed"
+        ):
+            self._consultations.discard(_queue_call_of(event) or "")
 
     def set_membership(self, agent_id: str, queues: Iterable[str]) -> None:
         self._members[agent_id] = frozenset(queues)
@@ -261,10 +289,16 @@ class WallProjection:
                 time_in_state=max(0.0, now - a.since),
                 call_id=a.call_id,
                 queue=a.queue,
+                held_since=a.held_since,
             )
             for agent_id, a in sorted(self._agents.items())
         )
-        return WallSnapshot(at=now, queues=tuple(tiles), agents=rows)
+        local = dt.datetime.fromtimestamp(now, self._tz).astimezone(self._tz)  # aware even for the system zone
+        offset = local.utcoffset()
+        return WallSnapshot(
+            at=now, queues=tuple(tiles), agents=rows, day=self._day.isoformat(),
+            time_zone=getattr(self._tz, "key", None), utc_offset=offset.total_seconds() if offset else 0.0,
+        )
 
     def _tile(self, name: str, q: _QueueState, now: float) -> QueueTile:
         counts = dict.fromkeys(AGENT_STATES, 0)
@@ -346,6 +380,15 @@ class WallProjection:
             agent.call_id = event.call_id or agent.call_id
         else:
             agent.call_id = agent.queue = None
+        if event.state != "on_call":
+            agent.held_since = None
+
+    def _agent_on(self, agent_id: str, call_id: str, queue: str) -> None:
+        agent = self._agents.get(agent_id)
+        if agent is not None:
+            if agent.call_id != call_id:
+                agent.held_since = None
+            agent.call_id, agent.queue = call_id, queue
 
     def _local_date(self, at: float) -> dt.date:
         # With tz None, fromtimestamp applies the system zone's rules for that very instant.
@@ -359,3 +402,15 @@ class WallProjection:
         for q in self._queues.values():
             q.today = _Period()
             q.counted_today.clear()
+
+
+_QUEUE_CALL_EVENTS = (CallQueued, CallbackRequested, CallOffered, CallOfferFailed, CallConnected, CallAbandoned,
+                      CallEnded)
+
+
+def _queue_call_of(event: DomainEvent) -> str | None:
+    """The call whose way through a queue ``event`` tells of; for a consultation's end, the
+    consultation's own call."""
+    if isinstance(event, ConsultEnded):
+        return event.consult_id
+    return event.call_id if isinstance(event, _QUEUE_CALL_EVENTS) else None

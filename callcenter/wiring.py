@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 from sqlalchemy.exc import IntegrityError
@@ -13,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from agent_desktop.accounts import load_accounts
 from agent_desktop.app import create_app
-from agent_desktop.config import desktop_config_from_raw
+from agent_desktop.config import DesktopConfigError, desktop_config_from_raw
 from agent_desktop.services import (
     AgentControl,
     CustomerCard,
@@ -26,6 +25,7 @@ from agent_desktop.services import (
     TicketSummary,
 )
 from agent_desktop.supervision import AcdSupervisor
+from callcenter.node import Node, NodeStartError
 from crm_core import lookup
 from crm_core.codes import InvalidCustomerCode
 from crm_core.customers import CustomerService
@@ -35,9 +35,6 @@ from crm_core.interactions import recent_interactions
 from crm_core.models import Customer
 from crm_core.tickets import active_tickets
 from ivr.directory import CustomerRecord, TicketStatus
-
-if TYPE_CHECKING:
-    from callcenter.node import Node
 
 
 def _record(customer: Customer) -> CustomerRecord:
@@ -188,6 +185,10 @@ def desktop_app(node: Node) -> web.Application:
     """The agent desktop / supervisor wall for ``node``; prints the demo logins."""
     assert node.sessions is not None
     settings = node.settings
+    try:
+        config = desktop_config_from_raw(settings.raw)
+    except DesktopConfigError as exc:
+        raise NodeStartError(f"settings: {exc}") from exc
     accounts, credentials = load_accounts(settings.raw, demo=settings.demo)
     for cred in credentials:
         node.say(f"  demo login ({cred.role}): {cred.username} / {cred.password}")
@@ -199,6 +200,6 @@ def desktop_app(node: Node) -> web.Application:
         agent_control=control,
         customer_lookup=CrmCustomerCards(node.sessions),
         supervisor_actions=AcdSupervisor(node.ami, node.acd_service),
-        config=desktop_config_from_raw(settings.raw),
+        config=config,
     )
 

@@ -1,4 +1,5 @@
-// Agent desktop: state controls with timer, screen pop (with finding or adding its customer), wrap-up.
+// Agent desktop: state controls with timer, screen pop (with finding or adding its customer), hold,
+// transfer and consultation during the call, wrap-up.
 "use strict";
 
 (() => {
@@ -7,6 +8,15 @@
   const pops = new Map();  // call_id -> pop message
   let current = null;      // call_id on screen
   let stateSince = null;
+  let heldSince = null;    // of the call on screen
+  let consultSince = null;
+  // Which pop field each talk update carries.
+  const TALK_FIELDS = {"call.hold": "held_since", "call.consult": "consult", "call.consultation": "consultation"};
+  const CONSULT_OUTCOMES = {
+    completed: "Transfer completed",
+    cancelled: "Consultation cancelled: you are back with the caller",
+    failed: "The consultation did not go through: you are back with the caller",
+  };
 
   function say(text, isError) {
     $("msg").textContent = text;
@@ -23,8 +33,19 @@
     tick();
   }
 
+  function since(epoch) {
+    return epoch ? duration(serverNow() / 1000 - epoch) : "";
+  }
+
   function tick() {
-    $("state-timer").textContent = stateSince ? duration(serverNow() / 1000 - stateSince) : "";
+    $("state-timer").textContent = since(stateSince);
+    $("hold-timer").textContent = since(heldSince);
+    $("consult-timer").textContent = since(consultSince);
+  }
+
+  // Live regions announce each change of their text: only touch them when it really changes.
+  function setText(node, text) {
+    if (node.textContent !== text) node.textContent = text;
   }
 
   function fillList(list, items, render) {
@@ -152,14 +173,71 @@
     select.appendChild(el("option", "choose…")).value = "";
     for (const code of pop.dispositions) select.appendChild(el("option", code.replace("_", " "))).value = code;
     resetFinder(pop);
-    showStatus(pop.status);
+    showTalk(pop);
   }
 
-  function showStatus(status) {
+  function consultTarget(consult) {
+    const colleague = consult.colleague_name;
+    return colleague && colleague !== consult.target_name ? consult.target_name + " (" + colleague + ")"
+      : consult.target_name;
+  }
+
+  // Everything about the call on screen that moves while it lasts: status, hold, consultation.
+  function showTalk(pop) {
+    const consultation = pop.consultation;
+    const status = pop.status;
     $("pop-status").textContent = status;
     $("pop-status").dataset.status = status;
-    $("wrapup").hidden = !(status === "connected" || status === "ended");
-    $("transfer").hidden = status !== "connected";
+    $("pop-title").textContent = consultation ? "Consultation" : "Caller";
+    $("pop-consultation").hidden = !consultation;
+    setText($("pop-consultation"), consultation ? "Consultation from " + (consultation.agent_name || "a colleague") +
+      ", about their caller (shown below), who is on hold and does not hear you." : "");
+    const wasHidden = $("talk").hidden;
+    $("talk").hidden = Boolean(consultation) || status !== "connected";
+    $("wrapup").hidden = Boolean(consultation) || !(status === "connected" || status === "ended");
+    const consult = $("talk").hidden ? null : pop.consult;
+    const held = !$("talk").hidden && Boolean(pop.held_since);
+    heldSince = held ? pop.held_since : null;
+    $("btn-hold").hidden = held || Boolean(consult);
+    $("btn-resume").hidden = !held || Boolean(consult);
+    setText($("hold-state"), held ? "On hold" : "");
+    $("transfer").hidden = Boolean(consult);
+    $("consulting").hidden = !consult;
+    consultSince = consult ? consult.since : null;
+    setText($("consult-state"), consult ? "Consulting " + consultTarget(consult) + ": " + consult.state : "");
+    $("consult-complete").disabled = !consult || consult.state !== "talking";
+    if (wasHidden && !$("talk").hidden) loadTargets();
+    tick();
+  }
+
+  // The transfer picker: queues come with the page, agents ready right now from the server.
+  async function loadTargets() {
+    try {
+      const data = await apiGet("/api/transfer-targets");
+      const group = $("transfer-agents");
+      const chosen = $("transfer-target").value;
+      clear(group);
+      if (!data.agents.length) {
+        const none = el("option", "nobody is ready");
+        none.disabled = true;
+        group.appendChild(none);
+      }
+      for (const a of data.agents) group.appendChild(el("option", a.name)).value = "agent:" + a.agent_id;
+      $("transfer-target").value = chosen;  // kept if still offered...
+      if ($("transfer-target").selectedIndex < 0) $("transfer-target").value = "";  // ...else "choose…"
+    } catch (error) {
+      say(error.message, true);
+    }
+  }
+
+  // {body, label} of the chosen target, or null when none is chosen.
+  function chosenTarget() {
+    const select = $("transfer-target");
+    const value = select.value;
+    const colon = value.indexOf(":");
+    if (colon < 0) return null;
+    const kind = value.slice(0, colon), id = value.slice(colon + 1);
+    return {body: kind === "agent" ? {agent: id} : {queue: id}, label: select.selectedOptions[0].textContent};
   }
 
   function hidePop(callId) {
@@ -187,8 +265,27 @@
           const pop = pops.get(message.call_id);
           if (!pop) break;
           pop.status = message.status;
+          if (message.status !== "connected") Object.assign(pop, {held_since: null, consult: null});
+          if (message.status === "withdrawn" && pop.consultation) say("The consultation was called off", false);
           if (message.status === "withdrawn" || message.status === "disposed") hidePop(message.call_id);
-          else if (current === message.call_id) showStatus(message.status);
+          else if (current === message.call_id) showTalk(pop);
+          break;
+        }
+        case "call.hold":
+        case "call.consult":
+        case "call.consultation": {
+          const pop = pops.get(message.call_id);
+          if (!pop) break;
+          const from = pop.consultation;
+          const field = TALK_FIELDS[message.type];
+          pop[field] = message[field];
+          if (current === message.call_id) showTalk(pop);
+          if (message.held_seconds) say("The caller is back after " + duration(message.held_seconds), false);
+          if (message.type === "call.consult" && message.outcome) say(CONSULT_OUTCOMES[message.outcome] ||
+            "Consultation " + message.outcome, message.outcome === "failed");
+          if (message.type === "call.consultation" && from) {
+            say((from.agent_name || "Your colleague") + " handed you the caller", false);
+          }
           break;
         }
         case "call.customer": {
@@ -204,7 +301,7 @@
             if (!active.has(callId)) hidePop(callId);
             else pops.get(callId).status = active.get(callId);
           }
-          if (current) showStatus(pops.get(current).status);
+          if (current) showTalk(pops.get(current));
           break;
         }
         case "error":
@@ -235,13 +332,24 @@
     act("/api/calls/" + encodeURIComponent(current) + "/disposition",
         {disposition, notes: $("wrapup-notes").value}, "Wrap-up saved");
   });
+  $("btn-hold").addEventListener("click", () => current && act(callPath("/hold"), {}, "Hold requested"));
+  $("btn-resume").addEventListener("click", () => current && act(callPath("/resume"), {}, "Resume requested"));
+  $("transfer-refresh").addEventListener("click", loadTargets);
   $("transfer").addEventListener("submit", (event) => {
     event.preventDefault();
-    if (!current) return;
-    const queue = $("transfer-queue").value;
-    if (!queue) { say("Choose a queue first", true); return; }
-    act(callPath("/transfer"), {queue}, "Transferred to " + queue);
+    const target = chosenTarget();
+    if (!current || !target) { say("Choose where to transfer first", true); return; }
+    act(callPath("/transfer"), target.body, "Transferred to " + target.label);
   });
+  $("consult-start").addEventListener("click", () => {
+    const target = chosenTarget();
+    if (!current || !target) { say("Choose whom to consult first", true); return; }
+    act(callPath("/consult"), target.body, "Calling " + target.label + "…");
+  });
+  $("consult-complete").addEventListener("click", () =>
+    current && act(callPath("/consult/complete"), {}, "Handing the caller over…"));
+  $("consult-cancel").addEventListener("click", () =>
+    current && act(callPath("/consult/cancel"), {}, "Going back to the caller…"));
   $("finder-search").addEventListener("submit", (event) => {
     event.preventDefault();
     searchCustomers();

@@ -7,6 +7,7 @@
   let agents = [];
 
   const pct = (x) => (x === null || x === undefined ? "—" : Math.round(x * 100) + "%");
+  const two = (n) => String(n).padStart(2, "0");
   const secs = (x) => (x === null || x === undefined ? "—" : Math.round(x) + " s");
 
   function figure(label, value, colour) {
@@ -107,7 +108,8 @@
       row.appendChild(el("td", a.state.replace("_", " ")));
       row.appendChild(el("td", a.reason || ""));
       row.appendChild(el("td", duration(serverNow() / 1000 - a.since), "timer"));
-      row.appendChild(el("td", a.call_id ? a.call_id + " (" + (a.queue || "") + ")" : ""));
+      const hold = a.held_since ? " · caller on hold " + duration(serverNow() / 1000 - a.held_since) : "";
+      row.appendChild(el("td", a.call_id ? a.call_id + " (" + (a.queue || "") + ")" + hold : ""));
       const actions = el("td", null, "actions");
       if (a.state === "on_call") {
         for (const mode of ["listen", "whisper", "barge"]) {
@@ -125,10 +127,21 @@
     }
   }
 
+  // The day "today" counts and the time, both in the wall's configured zone, not the browser's.
+  function renderDay(snapshot) {
+    const local = new Date((snapshot.at + snapshot.utc_offset) * 1000);
+    const offset = Math.abs(snapshot.utc_offset) / 60;
+    const zone = snapshot.time_zone || "server time, UTC" + (snapshot.utc_offset < 0 ? "−" : "+") +
+      two(Math.floor(offset / 60)) + ":" + two(offset % 60);
+    $("wall-day").textContent = "Today " + snapshot.day + " · " + two(local.getUTCHours()) + ":" +
+      two(local.getUTCMinutes()) + " (" + zone + ")";
+  }
+
   const live = connect({
     onOpen() { live.send({type: "wall.subscribe"}); },
     onMessage(message) {
       if (message.type === "wall.snapshot") {
+        renderDay(message);
         renderTiles(message.queues);
         agents = message.agents;
         renderAgents();

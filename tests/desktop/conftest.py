@@ -23,7 +23,7 @@ from acd.events import AgentStateChanged
 from agent_desktop.accounts import Account, AccountStore
 from agent_desktop.app import create_app
 from agent_desktop.config import DesktopConfig
-from agent_desktop.security import LoginRateLimiter
+from agent_desktop.security import LoginRateLimiter, RequestRateLimiter
 from agent_desktop.services import (
     AgentControlRefused,
     CustomerCard,
@@ -64,7 +64,8 @@ class ManualClock:
 
 
 class FakeAgentControl:
-    """Stands in for the ACD: records commands and publishes the resulting state change on the bus."""
+    """Stands in for the ACD: records commands and publishes the resulting state change on the bus; what a
+    call command leads to (hold, consultation...) the test publishes itself, as the ACD would."""
 
     def __init__(self, bus: EventBus, clock: Any) -> None:
         self.bus = bus
@@ -96,10 +97,33 @@ class FakeAgentControl:
     async def dispose(self, call_id: str, agent_id: str, disposition: str, notes: str) -> None:
         self.calls.append(("dispose", call_id, agent_id, disposition, notes))
 
-    async def transfer_to_queue(self, call_id: str, agent_id: str | None, queue: str) -> None:
-        self.calls.append(("transfer", call_id, agent_id, queue))
+    def _call_command(self, *command: Any) -> None:
+        self.calls.append(command)
         if self.refuse:
             raise AgentControlRefused(self.refuse)
+
+    async def transfer_to_queue(self, call_id: str, agent_id: str | None, queue: str) -> None:
+        self._call_command("transfer", call_id, agent_id, queue)
+
+    async def transfer_to_agent(self, call_id: str, agent_id: str | None, target_agent: str) -> None:
+        self._call_command("transfer_to_agent", call_id, agent_id, target_agent)
+
+    async def hold(self, call_id: str, agent_id: str | None) -> None:
+        self._call_command("hold", call_id, agent_id)
+
+    async def resume(self, call_id: str, agent_id: str | None) -> None:
+        self._call_command("resume", call_id, agent_id)
+
+    async def consult(
+        self, call_id: str, agent_id: str | None, *, target_agent: str | None = None, queue: str | None = None
+    ) -> None:
+        self._call_command("consult", call_id, agent_id, target_agent, queue)
+
+    async def complete_consult(self, call_id: str, agent_id: str | None) -> None:
+        self._call_command("complete_consult", call_id, agent_id)
+
+    async def cancel_consult(self, call_id: str, agent_id: str | None) -> None:
+        self._call_command("cancel_consult", call_id, agent_id)
 
 
 class FakeSupervisorActions:
@@ -218,6 +242,7 @@ class Desk:
     lookup: FakeCustomerLookup
     limiter: LoginRateLimiter
     supervision: FakeSupervisorActions
+    login_traffic: RequestRateLimiter
 
     role_user = ROLE_USER
     hostile_text = HOSTILE_TEXT
@@ -291,16 +316,32 @@ async def desk(clock: ManualClock) -> AsyncIterator[Desk]:
     control = FakeAgentControl(bus, clock)
     lookup = FakeCustomerLookup(sample_cards())
     limiter = LoginRateLimiter(clock=clock, per_user=5, per_ip=20, window=900.0)
+    # Every test logs in many times at one instant of the manual clock; the test of this limit lowers it.
+    login_traffic = RequestRateLimiter(clock=clock, per_ip=10_000, window=60.0)
     supervision = FakeSupervisorActions(control)
     app = create_app(bus=bus, accounts=make_accounts(), agent_control=control, customer_lookup=lookup,
                      supervisor_actions=supervision, clock=clock, config=DESKTOP_CONFIG, limiter=limiter,
-                     wall_min_interval=0.02, wall_max_interval=0.2)
+                     login_traffic=login_traffic, wall_min_interval=0.02, wall_max_interval=0.2)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     try:
-        yield Desk(app, server, bus, clock, control, lookup, limiter, supervision)
+        yield Desk(app, server, bus, clock, control, lookup, limiter, supervision, login_traffic)
     finally:
         await server.close()
+
+
+@pytest.fixture
+def app_for() -> Any:
+    """``app_for(config, clock)``: the app on fakes, not served, for tests of what a configuration does."""
+
+    def build(config: DesktopConfig, clock: ManualClock) -> web.Application:
+        bus = EventBus()
+        control = FakeAgentControl(bus, clock)
+        return create_app(bus=bus, accounts=make_accounts(), agent_control=control,
+                          customer_lookup=FakeCustomerLookup({}), supervisor_actions=FakeSupervisorActions(control),
+                          clock=clock, config=config)
+
+    return build
 
 
 # --- browser harness ---------------------------------------------------------------------------------

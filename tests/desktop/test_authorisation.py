@@ -23,6 +23,7 @@ BODIES = {
     "spy_on_call": {"mode": "whisper"},
     "call_customer_match": {"customer_id": "c1"},
     "call_transfer": {"queue": "sales"},
+    "call_consult": {"agent": "a2"},
     "call_customer_create": {"name": "Matrix Person", "phone": "+15550000001"},
 }
 

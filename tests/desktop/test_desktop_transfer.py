@@ -16,8 +16,8 @@ async def test_the_desktop_offers_every_queue_as_a_transfer_target(desk: Desk) -
         await desk.login(client, "agent1")
         async with client.get(desk.url("/desktop")) as response:
             html = await response.text()
-    picker = html[html.index('id="transfer-queue"'):html.index("</select>", html.index('id="transfer-queue"'))]
-    assert '<option value="support">' in picker and '<option value="sales">' in picker
+    picker = html[html.index('id="transfer-target"'):html.index("</select>", html.index('id="transfer-target"'))]
+    assert '<option value="queue:support">' in picker and '<option value="queue:sales">' in picker
 
 
 def test_the_first_agent_keeps_the_transferred_call_for_wrap_up_while_the_next_is_offered_it() -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from agent_desktop.accounts import AccountConfigError, load_accounts
-from agent_desktop.security import LoginRateLimiter, SessionStore
+from agent_desktop.app import LOGIN_TRAFFIC, SESSIONS
+from agent_desktop.config import DesktopConfigError, desktop_config_from_raw
+from agent_desktop.security import LoginRateLimiter, RequestRateLimiter, SessionStore
 
 if TYPE_CHECKING:
     from conftest import Desk, ManualClock
@@ -78,6 +80,50 @@ async def test_login_rate_limit_per_address_stops_spraying_user_names(desk: Desk
         async with client.post(desk.url("/login"), allow_redirects=False,
                                data={"username": "super", "password": "pw-super", "csrf_token": token}) as r:
             assert r.status == 429
+
+
+async def test_one_address_loading_or_posting_the_login_form_too_often_is_told_to_wait(
+    desk: Desk, clock: ManualClock
+) -> None:
+    desk.login_traffic.per_ip = 3
+    async with desk.session() as client:
+        token = await desk.anonymous_token(client)  # 1
+        async with client.get(desk.url("/login")) as r:  # 2
+            assert r.status == 200
+        async with client.post(desk.url("/login"), allow_redirects=False,
+                               data={"username": "agent1", "password": "bad", "csrf_token": token}) as r:  # 3
+            assert r.status == 401
+        sessions_before = len(desk.app[SESSIONS])
+        async with desk.session() as fresh, fresh.get(desk.url("/login")) as r:
+            assert r.status == 429 and 0 < int(r.headers["Retry-After"]) <= 60
+            assert "Too many requests from your address" in await r.text()
+        assert len(desk.app[SESSIONS]) == sessions_before  # a refused load costs no session
+        async with client.post(desk.url("/login"), allow_redirects=False,
+                               data={"username": "agent1", "password": "pw-agent1", "csrf_token": token}) as r:
+            assert r.status == 429  # even the right password waits
+    clock.advance(61)
+    async with desk.session() as client:
+        await desk.login(client, "agent1")
+
+
+def test_the_login_form_limit_per_address_is_a_web_setting(app_for: Any, clock: ManualClock) -> None:
+    limiter = app_for(desktop_config_from_raw({"web": {"login_requests_per_minute": 2}}), clock)[LOGIN_TRAFFIC]
+    assert [limiter.admit("10.0.0.9") is None for _ in range(3)] == [True, True, False]
+    for wrong in (0, -1, 2.5, True, "many"):
+        with pytest.raises(DesktopConfigError, match=r"web\.login_requests_per_minute"):
+            desktop_config_from_raw({"web": {"login_requests_per_minute": wrong}})
+
+
+def test_request_limiter_counts_only_what_it_lets_through(clock: ManualClock) -> None:
+    limiter = RequestRateLimiter(clock=clock, per_ip=2, window=10)
+    assert limiter.admit("10.0.0.1") is None
+    clock.advance(4)
+    assert limiter.admit("10.0.0.1") is None
+    assert limiter.admit("10.0.0.2") is None  # addresses are counted apart
+    clock.advance(1)
+    assert limiter.admit("10.0.0.1") == pytest.approx(5)
+    clock.advance(5)  # refused requests did not push the first one's expiry back
+    assert limiter.admit("10.0.0.1") is None
 
 
 def test_rate_limiter_window_slides(clock: ManualClock) -> None:
