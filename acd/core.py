@@ -422,13 +422,6 @@ class Acd:
         agent = self._agents[call.agent_id or ""]
         fx = Effects()
         self._move(agent, AgentState.NOT_READY, fx, OFFER_FAILURES[reason])
-        if call.pinned is not None and call.consult_of is not None:
-            del self._calls[call_id]
-            agent.status.call_id = None
-            fx.events.append(CallOfferFailed(at=self.clock(), call_id=call_id, queue=call.queue,
-                                             agent_id=agent.config.id, reason=reason))
-            return fx
-        call.pinned = None
         self._return_offer(call, agent, reason, fx)
         return fx
 
@@ -896,10 +889,16 @@ class Acd:
         ))
 
     def _return_offer(self, call: Call, agent: _Agent, reason: str, fx: Effects) -> None:
+        """The offered agent will not take the call: it waits in its queue again, no longer pinned; a
+        consultation pinned to that agent ends instead (the consulting agent goes back to their caller)."""
         now = self.clock()
         agent.status.call_id = None
         fx.events.append(CallOfferFailed(at=now, call_id=call.call_id, queue=call.queue,
                                          agent_id=agent.config.id, reason=reason))
+        if call.pinned is not None and call.consult_of is not None:
+            del self._calls[call.call_id]
+            return
+        call.pinned = None
         fx.events.append(self._queued_event(call, now))
         self._place(call, now, fx)
 

@@ -447,7 +447,7 @@ class AcdService:
         the agent's part ends (``transferred``) and the caller's leg carries the consultation call on."""
         leg = self._talking_leg(call_id, agent_id)
         consult = leg.consult
-        if consult is None or not consult.connected or consult.agent_channel is None:
+        if consult is None or consult.cancelled or not consult.connected or consult.agent_channel is None:
             raise AgentControlRefused(f"call {call_id} has no consultation with a colleague on the line")
         call = self.acd.call(call_id)
         consult.handed_over = True
@@ -470,7 +470,7 @@ class AcdService:
         wait in their queue ends) and the agent is bridged back with the caller."""
         leg = self._talking_leg(call_id, agent_id)
         consult = leg.consult
-        if consult is None:
+        if consult is None or consult.cancelled:
             raise AgentControlRefused(f"call {call_id} has no consultation under way")
         consult.cancelled = True
         if consult.connected and consult.agent_channel is not None:
@@ -904,8 +904,9 @@ class AcdService:
             return True
         status = (await session.get_variable("DIALSTATUS")) or ""
         if leg.offer is not offer and not leg.connected:
-            # The core took the offer back while it rang (the agent logged out): it already moved on.
-            return False
+            # The core took the offer back while it rang (the agent logged out): it already moved on; a
+            # consultation pinned to that agent is over.
+            return leg.consult_for is not None and not self._exists(leg.call_id)
         if status == "ANSWER":
             if not leg.connected:  # the DialEnd event may trail the AGI reply
                 self._answered(leg)

@@ -5,10 +5,10 @@ empty line, one reply line per command (``200 result=…``, ``510``, ``511``, a 
 usage), and an unsolicited ``HANGUP\\n`` line once the channel is hung up. Every command raises
 ``AGIExecStart``/``AGIExecEnd`` on AMI.
 
-A hang-up or an AMI ``Redirect`` ends the running command with its hang-up result and a ``HANGUP`` line
-(about 40 ms later for a redirect, recording ``tests/fixtures/recorded/11``); then the session serves
-commands as on a dead channel until the script closes its socket, answers that with a second ``HANGUP``
-and closes too. With ``AGIEXITONHANGUP`` true it does not wait for the script.
+A hang-up, an AMI ``Redirect`` or a bridge taking the channel ends the running command with its hang-up
+result and a ``HANGUP`` line (about 40 ms later for a redirect, recording ``tests/fixtures/recorded/11``);
+then the session serves commands as on a dead channel until the script closes its socket, answers that
+with a second ``HANGUP`` and closes too. With ``AGIEXITONHANGUP`` true it does not wait for the script.
 """
 
 from __future__ import annotations
@@ -221,8 +221,9 @@ class AgiSession:
         self._command_ids = random.Random(chan.uniqueid)
 
     def left(self) -> bool:
-        """Whether the channel is hung up or redirected: the script now runs as on a dead channel."""
-        return self.chan.dead or self.chan.redirect_to is not None
+        """Whether the channel is hung up, redirected or pulled into a bridge: the script now runs as on a dead
+        channel."""
+        return self.chan.dead or self.chan.pulled
 
     async def run(self) -> AgiStatus:
         """Serve commands until the script closes (or, with AGIEXITONHANGUP, the channel leaves)."""
@@ -468,21 +469,30 @@ class AgiSession:
             chan.context, chan.exten, chan.priority = context, exten, priority
             self.pbx.newexten(chan, name, data, step=False)
             chan.redirect_to = (context, exten, priority + 1)
-        app = name.lower()
-        runner = {
-            "playback": self._app_playback,
-            "musiconhold": self._app_music_on_hold,
-            "wait": self._app_wait,
-            "dial": self._app_dial,
-            "set": self._app_set,
-            "noop": self._app_noop,
-            "answer": self._app_answer,
-            "hangup": self._app_hangup,
-            "voicemail": self._app_voicemail,
-        }.get(app)
-        if runner is None:
+        runners: dict[str, tuple[str, Callable[[str], Awaitable[Reply]]]] = {
+            "playback": ("Playback", self._app_playback),
+            "musiconhold": ("MusicOnHold", self._app_music_on_hold),
+            "wait": ("Wait", self._app_wait),
+            "dial": ("Dial", self._app_dial),
+            "bridge": ("Bridge", self._app_bridge),
+            "set": ("Set", self._app_set),
+            "noop": ("NoOp", self._app_noop),
+            "answer": ("Answer", self._app_answer),
+            "hangup": ("Hangup", self._app_hangup),
+            "voicemail": ("VoiceMail", self._app_voicemail),
+        }
+        found = runners.get(name.lower())
+        if found is None:
             return ok("-2")
-        return await runner(data)
+        application, runner = found
+        # While it runs, the channel shows the application (CoreShowChannels, Status), as pbx_exec sets it.
+        saved = chan.application, chan.app_data
+        chan.application, chan.app_data = application, data
+        try:
+            return await runner(data)
+        finally:
+            if not chan.imparted:  # a bridge that took the channel left it no application
+                chan.application, chan.app_data = saved
 
     async def _app_playback(self, data: str) -> Reply:
         interrupt = await self.pbx.playback(self.chan, data.split(",", 1)[0].split("&"))
@@ -513,6 +523,10 @@ class AgiSession:
         status = await self.pbx.dial_and_bridge(self.chan, fields[0].split("&")[0], timeout)
         self.pbx.set_variable(self.chan, "DIALSTATUS", status)
         return ok("-1") if self.chan.dead or self.chan.redirect_to else ok("0")
+
+    async def _app_bridge(self, data: str) -> Reply:
+        await self.pbx.bridges.application(self.chan, data)
+        return ok("0")  # Bridge() returns 0 whatever BRIDGERESULT says
 
     async def _app_voicemail(self, data: str) -> Reply:
         """VoiceMail(box[,options]): the greeting, then a message until the caller hangs up (at most

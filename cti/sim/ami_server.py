@@ -398,18 +398,37 @@ class AmiServer:
     async def _act_redirect(self, session: AmiSession, action: AmiMessage) -> None:
         chan = self._channel(session, action)
         extra = self._channel(session, action, "ExtraChannel") if action.get("ExtraChannel") else None
-        priority = _number(action.get("Priority"), 1)
-        self.pbx.redirect(chan, action.get("Context") or chan.context, action.get("Exten") or chan.exten, priority)
-        if extra is not None:
-            self.pbx.redirect(
-                extra,
-                action.get("ExtraContext") or action.get("Context") or extra.context,
-                action.get("ExtraExten") or action.get("Exten") or extra.exten,
-                _number(action.get("ExtraPriority") or action.get("Priority"), 1),
-            )
-            session.respond(action, "Success", ("Message", "Dual Redirect successful"))
+        place = (action.get("Context") or chan.context, action.get("Exten") or chan.exten,
+                 _number(action.get("Priority"), 1))
+        # Asterisk answers before the events of the redirect reach the manager (traces 06 and 11).
+        if extra is None:
+            session.respond(action, "Success", ("Message", "Redirect successful"))
+            self.pbx.redirect(chan, place)
             return
-        session.respond(action, "Success", ("Message", "Redirect successful"))
+        extra_place = (
+            action.get("ExtraContext") or action.get("Context") or extra.context,
+            action.get("ExtraExten") or action.get("Exten") or extra.exten,
+            _number(action.get("ExtraPriority") or action.get("Priority"), 1),
+        )
+        session.respond(action, "Success", ("Message", "Dual Redirect successful"))
+        self.pbx.redirect_both(chan, place, extra, extra_place)
+
+    async def _act_bridge(self, session: AmiSession, action: AmiMessage) -> None:
+        names = (action.get("Channel1") or "", action.get("Channel2") or "")
+        if not all(names):
+            session.refuse(action, "Missing channel parameter in request")
+        found: list[Channel] = []
+        for number, name in enumerate(names, 1):
+            chan = self.pbx.find_prefix(name)
+            if chan is None:
+                session.refuse(action, f"Channel{number} does not exist: {name}")
+            found.append(chan)
+        one, two = found
+        for number, chan in enumerate(found, 1):
+            if not self.pbx.bridges.takeable(chan) or (number == 2 and two is one):
+                session.refuse(action, f"Unable to add Channel{number} to bridge: {chan.name}")
+        session.respond(action, "Success", ("Message", "Channels have been bridged"))
+        self.pbx.bridges.pair(one, two)
 
     async def _act_setvar(self, session: AmiSession, action: AmiMessage) -> None:
         variable = self._variable(session, action)

@@ -37,6 +37,8 @@ CAUSE_TEXT = {
 
 UNKNOWN = "<unknown>"
 
+Place = tuple[str, str, int]  # a place in the dialplan: context, extension, priority
+
 
 def escape_c(value: str) -> str:
     """Escape control characters the way Asterisk's ``ast_escape_c`` does for snapshot fields.
@@ -102,7 +104,17 @@ class Channel:
     dialed_by: Channel | None = None
     # True while an application reads DTMF (a simulated caller waits for it before pressing keys).
     listening: bool = False
-    redirect_to: tuple[str, str, int] | None = None
+    redirect_to: Place | None = None
+    # True while a dialplan (or an originated application) runs the channel; a Dial's outbound leg has none
+    # until a redirect gives it one.
+    has_pbx: bool = False
+    # True while the channel is in a bridge on its own account, with no application of its own waiting there:
+    # a Dial's outbound leg, or a channel Bridge() pulled out of its dialplan (which waits for the bridge).
+    imparted: bool = False
+    # Where an imparted channel goes on when its bridge ends (Bridge()'s "go on"); None: it is hung up.
+    after_bridge: Place | None = None
+    # The class of the music on hold the channel hears, if any.
+    music: str | None = None
     dtmf: deque[str] = field(default_factory=deque)
     _waiters: list[asyncio.Future[None]] = field(default_factory=list)
 
@@ -113,6 +125,11 @@ class Channel:
     @property
     def dead(self) -> bool:
         return self.gone or self.hangup_cause is not None
+
+    @property
+    def pulled(self) -> bool:
+        """Whether the channel was taken from the application it runs: redirected, or pulled into a bridge."""
+        return self.redirect_to is not None or self.imparted
 
     def wake(self) -> None:
         """Tell everything waiting on this channel that something changed (each re-checks its condition)."""
@@ -177,7 +194,7 @@ class Channel:
 
 @dataclass(eq=False)
 class Bridge:
-    """A basic two-party bridge as created by Dial."""
+    """A basic two-party bridge, as Dial, the Bridge application and the AMI Bridge action create."""
 
     uniqueid: str = field(default_factory=lambda: str(uuid.uuid4()))
     channels: list[Channel] = field(default_factory=list)

@@ -17,19 +17,17 @@ from asterisk_conf.checker import Dialplan, Extension, check_dialplan, parse_con
 from asterisk_conf.render import render_site
 from asterisk_conf.site import SiteConfig
 from cti.sim.agi_client import DEFAULT_AGI_PORT, run_fastagi
-from cti.sim.channel import STATE_UP, Channel
+from cti.sim.channel import STATE_UP, Channel, Place
 
 if TYPE_CHECKING:
     from cti.sim.pbx import Pbx
 
 SHIPPED_FILE = "extensions_callcenter.conf"
 APPLICATIONS = frozenset(
-    {"agi", "answer", "goto", "gotoif", "hangup", "musiconhold", "noop", "playback", "set", "wait"}
+    {"agi", "answer", "bridge", "goto", "gotoif", "hangup", "musiconhold", "noop", "playback", "set", "wait"}
 )
 _COMPARISON = re.compile(r'\s*("[^"]*"|[^\s"!=]*)\s*(!=|=)\s*("[^"]*"|[^\s"!=]*)\s*\Z')
 _FUNCTION = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\((.*)\)\Z", re.DOTALL)
-
-Place = tuple[str, str, int]
 
 
 class SimDialplanError(ValueError):
@@ -98,6 +96,12 @@ class DialplanRunner:
         found = self.dialplan.matching(context, exten)
         return found[0] if found else None
 
+    def has_step(self, place: Place) -> bool:
+        """Whether the dialplan has this priority (Asterisk's ``ast_exists_extension``)."""
+        context, exten, priority = place
+        extension = self.extension(context, exten)
+        return extension is not None and 1 <= priority <= len(extension.steps)
+
     def expand(self, chan: Channel, text: str) -> str:
         """Substitute ``${...}`` and ``$[...]`` (innermost first, as Asterisk does)."""
         out: list[str] = []
@@ -123,9 +127,10 @@ class DialplanRunner:
         return self.pbx.get_variable(chan, name) or ""
 
     async def run(self, chan: Channel) -> None:
-        """Run ``chan`` from its place until it hangs up, is redirected, or runs off its extension."""
+        """Run ``chan`` from its place until it hangs up, is redirected or pulled into a bridge, or runs off its
+        extension."""
         pbx = self.pbx
-        while not chan.dead and chan.redirect_to is None:
+        while not chan.dead and not chan.pulled:
             extension = self.extension(chan.context, chan.exten)
             if extension is None or not 1 <= chan.priority <= len(extension.steps):
                 pbx.hangup(chan, 16)  # Asterisk's autofallthrough: no step left, the call ends
@@ -134,7 +139,7 @@ class DialplanRunner:
             data = self.expand(chan, step.data)
             pbx.newexten(chan, step.application, data, step=False)
             jump = await self._execute(chan, extension, step.application.lower(), data)
-            if chan.gone:
+            if chan.dead or chan.imparted:  # it ends, or goes on after the bridge, from where it is now
                 return
             if jump is None:
                 chan.priority += 1
@@ -162,6 +167,8 @@ class DialplanRunner:
             await pbx.playback(chan, data.split(",", 1)[0].split("&"))
         elif app == "wait":
             await pbx.wait([chan], _seconds(data) or 0.0)
+        elif app == "bridge":
+            await pbx.bridges.application(chan, data)
         elif app == "hangup":
             pbx.hangup(chan, int(data) if data.isdigit() else 16)
         elif app == "goto":

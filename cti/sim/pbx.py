@@ -1,4 +1,5 @@
-"""The simulated PBX core: channels, calls, dialplan, dialing and bridging, and the AMI events they raise.
+"""The simulated PBX core: channels, calls, dialplan and dialing, and the AMI events they raise (bridges are
+:mod:`cti.sim.bridging`'s).
 
 Event sequences follow the recorded traces (``tests/fixtures/traces``): a Local call is a ``;1``/``;2``
 pair; a hang-up is ``SoftHangupRequest`` (the channel), ``HangupRequest`` (its Local peer), ``Hangup``
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cti.sim.agi_client import run_fastagi
+from cti.sim.bridging import Bridges
 from cti.sim.channel import (
     CAUSE_TEXT,
     STATE_BUSY,
@@ -21,10 +23,10 @@ from cti.sim.channel import (
     STATE_RING,
     STATE_RINGING,
     STATE_UP,
-    Bridge,
     Channel,
     ChannelNamer,
     Interrupt,
+    Place,
     escape_c,
 )
 from cti.sim.clock import SimClock
@@ -91,6 +93,7 @@ class Pbx:
         self.callers: dict[str, CallerScript] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.processed_calls = 0
+        self.bridges = Bridges(self)
         self.dialplan = DialplanRunner(
             self,
             merge(
@@ -170,6 +173,18 @@ class Pbx:
 
     def find(self, name: str) -> Channel | None:
         return self.channels.get(name)
+
+    def find_prefix(self, text: str) -> Channel | None:
+        """The channel an application or the AMI Bridge action names, as ``ast_channel_get_by_name_prefix``
+        finds it: the first whose name starts with ``text`` (case-insensitive), else by Uniqueid prefix."""
+        if not text:
+            return None
+        exact = self.channels.get(text)
+        if exact is not None:
+            return exact
+        wanted = text.lower()
+        found = next((c for c in self.channels.values() if c.name.lower().startswith(wanted)), None)
+        return found or next((c for c in self.channels.values() if c.uniqueid.startswith(text)), None)
 
     def _new_channel(
         self, name: str, *, linkedid: str | None, state: int, context: str, exten: str, uniqueid: str = ""
@@ -276,6 +291,7 @@ class Pbx:
             exten=resource.split("@", 1)[0],
             uniqueid=uniqueids[0],
         )
+        chan.application, chan.app_data = app, "(Outgoing Line)"  # as the Local ;1 shows it, with no Newexten
         self._set_caller(chan, caller_num, caller_name, account, variables, first_leg=False)
         return chan
 
@@ -304,12 +320,13 @@ class Pbx:
         if chan.gone:
             return
         if chan.agi_active and chan.hangup_cause is None:
-            self.chan_event("SoftHangupRequest", "call,all", chan, [("Cause", str(cause))])
+            # SoftHangupRequest's Cause is the soft hang-up's reason flag (16: explicit), not the cause.
+            self.chan_event("SoftHangupRequest", "call,all", chan, [("Cause", "16")])
             chan.soft_requested = True
             chan.hangup_cause = cause
             chan.wake()
             return
-        self.hangup(chan, cause, soft_cause=cause)
+        self.hangup(chan, cause)
 
     def hangup(self, chan: Channel, cause: int, *, soft_cause: int | None = 16) -> None:
         """Hang ``chan`` up now: SoftHangupRequest, HangupRequest on its Local peer, Hangup, Cdr."""
@@ -322,7 +339,7 @@ class Pbx:
             peer.hangup_cause = cause
             self.chan_event("HangupRequest", "call,all", peer, [("Cause", str(cause))])
             peer.wake()
-        self.leave_bridge(chan)
+        bridge = self.bridges.pull(chan)
         chan.gone = True
         if chan.hangup_cause is None:
             chan.hangup_cause = cause
@@ -335,6 +352,8 @@ class Pbx:
         )
         self.emit_cdr(chan)
         chan.wake()
+        if bridge is not None:
+            self.bridges.dissolve(bridge)
 
     def emit_cdr(self, chan: Channel, disposition: str | None = None) -> None:
         end = self.clock.now()
@@ -370,34 +389,6 @@ class Pbx:
             ],
         )
 
-    # ---- bridges --------------------------------------------------------------------------------
-
-    def bridge(self, a: Channel, b: Channel) -> Bridge:
-        bridge = Bridge()
-        self.emit("BridgeCreate", "call,all", bridge.snapshot())
-        for chan in (a, b):
-            chan.bridge = bridge
-            bridge.channels.append(chan)
-            self.emit("BridgeEnter", "call,all", [*bridge.snapshot(), *chan.snapshot()])
-        self.set_variable(a, "BRIDGEPEER", b.name)
-        self.set_variable(b, "BRIDGEPEER", a.name)
-        return bridge
-
-    def leave_bridge(self, chan: Channel) -> None:
-        bridge = chan.bridge
-        if bridge is None:
-            return
-        for other in bridge.channels:
-            if other is not chan and not other.gone:
-                self.set_variable(other, "BRIDGEPEER", "")
-        bridge.channels.remove(chan)
-        chan.bridge = None
-        self.emit("BridgeLeave", "call,all", [*bridge.snapshot(), *chan.snapshot()])
-        for other in bridge.channels:
-            other.wake()
-        if not bridge.channels:
-            self.emit("BridgeDestroy", "call,all", bridge.snapshot())
-
     # ---- waiting --------------------------------------------------------------------------------
 
     async def wait(
@@ -411,7 +402,7 @@ class Pbx:
         while True:
             if any(c.dead for c in chans):
                 return Interrupt.HANGUP
-            if first.redirect_to is not None:
+            if first.pulled:
                 return Interrupt.REDIRECT
             while first.dtmf and digits:
                 if first.dtmf[0] in digits:
@@ -454,11 +445,17 @@ class Pbx:
 
     async def music_on_hold(self, chan: Channel, music_class: str, seconds: float | None) -> Interrupt | None:
         """The ``MusicOnHold`` application: music for ``seconds`` (None: until interrupted)."""
-        self.chan_event("MusicOnHoldStart", "call,all", chan, [("Class", music_class or "default")])
+        chan.music = music_class or "default"
+        self.chan_event("MusicOnHoldStart", "call,all", chan, [("Class", chan.music)])
         interrupt = await self.wait([chan], seconds)
-        if not chan.gone:
-            self.chan_event("MusicOnHoldStop", "call,all", chan)
+        self.stop_music(chan)
         return interrupt
+
+    def stop_music(self, chan: Channel) -> None:
+        """End the music on hold ``chan`` hears, if any (a bridge taking the channel stops it at once)."""
+        if chan.music is not None and not chan.gone:
+            self.chan_event("MusicOnHoldStop", "call,all", chan)
+        chan.music = None
 
     # ---- DTMF -----------------------------------------------------------------------------------
 
@@ -479,39 +476,58 @@ class Pbx:
 
     # ---- redirect -------------------------------------------------------------------------------
 
-    def redirect(self, chan: Channel, context: str, exten: str, priority: int) -> None:
-        """Send ``chan`` elsewhere in the dialplan; whatever it runs is interrupted at once."""
-        if chan.bridge is not None:
-            self.leave_bridge(chan)
-        chan.redirect_to = (context, exten, priority)
+    def redirect(self, chan: Channel, place: Place) -> None:
+        """An AMI ``Redirect``: send ``chan`` to ``place`` (context, exten, priority); whatever it runs is
+        interrupted at once, and a bridge it is in dissolves (a Dial's outbound leg left alone hangs up)."""
+        self._send(chan, place)
+        self.bridges.leave(chan)
+
+    def redirect_both(self, chan: Channel, place: Place, extra: Channel, extra_place: Place) -> None:
+        """An AMI Dual ``Redirect``: both are sent before either leaves its bridge (Asterisk's
+        AST_FLAG_BRIDGE_DUAL_REDIRECT_WAIT), so a bridge they share lets both go where they are sent."""
+        self._send(chan, place)
+        self._send(extra, extra_place)
+        self.bridges.leave(chan)
+        self.bridges.leave(extra)
+
+    @staticmethod
+    def _send(chan: Channel, place: Place) -> None:
+        chan.after_bridge = None  # a redirect discards where Bridge() would have let the channel go on
+        chan.redirect_to = place
         chan.wake()
 
     # ---- dialplan -------------------------------------------------------------------------------
 
     async def run_dialplan(self, chan: Channel) -> None:
-        """Run ``chan`` from its context/exten until it hangs up (following redirects)."""
+        """Run ``chan`` from its context/exten until it hangs up, following redirects and waiting out the
+        bridges it is pulled into."""
+        chan.has_pbx = True
         try:
             while not chan.gone:
+                if chan.imparted:
+                    await self.bridges.ride(chan)
+                    continue
                 if chan.hangup_cause is not None:
                     self.hangup(chan, chan.hangup_cause)
                     return
+                if chan.redirect_to is not None:
+                    chan.context, chan.exten, chan.priority = chan.redirect_to
+                    chan.redirect_to = None
+                    chan.dtmf.clear()
                 if chan.context in self.config.wait_contexts:
                     await self._run_wait_context(chan)
                 elif self.dialplan.extension(chan.context, chan.exten) is not None:
                     await self.dialplan.run(chan)
                 else:
                     await self._run_agi_context(chan)
-                if chan.redirect_to is not None and not chan.dead:
-                    chan.context, chan.exten, chan.priority = chan.redirect_to
-                    chan.redirect_to = None
-                    chan.dtmf.clear()
         finally:
+            chan.has_pbx = False
             if not chan.gone:
                 self.hangup(chan, chan.hangup_cause if chan.hangup_cause is not None else 16)
 
     async def _run_wait_context(self, chan: Channel) -> None:
         self.newexten(chan, "NoOp", f"caller side {chan.name} waiting")
-        self.newexten(chan, "Wait", "120")
+        self.newexten(chan, "Wait", "120", step=False)
         script = self.callers.pop(chan.name, None)
         peer = chan.local_peer
         if script is not None and peer is not None:
@@ -539,7 +555,7 @@ class Pbx:
         chan.application = ""
         if not chan.gone:
             self.set_variable(chan, "AGISTATUS", status.value)
-        if chan.dead or chan.redirect_to is not None:
+        if chan.dead or chan.pulled:
             return
         chan.priority += 1
         self.newexten(chan, "NoOp", f"AGISTATUS={status.value}")
@@ -634,7 +650,7 @@ class Pbx:
                         ("DialStatus", "RINGING"),
                     ],
                 )
-            if caller is not None and caller.dead:
+            if caller is not None and (caller.dead or caller.pulled):  # a redirect cancels the Dial too
                 return "CANCEL"
             remaining = None if deadline is None else deadline - loop.time()
             if remaining is not None and remaining <= 0:
@@ -681,7 +697,7 @@ class Pbx:
             self.answer(far)
             if phone.talk_time is not None:
                 self.newexten(far, "Wait", f"{phone.talk_time:g}")
-                if await self.wait([far], phone.talk_time) is not None:
+                if not await self._talks(far, phone.talk_time):
                     return
                 self.newexten(far, "Hangup", "16")
                 self.hangup(far, 16)
@@ -710,13 +726,27 @@ class Pbx:
         self.answer(chan)
         if phone.talk_time is None:
             return  # stays up until the other side hangs it up
-        if await self.wait([chan], phone.talk_time) is None and not chan.gone:
+        if await self._talks(chan, phone.talk_time):
+            # Whoever runs the channel now (a bridge, or the dialplan a redirect gave it) ends it.
             chan.hangup_cause = 16
             self.chan_event("HangupRequest", "call,all", chan, [("Cause", "16")])
             chan.wake()
 
+    async def _talks(self, chan: Channel, seconds: float) -> bool:
+        """A phone's talk of ``seconds``; False when the channel hung up first. Redirects and bridges moving
+        the channel around do not cut it short."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.clock.real(seconds)
+        while not chan.dead:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return True
+            await self.changes([chan], remaining)
+        return False
+
     async def dial_and_bridge(self, caller: Channel, dial_string: str, timeout: float | None) -> str:
-        """The ``Dial`` application: ring, bridge on answer, return when either side hangs up."""
+        """The ``Dial`` application: ring, bridge on answer, return when the bridge is over (either side hung
+        up or was redirected, or the leg was taken into another bridge)."""
         leg = self._create_leg(
             dial_string,
             caller=caller,
@@ -731,15 +761,8 @@ class Pbx:
             if not leg.gone:
                 self.hangup(leg, 16 if status == "CANCEL" else 19, soft_cause=None)
             return status
-        self.bridge(leg, caller)
-        interrupt = await self.wait([caller, leg], None)
-        if leg.dead and not leg.gone:
-            self.hangup(leg, leg.hangup_cause or 16, soft_cause=None)
-        if interrupt is Interrupt.HANGUP and caller.dead and not leg.gone:
-            self.leave_bridge(caller)
-            self.hangup(leg, 16)
-        elif caller.bridge is not None:
-            self.leave_bridge(caller)
+        self.bridges.dial(leg, caller)
+        await self.bridges.stay(caller)
         return status
 
     async def originate(self, req: OriginateRequest, script: CallerScript | None = None) -> OriginateResult:
@@ -795,6 +818,7 @@ class Pbx:
 
     async def _run_application(self, chan: Channel, application: str, data: str) -> None:
         """An originate straight into an application: only waiting ones are simulated."""
+        chan.has_pbx = True
         self.newexten(chan, application, data, step=False)
         seconds: float | None = None
         if application.lower() == "wait":
@@ -803,7 +827,9 @@ class Pbx:
             except ValueError:
                 seconds = 0.0
         await self.wait([chan], seconds)
-        if not chan.gone:
+        if chan.pulled and not chan.dead:  # sent elsewhere or taken into a bridge: it gets a dialplan (async goto)
+            await self.run_dialplan(chan)
+        elif not chan.gone:
             self.hangup(chan, chan.hangup_cause if chan.hangup_cause is not None else 16)
 
     # ---- inbound calls and simulated callers -----------------------------------------------------
@@ -840,25 +866,23 @@ class Pbx:
         return leg
 
     async def _run_caller(self, one: Channel, two: Channel, script: CallerScript) -> None:
-        """The simulated caller on ``;1``: digits when the IVR listens, patience, talk time."""
+        """The simulated caller on ``;1``: digits when the IVR listens; it hangs up when its patience runs out
+        before an agent answers, or ``talk_time`` after one did (time on hold or in a transfer included)."""
         self.spawn(lambda: self._press_digits(one, two, script.digits))
         loop = asyncio.get_running_loop()
         start = loop.time()
-        while not one.dead:
-            if two.bridge is not None:
-                interrupt = await self.wait([one], script.talk_time)
-                if interrupt is None and not one.dead:
-                    self.hangup(one, 16)
-                    return
-                continue
+        while two.bridge is None:
+            if one.dead or one.pulled:
+                return
             left = None
             if script.patience is not None:
                 left = script.patience - (loop.time() - start) * self.clock.speed
                 if left <= 0:
                     self.hangup(one, 16, soft_cause=16)
                     return
-            if await self.wait([one, two], left) is Interrupt.REDIRECT:
-                return
+            await self.changes([one, two], None if left is None else self.clock.real(left))
+        if await self.wait([one], script.talk_time) is None and not one.dead:
+            self.hangup(one, 16)
 
     async def _press_digits(self, one: Channel, two: Channel, digits: Sequence[tuple[float, str]]) -> None:
         for delay, digit in digits:

@@ -150,3 +150,17 @@ def test_a_consultation_that_ends_without_a_hand_over_leaves_nothing_to_wrap_up(
     with pytest.raises(WrongCallState):
         acd.end_consult("c1")  # not a consultation
     assert acd.end_consult("c1-consult-2").events == []  # already gone
+
+
+def test_a_colleague_logging_out_while_a_consultation_rings_them_ends_it() -> None:
+    acd, _ = floor()
+    for agent in ("a1", "a2", "a3"):
+        acd.login(agent, ready=True)
+    acd.enqueue("c1", "support", agent_id="a2")
+    acd.answered("c1")
+    acd.enqueue("c1-consult-1", "support", agent_id="a3", consult_of="c1")
+    fx = acd.logout("a3")
+    assert [e.reason for e in fx.events if isinstance(e, CallOfferFailed)] == ["logged_out"]
+    assert not any(isinstance(e, CallQueued) for e in fx.events)  # not handed to whoever is in the queue
+    assert acd.waiting("support") == 0
+    assert acd.agent("a1").state is AgentState.READY

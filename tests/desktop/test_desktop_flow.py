@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from acd.events import CallConnected, CallDisposed, CallOffered
+from acd.events import CallConnected, CallDisposed, CallEnded, CallOffered
 from callcenter.events import DomainEvent
 from callcenter.node import Node
 from callcenter.settings import Settings
@@ -253,4 +253,72 @@ async def test_an_unknown_caller_is_created_from_the_pop_after_the_look_alike_wa
         assert str(created.id) == matched[0].customer_id
     finally:
         await agent_ctx.close()
+        await node.stop()
+
+
+async def test_hold_and_an_attended_transfer_through_the_acd_and_the_pbx(
+    browser: Any, sign_in: Callable[..., Any], screenshot_dir: Path, tmp_path: Path
+) -> None:
+    from playwright.async_api import expect
+
+    settings = Settings(db_url=f"sqlite:///{tmp_path / 'cc.sqlite3'}", http_port=0, ami_port=0, agi_port=0,
+                        data_dir=str(tmp_path), raw=dict(CONTACT_CENTER))
+    node = Node(settings, directory_factory=crm_directory, say=lambda line: None)
+    published: list[DomainEvent] = []
+    node.bus.add_listener(published.append)
+    ada_ctx, alan_ctx = await browser.new_context(), await browser.new_context()
+    try:
+        await node.start(web_app=desktop_app)
+        assert node.simulator is not None and node.sessions is not None
+        pbx = node.simulator.pbx
+        base = f"http://127.0.0.1:{node.http_port}"
+        ada, alan = await ada_ctx.new_page(), await alan_ctx.new_page()
+        for page, (user, password) in ((ada, ("1001", "pw-1001")), (alan, ("1002", "pw-1002"))):
+            page.set_default_timeout(TIMEOUT_MS)
+            await sign_in(page, base, user, password)
+            await page.wait_for_url("**/desktop")
+            await expect(page.locator("#conn")).to_have_text("live")
+        with session_scope(node.sessions) as session:
+            CustomerService(session, "test").create(name="Walter Held", code=CODE, phones=["+14155550199"])
+        await ada.click("#btn-ready")
+        await expect(ada.locator("#state")).to_have_text("ready")
+        keyed = ((1.0, CODE[0]), *((0.2, d) for d in CODE[1:]), (0.3, "1"))  # code, then 1 = support
+        await node.simulator.place_inbound_call("5551000", "4155550199", "Walter",
+                                                script=CallerScript(digits=keyed, patience=300))
+        await expect(ada.locator("#pop-name")).to_have_text("Walter Held", timeout=40_000)
+        await expect(ada.locator("#pop-status")).to_have_text("connected")
+        offer = next(e for e in published if isinstance(e, CallOffered) and e.agent_id == "1001")
+        caller = next(c for c in pbx.channels.values() if c.uniqueid == offer.call_id)
+
+        def ada_line() -> Any:
+            return next(c for c in pbx.channels.values() if c.name.startswith("PJSIP/1001-") and not c.gone)
+
+        await ada.click("#btn-hold")
+        await expect(ada.locator("#hold-state")).to_have_text("On hold")
+        await wait_for(lambda: caller.application == "MusicOnHold" and ada_line().context == "callcenter-held")
+        await ada.click("#btn-resume")
+        await expect(ada.locator("#hold-state")).to_have_text("")
+        await wait_for(lambda: caller.bridge is not None and caller.bridge is ada_line().bridge)
+
+        await alan.click("#btn-ready")
+        await expect(alan.locator("#state")).to_have_text("ready")
+        await ada.click("#transfer-refresh")
+        await ada.select_option("#transfer-target", label="Alan Turing")
+        await ada.click("#consult-start")
+        await expect(alan.locator("#pop-consultation")).to_contain_text("Ada Lovelace")
+        await expect(ada.locator("#consult-state")).to_have_text("Consulting Alan Turing: talking")
+        await wait_for(lambda: caller.application == "MusicOnHold")
+        await ada.screenshot(path=str(screenshot_dir / "flow-desktop-consulting.png"), full_page=True)
+        await ada.click("#consult-complete")
+        await expect(alan.locator("#pop-title")).to_have_text("Caller")
+        await expect(alan.locator("#talk")).to_be_visible()
+        await expect(ada.locator("#wrapup")).to_be_visible()
+        await wait_for(lambda: caller.bridge is not None and any(
+            c.name.startswith("PJSIP/1002-") for c in caller.bridge.channels))
+        await alan.screenshot(path=str(screenshot_dir / "flow-desktop-handed-over.png"), full_page=True)
+        ended = [(e.agent_id, e.outcome) for e in published if isinstance(e, CallEnded) and e.call_id == offer.call_id]
+        assert ended == [("1001", "transferred")]
+    finally:
+        for ctx in (ada_ctx, alan_ctx):
+            await ctx.close()
         await node.stop()
