@@ -892,7 +892,10 @@ class AcdService:
         assert offer is not None
         leg.ringing = offer
         try:
-            await session.exec("Dial", offer.interface, str(self.settings.ring_timeout))
+            # Not exec(): Dial's -1 is no hang-up signal. A real Asterisk returns -1 when the agent's side
+            # ends the bridge (hangs up, or its line is taken elsewhere), 0 when the caller is moved out of it;
+            # DIALSTATUS and our own marks below tell what happened.
+            await session.command("EXEC", "Dial", f"{offer.interface},{self.settings.ring_timeout}")
         finally:
             leg.ringing = None
             leg.dial_channel = None

@@ -522,7 +522,13 @@ class AgiSession:
             return ok("-1")
         status = await self.pbx.dial_and_bridge(self.chan, fields[0].split("&")[0], timeout)
         self.pbx.set_variable(self.chan, "DIALSTATUS", status)
-        return ok("-1") if self.chan.dead or self.chan.redirect_to else ok("0")
+        # As a real Asterisk answers (checked against one): -1 when the caller hangs up or is moved while it
+        # rings, 0 when it is moved out of the talk, -1 when the agent's side ends the talk, 0 unanswered.
+        if self.chan.dead:
+            return ok("-1")
+        if self.chan.redirect_to:
+            return ok("0") if status == "ANSWER" else ok("-1")
+        return ok("-1") if status == "ANSWER" else ok("0")
 
     async def _app_bridge(self, data: str) -> Reply:
         await self.pbx.bridges.application(self.chan, data)

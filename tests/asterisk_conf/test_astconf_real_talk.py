@@ -189,3 +189,17 @@ async def test_a_cancelled_consultation_and_a_caller_leaving_on_hold_on_a_real_a
             assert ended == [(consult, "a3", "consulted"), (call, "a1", "answered")]
         finally:
             await floor.close()
+
+
+async def test_the_agent_hanging_up_lets_the_caller_go_at_once_on_a_real_asterisk() -> None:
+    site = SiteConfig(agi_port=free_port(), ami_port=free_port(), ami_secret=SECRET)
+    with running_asterisk(site, PHONES):
+        floor = await start_floor(site)
+        try:
+            call, caller, a1 = await talking_to_a1(floor)
+            await floor.ami.hangup(a1)  # the Dial ends with result -1 on a real Asterisk
+            await floor.until(lambda ch: caller not in ch, "the caller let go (not held in music first)")
+            ended = [(e.call_id, e.agent_id, e.outcome) for e in floor.of(CallEnded) if isinstance(e, CallEnded)]
+            assert ended == [(call, "a1", "answered")]
+        finally:
+            await floor.close()
