@@ -154,6 +154,7 @@ class _Leg:
     held: bool = False
     consult: _Leg | None = None  # on a caller's leg: the consultation under way, its agent's leg
     consult_for: _Leg | None = None  # on a consultation's leg: the caller's leg it is about
+    consulting_agent: str | None = None  # on a consultation's leg: the agent who asks
     cancelled: bool = False  # a consultation the agent called off
     handed_over: bool = False  # a consultation completed: the caller now talks to the colleague
 
@@ -341,9 +342,27 @@ class AcdService:
     async def _blind_transfer(self, leg: _Leg, queue: str, target_agent: str | None) -> None:
         if leg.consult is not None:
             raise AgentControlRefused(f"call {leg.call_id} has a consultation under way: complete or cancel it")
-        session = leg.session
-        if session is None:
+        if leg.session is None:
             raise AgentControlRefused(f"call {leg.call_id} is moving or not under a session of ours")
+        call_id = self._leave_for_queue(leg, queue, target_agent)
+        try:
+            await self.ami.redirect(leg.channel, TRANSFER_CONTEXT, call_id, 1)
+        except AmiError as exc:
+            # Mostly the caller hung up just now; the agent's part is over either way.
+            self._transfers.pop(call_id, None)
+            raise AgentControlRefused(f"could not move call {call_id} to {queue}: {exc}") from exc
+
+    def _requeue(self, leg: _Leg) -> None:
+        """The agent's line went while the caller was on hold: the caller waits in the call's queue again
+        (as after a blind transfer there) rather than being cut off."""
+        call_id = self._leave_for_queue(leg, self.acd.call(leg.call_id).queue, None)
+        log.info("call %s: the agent's line is gone while the caller held; queued again", call_id)
+        self._spawn(self._redirect(leg.channel, TRANSFER_CONTEXT, call_id))
+
+    def _leave_for_queue(self, leg: _Leg, queue: str, target_agent: str | None) -> str:
+        """End the agent's part of a talking call (``transferred``) and expect its caller in
+        ``callcenter-transfer``, bound for ``queue`` (``target_agent`` first) with its data; the caller's
+        move is the caller's to make. Returns the call id."""
         call = self.acd.call(leg.call_id)
         outcome = IvrOutcome(
             kind=OutcomeKind.QUEUE, call_id=call.call_id, ani=call.ani or "", queue=queue, priority=call.priority,
@@ -354,19 +373,15 @@ class AcdService:
         # Marked before anything else: the Dial the redirect breaks must not end the call in the core.
         leg.transferred = True
         leg.redirected = True
-        session.expect_interrupt("transfer")
+        if leg.session is not None:
+            leg.session.expect_interrupt("transfer")
         agent_channel = leg.agent_channel if leg.bridged else None  # out of Dial, nobody hangs it up but us
         self._release(leg)
         self._transfers[call.call_id] = _PendingTransfer(leg.channel, outcome, target_agent)
         self._apply(self.acd.transfer_out(call.call_id))
         if agent_channel is not None:
-            self._spawn(self._hang_up(agent_channel))
-        try:
-            await self.ami.redirect(leg.channel, TRANSFER_CONTEXT, call.call_id, 1)
-        except AmiError as exc:
-            # Mostly the caller hung up just now; the agent's part is over either way.
-            self._transfers.pop(call.call_id, None)
-            raise AgentControlRefused(f"could not move call {call.call_id} to {queue}: {exc}") from exc
+            self._spawn(self._hang_up(agent_channel, maybe_gone=True))
+        return call.call_id
 
     # ------------------------------------------------------------ hold and consult
 
@@ -409,7 +424,8 @@ class AcdService:
             raise AgentControlRefused(f"no queue {queue!r}")
         assert leg.agent_channel is not None and call.agent_id is not None  # _talking_leg checked
         self._consults += 1
-        consult = _Leg(f"{call_id}-consult-{self._consults}", leg.agent_channel, consult_for=leg)
+        consult = _Leg(f"{call_id}-consult-{self._consults}", leg.agent_channel, consult_for=leg,
+                       consulting_agent=call.agent_id)
         self._legs[consult.call_id] = consult
         try:
             fx = self.acd.enqueue(
@@ -472,17 +488,21 @@ class AcdService:
         consult = leg.consult
         if consult is None or consult.cancelled:
             raise AgentControlRefused(f"call {call_id} has no consultation under way")
+        await self._call_off(consult)
+
+    async def _call_off(self, consult: _Leg) -> None:
+        """Stop a consultation wherever it is; its session then ends it (:meth:`_consult_over`)."""
         consult.cancelled = True
         if consult.connected and consult.agent_channel is not None:
-            await self._hang_up(consult.agent_channel)  # the consult session's Dial returns
+            await self._hang_up(consult.agent_channel, maybe_gone=True)  # the consult session's Dial returns
         elif consult.ringing is not None:
             if consult.dial_channel is not None:
-                await self._hang_up(consult.dial_channel)
+                await self._hang_up(consult.dial_channel, maybe_gone=True)
             # else DialStarted hangs the colleague's leg up when it comes
         elif consult.session is not None:
             # Waiting in a queue: move the agent's line out of the music; the session ends interrupted.
             consult.session.expect_interrupt("cancel")
-            await self._redirect(consult.channel, HELD_CONTEXT, self.acd.call(call_id).agent_id or "")
+            await self._redirect(consult.channel, HELD_CONTEXT, consult.consulting_agent or "")
         # else the agent's line is on its way to the consult session, which sees the cancellation
 
     async def talk_session(self, session: AgiSession) -> None:
@@ -505,8 +525,11 @@ class AcdService:
             await session.exec("Bridge", leg.agent_channel or "")
             if leg.session is not session:
                 return
-            log.info("call %s: the bridge with the agent's line ended (%s)", leg.call_id,
-                     await session.get_variable("BRIDGERESULT"))
+            result = await session.get_variable("BRIDGERESULT")
+            log.info("call %s: the bridge with the agent's line ended (%s)", leg.call_id, result)
+            if result != "SUCCESS" and self._legs.get(leg.call_id) is leg:
+                self._requeue(leg)  # the agent's line vanished while the caller held: never cut the caller off
+                return
         except AgiInterrupted:
             if leg.session is session:
                 leg.session = None  # moved on purpose: the next session takes over
@@ -537,13 +560,15 @@ class AcdService:
             await self._serve(session, consult)
             if session.interrupt_reason == CONSULT_OFFERED and not consult.cancelled:
                 return  # moved out of the wait in the colleague's queue to ring them: a new session does
-        self._consult_over(consult)
+        # The session may hear of the agent's line hanging up before AMI tells the rest of us.
+        self._consult_over(consult, agent_gone=session.hung_up and session.interrupt_reason is None)
         if consult.handed_over or caller is None or self._legs.get(caller.call_id) is not caller:
             with contextlib.suppress(AgiError):
                 await session.hangup()  # the agent's part is over; otherwise the dialplan holds the line
 
-    def _consult_over(self, consult: _Leg) -> None:
-        """End a consultation's leg; unless handed over, the agent goes back to the caller (if still there)."""
+    def _consult_over(self, consult: _Leg, *, agent_gone: bool = False) -> None:
+        """End a consultation's leg. Unless it was handed over, the agent goes back to the caller; a caller
+        whose agent's line is gone (``agent_gone``) waits in the queue again instead."""
         caller = consult.consult_for
         self._release(consult)
         consult.consult_for = None
@@ -553,13 +578,15 @@ class AcdService:
         if caller.consult is not consult:
             return
         caller.consult = None
-        if self._legs.get(caller.call_id) is not caller or caller.agent_channel is None:
-            return
-        self._by_agent_channel[caller.agent_channel] = caller
-        agent_id = self.acd.call(caller.call_id).agent_id or ""
-        self.bus.publish(ConsultEnded(at=self.clock(), call_id=caller.call_id, agent_id=agent_id,
+        self.bus.publish(ConsultEnded(at=self.clock(), call_id=caller.call_id, agent_id=consult.consulting_agent or "",
                                       consult_id=consult.call_id,
                                       outcome="cancelled" if consult.cancelled else "failed"))
+        if self._legs.get(caller.call_id) is not caller or caller.agent_channel is None:
+            return  # the caller is gone: the consult session hangs the agent's line up
+        if agent_gone:
+            self._requeue(caller)
+            return
+        self._by_agent_channel[caller.agent_channel] = caller
         self._spawn(self._resume(caller))
 
     async def _hold(self, leg: _Leg, agent_context: str) -> None:
@@ -1065,16 +1092,21 @@ class AcdService:
             if leg is not None:
                 # Backstop: whatever the session saw (or did not), the channel is gone.
                 if leg.consult_for is not None:
-                    self._consult_over(leg)  # the consulting agent hung up
+                    self._consult_over(leg, agent_gone=True)  # the consulting agent's line went
                 elif leg.bridged:
+                    consult = leg.consult
                     self._end_bridged_talk(leg, caller_gone=True)
+                    if consult is not None:  # nothing left to consult about
+                        self._spawn(self._call_off(consult))
                 else:
                     self._release(leg)
                     self._apply(self.acd.hangup(leg.call_id))
             talk = self._by_agent_channel.get(event.channel)
             if talk is not None and self._legs.get(talk.call_id) is talk and talk.bridged:
-                # The agent's line left a held or re-bridged talk: the talk is over, the caller let go.
-                self._end_bridged_talk(talk, caller_gone=False)
+                if talk.held:
+                    self._requeue(talk)
+                else:  # the agent's line left a re-bridged talk: the talk is over, the caller let go
+                    self._end_bridged_talk(talk, caller_gone=False)
         elif isinstance(event, OriginateResult) and event.action_id is not None:
             call_id = self._originates.pop(event.action_id, None)
             if call_id is not None:

@@ -15,6 +15,7 @@ from acd.events import (
     CallEnded,
     CallHeld,
     CallOffered,
+    CallQueued,
     CallResumed,
     ConsultEnded,
     ConsultStarted,
@@ -100,14 +101,52 @@ async def test_a_caller_hanging_up_on_hold_ends_the_talk_and_frees_the_agents_li
     assert rig.acd.agent("a1").state is AgentState.WRAP_UP
 
 
-async def test_the_agent_hanging_up_while_the_caller_is_held_lets_the_caller_go(rig: Rig) -> None:
+async def test_the_agents_line_going_while_the_caller_is_held_queues_the_caller_again(rig: Rig) -> None:
     call, caller = await talking_to_a1(rig)
     line = line_of(rig, "a1")
     await rig.service.hold(call, "a1")
     await rig.until(lambda: held(rig, caller, line), "on hold")
     rig.sim.pbx.request_hangup(rig.sim.pbx.find(line), 16)
-    await rig.until(lambda: rig.of(CallEnded, call_id=call), "the talk to end")
-    await rig.until(lambda: channel(rig, caller) is None, "the caller to be let go")
+    await rig.until(lambda: len(rig.of(CallQueued, call_id=call)) == 2, "the caller to queue again")
+    ended = [(e.agent_id, e.outcome) for e in rig.of(CallEnded, call_id=call) if isinstance(e, CallEnded)]
+    assert ended == [("a1", "transferred")]  # a1 wraps up its part
+    await rig.service.set_ready("a3")
+    await rig.until(lambda: rig.of(CallConnected, call_id=call, agent_id="a3"), "a3 to take the caller")
+    assert channel(rig, caller) is not None and not rig.of(CallAbandoned)
+
+
+async def test_a_caller_leaving_during_a_consultation_ends_it(rig: Rig) -> None:
+    call, caller = await talking_to_a1(rig)
+    a1_line = line_of(rig, "a1")
+    await rig.service.set_ready("a3")
+    await rig.service.consult(call, "a1", target_agent="a3")
+    consult = rig.of(ConsultStarted, call_id=call)[0].consult_id  # type: ignore[attr-defined]
+    await rig.until(lambda: rig.of(CallConnected, call_id=consult), "a3 to answer")
+    a3_line = line_of(rig, "a3")
+    rig.sim.pbx.request_hangup(rig.sim.pbx.find(caller), 16)
+    await rig.until(lambda: channel(rig, a1_line) is None and channel(rig, a3_line) is None,
+                    "both agents' lines to be let go")
+    await rig.until(lambda: rig.of(ConsultEnded, call_id=call), "the consultation to end")
+    assert [e.outcome for e in rig.of(ConsultEnded, call_id=call)] == ["cancelled"]
+    assert rig.acd.agent("a1").state is AgentState.WRAP_UP  # it talked with the caller
+    assert rig.acd.agent("a3").state is AgentState.READY  # nothing to wrap up
+    with pytest.raises(AgentControlRefused):
+        await rig.service.complete_consult(call, "a1")
+
+
+async def test_the_consulting_agents_line_going_queues_the_held_caller_again(rig: Rig) -> None:
+    call, caller = await talking_to_a1(rig)
+    a1_line = line_of(rig, "a1")
+    await rig.service.set_ready("a3")
+    await rig.service.consult(call, "a1", target_agent="a3")
+    consult = rig.of(ConsultStarted, call_id=call)[0].consult_id  # type: ignore[attr-defined]
+    await rig.until(lambda: rig.of(CallConnected, call_id=consult), "a3 to answer")
+    rig.sim.pbx.request_hangup(rig.sim.pbx.find(a1_line), 16)
+    await rig.until(lambda: len(rig.of(CallQueued, call_id=call)) == 2, "the caller to queue again")
+    assert [e.outcome for e in rig.of(ConsultEnded, call_id=call)] == ["failed"]
+    # a3, free again with nothing to wrap up, is offered the caller
+    await rig.until(lambda: rig.of(CallConnected, call_id=call, agent_id="a3"), "a3 to take the caller")
+    assert channel(rig, caller) is not None and not rig.of(CallAbandoned)
 
 
 async def test_consulting_a_colleague_then_completing_hands_the_caller_over(rig: Rig) -> None:

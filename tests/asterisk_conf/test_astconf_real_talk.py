@@ -203,3 +203,23 @@ async def test_the_agent_hanging_up_lets_the_caller_go_at_once_on_a_real_asteris
             assert ended == [(call, "a1", "answered")]
         finally:
             await floor.close()
+
+
+async def test_the_consulting_agents_line_going_queues_the_caller_again_on_a_real_asterisk() -> None:
+    site = SiteConfig(agi_port=free_port(), ami_port=free_port(), ami_secret=SECRET)
+    with running_asterisk(site, PHONES):
+        floor = await start_floor(site)
+        try:
+            call, caller, a1 = await talking_to_a1(floor)
+            await floor.service.set_ready("a3")
+            await floor.service.consult(call, "a1", target_agent="a3")
+            consult = floor.of(ConsultStarted, call_id=call)[0].consult_id  # type: ignore[attr-defined]
+            await floor.until(lambda _: floor.of(CallConnected, call_id=consult), "a3 to answer")
+            await floor.ami.hangup(a1)
+            # a3, free again with nothing to wrap up, is offered the caller
+            await floor.until(lambda _: floor.of(CallConnected, call_id=call, agent_id="a3"), "a3 to take the caller")
+            a3 = floor.line_of("a3")
+            await floor.until(lambda ch: together(ch, caller, a3), "caller and a3 bridged")
+            assert [e.outcome for e in floor.of(ConsultEnded, call_id=call)] == ["failed"]  # type: ignore[attr-defined]
+        finally:
+            await floor.close()
