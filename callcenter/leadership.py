@@ -2,9 +2,12 @@
 
 Only one ACD may decide for a site at a time (two would offer the same caller to two agents). The
 leader holds the key ``callcenter:acd-leader`` (its node id, with a time to live) and renews it every
-third of that time; a standby node polls until the key is free and takes it. A leader that cannot renew
-(the key expired and another node took it, or Redis was unreachable for a whole lease) has lost the lead:
-:attr:`LeaderLease.lost` is set and the node must stop deciding at once, since another may already.
+third of that time; a standby node polls until the key is free and takes it. A leader that finds the key
+taken has lost the lead; so has one that could not renew in time: Redis counts a lease from when it applies
+the renewal, later than we sent it, so the leader counts its own lease from the sending and gives up a safety
+margin before that runs out, i.e. before Redis can hand the key to another node. Then :attr:`LeaderLease.lost`
+is set and the node must stop deciding at once. (Clocks running at different rates on the two machines are
+the margin's to absorb.)
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from redis.exceptions import RedisError
 log = logging.getLogger(__name__)
 
 DEFAULT_KEY = "callcenter:acd-leader"
+# The part of a lease the leader counts on, from the sending of the command that set or extended it.
+SAFE_FRACTION = 0.8
 # Extend the lease only while we still hold it; a plain PEXPIRE could extend another node's lease.
 _RENEW = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end return 0"
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
@@ -47,11 +52,12 @@ class LeaderLease:
         """Take the lead if nobody holds it; True when this node leads now."""
         if self.held:
             return True
+        sent_at = time.monotonic()
         taken = await self._redis.set(self.key, self.node_id, nx=True, px=int(self.ttl * 1000))
         if not taken:
             return False
         self.lost.clear()
-        self._renewer = asyncio.create_task(self._renew(time.monotonic()), name="leader-lease")
+        self._renewer = asyncio.create_task(self._renew(sent_at + self.ttl * SAFE_FRACTION), name="leader-lease")
         return True
 
     async def acquire(self) -> None:
@@ -81,20 +87,28 @@ class LeaderLease:
                     await self._redis.eval(_RELEASE, 1, self.key, self.node_id)
         await self._redis.aclose()
 
-    async def _renew(self, renewed_at: float) -> None:
+    async def _renew(self, valid_until: float) -> None:
+        """Extend the lease every third of its time; set :attr:`lost` when it is taken or runs out."""
         ttl_ms = str(int(self.ttl * 1000))
         while True:
             await asyncio.sleep(self.ttl / 3)
-            try:
-                still_ours = await self._redis.eval(_RENEW, 1, self.key, self.node_id, ttl_ms)
-            except RedisError as exc:
-                if time.monotonic() - renewed_at < self.ttl:
-                    log.warning("leader lease: could not renew (%s); retrying", exc)
+            while True:
+                remaining = valid_until - time.monotonic()
+                if remaining <= 0:
+                    log.error("leader lease: not renewed in time (Redis unreachable?); the lead is lost")
+                    self.lost.set()
+                    return
+                sent_at = time.monotonic()
+                try:
+                    async with asyncio.timeout(remaining):
+                        still_ours = await self._redis.eval(_RENEW, 1, self.key, self.node_id, ttl_ms)
+                except (RedisError, TimeoutError) as exc:
+                    log.warning("leader lease: could not renew (%s); retrying", exc or "timed out")
+                    await asyncio.sleep(min(self.ttl / 10, max(0.0, valid_until - time.monotonic())))
                     continue
-                log.error("leader lease: Redis unreachable for a whole lease; the lead is lost")
+                if not still_ours:
+                    log.error("leader lease: the key expired or another node took it; the lead is lost")
+                    self.lost.set()
+                    return
+                valid_until = sent_at + self.ttl * SAFE_FRACTION
                 break
-            if not still_ours:
-                log.error("leader lease: the key expired or another node took it; the lead is lost")
-                break
-            renewed_at = time.monotonic()
-        self.lost.set()

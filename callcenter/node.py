@@ -264,12 +264,13 @@ class Node:
             await _leave_voicemail(session, outcome.mailbox)
 
     async def stop(self) -> None:
-        if self._web is not None:
-            await self._web.cleanup()
+        # Deciding stops first: a node that lost the lead must not act on the PBX a moment longer.
         if self.acd_service is not None:
             await self.acd_service.close()
         if self.ami is not None:
             await self.ami.close()
+        if self._web is not None:
+            await self._web.cleanup()
         if self.simulator is not None:
             await self.simulator.stop()
         if self.agi is not None:

@@ -171,3 +171,49 @@ async def test_serve_stops_the_node_when_it_loses_the_lead(tmp_path: Path) -> No
         client.close()
         if not serving.done():
             serving.cancel()
+
+
+class _Partition:
+    """A TCP relay to Redis that can stop passing bytes without closing anything (a cut cable)."""
+
+    def __init__(self) -> None:
+        self.cut = False
+        self._server: asyncio.Server | None = None
+
+    async def start(self) -> int:
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+        return int(self._server.sockets[0].getsockname()[1])
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+
+    async def _relay(self, client_in: asyncio.StreamReader, client_out: asyncio.StreamWriter) -> None:
+        redis_in, redis_out = await asyncio.open_connection("127.0.0.1", 6379)
+
+        async def pump(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            while data := await source.read(65536):
+                if not self.cut:
+                    sink.write(data)
+                    await sink.drain()
+
+        await asyncio.gather(pump(client_in, redis_out), pump(redis_in, client_out), return_exceptions=True)
+
+
+async def test_a_leader_cut_off_from_redis_steps_down_before_a_standby_can_lead() -> None:
+    key, partition = _key(), _Partition()
+    port = await partition.start()
+    leader = LeaderLease(f"redis://127.0.0.1:{port}/7", "leader", ttl=2.0, key=key)
+    standby = LeaderLease(REDIS_URL, "standby", ttl=2.0, key=key)
+    try:
+        assert await leader.try_acquire()
+        await asyncio.sleep(0.8)  # a renewal went through
+        partition.cut = True
+        stepped_down = asyncio.create_task(leader.lost.wait())
+        await asyncio.wait_for(standby.acquire(), 5.0)
+        assert stepped_down.done()  # never two leaders at once
+    finally:
+        partition.cut = False
+        await standby.release()
+        await leader.release()
+        await partition.stop()
