@@ -26,6 +26,7 @@ from acd.events import (
     CallConnected,
     CallEnded,
     CallQueued,
+    ConsultEnded,
 )
 from callcenter.events import DomainEvent
 
@@ -34,9 +35,12 @@ QUEUE_VARIABLE = "CC_QUEUE"
 ENTER_TIME_VARIABLE = "CC_ENTER_TIME"
 PRIORITY_VARIABLE = "CC_PRIORITY"
 CALL_DATA_VARIABLE = "CC_CALL_DATA"  # JSON: skills, customer, intent, IVR data, call-back number
-ADOPT_VARIABLES = (CALL_ID_VARIABLE, QUEUE_VARIABLE, ENTER_TIME_VARIABLE, PRIORITY_VARIABLE, CALL_DATA_VARIABLE)
+AGENT_LINE_VARIABLE = "CC_AGENT_LINE"  # the agent's channel the caller talks to, once answered
+ADOPT_VARIABLES = (CALL_ID_VARIABLE, QUEUE_VARIABLE, ENTER_TIME_VARIABLE, PRIORITY_VARIABLE, CALL_DATA_VARIABLE,
+                   AGENT_LINE_VARIABLE)
 #: The event types :func:`plan_restore` reads from the event log (others are ignored).
-HISTORY_EVENTS = (CallQueued, CallbackRequested, CallConnected, CallEnded, CallAbandoned, AgentStateChanged)
+HISTORY_EVENTS = (CallQueued, CallbackRequested, CallConnected, CallEnded, CallAbandoned, AgentStateChanged,
+                  ConsultEnded)
 
 
 class BadCallVariables(ValueError):
@@ -53,6 +57,7 @@ class ChannelCall:
     enter_time: float
     priority: int
     data: Mapping[str, Any]
+    agent_line: str | None = None  # the agent's channel of a talk, as last written on the caller's channel
 
     @property
     def callback_to(self) -> str | None:
@@ -103,7 +108,8 @@ def parse_channel(channel: str, variables: Mapping[str, str]) -> ChannelCall | N
         raise BadCallVariables(f"channel {channel} (call {call_id}): {exc!r}") from exc
     if not isinstance(data, dict) or not queue:
         raise BadCallVariables(f"channel {channel} (call {call_id}): malformed call data")
-    return ChannelCall(channel, call_id, queue, enter_time, priority, data)
+    return ChannelCall(channel, call_id, queue, enter_time, priority, data,
+                       agent_line=variables.get(AGENT_LINE_VARIABLE) or None)
 
 
 @dataclasses.dataclass(slots=True)
@@ -114,6 +120,8 @@ class _History:
     callbacks: dict[str, str] = dataclasses.field(default_factory=dict)
     connected: dict[str, CallConnected] = dataclasses.field(default_factory=dict)
     agents: dict[str, AgentStateChanged] = dataclasses.field(default_factory=dict)
+    # A completed consultation: the caller of the first call is the caller of the second one now.
+    handed_over: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def fold(cls, events: Iterable[DomainEvent]) -> _History:
@@ -132,7 +140,17 @@ class _History:
                 h.connected.pop(e.call_id, None)
             elif isinstance(e, AgentStateChanged):
                 h.agents[e.agent_id] = e
+            elif isinstance(e, ConsultEnded) and e.outcome == "completed":
+                h.handed_over[e.call_id] = e.consult_id
         return h
+
+    def current_call(self, call_id: str) -> str:
+        """The call a channel tagged with ``call_id`` carries now, following completed consultations."""
+        seen = {call_id}
+        while (after := self.handed_over.get(call_id)) is not None and after not in seen:
+            seen.add(after)
+            call_id = after
+        return call_id
 
 
 def plan_restore(
@@ -144,7 +162,12 @@ def plan_restore(
     records: list[dict[str, Any]] = []
     connected: set[str] = set()
     adopted: list[ChannelCall] = []
-    for found in channels:
+    for tagged in channels:
+        # The channel's variables name the call it was queued with; a hand-over moved it to another.
+        found = tagged
+        if (current := h.current_call(tagged.call_id)) != tagged.call_id:
+            queued = h.queued.get(current)
+            found = dataclasses.replace(tagged, call_id=current, queue=queued.queue if queued else tagged.queue)
         if found.queue not in queues or any(r["call_id"] == found.call_id for r in records):
             continue
         talk = h.connected.get(found.call_id)

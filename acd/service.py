@@ -59,6 +59,7 @@ from acd.events import CallDisposed, CallEnded, ConsultEnded, ConsultStarted
 from acd.prompts import CALLBACK_CONFIRMED, CALLBACK_LATER, CALLBACK_OFFER
 from acd.readopt import (
     ADOPT_VARIABLES,
+    AGENT_LINE_VARIABLE,
     CALL_ID_VARIABLE,
     BadCallVariables,
     ChannelCall,
@@ -208,6 +209,7 @@ class AcdService:
         self._by_agent_channel: dict[str, _Leg] = {}  # agent side of a talk out of its Dial -> caller's leg
         self._consults = 0
         self._timer: asyncio.Task[None] | None = None
+        self._closed = False
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -227,6 +229,9 @@ class AcdService:
         self._timer = asyncio.create_task(self._run_timer(), name="acd-timer")
 
     async def close(self) -> None:
+        """Stop deciding: a FastAGI session still running after this changes nothing and publishes nothing
+        (another service, on this node or another, may own the calls already)."""
+        self._closed = True
         self.bus.remove_listener(self._on_pbx_event)
         tasks = [t for t in (self._timer, *self._tasks) if t is not None]
         for task in tasks:
@@ -258,8 +263,13 @@ class AcdService:
         # From here to the end nothing awaits, so no early 'resume' session comes or goes meanwhile.
         for call in plan.channels:
             connected = call.call_id in plan.connected
+            # A talk a previous service left runs on without us (its Dial or Bridge outlives the session):
+            # either side's hang-up, or the caller coming back to the dialplan, is ours to act on.
             leg = _Leg(call.call_id, call.channel, connected=connected, callback_to=call.callback_to,
-                       parked=not connected and call.channel not in self._early_resumes)
+                       parked=not connected and call.channel not in self._early_resumes,
+                       bridged=connected, agent_channel=call.agent_line if connected else None)
+            if leg.agent_channel is not None:
+                self._by_agent_channel[leg.agent_channel] = leg
             self._legs[call.call_id] = leg
             self._by_channel[call.channel] = leg
             legs.append(leg)
@@ -478,6 +488,7 @@ class AcdService:
         self._legs[leg.call_id] = leg
         leg.agent_channel = consult.agent_channel
         self._by_agent_channel[consult.agent_channel] = leg
+        self._spawn(self._note_agent_line(leg.channel, consult.agent_channel))
         leg.held = False
         await self._move_caller(leg, "complete")
 
@@ -572,14 +583,14 @@ class AcdService:
         caller = consult.consult_for
         self._release(consult)
         consult.consult_for = None
-        if consult.handed_over or caller is None:
+        if consult.handed_over or caller is None or self._closed:
             return
         self._apply(self.acd.end_consult(consult.call_id))
         if caller.consult is not consult:
             return
         caller.consult = None
-        self.bus.publish(ConsultEnded(at=self.clock(), call_id=caller.call_id, agent_id=consult.consulting_agent or "",
-                                      consult_id=consult.call_id,
+        self.bus.publish(ConsultEnded(at=self.clock(), call_id=caller.call_id,
+                                      agent_id=consult.consulting_agent or "", consult_id=consult.call_id,
                                       outcome="cancelled" if consult.cancelled else "failed"))
         if self._legs.get(caller.call_id) is not caller or caller.agent_channel is None:
             return  # the caller is gone: the consult session hangs the agent's line up
@@ -636,7 +647,7 @@ class AcdService:
         if not caller_gone:
             self._spawn(self._hang_up(leg.channel))
         elif leg.agent_channel is not None and leg.consult is None:
-            self._spawn(self._hang_up(leg.agent_channel))
+            self._spawn(self._hang_up(leg.agent_channel, maybe_gone=True))
 
     def _talking_leg(self, call_id: str, agent_id: str | None) -> _Leg:
         """The caller's leg of a call talking to ``agent_id`` (any agent when None), or refused."""
@@ -774,8 +785,26 @@ class AcdService:
             with contextlib.suppress(AgiError):
                 await session.hangup()
             return
+        if leg.connected and leg.bridged:
+            await self._talk_came_back(session, leg)
+            return
         leg.session = session
         await self._serve(session, leg)
+
+    async def _talk_came_back(self, session: AgiSession, leg: _Leg) -> None:
+        """The caller of a talk a previous service left is back in our dialplan: it was on hold (the agent's
+        line still waits) and stays so until the agent resumes it, or its talk is over."""
+        line = leg.agent_channel
+        if line is not None and await session.channel_status(line) >= 0:
+            leg.held = True
+            with contextlib.suppress(AcdError):  # the restored core may know of the hold already
+                self._apply(self.acd.hold(leg.call_id))
+            await self.talk_session(session)
+            return
+        self._release(leg)
+        self._apply(self.acd.hangup(leg.call_id))
+        with contextlib.suppress(AgiError):
+            await session.hangup()
 
     async def transfer(self, session: AgiSession) -> None:
         """Route ``transfer``: a caller blind-transferred away from an agent waits in the new queue."""
@@ -959,6 +988,15 @@ class AcdService:
         leg.connected = True
         leg.agent_channel = leg.dial_channel
         self._apply(self.acd.answered(leg.call_id))
+        if leg.consult_for is None and leg.agent_channel is not None:
+            self._spawn(self._note_agent_line(leg.channel, leg.agent_channel))
+
+    async def _note_agent_line(self, caller: str, line: str) -> None:
+        """Write the agent's line on the caller's channel, for a service that re-adopts the talk."""
+        try:
+            await self.ami.setvar(AGENT_LINE_VARIABLE, line, channel=caller)
+        except AmiError as exc:
+            log.warning("could not note the agent's line on %s: %s", caller, exc)
 
     def _exists(self, call_id: str) -> bool:
         try:
@@ -970,6 +1008,8 @@ class AcdService:
     # ------------------------------------------------------------------- decisions
 
     def _apply(self, fx: Effects) -> None:
+        if self._closed:
+            return
         for decision in fx.decisions:
             if isinstance(decision, Offer):
                 self._offer(decision)
@@ -1141,6 +1181,9 @@ class AcdService:
             self._undisposed.popitem(last=False)
 
     def _spawn(self, coro: Coroutine[object, object, None]) -> None:
+        if self._closed:
+            coro.close()
+            return
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)

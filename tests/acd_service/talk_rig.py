@@ -46,6 +46,27 @@ class Rig:
                 raise AssertionError(f"timed out waiting for {what}; ACD events: {names}")
             await asyncio.sleep(0.01)
 
+    async def restart(self) -> AcdService:
+        """Kill the ACD service and its FastAGI server (a crash, a failover) and start fresh ones on the same
+        port, which re-adopt the calls from the PBX and the events so far."""
+        port = self.agi.port
+        await self.service.close()
+        await self.agi.close()
+        ami = self.ami
+
+        async def interrupter(channel: str, agent_id: str) -> None:
+            await ami.redirect(channel, "callcenter-connect", agent_id, 1)
+
+        self.agi = AgiServer("127.0.0.1", port, interrupter=interrupter, shutdown_grace=0.5)
+        await self.agi.start()
+        self.acd = Acd(self.acd.config, clock=self.sim.clock.now)
+        self.service = AcdService(self.acd, self.bus, ami, self.agi, clock=self.sim.clock.now, time_scale=SPEED,
+                                  settings=self.service.settings)
+        self.service.register_routes()
+        await self.service.start()
+        await self.service.readopt([e for e in self.events if not type(e).__module__.startswith("cti")])
+        return self.service
+
     async def close(self) -> None:
         await self.service.close()
         await self.ami.close()

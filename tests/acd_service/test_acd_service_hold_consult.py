@@ -3,6 +3,7 @@ the shipped dialplan, FastAGI, AMI and the ACD service."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -273,3 +274,46 @@ async def test_only_the_talking_agent_or_a_supervisor_may_hold_or_consult(rig: R
     assert rig.of(CallHeld, call_id=call)
 
 
+
+
+async def test_a_handed_over_caller_stays_with_the_colleague_across_a_restart(rig: Rig) -> None:
+    call, caller = await talking_to_a1(rig)
+    await rig.service.set_ready("a3")
+    await rig.service.consult(call, "a1", target_agent="a3")
+    consult = rig.of(ConsultStarted, call_id=call)[0].consult_id  # type: ignore[attr-defined]
+    await rig.until(lambda: rig.of(CallConnected, call_id=consult), "a3 to answer")
+    a3_line = line_of(rig, "a3")
+    await rig.service.complete_consult(call, "a1")
+    await rig.until(lambda: bridged(rig, caller, a3_line), "caller and a3 talking")
+
+    await rig.restart()
+    assert rig.acd.call(consult).agent_id == "a3"
+    await asyncio.sleep(0.5)
+    assert bridged(rig, caller, a3_line)  # not queued again, not offered to anyone
+    assert len(rig.of(CallOffered, call_id=consult)) == 1 and not rig.of(CallAbandoned)
+    rig.sim.pbx.request_hangup(rig.sim.pbx.find(caller), 16)
+    await rig.until(lambda: rig.of(CallEnded, call_id=consult), "the talk to end")
+    assert [(e.agent_id, e.outcome) for e in rig.of(CallEnded, call_id=consult)] == [("a3", "answered")]
+
+
+async def test_a_caller_held_across_a_restart_can_be_resumed(rig: Rig) -> None:
+    call, caller = await talking_to_a1(rig)
+    line = line_of(rig, "a1")
+    await rig.service.hold(call, "a1")
+    await rig.until(lambda: held(rig, caller, line), "on hold")
+    await rig.restart()
+    # The caller's session died with the service; back in our dialplan, the new service finds it held.
+    await rig.until(lambda: rig.acd.call(call).held_since is not None, "the new service to see the hold")
+    assert channel(rig, line) is not None and rig.acd.call(call).agent_id == "a1"
+    await rig.service.resume(call, "a1")
+    await rig.until(lambda: bridged(rig, caller, line), "caller and a1 bridged again")
+
+
+async def test_after_a_restart_the_agent_hanging_up_lets_the_caller_go(rig: Rig) -> None:
+    call, caller = await talking_to_a1(rig)
+    line = line_of(rig, "a1")
+    await rig.restart()
+    rig.sim.pbx.request_hangup(rig.sim.pbx.find(line), 16)
+    await rig.until(lambda: rig.of(CallEnded, call_id=call), "the talk to end")
+    await rig.until(lambda: channel(rig, caller) is None, "the caller to be let go")
+    assert rig.acd.agent("a1").state is AgentState.WRAP_UP

@@ -18,6 +18,8 @@ from acd.events import (
     CallEnded,
     CallOffered,
     CallQueued,
+    ConsultEnded,
+    ConsultStarted,
 )
 from acd.readopt import BadCallVariables, ChannelCall, channel_variables, parse_channel, plan_restore
 
@@ -141,3 +143,21 @@ def test_calls_gone_while_nobody_watched_are_closed_and_callbacks_keep_their_pla
     # The call-back entered before the waiting caller: it is served first, by originating to the customer.
     assert [(type(d), d.call_id) for d in fx.decisions] == [(OriginateCallback, "callback")]
     assert [c.call_id for c in acd.waiting_calls("support")] == ["waiting"]
+
+
+def test_a_caller_handed_over_by_a_consultation_stays_with_the_colleague() -> None:
+    x, c = "X1", "X1-consult-1"
+    history = [
+        CallQueued(at=1.0, call_id=x, queue="support", priority=0, enter_time=1.0),
+        CallConnected(at=2.0, call_id=x, queue="support", agent_id="a1", wait_seconds=1.0),
+        ConsultStarted(at=3.0, call_id=x, agent_id="a1", consult_id=c, target_agent="a3"),
+        CallQueued(at=3.0, call_id=c, queue="support", priority=0, enter_time=3.0, consult_of=x),
+        CallConnected(at=4.0, call_id=c, queue="support", agent_id="a3", wait_seconds=1.0),
+        CallEnded(at=5.0, call_id=x, queue="support", agent_id="a1", talk_seconds=3.0, outcome="transferred"),
+        ConsultEnded(at=5.0, call_id=x, agent_id="a1", consult_id=c, outcome="completed"),
+    ]
+    # The caller's channel still carries the call it was queued with.
+    plan = plan_restore([ChannelCall("PJSIP/trunk-1", x, "support", 1.0, 0, {})], history, CONFIG, now=10.0)
+    (record,) = plan.snapshot["calls"]
+    assert (record["call_id"], record["status"], record["agent_id"]) == (c, "connected", "a3")
+    assert plan.connected == {c} and plan.closed == []
