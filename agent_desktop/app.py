@@ -35,6 +35,7 @@ from agent_desktop.catalogue import (
     HttpRoute,
     route_for,
 )
+from agent_desktop.client_address import client_address
 from agent_desktop.config import DesktopConfig
 from agent_desktop.events import CustomerMatched
 from agent_desktop.hub import Connection, DesktopHub
@@ -332,10 +333,16 @@ def _too_many(request: web.Request, wait: float, message: str, username: str) ->
     return response
 
 
+def _client(request: web.Request) -> str:
+    """The address the login limits count this request against (the client's, even behind a proxy)."""
+    return client_address(request.remote, request.headers.get("X-Forwarded-For"),
+                          request.app[CONFIG].trusted_proxies)
+
+
 def _login_throttled(request: web.Request) -> web.Response | None:
     """429 when the client's address asks for the login form or posts it too often (every load of the
     form costs an anonymous session, every post a password hash)."""
-    wait = request.app[LOGIN_TRAFFIC].admit(request.remote or "unknown")
+    wait = request.app[LOGIN_TRAFFIC].admit(_client(request))
     return None if wait is None else _too_many(request, wait, "Too many requests from your address.", "")
 
 
@@ -361,7 +368,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     username = str(form.get("username", ""))[:128]
     password = str(form.get("password", ""))[:1024]
-    ip = request.remote or "unknown"
+    ip = _client(request)
     limiter = request.app[LIMITER]
     wait = limiter.retry_after(username, ip)
     if wait is not None:

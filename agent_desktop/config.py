@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from acd.agents import SYSTEM_PAUSE_REASONS
 from acd.config import DEFAULT_PAUSE_REASONS
+from agent_desktop.client_address import Network, parse_networks
 from agent_desktop.wall import QueueTargets
 
 # A whole call center behind one NAT address logs in at the start of a shift: leave room for it.
@@ -35,6 +36,8 @@ class DesktopConfig:
     pause_reasons: tuple[str, ...] = tuple(r for r in DEFAULT_PAUSE_REASONS if r not in SYSTEM_PAUSE_REASONS)
     time_zone: ZoneInfo | None = None  # None: the server's own zone
     login_requests_per_minute: int = DEFAULT_LOGIN_REQUESTS_PER_MINUTE  # per client address
+    # Reverse proxies whose X-Forwarded-For names the client (see agent_desktop.client_address).
+    trusted_proxies: tuple[Network, ...] = ()
 
 
 def _number(entry: Mapping[str, Any], key: str, default: float, where: str) -> float:
@@ -80,11 +83,22 @@ def _login_requests_per_minute(raw: Mapping[str, Any]) -> int:
     return value
 
 
+def _trusted_proxies(raw: Mapping[str, Any]) -> tuple[Network, ...]:
+    values = _table(raw, "web").get("trusted_proxies", [])
+    if not isinstance(values, list | tuple) or not all(isinstance(v, str) for v in values):
+        raise DesktopConfigError("web.trusted_proxies: expected a list of addresses or networks")
+    try:
+        return parse_networks(values)
+    except ValueError as exc:
+        raise DesktopConfigError(f"web.trusted_proxies: {exc}") from None
+
+
 def desktop_config_from_raw(raw: Mapping[str, Any]) -> DesktopConfig:
     """Read ``[[queues]]`` (``name``, ``dispositions``, ``service_level = {percent, seconds}`` as the
     ACD reads it), ``[[agents]]`` (``id``, ``name``, ``queues``), ``[acd] pause_reasons``,
     ``[wall] time_zone`` (an IANA name; the server's zone when absent) and ``[web]
-    login_requests_per_minute`` (loads and posts of the login form per client address)."""
+    login_requests_per_minute`` (loads and posts of the login form per client address) and ``trusted_proxies``
+    (reverse proxies whose ``X-Forwarded-For`` names the client)."""
     queues: list[str] = []
     dispositions: dict[str, tuple[str, ...]] = {}
     targets: dict[str, QueueTargets] = {}
@@ -116,5 +130,5 @@ def desktop_config_from_raw(raw: Mapping[str, Any]) -> DesktopConfig:
         memberships[agent_id] = tuple(str(q) for q in entry.get("queues", ()) or ())
     return DesktopConfig(
         tuple(queues), dispositions, targets, memberships, names, _pause_reasons(raw), _time_zone(raw),
-        _login_requests_per_minute(raw),
+        _login_requests_per_minute(raw), _trusted_proxies(raw),
     )
