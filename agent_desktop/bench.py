@@ -1,8 +1,10 @@
 """``callcenter bench screenpop``: offer-to-pop latency with many agents logged in, through a whole node.
 
-One process runs a node on ports 0 (PBX simulator, FastAGI IVR, ACD, SQLite, web app) with ``--agents``
-agents configured; a second process holds one WebSocket per agent (the ``websockets`` library), each
-logged in over HTTP and made ready. The simulator then rings callers in at ``--rate`` per second; each
+One process runs a node (FastAGI IVR, ACD, SQLite, web app) with ``--agents`` agents configured; a second
+runs the PBX simulator, reached over AMI and FastAGI as a real Asterisk would be (in its own process, as in
+production, so its work does not run on the node's event loop); a third holds one WebSocket per agent (the
+``websockets`` library), each logged in over HTTP and made ready. The simulator then rings callers in at
+``--rate`` per second; each
 keys a customer code and picks support in the IVR, the ACD offers the call, and the agent's client
 notes when the pop arrives. Latency is from the ``CallOffered`` publication (server clock) to the pop's
 arrival (client clock; same machine). Memory per agent is the node's RSS growth while the agents
@@ -171,6 +173,45 @@ def _fleet_process(base_url: str, agent_ids: list[str], conn: Connection) -> Non
     asyncio.run(_fleet(base_url, agent_ids, conn))
 
 
+# --- the PBX's side ----------------------------------------------------------------------------------
+
+
+async def _pbx(ami_port: int, agi_port: int, user: str, secret: str, conn: Connection) -> None:
+    """The simulator: tells its AMI port is open, rings in the calls it is sent ``(codes, rate, seconds)``,
+    and stops when told."""
+    from cti.sim import CallerScript, Simulator, SimulatorConfig
+
+    sim = Simulator(SimulatorConfig(ami_port=ami_port, ami_user=user, ami_secret=secret,
+                                    agi_url=f"agi://127.0.0.1:{agi_port}/inbound", shipped_dialplan=True))
+    await sim.start()
+    loop = asyncio.get_running_loop()
+    try:
+        conn.send("ready")
+        codes, rate, seconds = await loop.run_in_executor(None, conn.recv)
+        begin = loop.time()
+        for i in range(int(rate * seconds)):
+            await asyncio.sleep(max(0.0, begin + i / rate - loop.time()))
+            code = codes[i % len(codes)]
+            keyed = ((0.3, code[0]), *((0.1, d) for d in code[1:]), (0.2, "1"))
+            script = CallerScript(digits=keyed, patience=120, talk_time=CALLER_TALK_SECONDS)
+            await sim.place_inbound_call("5551000", f"41555{i:05d}", "", script=script)
+        await loop.run_in_executor(None, conn.recv)  # "stop"
+    finally:
+        await sim.stop()
+
+
+def _pbx_process(ami_port: int, agi_port: int, user: str, secret: str, conn: Connection) -> None:
+    asyncio.run(_pbx(ami_port, agi_port, user, secret, conn))
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 # --- the node's side ---------------------------------------------------------------------------------
 
 
@@ -184,14 +225,14 @@ async def run_screenpop(agents: int, rate: float, seconds: float, codes: int) ->
     from crm_core.db import session_scope
     from crm_core.demo import seed_demo
     from crm_core.models import Customer
-    from cti.sim import CallerScript
 
     def say(line: str) -> None:
         print(line, file=sys.stderr)
 
+    spawn = multiprocessing.get_context("spawn")
     with tempfile.TemporaryDirectory(prefix="bench-screenpop-") as tmp:
-        settings = Settings(db_url=f"sqlite:///{tmp}/cc.sqlite3", http_port=0, ami_port=0, agi_port=0,
-                            data_dir=tmp, raw=contact_center(agents))
+        settings = Settings(db_url=f"sqlite:///{tmp}/cc.sqlite3", http_port=0, ami_host="127.0.0.1",
+                            ami_port=_free_port(), agi_port=_free_port(), data_dir=tmp, raw=contact_center(agents))
         node = Node(settings, directory_factory=crm_directory, say=say)
         offered_at: dict[str, float] = {}
 
@@ -199,23 +240,26 @@ async def run_screenpop(agents: int, rate: float, seconds: float, codes: int) ->
             offered_at.setdefault(event.call_id, time.time())
 
         node.bus.add_listener(on_offer, CallOffered)
-        parent, child = multiprocessing.get_context("spawn").Pipe()
+        parent, child = spawn.Pipe()
+        to_pbx, pbx_end = spawn.Pipe()
+        pbx = spawn.Process(target=_pbx_process, daemon=True, args=(
+            settings.ami_port, settings.agi_port, settings.ami_user, settings.ami_secret, pbx_end))
         fleet = None
+        loop = asyncio.get_running_loop()
         try:
+            pbx.start()
+            await loop.run_in_executor(None, to_pbx.recv)  # its AMI port is open
             await node.start(web_app=desktop_app)
-            assert node.sessions is not None and node.simulator is not None
+            assert node.sessions is not None
             with session_scope(node.sessions) as session:
                 seed_demo(session, n=codes)
                 caller_codes = list(session.scalars(select(Customer.code).order_by(Customer.id)))
             base_url = f"http://127.0.0.1:{node.http_port}"
             agent_ids = [str(FIRST_AGENT_ID + i) for i in range(agents)]
             rss_before = _rss_bytes()
-            fleet = multiprocessing.get_context("spawn").Process(
-                target=_fleet_process, args=(base_url, agent_ids, child), daemon=True
-            )
+            fleet = spawn.Process(target=_fleet_process, args=(base_url, agent_ids, child), daemon=True)
             started = time.perf_counter()
             fleet.start()
-            loop = asyncio.get_running_loop()
             connected = await loop.run_in_executor(None, parent.recv)
             connect_seconds = time.perf_counter() - started
             await asyncio.sleep(1.0)  # let the last "ready" requests and resyncs settle
@@ -223,14 +267,8 @@ async def run_screenpop(agents: int, rate: float, seconds: float, codes: int) ->
             say(f"{connected} agents connected and ready in {connect_seconds:.1f} s")
 
             total = int(rate * seconds)
-            begin = loop.time()
-            for i in range(total):
-                await asyncio.sleep(max(0.0, begin + i / rate - loop.time()))
-                code = caller_codes[i % len(caller_codes)]
-                keyed = ((0.3, code[0]), *((0.1, d) for d in code[1:]), (0.2, "1"))
-                script = CallerScript(digits=keyed, patience=120, talk_time=CALLER_TALK_SECONDS)
-                await node.simulator.place_inbound_call("5551000", f"41555{i:05d}", "", script=script)
-            deadline = loop.time() + 60
+            to_pbx.send((caller_codes, rate, seconds))
+            deadline = loop.time() + seconds + 60
             while len(offered_at) < total and loop.time() < deadline:
                 await asyncio.sleep(0.2)
             await asyncio.sleep(2.0)  # the pops of the last offers
@@ -243,6 +281,11 @@ async def run_screenpop(agents: int, rate: float, seconds: float, codes: int) ->
                 if fleet.is_alive():
                     fleet.kill()
             await node.stop()
+            if pbx.is_alive():
+                to_pbx.send("stop")
+                pbx.join(timeout=10)
+                if pbx.is_alive():
+                    pbx.kill()
 
     latencies = [(received - offered_at[call_id]) * 1000.0 for call_id, _, received in pops if call_id in offered_at]
     p99 = _percentile(latencies, 0.99)
