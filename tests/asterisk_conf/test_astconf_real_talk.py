@@ -223,3 +223,32 @@ async def test_the_consulting_agents_line_going_queues_the_caller_again_on_a_rea
             assert [e.outcome for e in floor.of(ConsultEnded, call_id=call)] == ["failed"]  # type: ignore[attr-defined]
         finally:
             await floor.close()
+
+
+async def test_a_caller_held_across_a_restart_is_resumed_on_a_real_asterisk() -> None:
+    site = SiteConfig(agi_port=free_port(), ami_port=free_port(), ami_secret=SECRET)
+    with running_asterisk(site, PHONES):
+        floor: Floor | None = await start_floor(site)
+        restarted: Floor | None = None
+        try:
+            assert floor is not None
+            call, caller, a1 = await talking_to_a1(floor)
+            await floor.service.hold(call, "a1")
+            await floor.until(lambda ch: running(ch, caller, "callcenter-talk", "MusicOnHold"), "on hold")
+            history = [e for e in floor.events if not type(e).__module__.startswith("cti")]
+            dead, floor = floor, None
+            await dead.close()  # the node dies; Asterisk keeps both lines
+            restarted = await start_floor(site)
+            await restarted.service.readopt(history)
+            # The caller's music slice ends, the session is gone: the holding loop asks our 'resume' script,
+            # and the new service finds the agent's line still there.
+            deadline = time.monotonic() + 40
+            while restarted.service.acd.call(call).held_since is None:
+                assert time.monotonic() < deadline, "the held caller never came back to the new service"
+                await asyncio.sleep(0.2)
+            await restarted.service.resume(call, "a1")
+            await restarted.until(lambda ch: together(ch, caller, a1), "caller and a1 bridged again")
+        finally:
+            for running_floor in (floor, restarted):
+                if running_floor is not None:
+                    await running_floor.close()
