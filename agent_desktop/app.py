@@ -65,6 +65,7 @@ from callcenter.bus import EventBus
 log = logging.getLogger(__name__)
 Clock = Callable[[], float]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+TalkCommand = Callable[[str, str | None], Awaitable[None]]  # (call id, acting agent or None)
 
 HUB = web.AppKey("hub", DesktopHub)
 SESSIONS = web.AppKey("sessions", SessionStore)
@@ -507,16 +508,21 @@ async def call_transfer(request: web.Request) -> web.StreamResponse:
     return _accepted()
 
 
-async def call_hold(request: web.Request) -> web.StreamResponse:
-    pop = _call_for(request, CallAction.HOLD)
-    await request.app[AGENT_CONTROL].hold(pop.call_id, _acting_agent(request))
-    return _accepted()
+def _talk_command(action: CallAction, command: Callable[[AgentControl], TalkCommand]) -> Handler:
+    """A route that asks the ACD to do ``action`` to a talking call, with nothing but the call to say."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        pop = _call_for(request, action)
+        await command(request.app[AGENT_CONTROL])(pop.call_id, _acting_agent(request))
+        return _accepted()
+
+    return handle
 
 
-async def call_resume(request: web.Request) -> web.StreamResponse:
-    pop = _call_for(request, CallAction.RESUME)
-    await request.app[AGENT_CONTROL].resume(pop.call_id, _acting_agent(request))
-    return _accepted()
+call_hold = _talk_command(CallAction.HOLD, lambda control: control.hold)
+call_resume = _talk_command(CallAction.RESUME, lambda control: control.resume)
+call_consult_complete = _talk_command(CallAction.COMPLETE_CONSULT, lambda control: control.complete_consult)
+call_consult_cancel = _talk_command(CallAction.CANCEL_CONSULT, lambda control: control.cancel_consult)
 
 
 async def call_consult(request: web.Request) -> web.StreamResponse:
@@ -525,18 +531,6 @@ async def call_consult(request: web.Request) -> web.StreamResponse:
     await request.app[AGENT_CONTROL].consult(
         pop.call_id, _acting_agent(request), target_agent=target.agent, queue=target.queue
     )
-    return _accepted()
-
-
-async def call_consult_complete(request: web.Request) -> web.StreamResponse:
-    pop = _call_for(request, CallAction.COMPLETE_CONSULT)
-    await request.app[AGENT_CONTROL].complete_consult(pop.call_id, _acting_agent(request))
-    return _accepted()
-
-
-async def call_consult_cancel(request: web.Request) -> web.StreamResponse:
-    pop = _call_for(request, CallAction.CANCEL_CONSULT)
-    await request.app[AGENT_CONTROL].cancel_consult(pop.call_id, _acting_agent(request))
     return _accepted()
 
 
