@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 from real_asterisk import SECRET, free_port, running_asterisk
@@ -124,105 +124,88 @@ async def talking_to_a1(floor: Floor) -> tuple[str, str, str]:
     return call, caller, a1
 
 
-async def test_hold_resume_and_a_completed_consultation_on_a_real_asterisk() -> None:
+async def consulting_a3(floor: Floor, call: str) -> tuple[str, str]:
+    """a1 consults a3, who answers and talks with a1: (the consultation's call id, a3's line)."""
+    await floor.service.set_ready("a3")
+    await floor.service.consult(call, "a1", target_agent="a3")
+    consult = floor.of(ConsultStarted, call_id=call)[0].consult_id  # type: ignore[attr-defined]
+    await floor.until(lambda _: floor.of(CallConnected, call_id=consult, agent_id="a3"), "a3 to answer")
+    return consult, floor.line_of("a3")
+
+
+def ended_calls(floor: Floor) -> list[tuple[str, str | None, str]]:
+    return [(e.call_id, e.agent_id, e.outcome) for e in floor.of(CallEnded) if isinstance(e, CallEnded)]
+
+
+@pytest.fixture
+async def floor() -> AsyncIterator[Floor]:
+    """A real Asterisk with our configuration and the test phones, and our service running against it."""
     site = SiteConfig(agi_port=free_port(), ami_port=free_port(), ami_secret=SECRET)
     with running_asterisk(site, PHONES):
-        floor = await start_floor(site)
-        service = floor.service
-        ami = floor.ami
+        running_floor = await start_floor(site)
         try:
-            call, caller, a1 = await talking_to_a1(floor)
-
-            await service.hold(call, "a1")
-            await floor.until(lambda ch: running(ch, caller, "callcenter-talk", "MusicOnHold")
-                              and running(ch, a1, "callcenter-held", "Wait"), "the caller held, a1 quiet")
-            assert floor.of(CallHeld, call_id=call)
-
-            await service.resume(call, "a1")
-            await floor.until(lambda ch: together(ch, caller, a1), "caller and a1 bridged again")
-            assert floor.of(CallResumed, call_id=call)
-
-            await service.set_ready("a3")
-            await service.consult(call, "a1", target_agent="a3")
-            consult = floor.of(ConsultStarted, call_id=call)[0].consult_id  # type: ignore[attr-defined]
-            await floor.until(lambda _: floor.of(CallConnected, call_id=consult, agent_id="a3"), "a3 to answer")
-            a3 = floor.line_of("a3")
-            await floor.until(lambda ch: together(ch, a1, a3)
-                              and running(ch, caller, "callcenter-talk", "MusicOnHold"),
-                              "a1 consulting a3 while the caller holds")
-
-            await service.complete_consult(call, "a1")
-            await floor.until(lambda ch: together(ch, caller, a3) and a1 not in ch,
-                              "the caller handed to a3, a1's line gone")
-            assert [e.outcome for e in floor.of(ConsultEnded, call_id=call)] == ["completed"]  # type: ignore[attr-defined]
-
-            await ami.hangup(a3)
-            await floor.until(lambda ch: caller not in ch, "the caller let go after a3 hung up")
-            ended = [(e.call_id, e.agent_id, e.outcome) for e in floor.of(CallEnded) if isinstance(e, CallEnded)]
-            assert ended == [(call, "a1", "transferred"), (consult, "a3", "answered")]
+            yield running_floor
         finally:
-            await floor.close()
+            await running_floor.close()
 
 
-async def test_a_cancelled_consultation_and_a_caller_leaving_on_hold_on_a_real_asterisk() -> None:
-    site = SiteConfig(agi_port=free_port(), ami_port=free_port(), ami_secret=SECRET)
-    with running_asterisk(site, PHONES):
-        floor = await start_floor(site)
-        try:
-            call, caller, a1 = await talking_to_a1(floor)
-            await floor.service.set_ready("a3")
-            await floor.service.consult(call, "a1", target_agent="a3")
-            consult = floor.of(ConsultStarted, call_id=call)[0].consult_id  # type: ignore[attr-defined]
-            await floor.until(lambda _: floor.of(CallConnected, call_id=consult), "a3 to answer")
-            a3 = floor.line_of("a3")
-            await floor.until(lambda ch: together(ch, a1, a3), "a1 consulting a3")
+async def test_hold_resume_and_a_completed_consultation_on_a_real_asterisk(floor: Floor) -> None:
+    service = floor.service
+    call, caller, a1 = await talking_to_a1(floor)
 
-            await floor.service.cancel_consult(call, "a1")
-            await floor.until(lambda ch: together(ch, caller, a1) and a3 not in ch, "a1 back with the caller")
-            assert [e.outcome for e in floor.of(ConsultEnded, call_id=call)] == ["cancelled"]  # type: ignore[attr-defined]
+    await service.hold(call, "a1")
+    await floor.until(lambda ch: running(ch, caller, "callcenter-talk", "MusicOnHold")
+                      and running(ch, a1, "callcenter-held", "Wait"), "the caller held, a1 quiet")
+    assert floor.of(CallHeld, call_id=call)
 
-            await floor.service.hold(call, "a1")
-            await floor.until(lambda ch: running(ch, caller, "callcenter-talk", "MusicOnHold"), "on hold again")
-            await floor.ami.hangup(caller)
-            await floor.until(lambda ch: a1 not in ch, "a1's line hung up after the caller left")
-            ended = [(e.call_id, e.agent_id, e.outcome) for e in floor.of(CallEnded) if isinstance(e, CallEnded)]
-            assert ended == [(consult, "a3", "consulted"), (call, "a1", "answered")]
-        finally:
-            await floor.close()
+    await service.resume(call, "a1")
+    await floor.until(lambda ch: together(ch, caller, a1), "caller and a1 bridged again")
+    assert floor.of(CallResumed, call_id=call)
 
+    consult, a3 = await consulting_a3(floor, call)
+    await floor.until(lambda ch: together(ch, a1, a3) and running(ch, caller, "callcenter-talk", "MusicOnHold"),
+                      "a1 consulting a3 while the caller holds")
 
-async def test_the_agent_hanging_up_lets_the_caller_go_at_once_on_a_real_asterisk() -> None:
-    site = SiteConfig(agi_port=free_port(), ami_port=free_port(), ami_secret=SECRET)
-    with running_asterisk(site, PHONES):
-        floor = await start_floor(site)
-        try:
-            call, caller, a1 = await talking_to_a1(floor)
-            await floor.ami.hangup(a1)  # the Dial ends with result -1 on a real Asterisk
-            await floor.until(lambda ch: caller not in ch, "the caller let go (not held in music first)")
-            ended = [(e.call_id, e.agent_id, e.outcome) for e in floor.of(CallEnded) if isinstance(e, CallEnded)]
-            assert ended == [(call, "a1", "answered")]
-        finally:
-            await floor.close()
+    await service.complete_consult(call, "a1")
+    await floor.until(lambda ch: together(ch, caller, a3) and a1 not in ch, "the caller handed to a3, a1's line gone")
+    assert [e.outcome for e in floor.of(ConsultEnded, call_id=call)] == ["completed"]  # type: ignore[attr-defined]
+
+    await floor.ami.hangup(a3)
+    await floor.until(lambda ch: caller not in ch, "the caller let go after a3 hung up")
+    assert ended_calls(floor) == [(call, "a1", "transferred"), (consult, "a3", "answered")]
 
 
-async def test_the_consulting_agents_line_going_queues_the_caller_again_on_a_real_asterisk() -> None:
-    site = SiteConfig(agi_port=free_port(), ami_port=free_port(), ami_secret=SECRET)
-    with running_asterisk(site, PHONES):
-        floor = await start_floor(site)
-        try:
-            call, caller, a1 = await talking_to_a1(floor)
-            await floor.service.set_ready("a3")
-            await floor.service.consult(call, "a1", target_agent="a3")
-            consult = floor.of(ConsultStarted, call_id=call)[0].consult_id  # type: ignore[attr-defined]
-            await floor.until(lambda _: floor.of(CallConnected, call_id=consult), "a3 to answer")
-            await floor.ami.hangup(a1)
-            # a3, free again with nothing to wrap up, is offered the caller
-            await floor.until(lambda _: floor.of(CallConnected, call_id=call, agent_id="a3"), "a3 to take the caller")
-            a3 = floor.line_of("a3")
-            await floor.until(lambda ch: together(ch, caller, a3), "caller and a3 bridged")
-            assert [e.outcome for e in floor.of(ConsultEnded, call_id=call)] == ["failed"]  # type: ignore[attr-defined]
-        finally:
-            await floor.close()
+async def test_a_cancelled_consultation_and_a_caller_leaving_on_hold_on_a_real_asterisk(floor: Floor) -> None:
+    call, caller, a1 = await talking_to_a1(floor)
+    consult, a3 = await consulting_a3(floor, call)
+    await floor.until(lambda ch: together(ch, a1, a3), "a1 consulting a3")
+
+    await floor.service.cancel_consult(call, "a1")
+    await floor.until(lambda ch: together(ch, caller, a1) and a3 not in ch, "a1 back with the caller")
+    assert [e.outcome for e in floor.of(ConsultEnded, call_id=call)] == ["cancelled"]  # type: ignore[attr-defined]
+
+    await floor.service.hold(call, "a1")
+    await floor.until(lambda ch: running(ch, caller, "callcenter-talk", "MusicOnHold"), "on hold again")
+    await floor.ami.hangup(caller)
+    await floor.until(lambda ch: a1 not in ch, "a1's line hung up after the caller left")
+    assert ended_calls(floor) == [(consult, "a3", "consulted"), (call, "a1", "answered")]
+
+
+async def test_the_agent_hanging_up_lets_the_caller_go_at_once_on_a_real_asterisk(floor: Floor) -> None:
+    call, caller, a1 = await talking_to_a1(floor)
+    await floor.ami.hangup(a1)  # the Dial ends with result -1 on a real Asterisk
+    await floor.until(lambda ch: caller not in ch, "the caller let go (not held in music first)")
+    assert ended_calls(floor) == [(call, "a1", "answered")]
+
+
+async def test_the_consulting_agents_line_going_queues_the_caller_again_on_a_real_asterisk(floor: Floor) -> None:
+    call, caller, a1 = await talking_to_a1(floor)
+    await consulting_a3(floor, call)
+    await floor.ami.hangup(a1)
+    # a3, free again with nothing to wrap up, is offered the caller
+    await floor.until(lambda _: floor.of(CallConnected, call_id=call, agent_id="a3"), "a3 to take the caller")
+    await floor.until(lambda ch: together(ch, caller, floor.line_of("a3")), "caller and a3 bridged")
+    assert [e.outcome for e in floor.of(ConsultEnded, call_id=call)] == ["failed"]  # type: ignore[attr-defined]
 
 
 async def test_a_caller_held_across_a_restart_is_resumed_on_a_real_asterisk() -> None:
