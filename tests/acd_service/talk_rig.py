@@ -3,9 +3,9 @@ the rig the transfer, hold and consultation tests drive calls through."""
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
+
+from event_watch import WAIT, EventWatch
 
 from acd.config import AcdConfig, AgentConfig, QueueConfig
 from acd.core import Acd
@@ -21,30 +21,17 @@ from cti.sim.config import CallerScript, PhoneBehaviour, PhoneOutcome
 from ivr.outcome import IvrOutcome, OutcomeKind
 
 SPEED = 20.0
-WAIT = 10.0
 USER, SECRET = "xfer", "xfer-secret"
 TALKS_LONG = PhoneBehaviour(PhoneOutcome.ANSWER, answer_after=1.0, talk_time=400.0)
 TALKS_SHORT = PhoneBehaviour(PhoneOutcome.ANSWER, answer_after=1.0, talk_time=10.0)
 
 
-class Rig:
+class Rig(EventWatch):
     def __init__(self, bus: EventBus, sim: Simulator, ami: AmiClient, agi: AgiServer, acd: Acd,
                  service: AcdService) -> None:
         self.bus, self.sim, self.ami, self.agi, self.acd, self.service = bus, sim, ami, agi, acd, service
         self.events: list[DomainEvent] = []
         bus.add_listener(self.events.append)
-
-    def of(self, kind: type[DomainEvent], **match: object) -> list[DomainEvent]:
-        return [e for e in self.events if isinstance(e, kind)
-                and all(getattr(e, k) == v for k, v in match.items())]
-
-    async def until(self, predicate: Callable[[], object], what: str) -> None:
-        deadline = time.monotonic() + WAIT
-        while not predicate():
-            if time.monotonic() > deadline:
-                names = [type(e).__name__ for e in self.events if not type(e).__module__.startswith("cti")]
-                raise AssertionError(f"timed out waiting for {what}; ACD events: {names}")
-            await asyncio.sleep(0.01)
 
     async def restart(self) -> AcdService:
         """Kill the ACD service and its FastAGI server (a crash, a failover) and start fresh ones on the same

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 import pytest
+from event_watch import WAIT, EventWatch
 
 from acd.agents import AgentState
 from acd.config import AcdConfig, AgentConfig, QueueConfig
@@ -40,14 +41,13 @@ from cti.sim.config import CallerScript, PhoneBehaviour, PhoneOutcome
 from ivr.outcome import IvrOutcome, OutcomeKind
 
 SPEED = 20.0
-WAIT = 10.0  # real seconds any step may take at most
 USER, SECRET = "acdsvc", "acdsvc-secret"
 QUEUE = "support"
 WRAP_UP = 30.0
 
 
 @dataclass
-class Harness:
+class Harness(EventWatch):
     bus: EventBus
     sim: Simulator
     ami: AmiClient
@@ -62,18 +62,6 @@ class Harness:
     def record(self, event: DomainEvent) -> None:
         self.events.append(event)
         self.real_times.append(time.monotonic())
-
-    def of(self, kind: type[DomainEvent], **match: object) -> list[DomainEvent]:
-        return [e for e in self.events if isinstance(e, kind)
-                and all(getattr(e, k) == v for k, v in match.items())]
-
-    async def until(self, predicate: Callable[[], object], what: str) -> None:
-        deadline = time.monotonic() + WAIT
-        while not predicate():
-            if time.monotonic() > deadline:
-                names = [type(e).__name__ for e in self.events if not type(e).__module__.startswith("cti")]
-                raise AssertionError(f"timed out waiting for {what}; ACD events: {names}")
-            await asyncio.sleep(0.01)
 
     async def call(self, number: str, script: CallerScript | None = None) -> str:
         """Ring a call in; returns its call id (the Uniqueid of the channel running our FastAGI)."""

@@ -58,6 +58,15 @@ def held(rig: Rig, caller: str, line: str) -> bool:
             and a.context == "callcenter-held" and a.application == "Wait")
 
 
+async def consulting_a3(rig: Rig, call: str) -> tuple[str, str]:
+    """a1 consults a3, who answers: (the consultation's call id, a3's line)."""
+    await rig.service.set_ready("a3")
+    await rig.service.consult(call, "a1", target_agent="a3")
+    consult = rig.of(ConsultStarted, call_id=call)[0].consult_id  # type: ignore[attr-defined]
+    await rig.until(lambda: rig.of(CallConnected, call_id=consult, agent_id="a3"), "a3 to answer")
+    return consult, line_of(rig, "a3")
+
+
 async def test_hold_gives_the_caller_music_and_resume_bridges_caller_and_agent_again(rig: Rig) -> None:
     call, caller = await talking_to_a1(rig)
     line = line_of(rig, "a1")
@@ -119,11 +128,7 @@ async def test_the_agents_line_going_while_the_caller_is_held_queues_the_caller_
 async def test_a_caller_leaving_during_a_consultation_ends_it(rig: Rig) -> None:
     call, caller = await talking_to_a1(rig)
     a1_line = line_of(rig, "a1")
-    await rig.service.set_ready("a3")
-    await rig.service.consult(call, "a1", target_agent="a3")
-    consult = rig.of(ConsultStarted, call_id=call)[0].consult_id  # type: ignore[attr-defined]
-    await rig.until(lambda: rig.of(CallConnected, call_id=consult), "a3 to answer")
-    a3_line = line_of(rig, "a3")
+    _consult, a3_line = await consulting_a3(rig, call)
     rig.sim.pbx.request_hangup(rig.sim.pbx.find(caller), 16)
     await rig.until(lambda: channel(rig, a1_line) is None and channel(rig, a3_line) is None,
                     "both agents' lines to be let go")
@@ -138,10 +143,7 @@ async def test_a_caller_leaving_during_a_consultation_ends_it(rig: Rig) -> None:
 async def test_the_consulting_agents_line_going_queues_the_held_caller_again(rig: Rig) -> None:
     call, caller = await talking_to_a1(rig)
     a1_line = line_of(rig, "a1")
-    await rig.service.set_ready("a3")
-    await rig.service.consult(call, "a1", target_agent="a3")
-    consult = rig.of(ConsultStarted, call_id=call)[0].consult_id  # type: ignore[attr-defined]
-    await rig.until(lambda: rig.of(CallConnected, call_id=consult), "a3 to answer")
+    _consult, _a3_line = await consulting_a3(rig, call)
     rig.sim.pbx.request_hangup(rig.sim.pbx.find(a1_line), 16)
     await rig.until(lambda: len(rig.of(CallQueued, call_id=call)) == 2, "the caller to queue again")
     assert [e.outcome for e in rig.of(ConsultEnded, call_id=call)] == ["failed"]
@@ -197,10 +199,7 @@ async def test_consulting_a_colleague_then_completing_hands_the_caller_over(rig:
 async def test_cancelling_a_consultation_brings_the_agent_back_to_the_caller(rig: Rig) -> None:
     call, caller = await talking_to_a1(rig)
     a1_line = line_of(rig, "a1")
-    await rig.service.set_ready("a3")
-    await rig.service.consult(call, "a1", target_agent="a3")
-    consult = rig.of(ConsultStarted, call_id=call)[0].consult_id  # type: ignore[attr-defined]
-    await rig.until(lambda: rig.of(CallConnected, call_id=consult), "a3 to answer")
+    consult, _a3_line = await consulting_a3(rig, call)
     with pytest.raises(AgentControlRefused):
         await rig.service.transfer_to_queue(call, "a1", "sales")  # one thing at a time
 
@@ -278,11 +277,7 @@ async def test_only_the_talking_agent_or_a_supervisor_may_hold_or_consult(rig: R
 
 async def test_a_handed_over_caller_stays_with_the_colleague_across_a_restart(rig: Rig) -> None:
     call, caller = await talking_to_a1(rig)
-    await rig.service.set_ready("a3")
-    await rig.service.consult(call, "a1", target_agent="a3")
-    consult = rig.of(ConsultStarted, call_id=call)[0].consult_id  # type: ignore[attr-defined]
-    await rig.until(lambda: rig.of(CallConnected, call_id=consult), "a3 to answer")
-    a3_line = line_of(rig, "a3")
+    consult, a3_line = await consulting_a3(rig, call)
     await rig.service.complete_consult(call, "a1")
     await rig.until(lambda: bridged(rig, caller, a3_line), "caller and a3 talking")
 
