@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import time
 from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from process_zone import process_time_zone
 
 from acd.events import AgentStateChanged, CallAbandoned, CallConnected, CallOffered, CallQueued
 from agent_desktop.wall import QueueTargets, WallProjection
@@ -151,17 +150,8 @@ PARIS = ZoneInfo("Europe/Paris")
 @pytest.fixture
 def system_zone_paris() -> Iterator[None]:
     """The process's own zone set to Europe/Paris, for the wall built without ``tz``."""
-    saved = os.environ.get("TZ")
-    os.environ["TZ"] = "Europe/Paris"
-    time.tzset()
-    try:
+    with process_time_zone("Europe/Paris"):
         yield
-    finally:
-        if saved is None:
-            del os.environ["TZ"]
-        else:
-            os.environ["TZ"] = saved
-        time.tzset()
 
 
 def paris(year: int, month: int, day: int, hour: int, minute: int = 0) -> float:

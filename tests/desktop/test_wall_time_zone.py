@@ -4,14 +4,13 @@ level today" covers, and the time the wall shows, are that zone's whatever the s
 from __future__ import annotations
 
 import datetime as dt
-import os
-import time
 from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from process_zone import process_time_zone
 
 from acd.events import CallConnected, CallQueued
 from agent_desktop.app import HUB
@@ -45,17 +44,8 @@ def test_a_node_with_a_wrong_zone_does_not_start_and_says_why() -> None:
 @pytest.fixture
 def server_in_tokyo() -> Iterator[None]:
     """The process's own zone far from the wall's, so a wall that used it would roll its day elsewhere."""
-    saved = os.environ.get("TZ")
-    os.environ["TZ"] = "Asia/Tokyo"
-    time.tzset()
-    try:
+    with process_time_zone("Asia/Tokyo"):
         yield
-    finally:
-        if saved is None:
-            del os.environ["TZ"]
-        else:
-            os.environ["TZ"] = saved
-        time.tzset()
 
 
 def new_york(*when: int) -> float:
