@@ -54,6 +54,16 @@ async def wait_for(predicate: Callable[[], bool], timeout: float = 20.0) -> None
         await asyncio.sleep(0.05)
 
 
+def node_on(tmp_path: Path, simulator_speed: float = 1.0) -> tuple[Node, list[DomainEvent]]:
+    """A node (not started) for CONTACT_CENTER on its simulator, and the list of what it will publish."""
+    settings = Settings(db_url=f"sqlite:///{tmp_path / 'cc.sqlite3'}", http_port=0, ami_port=0, agi_port=0,
+                        data_dir=str(tmp_path), raw=dict(CONTACT_CENTER))
+    node = Node(settings, directory_factory=crm_directory, say=lambda line: None, simulator_speed=simulator_speed)
+    published: list[DomainEvent] = []
+    node.bus.add_listener(published.append)
+    return node, published
+
+
 def figure(page: Any, queue: str, label: str) -> Any:
     return page.locator(f'.tile[data-queue="{queue}"] .figure:has(.label:text-is("{label}")) .value')
 
@@ -63,11 +73,7 @@ async def test_a_caller_pops_on_the_desktop_moves_the_wall_and_the_disposition_i
 ) -> None:
     from playwright.async_api import expect
 
-    settings = Settings(db_url=f"sqlite:///{tmp_path / 'cc.sqlite3'}", http_port=0, ami_port=0, agi_port=0,
-                        data_dir=str(tmp_path), raw=dict(CONTACT_CENTER))
-    node = Node(settings, directory_factory=crm_directory, say=lambda line: None)
-    published: list[DomainEvent] = []
-    node.bus.add_listener(published.append)
+    node, published = node_on(tmp_path)
     agent_ctx = await browser.new_context()
     wall_ctx = await browser.new_context()
     other_ctx = await browser.new_context()
@@ -184,12 +190,8 @@ async def test_an_unknown_caller_is_created_from_the_pop_after_the_look_alike_wa
     from agent_desktop.events import CustomerMatched
     from crm_core import audit, lookup
 
-    settings = Settings(db_url=f"sqlite:///{tmp_path / 'cc.sqlite3'}", http_port=0, ami_port=0, agi_port=0,
-                        data_dir=str(tmp_path), raw=dict(CONTACT_CENTER))
     # Ten times faster: the caller keys nothing and waits out the IVR's code prompts into "general".
-    node = Node(settings, directory_factory=crm_directory, say=lambda line: None, simulator_speed=10.0)
-    published: list[DomainEvent] = []
-    node.bus.add_listener(published.append)
+    node, published = node_on(tmp_path, simulator_speed=10.0)
     hostile_company = '<img src=x onerror="document.title=\'pwned\'">'
     agent_ctx = await browser.new_context()
     try:
@@ -261,11 +263,7 @@ async def test_hold_and_an_attended_transfer_through_the_acd_and_the_pbx(
 ) -> None:
     from playwright.async_api import expect
 
-    settings = Settings(db_url=f"sqlite:///{tmp_path / 'cc.sqlite3'}", http_port=0, ami_port=0, agi_port=0,
-                        data_dir=str(tmp_path), raw=dict(CONTACT_CENTER))
-    node = Node(settings, directory_factory=crm_directory, say=lambda line: None)
-    published: list[DomainEvent] = []
-    node.bus.add_listener(published.append)
+    node, published = node_on(tmp_path)
     ada_ctx, alan_ctx = await browser.new_context(), await browser.new_context()
     try:
         await node.start(web_app=desktop_app)
