@@ -549,10 +549,7 @@ class AcdService:
             return  # the caller left: ChannelHungUp ends the call and hangs the agent's line up
         if self._legs.get(leg.call_id) is leg:
             # One side left (Asterisk may end Bridge() normally whichever it was): the talk is over.
-            self._release(leg)
-            self._apply(self.acd.hangup(leg.call_id))
-            if leg.agent_channel is not None:
-                self._spawn(self._hang_up(leg.agent_channel, maybe_gone=True))
+            self._end_bridged_talk(leg, hang_up_caller=False)
         with contextlib.suppress(AgiError):
             await session.hangup()
 
@@ -639,12 +636,12 @@ class AcdService:
         leg.session = None
         await self._redirect(leg.channel, TALK_CONTEXT, leg.call_id)
 
-    def _end_bridged_talk(self, leg: _Leg, *, caller_gone: bool) -> None:
-        """A talk out of its Dial is over: end it in the core and hang up the side still there (the agent's
-        line, unless it is consulting a colleague, when the caller is gone; else the caller)."""
+    def _end_bridged_talk(self, leg: _Leg, *, hang_up_caller: bool) -> None:
+        """A talk out of its Dial is over: end it in the core and hang up the side that may still be there:
+        the caller when told so, else the agent's line (unless it is consulting a colleague)."""
         self._release(leg)
         self._apply(self.acd.hangup(leg.call_id))
-        if not caller_gone:
+        if hang_up_caller:
             self._spawn(self._hang_up(leg.channel))
         elif leg.agent_channel is not None and leg.consult is None:
             self._spawn(self._hang_up(leg.agent_channel, maybe_gone=True))
@@ -801,8 +798,7 @@ class AcdService:
                 self._apply(self.acd.hold(leg.call_id))
             await self.talk_session(session)
             return
-        self._release(leg)
-        self._apply(self.acd.hangup(leg.call_id))
+        self._end_bridged_talk(leg, hang_up_caller=False)
         with contextlib.suppress(AgiError):
             await session.hangup()
 
@@ -1135,7 +1131,7 @@ class AcdService:
                     self._consult_over(leg, agent_gone=True)  # the consulting agent's line went
                 elif leg.bridged:
                     consult = leg.consult
-                    self._end_bridged_talk(leg, caller_gone=True)
+                    self._end_bridged_talk(leg, hang_up_caller=False)
                     if consult is not None:  # nothing left to consult about
                         self._spawn(self._call_off(consult))
                 else:
@@ -1146,7 +1142,7 @@ class AcdService:
                 if talk.held:
                     self._requeue(talk)
                 else:  # the agent's line left a re-bridged talk: the talk is over, the caller let go
-                    self._end_bridged_talk(talk, caller_gone=False)
+                    self._end_bridged_talk(talk, hang_up_caller=True)
         elif isinstance(event, OriginateResult) and event.action_id is not None:
             call_id = self._originates.pop(event.action_id, None)
             if call_id is not None:
