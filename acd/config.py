@@ -33,12 +33,12 @@ Example::
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from acd.agents import SYSTEM_PAUSE_REASONS
 from acd.hours import HoursError, OpeningHours, parse_opening_hours
+from asterisk_conf.dialstring import InvalidDialString, validate_dial_string
 
 MIN_LEVEL = 1
 MAX_LEVEL = 10
@@ -47,35 +47,6 @@ DEFAULT_PAUSE_REASONS = ("break", "lunch", "meeting", "training", "after_call")
 
 class ConfigError(ValueError):
     """The ACD part of the configuration is wrong; the message names the entry and the problem."""
-
-
-# A dial string is ``Tech/resource``. The resource is spliced into Dial() and ChanSpy() data, where ','
-# separates arguments, '&' adds a parallel device, '|' is an old argument separator, brackets and '$'
-# open expressions, and blanks or ';' end a config value: none of those may appear.
-_DIAL_STRING = re.compile(r"[A-Za-z][A-Za-z0-9_]*/[A-Za-z0-9_.@+#*:/=-]+")
-# A number we may call back: digits with an optional leading '+', nothing a Local channel would read as
-# a context ('@'), options ('/') or another argument (',').
-_CALLBACK_NUMBER = re.compile(r"\+?[0-9]{3,20}")
-
-
-def validate_dial_string(value: str, where: str = "phone") -> str:
-    """Return ``value`` if it is one device's dial string (``PJSIP/1001``, ``Local/1001@phones/n``),
-    else raise :class:`ConfigError`."""
-    if not _DIAL_STRING.fullmatch(value):
-        raise ConfigError(f"{where}: {value!r} is not a dial string such as PJSIP/1001 "
-                          "(Tech/resource of letters, digits and _ . @ + # * : / = -)")
-    return value
-
-
-def callback_number(value: str | None) -> str | None:
-    """``value`` if it is a number we may dial back (``+``? and 3-20 ASCII digits), else None.
-
-    Caller IDs are chosen by the caller, so anything else (``0044@from-internal/``, ``1,2``, spaces) never
-    becomes a call-back target.
-    """
-    if value is None or not _CALLBACK_NUMBER.fullmatch(value):
-        return None
-    return value
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -249,7 +220,10 @@ def _agent(raw: Any, i: int, skills: set[str] | None, queues: set[str]) -> Agent
     if not isinstance(phone, str):
         raise ConfigError(f"{where}.phone: expected a dial string, got {phone!r}")
     if phone:
-        validate_dial_string(phone, f"{where}.phone")
+        try:
+            validate_dial_string(phone, f"{where}.phone")
+        except InvalidDialString as exc:
+            raise ConfigError(str(exc)) from None
     member_of = _names(entry.get("queues", []), f"{where}.queues")
     for q in member_of:
         if q not in queues:

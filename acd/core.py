@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import heapq
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from acd.agents import AgentState, AgentStatus, IllegalTransition
@@ -42,6 +42,7 @@ from acd.events import (
     CallQueued,
     CallResumed,
 )
+from bus.clock import Clock
 
 Requirement = tuple[tuple[str, int], ...]
 SNAPSHOT_VERSION = 1
@@ -236,7 +237,7 @@ class AgentView:
 class Acd:
     """The ACD decision-maker for one tenant."""
 
-    def __init__(self, config: AcdConfig, clock: Callable[[], float]) -> None:
+    def __init__(self, config: AcdConfig, clock: Clock) -> None:
         self.config = config
         self.clock = clock
         self.weights = config.weights

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from callcenter.events import DomainEvent
+from bus.events import DomainEvent
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import typing
 
-from callcenter.events import DomainEvent
+from bus.events import DomainEvent
 
 _T = typing.TypeVar("_T")
 

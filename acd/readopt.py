@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from acd.agents import AgentState
-from acd.config import AcdConfig, callback_number
+from acd.config import AcdConfig
 from acd.core import SNAPSHOT_VERSION, Call, CallStatus
 from acd.events import (
     AgentStateChanged,
@@ -28,7 +28,8 @@ from acd.events import (
     CallQueued,
     ConsultEnded,
 )
-from callcenter.events import DomainEvent
+from asterisk_conf.dialstring import callback_number
+from bus.events import DomainEvent
 
 CALL_ID_VARIABLE = "CC_CALL_ID"
 QUEUE_VARIABLE = "CC_QUEUE"

@@ -52,7 +52,7 @@ import time
 from collections.abc import Callable, Coroutine, Iterable
 
 from acd.agents import AgentState, IllegalTransition
-from acd.config import callback_number
+from acd.control import AgentControlRefused
 from acd.core import Acd, AcdError, AgentView, CallStatus
 from acd.decisions import Effects, Offer, OriginateCallback, Refused
 from acd.events import CallDisposed, CallEnded, ConsultEnded, ConsultStarted
@@ -68,9 +68,11 @@ from acd.readopt import (
     parse_channel,
     plan_restore,
 )
-from agent_desktop.services import AgentControlRefused
-from callcenter.bus import EventBus
-from callcenter.events import DomainEvent
+from asterisk_conf.dialstring import callback_number
+from bus.clock import Clock
+from bus.eventbus import EventBus
+from bus.events import DomainEvent
+from bus.tasks import TaskSet
 from cti.agi import AgiError, AgiHangup, AgiInterrupted, AgiPlaybackFailed, AgiServer, AgiSession
 from cti.ami.client import AmiClient, AmiError
 from cti.ami.events import ChannelHungUp, DialEnded, DialStarted, OriginateResult
@@ -183,7 +185,7 @@ class AcdService:
         ami: AmiClient,
         agi: AgiServer,
         *,
-        clock: Callable[[], float] = time.time,
+        clock: Clock = time.time,
         settings: AcdServiceSettings | None = None,
         time_scale: float = 1.0,
     ) -> None:
@@ -201,7 +203,7 @@ class AcdService:
         self._wrapping_up: dict[str, str] = {}  # agent id -> the call whose wrap-up they are in
         self._originates: dict[str, str] = {}  # AMI ActionID -> call id of a call-back being dialled
         self._early_results: collections.OrderedDict[str, OriginateResult] = collections.OrderedDict()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = TaskSet("ACD", log)
         self._wake = asyncio.Event()
         self._readopted = asyncio.Event()
         self._early_resumes: set[str] = set()  # channels whose 'resume' session waits for readopt
@@ -233,11 +235,11 @@ class AcdService:
         (another service, on this node or another, may own the calls already)."""
         self._closed = True
         self.bus.remove_listener(self._on_pbx_event)
-        tasks = [t for t in (self._timer, *self._tasks) if t is not None]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        self._timer = None
+        if self._timer is not None:
+            self._timer.cancel()
+            await asyncio.gather(self._timer, return_exceptions=True)
+            self._timer = None
+        await self._tasks.cancel_all()
 
     async def readopt(self, history: Iterable[DomainEvent]) -> RestorePlan:
         """Take over the calls a previous service left in Asterisk; call once, after :meth:`start`
@@ -1180,14 +1182,7 @@ class AcdService:
         if self._closed:
             coro.close()
             return
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-
-    def _task_done(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and (exc := task.exception()) is not None:
-            log.error("ACD task %s failed", task.get_name(), exc_info=exc)
+        self._tasks.spawn(coro)
 
     # -------------------------------------------------------------------- timer
 

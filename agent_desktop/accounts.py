@@ -9,7 +9,6 @@ is either plain text (hashed at load) or an argon2 hash (``$argon2...``, kept). 
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -17,9 +16,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from agent_desktop.catalogue import ADMIN, AGENT, ROLES, SUPERVISOR
+from asterisk_conf.dialstring import InvalidDialString, validate_dial_string
 
 # Technology/resource, no spaces or control characters (the AMI refuses CR/LF anyway).
-_DIAL_STRING = re.compile(r"^[A-Za-z0-9]+/[^\s,]{1,120}$")
 
 
 class AccountConfigError(ValueError):
@@ -115,8 +114,13 @@ def accounts_from_config(raw: Mapping[str, Any], *, hasher: PasswordHasher) -> l
         if role == AGENT and not agent_id:
             raise AccountConfigError(f"{where}: an agent account needs agent_id")
         phone = entry.get("phone")
-        if phone is not None and (not isinstance(phone, str) or not _DIAL_STRING.match(phone)):
-            raise AccountConfigError(f"{where}.phone: expected a dial string like PJSIP/9001, not {phone!r}")
+        if phone is not None:
+            if not isinstance(phone, str):
+                raise AccountConfigError(f"{where}.phone: expected a dial string like PJSIP/9001, not {phone!r}")
+            try:
+                validate_dial_string(phone, f"{where}.phone")
+            except InvalidDialString as exc:
+                raise AccountConfigError(str(exc)) from None
         accounts.append(Account(
             id=user_id,
             name=str(entry.get("name") or user_id),

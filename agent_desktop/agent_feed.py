@@ -13,7 +13,7 @@ has the caller). Each change re-stamps the pop's ``seq``, so a page that missed 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from acd.events import (
@@ -30,9 +30,8 @@ from acd.events import (
     ConsultStarted,
 )
 from agent_desktop.events import CustomerMatched
-from callcenter.events import DomainEvent
+from bus.events import DomainEvent
 
-Clock = Callable[[], float]
 Message = dict[str, Any]
 Delivery = tuple[str, Message]
 DEFAULT_DISPOSITIONS: tuple[str, ...] = ("resolved", "follow_up", "escalated", "wrong_number", "no_action")

@@ -60,10 +60,10 @@ from agent_desktop.services import (
 )
 from agent_desktop.supervision import SpyMode, SupervisorActionFailed, SupervisorActions
 from agent_desktop.wall import WallProjection
-from callcenter.bus import EventBus
+from bus.clock import Clock
+from bus.eventbus import EventBus
 
 log = logging.getLogger(__name__)
-Clock = Callable[[], float]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 TalkCommand = Callable[[str, str | None], Awaitable[None]]  # (call id, acting agent or None)
 

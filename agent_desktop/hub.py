@@ -13,12 +13,11 @@ counts as use of its session: a page left open stays logged in, but never beyond
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import json
 import logging
 from collections import OrderedDict, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Coroutine
 from typing import Any
 
 from aiohttp import web
@@ -30,13 +29,14 @@ from agent_desktop.events import CustomerMatched
 from agent_desktop.security import SessionStore
 from agent_desktop.services import CustomerCard, CustomerLookup
 from agent_desktop.wall import WallProjection
-from callcenter.bus import EventBus
-from callcenter.events import DomainEvent
+from bus.clock import Clock
+from bus.eventbus import EventBus
+from bus.events import DomainEvent
+from bus.tasks import TaskSet
 
 log = logging.getLogger(__name__)
 
 MAX_PREFETCHED_CARDS = 10_000
-Clock = Callable[[], float]
 
 
 def _dumps(message: Message) -> str:
@@ -106,7 +106,7 @@ class DesktopHub:
         self.pop_send_latency = LatencyStats()  # offer event -> pop queued to the socket
         self._connections: set[Connection] = set()
         self._by_agent: dict[str, set[Connection]] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = TaskSet("desktop hub", log)
         self._loop_task: asyncio.Task[None] | None = None
         # Customer cards fetched when a call is queued, so the pop at offer time need not wait.
         self._cards: OrderedDict[str, asyncio.Task[CustomerCard | None]] = OrderedDict()
@@ -121,14 +121,13 @@ class DesktopHub:
 
     async def stop(self) -> None:
         self.bus.remove_listener(self.on_event)
-        tasks = [t for t in (self._loop_task, *self._tasks) if t is not None]
         for conn in tuple(self._connections):
             await conn.ws.close()
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+            await asyncio.gather(self._loop_task, return_exceptions=True)
+            self._loop_task = None
+        await self._tasks.cancel_all()
 
     def on_event(self, event: DomainEvent) -> None:
         """Bus listener: runs inline in publish order, so it only folds and enqueues."""
@@ -186,7 +185,7 @@ class DesktopHub:
         self._connections.add(conn)
         if conn.agent_id is not None:
             self._by_agent.setdefault(conn.agent_id, set()).add(conn)
-        conn.writer = asyncio.get_running_loop().create_task(self._write(conn))
+        conn.writer = self._tasks.spawn(self._write(conn), name=f"desktop writer {conn.account_id}")
         self.send(conn, {"type": "hello", "role": conn.role, "agent_id": conn.agent_id,
                          "server_time": self.clock()})
 
@@ -195,8 +194,7 @@ class DesktopHub:
         self._forget_agent_link(conn)
         if conn.writer is not None:
             conn.writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await conn.writer
+            await asyncio.gather(conn.writer, return_exceptions=True)
 
     def _forget_agent_link(self, conn: Connection) -> None:
         if conn.agent_id is not None:
@@ -312,10 +310,8 @@ class DesktopHub:
             for conn in subscribers:
                 self._enqueue(conn, text)
 
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        self._tasks.spawn(coro)
 
 
 def _error(code: str, request_type: str | None, text: str) -> Message:

@@ -6,9 +6,8 @@ import dataclasses
 import hmac
 import secrets
 from collections import OrderedDict, deque
-from collections.abc import Callable
 
-Clock = Callable[[], float]
+from bus.clock import Clock
 
 SESSION_COOKIE = "cc_session"
 CSRF_HEADER = "X-CSRF-Token"

@@ -10,9 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Protocol
 
-
-class AgentControlRefused(Exception):
-    """The ACD refused a request (illegal state move, unknown agent or call); ``str()`` says why."""
+from acd.control import AgentControlRefused as AgentControlRefused
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

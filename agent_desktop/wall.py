@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 from acd.agents import AgentState
 from acd.events import (
@@ -39,9 +39,9 @@ from acd.events import (
     ConsultEnded,
 )
 from agent_desktop.trends import Combine, TrendSeries
-from callcenter.events import DomainEvent
+from bus.clock import Clock
+from bus.events import DomainEvent
 
-Clock = Callable[[], float]
 AGENT_STATES = tuple(state.value for state in AgentState)
 RECENT_WINDOW = 30 * 60.0
 TREND_BUCKET_SECONDS = 30.0

@@ -5,12 +5,57 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 from asterisk_conf.checker import ConfigSyntaxError, check_file
 from asterisk_conf.render import render_site, write_files
-from asterisk_conf.site import SiteValueError, site_from_settings
+from asterisk_conf.site import SiteConfig, SiteValueError, site_for_node
 
 _DEFAULT_SECRET = "callcenter"
+T = TypeVar("T")
+
+
+class NodeSettings(Protocol):
+    """The node's settings this command reads (the roof's ``Settings`` has them)."""
+
+    agi_host: str
+    agi_port: int
+    ami_host: str
+    ami_port: int
+    ami_user: str
+    ami_secret: str
+    trunk: str
+
+
+def _given(flag: T | None, setting: T) -> T:
+    return setting if flag is None else flag
+
+
+def site_from_settings(
+    settings: NodeSettings,
+    *,
+    agi_host: str | None = None,
+    agi_port: int | None = None,
+    ami_bind: str | None = None,
+    ami_user: str | None = None,
+    ami_secret: str | None = None,
+    ami_permit: list[str] | None = None,
+    trunk: str | None = None,
+) -> SiteConfig:
+    """Site values from the node's settings, each overridable by its flag.
+
+    Asterisk's manager binds to ``settings.ami_host`` (loopback when the simulator is used).
+    """
+    return site_for_node(
+        agi_host=_given(agi_host, settings.agi_host),
+        agi_port=_given(agi_port, settings.agi_port),
+        ami_bind=_given(ami_bind, settings.ami_host or "127.0.0.1"),
+        ami_port=settings.ami_port,
+        ami_user=_given(ami_user, settings.ami_user),
+        ami_secret=_given(ami_secret, settings.ami_secret),
+        trunk=_given(trunk, settings.trunk or None),
+        ami_permit=ami_permit,
+    )
 
 
 def _check(paths: list[str]) -> int:

@@ -11,8 +11,7 @@ import dataclasses
 import ipaddress
 import re
 
-from acd.config import ConfigError, validate_dial_string
-from callcenter.settings import Settings
+from asterisk_conf.dialstring import InvalidDialString, validate_dial_string
 
 
 class SiteValueError(ValueError):
@@ -106,7 +105,7 @@ def validate_trunk(value: str) -> str:
                              "e.g. PJSIP/{number}@provider")
     try:
         validate_dial_string(value.replace(NUMBER_PLACEHOLDER, "0"), "trunk")
-    except ConfigError as exc:
+    except InvalidDialString as exc:
         raise SiteValueError(str(exc)) from None
     return value
 
@@ -170,39 +169,32 @@ class SiteConfig:
         return None if self.trunk is None else self.trunk.replace(NUMBER_PLACEHOLDER, "${EXTEN}")
 
 
-def site_from_settings(
-    settings: Settings,
+def site_for_node(
     *,
-    agi_host: str | None = None,
-    agi_port: int | None = None,
-    ami_bind: str | None = None,
-    ami_user: str | None = None,
-    ami_secret: str | None = None,
-    ami_permit: list[str] | None = None,
+    agi_host: str,
+    agi_port: int,
+    ami_bind: str,
+    ami_port: int,
+    ami_user: str,
+    ami_secret: str,
     trunk: str | None = None,
+    ami_permit: list[str] | None = None,
 ) -> SiteConfig:
-    """Site values from the node's settings (``trunk`` included), each overridable.
+    """Site values for a node whose FastAGI server is at ``agi_host``.
 
-    Defaults: Asterisk's manager binds to ``settings.ami_host`` (loopback when the simulator is used)
-    and admits logins only from ``agi_host``, the address of the node running our FastAGI server;
-    when that is a host name rather than an address, ``ami_permit`` must be given.
+    Without ``ami_permit``, Asterisk's manager admits logins only from ``agi_host``, the address of the
+    node running our FastAGI server; when that is a host name rather than an address, ``ami_permit`` must
+    be given.
     """
-    host = agi_host if agi_host is not None else settings.agi_host
     if ami_permit is None:
         try:
-            ami_permit = [str(ipaddress.ip_network(host))]
+            ami_permit = [str(ipaddress.ip_network(agi_host))]
         except ValueError:
             raise SiteValueError(
-                f"ami_permit: agi_host {_describe(host)} is not an IP address; give the network our node "
+                f"ami_permit: agi_host {_describe(agi_host)} is not an IP address; give the network our node "
                 "connects from (--ami-permit CIDR)"
             ) from None
     return SiteConfig(
-        agi_host=host,
-        agi_port=agi_port if agi_port is not None else settings.agi_port,
-        ami_bind=ami_bind if ami_bind is not None else (settings.ami_host or "127.0.0.1"),
-        ami_port=settings.ami_port,
-        ami_user=ami_user if ami_user is not None else settings.ami_user,
-        ami_secret=ami_secret if ami_secret is not None else settings.ami_secret,
-        ami_permit=tuple(ami_permit),
-        trunk=trunk if trunk is not None else (settings.trunk or None),
+        agi_host=agi_host, agi_port=agi_port, ami_bind=ami_bind, ami_port=ami_port, ami_user=ami_user,
+        ami_secret=ami_secret, ami_permit=tuple(ami_permit), trunk=trunk or None,
     )

@@ -2,8 +2,8 @@
 
 The mechanism is :class:`~callcenter.recorder.EventRecorder`'s (taken inline, written in batches from a
 worker thread; a batch the database refuses is retried one event at a time and the event it cannot take
-is set aside); what is written is :func:`crm_core.interactions.apply_event`,
-which is idempotent per leg, so a retried or replayed batch leaves the same rows.
+is set aside); what is written is :func:`callcenter.interaction_rows.apply_event`, which is idempotent
+per leg, so a retried or replayed batch leaves the same rows.
 """
 
 from __future__ import annotations
@@ -13,12 +13,17 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from callcenter.bus import EventBus
-from callcenter.events import DomainEvent
+from bus.eventbus import EventBus
+from bus.events import DomainEvent
+from callcenter.interaction_rows import INBOUND_CONTEXTS, LEG_EVENTS, InteractionRowWriter
 from callcenter.recorder import EventRecorder
-from crm_core.interactions import INBOUND_CONTEXTS, LEG_EVENTS, UnknownLeg, apply_event
+from crm_core.interactions import UnknownLeg
 
 log = logging.getLogger(__name__)
+
+
+def _log_unknown_leg(event: DomainEvent, exc: UnknownLeg) -> None:
+    log.warning("%s for unrecorded call %s ignored", event.type_name, exc)
 
 
 class InteractionRecorder(EventRecorder):
@@ -39,14 +44,5 @@ class InteractionRecorder(EventRecorder):
         def keep_leg_event(event: DomainEvent) -> bool:
             return isinstance(event, LEG_EVENTS) and (keep is None or keep(event))
 
-        super().__init__(bus, sessions, flush_interval=flush_interval, keep=keep_leg_event)
-        self._inbound_contexts = inbound_contexts
-
-    def _write(self, batch: list[DomainEvent]) -> None:
-        with self._sessions() as session, session.begin():
-            for event in batch:
-                try:
-                    apply_event(session, event, inbound_contexts=self._inbound_contexts)
-                except UnknownLeg as exc:
-                    # A disposition for a call this store never saw: retrying cannot help, the rest can go in.
-                    log.warning("%s for unrecorded call %s ignored", event.type_name, exc)
+        writer = InteractionRowWriter(sessions, inbound_contexts=inbound_contexts, on_unknown_leg=_log_unknown_leg)
+        super().__init__(bus, writer, flush_interval=flush_interval, keep=keep_leg_event)

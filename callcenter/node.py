@@ -4,7 +4,6 @@ simulator), FastAGI server with the IVR, and the web app. ``callcenter serve`` i
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import time
 import tomllib
@@ -22,8 +21,8 @@ from acd.config import load_config as load_acd_config
 from acd.core import Acd
 from acd.readopt import HISTORY_EVENTS
 from acd.service import AcdService
-from callcenter.bus import EventBus
-from callcenter.events import DomainEvent
+from bus.eventbus import EventBus
+from bus.events import DomainEvent
 from callcenter.interaction_recorder import InteractionRecorder
 from callcenter.leadership import LeaderLease
 from callcenter.recorder import EventRecorder
@@ -31,7 +30,7 @@ from callcenter.redis_bus import RedisBridge
 from callcenter.settings import Settings
 from crm_core.db import make_engine, make_session_factory, migrate, session_scope
 from crm_core.demo import seed_demo
-from crm_core.eventlog import read_events
+from crm_core.eventlog import SqlEventLog, read_events
 from crm_core.models import Customer
 from cti.agi import AgiApplicationNotFound, AgiHangup, AgiServer, AgiSession
 from cti.agi.server import parse_peer_networks
@@ -54,6 +53,16 @@ DEMO_CONFIG = Path(__file__).with_name("demo.toml")
 # Demo traffic: enough calls that the wall moves within seconds of `make run`.
 DEMO_CALLS_PER_HOUR = 240.0
 
+
+
+def ami_config(settings: Settings, *, host: str | None = None, port: int | None = None) -> AmiConfig:
+    """The AMI client's configuration from the node's settings (``host``/``port`` override theirs)."""
+    return AmiConfig(
+        host=settings.ami_host if host is None else host,
+        port=settings.ami_port if port is None else port,
+        username=settings.ami_user,
+        secret=settings.ami_secret,
+    )
 
 class NodeStartError(RuntimeError):
     """A component could not start (port in use, PBX unreachable, bad database URL...)."""
@@ -108,7 +117,7 @@ class Node:
         if s.demo:
             self.demo_codes = await asyncio.to_thread(self._seed_demo)
         # With several nodes on Redis, an event is stored once: by the node where it was published.
-        self.recorder = EventRecorder(self.bus, self.sessions, keep=self._started_here)
+        self.recorder = EventRecorder(self.bus, SqlEventLog(self.sessions), keep=self._started_here)
         self.recorder.start()
         self.interactions = InteractionRecorder(self.bus, self.sessions, keep=self._started_here)
         self.interactions.start()
@@ -148,11 +157,7 @@ class Node:
                 "*** No AMI address configured: started the embedded PBX SIMULATOR on "
                 f"127.0.0.1:{self.simulator.ami_port} (calls are simulated, not real) ***"
             )
-        config = dataclasses.replace(
-            AmiConfig.from_settings(s),
-            host=ami_host,
-            port=self.simulator.ami_port if self.simulator else s.ami_port,
-        )
+        config = ami_config(s, host=ami_host, port=self.simulator.ami_port if self.simulator else s.ami_port)
         self.ami = AmiClient(config, self.bus)
         self.ami.start()
         try:

@@ -17,23 +17,18 @@ import contextlib
 import logging
 from collections.abc import Callable
 
-from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
-
-from callcenter.bus import EventBus
-from callcenter.events import DomainEvent
-from crm_core.eventlog import append_events
+from bus.eventbus import EventBus
+from bus.eventlog import EventLogUnavailable, EventLogWriter
+from bus.events import DomainEvent
 
 log = logging.getLogger(__name__)
 
-# Failures of the connection, not of an event: every event would fail alike, so all are kept for later.
-UNREACHABLE_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError, DisconnectionError, OSError)
 # How many set-aside events are kept in memory for inspection (each is also logged in full).
 SET_ASIDE_KEPT = 1000
 
 
 class EventRecorder:
-    """Appends bus events to the ``event_log`` table, in publish order, in batches.
+    """Appends bus events to an event log (``writer``), in publish order, in batches.
 
     ``keep(event)`` chooses the events to store (all by default). :attr:`set_aside` holds the latest
     events no write could store; :attr:`failed` counts them all.
@@ -42,13 +37,13 @@ class EventRecorder:
     def __init__(
         self,
         bus: EventBus,
-        sessions: sessionmaker[Session],
+        writer: EventLogWriter,
         *,
         flush_interval: float = 0.1,
         keep: Callable[[DomainEvent], bool] | None = None,
     ) -> None:
         self._bus = bus
-        self._sessions = sessions
+        self._writer = writer
         self._interval = flush_interval
         self._keep = keep
         self._pending: list[DomainEvent] = []
@@ -82,7 +77,7 @@ class EventRecorder:
                 return
             try:
                 await asyncio.to_thread(self._write, batch)
-            except UNREACHABLE_ERRORS:
+            except EventLogUnavailable:
                 log.exception("event store unreachable: %d events kept for the next flush", len(batch))
                 self._pending[:0] = batch
             except Exception:
@@ -95,7 +90,7 @@ class EventRecorder:
         for index, event in enumerate(batch):
             try:
                 await asyncio.to_thread(self._write, [event])
-            except UNREACHABLE_ERRORS:
+            except EventLogUnavailable:
                 log.exception("event store unreachable: %d events kept for the next flush", len(batch) - index)
                 self._pending[:0] = batch[index:]
                 return
@@ -107,8 +102,7 @@ class EventRecorder:
                 self.written += 1
 
     def _write(self, batch: list[DomainEvent]) -> None:
-        with self._sessions() as session, session.begin():
-            append_events(session, batch)
+        self._writer.append(batch)
 
     async def stop(self) -> None:
         """Stop taking events and write the rest; a write in flight is waited for, never cut short."""

@@ -1,6 +1,6 @@
 """Sharing domain events between nodes through Redis pub/sub.
 
-Each node keeps its in-process :class:`~callcenter.bus.EventBus`; a :class:`RedisBridge` sends
+Each node keeps its in-process :class:`~bus.eventbus.EventBus`; a :class:`RedisBridge` sends
 every event that starts on this node to a Redis channel and publishes the other nodes' events
 locally, so web nodes see what the ACD leader decides. Messages are ``<node id>\\n<event JSON>``;
 a node ignores its own, and an event that came from Redis is never sent back out.
@@ -28,8 +28,8 @@ import uuid
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from callcenter.bus import EventBus
-from callcenter.events import DomainEvent, UnknownEventType
+from bus.eventbus import EventBus
+from bus.events import DomainEvent, UnknownEventType
 
 log = logging.getLogger(__name__)
 

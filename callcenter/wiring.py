@@ -24,8 +24,8 @@ from agent_desktop.services import (
     PossibleDuplicates,
     TicketSummary,
 )
-from agent_desktop.supervision import AcdSupervisor
 from callcenter.node import Node, NodeStartError
+from callcenter.supervisor_actions import AcdSupervisor
 from crm_core import lookup
 from crm_core.codes import InvalidCustomerCode
 from crm_core.customers import CustomerService

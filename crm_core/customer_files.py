@@ -13,7 +13,7 @@ import dataclasses
 import io
 import json
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,6 +21,7 @@ import openpyxl
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from bus.clock import Clock
 from crm_core.audit import audit_rows
 from crm_core.codes import InvalidCustomerCode
 from crm_core.customers import EDITABLE_FIELDS, CustomerData, customer_data
@@ -255,7 +256,7 @@ def import_customers(
     *,
     region: str = DEFAULT_REGION,
     actor: str = "import",
-    clock: Callable[[], float] = time.time,
+    clock: Clock = time.time,
 ) -> ImportReport:
     """Upsert the customers of a CSV/XLSX file by code; the caller commits (or rolls back) the session.
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bus.clock import Clock
 from crm_core import audit
 from crm_core.codes import MAX_CODE_NUMBER, InvalidCustomerCode, check_customer_code, make_customer_code
 from crm_core.fields import (
@@ -143,7 +144,7 @@ class CustomerService:
 
     session: Session
     actor: str
-    clock: Callable[[], float] = time.time
+    clock: Clock = time.time
     region: str = DEFAULT_REGION
 
     def next_code(self) -> str:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bus.clock import Clock
 from crm_core.codes import make_customer_code
 from crm_core.customers import CustomerService
 from crm_core.models import Customer
@@ -40,7 +40,7 @@ def _phone(rng: random.Random, area: str) -> str:
 
 
 def seed_demo(
-    session: Session, n: int = 300, seed: int = 2024, *, clock: Callable[[], float] = time.time
+    session: Session, n: int = 300, seed: int = 2024, *, clock: Clock = time.time
 ) -> int:
     """Create demo customers ``100008``, ``100016``, ... (codes per the Luhn rule); returns how many were new.
 

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
 from sqlalchemy import Float, Integer, String, Text, insert, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from callcenter.events import DomainEvent
+from bus.eventlog import EventLogUnavailable
+from bus.events import DomainEvent
 from crm_core.db import Base
+
+# Failures of the connection, not of an event: every event would fail alike, so all can be retried.
+_CONNECTION_LOST: tuple[type[Exception], ...] = (OperationalError, InterfaceError, DisconnectionError, OSError)
 
 
 class EventLogEntry(Base):
@@ -55,6 +61,27 @@ def append_events(session: Session, events: Sequence[DomainEvent]) -> None:
     session.execute(insert(EventLogEntry), rows)
 
 
+@contextmanager
+def unavailable_on_connection_loss(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    """One transaction; a lost or refused connection is raised as :class:`EventLogUnavailable`."""
+    try:
+        with sessions() as session, session.begin():
+            yield session
+    except _CONNECTION_LOST as exc:
+        raise EventLogUnavailable(str(exc)) from exc
+
+
+class SqlEventLog:
+    """The ``event_log`` table as the node's :class:`bus.eventlog.EventLogWriter`."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def append(self, events: Sequence[DomainEvent]) -> None:
+        with unavailable_on_connection_loss(self._sessions) as session:
+            append_events(session, events)
+
+
 def read_logged(
     session: Session,
     *,
@@ -85,6 +112,6 @@ def read_events(
 ) -> list[DomainEvent]:
     """The events of :func:`read_logged`, without their positions.
 
-    Raises :class:`callcenter.events.UnknownEventType` for a type whose module is not imported.
+    Raises :class:`bus.events.UnknownEventType` for a type whose module is not imported.
     """
     return [entry.event for entry in read_logged(session, since_id=since_id, types=types, call_id=call_id)]

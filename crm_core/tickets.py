@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bus.clock import Clock
 from crm_core import audit
 from crm_core.fields import check_name
 from crm_core.models import Customer, Ticket, TicketStatusChange
@@ -40,7 +40,7 @@ class TicketService:
 
     session: Session
     actor: str
-    clock: Callable[[], float] = time.time
+    clock: Clock = time.time
 
     def open(
         self,

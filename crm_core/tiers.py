@@ -5,12 +5,13 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Hashable, Mapping
 from typing import TypeVar
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from bus.clock import Clock
 from crm_core.audit import audit_rows
 from crm_core.db import table_of
 from crm_core.models import AuditEntry, Customer
@@ -61,7 +62,7 @@ class TierRecount:
     changed: int
 
 
-def recompute_tiers(session: Session, *, actor: str = "system:tiers", clock: Callable[[], float] = time.time
+def recompute_tiers(session: Session, *, actor: str = "system:tiers", clock: Clock = time.time
                     ) -> TierRecount:
     """Recompute every customer's tier from stored revenue; changed tiers are updated and audited."""
     rows = session.execute(select(Customer.id, Customer.revenue_cents, Customer.tier)).all()

@@ -15,12 +15,17 @@ from cti.ami.protocol import AmiMessage
 from cti.sim import Simulator, SimulatorConfig, TrafficSettings
 
 
+def _printable(text: str) -> str:
+    """``text`` with the bytes that were not UTF-8 (held as lone surrogates) written as ``\\xNN``."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def message_record(message: AmiMessage) -> dict[str, object]:
-    """The JSON shape ``ami-decode`` prints for one message."""
+    """The JSON shape ``ami-decode`` prints for one message: always valid UTF-8, undecodable bytes escaped."""
     return {
         "type": message.kind.value,
-        "name": message.name,
-        "headers": [[k, v] for k, v in message.headers],
+        "name": _printable(message.name),
+        "headers": [[_printable(k), _printable(v)] for k, v in message.headers],
     }
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
 
+from bus.clock import Clock
 from ivr.actions import (
     DONE,
     HUNG_UP,
@@ -45,7 +45,7 @@ async def run_flow(
     directory: CustomerDirectory,
     *,
     prompts: PromptLibrary,
-    clock: Callable[[], float] = time.time,
+    clock: Clock = time.time,
 ) -> IvrOutcome:
     """Answer, run ``flow`` to its end and return the outcome.
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from callcenter.events import DomainEvent
+from bus.events import DomainEvent
 from ivr.outcome import IvrOutcome
 
 

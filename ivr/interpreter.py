@@ -10,8 +10,7 @@ flow's fallback queue, a hang-up gives ``abandoned_in_ivr`` with what was collec
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
+from bus.clock import Clock
 from crm_core.codes import is_valid_customer_code
 from ivr.actions import (
     HUNG_UP,
@@ -99,7 +98,7 @@ class IvrSession:
         call_id: str,
         ani: str,
         dnis: str = "",
-        clock: Callable[[], float],
+        clock: Clock,
     ) -> None:
         self._flow = flow
         self._clock = clock

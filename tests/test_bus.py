@@ -7,8 +7,8 @@ import asyncio
 import pytest
 
 from acd.events import AgentStateChanged, CallOffered, CallQueued
-from callcenter.bus import EventBus, SubscriptionOverflow
-from callcenter.events import DomainEvent, UnknownEventType
+from bus.eventbus import EventBus, SubscriptionOverflow
+from bus.events import DomainEvent, UnknownEventType
 
 
 def test_events_round_trip_through_json_with_their_type() -> None:
@@ -30,8 +30,8 @@ async def test_listeners_run_inline_and_subscribers_get_only_their_types() -> No
     seen: list[str] = []
     bus.add_listener(lambda e: seen.append(e.type_name), AgentStateChanged)
     offers = bus.subscribe(CallOffered)
-    bus.publish(AgentStateChanged(agent_id="a1", state="ready", previous="logged_out"))
-    bus.publish(CallOffered(call_id="c1", queue="q", agent_id="a1"))
+    bus.publish(AgentStateChanged(at=1.0, agent_id="a1", state="ready", previous="logged_out"))
+    bus.publish(CallOffered(at=1.0, call_id="c1", queue="q", agent_id="a1"))
     assert seen == ["AgentStateChanged"]
     got = await asyncio.wait_for(offers.get(), 1)
     assert isinstance(got, CallOffered) and got.call_id == "c1"
@@ -47,7 +47,7 @@ async def test_a_failing_listener_does_not_stop_delivery() -> None:
 
     bus.add_listener(broken)
     bus.add_listener(seen.append)
-    bus.publish(AgentStateChanged(agent_id="a1", state="ready", previous="logged_out"))
+    bus.publish(AgentStateChanged(at=1.0, agent_id="a1", state="ready", previous="logged_out"))
     assert len(seen) == 1
 
 
@@ -55,7 +55,7 @@ async def test_a_slow_subscriber_is_cut_off_not_the_publisher() -> None:
     bus = EventBus()
     slow = bus.subscribe(maxsize=3)
     for i in range(10):
-        bus.publish(AgentStateChanged(agent_id=f"a{i}", state="ready", previous="logged_out"))
+        bus.publish(AgentStateChanged(at=1.0, agent_id=f"a{i}", state="ready", previous="logged_out"))
     assert slow.overflowed and slow.closed
     drained = [await slow.get() for _ in range(3)]
     assert [e.agent_id for e in drained if isinstance(e, AgentStateChanged)] == ["a0", "a1", "a2"]
@@ -66,7 +66,7 @@ async def test_a_slow_subscriber_is_cut_off_not_the_publisher() -> None:
 async def test_closing_a_subscription_ends_its_iteration() -> None:
     bus = EventBus()
     sub = bus.subscribe()
-    bus.publish(AgentStateChanged(agent_id="a1", state="ready", previous="logged_out"))
+    bus.publish(AgentStateChanged(at=1.0, agent_id="a1", state="ready", previous="logged_out"))
     sub.close()
     got = [e async for e in sub]
     assert len(got) == 1

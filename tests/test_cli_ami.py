@@ -41,6 +41,21 @@ def test_ami_decode_of_raw_bytes(tmp_path: Path) -> None:
     assert names.index("QueueCallerAbandon") < names.index("QueueCallerLeave")
 
 
+def test_ami_decode_prints_valid_utf8_json_when_a_caller_name_is_latin1(tmp_path: Path) -> None:
+    raw = tmp_path / "latin1.bin"
+    raw.write_bytes(b"Event: Newchannel\r\nChannel: PJSIP/trunk-0001\r\nCallerIDName: Ren\xe9e \xc5str\xf6m\r\n"
+                    b"CallerIDNum: 3125550\xe9179\r\n\r\n")
+    result = subprocess.run([sys.executable, "-m", "callcenter", "ami-decode", str(raw)], capture_output=True,
+                            timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    text = result.stdout.decode("utf-8")  # strict: a lone surrogate or a raw 0xE9 byte would fail here
+    row = json.loads(text)
+    headers = dict(row["headers"])
+    assert headers["CallerIDName"] == "Ren\\xe9e \\xc5str\\xf6m"
+    assert headers["CallerIDNum"] == "3125550\\xe9179"
+    json.dumps(row, ensure_ascii=False).encode("utf-8")  # no lone surrogate survived the round trip
+
+
 def test_ami_decode_reports_a_truncated_capture(tmp_path: Path) -> None:
     broken = tmp_path / "broken.ami.txt"
     broken.write_bytes(b"#@ +0.1 in conn=1 bytes=500\nResponse: Success\r\n")

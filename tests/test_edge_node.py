@@ -88,7 +88,7 @@ async def test_two_nodes_on_redis_log_an_event_once(tmp_path: Path) -> None:
                 await asyncio.sleep(0.01)
         assert second.redis is not None and first.redis is not None
         received_before = second.redis.received
-        first.bus.publish(CallDisposed(call_id="edge-1", agent_id="1001", disposition="resolved", notes=""))
+        first.bus.publish(CallDisposed(at=1.0, call_id="edge-1", agent_id="1001", disposition="resolved", notes=""))
         async with asyncio.timeout(5):
             while second.redis.received == received_before:
                 await asyncio.sleep(0.01)

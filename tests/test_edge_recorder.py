@@ -14,12 +14,12 @@ from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session, sessionmaker
 
 from acd.events import CallQueued
-from callcenter.bus import EventBus
-from callcenter.events import DomainEvent
+from bus.eventbus import EventBus
+from bus.events import DomainEvent
 from callcenter.interaction_recorder import InteractionRecorder
 from callcenter.recorder import EventRecorder
 from crm_core.db import make_engine, make_session_factory, migrate
-from crm_core.eventlog import read_events
+from crm_core.eventlog import SqlEventLog, read_events
 from crm_core.interactions import get_leg
 from cti.ami.events import ChannelAppeared
 
@@ -46,11 +46,12 @@ def sqlite_sessions(tmp_path: Path) -> sessionmaker[Session]:
 
 
 def _queued(call_id: str, **fields: object) -> CallQueued:
-    return CallQueued(call_id=call_id, queue="support", priority=1, enter_time=1.0, **fields)  # type: ignore[arg-type]
+    return CallQueued(at=1.0, call_id=call_id, queue="support", priority=1, enter_time=1.0, **fields)  # type: ignore[arg-type]
 
 
 def _ringing_in(uniqueid: str, caller: str) -> ChannelAppeared:
     return ChannelAppeared(
+        at=1.0,
         channel=f"PJSIP/trunk-{uniqueid}", uniqueid=uniqueid, linkedid=uniqueid, state=4, state_desc="Ring",
         caller_id_num=caller, context="callcenter-inbound", exten="5551000",
     )
@@ -60,7 +61,7 @@ async def test_one_event_the_store_refuses_is_set_aside_and_the_others_are_writt
     sqlite_sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     bus = EventBus()
-    recorder = EventRecorder(bus, sqlite_sessions, flush_interval=3600)
+    recorder = EventRecorder(bus, SqlEventLog(sqlite_sessions), flush_interval=3600)
     recorder.start()
     original = recorder._write
 
@@ -86,7 +87,7 @@ async def test_stop_waits_for_the_write_in_flight_so_rows_stay_in_publish_order(
     sqlite_sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     bus = EventBus()
-    recorder = EventRecorder(bus, sqlite_sessions, flush_interval=0.01)
+    recorder = EventRecorder(bus, SqlEventLog(sqlite_sessions), flush_interval=0.01)
     recorder.start()
     original = recorder._write
 

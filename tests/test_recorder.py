@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from acd.events import AgentStateChanged, CallQueued
-from callcenter.bus import EventBus
+from bus.eventbus import EventBus
 from callcenter.recorder import EventRecorder
 from crm_core.db import make_engine, make_session_factory, migrate
-from crm_core.eventlog import read_events
+from crm_core.eventlog import SqlEventLog, read_events
 
 
 @pytest.fixture
@@ -25,11 +25,11 @@ def sessions(tmp_path: Path) -> sessionmaker[Session]:
 
 async def test_published_events_are_appended_in_order(sessions: sessionmaker[Session]) -> None:
     bus = EventBus()
-    recorder = EventRecorder(bus, sessions, flush_interval=0.01)
+    recorder = EventRecorder(bus, SqlEventLog(sessions), flush_interval=0.01)
     recorder.start()
     for i in range(250):
-        bus.publish(CallQueued(call_id=f"c{i}", queue="support", priority=1, enter_time=float(i)))
-    bus.publish(AgentStateChanged(agent_id="a1", state="ready", previous="logged_out"))
+        bus.publish(CallQueued(at=1.0, call_id=f"c{i}", queue="support", priority=1, enter_time=float(i)))
+    bus.publish(AgentStateChanged(at=1.0, agent_id="a1", state="ready", previous="logged_out"))
     await recorder.stop()
     with sessions() as session:
         events = read_events(session)
@@ -44,9 +44,9 @@ async def test_a_failed_write_keeps_the_events_for_the_next_flush(
     sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     bus = EventBus()
-    recorder = EventRecorder(bus, sessions, flush_interval=3600)
+    recorder = EventRecorder(bus, SqlEventLog(sessions), flush_interval=3600)
     recorder.start()
-    bus.publish(CallQueued(call_id="c1", queue="support", priority=1, enter_time=1.0))
+    bus.publish(CallQueued(at=1.0, call_id="c1", queue="support", priority=1, enter_time=1.0))
     original = recorder._write
     calls = {"n": 0}
 
@@ -58,7 +58,7 @@ async def test_a_failed_write_keeps_the_events_for_the_next_flush(
 
     monkeypatch.setattr(recorder, "_write", flaky)
     await recorder.flush()
-    bus.publish(CallQueued(call_id="c2", queue="support", priority=1, enter_time=2.0))
+    bus.publish(CallQueued(at=1.0, call_id="c2", queue="support", priority=1, enter_time=2.0))
     await recorder.stop()
     with sessions() as session:
         assert [getattr(e, "call_id", None) for e in read_events(session)] == ["c1", "c2"]
@@ -68,7 +68,7 @@ async def test_a_flush_returns_only_after_a_concurrent_write_is_committed(
     sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     bus = EventBus()
-    recorder = EventRecorder(bus, sessions, flush_interval=3600)
+    recorder = EventRecorder(bus, SqlEventLog(sessions), flush_interval=3600)
     recorder.start()
     original = recorder._write
 
@@ -77,7 +77,7 @@ async def test_a_flush_returns_only_after_a_concurrent_write_is_committed(
         original(batch)
 
     monkeypatch.setattr(recorder, "_write", slow)
-    bus.publish(CallQueued(call_id="c1", queue="support", priority=1, enter_time=1.0))
+    bus.publish(CallQueued(at=1.0, call_id="c1", queue="support", priority=1, enter_time=1.0))
     periodic = asyncio.create_task(recorder.flush())  # the timer's flush, already writing
     await asyncio.sleep(0.05)
     await recorder.flush()  # a reader's flush: must not return before c1 is in

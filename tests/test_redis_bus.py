@@ -12,8 +12,8 @@ import pytest
 import redis
 
 from acd.events import AgentStateChanged, CallQueued
-from callcenter.bus import EventBus
-from callcenter.events import DomainEvent
+from bus.eventbus import EventBus
+from bus.events import DomainEvent
 from callcenter.redis_bus import RedisBridge
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -44,9 +44,10 @@ async def test_events_published_on_one_node_reach_the_other_once() -> None:
     await bridge_a.start()
     await bridge_b.start()
     try:
-        queued = CallQueued(call_id="c1", queue="support", priority=5, enter_time=1.0, required_skills=(("en", 3),))
+        queued = CallQueued(at=1.0, call_id="c1", queue="support", priority=5, enter_time=1.0,
+                            required_skills=(("en", 3),))
         bus_a.publish(queued)
-        bus_b.publish(AgentStateChanged(agent_id="1001", state="ready", previous="logged_out"))
+        bus_b.publish(AgentStateChanged(at=1.0, agent_id="1001", state="ready", previous="logged_out"))
         async with asyncio.timeout(5):
             while len(seen_a) < 2 or len(seen_b) < 2:
                 await asyncio.sleep(0.01)
@@ -80,7 +81,7 @@ async def test_a_bad_message_is_ignored_and_reading_goes_on(bad: list[bytes]) ->
         client = redis.Redis.from_url(REDIS_URL)
         for payload in bad:
             client.publish(channel, payload)
-        good = CallQueued(call_id="c9", queue="q", priority=1, enter_time=0.0)
+        good = CallQueued(at=1.0, call_id="c9", queue="q", priority=1, enter_time=0.0)
         client.publish(channel, f"other\n{good.to_json()}".encode())
         async with asyncio.timeout(5):
             while not seen:
@@ -146,12 +147,12 @@ async def test_the_bridge_reconnects_after_redis_goes_away_and_comes_back() -> N
     await bridge_b.start()
     try:
         await link.down()
-        bus_a.publish(CallQueued(call_id="during-outage", queue="q", priority=1, enter_time=0.0))
+        bus_a.publish(CallQueued(at=1.0, call_id="during-outage", queue="q", priority=1, enter_time=0.0))
         await asyncio.sleep(0.3)  # publishing fails and is retried meanwhile
         await link.up()
         await _until(lambda: bridge_b.reconnects >= 1)
         await bridge_a.flush()
-        bus_a.publish(CallQueued(call_id="after", queue="q", priority=1, enter_time=0.0))
+        bus_a.publish(CallQueued(at=1.0, call_id="after", queue="q", priority=1, enter_time=0.0))
         await _until(lambda: any(getattr(e, "call_id", None) == "after" for e in seen_b))
         assert bridge_a.sent == 2
     finally:
@@ -174,7 +175,7 @@ async def test_while_redis_is_away_the_outbox_keeps_only_the_newest_events() -> 
     try:
         await link.down()
         for i in range(50):
-            bus_a.publish(CallQueued(call_id=f"c{i}", queue="q", priority=1, enter_time=float(i)))
+            bus_a.publish(CallQueued(at=1.0, call_id=f"c{i}", queue="q", priority=1, enter_time=float(i)))
         await link.up()
         await _until(lambda: any(getattr(e, "call_id", None) == "c49" for e in seen_b))
         received = [getattr(e, "call_id", None) for e in seen_b]
@@ -205,7 +206,7 @@ async def test_relayed_events_are_marked_and_reactions_to_them_are_sent_on() -> 
     await bridge_a.start()
     await bridge_b.start()
     try:
-        bus_a.publish(CallQueued(call_id="c1", queue="q", priority=1, enter_time=0.0))
+        bus_a.publish(CallQueued(at=1.0, call_id="c1", queue="q", priority=1, enter_time=0.0))
         await _until(lambda: any(isinstance(e, AgentStateChanged) for e in seen_a))
         assert relayed_on_b == [True, False]
         assert bridge_b.sent == 1 and bridge_a.received == 1
@@ -221,7 +222,7 @@ async def test_close_ends_the_bridge_even_while_it_is_publishing() -> None:
         bridge = RedisBridge(bus, REDIS_URL, channel=channel, node_id="a")
         await bridge.start()
         for i in range(500):
-            bus.publish(CallQueued(call_id=f"c{i}", queue="q", priority=1, enter_time=0.0))
+            bus.publish(CallQueued(at=1.0, call_id=f"c{i}", queue="q", priority=1, enter_time=0.0))
         await asyncio.sleep(0.01)
         started = time.monotonic()
         await asyncio.wait_for(asyncio.shield(bridge.close()), 5)

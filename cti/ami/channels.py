@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from callcenter.events import DomainEvent
+from bus.events import DomainEvent
 from cti.ami.events import ChannelAppeared, ChannelHungUp, ChannelStateChanged
 from cti.ami.protocol import AmiMessage
 

@@ -13,7 +13,7 @@ LF anywhere raises :class:`AmiInjectionError` before a byte is written. When a s
 action waiting on it fails with :class:`AmiDisconnected`.
 
 AMI events are translated (:func:`cti.ami.translate.translate`), applied to :attr:`AmiClient.channels`
-and published on the injected :class:`~callcenter.bus.EventBus`.
+and published on the injected :class:`~bus.eventbus.EventBus`.
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from callcenter.bus import EventBus
-from callcenter.events import DomainEvent
-from callcenter.settings import Settings
+from bus.clock import Clock
+from bus.eventbus import EventBus
+from bus.events import DomainEvent
 from cti.ami.backoff import Backoff
 from cti.ami.channels import ChannelInfo, LiveChannels, channel_from_snapshot
 from cti.ami.events import (
@@ -94,15 +94,6 @@ class AmiConfig:
     backoff: Backoff = field(default_factory=Backoff)
     # Channel variables fetched with ``Status`` during resync (e.g. ("CTI_CALL_ID",)).
     resync_variables: tuple[str, ...] = ()
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> AmiConfig:
-        return cls(
-            host=settings.ami_host,
-            port=settings.ami_port,
-            username=settings.ami_user,
-            secret=settings.ami_secret,
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,7 +271,7 @@ class AmiClient:
         config: AmiConfig,
         bus: EventBus,
         *,
-        clock: Callable[[], float] = time.time,
+        clock: Clock = time.time,
         rng: random.Random | None = None,
     ) -> None:
         self.config = config

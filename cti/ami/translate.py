@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from callcenter.events import DomainEvent
+from bus.events import DomainEvent
 from cti.ami.channels import channel_from_snapshot, channel_ids, known, to_int
 from cti.ami.events import (
     BridgeEntered,

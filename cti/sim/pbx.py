@@ -9,11 +9,13 @@ and ``Cdr``; dialplan applications show as ``Newexten``. Every call is one async
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bus.tasks import TaskSet
 from cti.sim.agi_client import run_fastagi
 from cti.sim.bridging import Bridges
 from cti.sim.channel import (
@@ -32,6 +34,8 @@ from cti.sim.channel import (
 from cti.sim.clock import SimClock
 from cti.sim.config import CallerScript, PhoneBehaviour, PhoneOutcome, SimulatorConfig
 from cti.sim.dialplan import DialplanRunner, load_dialplan, merge, shipped_dialplan
+
+log = logging.getLogger(__name__)
 
 Headers = list[tuple[str, str]]
 EventSink = Callable[[Headers], None]
@@ -91,7 +95,7 @@ class Pbx:
         self.sinks: list[EventSink] = []
         self.namer = ChannelNamer(int(clock.now()))
         self.callers: dict[str, CallerScript] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = TaskSet("PBX simulator", log)
         self.processed_calls = 0
         self.bridges = Bridges(self)
         self.dialplan = DialplanRunner(
@@ -299,19 +303,11 @@ class Pbx:
         return self.config.phones.get(dial_string, self.config.default_phone)
 
     def spawn(self, coro: Callable[[], Coroutine[Any, Any, object]]) -> None:
-        """Run ``coro()`` as a tracked task (cancelled on :meth:`shutdown`)."""
-
-        async def runner() -> None:
-            await coro()
-
-        task = asyncio.get_running_loop().create_task(runner())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        """Run ``coro()`` as a tracked task (cancelled on :meth:`shutdown`; a failure is logged)."""
+        self._tasks.spawn(coro())
 
     async def shutdown(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.cancel_all()
 
     # ---- hang-up --------------------------------------------------------------------------------
 

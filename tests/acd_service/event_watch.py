@@ -6,7 +6,7 @@ import asyncio
 import time
 from collections.abc import Callable
 
-from callcenter.events import DomainEvent
+from bus.events import DomainEvent
 
 WAIT = 10.0  # real seconds any step may take at most
 

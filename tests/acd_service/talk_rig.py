@@ -11,8 +11,8 @@ from acd.config import AcdConfig, AgentConfig, QueueConfig
 from acd.core import Acd
 from acd.events import CallConnected
 from acd.service import AcdService, AcdServiceSettings
-from callcenter.bus import EventBus
-from callcenter.events import DomainEvent
+from bus.eventbus import EventBus
+from bus.events import DomainEvent
 from cti.agi import AgiServer, AgiSession
 from cti.ami.client import AmiClient, AmiConfig
 from cti.ami.events import DialStarted

@@ -36,11 +36,11 @@ from acd.events import (
 )
 from acd.readopt import CALL_ID_VARIABLE, HISTORY_EVENTS
 from acd.service import AcdService, AcdServiceSettings
-from callcenter.bus import EventBus
-from callcenter.events import DomainEvent
+from bus.eventbus import EventBus
+from bus.events import DomainEvent
 from callcenter.recorder import EventRecorder
 from crm_core.db import make_engine, make_session_factory, migrate
-from crm_core.eventlog import read_events
+from crm_core.eventlog import SqlEventLog, read_events
 from cti.agi import AgiServer, AgiSession
 from cti.ami.client import AmiClient, AmiConfig
 from cti.ami.events import DialEnded
@@ -117,7 +117,7 @@ class Rig:
         assert self.sim is not None
         clock = self.sim.clock.now
         bus = EventBus()
-        recorder = EventRecorder(bus, self.sessions, flush_interval=0.05)
+        recorder = EventRecorder(bus, SqlEventLog(self.sessions), flush_interval=0.05)
         recorder.start()
         ami = AmiClient(AmiConfig(port=self.sim.ami_port, username=USER, secret=SECRET, ping_interval=60.0), bus,
                         clock=clock)

@@ -17,6 +17,7 @@ from event_watch import WAIT, EventWatch
 
 from acd.agents import AgentState
 from acd.config import AcdConfig, AgentConfig, QueueConfig
+from acd.control import AgentControlRefused
 from acd.core import Acd
 from acd.events import (
     AgentStateChanged,
@@ -30,9 +31,8 @@ from acd.events import (
     CallQueued,
 )
 from acd.service import AcdService, AcdServiceSettings
-from agent_desktop.services import AgentControlRefused
-from callcenter.bus import EventBus
-from callcenter.events import DomainEvent
+from bus.eventbus import EventBus
+from bus.events import DomainEvent
 from cti.agi import AgiServer, AgiSession
 from cti.ami.client import AmiClient, AmiConfig
 from cti.ami.events import ChannelHungUp, DialStarted

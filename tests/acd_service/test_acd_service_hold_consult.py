@@ -10,6 +10,7 @@ import pytest
 from talk_rig import Rig, rig_fixture, start_rig, talking_to_a1
 
 from acd.agents import AgentState
+from acd.control import AgentControlRefused
 from acd.events import (
     CallAbandoned,
     CallConnected,
@@ -21,7 +22,6 @@ from acd.events import (
     ConsultEnded,
     ConsultStarted,
 )
-from agent_desktop.services import AgentControlRefused
 from cti.ami.events import DialStarted
 from cti.sim.channel import Channel
 from cti.sim.config import PhoneBehaviour, PhoneOutcome

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from acd.agents import AgentState
-from acd.config import AcdConfig, AgentConfig, QueueConfig, callback_number
+from acd.config import AcdConfig, AgentConfig, QueueConfig
 from acd.core import Acd, Call
 from acd.decisions import Offer, OriginateCallback
 from acd.events import (
@@ -22,6 +22,7 @@ from acd.events import (
     ConsultStarted,
 )
 from acd.readopt import BadCallVariables, ChannelCall, channel_variables, parse_channel, plan_restore
+from asterisk_conf.dialstring import callback_number
 
 CONFIG = AcdConfig(
     queues=(QueueConfig("support", wrap_up_seconds=30.0),),

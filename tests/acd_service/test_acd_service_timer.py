@@ -15,7 +15,7 @@ from acd import service as service_module
 from acd.core import Acd, AcdError
 from acd.decisions import Decision, Effects, Offer, OriginateCallback
 from acd.service import AcdService
-from callcenter.bus import EventBus
+from bus.eventbus import EventBus
 from cti.agi import AgiServer
 from cti.ami.client import AmiClient
 

@@ -8,6 +8,7 @@ import pytest
 from talk_rig import Rig, rig_fixture, talking_to_a1
 
 from acd.agents import AgentState
+from acd.control import AgentControlRefused
 from acd.events import (
     AgentStateChanged,
     CallAbandoned,
@@ -17,7 +18,6 @@ from acd.events import (
     CallOffered,
     CallQueued,
 )
-from agent_desktop.services import AgentControlRefused
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 from scripted_ami import SECRET, USERNAME, ClientFactory, ScriptedAmi, scenario05_channels
 
-from callcenter.bus import EventBus
+from bus.eventbus import EventBus
 from cti.ami.backoff import Backoff
 from cti.ami.client import AmiClient, AmiConfig
 

@@ -11,15 +11,15 @@ from typing import TypeVar
 import pytest
 from scripted_ami import SECRET, USERNAME, ClientFactory, ScriptedAmi, trace_messages, with_headers
 
-from callcenter.bus import EventBus, Subscription
-from callcenter.events import DomainEvent
+from bus.eventbus import EventBus, Subscription
+from bus.events import DomainEvent
+from callcenter.node import ami_config
 from callcenter.settings import Settings
 from cti.ami.client import (
     AmiActionError,
     AmiActionTimeout,
     AmiAuthenticationError,
     AmiClient,
-    AmiConfig,
     AmiDisconnected,
 )
 from cti.ami.events import (
@@ -101,7 +101,7 @@ async def test_failing_resync_backs_off_instead_of_spinning(
 
 async def test_client_as_context_manager_built_from_settings(pbx: ScriptedAmi, bus: EventBus) -> None:
     settings = Settings(ami_host="127.0.0.1", ami_port=pbx.port, ami_user=USERNAME, ami_secret=SECRET)
-    async with AmiClient(AmiConfig.from_settings(settings), bus) as client:
+    async with AmiClient(ami_config(settings), bus) as client:
         assert client.ready
         assert await client.getvar("CC_X", channel="Local/a@x-1;1") == "42"
     assert not client.ready

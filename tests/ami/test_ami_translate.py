@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scripted_ami import TRACES, trace_messages
 
-from callcenter.events import DomainEvent
+from bus.events import DomainEvent
 from cti.ami.events import (
     BridgeEntered,
     BridgeLeft,

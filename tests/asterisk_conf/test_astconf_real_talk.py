@@ -19,8 +19,8 @@ from acd.core import Acd
 from acd.events import CallConnected, CallEnded, CallHeld, CallResumed, ConsultEnded, ConsultStarted
 from acd.service import CONNECT_CONTEXT, AcdService, AcdServiceSettings
 from asterisk_conf.site import SiteConfig
-from callcenter.bus import EventBus
-from callcenter.events import DomainEvent
+from bus.eventbus import EventBus
+from bus.events import DomainEvent
 from cti.agi import AgiServer, AgiSession
 from cti.ami.channels import ChannelInfo
 from cti.ami.client import AmiClient, AmiConfig

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from acd.service import AcdServiceSettings
 from asterisk_conf.checker import ConfigFile, Dialplan, check_dialplan, check_file
-from asterisk_conf.commands import register
+from asterisk_conf.commands import register, site_from_settings
 from asterisk_conf.render import AMI_WRITE_CLASSES, REQUIRED_MODULES, TEMPLATES, render_site
-from asterisk_conf.site import SiteConfig, SiteValueError, site_from_settings
+from asterisk_conf.site import SiteConfig, SiteValueError
 from callcenter.settings import Settings
 
 # Contexts a call the ACD holds runs a FastAGI session in, with the holding loop after it.

@@ -14,15 +14,16 @@ from sqlalchemy.orm import Session
 
 import crm_core.eventlog
 from acd.events import CallConnected, CallDisposed, CallEnded, CallOffered, CallQueued
+from bus.events import DomainEvent
 from callcenter.cli import main as callcenter_main
-from callcenter.events import DomainEvent
+from callcenter.interaction_rows import apply_event
 from crm_core import audit, lookup
 from crm_core.customer_files import export_customers, import_customers
 from crm_core.customers import CustomerService, NotACompany
 from crm_core.db import Base
 from crm_core.demo import seed_demo
 from crm_core.eventlog import append_events, read_events, read_logged
-from crm_core.interactions import apply_event, close_leg, get_leg, open_leg, update_leg
+from crm_core.interactions import close_leg, get_leg, open_leg, update_leg
 from crm_core.models import AuditEntry, Customer, Interaction
 from crm_core.tickets import IllegalTicketTransition, TicketService, active_tickets
 from crm_core.tiers import recompute_tiers

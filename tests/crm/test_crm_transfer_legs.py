@@ -6,8 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from acd.events import CallConnected, CallDisposed, CallEnded, CallOffered, CallQueued
-from callcenter.events import DomainEvent
-from crm_core.interactions import apply_event
+from bus.events import DomainEvent
+from callcenter.interaction_rows import apply_event
 from crm_core.models import Interaction
 
 TRANSFERRED_CALL: list[DomainEvent] = [

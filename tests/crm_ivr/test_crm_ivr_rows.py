@@ -7,9 +7,10 @@ from sqlalchemy.orm import Session
 
 from acd.events import CallAbandoned, CallQueued
 from agent_desktop.events import CustomerMatched
-from callcenter.events import DomainEvent
+from bus.events import DomainEvent
+from callcenter.interaction_rows import apply_event
 from crm_core.customers import CustomerService
-from crm_core.interactions import apply_event, get_leg
+from crm_core.interactions import get_leg
 from crm_core.models import Interaction
 from cti.ami.events import ChannelAppeared
 from ivr.events import IvrFinished

@@ -36,7 +36,7 @@ from agent_desktop.services import (
     TicketSummary,
 )
 from agent_desktop.supervision import SpyMode, SupervisorActionRefused
-from callcenter.bus import EventBus
+from bus.eventbus import EventBus
 from crm_core.codes import make_customer_code
 
 CHROMIUM = Path("/usr/bin/chromium")

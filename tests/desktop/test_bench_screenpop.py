@@ -3,7 +3,7 @@ processes of their own, every offered call popping on its agent's socket."""
 
 from __future__ import annotations
 
-from agent_desktop.bench import run_screenpop
+from callcenter.screenpop_bench import run_screenpop
 
 
 async def test_a_tiny_screenpop_run_pops_every_offered_call() -> None:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from acd.events import CallConnected, CallDisposed, CallEnded, CallOffered
-from callcenter.events import DomainEvent
+from bus.events import DomainEvent
 from callcenter.node import Node
 from callcenter.settings import Settings
 from callcenter.wiring import crm_directory, desktop_app

@@ -12,8 +12,9 @@ import pytest
 from acd.config import load_config
 from acd.core import Acd
 from acd.service import AcdService
-from agent_desktop.supervision import AcdSupervisor, SpyMode, SupervisorActionFailed, SupervisorActionRefused
-from callcenter.bus import EventBus
+from agent_desktop.supervision import SpyMode, SupervisorActionFailed, SupervisorActionRefused
+from bus.eventbus import EventBus
+from callcenter.supervisor_actions import AcdSupervisor
 from cti.ami.client import AmiDisconnected
 
 if TYPE_CHECKING:

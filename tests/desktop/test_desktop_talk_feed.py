@@ -18,7 +18,7 @@ from acd.events import (
     ConsultStarted,
 )
 from agent_desktop.agent_feed import AgentFeeds, Message
-from callcenter.events import DomainEvent
+from bus.events import DomainEvent
 
 if TYPE_CHECKING:
     from conftest import Desk

@@ -11,7 +11,7 @@ import aiohttp
 from acd.events import CallConnected, CallOffered
 from agent_desktop.agent_feed import AgentFeeds
 from agent_desktop.events import CustomerMatched
-from callcenter.events import DomainEvent
+from bus.events import DomainEvent
 
 if TYPE_CHECKING:
     from conftest import Desk

@@ -22,7 +22,7 @@ from acd.events import (
     ConsultStarted,
 )
 from agent_desktop.wall import QueueTile, WallProjection
-from callcenter.events import DomainEvent
+from bus.events import DomainEvent
 
 NOON = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC).timestamp()
 

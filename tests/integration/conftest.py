@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from integration_kit import ActionSpy, BusRecorder
 
-from callcenter.bus import EventBus
+from bus.eventbus import EventBus
 from cti.ami.protocol import AmiMessage
 from cti.sim.ami_server import AmiServer, AmiSession
 

@@ -7,8 +7,8 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
-from callcenter.bus import EventBus
-from callcenter.events import DomainEvent
+from bus.eventbus import EventBus
+from bus.events import DomainEvent
 from cti.agi import AgiHangup, AgiServer, AgiSession
 from cti.ami.backoff import Backoff
 from cti.ami.client import AmiClient, AmiConfig

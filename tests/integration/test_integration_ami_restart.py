@@ -22,7 +22,7 @@ from integration_kit import (
     uniqueids_of,
 )
 
-from callcenter.bus import EventBus
+from bus.eventbus import EventBus
 from cti.ami.client import AmiClient, AmiDisconnected
 from cti.ami.events import (
     ChannelAppeared,

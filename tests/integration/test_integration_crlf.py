@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import pytest
 from integration_kit import WAIT, ActionSpy, Changes, SimEvents, ami_config, sim_config, start_agi
 
-from callcenter.bus import EventBus
+from bus.eventbus import EventBus
 from cti.agi import AgiInjectionError, AgiServer, AgiSession
 from cti.ami.client import AmiClient
 from cti.ami.protocol import AmiInjectionError

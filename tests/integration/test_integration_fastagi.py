@@ -7,7 +7,7 @@ import logging
 import pytest
 from integration_kit import WAIT, BusRecorder, Changes, ami_config, sim_config, start_agi
 
-from callcenter.bus import EventBus
+from bus.eventbus import EventBus
 from cti.agi import AgiServer, AgiSession
 from cti.ami.client import AmiClient
 from cti.ami.events import ChannelAppeared, ChannelHungUp, DtmfReceived, VariableSet

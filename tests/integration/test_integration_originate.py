@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 from integration_kit import WAIT, BusRecorder, ami_config, client_uniqueids, sim_config, uniqueids_of
 
-from callcenter.bus import EventBus
+from bus.eventbus import EventBus
 from cti.ami.client import AmiActionError, AmiClient
 from cti.ami.events import (
     ChannelAppeared,

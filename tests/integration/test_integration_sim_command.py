@@ -15,7 +15,7 @@ from pathlib import Path
 
 from integration_kit import WAIT, BusRecorder, Changes, ami_config, start_agi
 
-from callcenter.bus import EventBus
+from bus.eventbus import EventBus
 from cti.agi import AgiSession
 from cti.ami.client import AmiClient
 from cti.ami.events import ChannelAppeared

@@ -29,10 +29,17 @@ from typing import Any
 import aiohttp
 import websockets
 from argon2 import PasswordHasher
+from sqlalchemy import select
 from yarl import URL
 
 from acd.events import CallOffered
 from agent_desktop.security import CSRF_HEADER, SESSION_COOKIE
+from callcenter.node import Node
+from callcenter.settings import Settings
+from callcenter.wiring import crm_directory, desktop_app
+from crm_core.db import session_scope
+from crm_core.demo import seed_demo
+from crm_core.models import Customer
 
 FIRST_AGENT_ID = 5000
 SUPERVISOR = "bench-supervisor"
@@ -217,15 +224,6 @@ def _free_port() -> int:
 
 async def run_screenpop(agents: int, rate: float, seconds: float, codes: int) -> dict[str, Any]:
     """Run the benchmark; returns the figures (see the module docstring)."""
-    from sqlalchemy import select
-
-    from callcenter.node import Node
-    from callcenter.settings import Settings
-    from callcenter.wiring import crm_directory, desktop_app
-    from crm_core.db import session_scope
-    from crm_core.demo import seed_demo
-    from crm_core.models import Customer
-
     def say(line: str) -> None:
         print(line, file=sys.stderr)
 

@@ -13,7 +13,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 
-from callcenter.events import DomainEvent
+from bus.events import DomainEvent
 
 log = logging.getLogger(__name__)
 

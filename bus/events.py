@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import time
 from typing import Any, ClassVar, TypeVar
 
 E = TypeVar("E", bound="DomainEvent")
@@ -21,9 +20,9 @@ class UnknownEventType(LookupError):
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class DomainEvent:
-    """Base of every domain event; ``at`` is epoch seconds (from the injected clock in cores)."""
+    """Base of every domain event; ``at`` is epoch seconds, always given (from the injected clock in cores)."""
 
-    at: float = dataclasses.field(default_factory=time.time)
+    at: float
 
     registry: ClassVar[dict[str, type[DomainEvent]]] = {}
 
