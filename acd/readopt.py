@@ -17,8 +17,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from acd.agents import AgentState
+from acd.calls import Call, CallStatus
 from acd.config import AcdConfig
-from acd.core import SNAPSHOT_VERSION, Call, CallStatus
 from acd.events import (
     AgentStateChanged,
     CallAbandoned,
@@ -28,6 +28,7 @@ from acd.events import (
     CallQueued,
     ConsultEnded,
 )
+from acd.snapshot import SNAPSHOT_VERSION
 from asterisk_conf.dialstring import callback_number
 from bus.events import DomainEvent
 

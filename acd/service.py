@@ -51,10 +51,12 @@ import math
 import time
 from collections.abc import Callable, Coroutine, Iterable
 
-from acd.agents import AgentState, IllegalTransition
+from acd.agents import AgentState, AgentView, IllegalTransition
+from acd.calls import CallStatus
 from acd.control import AgentControlRefused
-from acd.core import Acd, AcdError, AgentView, CallStatus
+from acd.core import Acd
 from acd.decisions import Effects, Offer, OriginateCallback, Refused
+from acd.errors import AcdError
 from acd.events import CallDisposed, CallEnded, ConsultEnded, ConsultStarted
 from acd.prompts import CALLBACK_CONFIRMED, CALLBACK_LATER, CALLBACK_OFFER
 from acd.readopt import (

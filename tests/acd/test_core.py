@@ -4,8 +4,9 @@ import pytest
 from acd_helpers import FakeClock, agents, make_acd
 
 from acd.agents import AgentState, IllegalTransition
-from acd.core import Acd, UnknownCall, UnknownPauseReason, WrongCallState
+from acd.core import Acd
 from acd.decisions import Offer, OriginateCallback, Refused
+from acd.errors import UnknownCall, UnknownPauseReason, WrongCallState
 from acd.events import AgentStateChanged, CallAbandoned, CallEnded, CallOffered, CallOfferFailed
 
 
