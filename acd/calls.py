@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from acd.config import MAX_LEVEL, MIN_LEVEL
+from ivr.caller import CallerData
 
 if TYPE_CHECKING:
     from acd.routing import Group
@@ -32,13 +33,7 @@ class Call:
     skills: Requirement
     enter_time: float
     seq: int
-    tier: str | None = None
-    customer_id: str | None = None
-    customer_code: str | None = None
-    intent: str | None = None
-    ani: str | None = None
-    ivr_data: tuple[tuple[str, str], ...] = ()
-    unidentified: bool = False
+    caller: CallerData = dataclasses.field(default_factory=CallerData)  # its IVR data sorted by name
     callback_number: str | None = None
     pinned: str | None = None  # offered to this agent only (a transfer or consultation to a named agent)
     consult_of: str | None = None  # a consultation about this (connected) call; its caller is that agent
@@ -58,9 +53,7 @@ class Call:
         return {
             "call_id": self.call_id, "queue": self.queue, "priority": self.priority,
             "skills": [list(s) for s in self.skills], "enter_time": self.enter_time, "seq": self.seq,
-            "tier": self.tier, "customer_id": self.customer_id, "customer_code": self.customer_code,
-            "intent": self.intent, "ani": self.ani, "ivr_data": [list(d) for d in self.ivr_data],
-            "unidentified": self.unidentified, "callback_number": self.callback_number,
+            **self.caller.to_record(), "callback_number": self.callback_number,
             "status": self.status.value, "agent_id": self.agent_id, "connected_at": self.connected_at,
             "pinned": self.pinned, "consult_of": self.consult_of, "held_since": self.held_since,
             "held_seconds": self.held_seconds,
@@ -73,11 +66,8 @@ class Call:
         call = cls(
             call_id=record["call_id"], queue=record["queue"], priority=int(record["priority"]),
             skills=tuple((str(s), int(v)) for s, v in record["skills"]),
-            enter_time=float(record["enter_time"]), seq=int(record["seq"]), tier=record["tier"],
-            customer_id=record["customer_id"], customer_code=record["customer_code"],
-            intent=record["intent"], ani=record["ani"],
-            ivr_data=tuple((str(k), str(v)) for k, v in record["ivr_data"]),
-            unidentified=bool(record["unidentified"]), callback_number=record["callback_number"],
+            enter_time=float(record["enter_time"]), seq=int(record["seq"]),
+            caller=CallerData.from_record(record), callback_number=record["callback_number"],
             consult_of=record.get("consult_of"),
             held_since=record.get("held_since"), held_seconds=float(record.get("held_seconds", 0.0)),
         )

@@ -9,6 +9,7 @@ snapshot of it all for a restarted service.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -42,6 +43,7 @@ from acd.events import (
 from acd.routing import RoutedAgent, Router
 from acd.snapshot import Snapshot
 from bus.clock import Clock
+from ivr.caller import CallerData
 
 OFFER_FAILURES = {"no_answer": "missed", "busy": "busy", "failed": "failed"}
 
@@ -136,19 +138,14 @@ class Acd:
         *,
         priority: int = 0,
         skills: Mapping[str, int] | None = None,
-        tier: str | None = None,
-        customer_id: str | None = None,
-        customer_code: str | None = None,
-        intent: str | None = None,
-        ani: str | None = None,
-        ivr_data: Mapping[str, str] | None = None,
-        unidentified: bool = False,
+        caller: CallerData | None = None,
         enter_time: float | None = None,
         adopting: bool = False,
         agent_id: str | None = None,
         consult_of: str | None = None,
     ) -> Effects:
-        """A call asks for an agent. ``skills`` (name -> minimum level) default to the queue's.
+        """A call asks for an agent. ``skills`` (name -> minimum level) default to the queue's; ``caller``
+        (who calls and why) travels with the call, its IVR data sorted by name.
 
         Refused (decision, no event) when the queue is closed or full, unless ``adopting`` (a call
         re-adopted after a restart, with its original ``enter_time``), which is always taken.
@@ -179,11 +176,13 @@ class Acd:
                 return fx
         required = q.skills if skills is None else requirement_of(skills)
         self._seq += 1
+        if caller is None:
+            caller = CallerData()
+        elif caller.ivr_data:
+            caller = dataclasses.replace(caller, ivr_data=tuple(sorted(dict(caller.ivr_data).items())))
         call = Call(
             call_id=call_id, queue=queue, priority=priority, skills=required,
-            enter_time=now if enter_time is None else enter_time, seq=self._seq, tier=tier,
-            customer_id=customer_id, customer_code=customer_code, intent=intent, ani=ani,
-            ivr_data=tuple(sorted((ivr_data or {}).items())), unidentified=unidentified,
+            enter_time=now if enter_time is None else enter_time, seq=self._seq, caller=caller,
             pinned=agent_id, consult_of=consult_of,
         )
         self._calls[call_id] = call
@@ -471,9 +470,8 @@ class Acd:
     def _queued_event(self, call: Call, now: float) -> CallQueued:
         return CallQueued(
             at=now, call_id=call.call_id, queue=call.queue, priority=call.priority, enter_time=call.enter_time,
-            customer_id=call.customer_id, customer_code=call.customer_code, tier=call.tier,
-            intent=call.intent, ani=call.ani, required_skills=call.skills, unidentified=call.unidentified,
-            callback=call.callback_number is not None, consult_of=call.consult_of,
+            caller=call.caller, required_skills=call.skills, callback=call.callback_number is not None,
+            consult_of=call.consult_of,
         )
 
     def _move(self, agent: RoutedAgent, to: AgentState, fx: Effects, reason: str | None = None,
@@ -525,10 +523,8 @@ class Acd:
             fx.decisions.append(Offer(call.call_id, call.queue, agent.config.id, interface,
                                       now - call.enter_time))
         fx.events.append(CallOffered(
-            at=now, call_id=call.call_id, queue=call.queue, agent_id=agent.config.id,
-            customer_id=call.customer_id, customer_code=call.customer_code, tier=call.tier,
-            intent=call.intent, ani=call.ani, ivr_data=call.ivr_data, wait_seconds=now - call.enter_time,
-            consult_of=call.consult_of,
+            at=now, call_id=call.call_id, queue=call.queue, agent_id=agent.config.id, caller=call.caller,
+            wait_seconds=now - call.enter_time, consult_of=call.consult_of,
         ))
 
     def _return_offer(self, call: Call, agent: RoutedAgent, reason: str, fx: Effects) -> None:

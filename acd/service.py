@@ -378,12 +378,8 @@ class AcdService:
         ``callcenter-transfer``, bound for ``queue`` (``target_agent`` first) with its data; the caller's
         move is the caller's to make. Returns the call id."""
         call = self.acd.call(leg.call_id)
-        outcome = IvrOutcome(
-            kind=OutcomeKind.QUEUE, call_id=call.call_id, ani=call.ani or "", queue=queue, priority=call.priority,
-            customer_id=call.customer_id, customer_code=call.customer_code, tier=call.tier,
-            intent=call.intent, unidentified=call.unidentified, ivr_data=call.ivr_data,
-            callback_number=leg.callback_to,
-        )
+        outcome = IvrOutcome(kind=OutcomeKind.QUEUE, call_id=call.call_id, caller=call.caller, queue=queue,
+                             priority=call.priority, callback_number=leg.callback_to)
         # Marked before anything else: the Dial the redirect breaks must not end the call in the core.
         leg.transferred = True
         leg.redirected = True
@@ -442,12 +438,8 @@ class AcdService:
                        consulting_agent=call.agent_id)
         self._legs[consult.call_id] = consult
         try:
-            fx = self.acd.enqueue(
-                consult.call_id, queue or call.queue, priority=call.priority, tier=call.tier,
-                customer_id=call.customer_id, customer_code=call.customer_code, intent=call.intent, ani=call.ani,
-                ivr_data=dict(call.ivr_data), unidentified=call.unidentified, agent_id=target_agent,
-                consult_of=call_id,
-            )
+            fx = self.acd.enqueue(consult.call_id, queue or call.queue, priority=call.priority, caller=call.caller,
+                                  agent_id=target_agent, consult_of=call_id)
         except AcdError as exc:
             self._release(consult)
             raise AgentControlRefused(str(exc)) from exc
@@ -693,9 +685,7 @@ class AcdService:
             raise ValueError("IvrOutcome without a queue")
         fx = self.acd.enqueue(
             outcome.call_id, outcome.queue, priority=outcome.priority, skills=dict(outcome.skills) or None,
-            tier=outcome.tier, customer_id=outcome.customer_id, customer_code=outcome.customer_code,
-            intent=outcome.intent, ani=outcome.ani or None, ivr_data=dict(outcome.ivr_data),
-            unidentified=outcome.unidentified, agent_id=agent_id,
+            caller=outcome.caller, agent_id=agent_id,
         )
         refused = next((d for d in fx.decisions if isinstance(d, Refused) and d.call_id == outcome.call_id), None)
         self._apply(fx)
@@ -715,10 +705,10 @@ class AcdService:
         A number we may not dial (see :func:`acd.config.callback_number`) gets no call-back: the caller
         waits in the queue instead.
         """
-        number = callback_number(outcome.callback_number or outcome.ani)
+        number = callback_number(outcome.callback_number or outcome.caller.ani)
         if number is None:
             log.warning("call %s: no call-back to %r, the caller waits in the queue instead",
-                        outcome.call_id, outcome.callback_number or outcome.ani)
+                        outcome.call_id, outcome.callback_number or outcome.caller.ani)
             await self.wait_in_queue(session, outcome)
             return
         if self._enqueue(outcome) is not None:
@@ -747,7 +737,7 @@ class AcdService:
             self._release(leg)
             await self._refuse(session)
             return
-        leg.callback_to = callback_number(outcome.callback_number or outcome.ani)
+        leg.callback_to = callback_number(outcome.callback_number or outcome.caller.ani)
         try:
             # Lets a restarted service re-adopt the call (see acd.readopt).
             for name, value in channel_variables(self.acd.call(call_id), leg.callback_to):

@@ -134,8 +134,8 @@ class DesktopHub:
         self.wall.apply(event)
         for delivery in self.feeds.apply(event):
             self._deliver(delivery)
-        if isinstance(event, CallQueued) and event.customer_id:
-            self._prefetch(event.call_id, event.customer_id)
+        if isinstance(event, CallQueued) and event.caller.customer_id:
+            self._prefetch(event.call_id, event.caller.customer_id)
         elif isinstance(event, CallOffered):
             self._spawn(self._pop(event))
         elif isinstance(event, CallAbandoned):
@@ -156,8 +156,8 @@ class DesktopHub:
 
     async def _pop(self, event: CallOffered) -> None:
         customer: dict[str, Any] | None = None
-        if event.customer_id:
-            fetch = self._prefetch(event.call_id, event.customer_id)  # usually started at CallQueued
+        if event.caller.customer_id:
+            fetch = self._prefetch(event.call_id, event.caller.customer_id)  # usually started at CallQueued
             del self._cards[event.call_id]
             customer = await self._card_of(event.call_id, asyncio.shield(fetch))
         delivery = self.feeds.complete_pop(event, customer)

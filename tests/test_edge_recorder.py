@@ -22,6 +22,7 @@ from crm_core.db import make_engine, make_session_factory, migrate
 from crm_core.eventlog import SqlEventLog, read_events
 from crm_core.interactions import get_leg
 from cti.ami.events import ChannelAppeared
+from ivr.caller import CallerData
 
 # tests/crm/conftest.py holds the PostgreSQL fixture (skips when the server is absent); test folders are
 # not packages, so it is loaded from its file.
@@ -45,8 +46,9 @@ def sqlite_sessions(tmp_path: Path) -> sessionmaker[Session]:
     return make_session_factory(sqlite_engine)
 
 
-def _queued(call_id: str, **fields: object) -> CallQueued:
-    return CallQueued(at=1.0, call_id=call_id, queue="support", priority=1, enter_time=1.0, **fields)  # type: ignore[arg-type]
+def _queued(call_id: str, intent: str | None = None) -> CallQueued:
+    return CallQueued(at=1.0, call_id=call_id, queue="support", priority=1, enter_time=1.0,
+                      caller=CallerData(intent=intent))
 
 
 def _ringing_in(uniqueid: str, caller: str) -> ChannelAppeared:

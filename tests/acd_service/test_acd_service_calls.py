@@ -38,6 +38,7 @@ from cti.ami.client import AmiClient, AmiConfig
 from cti.ami.events import ChannelHungUp, DialStarted
 from cti.sim import Simulator, SimulatorConfig
 from cti.sim.config import CallerScript, PhoneBehaviour, PhoneOutcome
+from ivr.caller import CallerData
 from ivr.outcome import IvrOutcome, OutcomeKind
 
 SPEED = 20.0
@@ -128,9 +129,11 @@ async def start_harness(
         ani = session.env.caller_number or ""
         if ani in h.ivr_callbacks:
             await service.callback_from_ivr(session, IvrOutcome(
-                kind=OutcomeKind.CALLBACK, call_id=session.uniqueid, ani=ani, queue=QUEUE, callback_number=ani))
+                kind=OutcomeKind.CALLBACK, call_id=session.uniqueid, caller=CallerData(ani=ani, unidentified=True),
+                queue=QUEUE, callback_number=ani))
             return
-        outcome = IvrOutcome(kind=OutcomeKind.QUEUE, call_id=session.uniqueid, ani=ani, queue=QUEUE)
+        outcome = IvrOutcome(kind=OutcomeKind.QUEUE, call_id=session.uniqueid,
+                             caller=CallerData(ani=ani, unidentified=True), queue=QUEUE)
         await service.wait_in_queue(session, outcome)
 
     agi.route("inbound", inbound)

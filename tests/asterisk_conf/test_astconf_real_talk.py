@@ -25,6 +25,7 @@ from cti.agi import AgiServer, AgiSession
 from cti.ami.channels import ChannelInfo
 from cti.ami.client import AmiClient, AmiConfig
 from cti.ami.events import DialStarted
+from ivr.caller import CallerData
 from ivr.outcome import IvrOutcome, OutcomeKind
 
 pytestmark = pytest.mark.asterisk
@@ -103,7 +104,8 @@ async def start_floor(site: SiteConfig) -> Floor:
     async def inbound(session: AgiSession) -> None:
         await session.answer()
         await service.wait_in_queue(session, IvrOutcome(
-            kind=OutcomeKind.QUEUE, call_id=session.uniqueid, ani="5551000", queue="support"))
+            kind=OutcomeKind.QUEUE, call_id=session.uniqueid, caller=CallerData(ani="5551000", unidentified=True),
+            queue="support"))
 
     agi.route("inbound", inbound)
     service.register_routes()
