@@ -122,6 +122,29 @@ class Acd:
             self._return_offer(call, agent, "logged_out", fx)
         return fx
 
+    def make_ready(self, agent_id: str) -> Effects:
+        """The agent asks for calls: logged in ready when logged out, else as :meth:`ready`."""
+        if self._agent(agent_id).status.state is AgentState.LOGGED_OUT:
+            return self.login(agent_id, ready=True)
+        return self.ready(agent_id)
+
+    def make_not_ready(self, agent_id: str, reason: str) -> Effects:
+        """The agent asks for a pause: logged in not ready when logged out, else as :meth:`pause`."""
+        if self._agent(agent_id).status.state is AgentState.LOGGED_OUT:
+            return self.login(agent_id, reason=reason)
+        return self.pause(agent_id, reason)
+
+    def end_wrap_up(self, agent_id: str) -> Effects:
+        """The agent is done wrapping up before the time runs out: not ready with the pause chosen during
+        the call, if any, else ready (and maybe offered a call at once)."""
+        agent = self._agent(agent_id)
+        if agent.status.state is not AgentState.WRAP_UP:
+            wanted = AgentState.READY if agent.status.pending_pause is None else AgentState.NOT_READY
+            raise IllegalTransition(agent_id, agent.status.state, wanted)
+        fx = Effects()
+        self._end_wrap_up(agent, fx)
+        return fx
+
     def agent(self, agent_id: str) -> AgentView:
         s = self._agent(agent_id).status
         return AgentView(s.agent_id, s.state, s.reason, s.since, s.call_id, s.pending_pause)

@@ -291,18 +291,10 @@ class AcdService:
     # ------------------------------------------------------------- agent control
 
     async def set_ready(self, agent_id: str) -> None:
-        view = self._view(agent_id)
-        if view.state is AgentState.LOGGED_OUT:
-            self._core(lambda: self.acd.login(agent_id, ready=True))
-        else:
-            self._core(lambda: self.acd.ready(agent_id))
+        self._core(lambda: self.acd.make_ready(agent_id))
 
     async def set_not_ready(self, agent_id: str, reason: str) -> None:
-        view = self._view(agent_id)
-        if view.state is AgentState.LOGGED_OUT:
-            self._core(lambda: self.acd.login(agent_id, reason=reason))
-        else:
-            self._core(lambda: self.acd.pause(agent_id, reason))
+        self._core(lambda: self.acd.make_not_ready(agent_id, reason))
 
     async def logout(self, agent_id: str) -> None:
         """Log the agent out; a call ringing their phone stops ringing there and goes back to its place."""
@@ -325,15 +317,10 @@ class AcdService:
         del self._undisposed[call_id, agent_id]
         self.bus.publish(CallDisposed(at=self.clock(), call_id=call_id, agent_id=agent_id,
                                       disposition=disposition, notes=notes))
-        view = self._view(agent_id)
         # Disposing an earlier call must not cut the wrap-up of the one just ended short.
-        if view.state is AgentState.WRAP_UP and self._wrapping_up.get(agent_id) == call_id:
+        if self._view(agent_id).state is AgentState.WRAP_UP and self._wrapping_up.get(agent_id) == call_id:
             del self._wrapping_up[agent_id]
-            pause = view.pending_pause
-            if pause is not None:
-                self._core(lambda: self.acd.pause(agent_id, pause))
-            else:
-                self._core(lambda: self.acd.ready(agent_id))
+            self._core(lambda: self.acd.end_wrap_up(agent_id))
 
     async def transfer_to_queue(self, call_id: str, agent_id: str | None, queue: str) -> None:
         """Blind-transfer a talking call to ``queue``: the agent's part ends now (``CallEnded`` with
