@@ -10,7 +10,8 @@ from event_watch import WAIT, EventWatch
 from acd.config import AcdConfig, AgentConfig, QueueConfig
 from acd.core import Acd
 from acd.events import CallConnected
-from acd.service import AcdService, AcdServiceSettings
+from acd.service import AcdService
+from acd.service_settings import AcdServiceSettings
 from bus.eventbus import EventBus
 from bus.events import DomainEvent
 from cti.agi import AgiServer, AgiSession

@@ -35,7 +35,8 @@ from acd.events import (
     CallQueued,
 )
 from acd.readopt import CALL_ID_VARIABLE, HISTORY_EVENTS
-from acd.service import AcdService, AcdServiceSettings
+from acd.service import AcdService
+from acd.service_settings import AcdServiceSettings
 from bus.eventbus import EventBus
 from bus.events import DomainEvent
 from callcenter.recorder import EventRecorder

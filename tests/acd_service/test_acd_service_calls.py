@@ -30,7 +30,8 @@ from acd.events import (
     CallOfferFailed,
     CallQueued,
 )
-from acd.service import AcdService, AcdServiceSettings
+from acd.service import AcdService
+from acd.service_settings import AcdServiceSettings
 from bus.eventbus import EventBus
 from bus.events import DomainEvent
 from cti.agi import AgiServer, AgiSession

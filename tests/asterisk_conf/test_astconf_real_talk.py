@@ -17,7 +17,9 @@ from real_asterisk import SECRET, free_port, running_asterisk
 from acd.config import AcdConfig, AgentConfig, QueueConfig
 from acd.core import Acd
 from acd.events import CallConnected, CallEnded, CallHeld, CallResumed, ConsultEnded, ConsultStarted
-from acd.service import CONNECT_CONTEXT, AcdService, AcdServiceSettings
+from acd.pbx_moves import CONNECT_CONTEXT
+from acd.service import AcdService
+from acd.service_settings import AcdServiceSettings
 from asterisk_conf.site import SiteConfig
 from bus.eventbus import EventBus
 from bus.events import DomainEvent
