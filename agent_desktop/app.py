@@ -35,7 +35,7 @@ from agent_desktop.catalogue import (
     HttpRoute,
     route_for,
 )
-from agent_desktop.client_address import client_address
+from agent_desktop.client_address import client_address, forwarded_https
 from agent_desktop.config import DesktopConfig
 from agent_desktop.events import CustomerMatched
 from agent_desktop.hub import Connection, DesktopHub
@@ -198,9 +198,11 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 
 def _set_session_cookie(request: web.Request, response: web.StreamResponse, session: Session) -> None:
-    response.set_cookie(
-        SESSION_COOKIE, session.id, httponly=True, samesite="Strict", secure=request.secure, path="/"
-    )
+    config = request.app[CONFIG]
+    secure = config.secure_cookies == "always" or (config.secure_cookies == "auto" and (
+        request.secure or forwarded_https(request.remote, request.headers.get("X-Forwarded-Proto"),
+                                          config.trusted_proxies)))
+    response.set_cookie(SESSION_COOKIE, session.id, httponly=True, samesite="Strict", secure=secure, path="/")
 
 
 def _account(request: web.Request) -> Account:
@@ -380,7 +382,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         return _render(
             request, "login.html", {"error": "Wrong user name or password.", "username": username}, status=401
         )
-    limiter.record_success(username)
+    limiter.record_success(username, ip)
     sessions = request.app[SESSIONS]
     old = _session(request)
     sessions.delete(old.id)

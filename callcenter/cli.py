@@ -19,25 +19,14 @@ COMMAND_MODULES = (
     "callcenter.commands",
     "cti.commands",
     "crm_core.commands",
-    "ivr.commands",
     "acd.commands",
-    "agent_desktop.commands",
     "asterisk_conf.commands",
 )
 BENCH_MODULES = ("cti.ami.bench", "acd.bench", "ivr.bench", "callcenter.screenpop_bench")
 
 
 def _registrars(modules: tuple[str, ...]) -> list[Callable[[argparse._SubParsersAction], None]]:  # type: ignore[type-arg]
-    found = []
-    for name in modules:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        found.append(module.register)
-    return found
+    return [importlib.import_module(name).register for name in modules]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -144,7 +144,7 @@ class _Session:
         self._reader = reader
         self._writer = writer
         self._on_event = on_event
-        self._parser = AmiParser(expect_banner=True)
+        self._parser = AmiParser(expect_banner=True, readable=True)
         self._pending: dict[str, _PendingAction] = {}
         self.banner: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self.reason = ""

@@ -203,7 +203,7 @@ def build_environment(chan: Channel, url: str, args: list[str]) -> bytes:
     pairs += [(f"agi_arg_{i}", arg) for i, arg in enumerate(args, 1)]
     # Values reach the script one per line: a CR/LF inside one must not start a new line.
     text = "".join(f"{k}: {v.replace(chr(13), ' ').replace(chr(10), ' ')}\n" for k, v in pairs) + "\n"
-    return text.encode()
+    return text.encode("utf-8", "surrogateescape")  # a caller's Latin-1 bytes go out as they came in
 
 
 class AgiSession:
