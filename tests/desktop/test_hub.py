@@ -16,7 +16,7 @@ from acd.events import (
     CallOfferFailed,
     CallQueued,
 )
-from agent_desktop.app import HUB, SESSIONS
+from agent_desktop.handling import HUB, SESSIONS
 
 if TYPE_CHECKING:
     from conftest import Desk

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from agent_desktop.accounts import AccountConfigError, load_accounts
-from agent_desktop.app import LOGIN_TRAFFIC, SESSIONS
 from agent_desktop.config import DesktopConfigError, desktop_config_from_raw
+from agent_desktop.handling import LOGIN_TRAFFIC, SESSIONS
 from agent_desktop.security import LoginRateLimiter, RequestRateLimiter, SessionStore
 
 if TYPE_CHECKING:
