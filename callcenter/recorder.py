@@ -59,6 +59,7 @@ class EventRecorder:
         # While the store is unreachable: when that began and how many writes failed since (logged once).
         self._outage_began: float | None = None
         self._outage_failures = 0
+        self._failed_in_outages = 0
 
     def _take(self, event: DomainEvent) -> None:
         if self._keep is None or self._keep(event):
@@ -77,6 +78,16 @@ class EventRecorder:
                 await asyncio.wait_for(self._stopping.wait(), pause)
             await self.flush()
 
+    def backlog(self, now: float) -> tuple[int, float | None]:
+        """Events taken but not yet written, and the age in seconds of the oldest (by its ``at``)."""
+        pending = self._pending
+        return len(pending), (max(0.0, now - pending[0].at) if pending else None)
+
+    @property
+    def failed_writes(self) -> int:
+        """Writes that failed since start: set-aside events and writes to an unreachable store."""
+        return self.failed + self._failed_in_outages
+
     @property
     def unreachable(self) -> bool:
         """Whether the last write found the store unreachable."""
@@ -84,6 +95,7 @@ class EventRecorder:
 
     def _lost_store(self, exc: EventLogUnavailable, kept: int) -> None:
         self._outage_failures += 1
+        self._failed_in_outages += 1
         if self._outage_began is None:
             self._outage_began = time.monotonic()
             log.error("event store unreachable (%s): events are kept in memory and written when it is back; "

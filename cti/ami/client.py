@@ -120,6 +120,7 @@ class AmiClient:
         self._supervisor: asyncio.Task[None] | None = None
         self._closing = False
         self.connects = 0
+        self.last_round_trip: float | None = None  # seconds, of the latest keepalive Ping
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -431,8 +432,10 @@ class AmiClient:
         config = self.config
         while not session.closed.is_set():
             await asyncio.sleep(config.ping_interval)
+            started = time.perf_counter()
             try:
                 await self._request(session, "Ping", timeout=config.ping_timeout, check=False)
+                self.last_round_trip = time.perf_counter() - started
             except AmiActionTimeout:
                 log.warning("AMI: no Pong within %g s; dropping the link", config.ping_timeout)
                 session.abort(f"keepalive: no Pong within {config.ping_timeout:g} s")
