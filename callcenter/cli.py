@@ -17,6 +17,7 @@ from callcenter.settings import SettingsError, load_settings
 
 COMMAND_MODULES = (
     "callcenter.commands",
+    "callcenter.doctor",
     "cti.commands",
     "crm_core.commands",
     "acd.commands",

@@ -24,6 +24,7 @@ from acd.service import AcdService
 from agent_desktop.handling import HUB
 from bus.eventbus import EventBus
 from bus.events import DomainEvent
+from callcenter.doctor_call import answer_doctor_call
 from callcenter.interaction_recorder import InteractionRecorder
 from callcenter.leadership import LeaderLease
 from callcenter.metrics import NodeMetrics
@@ -147,6 +148,7 @@ class Node:
         directory = self.directory_factory(self.sessions)
         self.agi = AgiServer(s.agi_host, s.agi_port, interrupter=self._interrupt, allowed_peers=agi_peers)
         self.agi.route("inbound", lambda session: self._inbound(session, directory, prompts))
+        self.agi.route("doctor", answer_doctor_call)
         try:
             await self.agi.start()
         except OSError as exc:
