@@ -141,3 +141,50 @@ async def test_a_standby_answers_its_health_checks_and_is_not_ready(tmp_path: Pa
             waiting.cancel()
         for node in (standby, leader):
             await node.stop()
+
+
+def test_the_shipped_dashboard_and_unit_name_only_what_the_node_has() -> None:
+    import json
+    import re
+
+    from prometheus_client import generate_latest
+
+    from bus.eventbus import EventBus
+    from callcenter.cli import build_parser
+
+    class Parts:
+        def acd_core(self) -> None:
+            return None
+
+        def ami_state(self) -> tuple[bool, float | None]:
+            return True, 0.002
+
+        def fastagi_sessions(self) -> int:
+            return 1
+
+        def websocket_clients(self) -> int:
+            return 1
+
+        def event_log_state(self) -> tuple[int, float | None, int, bool]:
+            return 0, None, 0, False
+
+        def leading(self) -> bool:
+            return True
+
+    metrics = NodeMetrics(EventBus(), Parts())
+    metrics._offered.labels("support").inc()  # a labelled counter shows once it has a queue
+    metrics._answered.labels("support").inc()
+    metrics._abandoned.labels("support").inc()
+    exported = {s.name for family in text_string_to_metric_families(generate_latest(metrics.registry).decode())
+                for s in family.samples}
+    exported |= {"callcenter_callers_waiting", "callcenter_agents"}  # per queue / state, once an ACD runs
+    deploy = Path(__file__).parent.parent / "deploy"
+    dashboard = json.loads((deploy / "grafana" / "callcenter.json").read_text())
+    used = {name for panel in dashboard["panels"] for target in panel["targets"]
+            for name in re.findall(r"callcenter_[a-z_]+", target["expr"])}
+    assert used and used <= exported, used - exported
+    unit = (deploy / "systemd" / "callcenter.service").read_text()
+    command = next(line for line in unit.splitlines() if line.startswith("ExecStart=")).split()[1:]
+    args = build_parser().parse_args(command)
+    assert args.command == "serve" and args.log_format == "json"
+    assert "Restart=always" in unit  # a node that lost the lead (exit 3) comes back as a standby
