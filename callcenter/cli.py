@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "callcenter.doctor",
     "cti.commands",
     "crm_core.commands",
+    "ivr.commands",
     "acd.commands",
     "asterisk_conf.commands",
 )
