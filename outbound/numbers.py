@@ -52,12 +52,9 @@ def digits_of(e164: str) -> int:
     return int(e164.lstrip("+"))
 
 
-def _kind(number: phonenumbers.PhoneNumber) -> str:
-    kind = phonenumbers.number_type(number)
-    for name, value in vars(phonenumbers.PhoneNumberType).items():
-        if value == kind and not name.startswith("_"):
-            return name.lower()
-    return "unknown"
+_KINDS: dict[int, str] = {
+    value: name.lower() for name, value in vars(phonenumbers.PhoneNumberType).items() if name.isupper()
+}
 
 
 @functools.cache
@@ -101,5 +98,5 @@ def parse_number(text: str, default_region: str | None = None) -> DialNumber:
     zones = tuple(z for z in phone_timezones.time_zones_for_number(number) if z != phone_timezones.UNKNOWN_TIMEZONE)
     return DialNumber(
         e164=e164, digits=digits_of(e164), region=region, subdivision=_subdivision(number, region),
-        kind=_kind(number), time_zones=zones,
+        kind=_KINDS.get(phonenumbers.number_type(number), "unknown"), time_zones=zones,
     )
