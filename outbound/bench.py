@@ -1,17 +1,18 @@
 """``callcenter bench hopper`` and ``callcenter bench dnc``: next-lead selection and the national registry.
 
-``hopper``: one campaign of ``--leads`` leads (85% US numbers over ~300 area codes, several of them
-spanning two zones, the rest from nine countries including Russian and Australian mobiles that span
-many zones), ``--dnc`` of them on a do-not-call list (80% of those on the national registry, 10% on the
-internal list, 10% on the campaign's), customer tiers in the CRM's pyramid, 5% with a call-back, 20%
-with an earlier no-answer, 2% dialled lately by another campaign. The clock starts on a Tuesday at 17:00
-UTC and moves 10 ms per selection. Each timed selection is one :meth:`Hopper.next`; its lead then gets
-an outcome (busy, no answer, machine, answered, failed, do not call), and every 500 selections a number
-waiting in the hopper is put on the internal list. The naive baseline (:class:`NaiveHopper`) decides
-every lead at each selection; on a large campaign a full run would take hours, so it runs on a sample
-of ``--naive-sample`` leads (made the same way) and its time per selection is scaled by leads/sample
-(a scan is linear in the leads it scans): ``naive_extrapolated`` says so in the JSON. Numbers are made
-from parsed templates (one parse per area code, not per lead) so that a million leads take seconds to set up.
+``hopper``: one campaign of ``--leads`` leads (85% US numbers over ~300 area codes, several of them spanning
+two zones, the rest from nine countries including Russian and Australian mobiles that span many zones),
+``--dnc`` of them on a do-not-call list (80% of those on the national registry, 10% on the internal list,
+10% on the campaign's), customer tiers in the CRM's pyramid, 5% with a call-back, 20% with an earlier
+no-answer, 2% dialled lately by another campaign. The clock starts on a Tuesday at 17:50 UTC (Hawaii's window
+opens ten minutes in) and moves 10 ms per selection. Each timed selection is one :meth:`Hopper.next`; its
+lead then gets an outcome (busy, no answer, machine, answered, failed, do not call), and every 500
+selections a number waiting in the hopper is put on the internal list. The naive baseline
+(:class:`NaiveHopper`) decides every lead at each selection; on a large campaign a full run would take
+hours, so it runs on a sample of ``--naive-sample`` leads (made the same way) and its time per selection is
+scaled by leads/sample (a scan is linear in the leads it scans): ``naive_extrapolated`` says so in the JSON.
+Numbers are made from parsed templates (one parse per area code, not per lead) so that a million leads take
+seconds to set up.
 
 ``dnc``: writes ``--numbers`` random numbers as a text file, builds the registry file from it
 (streaming), maps it, and times look-ups of listed and unlisted numbers.
@@ -45,7 +46,7 @@ from outbound.registry_file import build_registry, load_registry
 from outbound.rules import ANSWERED, BUSY, DO_NOT_CALL, FAILED, MACHINE, NO_ANSWER, RuleSet
 
 CAMPAIGN = "bench"
-START = dt.datetime(2025, 3, 4, 17, 0, tzinfo=dt.UTC).timestamp()
+START = dt.datetime(2025, 3, 4, 17, 50, tzinfo=dt.UTC).timestamp()  # Hawaii's window opens in the run
 STEP = 0.01
 FOREIGN = ("+14165550123", "+442079460123", "+4930901820", "+33142685300", "+61412345678", "+79161234567",
            "+5511912345678", "+525512345678", "+919812345678")
