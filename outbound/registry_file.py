@@ -51,14 +51,14 @@ def _national_prefix(region: str) -> bytes:
     return (metadata.national_prefix or "").encode() if metadata is not None else b""
 
 
-def _keys(lines: Iterable[bytes], region: str, out: array, skipped: list[int]) -> int:  # type: ignore[type-arg]
-    """Append each line's key to ``out``; returns the line count, adds skipped lines to ``skipped[0]``."""
+def _keys(lines: Iterable[bytes], region: str, out: array) -> tuple[int, int]:  # type: ignore[type-arg]
+    """Append each line's key to ``out``; returns how many lines were read and how many skipped."""
     country = str(phonenumbers.country_code_for_region(region)).encode()
     prefix = _national_prefix(region)
-    count = 0
+    before = len(out)
     bad = 0
     append = out.append
-    for count, line in enumerate(lines, 1):  # noqa: B007 - the last index is the line count
+    for line in lines:
         digits = line.translate(None, _NON_DIGITS)
         if not digits:
             bad += 1
@@ -71,8 +71,7 @@ def _keys(lines: Iterable[bytes], region: str, out: array, skipped: list[int]) -
             bad += 1
             continue
         append(int(digits))
-    skipped[0] += bad
-    return count
+    return len(out) - before + bad, bad
 
 
 def build_registry(source: str | os.PathLike[str] | Iterable[bytes], target: str | os.PathLike[str], *,
@@ -83,12 +82,11 @@ def build_registry(source: str | os.PathLike[str] | Iterable[bytes], target: str
     into place, so a process mapping the old file never sees a half-written one.
     """
     keys = array("q")
-    skipped = [0]
     if isinstance(source, (str, os.PathLike)):
         with open(source, "rb", buffering=1 << 20) as stream:
-            lines = _keys(stream, region, keys, skipped)
+            lines, skipped = _keys(stream, region, keys)
     else:
-        lines = _keys(source, region, keys, skipped)
+        lines, skipped = _keys(source, region, keys)
     ordered = sorted(keys)
     del keys
     unique = array("q")
@@ -107,7 +105,7 @@ def build_registry(source: str | os.PathLike[str] | Iterable[bytes], target: str
         out.write(_HEADER.pack(MAGIC, len(unique)))
         unique.tofile(out)
     os.replace(partial, target)
-    return RegistryBuild(lines=lines, numbers=len(unique), skipped=skipped[0],
+    return RegistryBuild(lines=lines, numbers=len(unique), skipped=skipped,
                          bytes_written=_HEADER.size + 8 * len(unique))
 
 
