@@ -1,4 +1,5 @@
-"""Which address a request comes from, for the login limits, when the desktop runs behind a proxy.
+"""Which address a request comes from (for the login limits), and whether the browser used HTTPS (for the
+cookie's Secure flag), when the desktop runs behind a proxy.
 
 Behind a reverse proxy every request arrives from the proxy's address, so a per-address limit would make
 one noisy client lock every user out. When the direct peer is one of the configured trusted proxies, the
@@ -49,3 +50,11 @@ def client_address(peer: str | None, forwarded_for: str | None, proxies: tuple[N
                 return client  # garbage where the nearest untrusted hop should be: count the proxy
         client = hop
     return client
+
+
+def forwarded_https(peer: str | None, forwarded_proto: str | None, proxies: tuple[Network, ...]) -> bool:
+    """Whether a trusted proxy (the direct ``peer``) says the browser's request came over HTTPS."""
+    if not proxies or not forwarded_proto or not _trusted(peer or "", proxies):
+        return False
+    # The nearest proxy appends its hop last.
+    return forwarded_proto.split(",")[-1].strip().lower() == "https"

@@ -38,6 +38,9 @@ class DesktopConfig:
     login_requests_per_minute: int = DEFAULT_LOGIN_REQUESTS_PER_MINUTE  # per client address
     # Reverse proxies whose X-Forwarded-For names the client (see agent_desktop.client_address).
     trusted_proxies: tuple[Network, ...] = ()
+    # The session cookie's Secure flag: "auto" (when the browser reached us over HTTPS, directly or through
+    # a trusted proxy that says so in X-Forwarded-Proto), "always" (a TLS proxy that does not say) or "never".
+    secure_cookies: str = "auto"
 
 
 def _number(entry: Mapping[str, Any], key: str, default: float, where: str) -> float:
@@ -93,12 +96,25 @@ def _trusted_proxies(raw: Mapping[str, Any]) -> tuple[Network, ...]:
         raise DesktopConfigError(f"web.trusted_proxies: {exc}") from None
 
 
+SECURE_COOKIE_CHOICES = ("auto", "always", "never")
+
+
+def _secure_cookies(raw: Mapping[str, Any]) -> str:
+    value = _table(raw, "web").get("secure_cookies", "auto")
+    if value is True or value is False:
+        value = "always" if value else "never"
+    if value not in SECURE_COOKIE_CHOICES:
+        raise DesktopConfigError(f"web.secure_cookies: expected one of {', '.join(SECURE_COOKIE_CHOICES)}, "
+                                 f"got {value!r}")
+    return str(value)
+
+
 def desktop_config_from_raw(raw: Mapping[str, Any]) -> DesktopConfig:
     """Read ``[[queues]]`` (``name``, ``dispositions``, ``service_level = {percent, seconds}`` as the
     ACD reads it), ``[[agents]]`` (``id``, ``name``, ``queues``), ``[acd] pause_reasons``,
     ``[wall] time_zone`` (an IANA name; the server's zone when absent) and ``[web]
-    login_requests_per_minute`` (loads and posts of the login form per client address) and ``trusted_proxies``
-    (reverse proxies whose ``X-Forwarded-For`` names the client)."""
+    login_requests_per_minute`` (loads and posts of the login form per client address), ``trusted_proxies``
+    (reverse proxies whose ``X-Forwarded-For`` names the client) and ``secure_cookies``."""
     queues: list[str] = []
     dispositions: dict[str, tuple[str, ...]] = {}
     targets: dict[str, QueueTargets] = {}
@@ -130,5 +146,5 @@ def desktop_config_from_raw(raw: Mapping[str, Any]) -> DesktopConfig:
         memberships[agent_id] = tuple(str(q) for q in entry.get("queues", ()) or ())
     return DesktopConfig(
         tuple(queues), dispositions, targets, memberships, names, _pause_reasons(raw), _time_zone(raw),
-        _login_requests_per_minute(raw), _trusted_proxies(raw),
+        _login_requests_per_minute(raw), _trusted_proxies(raw), _secure_cookies(raw),
     )

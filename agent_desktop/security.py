@@ -143,10 +143,14 @@ class _SlidingCounts:
 
 
 class LoginRateLimiter:
-    """Failed logins allowed per user name and per client address within a sliding window.
+    """Failed logins allowed per user name *at one address*, per address, and per user name overall.
 
-    A success clears the user's count but not the address's, so one address cannot spray many
-    user names by mixing in a login it knows.
+    An address that fails ``per_user`` times for a user name waits out the window for that name, and one
+    that fails ``per_ip`` times waits for every name, so one address can neither guess nor spray. Failures
+    spread over many addresses cannot lock the owner out: past ``per_user_overall`` failures for a name,
+    attempts for it are only slowed, one every ``slow_interval`` seconds from any address but those the
+    user has logged in from before, which are never slowed. A success clears that address's count for the
+    name, not the address's own count, so an address cannot mix in a login it knows to keep spraying.
     """
 
     def __init__(
@@ -155,29 +159,63 @@ class LoginRateLimiter:
         clock: Clock,
         per_user: int = 5,
         per_ip: int = 20,
+        per_user_overall: int = 20,
+        slow_interval: float = 5.0,
         window: float = 900.0,
         max_keys: int = 100_000,
+        known_addresses_per_user: int = 20,
     ) -> None:
         self._clock = clock
         self.per_user = per_user
         self.per_ip = per_ip
-        self._users = _SlidingCounts(window=window, max_keys=max_keys)
+        self.per_user_overall = per_user_overall
+        self.slow_interval = slow_interval
+        self._pairs = _SlidingCounts(window=window, max_keys=max_keys)
         self._ips = _SlidingCounts(window=window, max_keys=max_keys)
+        self._users = _SlidingCounts(window=window, max_keys=max_keys)
+        self._last_attempt: OrderedDict[str, float] = OrderedDict()
+        self._known: OrderedDict[str, OrderedDict[str, None]] = OrderedDict()
+        self._max_keys = max_keys
+        self._known_per_user = known_addresses_per_user
 
     def retry_after(self, username: str, ip: str) -> float | None:
         """Seconds until a login may be tried again, or None if it may be tried now."""
         now = self._clock()
-        waits = [self._users.wait(username.casefold(), self.per_user, now), self._ips.wait(ip, self.per_ip, now)]
+        user = username.casefold()
+        waits = [self._pairs.wait(f"{user}\0{ip}", self.per_user, now), self._ips.wait(ip, self.per_ip, now)]
+        if ip not in self._known.get(user, ()) and self._users.wait(user, self.per_user_overall, now) is not None:
+            last = self._last_attempt.get(user)
+            if last is not None and now - last < self.slow_interval:
+                waits.append(last + self.slow_interval - now)
+            else:
+                self._note_attempt(user, now)
         blocked = [w for w in waits if w is not None]
         return max(blocked) if blocked else None
 
+    def _note_attempt(self, user: str, now: float) -> None:
+        self._last_attempt[user] = now
+        self._last_attempt.move_to_end(user)
+        if len(self._last_attempt) > self._max_keys:
+            self._last_attempt.popitem(last=False)
+
     def record_failure(self, username: str, ip: str) -> None:
         now = self._clock()
-        self._users.add(username.casefold(), now)
+        user = username.casefold()
+        self._pairs.add(f"{user}\0{ip}", now)
         self._ips.add(ip, now)
+        self._users.add(user, now)
 
-    def record_success(self, username: str) -> None:
-        self._users.forget(username.casefold())
+    def record_success(self, username: str, ip: str) -> None:
+        user = username.casefold()
+        self._pairs.forget(f"{user}\0{ip}")
+        known = self._known.setdefault(user, OrderedDict())
+        known[ip] = None
+        known.move_to_end(ip)
+        if len(known) > self._known_per_user:
+            known.popitem(last=False)
+        self._known.move_to_end(user)
+        if len(self._known) > self._max_keys:
+            self._known.popitem(last=False)
 
 
 class RequestRateLimiter:

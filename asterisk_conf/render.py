@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 from pathlib import Path
 
 import jinja2
@@ -12,6 +14,7 @@ from asterisk_conf.site import SiteConfig
 # Modules our dialplan and AMI use: FastAGI, the dialplan file itself, URIENCODE, CHANNEL() (the IVR sets
 # CHANNEL(language)), Dial (run from the FastAGI session), bridging for Dial, music on hold for the wait,
 # ChanSpy for supervisors.
+# func_env gives STAT(), with which the doctor checks that the prompts are installed.
 # res_speech is res_agi's own dependency: with autoload = no, Asterisk does not load it by itself and
 # then refuses res_agi ("missing dependency: res_speech"), so it is listed before res_agi.
 REQUIRED_MODULES: tuple[str, ...] = (
@@ -20,6 +23,7 @@ REQUIRED_MODULES: tuple[str, ...] = (
     "res_agi.so",
     "func_uri.so",
     "func_channel.so",
+    "func_env.so",
     "app_dial.so",
     "bridge_simple.so",
     "res_musiconhold.so",
@@ -61,12 +65,36 @@ _ENVIRONMENT = jinja2.Environment(
 )
 
 
+DIALPLAN_FILE = "extensions_callcenter.conf"
+
+
 def render_site(site: SiteConfig) -> dict[str, str]:
     """Render every shipped file for ``site``: file name -> text.
 
-    The output is re-read with the strict checker, so a value that slipped past validation and broke
-    the syntax raises :class:`asterisk_conf.checker.ConfigSyntaxError` instead of reaching a PBX.
+    The dialplan carries its own version (a digest of its text), which ``callcenter doctor`` compares with
+    the one a PBX has loaded. The output is re-read with the strict checker, so a value that slipped past
+    validation and broke the syntax raises :class:`asterisk_conf.checker.ConfigSyntaxError` instead of
+    reaching a PBX.
     """
+    files = _render(site, dialplan_version="")
+    version = hashlib.sha256(files[DIALPLAN_FILE].encode("utf-8")).hexdigest()[:16]
+    files = _render(site, dialplan_version=version)
+    for name, text in files.items():
+        check_file(name, text)
+    return files
+
+
+def dialplan_version(site: SiteConfig) -> str:
+    """The version the dialplan rendered for ``site`` carries."""
+    found = _VERSION.search(render_site(site)[DIALPLAN_FILE])
+    assert found is not None, "the dialplan template sets CC_DOCTOR_DIALPLAN"
+    return found.group(1)
+
+
+_VERSION = re.compile(r"Set\(CC_DOCTOR_DIALPLAN=([0-9a-f]+)\)")
+
+
+def _render(site: SiteConfig, *, dialplan_version: str) -> dict[str, str]:
     context = {
         "header": HEADER,
         "site": site,
@@ -77,11 +105,9 @@ def render_site(site: SiteConfig) -> dict[str, str]:
         "read_classes": AMI_READ_CLASSES,
         "write_classes": AMI_WRITE_CLASSES,
         "required_modules": REQUIRED_MODULES,
+        "dialplan_version": dialplan_version,
     }
-    files = {name: _ENVIRONMENT.get_template(source).render(context) for name, source in TEMPLATES.items()}
-    for name, text in files.items():
-        check_file(name, text)
-    return files
+    return {name: _ENVIRONMENT.get_template(source).render(context) for name, source in TEMPLATES.items()}
 
 
 def write_files(files: dict[str, str], out_dir: Path) -> list[Path]:

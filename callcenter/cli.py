@@ -17,27 +17,18 @@ from callcenter.settings import SettingsError, load_settings
 
 COMMAND_MODULES = (
     "callcenter.commands",
+    "callcenter.doctor",
     "cti.commands",
     "crm_core.commands",
     "ivr.commands",
     "acd.commands",
-    "agent_desktop.commands",
     "asterisk_conf.commands",
 )
-BENCH_MODULES = ("cti.ami.bench", "acd.bench", "ivr.bench", "callcenter.screenpop_bench")
+BENCH_MODULES = ("cti.ami.bench", "acd.bench", "ivr.bench", "callcenter.screenpop_bench", "outbound.bench")
 
 
 def _registrars(modules: tuple[str, ...]) -> list[Callable[[argparse._SubParsersAction], None]]:  # type: ignore[type-arg]
-    found = []
-    for name in modules:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        found.append(module.register)
-    return found
+    return [importlib.import_module(name).register for name in modules]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -9,6 +9,7 @@ import logging
 import signal
 import sys
 
+from callcenter.logs import LOG_FORMATS, configure_logging
 from callcenter.node import Node, NodeStartError
 from callcenter.wiring import crm_directory, desktop_app
 
@@ -60,7 +61,11 @@ def serve(args: argparse.Namespace) -> int:
     if args.http_host is not None:
         settings.http_host = args.http_host
     level = logging.INFO if args.verbose else logging.WARNING
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        configure_logging(level, args.log_format or settings.log_format)
+    except ValueError as exc:
+        print(f"callcenter: {exc}", file=sys.stderr)
+        return 2
     node = Node(settings, directory_factory=crm_directory, say=lambda line: print(line, flush=True))
     return asyncio.run(_serve(node))
 
@@ -71,4 +76,6 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     parser.add_argument("--http-host", help="web server address (default 127.0.0.1)")
     parser.add_argument("--http-port", type=int, help="web server port (default 8080)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    parser.add_argument("--log-format", choices=LOG_FORMATS,
+                        help="text lines (default) or one JSON object per line carrying the call id")
     parser.set_defaults(func=serve)

@@ -21,10 +21,14 @@ from acd.config import load_config as load_acd_config
 from acd.core import Acd
 from acd.readopt import HISTORY_EVENTS
 from acd.service import AcdService
+from agent_desktop.handling import HUB
 from bus.eventbus import EventBus
 from bus.events import DomainEvent
+from callcenter.doctor_call import answer_doctor_call
 from callcenter.interaction_recorder import InteractionRecorder
 from callcenter.leadership import LeaderLease
+from callcenter.metrics import NodeMetrics
+from callcenter.ops import OpsServer
 from callcenter.recorder import EventRecorder
 from callcenter.redis_bus import RedisBridge
 from callcenter.settings import Settings
@@ -95,6 +99,9 @@ class Node:
     acd_service: AcdService | None = None
     redis: RedisBridge | None = None
     lease: LeaderLease | None = None
+    metrics: NodeMetrics | None = None
+    ops: OpsServer | None = None
+    web_app: web.Application | None = None
     _web: web.AppRunner | None = None
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
@@ -114,6 +121,7 @@ class Node:
         self.engine = make_engine(s.db_url)
         await asyncio.to_thread(migrate, self.engine)
         self.sessions = make_session_factory(self.engine)
+        await self._start_ops()
         if s.demo:
             self.demo_codes = await asyncio.to_thread(self._seed_demo)
         # With several nodes on Redis, an event is stored once: by the node where it was published.
@@ -140,6 +148,7 @@ class Node:
         directory = self.directory_factory(self.sessions)
         self.agi = AgiServer(s.agi_host, s.agi_port, interrupter=self._interrupt, allowed_peers=agi_peers)
         self.agi.route("inbound", lambda session: self._inbound(session, directory, prompts))
+        self.agi.route("doctor", answer_doctor_call)
         try:
             await self.agi.start()
         except OSError as exc:
@@ -178,7 +187,8 @@ class Node:
                     await self.acd_service.set_ready(agent.agent_id)
 
         if web_app is not None:
-            self._web = web.AppRunner(web_app(self))
+            self.web_app = web_app(self)
+            self._web = web.AppRunner(self.web_app)
             await self._web.setup()
             site = web.TCPSite(self._web, s.http_host, s.http_port)
             try:
@@ -189,6 +199,57 @@ class Node:
             sockets = getattr(server, "sockets", None) or []
             self.http_port = sockets[0].getsockname()[1] if sockets else s.http_port
             self.say(f"callcenter is serving http://{s.http_host}:{self.http_port}")
+
+    async def _start_ops(self) -> None:
+        """Health and metrics first: a standby waiting for the lead still answers its checks."""
+        s = self.settings
+        self.metrics = NodeMetrics(self.bus, self, keep=self._started_here)
+        self.metrics.loop_lag.start()
+        self.ops = OpsServer(s.ops_host, s.ops_listen_port, metrics=self.metrics, role=self.role,
+                             pbx_connected=lambda: self.ami is not None and self.ami.ready,
+                             ping_database=self._ping_database)
+        try:
+            await self.ops.start()
+        except OSError as exc:
+            raise NodeStartError(f"operations listener cannot listen on {s.ops_host}:{s.ops_listen_port}: "
+                                 f"{exc} (ops_port)") from exc
+        self.say(f"health and metrics on http://{s.ops_host}:{self.ops.port}/readyz and /metrics")
+
+    def role(self) -> str:
+        """``leader`` or ``standby`` with Redis, ``single`` without."""
+        if self.lease is None:
+            return "single"
+        return "leader" if self.lease.held else "standby"
+
+    def _ping_database(self) -> None:
+        assert self.engine is not None
+        with self.engine.connect() as connection:
+            connection.execute(select(1))
+
+    # The parts the metrics read (callcenter.metrics.NodeParts).
+
+    def acd_core(self) -> Acd | None:
+        return self.acd if self.acd_service is not None else None
+
+    def ami_state(self) -> tuple[bool, float | None]:
+        return (self.ami is not None and self.ami.ready, None if self.ami is None else self.ami.last_round_trip)
+
+    def fastagi_sessions(self) -> int | None:
+        return None if self.agi is None else self.agi.active_sessions
+
+    def websocket_clients(self) -> int | None:
+        return None if self.web_app is None else self.web_app[HUB].connections
+
+    def event_log_state(self) -> tuple[int, float | None, int, bool]:
+        recorders = [r for r in (self.recorder, self.interactions) if r is not None]
+        now = time.time()
+        backlogs = [r.backlog(now) for r in recorders]
+        ages = [age for _, age in backlogs if age is not None]
+        return (sum(n for n, _ in backlogs), max(ages) if ages else None,
+                sum(r.failed_writes for r in recorders), any(r.unreachable for r in recorders))
+
+    def leading(self) -> bool:
+        return self.role() != "standby"
 
     async def _lead(self, redis_url: str, node_id: str) -> None:
         """Wait until this node leads the ACD: the FastAGI server, the PBX link and the ACD start only then,
@@ -288,6 +349,11 @@ class Node:
             await self.recorder.stop()
         if self.interactions is not None:
             await self.interactions.stop()
+        if self.ops is not None:
+            await self.ops.stop()
+        if self.metrics is not None:
+            await self.metrics.loop_lag.stop()
+            self.metrics.close()
         if self.engine is not None:
             self.engine.dispose()
 

@@ -15,6 +15,7 @@ import asyncio
 import collections
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 
 from bus.eventbus import EventBus
@@ -22,6 +23,8 @@ from bus.eventlog import EventLogUnavailable, EventLogWriter
 from bus.events import DomainEvent
 
 log = logging.getLogger(__name__)
+
+OUTAGE_RETRY = 1.0
 
 # How many set-aside events are kept in memory for inspection (each is also logged in full).
 SET_ASIDE_KEPT = 1000
@@ -53,6 +56,10 @@ class EventRecorder:
         self.written = 0
         self.failed = 0
         self.set_aside: collections.deque[DomainEvent] = collections.deque(maxlen=SET_ASIDE_KEPT)
+        # While the store is unreachable: when that began and how many writes failed since (logged once).
+        self._outage_began: float | None = None
+        self._outage_failures = 0
+        self._failed_in_outages = 0
 
     def _take(self, event: DomainEvent) -> None:
         if self._keep is None or self._keep(event):
@@ -65,9 +72,40 @@ class EventRecorder:
 
     async def _run(self) -> None:
         while not self._stopping.is_set():
+            # An unreachable store is tried again at most every OUTAGE_RETRY seconds.
+            pause = self._interval if self._outage_began is None else max(self._interval, OUTAGE_RETRY)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self._interval)
+                await asyncio.wait_for(self._stopping.wait(), pause)
             await self.flush()
+
+    def backlog(self, now: float) -> tuple[int, float | None]:
+        """Events taken but not yet written, and the age in seconds of the oldest (by its ``at``)."""
+        pending = self._pending
+        return len(pending), (max(0.0, now - pending[0].at) if pending else None)
+
+    @property
+    def failed_writes(self) -> int:
+        """Writes that failed since start: set-aside events and writes to an unreachable store."""
+        return self.failed + self._failed_in_outages
+
+    @property
+    def unreachable(self) -> bool:
+        """Whether the last write found the store unreachable."""
+        return self._outage_began is not None
+
+    def _lost_store(self, exc: EventLogUnavailable, kept: int) -> None:
+        self._outage_failures += 1
+        self._failed_in_outages += 1
+        if self._outage_began is None:
+            self._outage_began = time.monotonic()
+            log.error("event store unreachable (%s): events are kept in memory and written when it is back; "
+                      "%d kept now", exc, kept)
+
+    def _found_store(self) -> None:
+        if self._outage_began is not None:
+            log.warning("event store reachable again after %.1f s and %d failed writes; the kept events are "
+                        "written", time.monotonic() - self._outage_began, self._outage_failures)
+            self._outage_began, self._outage_failures = None, 0
 
     async def flush(self) -> None:
         """Write everything taken so far; returns once it is committed, even if another flush wrote it."""
@@ -77,22 +115,24 @@ class EventRecorder:
                 return
             try:
                 await asyncio.to_thread(self._write, batch)
-            except EventLogUnavailable:
-                log.exception("event store unreachable: %d events kept for the next flush", len(batch))
+            except EventLogUnavailable as exc:
                 self._pending[:0] = batch
+                self._lost_store(exc, len(self._pending))
             except Exception:
+                self._found_store()
                 log.exception("writing %d events failed; writing them one at a time", len(batch))
                 await self._write_one_by_one(batch)
             else:
+                self._found_store()
                 self.written += len(batch)
 
     async def _write_one_by_one(self, batch: list[DomainEvent]) -> None:
         for index, event in enumerate(batch):
             try:
                 await asyncio.to_thread(self._write, [event])
-            except EventLogUnavailable:
-                log.exception("event store unreachable: %d events kept for the next flush", len(batch) - index)
+            except EventLogUnavailable as exc:
                 self._pending[:0] = batch[index:]
+                self._lost_store(exc, len(self._pending))
                 return
             except Exception:
                 log.exception("event set aside, it cannot be stored: %r", event)

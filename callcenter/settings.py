@@ -36,10 +36,22 @@ class Settings:
     # With Redis, one node leads the ACD; the lead is a lease of this many seconds, renewed while alive (a
     # standby takes over at most this long after a leader dies).
     leader_ttl: int = 10
+    # The operations listener (/healthz, /readyz, /metrics): -1 means http_port + 1 (any free port when
+    # http_port is 0).
+    ops_host: str = "127.0.0.1"
+    ops_port: int = -1
+    log_format: str = "text"  # or "json": one object per line, with the call id
     data_dir: str = "var"
     demo: bool = False
     # The parsed TOML file, for sections other packages own ([[queues]], [[agents]], ...).
     raw: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    @property
+    def ops_listen_port(self) -> int:
+        """The operations listener's port as configured (see ``ops_port``)."""
+        if self.ops_port >= 0:
+            return self.ops_port
+        return 0 if self.http_port == 0 else self.http_port + 1
 
     @property
     def simulated_pbx(self) -> bool:

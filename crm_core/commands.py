@@ -14,6 +14,24 @@ from crm_core.demo import seed_demo
 from crm_core.fields import DEFAULT_REGION
 from crm_core.tiers import recompute_tiers
 
+IMPORT_COLUMNS = """\
+columns (the first row names them; case and order do not matter):
+  code        required: six digits ending in their check digit, e.g. 100008
+  name        required: the customer's name
+  company     optional text
+  phones      optional: numbers separated by ';', international (+86 10 6552 9988) or national in
+              the --region (010 6552 9988); each must be a valid number there
+  email       optional: an e-mail address
+  language    optional: a language tag such as en or zh-CN
+  time_zone   optional: an IANA zone such as Asia/Shanghai
+  revenue     optional: a non-negative amount such as 1250.50
+  tier        ignored (computed from revenue)
+  notes       optional text
+  any other   kept as a custom field of that name (an empty cell removes it)
+also accepted: 'customer code', 'phone', 'timezone', 'e-mail', 'lang'
+CSV: comma, semicolon or TAB separated; UTF-8 (with or without BOM), GB18030/GBK or Windows-1252
+(--encoding when it cannot be told). XLSX: the first sheet."""
+
 
 def default_region(settings: Any) -> str:
     """The phone region for national numbers: ``[crm] default_region`` in callcenter.toml, else US."""
@@ -31,7 +49,7 @@ def _import(args: argparse.Namespace) -> int:
     region = args.region or default_region(args.settings)
     try:
         with session_scope(_sessions(args)) as session:
-            report = import_customers(session, args.file, region=region)
+            report = import_customers(session, args.file, region=region, encoding=args.encoding)
     except (CustomerFileError, OSError) as exc:
         print(f"crm import: {args.file}: {exc}", file=sys.stderr)
         return 2
@@ -44,7 +62,7 @@ def _import(args: argparse.Namespace) -> int:
     )
     if args.json:
         print(json.dumps(report.summary(), ensure_ascii=False))
-    return 0
+    return 1 if report.rejected else 0
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -72,8 +90,15 @@ def register(subparsers: Any) -> None:
     """Add ``crm import|export|tiers|demo`` to the ``callcenter`` command."""
     crm = subparsers.add_parser("crm", help="customer store: import, export, tiers, demo data")
     actions = crm.add_subparsers(dest="crm_action", required=True, metavar="ACTION")
-    imp = actions.add_parser("import", help="upsert customers from a CSV or XLSX file (keyed by code)")
+    imp = actions.add_parser(
+        "import", help="upsert customers from a CSV or XLSX file (keyed by code)",
+        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=IMPORT_COLUMNS,
+        description="Upsert customers by code. Good rows are kept and every bad row is reported with its "
+        "line; the exit status is 0 when every row was taken, 1 when some were rejected, 2 when the file "
+        "cannot be read (then nothing is imported).",
+    )
     imp.add_argument("file")
+    imp.add_argument("--encoding", help="the CSV's encoding when it cannot be told (e.g. gb18030, cp1252)")
     imp.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
     imp.add_argument("--region", help="phone region for national numbers (default from settings, US)")
     imp.set_defaults(func=_import)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import io
 import json
+import re
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -23,11 +23,12 @@ from sqlalchemy.orm import Session
 
 from bus.clock import Clock
 from crm_core.audit import audit_rows
-from crm_core.codes import InvalidCustomerCode
+from crm_core.codes import CODE_LENGTH, InvalidCustomerCode
 from crm_core.customers import EDITABLE_FIELDS, CustomerData, customer_data
 from crm_core.db import table_of
 from crm_core.fields import DEFAULT_REGION, InvalidField
 from crm_core.models import AuditEntry, Customer, CustomerPhone
+from crm_core.tabular import RowProblem, TableReadError, open_table
 
 EXPORT_COLUMNS = ("code", "name", "company", "phones", "email", "language", "time_zone", "revenue", "tier",
                   "notes")
@@ -86,19 +87,6 @@ def unneutralise(text: str) -> str:
     return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_STARTS) else text
 
 
-def detect_encoding(data: bytes) -> str:
-    """``utf-8-sig`` (BOM), ``utf-8`` or ``gbk``, whichever decodes ``data`` first."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return "utf-8-sig"
-    for encoding in ("utf-8", "gbk"):
-        try:
-            data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        return encoding
-    raise CustomerFileError("the file is neither UTF-8 nor GBK text")
-
-
 @dataclasses.dataclass(frozen=True, slots=True)
 class _RawRow:
     line: int
@@ -126,80 +114,46 @@ def _header(names: Sequence[str]) -> list[str]:
     return header
 
 
-def _csv_rows(data: bytes) -> tuple[str, list[str], Iterator[_RawRow]]:
-    encoding = detect_encoding(data)
-    text = data.decode(encoding)
+def read_customer_file(
+    path: str | Path, *, encoding: str | None = None
+) -> tuple[str, list[str], Iterator[_RawRow]]:
+    """Encoding (or ``xlsx``), normalised header, and the raw rows of a CSV or XLSX file.
+
+    Raises :class:`CustomerFileError` when the file cannot be read, here or while the rows are read.
+    """
     try:
-        dialect: Any = csv.Sniffer().sniff(text[:8192], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
-    try:
-        header = _header(next(reader))
-    except StopIteration:
-        raise CustomerFileError("the file is empty") from None
-
-    def rows() -> Iterator[_RawRow]:
-        previous_end = reader.line_num
-        try:
-            for record in reader:
-                line, previous_end = previous_end + 1, reader.line_num
-                if not any(field.strip() for field in record):
-                    continue
-                if len(record) != len(header):
-                    yield _RawRow(line, {}, f"has {len(record)} fields, the header has {len(header)}")
-                    continue
-                yield _RawRow(line, dict(zip(header, record, strict=True)))
-        except csv.Error as exc:
-            yield _RawRow(previous_end + 1, {}, f"unreadable CSV: {exc}")
-
-    return encoding, header, rows()
-
-
-def _cell_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _xlsx_rows(path: Path) -> tuple[str, list[str], Iterator[_RawRow]]:
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises zipfile, KeyError and XML errors alike
-        raise CustomerFileError(f"not a readable XLSX file: {exc}") from None
-    sheet = book.worksheets[0]
-    cells = sheet.iter_rows(values_only=True)
-    try:
-        header = _header([_cell_text(v) for v in next(cells)])
-    except StopIteration:
-        raise CustomerFileError("the sheet is empty") from None
+        table = open_table(path, encoding=encoding)
+    except TableReadError as exc:
+        raise CustomerFileError(str(exc)) from None
+    header = _header(table.header)
     code_index = header.index("code")
 
     def rows() -> Iterator[_RawRow]:
-        for line, record in enumerate(cells, start=2):
-            texts = [_cell_text(v) for v in record]
-            if not any(t.strip() for t in texts):
-                continue
-            if isinstance(record[code_index], int):  # leading zeros lost when typed as a number
-                texts[code_index] = f"{record[code_index]:06d}"
-            texts += [""] * (len(header) - len(texts))
-            if len(texts) > len(header) and any(t.strip() for t in texts[len(header):]):
-                yield _RawRow(line, {}, "has values beyond the last column")
-                continue
-            yield _RawRow(line, dict(zip(header, texts[: len(header)], strict=True)))
-        book.close()
+        try:
+            for row in table.rows:
+                if isinstance(row, RowProblem):
+                    yield _RawRow(row.line, {}, row.reason)
+                    continue
+                cells = list(row.cells)
+                if not any(cell.strip() for cell in cells):
+                    continue
+                if len(cells) > len(header):
+                    if any(cell.strip() for cell in cells[len(header):]):
+                        yield _RawRow(row.line, {}, f"has {len(cells)} fields, the header has {len(header)}")
+                        continue
+                    del cells[len(header):]
+                if len(cells) < len(header):
+                    if table.encoding != "xlsx":  # a workbook leaves trailing empty cells out
+                        yield _RawRow(row.line, {}, f"has {len(cells)} fields, the header has {len(header)}")
+                        continue
+                    cells += [""] * (len(header) - len(cells))
+                if code_index in row.numeric and cells[code_index].isdigit():
+                    cells[code_index] = cells[code_index].zfill(CODE_LENGTH)  # leading zeros lost as a number
+                yield _RawRow(row.line, dict(zip(header, cells, strict=True)))
+        except TableReadError as exc:
+            raise CustomerFileError(f"{exc}; nothing was imported") from None
 
-    return "xlsx", header, rows()
-
-
-def read_customer_file(path: str | Path) -> tuple[str, list[str], Iterator[_RawRow]]:
-    """Encoding (or ``xlsx``), normalised header, and the raw rows of a CSV or XLSX file."""
-    path = Path(path)
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        return _xlsx_rows(path)
-    return _csv_rows(path.read_bytes())
+    return table.encoding, header, rows()
 
 
 def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
@@ -257,13 +211,15 @@ def import_customers(
     region: str = DEFAULT_REGION,
     actor: str = "import",
     clock: Clock = time.time,
+    encoding: str | None = None,
 ) -> ImportReport:
     """Upsert the customers of a CSV/XLSX file by code; the caller commits (or rolls back) the session.
 
     Only the columns present in the file are compared and updated; an empty cell in a custom-field
-    column removes that custom field. Raises :class:`CustomerFileError` if the file cannot be read.
+    column removes that custom field. Raises :class:`CustomerFileError`, having written nothing, if the
+    file cannot be read (or not to its end). ``encoding`` overrides the detected one.
     """
-    encoding, header, raw_rows = read_customer_file(path)
+    encoding, header, raw_rows = read_customer_file(path, encoding=encoding)
     report = ImportReport(encoding=encoding)
     custom_columns = [c for c in header if c not in EXPORT_COLUMNS]
     present = {f for f in EDITABLE_FIELDS if f in header}
@@ -377,6 +333,15 @@ def _export_records(session: Session) -> tuple[list[str], list[list[str]]]:
     return [*EXPORT_COLUMNS, *custom_columns], records
 
 
+# Characters an XLSX cell cannot hold (XML 1.0 forbids them), and text that would read as their escape.
+_XLSX_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]|_(?=x[0-9A-Fa-f]{4}_)")
+
+
+def xlsx_text(text: str) -> str:
+    """``text`` for an XLSX cell: control characters written as OOXML's ``_xHHHH_``, as Excel does."""
+    return _XLSX_UNSAFE.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
+
+
 def export_customers(session: Session, path: str | Path) -> int:
     """Write every customer to ``path`` (``.xlsx`` or CSV in UTF-8 with BOM); returns the row count."""
     path = Path(path)
@@ -386,7 +351,7 @@ def export_customers(session: Session, path: str | Path) -> int:
         sheet = book.create_sheet("customers")
         sheet.append(header)
         for record in records:
-            sheet.append(record)
+            sheet.append([xlsx_text(text) for text in record])
         book.save(path)
     else:
         # The BOM makes spreadsheet programs read the file as UTF-8.

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from acd.events import CallQueued
 from bus.eventbus import EventBus
+from bus.eventlog import EventLogUnavailable
 from bus.events import DomainEvent
 from callcenter.interaction_recorder import InteractionRecorder
 from callcenter.recorder import EventRecorder
@@ -142,3 +143,37 @@ async def test_postgresql_refusing_one_call_event_does_not_stop_the_interaction_
         assert c1 is not None and c1.intent == "billing"
         assert c3 is not None and c3.intent == "sales"
     assert [getattr(e, "call_id", None) for e in recorder.set_aside] == ["c2"]
+
+
+class _FlakyLog:
+    """An event log whose store is unreachable for its first ``down`` writes."""
+
+    def __init__(self, down: int) -> None:
+        self.down = down
+        self.calls = 0
+        self.stored: list[DomainEvent] = []
+
+    def append(self, events: list[DomainEvent]) -> None:
+        self.calls += 1
+        if self.calls <= self.down:
+            raise EventLogUnavailable("connection refused")
+        self.stored.extend(events)
+
+
+async def test_an_outage_is_logged_once_and_its_end_once_and_nothing_is_lost(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    bus = EventBus()
+    store = _FlakyLog(down=40)
+    recorder = EventRecorder(bus, store, flush_interval=3600)
+    recorder.start()
+    with caplog.at_level("WARNING", logger="callcenter.recorder"):
+        for attempt in range(41):  # a flush per event: the outage spans forty writes
+            bus.publish(_queued(f"c{attempt}"))
+            await recorder.flush()
+            assert recorder.unreachable is (attempt < 40)
+        await recorder.stop()
+    records = [r for r in caplog.records if r.name == "callcenter.recorder"]
+    assert [(r.levelname, r.exc_info is None) for r in records] == [("ERROR", True), ("WARNING", True)]
+    assert "unreachable" in records[0].getMessage() and "40 failed writes" in records[1].getMessage()
+    assert [getattr(e, "call_id", None) for e in store.stored] == [f"c{i}" for i in range(41)]

@@ -11,6 +11,10 @@ What Asterisk sends on a FastAGI connection (see ``tests/fixtures/traces/README.
   ``520-...`` usage block ended by the line ``520 End of proper usage.``;
 * an unsolicited ``HANGUP`` line once the channel hangs up, between two replies.
 
+Bytes that are not UTF-8 (a Latin-1 caller name from a real trunk) are read as Windows-1252
+(:mod:`cti.wire_text`), so every string is valid Unicode; the environment keeps the exact bytes of such
+values too (:meth:`AgiEnvironment.raw`).
+
 Errors: :class:`AgiProtocolError` for a line or environment block that is not FastAGI (raised once,
 in stream order, by :meth:`AgiParser.next_message`; parsing goes on with the next line) and for more
 than ``max_block`` bytes without a line end. :func:`format_command` raises :class:`AgiInjectionError`
@@ -32,10 +36,9 @@ from cti.agi.errors import (
     AgiProtocolError,
     AgiUsageError,
 )
+from cti.wire_text import LEGACY_ERRORS, is_utf8
 
 ENCODING = "utf-8"
-# Undecodable bytes (a Latin-1 caller name) survive decode and re-encode unchanged.
-ERRORS = "surrogateescape"
 DEFAULT_MAX_BLOCK = 64 * 1024
 HANGUP_LINE = "HANGUP"
 ENV_PREFIX = "agi_"
@@ -58,10 +61,18 @@ class AgiEnvironment:
     args: tuple[str, ...] = ()
     script_path: str = ""
     query: Mapping[str, str] = field(default_factory=dict)
+    # The exact bytes of the values that were not UTF-8, by full key.
+    undecoded: Mapping[str, bytes] = field(default_factory=dict)
 
     def get(self, name: str, default: str = "") -> str:
         """The value of ``agi_<name>`` (``env.get("channel")``), or ``default`` when absent."""
         return self.variables.get(ENV_PREFIX + name, default)
+
+    def raw(self, name: str) -> bytes:
+        """The exact bytes Asterisk sent for ``agi_<name>`` (empty when absent)."""
+        key = ENV_PREFIX + name
+        exact = self.undecoded.get(key)
+        return exact if exact is not None else self.variables.get(key, "").encode(ENCODING)
 
     @property
     def channel(self) -> str:
@@ -175,18 +186,23 @@ class AgiHangupNotice:
 AgiMessage = AgiEnvironment | AgiResult | AgiErrorReply | AgiHangupNotice
 
 
-def parse_environment(lines: list[str]) -> AgiEnvironment:
-    """Build the environment from its lines (without the closing empty line)."""
+def parse_environment(lines: list[str], undecoded_lines: Mapping[int, bytes] | None = None) -> AgiEnvironment:
+    """Build the environment from its lines (without the closing empty line); ``undecoded_lines`` holds
+    the exact bytes of the lines, by index, that were not UTF-8."""
     if not lines:
         raise AgiProtocolError("empty AGI environment")
     variables: dict[str, str] = {}
+    undecoded: dict[str, bytes] = {}
     numbered: dict[int, str] = {}
-    for line in lines:
+    for position, line in enumerate(lines):
         key, sep, value = line.partition(":")
         if not sep or not key.startswith(ENV_PREFIX) or " " in key:
             raise AgiProtocolError(f"not an agi_ environment line: {line[:80]!r}")
         value = value.removeprefix(" ")
         variables[key] = value
+        if undecoded_lines and position in undecoded_lines:
+            exact = undecoded_lines[position].partition(b":")[2]
+            undecoded[key] = exact[1:] if exact.startswith(b" ") else exact
         if key.startswith(ARG_PREFIX):
             index = key[len(ARG_PREFIX) :]
             if not index.isdigit() or int(index) < 1:
@@ -204,6 +220,7 @@ def parse_environment(lines: list[str]) -> AgiEnvironment:
         args=tuple(numbered[i] for i in range(1, len(numbered) + 1)),
         script_path=path.lstrip("/"),
         query=query,
+        undecoded=undecoded,
     )
 
 
@@ -269,6 +286,7 @@ class AgiParser:
         self._rest = bytearray()
         self._skipping = False  # discarding an oversized line up to its LF
         self._env_lines: list[str] | None = []  # None once the environment is complete
+        self._env_undecoded: dict[int, bytes] = {}  # exact bytes of environment lines that were not UTF-8
         self._env_size = 0
         self._multi: list[str] = []  # lines of an open "520-" block
         self._multi_size = 0
@@ -292,7 +310,11 @@ class AgiParser:
             if len(raw) > self._max:
                 self._fail(f"line longer than {self._max} bytes")
                 continue
-            self._line(raw.removesuffix(b"\r").decode(ENCODING, ERRORS))
+            raw = raw.removesuffix(b"\r")
+            line = raw.decode(ENCODING, LEGACY_ERRORS)
+            if self._env_lines is not None and not raw.isascii() and not is_utf8(raw):
+                self._env_undecoded[len(self._env_lines)] = raw
+            self._line(line)
         del rest[:start]
         if len(rest) > self._max:
             rest.clear()
@@ -356,8 +378,9 @@ class AgiParser:
                 self._env_lines.append(line)
             return
         lines, self._env_lines = self._env_lines, None
+        undecoded, self._env_undecoded = self._env_undecoded, {}
         try:
-            self._out.append(parse_environment(lines))
+            self._out.append(parse_environment(lines, undecoded))
         except AgiProtocolError as exc:
             self._out.append(exc)
 
@@ -376,10 +399,15 @@ class AgiParser:
 
 
 def check_argument(value: str) -> str:
-    """``value`` unchanged, or :class:`AgiInjectionError` if it holds CR, LF or NUL."""
+    """``value`` unchanged, or :class:`AgiInjectionError` if it holds CR, LF, NUL or a lone surrogate."""
     for char in _FORBIDDEN:
         if char in value:
             raise AgiInjectionError(f"{char!r} not allowed in an AGI command: {value[:80]!r}")
+    if not value.isascii():
+        try:
+            value.encode(ENCODING)
+        except UnicodeEncodeError:
+            raise AgiInjectionError(f"not valid Unicode text: {value[:80]!r}") from None
     return value
 
 
@@ -407,4 +435,4 @@ def format_command(command: str, *args: str | int) -> bytes:
         raise ValueError(f"not an AGI command name: {command!r}")
     parts = [command]
     parts.extend(str(arg) if isinstance(arg, int) else quote_argument(arg) for arg in args)
-    return (" ".join(parts) + "\n").encode(ENCODING, ERRORS)
+    return (" ".join(parts) + "\n").encode(ENCODING)

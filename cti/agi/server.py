@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from types import TracebackType
 
+from bus.context import about_call
 from cti.agi.errors import AgiHangup, AgiProtocolError
 from cti.agi.protocol import AgiEnvironment, AgiParser
 from cti.agi.session import READ_SIZE, AgiSession, ChannelInterrupter
@@ -195,7 +196,9 @@ class AgiServer:
                 return
             session = AgiSession(env, reader, writer, parser, interrupter=self._interrupter)
             self._register(session)
-            await self._run(handler, session)
+            # Our calls are named by the Asterisk channel's uniqueid until the script knows better.
+            with about_call(env.uniqueid or None):
+                await self._run(handler, session)
         except asyncio.CancelledError:
             # Python 3.11's start_server callback logs a cancelled connection task as an error;
             # a session cut short by close() is an expected end, so the task finishes normally.

@@ -10,6 +10,7 @@ the snapshot, because the list may have been built before or after them.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -64,6 +65,21 @@ def known(value: str | None) -> str:
     return "" if value is None or value == UNKNOWN else value
 
 
+# Asterisk C-escapes caller names in channel snapshots (O'Brien arrives as O\'Brien). Quotes, '?' and the
+# backslash itself are given back; control-character escapes (\r, \n, ...) stay literal text, so a caller
+# can never put a line break into a value we might send on.
+_C_ESCAPE = re.compile(r"\\(.)")
+_GIVEN_BACK = frozenset("'\"?\\")
+
+
+def caller_name(value: str | None) -> str:
+    """A ``CallerIDName``/``ConnectedLineName`` of a channel snapshot as the caller's text (see above)."""
+    text = known(value)
+    if "\\" not in text:
+        return text
+    return _C_ESCAPE.sub(lambda m: m.group(1) if m.group(1) in _GIVEN_BACK else m.group(0), text)
+
+
 def to_int(value: str | None, default: int = 0) -> int:
     """An integer header, or ``default`` when it is missing or not a number."""
     try:
@@ -110,7 +126,7 @@ def channel_from_snapshot(msg: AmiMessage) -> ChannelInfo | None:
         state=to_int(msg.get("ChannelState")),
         state_desc=msg.get("ChannelStateDesc") or "",
         caller_id_num=known(msg.get("CallerIDNum")),
-        caller_id_name=known(msg.get("CallerIDName")),
+        caller_id_name=caller_name(msg.get("CallerIDName")),
         context=msg.get("Context") or "",
         exten=msg.get("Exten") or "",
         application=msg.get("Application") or "",

@@ -6,11 +6,10 @@ serves until the link dies (EOF, socket error, or a Ping left unanswered); it th
 capped exponential backoff. A refused login stops the client with :class:`AmiAuthenticationError`:
 retrying a wrong secret only fills Asterisk's security log.
 
-Every action gets a fresh ActionID and a timeout; its future is completed by the matching
-Response, or for list actions (``EventList: start``) by the ``...Complete`` event, with the item
-events collected. Every action is encoded by :func:`cti.ami.protocol.encode_action`, so a CR or
-LF anywhere raises :class:`AmiInjectionError` before a byte is written. When a session ends every
-action waiting on it fails with :class:`AmiDisconnected`.
+Every action gets a fresh ActionID and a timeout, and the session (:mod:`cti.ami.session`) completes it
+with the matching Response, or the whole list of a list action. Every action is encoded by
+:func:`cti.ami.protocol.encode_action`, so a CR or LF anywhere raises :class:`AmiInjectionError` before a
+byte is written. When a session ends every action waiting on it fails with :class:`AmiDisconnected`.
 
 AMI events are translated (:func:`cti.ami.translate.translate`), applied to :attr:`AmiClient.channels`
 and published on the injected :class:`~bus.eventbus.EventBus`.
@@ -26,7 +25,7 @@ import logging
 import random
 import secrets
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -43,37 +42,35 @@ from cti.ami.events import (
     PbxDisconnected,
     PbxResynced,
 )
-from cti.ami.protocol import AmiMessage, AmiParser, AmiProtocolError, HeaderInput, MessageKind, encode_action
+from cti.ami.protocol import AmiMessage, HeaderInput, encode_action
+from cti.ami.session import (
+    AmiActionError,
+    AmiActionTimeout,
+    AmiDisconnected,
+    AmiError,
+    AmiResponse,
+    Session,
+)
 from cti.ami.translate import translate
+
+__all__ = [
+    "AmiActionError",
+    "AmiActionTimeout",
+    "AmiAuthenticationError",
+    "AmiClient",
+    "AmiConfig",
+    "AmiDisconnected",
+    "AmiError",
+    "AmiResponse",
+]
 
 log = logging.getLogger(__name__)
 
-READ_SIZE = 65536
 AuthMethod = Literal["md5", "plain"]
-
-
-class AmiError(Exception):
-    """Base of the AMI client's errors."""
-
-
-class AmiDisconnected(AmiError):
-    """There is no session to the PBX, or it ended while the action waited for its response."""
 
 
 class AmiAuthenticationError(AmiError):
     """Asterisk refused the login; the client does not retry."""
-
-
-class AmiActionTimeout(AmiError, TimeoutError):
-    """No response came within the action's timeout (the session itself may be fine)."""
-
-
-class AmiActionError(AmiError):
-    """Asterisk answered ``Response: Error`` (or another failure status)."""
-
-    def __init__(self, response: AmiResponse) -> None:
-        super().__init__(f"{response.action} failed: {response.status} {response.text}".rstrip())
-        self.response = response
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,170 +91,6 @@ class AmiConfig:
     backoff: Backoff = field(default_factory=Backoff)
     # Channel variables fetched with ``Status`` during resync (e.g. ("CTI_CALL_ID",)).
     resync_variables: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class AmiResponse:
-    """The answer to one action: its Response, plus the item events and ``...Complete`` of a list."""
-
-    action: str
-    action_id: str
-    message: AmiMessage
-    events: tuple[AmiMessage, ...] = ()
-    complete: AmiMessage | None = None
-
-    @property
-    def status(self) -> str:
-        return self.message.name
-
-    @property
-    def ok(self) -> bool:
-        return self.status.lower() in ("success", "goodbye", "follows")
-
-    @property
-    def text(self) -> str:
-        """The ``Message:`` header ("" if none)."""
-        return self.message.get("Message") or ""
-
-    def get(self, key: str) -> str | None:
-        return self.message.get(key)
-
-
-@dataclass(eq=False, slots=True)
-class _PendingAction:
-    action: str
-    action_id: str
-    future: asyncio.Future[AmiResponse]
-    list_start: AmiMessage | None = None
-    events: list[AmiMessage] = field(default_factory=list)
-
-
-class _Session:
-    """One TCP session: reads and dispatches what Asterisk sends, owns the actions waiting on it."""
-
-    def __init__(
-        self,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
-        on_event: Callable[[AmiMessage], None],
-    ) -> None:
-        self._reader = reader
-        self._writer = writer
-        self._on_event = on_event
-        self._parser = AmiParser(expect_banner=True)
-        self._pending: dict[str, _PendingAction] = {}
-        self.banner: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        self.reason = ""
-        self.closed = asyncio.Event()
-        self._reader_task = asyncio.create_task(self._read_loop(), name="ami-reader")
-
-    @property
-    def pending_count(self) -> int:
-        return len(self._pending)
-
-    async def send(self, action: str, action_id: str, data: bytes, timeout: float) -> AmiResponse:
-        if self.closed.is_set():
-            raise AmiDisconnected(self.reason)
-        future: asyncio.Future[AmiResponse] = asyncio.get_running_loop().create_future()
-        self._pending[action_id] = _PendingAction(action, action_id, future)
-        try:
-            self._writer.write(data)
-            await self._writer.drain()
-            # asyncio.timeout, unlike wait_for, never turns a cancellation into a result.
-            async with asyncio.timeout(timeout):
-                return await future
-        except TimeoutError:
-            raise AmiActionTimeout(f"{action} ({action_id}): no response within {timeout:g} s") from None
-        except ConnectionError as exc:
-            self.abort(f"write failed: {exc}")
-            raise AmiDisconnected(self.reason) from exc
-        finally:
-            self._pending.pop(action_id, None)
-
-    def abort(self, reason: str) -> None:
-        """End the session now: drop the socket and fail every waiting action."""
-        if self.closed.is_set():
-            return
-        self.reason = reason
-        self.closed.set()
-        pending, self._pending = self._pending, {}
-        for item in pending.values():
-            if not item.future.done():
-                item.future.set_exception(AmiDisconnected(reason))
-        if not self.banner.done():
-            self.banner.set_exception(AmiDisconnected(reason))
-        self._writer.transport.abort()
-
-    async def wait_closed(self) -> None:
-        await asyncio.wait([self._reader_task])
-
-    async def _read_loop(self) -> None:
-        reason = "connection closed by the PBX"
-        try:
-            while not self.closed.is_set():
-                data = await self._reader.read(READ_SIZE)
-                if not data:
-                    break
-                self._parser.receive_data(data)
-                self._drain()
-        except OSError as exc:
-            reason = f"connection error: {exc}"
-        finally:
-            self.abort(reason)
-
-    def _drain(self) -> None:
-        while not self.closed.is_set():
-            try:
-                message = self._parser.next_message()
-            except AmiProtocolError as exc:
-                log.warning("AMI: skipped unreadable data: %s", exc)
-                continue
-            if message is None:
-                return
-            self._dispatch(message)
-
-    def _dispatch(self, message: AmiMessage) -> None:
-        if message.kind is MessageKind.RESPONSE:
-            self._on_response(message)
-        elif message.kind is MessageKind.EVENT:
-            action_id = message.action_id
-            pending = self._pending.get(action_id) if action_id is not None else None
-            if pending is not None and pending.list_start is not None:
-                if message.is_list_complete:
-                    self._resolve(pending, message)
-                else:
-                    pending.events.append(message)
-            else:
-                self._on_event(message)
-        elif message.kind is MessageKind.BANNER and not self.banner.done():
-            self.banner.set_result(message.name)
-
-    def _on_response(self, message: AmiMessage) -> None:
-        action_id = message.action_id
-        if action_id is None:
-            # Asterisk answers ID-less actions (someone else's, or injected ones) without an ID.
-            log.warning(
-                "AMI: ignored a response without ActionID: %s %r", message.name, message.get("Message")
-            )
-            return
-        pending = self._pending.get(action_id)
-        if pending is None:
-            log.warning("AMI: ignored a response to unknown or expired ActionID %r", action_id)
-            return
-        if message.is_list_start:
-            pending.list_start = message
-        else:
-            self._pending.pop(action_id, None)
-            if not pending.future.done():
-                pending.future.set_result(AmiResponse(pending.action, action_id, message))
-
-    def _resolve(self, pending: _PendingAction, complete: AmiMessage) -> None:
-        assert pending.list_start is not None
-        self._pending.pop(pending.action_id, None)
-        if not pending.future.done():
-            events = tuple(pending.events)
-            response = AmiResponse(pending.action, pending.action_id, pending.list_start, events, complete)
-            pending.future.set_result(response)
 
 
 class AmiClient:
@@ -282,11 +115,12 @@ class AmiClient:
         self._id_prefix = f"cc{secrets.token_hex(3)}"
         self._ids = itertools.count(1)
         self.channels = LiveChannels()
-        self._session: _Session | None = None
+        self._session: Session | None = None
         self._ready = asyncio.Event()
         self._supervisor: asyncio.Task[None] | None = None
         self._closing = False
         self.connects = 0
+        self.last_round_trip: float | None = None  # seconds, of the latest keepalive Ping
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -366,7 +200,7 @@ class AmiClient:
 
     async def _request(
         self,
-        session: _Session | None,
+        session: Session | None,
         action: str,
         fields: HeaderInput = (),
         *,
@@ -503,7 +337,7 @@ class AmiClient:
         return await self._channel_list(self._session, "Status", fields)
 
     async def _channel_list(
-        self, session: _Session | None, action: str, fields: HeaderInput = ()
+        self, session: Session | None, action: str, fields: HeaderInput = ()
     ) -> list[ChannelInfo]:
         response = await self._request(session, action, fields)
         return [info for event in response.events if (info := channel_from_snapshot(event)) is not None]
@@ -533,11 +367,11 @@ class AmiClient:
             log.info("AMI %s:%d unavailable (%s); retry in %.2f s", config.host, config.port, reason, delay)
             await asyncio.sleep(delay)
 
-    async def _open(self) -> _Session:
+    async def _open(self) -> Session:
         config = self.config
         async with asyncio.timeout(config.connect_timeout):
             reader, writer = await asyncio.open_connection(config.host, config.port)
-        session = _Session(reader, writer, self._on_event)
+        session = Session(reader, writer, self._on_event)
         try:
             async with asyncio.timeout(config.connect_timeout):
                 await session.banner
@@ -548,7 +382,7 @@ class AmiClient:
             raise
         return session
 
-    async def _login(self, session: _Session) -> None:
+    async def _login(self, session: Session) -> None:
         config = self.config
         fields: list[tuple[str, str]] = [("Username", config.username)]
         if config.auth == "md5":
@@ -564,7 +398,7 @@ class AmiClient:
         if not response.ok:
             raise AmiAuthenticationError(f"login as {config.username!r} refused: {response.text}")
 
-    async def _serve(self, session: _Session) -> bool:
+    async def _serve(self, session: Session) -> bool:
         """Resync and serve until the session ends; False if the resync failed."""
         config = self.config
         self._session = session
@@ -593,20 +427,22 @@ class AmiClient:
             )
         return resynced
 
-    async def _keepalive(self, session: _Session) -> None:
+    async def _keepalive(self, session: Session) -> None:
         """Ping every ``ping_interval``; an unanswered Ping means the link is dead."""
         config = self.config
         while not session.closed.is_set():
             await asyncio.sleep(config.ping_interval)
+            started = time.perf_counter()
             try:
                 await self._request(session, "Ping", timeout=config.ping_timeout, check=False)
+                self.last_round_trip = time.perf_counter() - started
             except AmiActionTimeout:
                 log.warning("AMI: no Pong within %g s; dropping the link", config.ping_timeout)
                 session.abort(f"keepalive: no Pong within {config.ping_timeout:g} s")
             except AmiDisconnected:
                 return
 
-    async def _resync(self, session: _Session) -> None:
+    async def _resync(self, session: Session) -> None:
         """Rebuild :attr:`channels` from the PBX and publish the differences."""
         self.channels.begin_resync()
         try:

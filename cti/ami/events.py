@@ -2,8 +2,8 @@
 
 They come from :func:`cti.ami.translate.translate` (live AMI events) and from the client's resync
 (``resynced=True``: a difference found by comparing our channel set with ``CoreShowChannels``).
-Caller-ID texts are passed on exactly as Asterisk escaped them (``Bob\\r\\n...`` stays literal);
-Asterisk's ``<unknown>`` placeholder becomes an empty string.
+Caller names lose the backslash Asterisk puts before quotes (``O\\'Brien``) but keep its escapes of control
+characters as literal text (``Bob\\r\\n...``); Asterisk's ``<unknown>`` placeholder becomes an empty string.
 """
 
 from __future__ import annotations

@@ -6,7 +6,11 @@ What Asterisk actually sends (see ``tests/fixtures/traces/README.md``):
 * then blocks of ``Key: Value\\r\\n`` lines ended by an empty line. Keys repeat (``Variable:``,
   a ``UserEvent`` carrying an injected second ``Event:``); the *first* occurrence is the one that
   counts, as in Asterisk's own ``astman_get_header``;
-* values may hold a raw TAB or a lone CR (only CR LF ends a line), and any UTF-8;
+* values may hold a raw TAB or a lone CR (only CR LF ends a line), any UTF-8, and bytes that are not
+  UTF-8 at all (Latin-1 caller names from real trunks). By default such bytes are kept exactly (as lone
+  surrogates, so :meth:`AmiMessage.to_bytes` gives the wire back); ``AmiParser(readable=True)``, which
+  the client uses, reads them as Windows-1252 instead (:mod:`cti.wire_text`), so no lone surrogate
+  reaches the rest of the product;
 * the old ``Response: Follows`` form carries bare output lines ended by ``--END COMMAND--``.
 
 Errors: :class:`AmiParseError` for a block that is not AMI (it is consumed, parsing goes on with
@@ -22,6 +26,8 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+
+from cti.wire_text import LEGACY_ERRORS
 
 ENCODING = "utf-8"
 # Undecodable bytes survive a decode/encode round trip instead of raising.
@@ -126,9 +132,9 @@ class AmiMessage:
         return format_headers(self.headers, check=False)
 
 
-def _parse_block(block: bytes) -> AmiMessage:
+def _parse_block(block: bytes, errors: str = ERRORS) -> AmiMessage:
     """Parse one block (without its terminator) of a PBX-to-client stream."""
-    lines = block.decode(ENCODING, ERRORS).split("\r\n")
+    lines = block.decode(ENCODING, errors).split("\r\n")
     if lines[0] == _FOLLOWS_LINE:
         headers = _follows_headers(lines)
     else:
@@ -187,8 +193,14 @@ class AmiParser:
     """
 
     def __init__(
-        self, *, expect_banner: bool = True, max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE
+        self,
+        *,
+        expect_banner: bool = True,
+        max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+        readable: bool = False,
     ) -> None:
+        # Wire-exact text by default; readable text (never a lone surrogate) for the product.
+        self._errors = LEGACY_ERRORS if readable else ERRORS
         self._rest = bytearray()  # bytes of the message still incomplete
         self._blocks: deque[bytes | AmiMessage | AmiProtocolError] = deque()
         self._expect_banner = expect_banner
@@ -208,7 +220,7 @@ class AmiParser:
                     self._blocks.append(AmiOversizeError(f"banner line longer than {MAX_BANNER_SIZE} bytes"))
                 return
             self._expect_banner = False
-            banner = bytes(rest[:end]).decode(ENCODING, ERRORS)
+            banner = bytes(rest[:end]).decode(ENCODING, self._errors)
             self._blocks.append(AmiMessage(MessageKind.BANNER, banner, ()))
             del rest[: end + 2]
             searched_from = 0
@@ -247,7 +259,7 @@ class AmiParser:
                 block = block.lstrip(b"\r\n")
                 if not block:
                     continue  # stray blank lines between messages
-            return _parse_block(block)
+            return _parse_block(block, self._errors)
         return None
 
     def messages(self) -> Iterator[AmiMessage]:

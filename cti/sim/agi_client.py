@@ -21,13 +21,12 @@ import shlex
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from cti.sim.channel import STATE_UP, Channel, Interrupt, parse_caller_id
-
-if TYPE_CHECKING:
-    from cti.sim.pbx import Pbx
+from cti.sim.media import music_on_hold, playback, prompt_seconds, wait
+from cti.sim.ports import SimPbx
 
 DEFAULT_AGI_PORT = 4573
 SAMPLES_PER_SECOND = 8000
@@ -203,14 +202,14 @@ def build_environment(chan: Channel, url: str, args: list[str]) -> bytes:
     pairs += [(f"agi_arg_{i}", arg) for i, arg in enumerate(args, 1)]
     # Values reach the script one per line: a CR/LF inside one must not start a new line.
     text = "".join(f"{k}: {v.replace(chr(13), ' ').replace(chr(10), ' ')}\n" for k, v in pairs) + "\n"
-    return text.encode()
+    return text.encode("utf-8", "surrogateescape")  # a caller's Latin-1 bytes go out as they came in
 
 
 class AgiSession:
     """One FastAGI session on one channel."""
 
     def __init__(
-        self, pbx: Pbx, chan: Channel, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+        self, pbx: SimPbx, chan: Channel, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
         self.pbx = pbx
         self.chan = chan
@@ -370,12 +369,12 @@ class AgiSession:
 
     async def _play(self, name: str, escape: str) -> tuple[Interrupt | None, float]:
         """Play a prompt, interruptible by ``escape`` digits; (interrupt, seconds played)."""
-        length = self.pbx.prompt_seconds(name) or 0.0
+        length = prompt_seconds(self.pbx.config, name) or 0.0
         loop = asyncio.get_running_loop()
         start = loop.time()
         self._listen(bool(escape))
         try:
-            interrupt = await self.pbx.wait([self.chan], length, digits=escape)
+            interrupt = await wait(self.pbx.clock, [self.chan], length, digits=escape)
         finally:
             self._listen(False)
         played = min(length, (loop.time() - start) * self.pbx.clock.speed)
@@ -388,7 +387,7 @@ class AgiSession:
             self.chan.local_peer.wake()
 
     async def _cmd_stream_file(self, args: list[str]) -> Reply:
-        if self.pbx.prompt_seconds(args[0]) is None:
+        if prompt_seconds(self.pbx.config, args[0]) is None:
             return Reply("200 result=-1 endpos=0\n", "-1", "Failure")
         interrupt, played = await self._play(args[0], args[1])
         endpos = int(played * SAMPLES_PER_SECOND)
@@ -425,7 +424,7 @@ class AgiSession:
                         return ok(digits)
                 elif waited:
                     return ok(f"{digits} (timeout)")
-                interrupt = await self.pbx.wait([chan], timeout, digits=DTMF_DIGITS)
+                interrupt = await wait(self.pbx.clock, [chan], timeout, digits=DTMF_DIGITS)
                 waited = True
         finally:
             self._listen(False)
@@ -437,7 +436,7 @@ class AgiSession:
             return usage("WAIT FOR DIGIT")
         self._listen(True)
         try:
-            interrupt = await self.pbx.wait([self.chan], None if ms < 0 else ms / 1000, digits=DTMF_DIGITS)
+            interrupt = await wait(self.pbx.clock, [self.chan], None if ms < 0 else ms / 1000, digits=DTMF_DIGITS)
         finally:
             self._listen(False)
         if interrupt is Interrupt.DIGIT:
@@ -445,7 +444,7 @@ class AgiSession:
         return ok("0") if interrupt is None else ok_or_failure("-1")
 
     async def _say(self, count: int, escape: str) -> Reply:
-        interrupt = await self.pbx.wait([self.chan], count * SAY_SECONDS_PER_DIGIT, digits=escape)
+        interrupt = await wait(self.pbx.clock, [self.chan], count * SAY_SECONDS_PER_DIGIT, digits=escape)
         if interrupt is Interrupt.DIGIT:
             return ok(str(ord(self.chan.dtmf.popleft())))
         return ok("0") if interrupt is None else ok_or_failure("-1")
@@ -495,13 +494,13 @@ class AgiSession:
                 chan.application, chan.app_data = saved
 
     async def _app_playback(self, data: str) -> Reply:
-        interrupt = await self.pbx.playback(self.chan, data.split(",", 1)[0].split("&"))
+        interrupt = await playback(self.pbx, self.chan, data.split(",", 1)[0].split("&"))
         return ok("0") if interrupt is None else ok("-1")
 
     async def _app_music_on_hold(self, data: str) -> Reply:
         music_class, _, duration = data.partition(",")
         seconds = float(duration) if duration.strip().replace(".", "", 1).isdigit() else None
-        interrupt = await self.pbx.music_on_hold(self.chan, music_class, seconds)
+        interrupt = await music_on_hold(self.pbx, self.chan, music_class, seconds)
         return ok("0") if interrupt is None else ok("-1")
 
     async def _app_wait(self, data: str) -> Reply:
@@ -512,7 +511,7 @@ class AgiSession:
         if self.left():  # Asterisk still waits on a dead channel, but nothing can cut it short
             await self.pbx.clock.sleep(seconds)
             return ok("0")
-        interrupt = await self.pbx.wait([self.chan], seconds)
+        interrupt = await wait(self.pbx.clock, [self.chan], seconds)
         return ok("0") if interrupt is None else ok("-1")
 
     async def _app_dial(self, data: str) -> Reply:
@@ -520,7 +519,7 @@ class AgiSession:
         timeout = float(fields[1]) if len(fields) > 1 and fields[1].strip().isdigit() else None
         if self.chan.dead:
             return ok("-1")
-        status = await self.pbx.dial_and_bridge(self.chan, fields[0].split("&")[0], timeout)
+        status = await self.pbx.dialer.dial_and_bridge(self.chan, fields[0].split("&")[0], timeout)
         self.pbx.set_variable(self.chan, "DIALSTATUS", status)
         # As a real Asterisk answers (checked against one): -1 when the caller hangs up or is moved while it
         # rings, 0 when it is moved out of the talk, -1 when the agent's side ends the talk, 0 unanswered.
@@ -539,9 +538,9 @@ class AgiSession:
         VOICEMAIL_MAX_SECONDS); ``VMSTATUS`` as Asterisk sets it for a left message."""
         if self.chan.dead:
             return ok("-1")
-        interrupt = await self.pbx.playback(self.chan, ["vm-intro"])
+        interrupt = await playback(self.pbx, self.chan, ["vm-intro"])
         if interrupt is None:
-            interrupt = await self.pbx.wait([self.chan], VOICEMAIL_MAX_SECONDS)
+            interrupt = await wait(self.pbx.clock, [self.chan], VOICEMAIL_MAX_SECONDS)
         self.pbx.set_variable(self.chan, "VMSTATUS", "SUCCESS")
         return ok("0") if interrupt is None else ok("-1")
 
@@ -564,7 +563,7 @@ class AgiSession:
 VOICEMAIL_MAX_SECONDS = 120.0
 
 
-async def run_fastagi(pbx: Pbx, chan: Channel, app_data: str) -> AgiStatus:
+async def run_fastagi(pbx: SimPbx, chan: Channel, app_data: str) -> AgiStatus:
     """Run ``AGI(<url>[,arg...])`` on ``chan``: connect, send the environment, serve commands."""
     url, *args = app_data.split(",")
     parts = urlsplit(url)

@@ -18,7 +18,9 @@ from typing import NoReturn
 
 from cti.ami.protocol import AmiActionParser, AmiMessage, AmiProtocolError, format_headers
 from cti.sim.channel import STATE_DESC, Channel, parse_caller_id
-from cti.sim.pbx import Headers, OriginateRequest, Pbx
+from cti.sim.dialing import OriginateRequest
+from cti.sim.pbx import Pbx
+from cti.sim.ports import Headers
 
 BANNER = b"Asterisk Call Manager/13.0.0\r\n"
 NO_AUTH_ACTIONS = frozenset({"login", "challenge", "logoff"})
@@ -346,14 +348,14 @@ class AmiServer:
             session.respond(action, "Success", ("Message", "Originate successfully queued"))
             self.pbx.spawn(lambda: self._async_originate(action, req))
             return
-        result = await self.pbx.originate(req)
+        result = await self.pbx.dialer.originate(req)
         if result.channel is None:
             session.respond(action, "Error", ("Message", "Originate failed"))
         else:
             session.respond(action, "Success", ("Message", "Originate successfully queued"))
 
     async def _async_originate(self, action: AmiMessage, req: OriginateRequest) -> None:
-        result = await self.pbx.originate(req)
+        result = await self.pbx.dialer.originate(req)
         headers: Headers = [("Event", "OriginateResponse"), ("Privilege", "call,all")]
         action_id = action.get("ActionID")
         if action_id is not None:
@@ -523,5 +525,5 @@ class AmiServer:
                 "CoreCurrentCalls",
                 str(sum(1 for c in self.pbx.channels.values() if STATE_DESC.get(c.state) == "Up") // 2),
             ),
-            ("CoreProcessedCalls", str(self.pbx.processed_calls)),
+            ("CoreProcessedCalls", str(self.pbx.dialer.processed_calls)),
         )

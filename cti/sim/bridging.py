@@ -16,12 +16,10 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
 from cti.sim.channel import STATE_UP, Bridge, Channel
-
-if TYPE_CHECKING:
-    from cti.sim.pbx import Pbx
+from cti.sim.media import changes, stop_music
+from cti.sim.ports import SimPbx
 
 _OPTION_ARGUMENT = re.compile(r"\([^)]*\)")
 
@@ -36,9 +34,9 @@ class BridgeResult(StrEnum):
 
 
 class Bridges:
-    """Every bridge of one :class:`~cti.sim.pbx.Pbx` and the channels' ways in and out of them."""
+    """Every bridge of one PBX and the channels' ways in and out of them."""
 
-    def __init__(self, pbx: Pbx) -> None:
+    def __init__(self, pbx: SimPbx) -> None:
         self.pbx = pbx
 
     # ---- the ways into a bridge -----------------------------------------------------------------
@@ -107,7 +105,7 @@ class Bridges:
         A place to go on that another ``Bridge()`` gave the channel takes effect now, as a redirect would.
         """
         while chan.bridge is not None and not chan.dead and chan.redirect_to is None:
-            await self.pbx.changes([chan], None)
+            await changes([chan], None)
         self.leave(chan)
         after, chan.after_bridge = chan.after_bridge, None
         if after is not None and not chan.dead and chan.redirect_to is None and self.pbx.dialplan.has_step(after):
@@ -120,7 +118,7 @@ class Bridges:
         Returns with the channel gone, or with its ``redirect_to`` set.
         """
         while chan.bridge is not None and not chan.dead:
-            await self.pbx.changes([chan], None)
+            await changes([chan], None)
         if chan.gone:
             return
         chan.imparted = False
@@ -191,7 +189,7 @@ class Bridges:
 
     def _impart(self, bridge: Bridge, chan: Channel) -> None:
         """Put ``chan`` into ``bridge`` on its own account, from wherever it is (``ast_bridge_add_channel``)."""
-        self.pbx.stop_music(chan)
+        stop_music(self.pbx, chan)
         old = chan.bridge
         if old is not None:
             self.pull(chan, moving=True)

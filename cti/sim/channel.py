@@ -36,6 +36,7 @@ CAUSE_TEXT = {
 }
 
 UNKNOWN = "<unknown>"
+CID_PRES = "0 (Presentation Allowed, Not Screened)"  # the CID-CallingPres of caller-ID events
 
 Place = tuple[str, str, int]  # a place in the dialplan: context, extension, priority
 

@@ -10,7 +10,6 @@ channel functions the PBX knows) and ``$["a" = "b"]`` / ``!=`` comparisons.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
 from asterisk_conf.checker import Dialplan, Extension, check_dialplan, parse_config
@@ -18,9 +17,8 @@ from asterisk_conf.render import render_site
 from asterisk_conf.site import SiteConfig
 from cti.sim.agi_client import DEFAULT_AGI_PORT, run_fastagi
 from cti.sim.channel import STATE_UP, Channel, Place
-
-if TYPE_CHECKING:
-    from cti.sim.pbx import Pbx
+from cti.sim.media import music_on_hold, playback, wait
+from cti.sim.ports import SimPbx
 
 SHIPPED_FILE = "extensions_callcenter.conf"
 APPLICATIONS = frozenset(
@@ -86,9 +84,9 @@ def evaluate(expression: str) -> str:
 
 
 class DialplanRunner:
-    """Runs channels through a :class:`Dialplan` on a :class:`Pbx`."""
+    """Runs channels through a :class:`Dialplan` on a PBX."""
 
-    def __init__(self, pbx: Pbx, dialplan: Dialplan) -> None:
+    def __init__(self, pbx: SimPbx, dialplan: Dialplan) -> None:
         self.pbx = pbx
         self.dialplan = dialplan
 
@@ -162,11 +160,11 @@ class DialplanRunner:
                 pbx.set_variable(chan, "AGISTATUS", status.value)
         elif app == "musiconhold":
             music_class, _, seconds = data.partition(",")
-            await pbx.music_on_hold(chan, music_class, _seconds(seconds))
+            await music_on_hold(pbx, chan, music_class, _seconds(seconds))
         elif app == "playback":
-            await pbx.playback(chan, data.split(",", 1)[0].split("&"))
+            await playback(pbx, chan, data.split(",", 1)[0].split("&"))
         elif app == "wait":
-            await pbx.wait([chan], _seconds(data) or 0.0)
+            await wait(pbx.clock, [chan], _seconds(data) or 0.0)
         elif app == "bridge":
             await pbx.bridges.application(chan, data)
         elif app == "hangup":

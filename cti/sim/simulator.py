@@ -8,7 +8,8 @@ from collections.abc import Callable, Sequence
 from cti.sim.ami_server import AmiServer
 from cti.sim.clock import SimClock
 from cti.sim.config import CallerScript, SimulatorConfig
-from cti.sim.pbx import Headers, Pbx
+from cti.sim.pbx import Pbx
+from cti.sim.ports import Headers
 from cti.sim.traffic import arrivals
 
 
@@ -78,7 +79,7 @@ class Simulator:
         variables: Sequence[tuple[str, str]] = (),
     ) -> str:
         """Ring a call into the inbound context; returns the caller-side channel name (``…;1``)."""
-        return self.pbx.place_inbound_call(dnis, caller_num, caller_name, script, variables).name
+        return self.pbx.dialer.place_inbound_call(dnis, caller_num, caller_name, script, variables).name
 
     def live_channels(self) -> list[str]:
         return list(self.pbx.channels)
@@ -92,4 +93,4 @@ class Simulator:
             # A caller starts keying a second after the prompt begins, then a digit every 0.3 s.
             digits = tuple((1.0 if i == 0 else 0.3, d) for i, d in enumerate(arrival.code))
             script = CallerScript(digits=digits, patience=arrival.patience, talk_time=arrival.handle_time)
-            self.pbx.place_inbound_call(settings.dnis, arrival.caller_num, "", script)
+            self.pbx.dialer.place_inbound_call(settings.dnis, arrival.caller_num, "", script)

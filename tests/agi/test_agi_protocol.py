@@ -201,10 +201,26 @@ def test_crlf_lines_are_tolerated() -> None:
     assert reply == AgiResult("1", "v")
 
 
-def test_non_utf8_value_survives() -> None:
-    (env,) = AgiParser().feed(b"agi_calleridname: Jos\xe9\n\n")
+def test_a_latin1_value_reads_as_text_and_keeps_its_exact_bytes() -> None:
+    (env,) = AgiParser().feed(
+        b"agi_calleridname: Jos\xe9 \x80\x81\nagi_callerid: 3125550\xe9179\nagi_uniqueid: 1.2\n\n"
+    )
     assert isinstance(env, AgiEnvironment)
-    assert env.get("calleridname").encode("utf-8", "surrogateescape") == b"Jos\xe9"
+    # Windows-1252 for bytes that are not UTF-8 (0x80 is the euro sign; 0x81 is unassigned there).
+    assert env.get("calleridname") == "José €\x81"
+    assert env.caller_number == "3125550é179"
+    assert env.raw("calleridname") == b"Jos\xe9 \x80\x81" and env.raw("uniqueid") == b"1.2"
+    for value in env.variables.values():
+        value.encode("utf-8")  # never a lone surrogate
+
+
+@given(st.binary(max_size=200))
+def test_any_bytes_in_a_value_give_valid_unicode(value: bytes) -> None:
+    value = value.replace(b"\n", b"").replace(b"\r", b"")
+    (env,) = AgiParser().feed(b"agi_calleridname: " + value + b"\n\n")
+    assert isinstance(env, AgiEnvironment)
+    env.get("calleridname").encode("utf-8")
+    assert env.raw("calleridname") == value
 
 
 def test_query_string_decoding_and_repeats() -> None:

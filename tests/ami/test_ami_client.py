@@ -168,7 +168,7 @@ async def test_response_without_action_id_is_logged_and_ignored(
 ) -> None:
     client: AmiClient = make_client()
     await client.connect(timeout=3)
-    caplog.set_level(logging.WARNING, logger="cti.ami.client")
+    caplog.set_level(logging.WARNING, logger="cti.ami.session")
     # What an injected Hangup's answer looks like (scenario 10, step e), plus one with a stale ID.
     pbx.push(b"Response: Success\r\nMessage: Channel Hungup\r\n\r\n")
     pbx.push(b"Response: Success\r\nActionID: nobody-1\r\nMessage: late\r\n\r\n")

@@ -330,7 +330,7 @@ def test_cli_import_json_summary_and_tiers(engine: Engine, tmp_path: Path,
     path = tmp_path / "in.csv"
     path.write_text("code,name,revenue\n100008,Ann,10\n100009,Bad,1\n", encoding="utf-8")
     url = engine.url.render_as_string(hide_password=False)
-    assert callcenter_main(["--db-url", url, "crm", "import", str(path), "--json"]) == 0
+    assert callcenter_main(["--db-url", url, "crm", "import", str(path), "--json"]) == 1  # a row was rejected
     last = capsys.readouterr().out.strip().splitlines()[-1]
     summary = json.loads(last)
     assert (summary["imported"], summary["updated"]) == (1, 0)

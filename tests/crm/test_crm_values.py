@@ -13,7 +13,7 @@ from crm_core.codes import (
     luhn_check_digit,
     make_customer_code,
 )
-from crm_core.customer_files import CustomerFileError, detect_encoding, neutralise, unneutralise
+from crm_core.customer_files import neutralise, unneutralise
 from crm_core.fields import InvalidField, normalise_email, normalise_phone, parse_revenue_cents
 from crm_core.tiers import KEY, NORMAL, SMALL, VIP, assign_tiers, queue_priority
 
@@ -109,10 +109,3 @@ def test_neutralised_text_never_starts_a_formula_and_round_trips(text: str) -> N
     assert unneutralise(safe) == text or text.startswith("'")
 
 
-def test_encodings_detected() -> None:
-    text = "code,name\n100008,张伟\n"
-    assert detect_encoding(text.encode("utf-8")) == "utf-8"
-    assert detect_encoding(b"\xef\xbb\xbf" + text.encode("utf-8")) == "utf-8-sig"
-    assert detect_encoding(text.encode("gbk")) == "gbk"
-    with pytest.raises(CustomerFileError):
-        detect_encoding(b"\xff\xfe\xff")

@@ -16,7 +16,7 @@ from acd.events import (
     CallOfferFailed,
     CallQueued,
 )
-from agent_desktop.app import HUB, SESSIONS
+from agent_desktop.handling import HUB, SESSIONS
 from ivr.caller import CallerData
 
 if TYPE_CHECKING:

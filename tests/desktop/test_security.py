@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from agent_desktop.accounts import AccountConfigError, load_accounts
-from agent_desktop.app import LOGIN_TRAFFIC, SESSIONS
 from agent_desktop.config import DesktopConfigError, desktop_config_from_raw
+from agent_desktop.handling import LOGIN_TRAFFIC, SESSIONS
 from agent_desktop.security import LoginRateLimiter, RequestRateLimiter, SessionStore
 
 if TYPE_CHECKING:
@@ -131,13 +131,39 @@ def test_rate_limiter_window_slides(clock: ManualClock) -> None:
     for _ in range(3):
         limiter.record_failure("Ann", "10.0.0.1")
         clock.advance(10)
-    assert limiter.retry_after("ann", "10.0.0.2") == pytest.approx(30)  # user names fold case
+    assert limiter.retry_after("ann", "10.0.0.1") == pytest.approx(30)  # user names fold case
     clock.advance(30)
-    assert limiter.retry_after("ann", "10.0.0.2") is None
+    assert limiter.retry_after("ann", "10.0.0.1") is None
     limiter.record_failure("ann", "10.0.0.1")
     assert limiter.retry_after("ann", "10.0.0.1") is not None
-    limiter.record_success("ann")
+    limiter.record_success("ann", "10.0.0.1")
     assert limiter.retry_after("ann", "10.0.0.1") is None
+
+
+def test_failures_from_other_addresses_never_lock_the_owner_out(clock: ManualClock) -> None:
+    limiter = LoginRateLimiter(clock=clock, per_user=5, per_ip=20, per_user_overall=20, slow_interval=5, window=900)
+    limiter.record_success("demo-campaign-manager", "192.0.2.7")  # the owner's usual address
+    for attacker in range(5):  # five wrong passwords from five addresses: the case that used to lock 15 min
+        limiter.record_failure("demo-campaign-manager", f"198.51.100.{attacker}")
+    assert limiter.retry_after("demo-campaign-manager", "192.0.2.7") is None
+    assert limiter.retry_after("demo-campaign-manager", "203.0.113.9") is None  # the owner on a new address
+    for attacker in range(200):  # a botnet: far past the overall count
+        limiter.record_failure("demo-campaign-manager", f"10.1.{attacker // 250}.{attacker % 250}")
+    assert limiter.retry_after("demo-campaign-manager", "192.0.2.7") is None  # a known address is not slowed
+    # Anywhere else, attempts for the name are slowed to one per interval, never locked.
+    assert limiter.retry_after("demo-campaign-manager", "203.0.113.9") is None
+    wait = limiter.retry_after("demo-campaign-manager", "10.9.9.9")
+    assert wait is not None and 0 < wait <= 5
+    clock.advance(5)
+    assert limiter.retry_after("demo-campaign-manager", "203.0.113.9") is None
+
+
+def test_one_address_is_still_stopped_after_a_few_guesses_for_one_name(clock: ManualClock) -> None:
+    limiter = LoginRateLimiter(clock=clock, per_user=5, per_ip=20, window=900)
+    for _ in range(5):
+        limiter.record_failure("ann", "198.51.100.1")
+    wait = limiter.retry_after("ann", "198.51.100.1")
+    assert wait is not None and 890 < wait <= 900
 
 
 def test_sessions_expire_when_idle_or_old(clock: ManualClock) -> None:
@@ -218,3 +244,34 @@ def test_each_account_keeps_a_bounded_number_of_sessions_and_loses_only_its_own(
     assert len(store) == 4
     store.delete(first.id)
     assert store.get(first.id) is None and len(store) == 3
+
+
+@pytest.mark.parametrize(("web", "headers", "secure"), [
+    ({}, {}, False),
+    ({}, {"X-Forwarded-Proto": "https"}, False),  # anyone can send the header: not from a trusted proxy
+    ({"trusted_proxies": ["127.0.0.1"]}, {"X-Forwarded-Proto": "https"}, True),  # the TLS proxy says so
+    ({"trusted_proxies": ["127.0.0.1"]}, {"X-Forwarded-Proto": "http"}, False),
+    ({"secure_cookies": "always"}, {}, True),  # a TLS proxy that does not send the header
+    ({"trusted_proxies": ["127.0.0.1"], "secure_cookies": "never"}, {"X-Forwarded-Proto": "https"}, False),
+])
+async def test_the_session_cookie_is_secure_behind_a_tls_proxy(
+    app_for: Any, clock: ManualClock, web: dict[str, Any], headers: dict[str, str], secure: bool
+) -> None:
+    import aiohttp
+    from aiohttp.test_utils import TestServer
+
+    server = TestServer(app_for(desktop_config_from_raw({"web": web}), clock), host="127.0.0.1")
+    await server.start_server()
+    try:
+        async with aiohttp.ClientSession() as client, client.get(server.make_url("/login"), headers=headers) as r:
+            cookie = r.headers["Set-Cookie"]
+        assert ("Secure" in cookie) is secure, cookie
+        assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    finally:
+        await server.close()
+
+
+def test_secure_cookies_is_checked_at_start() -> None:
+    with pytest.raises(DesktopConfigError, match=r"web\.secure_cookies"):
+        desktop_config_from_raw({"web": {"secure_cookies": "sometimes"}})
+    assert desktop_config_from_raw({"web": {"secure_cookies": True}}).secure_cookies == "always"

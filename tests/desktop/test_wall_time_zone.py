@@ -13,8 +13,8 @@ import pytest
 from process_zone import process_time_zone
 
 from acd.events import CallConnected, CallQueued
-from agent_desktop.app import HUB
 from agent_desktop.config import DesktopConfig, DesktopConfigError, desktop_config_from_raw
+from agent_desktop.handling import HUB
 from callcenter.node import NodeStartError
 from callcenter.settings import Settings
 from callcenter.wiring import desktop_app

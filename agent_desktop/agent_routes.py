@@ -1,0 +1,36 @@
+"""An agent's own state: what the desktop shows after a reload, ready, not ready with a reason, log out."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from agent_desktop.handling import AGENT_CONTROL, HUB, Handler, accepted, agent_id_of, json_body, pause_reason
+
+
+async def agent_state(request: web.Request) -> web.StreamResponse:
+    agent_id = agent_id_of(request)
+    feeds = request.app[HUB].feeds
+    pops = [p.message for p in feeds.active_pops(agent_id) if p.message is not None]
+    return web.json_response({"state": feeds.state_of(agent_id), "pops": pops})
+
+
+async def agent_ready(request: web.Request) -> web.StreamResponse:
+    await request.app[AGENT_CONTROL].set_ready(agent_id_of(request))
+    return accepted()
+
+
+async def agent_not_ready(request: web.Request) -> web.StreamResponse:
+    reason = pause_reason(request, await json_body(request))
+    await request.app[AGENT_CONTROL].set_not_ready(agent_id_of(request), reason)
+    return accepted()
+
+
+async def agent_logout(request: web.Request) -> web.StreamResponse:
+    await request.app[AGENT_CONTROL].logout(agent_id_of(request))
+    return accepted()
+
+
+HANDLERS: dict[str, Handler] = {
+    "agent_state": agent_state, "agent_ready": agent_ready, "agent_not_ready": agent_not_ready,
+    "agent_logout": agent_logout,
+}

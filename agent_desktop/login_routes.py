@@ -1,0 +1,120 @@
+"""Logging in and out: the login form and its limits per user and per address, fresh sessions, and who
+is logged in (``/api/me``).
+"""
+
+from __future__ import annotations
+
+import math
+
+from aiohttp import web
+
+from agent_desktop.client_address import client_address, forwarded_https
+from agent_desktop.handling import (
+    ACCOUNT,
+    ACCOUNTS,
+    CONFIG,
+    HUB,
+    LIMITER,
+    LOGIN_TRAFFIC,
+    SESSION,
+    SESSIONS,
+    Handler,
+    account_of,
+    render,
+    session_of,
+)
+from agent_desktop.security import SESSION_COOKIE, Session
+
+
+def _set_session_cookie(request: web.Request, response: web.StreamResponse, session: Session) -> None:
+    config = request.app[CONFIG]
+    secure = config.secure_cookies == "always" or (config.secure_cookies == "auto" and (
+        request.secure or forwarded_https(request.remote, request.headers.get("X-Forwarded-Proto"),
+                                          config.trusted_proxies)))
+    response.set_cookie(SESSION_COOKIE, session.id, httponly=True, samesite="Strict", secure=secure, path="/")
+
+
+def _too_many(request: web.Request, wait: float, message: str, username: str) -> web.Response:
+    seconds = max(1, math.ceil(wait))
+    response = render(
+        request, "login.html", {"error": f"{message} Try again in {seconds} s.", "username": username}, status=429
+    )
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
+def _client(request: web.Request) -> str:
+    """The address the login limits count this request against (the client's, even behind a proxy)."""
+    return client_address(request.remote, request.headers.get("X-Forwarded-For"),
+                          request.app[CONFIG].trusted_proxies)
+
+
+def _login_throttled(request: web.Request) -> web.Response | None:
+    """429 when the client's address asks for the login form or posts it too often (every load of the
+    form costs an anonymous session, every post a password hash)."""
+    wait = request.app[LOGIN_TRAFFIC].admit(_client(request))
+    return None if wait is None else _too_many(request, wait, "Too many requests from your address.", "")
+
+
+async def login_page(request: web.Request) -> web.StreamResponse:
+    throttled = _login_throttled(request)
+    if throttled is not None:
+        return throttled
+    if request[ACCOUNT] is not None:
+        raise web.HTTPFound("/")
+    session: Session | None = request[SESSION]
+    if session is None:
+        session = request.app[SESSIONS].create()
+        request[SESSION] = session
+    response = render(request, "login.html", {"error": None, "username": ""})
+    _set_session_cookie(request, response, session)
+    return response
+
+
+async def login(request: web.Request) -> web.StreamResponse:
+    throttled = _login_throttled(request)
+    if throttled is not None:
+        return throttled
+    form = await request.post()
+    username = str(form.get("username", ""))[:128]
+    password = str(form.get("password", ""))[:1024]
+    ip = _client(request)
+    limiter = request.app[LIMITER]
+    wait = limiter.retry_after(username, ip)
+    if wait is not None:
+        return _too_many(request, wait, "Too many failed logins.", username)
+    account = request.app[ACCOUNTS].authenticate(username, password)
+    if account is None:
+        limiter.record_failure(username, ip)
+        return render(
+            request, "login.html", {"error": "Wrong user name or password.", "username": username}, status=401
+        )
+    limiter.record_success(username, ip)
+    sessions = request.app[SESSIONS]
+    old = session_of(request)
+    sessions.delete(old.id)
+    session = sessions.create(account.id)  # new id after login: a planted id is worthless
+    response = web.HTTPSeeOther("/")
+    _set_session_cookie(request, response, session)
+    raise response
+
+
+async def logout(request: web.Request) -> web.StreamResponse:
+    session = session_of(request)
+    request.app[SESSIONS].delete(session.id)
+    await request.app[HUB].close_session(session.id)
+    response = web.HTTPSeeOther("/login")
+    response.del_cookie(SESSION_COOKIE, path="/")
+    raise response
+
+
+async def me(request: web.Request) -> web.StreamResponse:
+    account = account_of(request)
+    session = session_of(request)
+    return web.json_response({
+        "id": account.id, "name": account.name, "role": account.role,
+        "agent_id": account.agent_id, "csrf_token": session.csrf_token,
+    })
+
+
+HANDLERS: dict[str, Handler] = {"login_page": login_page, "login": login, "logout": logout, "me": me}

@@ -1,0 +1,64 @@
+"""The pages (home, desktop, wall, API docs), the OpenAPI document, static files and the health check."""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+
+from aiohttp import web
+
+from agent_desktop.catalogue import ADMIN, AGENT, CUSTOMER_VISIBILITY, HTTP_ROUTES, SUPERVISOR, WS_EVENTS, WS_MESSAGES
+from agent_desktop.handling import CONFIG, Handler, account_of, agent_id_of, render
+from agent_desktop.openapi import build_openapi
+
+HOME_BY_ROLE = {AGENT: "/desktop", SUPERVISOR: "/wall", ADMIN: "/wall"}
+_STATIC_NAME = re.compile(r"^[a-z0-9_-]+\.(js|css)$")
+_STATIC_TYPES = {"js": "text/javascript", "css": "text/css"}
+
+
+async def home(request: web.Request) -> web.StreamResponse:
+    raise web.HTTPFound(HOME_BY_ROLE.get(account_of(request).role, "/api/docs"))
+
+
+async def desktop(request: web.Request) -> web.StreamResponse:
+    return render(request, "desktop.html", {
+        "agent_id": agent_id_of(request), "pause_reasons": request.app[CONFIG].pause_reasons,
+        "queues": request.app[CONFIG].queues,
+    })
+
+
+async def wall_page(request: web.Request) -> web.StreamResponse:
+    return render(request, "wall.html", {"pause_reasons": request.app[CONFIG].pause_reasons})
+
+
+async def api_docs(request: web.Request) -> web.StreamResponse:
+    return render(
+        request, "docs.html", {"routes": HTTP_ROUTES, "ws_messages": WS_MESSAGES, "ws_events": WS_EVENTS,
+                               "customer_visibility": CUSTOMER_VISIBILITY},
+    )
+
+
+async def static(request: web.Request) -> web.StreamResponse:
+    name = request.match_info["filename"]
+    match = _STATIC_NAME.match(name)
+    resource = resources.files("agent_desktop").joinpath("static", name)
+    if match is None or not resource.is_file():
+        raise web.HTTPNotFound()
+    return web.Response(
+        body=resource.read_bytes(), content_type=_STATIC_TYPES[match.group(1)], charset="utf-8"
+    )
+
+
+async def healthz(request: web.Request) -> web.StreamResponse:
+    return web.json_response({"ok": True})
+
+
+
+async def openapi(request: web.Request) -> web.StreamResponse:
+    return web.json_response(build_openapi())
+
+
+HANDLERS: dict[str, Handler] = {
+    "healthz": healthz, "static": static, "home": home, "desktop": desktop, "wall": wall_page, "api_docs": api_docs,
+    "openapi": openapi,
+}

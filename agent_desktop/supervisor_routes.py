@@ -1,0 +1,61 @@
+"""The floor managers' routes: the wall's snapshot, screen-pop statistics, forcing an agent's state, and
+listening in on a call.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from agent_desktop.handling import (
+    HUB,
+    SUPERVISION,
+    BadRequest,
+    Handler,
+    accepted,
+    account_of,
+    json_body,
+    json_error,
+    pause_reason,
+)
+from agent_desktop.supervision import SpyMode
+
+
+async def wall_snapshot(request: web.Request) -> web.StreamResponse:
+    return web.json_response(request.app[HUB].wall.snapshot().to_dict())
+
+
+async def pop_stats(request: web.Request) -> web.StreamResponse:
+    hub = request.app[HUB]
+    return web.json_response({
+        "connections": hub.connections,
+        "offer_to_send": hub.pop_send_latency.summary(),
+        "offer_to_ack": hub.pop_ack_latency.summary(),
+    })
+
+
+async def force_not_ready(request: web.Request) -> web.StreamResponse:
+    reason = pause_reason(request, await json_body(request))
+    await request.app[SUPERVISION].force_not_ready(request.match_info["agent_id"], reason)
+    return accepted()
+
+
+async def force_logout(request: web.Request) -> web.StreamResponse:
+    await request.app[SUPERVISION].force_logout(request.match_info["agent_id"])
+    return accepted()
+
+
+async def spy_on_call(request: web.Request) -> web.StreamResponse:
+    mode = (await json_body(request)).get("mode")
+    if mode not in tuple(SpyMode):
+        raise BadRequest(f"mode must be one of: {', '.join(SpyMode)}")
+    phone = account_of(request).phone
+    if phone is None:
+        return json_error(409, "your account has no phone to listen on; set phone in its [[users]] entry")
+    await request.app[SUPERVISION].spy(request.match_info["agent_id"], phone, SpyMode(mode))
+    return accepted()
+
+
+HANDLERS: dict[str, Handler] = {
+    "wall_snapshot": wall_snapshot, "pop_stats": pop_stats, "force_not_ready": force_not_ready,
+    "force_logout": force_logout, "spy_on_call": spy_on_call,
+}
