@@ -46,6 +46,7 @@ from bus.clock import Clock
 from ivr.caller import CallerData
 
 OFFER_FAILURES = {"no_answer": "missed", "busy": "busy", "failed": "failed"}
+_NO_CALLER = CallerData()  # frozen: one value serves every call queued without the caller's data
 
 
 class Acd:
@@ -200,7 +201,7 @@ class Acd:
         required = q.skills if skills is None else requirement_of(skills)
         self._seq += 1
         if caller is None:
-            caller = CallerData()
+            caller = _NO_CALLER
         elif caller.ivr_data:
             caller = dataclasses.replace(caller, ivr_data=tuple(sorted(dict(caller.ivr_data).items())))
         call = Call(
