@@ -24,7 +24,7 @@ from aiohttp import web
 
 from acd.events import CallAbandoned, CallOffered, CallQueued
 from agent_desktop.agent_feed import AgentFeeds, Delivery, Message
-from agent_desktop.catalogue import WS_MESSAGES_BY_TYPE
+from agent_desktop.catalogue import MAX_SOCKETS_PER_SESSION, WS_MESSAGES_BY_TYPE
 from agent_desktop.events import CustomerMatched
 from agent_desktop.json_input import InvalidJson, parse_json
 from agent_desktop.security import SessionStore
@@ -39,7 +39,6 @@ from bus.tasks import TaskSet
 log = logging.getLogger(__name__)
 
 MAX_PREFETCHED_CARDS = 10_000
-MAX_SOCKETS_PER_SESSION = 5  # a few tabs of one login; more is a leak or an attack
 
 
 def _dumps(message: Message) -> str:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from aiohttp import WSMsgType, web
 
+from agent_desktop.catalogue import MAX_SOCKETS_PER_SESSION
 from agent_desktop.handling import HUB, Handler, account_of, json_error, session_of
-from agent_desktop.hub import MAX_SOCKETS_PER_SESSION, Connection
+from agent_desktop.hub import Connection
 
 
 async def websocket(request: web.Request) -> web.StreamResponse:

@@ -88,8 +88,11 @@ def test_pause_reasons_follow_the_acd_configuration_in_its_order() -> None:
             desktop_config_from_raw({"acd": bad})
 
 
-@pytest.mark.parametrize("customer_id", ["²", "¹", "٣", "9" * 5000, "9" * 20, str(2**31), "-1", "+1", " 1", "1\x00", ""])
-async def test_an_id_that_is_no_stored_customer_finds_nothing(sessions: sessionmaker[Session], customer_id: str) -> None:
+@pytest.mark.parametrize("customer_id",
+                         ["²", "¹", "٣", "9" * 5000, "9" * 20, str(2**31), "-1", "+1", " 1", "1\x00", ""])
+async def test_an_id_that_is_no_stored_customer_finds_nothing(
+    sessions: sessionmaker[Session], customer_id: str
+) -> None:
     crm = CrmCustomerCards(sessions)
     assert await crm.customer_card(customer_id) is None
     assert (await crm.customer_card("1")) is not None
