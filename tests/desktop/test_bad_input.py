@@ -225,3 +225,30 @@ async def test_messages_dropped_for_a_slow_socket_are_logged_once(
     warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(warnings) == 1 and "agent1" in warnings[0].getMessage()
     assert any("200" in r.getMessage() for r in caplog.records), [r.getMessage() for r in caplog.records]
+
+
+async def test_a_login_form_field_over_its_limit_is_refused_not_cut(desk: Desk) -> None:
+    async with desk.session() as client:
+        token = await desk.anonymous_token(client)
+        for field, value in (("username", "agent1" + "x" * 200), ("password", "pw-agent1" + "x" * 2000)) * 4:
+            form = {"username": "agent1", "password": "pw-agent1", "csrf_token": token, field: value}
+            async with client.post(desk.url("/login"), data=form, allow_redirects=False) as response:
+                assert (response.status, response.content_type) == (400, "text/html"), field
+                assert f"{field}: at most" in await response.text()
+        await desk.login(client, "agent1")  # eight refused forms cost no login attempts (five would lock)
+
+
+async def test_an_unexpected_failure_is_a_logged_500_with_a_message(
+    desk: Desk, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(customer_id: str) -> None:
+        raise RuntimeError("the CRM fell over")
+
+    monkeypatch.setattr(desk.lookup, "customer_card", broken)
+    async with desk.session() as client:
+        await desk.login(client, "super")
+        with caplog.at_level(logging.ERROR, logger="agent_desktop.guard"):
+            async with client.get(desk.url("/api/customers/c1")) as response:
+                assert (response.status, response.content_type) == (500, "application/json")
+                assert "CRM" not in (await response.json())["error"]  # the details go to the log only
+    assert "GET /api/customers/c1" in caplog.text and "the CRM fell over" in caplog.text
