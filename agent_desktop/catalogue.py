@@ -332,7 +332,8 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
 )
 
 WS_MESSAGES: tuple[WsMessage, ...] = (
-    WsMessage("ping", EVERYONE, "Keepalive; answered by pong.", {"id": "optional, echoed in the pong"}),
+    WsMessage("ping", EVERYONE, "Keepalive; answered by pong.",
+              {"id": "optional text (at most 64 characters) or number, echoed in the pong"}),
     WsMessage(
         "resync",
         EVERYONE,

@@ -8,6 +8,9 @@ A socket is authorised once, at the handshake, so the periodic loop re-checks ev
 session and closes (1008) those whose session expired, was evicted or logged out. An open socket
 counts as use of its session: a page left open stays logged in, but never beyond the session's
 ``max_age``.
+
+Frames are read like request bodies (``json_input``, ``text_input``): one that cannot be read gets an error
+reply and the socket lives on. A web session holds at most ``catalogue.MAX_SOCKETS_PER_SESSION`` sockets.
 """
 
 from __future__ import annotations
