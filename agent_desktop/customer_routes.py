@@ -21,21 +21,12 @@ from agent_desktop.handling import (
     agent_id_of,
     json_body,
     json_error,
+    path_segment,
 )
 from agent_desktop.services import CustomerRejected, CustomerSummary, NewCustomer, PossibleDuplicates
+from agent_desktop.text_input import COMPANY, CUSTOMER_ID, CUSTOMER_NAME, EMAIL, PHONE, SEARCH_TEXT
 
-MAX_CUSTOMER_FIELD = 200
-MAX_SEARCH_TEXT = 100
 SEARCH_LIMIT = 10
-
-
-def _text_field(body: dict[str, Any], name: str, *, required: bool = False) -> str:
-    value = body.get(name, "")
-    if not isinstance(value, str) or len(value) > MAX_CUSTOMER_FIELD:
-        raise BadRequest(f"{name}: text of at most {MAX_CUSTOMER_FIELD} characters")
-    if required and not value.strip():
-        raise BadRequest(f"{name}: required")
-    return value.strip()
 
 
 def _summary_json(customer: CustomerSummary) -> dict[str, Any]:
@@ -57,7 +48,7 @@ def _publish_match(request: web.Request, pop: ActivePop, customer: CustomerSumma
 
 async def customer_card(request: web.Request) -> web.StreamResponse:
     account = account_of(request)
-    customer_id = request.match_info["customer_id"]
+    customer_id = path_segment(request, CUSTOMER_ID, "no such customer")
     feeds = request.app[HUB].feeds
     if account.role == AGENT and not feeds.agent_sees_customer(agent_id_of(request), customer_id):
         return json_error(404, "no such customer on your calls")  # 404: do not confirm it exists
@@ -69,18 +60,14 @@ async def customer_card(request: web.Request) -> web.StreamResponse:
 
 async def call_customer_search(request: web.Request) -> web.StreamResponse:
     call_in_reach(request)
-    text = request.query.get("q", "").strip()
-    if not text or len(text) > MAX_SEARCH_TEXT:
-        raise BadRequest(f"q: 1-{MAX_SEARCH_TEXT} characters")
+    text = SEARCH_TEXT.read(request.query)
     found = await request.app[CUSTOMERS].search_customers(text, limit=SEARCH_LIMIT)
     return web.json_response({"customers": [_summary_json(c) for c in found]})
 
 
 async def call_customer_match(request: web.Request) -> web.StreamResponse:
     pop = call_in_reach(request)
-    customer_id = (await json_body(request)).get("customer_id")
-    if not isinstance(customer_id, str) or not 0 < len(customer_id) <= 64:
-        raise BadRequest("customer_id: a customer id")
+    customer_id = CUSTOMER_ID.read(await json_body(request))
     card = await request.app[CUSTOMERS].customer_card(customer_id)
     if card is None:
         raise NotFound("no such customer")
@@ -94,8 +81,8 @@ async def call_customer_create(request: web.Request) -> web.StreamResponse:
     pop = call_in_reach(request)
     body = await json_body(request)
     draft = NewCustomer(
-        name=_text_field(body, "name", required=True), company=_text_field(body, "company"),
-        phone=_text_field(body, "phone"), email=_text_field(body, "email"),
+        name=CUSTOMER_NAME.read(body), company=COMPANY.read(body, ""), phone=PHONE.read(body, ""),
+        email=EMAIL.read(body, ""),
     )
     allow_duplicates = body.get("allow_duplicates", False)
     if not isinstance(allow_duplicates, bool):

@@ -5,24 +5,31 @@ the handlers' errors into answers and adds security headers. Handlers only ever 
 
 from __future__ import annotations
 
+import logging
+
 from aiohttp import web
 
 from agent_desktop.catalogue import HttpRoute, route_for
 from agent_desktop.handling import (
     ACCOUNT,
     ACCOUNTS,
+    FORM_TYPES,
     SESSION,
     SESSIONS,
     BadRequest,
     CallStateConflict,
     Handler,
     NotFound,
+    form_fields,
     json_error,
     render,
 )
 from agent_desktop.security import CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE
 from agent_desktop.services import AgentControlRefused
 from agent_desktop.supervision import SupervisorActionFailed
+from agent_desktop.text_input import InvalidText
+
+log = logging.getLogger(__name__)
 
 
 def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
@@ -51,10 +58,32 @@ async def _csrf_token_of(request: web.Request) -> str | None:
     token = request.headers.get(CSRF_HEADER)
     if token:
         return token
-    if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        value = (await request.post()).get(CSRF_FIELD)
-        return value if isinstance(value, str) else None
+    if request.content_type in FORM_TYPES:
+        return (await form_fields(request)).get(CSRF_FIELD)
     return None
+
+
+async def _answer(request: web.Request, route: HttpRoute, handler: Handler) -> web.StreamResponse:
+    """The handler's answer, with its errors turned into answers (a page's as a page)."""
+    try:
+        if route.changes_state:
+            session = request[SESSION]
+            if session is None or not session.csrf_matches(await _csrf_token_of(request)):
+                return _refuse(request, route, 403, "missing or wrong CSRF token; reload the page")
+        return await handler(request)
+    except (BadRequest, InvalidText) as exc:
+        return _refuse(request, route, 400, str(exc))
+    except NotFound as exc:
+        return _refuse(request, route, 404, str(exc))
+    except (CallStateConflict, AgentControlRefused) as exc:
+        return _refuse(request, route, 409, str(exc))
+    except SupervisorActionFailed as exc:
+        return _refuse(request, route, 502, str(exc))
+    except web.HTTPException:
+        raise
+    except Exception:  # the safety net: a bug answers a plain 500, logged with its request
+        log.exception("%s %s failed", request.method, request.path)
+        return _refuse(request, route, 500, "internal error; it has been logged")
 
 
 @web.middleware
@@ -74,21 +103,8 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         response = _refuse(request, route, 401, "log in first")
     elif not route.allows(account.role if account else None):
         response = _refuse(request, route, 403, "your role may not use this")
-    elif route.changes_state and (session is None or not session.csrf_matches(await _csrf_token_of(request))):
-        response = _refuse(request, route, 403, "missing or wrong CSRF token; reload the page")
     else:
-        try:
-            response = await handler(request)
-        except BadRequest as exc:
-            response = json_error(400, str(exc))
-        except NotFound as exc:
-            response = json_error(404, str(exc))
-        except CallStateConflict as exc:
-            response = json_error(409, str(exc))
-        except AgentControlRefused as exc:
-            response = json_error(409, str(exc))
-        except SupervisorActionFailed as exc:
-            response = json_error(502, str(exc))
+        response = await _answer(request, route, handler)
     if not response.prepared:
         _security_headers(request, response)
     return response

@@ -4,7 +4,6 @@ and session, JSON bodies, pages rendered from templates, and the errors the guar
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -15,9 +14,11 @@ from aiohttp import web
 from agent_desktop.accounts import Account, AccountStore
 from agent_desktop.config import DesktopConfig
 from agent_desktop.hub import DesktopHub
+from agent_desktop.json_input import InvalidJson, parse_json
 from agent_desktop.security import LoginRateLimiter, RequestRateLimiter, Session, SessionStore
 from agent_desktop.services import AgentControl, CustomerLookup
 from agent_desktop.supervision import SupervisorActions
+from agent_desktop.text_input import PAUSE_REASON, InvalidText, TextField
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -97,16 +98,36 @@ def agent_id_of(request: web.Request) -> str:
     return agent_id
 
 
+def path_segment(request: web.Request, field: TextField, missing: str) -> str:
+    """The path's ``field``; text its rule refuses names nothing, so 404 with ``missing``."""
+    try:
+        return field.check(request.match_info[field.name])
+    except InvalidText:
+        raise NotFound(missing) from None
+
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+async def form_fields(request: web.Request) -> dict[str, str]:
+    """The text fields of a posted form (uploaded files are ignored); 400 when the form cannot be read."""
+    try:
+        form = await request.post()
+    except (ValueError, LookupError) as exc:  # no or wrong multipart boundary, unknown charset, not UTF-8
+        raise BadRequest(f"the form cannot be read: {exc}") from None
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
 async def json_body(request: web.Request) -> dict[str, Any]:
     """The request's JSON object (or form fields); 400 when it is neither."""
-    if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        return {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
+    if request.content_type in FORM_TYPES:
+        return await form_fields(request)
     if not request.can_read_body:
         return {}
     try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise BadRequest("body is not JSON") from None
+        body = parse_json(await request.read())
+    except InvalidJson as exc:
+        raise BadRequest(str(exc)) from None
     if not isinstance(body, dict):
         raise BadRequest("body must be a JSON object")
     return body
@@ -114,11 +135,11 @@ async def json_body(request: web.Request) -> dict[str, Any]:
 
 def pause_reason(request: web.Request, body: dict[str, Any]) -> str:
     """The body's ``reason``, one of the configured pause reasons (else 400)."""
-    reason = body.get("reason")
+    reason = PAUSE_REASON.read(body, "")
     allowed = request.app[CONFIG].pause_reasons
     if reason not in allowed:
         raise BadRequest(f"reason must be one of: {', '.join(allowed)}")
-    return str(reason)
+    return reason
 
 
 def accepted() -> web.Response:

@@ -20,10 +20,12 @@ from agent_desktop.handling import (
     SESSIONS,
     Handler,
     account_of,
+    form_fields,
     render,
     session_of,
 )
 from agent_desktop.security import SESSION_COOKIE, Session
+from agent_desktop.text_input import PASSWORD, USERNAME, InvalidText
 
 
 def _set_session_cookie(request: web.Request, response: web.StreamResponse, session: Session) -> None:
@@ -75,9 +77,11 @@ async def login(request: web.Request) -> web.StreamResponse:
     throttled = _login_throttled(request)
     if throttled is not None:
         return throttled
-    form = await request.post()
-    username = str(form.get("username", ""))[:128]
-    password = str(form.get("password", ""))[:1024]
+    form = await form_fields(request)
+    try:
+        username, password = USERNAME.read(form, ""), PASSWORD.read(form, "")
+    except InvalidText as exc:
+        return render(request, "login.html", {"error": str(exc), "username": ""}, status=400)
     ip = _client(request)
     limiter = request.app[LIMITER]
     wait = limiter.retry_after(username, ip)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import WSMsgType, web
 
+from agent_desktop.catalogue import MAX_SOCKETS_PER_SESSION
 from agent_desktop.handling import HUB, Handler, account_of, json_error, session_of
 from agent_desktop.hub import Connection
 
@@ -16,17 +17,26 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     account = account_of(request)
     session = session_of(request)
     ws = web.WebSocketResponse(heartbeat=30.0, max_msg_size=64 * 1024)
-    await ws.prepare(request)
+    if not ws.can_prepare(request).ok:
+        return json_error(400, "expected a WebSocket handshake")
     hub = request.app[HUB]
+    # The extra page is refused before the upgrade rather than an open page closed: a refused handshake
+    # never opens, so that page backs off to its longest retry delay, while closing the oldest page would
+    # make it reconnect and close the next one, round and round, and could cut an agent's working desktop.
+    if not hub.claim_slot(session.id):
+        return json_error(429, f"too many open pages for this session (at most {MAX_SOCKETS_PER_SESSION}); "
+                               "close one")
     conn = Connection(ws, account.id, account.role, account.agent_id, session_id=session.id)
-    hub.attach(conn)
     try:
+        await ws.prepare(request)
+        hub.attach(conn)
         async for msg in ws:
             if msg.type == WSMsgType.TEXT:
                 hub.handle(conn, msg.data)
             elif msg.type in (WSMsgType.BINARY,):
                 await ws.close(code=1003, message=b"text frames only")
     finally:
+        hub.release_slot(session.id)
         await hub.detach(conn)
     return ws
 

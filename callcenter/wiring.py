@@ -78,6 +78,20 @@ _CODE_SHAPE = re.compile(r"^\d{6}$")
 CREATE_ATTEMPTS = 3
 
 
+# customers.id is an INTEGER column: 32 bits on PostgreSQL.
+MAX_CUSTOMER_KEY = 2**31 - 1
+
+
+def _customer_key(customer_id: str) -> int | None:
+    """The ``customers.id`` that the web app's customer id names, or None when it names none: only ASCII
+    digits count (``"²"`` is a digit to ``str.isdigit`` but no number to ``int``) and only as many as fit
+    the column (longer would overflow SQLite's and PostgreSQL's integers, or ``int()`` itself)."""
+    if not (customer_id.isascii() and customer_id.isdigit()) or len(customer_id) > len(str(MAX_CUSTOMER_KEY)):
+        return None
+    key = int(customer_id)
+    return key if key <= MAX_CUSTOMER_KEY else None
+
+
 def _summary(customer: Customer) -> CustomerSummary:
     return CustomerSummary(
         customer_id=str(customer.id), code=customer.code, name=customer.name, company=customer.company or "",
@@ -145,10 +159,11 @@ class CrmCustomerCards:
         return await asyncio.to_thread(self._card, customer_id)
 
     def _card(self, customer_id: str) -> CustomerCard | None:
-        if not customer_id.isdigit():
+        key = _customer_key(customer_id)
+        if key is None:
             return None
         with self._sessions() as session:
-            customer = session.get(Customer, int(customer_id))
+            customer = session.get(Customer, key)
             if customer is None:
                 return None
             return CustomerCard(

@@ -68,6 +68,7 @@ async def test_http_matrix(desk: Desk, role: str | None) -> None:
             token = await desk.login(client, desk.role_user[role]) if role else await desk.anonymous_token(client)
             response = await request(desk, client, route, role, token)
         where = f"{route.method} {route.path} as {role}"
+        assert response.status in route.all_answers(), f"{where}: {response.status} is not declared"
         if route.allows(role):
             assert response.status not in (401, 403), where
             assert response.status < 500, where
