@@ -11,6 +11,8 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+from agent_desktop.languages import LANGUAGES
+
 AGENT = "agent"
 SUPERVISOR = "supervisor"
 CAMPAIGN_MANAGER = "campaign_manager"
@@ -138,8 +140,26 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
                 "role": {"type": "string", "enum": list(ROLES)},
                 "agent_id": {"type": ["string", "null"]},
                 "csrf_token": {"type": "string"},
+                "language": {"type": "string", "description": "the pages' language (BCP 47), as chosen"},
             },
         },
+    ),
+    HttpRoute(
+        "POST",
+        "/api/me/language",
+        "choose_language",
+        None,
+        "Choose the language of the pages and of the error texts: remembered in a cookie, and for the "
+        "account when logged in (otherwise the browser's Accept-Language decides, else English). Public, "
+        "since the login page offers it too. A form post (the pages' switcher, with next: the page to go "
+        "back to) is answered 303 to that page.",
+        request_schema={
+            "type": "object",
+            "required": ["language"],
+            "properties": {"language": {"type": "string", "enum": [language.tag for language in LANGUAGES]},
+                           "next": {"type": "string", "description": "form posts: a path of this site"}},
+        },
+        response_schema={"type": "object", "properties": {"language": {"type": "string"}}},
     ),
     HttpRoute("GET", "/api/agent/state", "agent_state", AGENTS_ONLY, "The agent's own state and active pops."),
     HttpRoute("POST", "/api/agent/ready", "agent_ready", AGENTS_ONLY, "Ask the ACD to make the agent ready."),

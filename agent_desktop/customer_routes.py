@@ -19,22 +19,25 @@ from agent_desktop.handling import (
     NotFound,
     account_of,
     agent_id_of,
+    catalogue_of,
     json_body,
     json_error,
 )
 from agent_desktop.services import CustomerRejected, CustomerSummary, NewCustomer, PossibleDuplicates
+from agent_desktop.ui_text import UiText
 
 MAX_CUSTOMER_FIELD = 200
 MAX_SEARCH_TEXT = 100
 SEARCH_LIMIT = 10
+NO_SUCH_CUSTOMER = UiText("no such customer")
 
 
 def _text_field(body: dict[str, Any], name: str, *, required: bool = False) -> str:
     value = body.get(name, "")
     if not isinstance(value, str) or len(value) > MAX_CUSTOMER_FIELD:
-        raise BadRequest(f"{name}: text of at most {MAX_CUSTOMER_FIELD} characters")
+        raise BadRequest(UiText("%(field)s: text of at most %(most)s characters", field=name, most=MAX_CUSTOMER_FIELD))
     if required and not value.strip():
-        raise BadRequest(f"{name}: required")
+        raise BadRequest(UiText("%(field)s: required", field=name))
     return value.strip()
 
 
@@ -60,10 +63,10 @@ async def customer_card(request: web.Request) -> web.StreamResponse:
     customer_id = request.match_info["customer_id"]
     feeds = request.app[HUB].feeds
     if account.role == AGENT and not feeds.agent_sees_customer(agent_id_of(request), customer_id):
-        return json_error(404, "no such customer on your calls")  # 404: do not confirm it exists
+        return json_error(request, 404, UiText("no such customer on your calls"))  # 404: do not confirm it exists
     card = await request.app[CUSTOMERS].customer_card(customer_id)
     if card is None:
-        return json_error(404, "no such customer")
+        return json_error(request, 404, NO_SUCH_CUSTOMER)
     return web.json_response(dataclasses.asdict(card))
 
 
@@ -71,7 +74,7 @@ async def call_customer_search(request: web.Request) -> web.StreamResponse:
     call_in_reach(request)
     text = request.query.get("q", "").strip()
     if not text or len(text) > MAX_SEARCH_TEXT:
-        raise BadRequest(f"q: 1-{MAX_SEARCH_TEXT} characters")
+        raise BadRequest(UiText("q: 1-%(most)s characters", most=MAX_SEARCH_TEXT))
     found = await request.app[CUSTOMERS].search_customers(text, limit=SEARCH_LIMIT)
     return web.json_response({"customers": [_summary_json(c) for c in found]})
 
@@ -80,10 +83,10 @@ async def call_customer_match(request: web.Request) -> web.StreamResponse:
     pop = call_in_reach(request)
     customer_id = (await json_body(request)).get("customer_id")
     if not isinstance(customer_id, str) or not 0 < len(customer_id) <= 64:
-        raise BadRequest("customer_id: a customer id")
+        raise BadRequest(UiText("customer_id: a customer id"))
     card = await request.app[CUSTOMERS].customer_card(customer_id)
     if card is None:
-        raise NotFound("no such customer")
+        raise NotFound(NO_SUCH_CUSTOMER)
     customer = CustomerSummary(customer_id=card.customer_id, code=card.code, name=card.name,
                                company=card.company, phones=card.phones, email=card.email)
     _publish_match(request, pop, customer, created=False)
@@ -99,16 +102,17 @@ async def call_customer_create(request: web.Request) -> web.StreamResponse:
     )
     allow_duplicates = body.get("allow_duplicates", False)
     if not isinstance(allow_duplicates, bool):
-        raise BadRequest("allow_duplicates: true or false")
+        raise BadRequest(UiText("allow_duplicates: true or false"))
     try:
         customer = await request.app[CUSTOMERS].create_customer(
             draft, actor=account_of(request).id, allow_duplicates=allow_duplicates
         )
     except CustomerRejected as exc:
-        raise BadRequest(str(exc)) from None
+        raise BadRequest(UiText.as_is(str(exc))) from None  # the CRM's reason, in English
     except PossibleDuplicates as exc:
         return web.json_response(
-            {"error": str(exc), "duplicates": [
+            {"error": catalogue_of(request).text(UiText(
+                "%(count)s stored customer(s) look like this one", count=len(exc.duplicates))), "duplicates": [
                 {"customer": _summary_json(d.customer), "reason": d.reason} for d in exc.duplicates
             ]},
             status=409,

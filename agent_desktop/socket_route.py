@@ -6,13 +6,14 @@ from aiohttp import WSMsgType, web
 
 from agent_desktop.handling import HUB, Handler, account_of, json_error, session_of
 from agent_desktop.hub import Connection
+from agent_desktop.ui_text import UiText
 
 
 async def websocket(request: web.Request) -> web.StreamResponse:
     origin = request.headers.get("Origin")
     # Browsers always send Origin; a foreign one is a cross-site WebSocket hijack attempt.
     if origin is not None and origin not in (f"http://{request.host}", f"https://{request.host}"):
-        return json_error(403, "cross-origin WebSocket refused")
+        return json_error(request, 403, UiText("cross-origin WebSocket refused"))
     account = account_of(request)
     session = session_of(request)
     ws = web.WebSocketResponse(heartbeat=30.0, max_msg_size=64 * 1024)

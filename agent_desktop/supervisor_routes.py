@@ -18,6 +18,7 @@ from agent_desktop.handling import (
     pause_reason,
 )
 from agent_desktop.supervision import SpyMode
+from agent_desktop.ui_text import UiText
 
 
 async def wall_snapshot(request: web.Request) -> web.StreamResponse:
@@ -47,10 +48,11 @@ async def force_logout(request: web.Request) -> web.StreamResponse:
 async def spy_on_call(request: web.Request) -> web.StreamResponse:
     mode = (await json_body(request)).get("mode")
     if mode not in tuple(SpyMode):
-        raise BadRequest(f"mode must be one of: {', '.join(SpyMode)}")
+        raise BadRequest(UiText("mode must be one of: %(modes)s", modes=", ".join(SpyMode)))
     phone = account_of(request).phone
     if phone is None:
-        return json_error(409, "your account has no phone to listen on; set phone in its [[users]] entry")
+        return json_error(request, 409, UiText(
+            "your account has no phone to listen on; set phone in its [[users]] entry"))
     await request.app[SUPERVISION].spy(request.match_info["agent_id"], phone, SpyMode(mode))
     return accepted()
 
