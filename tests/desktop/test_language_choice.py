@@ -43,6 +43,16 @@ async def choose(client: aiohttp.ClientSession, desk: Desk, token: str, language
         return response
 
 
+async def switch(client: aiohttp.ClientSession, desk: Desk, token: str, language: str,
+                 back_to: str) -> aiohttp.ClientResponse:
+    """What the switcher on a page posts."""
+    async with client.post(desk.url("/api/me/language"), allow_redirects=False, data={
+        "language": language, "next": back_to, "csrf_token": token,
+    }) as response:
+        await response.read()
+        return response
+
+
 async def test_a_browser_that_asks_for_nothing_gets_english(desk: Desk) -> None:
     async with desk.session() as client:
         status, html = await page(client, desk, "/login")
@@ -82,13 +92,10 @@ async def csrf(client: aiohttp.ClientSession, desk: Desk) -> str:
 
 async def test_the_choice_on_the_login_page_is_remembered_by_the_browser(desk: Desk) -> None:
     async with desk.session() as client:
-        token = await desk.anonymous_token(client)
-        async with client.post(desk.url("/api/me/language"), allow_redirects=False, data={
-            "language": "zh-CN", "next": "/login", "csrf_token": token,
-        }) as response:
-            assert response.status == 303 and response.headers["Location"] == "/login"
-            cookie = response.cookies[LANGUAGE_COOKIE]
-            assert cookie.value == "zh-CN" and cookie["httponly"] and int(cookie["max-age"]) > 300 * 24 * 3600
+        response = await switch(client, desk, await desk.anonymous_token(client), "zh-CN", "/login")
+        assert response.status == 303 and response.headers["Location"] == "/login"
+        cookie = response.cookies[LANGUAGE_COOKIE]
+        assert cookie.value == "zh-CN" and cookie["httponly"] and int(cookie["max-age"]) > 300 * 24 * 3600
         _, html = await page(client, desk, "/login")  # an English browser, and yet
         assert html_lang(html) == "zh-CN"
         await desk.login(client, "agent1")
@@ -98,16 +105,14 @@ async def test_the_choice_on_the_login_page_is_remembered_by_the_browser(desk: D
 
 async def test_a_logged_in_choice_follows_the_account_to_another_browser(desk: Desk) -> None:
     async with desk.session() as first:
-        token = await desk.login(first, "super")
-        response = await choose(first, desk, token, "zh-CN")
-        assert response.status == 200
+        assert (await choose(first, desk, await desk.login(first, "super"), "zh-CN")).status == 200
         async with first.get(desk.url("/api/me")) as me:
             assert (await me.json())["language"] == "zh-CN"
     async with desk.session() as second:  # no cookie, an English browser
         await desk.login(second, "super")
         _, html = await page(second, desk, "/wall", **{"Accept-Language": "en"})
         assert html_lang(html) == "zh-CN" and "监控大屏" in html
-        response = await choose(second, desk, await csrf(second, desk), "en")
+        assert (await choose(second, desk, await csrf(second, desk), "en")).status == 200
         _, html = await page(second, desk, "/wall", **CHINESE_BROWSER)
         assert html_lang(html) == "en"  # the choice outranks the browser
     async with desk.session() as third:
@@ -119,14 +124,11 @@ async def test_a_logged_in_choice_follows_the_account_to_another_browser(desk: D
 async def test_a_choice_must_name_a_language_and_the_switcher_only_goes_back_to_this_site(desk: Desk) -> None:
     async with desk.session() as client:
         token = await desk.login(client, "agent1")
-        response = await choose(client, desk, token, "klingon")
-        assert response.status == 400
+        assert (await choose(client, desk, token, "klingon")).status == 400
         for target, expected in (("/desktop?x=1", "/desktop?x=1"), ("https://evil.example/", "/"),
                                  ("//evil.example/", "/"), ("/\\evil.example", "/"), ("/a\r\nSet-Cookie: x", "/")):
-            async with client.post(desk.url("/api/me/language"), allow_redirects=False, data={
-                "language": "en", "next": target, "csrf_token": token,
-            }) as redirect:
-                assert (redirect.status, redirect.headers["Location"]) == (303, expected), target
+            redirect = await switch(client, desk, token, "en", target)
+            assert (redirect.status, redirect.headers["Location"]) == (303, expected), target
         async with client.post(desk.url("/api/me/language"), json={"language": "zh-CN"}) as response:
             assert response.status == 403  # no CSRF token: a foreign site cannot switch anybody's language
 
