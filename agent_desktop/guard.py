@@ -17,10 +17,8 @@ from agent_desktop.handling import (
     LANGUAGE_CHOICES,
     SESSION,
     SESSIONS,
-    BadRequest,
-    CallStateConflict,
     Handler,
-    NotFound,
+    RequestRefused,
     json_error,
     render,
 )
@@ -108,12 +106,8 @@ async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
         return await handler(request)
     except web.HTTPNotFound:
         return _refuse(request, page, 404, NO_SUCH_PAGE)
-    except BadRequest as exc:
-        return json_error(request, 400, exc.text)
-    except NotFound as exc:
-        return json_error(request, 404, exc.text)
-    except CallStateConflict as exc:
-        return json_error(request, 409, exc.text)
+    except RequestRefused as exc:
+        return json_error(request, exc.status, exc.text)
     except AgentControlRefused as exc:  # the ACD's reasons come in English
         return json_error(request, 409, UiText.as_is(str(exc)))
     except SupervisorActionFailed as exc:

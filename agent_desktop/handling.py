@@ -44,28 +44,30 @@ ACCOUNT: web.RequestKey[Account | None] = web.RequestKey("account")
 LANGUAGE: web.RequestKey[Language] = web.RequestKey("language")
 
 
-class BadRequest(ValueError):
+class RequestRefused(Exception):
+    """A handler's refusal, which the guard answers with ``status`` and the text in the reader's language."""
+
+    status = 400
+
+    def __init__(self, text: UiText) -> None:
+        super().__init__(str(text))
+        self.text = text
+
+
+class BadRequest(RequestRefused, ValueError):
     """A request body that does not fit its schema; answered 400 with the text."""
 
-    def __init__(self, text: UiText) -> None:
-        super().__init__(str(text))
-        self.text = text
 
-
-class NotFound(LookupError):
+class NotFound(RequestRefused, LookupError):
     """The call or customer a request names does not exist for this user; answered 404."""
 
-    def __init__(self, text: UiText) -> None:
-        super().__init__(str(text))
-        self.text = text
+    status = 404
 
 
-class CallStateConflict(Exception):
+class CallStateConflict(RequestRefused):
     """The request does not fit the call's state as the desktop sees it; answered 409 with the reason."""
 
-    def __init__(self, text: UiText) -> None:
-        super().__init__(str(text))
-        self.text = text
+    status = 409
 
 
 def load_templates(catalogues: Mapping[str, Catalogue]) -> dict[str, jinja2.Environment]:

@@ -146,3 +146,11 @@ async def test_every_page_offers_the_switcher_in_each_language_s_own_name(desk: 
         _, html = await page(client, desk, "/login", **CHINESE_BROWSER)
     assert re.search(r'<button type="submit" name="language" value="en" lang="en"\s*>English</button>', html)
     assert re.search(r'value="zh-CN" lang="zh-CN"\s*aria-current="true" disabled>中文</button>', html)
+
+
+async def test_the_api_docs_frame_is_translated_and_the_reference_stays_english(desk: Desk) -> None:
+    async with desk.session() as client:
+        await desk.login(client, "camp")
+        _, html = await page(client, desk, "/api/docs", **CHINESE_BROWSER)
+    assert "机器可读版本" in html and "仅提供英文版" in html and "<th>功能</th>" in html
+    assert "Liveness probe." in html  # the route table's own words, shared with the OpenAPI document
