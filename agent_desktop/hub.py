@@ -33,6 +33,7 @@ from agent_desktop.json_input import InvalidJson, parse_json
 from agent_desktop.security import SessionStore
 from agent_desktop.services import CustomerCard, CustomerLookup
 from agent_desktop.text_input import CALL_ID, MESSAGE_TYPE, PING_ID, InvalidText
+from agent_desktop.ui_text import UiText
 from agent_desktop.wall import WallProjection
 from bus.clock import Clock
 from bus.eventbus import EventBus
@@ -241,7 +242,7 @@ class DesktopHub:
         try:
             message = parse_json(raw, what="message")
             if not isinstance(message, dict):
-                raise InvalidJson("expected a JSON object with a string 'type'")
+                raise InvalidJson(UiText("expected a JSON object with a string 'type'"))
             kind = MESSAGE_TYPE.read(message)
         except (InvalidJson, InvalidText) as exc:
             self.send(conn, _error("bad_request", None, str(exc)))

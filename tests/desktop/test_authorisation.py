@@ -25,6 +25,7 @@ BODIES = {
     "call_transfer": {"queue": "sales"},
     "call_consult": {"agent": "a2"},
     "call_customer_create": {"name": "Matrix Person", "phone": "+15550000001"},
+    "choose_language": {"language": "en"},
 }
 
 

@@ -2,7 +2,7 @@
 document (valid ones, and ones that break it) must never get a 500, nor an answer the document does not
 describe (status, content type, body schema).
 
-Bounded: a fixed number of cases per operation, derandomized, and a time budget per role. The app is served
+Bounded: a fixed number of cases per operation, derandomized, and a generous time limit per role. The app is served
 by the test's event loop; the generated requests are sent from a worker thread.
 """
 
@@ -35,7 +35,9 @@ if TYPE_CHECKING:
     from conftest import Desk
 
 CASES_PER_OPERATION = 8  # per generation mode: about 500 requests per role
-BUDGET_SECONDS = 25.0  # per role; the whole run stays well under a minute and a half
+# Per role, only against a runaway: the cases are counted, so a loaded machine is slower, never less thorough
+# (the whole file takes 20-30 s on an idle 2-core machine).
+BUDGET_SECONDS = 150.0
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 # Values that name something, so that some cases get past the 404 to the handler's own checks.
 KNOWN = {"call_id": "call-1", "customer_id": "c1", "agent_id": "a2", "filename": "live.js"}
