@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 DEFAULT_KEY = "callcenter:acd-leader"
 # The part of a lease the leader counts on, from the sending of the command that set or extended it.
 SAFE_FRACTION = 0.8
+# A standby looks again this long after the holder's lease should have run out (Redis expires on access).
+EXPIRY_SLACK = 0.005
 # Extend the lease only while we still hold it; a plain PEXPIRE could extend another node's lease.
 _RENEW = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end return 0"
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
@@ -33,7 +35,7 @@ _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del
 class LeaderLease:
     """The ACD lead of one node: :meth:`acquire` waits for it, :attr:`lost` tells when it is gone."""
 
-    def __init__(self, url: str, node_id: str, *, ttl: float = 10.0, key: str = DEFAULT_KEY) -> None:
+    def __init__(self, url: str, node_id: str, *, ttl: float = 2.0, key: str = DEFAULT_KEY) -> None:
         if ttl <= 0:
             raise ValueError(f"the lease needs a positive time to live, got {ttl}")
         self.node_id = node_id
@@ -66,9 +68,21 @@ class LeaderLease:
             try:
                 if await self.try_acquire():
                     return
+                pause = await self._until_free()
             except RedisError as exc:
                 log.warning("leader lease: Redis unreachable while waiting for the lead: %s", exc)
-            await asyncio.sleep(self.ttl / 3)
+                pause = self.ttl / 3
+            await asyncio.sleep(pause)
+
+    async def _until_free(self) -> float:
+        """How long to wait before trying again: until the holder's lease runs out unless it renews it,
+        and at most a third of a lease."""
+        left_ms = await self._redis.pttl(self.key)
+        if left_ms == -2:  # gone meanwhile
+            return 0.0
+        if left_ms < 0:  # a key without a time to live (set by hand): look again later
+            return self.ttl / 3
+        return min(self.ttl / 3, left_ms / 1000 + EXPIRY_SLACK)
 
     async def holder(self) -> str | None:
         """The node id leading now, if any."""

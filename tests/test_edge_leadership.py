@@ -83,6 +83,27 @@ async def test_a_dead_leaders_lease_expires_and_a_standby_takes_it() -> None:
         await dead.release()
 
 
+async def test_a_waiting_standby_takes_a_dead_leaders_lease_the_moment_it_runs_out() -> None:
+    key = _key()
+    dead, standby = LeaderLease(REDIS_URL, "n1", ttl=1.0, key=key), LeaderLease(REDIS_URL, "n2", ttl=1.0, key=key)
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        assert await dead.try_acquire()
+        waiting = asyncio.create_task(standby.acquire())
+        await asyncio.sleep(1.2)  # the standby waits through renewals
+        assert not waiting.done()
+        assert dead._renewer is not None
+        dead._renewer.cancel()
+        await asyncio.sleep(0)
+        runs_out_at = time.monotonic() + client.pttl(key) / 1000
+        await asyncio.wait_for(waiting, 3.0)
+        assert -0.01 < time.monotonic() - runs_out_at < 0.1  # not a poll interval later
+    finally:
+        client.close()
+        await standby.release()
+        await dead.release()
+
+
 async def test_a_leader_whose_lease_was_taken_knows_it_has_lost_the_lead() -> None:
     key = _key()
     lease = LeaderLease(REDIS_URL, "n1", ttl=1.0, key=key)
