@@ -95,7 +95,8 @@ def callers(rate: float, seconds: float, codes: list[str], handle: float, patien
             seed: int = 7) -> list[Caller]:
     """A Poisson stream of callers who key a customer code and pick support (menu option 1)."""
     draw = random.Random(seed)
-    stream, at = [], draw.expovariate(rate)
+    stream: list[Caller] = []
+    at = draw.expovariate(rate)
     while at < seconds:
         code = draw.choice(codes)
         keyed = ((0.3, code[0]), *((0.1, d) for d in code[1:]), (0.3, "1"))
@@ -113,7 +114,7 @@ class _Watch:
         self.node = node
         self.rss: list[tuple[float, int]] = []
         self.tasks: list[int] = []
-        self.longest: collections.Counter[str] = collections.Counter()
+        self.longest: dict[str, float] = collections.defaultdict(float)
 
     def sample(self, now: float) -> None:
         self.rss.append((now, _rss_bytes()))
@@ -138,7 +139,7 @@ class _Watch:
 def _agent_stints(events: list[Any]) -> dict[str, float]:
     """The longest stint any agent spent in each state, from the logged state changes."""
     last: dict[str, AgentStateChanged] = {}
-    longest: collections.Counter[str] = collections.Counter()
+    longest: dict[str, float] = collections.defaultdict(float)
     for event in events:
         if isinstance(event, AgentStateChanged):
             before = last.get(event.agent_id)
