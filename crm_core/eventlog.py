@@ -14,7 +14,7 @@ from bus.eventlog import EventLogUnavailable
 from bus.events import DomainEvent
 from crm_core.db import Base
 
-# Failures of the connection, not of an event: every event would fail alike, so all can be retried.
+# Failures of the connection or the disk, not of an event: every event would fail alike, so all can be retried.
 _CONNECTION_LOST: tuple[type[Exception], ...] = (OperationalError, InterfaceError, DisconnectionError, OSError)
 
 
