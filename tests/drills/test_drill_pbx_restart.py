@@ -8,7 +8,6 @@ interface restarts and calls stay up; this is the whole node when the calls go d
 
 from __future__ import annotations
 
-import asyncio
 import time
 from pathlib import Path
 

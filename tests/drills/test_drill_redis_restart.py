@@ -108,6 +108,7 @@ async def test_drill_redis_stopped_and_started_under_two_nodes(tmp_path: Path, f
     figure(f"Redis down {back_at - stopped_at:.1f} s under two nodes: the leader stepped down {step_down:.2f} s after "
            f"it stopped, a node led again {leading_again:.2f} s after it came back and served the caller who "
            f"waited through it {served:.2f} s after; moments with two leaders: {two_leaders}",
-           redis_down_s=round(back_at - stopped_at, 2), step_down_s=round(step_down, 3), leads_again_s=round(leading_again, 3),
+           redis_down_s=round(back_at - stopped_at, 2), step_down_s=round(step_down, 3),
+           leads_again_s=round(leading_again, 3),
            waiting_caller_served_s=round(served, 3), two_leaders=two_leaders)
     assert two_leaders == 0
