@@ -4,6 +4,7 @@ simulated PBX in its own process, callers who key a customer code, and the event
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import json
 import os
@@ -14,7 +15,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,16 +47,6 @@ async def until(predicate: Callable[[], object], what: str, timeout: float = 20.
     """Wait until ``predicate()`` is true; returns the wall-clock time it was first seen true."""
     deadline = time.monotonic() + timeout
     while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        await asyncio.sleep(every)
-    return time.time()
-
-
-async def until_async(predicate: Callable[[], Awaitable[object]], what: str, timeout: float = 20.0,
-                      every: float = 0.02) -> float:
-    deadline = time.monotonic() + timeout
-    while not await predicate():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         await asyncio.sleep(every)
@@ -136,6 +127,13 @@ def logged_events(db_url: str) -> list[DomainEvent]:
             return read_events(session)
     finally:
         engine.dispose()
+
+
+def lost_and_twice(published: Sequence[DomainEvent], logged: Sequence[DomainEvent]) -> tuple[int, int]:
+    """Published events missing from the log, and logged events stored more than once."""
+    ours = collections.Counter(e.to_json() for e in published)
+    stored = collections.Counter(e.to_json() for e in logged)
+    return sum((ours - stored).values()), sum(n - 1 for n in stored.values() if n > 1)
 
 
 def of(events: Sequence[DomainEvent], kind: type[DomainEvent], **match: object) -> list[Any]:

@@ -5,7 +5,6 @@ none twice. Needs the PostgreSQL at 127.0.0.1:5432 (skipped without it)."""
 from __future__ import annotations
 
 import asyncio
-import collections
 import secrets
 import time
 from pathlib import Path
@@ -17,6 +16,7 @@ from drill_kit import (
     drill_center,
     free_port,
     logged_events,
+    lost_and_twice,
     node_settings,
     pbx_for,
     prepare_database,
@@ -89,16 +89,13 @@ async def test_drill_database_connections_killed_mid_traffic(tmp_path: Path, fig
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
 
-    ours = collections.Counter(e.to_json() for e in published)
-    stored = collections.Counter(e.to_json() for e in events)
-    lost = sum((ours - stored).values())
-    twice = sum(n - 1 for n in stored.values() if n > 1)
+    lost, twice = lost_and_twice(published, events)
     audit = audit_calls(events)
-    written = sum((ours & stored).values())
+    written = len(published) - lost
     figure(f"events buffered during the {OUTAGE_SECONDS:g} s DB outage: {backlog}, written after: {written} of "
-           f"{sum(ours.values())} published, lost: {lost}, duplicates: {twice}; the backlog written "
+           f"{len(published)} published, lost: {lost}, duplicates: {twice}; the backlog written "
            f"{written_by - back_at:.2f} s after the database came back",
-           buffered=backlog, published=sum(ours.values()), written=written, lost=lost, duplicates=twice,
+           buffered=backlog, published=len(published), written=written, lost=lost, duplicates=twice,
            backends_killed=killed[0] if killed else 0, failed_writes=unreachable_seen,
            caught_up_s=round(written_by - back_at, 2), calls=audit["calls_in_log"])
     assert unreachable_seen > 0 and backlog > 0  # the outage was felt

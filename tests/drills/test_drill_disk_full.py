@@ -5,7 +5,6 @@ Needs root to mount (skipped otherwise)."""
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import logging
 import subprocess
@@ -14,7 +13,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from drill_kit import caller, drill_center, free_port, logged_events, node_settings, pbx_for, prepare_database, until
+from drill_kit import (
+    caller,
+    drill_center,
+    free_port,
+    logged_events,
+    lost_and_twice,
+    node_settings,
+    pbx_for,
+    prepare_database,
+    until,
+)
 
 from acd.events import CallConnected
 from bus.events import DomainEvent
@@ -94,9 +103,7 @@ async def test_drill_event_log_disk_full(tmp_path: Path, figure, caplog: pytest.
 
     errors = [r.getMessage() for r in caplog.records
               if r.name == "callcenter.recorder" and r.levelno == logging.ERROR and "event log" in r.getMessage()]
-    ours = collections.Counter(e.to_json() for e in published)
-    stored = collections.Counter(e.to_json() for e in events)
-    lost, twice = sum((ours - stored).values()), sum(n - 1 for n in stored.values() if n > 1)
+    lost, twice = lost_and_twice(published, events)
     audit = audit_calls(events)
     figure(f"disk full {FULL_SECONDS:g} s: {served_while_full} calls connected meanwhile, {kept} events kept in "
            f"memory, all written {written_by - freed_at:.2f} s after space came back; lost: {lost}, "
