@@ -24,7 +24,8 @@ COMMAND_MODULES = (
     "acd.commands",
     "asterisk_conf.commands",
 )
-BENCH_MODULES = ("cti.ami.bench", "acd.bench", "ivr.bench", "callcenter.screenpop_bench", "outbound.bench")
+BENCH_MODULES = ("cti.ami.bench", "acd.bench", "ivr.bench", "callcenter.screenpop_bench", "callcenter.soak_bench",
+                 "outbound.bench")
 
 
 def _registrars(modules: tuple[str, ...]) -> list[Callable[[argparse._SubParsersAction], None]]:  # type: ignore[type-arg]
