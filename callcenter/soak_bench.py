@@ -39,7 +39,7 @@ from sqlalchemy import select
 
 from acd.agents import AgentState
 from acd.events import AgentStateChanged, CallAbandoned, CallConnected, CallEnded, CallQueued
-from acd.service import AcdServiceSettings
+from acd.service_settings import AcdServiceSettings
 from callcenter.node import Node
 from callcenter.pbx_process import Caller, PbxProcess
 from callcenter.settings import Settings
