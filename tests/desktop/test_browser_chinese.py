@@ -16,6 +16,7 @@ from acd.events import AgentStateChanged, CallConnected, CallDisposed, CallEnded
 from agent_desktop.catalogues import read_catalogue
 from agent_desktop.languages import SIMPLIFIED_CHINESE
 from agent_desktop.ui_text import CodeWord
+from ivr.caller import CallerData
 
 if TYPE_CHECKING:
     from conftest import LiveServer
@@ -100,8 +101,9 @@ async def test_the_desktop_with_a_pop_in_chinese(
         await expect(page.locator("#conn")).to_have_text("在线")
         await page.click("#btn-ready")
         await expect(page.locator("#state")).to_have_text("就绪")
-        publish(CallOffered(call_id=call, queue="support", agent_id="a2", customer_id="c1", ani="+441632960001",
-                            intent="billing", tier="vip", ivr_data=(("code", "100008"),), at=time.time()))
+        publish(CallOffered(call_id=call, queue="support", agent_id="a2",
+                            caller=CallerData(ani="+441632960001", customer_id="c1", tier="vip", intent="billing",
+                                              ivr_data=(("code", "100008"),)), at=time.time()))
         publish(CallConnected(call_id=call, queue="support", agent_id="a2", wait_seconds=12.0, at=time.time()))
         await expect(page.locator("#pop-name")).to_have_text("Ada Lovelace")
         await expect(page.locator("#pop-status")).to_have_text("通话中")

@@ -30,6 +30,7 @@ from agent_desktop.catalogue import ROLES
 from agent_desktop.handling import CONFIG
 from agent_desktop.openapi import build_openapi
 from agent_desktop.security import SESSION_COOKIE
+from ivr.caller import CallerData
 
 if TYPE_CHECKING:
     from conftest import Desk
@@ -100,7 +101,7 @@ def fuzz(document: dict[str, Any], base_url: str, user: str | None) -> tuple[int
 
 @pytest.mark.parametrize("role", [None, *ROLES], ids=["anonymous", *ROLES])
 async def test_the_app_answers_as_its_openapi_document_says(desk: Desk, role: str | None) -> None:
-    desk.bus.publish(CallOffered(call_id="call-1", queue="support", agent_id="a1", customer_id="c1",
+    desk.bus.publish(CallOffered(call_id="call-1", queue="support", agent_id="a1", caller=CallerData(customer_id="c1"),
                                  at=desk.clock()))
     desk.bus.publish(CallConnected(call_id="call-1", queue="support", agent_id="a1", wait_seconds=3.0,
                                    at=desk.clock()))
