@@ -7,6 +7,7 @@ an event of its own) or the PBX link is down.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Coroutine
 
@@ -74,3 +75,10 @@ class PbxMoves:
             await self.ami.setvar(AGENT_LINE_VARIABLE, line, channel=caller)
         except AmiError as exc:
             self._log.warning("could not note the agent's line on %s: %s", caller, exc)
+
+
+async def turn_away(session: AgiSession, log: logging.Logger, why: str, *args: object) -> None:
+    """A session the service has nothing for: say why (``why % args``) in the log and hang its channel up."""
+    log.warning(f"{why}; hanging up", *args)
+    with contextlib.suppress(AgiError):
+        await session.hangup()

@@ -35,6 +35,7 @@ from acd.pbx_moves import (
     CONSULT_CONTEXT,
     CONSULT_OFFERED,
     PbxMoves,
+    turn_away,
 )
 from acd.readopt import CALL_ID_VARIABLE, channel_variables
 from acd.service_settings import AcdServiceSettings
@@ -152,9 +153,7 @@ class QueueWait:
         """Route ``connect``: a waiting caller redirected here because an agent was offered the call."""
         leg = self.legs.on_channel(session.channel)
         if leg is None:
-            log.warning("connect: no call on %s (agent %s); hanging up", session.channel, session.env.extension)
-            with contextlib.suppress(AgiError):
-                await session.hangup()
+            await turn_away(session, log, "connect: no call on %s (agent %s)", session.channel, session.env.extension)
             return
         leg.session = session
         await self.serve(session, leg)
@@ -164,9 +163,7 @@ class QueueWait:
         call_id = session.env.extension or (await session.get_variable(CALL_ID_VARIABLE) or "")
         leg = self.legs.get(call_id)
         if leg is None or not isinstance(leg.offer, OriginateCallback):
-            log.warning("callback: no call-back %r in progress on %s; hanging up", call_id, session.channel)
-            with contextlib.suppress(AgiError):
-                await session.hangup()
+            await turn_away(session, log, "callback: no call-back %r in progress on %s", call_id, session.channel)
             return
         leg.channel = session.channel
         leg.session = session

@@ -31,7 +31,7 @@ from acd.core import Acd
 from acd.decisions import Effects, Offer, OriginateCallback
 from acd.events import CallDisposed, CallEnded
 from acd.legs import Leg, LegPhase, Legs
-from acd.pbx_moves import RESUME_CONTEXT, PbxMoves
+from acd.pbx_moves import RESUME_CONTEXT, PbxMoves, turn_away
 from acd.queue_wait import QueueWait
 from acd.readopt import ADOPT_VARIABLES, BadCallVariables, ChannelCall, RestorePlan, parse_channel, plan_restore
 from acd.service_settings import AcdServiceSettings
@@ -39,7 +39,7 @@ from acd.talk import Talk
 from bus.clock import Clock
 from bus.eventbus import EventBus
 from bus.events import DomainEvent
-from cti.agi import AgiError, AgiServer, AgiSession
+from cti.agi import AgiServer, AgiSession
 from cti.ami.client import AmiClient
 from cti.ami.events import ChannelHungUp, DialEnded, DialStarted, OriginateResult
 from ivr.outcome import IvrOutcome
@@ -253,9 +253,7 @@ class AcdService:
                 self._early_resumes.discard(session.channel)
         leg = self._legs.on_channel(session.channel)
         if leg is None:
-            log.warning("resume: no call on %s (call %s); hanging up", session.channel, session.env.extension)
-            with contextlib.suppress(AgiError):
-                await session.hangup()
+            await turn_away(session, log, "resume: no call on %s (call %s)", session.channel, session.env.extension)
             return
         if leg.out_of_dial:
             await self._talk.came_back(session, leg)
@@ -268,9 +266,7 @@ class AcdService:
         call_id = session.env.extension or ""
         pending = self._legs.take_transfer(call_id, session.channel)
         if pending is None:
-            log.warning("transfer: no transfer of %r in progress on %s; hanging up", call_id, session.channel)
-            with contextlib.suppress(AgiError):
-                await session.hangup()
+            await turn_away(session, log, "transfer: no transfer of %r in progress on %s", call_id, session.channel)
             return
         await self._wait.wait_in_queue(session, pending.outcome, pending.agent_id)
 

@@ -32,7 +32,15 @@ from acd.decisions import Effects, Refused
 from acd.errors import AcdError
 from acd.events import ConsultEnded, ConsultStarted
 from acd.legs import ConsultState, Leg, LegPhase, Legs, PendingTransfer
-from acd.pbx_moves import CONSULT_CONTEXT, CONSULT_OFFERED, HELD_CONTEXT, TALK_CONTEXT, TRANSFER_CONTEXT, PbxMoves
+from acd.pbx_moves import (
+    CONSULT_CONTEXT,
+    CONSULT_OFFERED,
+    HELD_CONTEXT,
+    TALK_CONTEXT,
+    TRANSFER_CONTEXT,
+    PbxMoves,
+    turn_away,
+)
 from acd.queue_wait import QueueWait
 from acd.service_settings import AcdServiceSettings
 from bus.clock import Clock
@@ -253,9 +261,7 @@ class Talk:
         otherwise the session bridges it with the agent's line until one of them leaves."""
         leg = self.legs.on_channel(session.channel)
         if leg is None or not leg.out_of_dial:
-            log.warning("talk: no held or bridged call on %s; hanging up", session.channel)
-            with contextlib.suppress(AgiError):
-                await session.hangup()
+            await turn_away(session, log, "talk: no held or bridged call on %s", session.channel)
             return
         leg.session = session
         try:
@@ -304,9 +310,7 @@ class Talk:
         talks with them; when this ends without a hand-over the agent is bridged back with the caller."""
         consult = self.legs.on_channel(session.channel)
         if consult is None or consult.consult_for is None:
-            log.warning("consult: no consultation on %s; hanging up", session.channel)
-            with contextlib.suppress(AgiError):
-                await session.hangup()
+            await turn_away(session, log, "consult: no consultation on %s", session.channel)
             return
         consult.session = session
         caller = consult.consult_for
