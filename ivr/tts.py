@@ -28,7 +28,8 @@ class SpeechSynthesizer:
         converter: str = "sox",
         words_per_minute: int = 150,
     ) -> None:
-        self.cache_dir = Path(cache_dir)
+        # Absolute: Asterisk reads a relative name as a file under its own sounds directory.
+        self.cache_dir = Path(cache_dir).absolute()
         self._engine = engine
         self._converter = converter
         self._wpm = words_per_minute
