@@ -78,7 +78,7 @@ def run_sip_bench(args: argparse.Namespace) -> dict[str, Any]:
 
     options = RigOptions(asterisk=args.asterisk, sipp=args.sipp, agents=args.agents, ring_ms=args.ring_ms,
                          talk_ms=args.talk_ms, patience_ms=args.patience_ms,
-                         data_dir=Path(args.settings.data_dir))
+                         data_dir=Path(args.settings.data_dir), work_dir=args.keep)
     results: list[dict[str, Any]] = []
     held: float | None = None
     saturated: float | None = None
@@ -140,4 +140,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                         help="a rate is held when a free agent's phone rings within this (95th percentile)")
     parser.add_argument("--keep-going", action="store_true", help="run every rate, even after one is not held")
     parser.add_argument("--profile", type=Path, metavar="DIR", help="py-spy flame graphs of the node, per rate")
+    parser.add_argument("--keep", type=Path, metavar="DIR",
+                        help="keep the run's files here (scenarios, sipp logs, the node's database)")
     parser.set_defaults(func=_run)

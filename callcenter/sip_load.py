@@ -27,6 +27,7 @@ import math
 import multiprocessing
 import multiprocessing.connection
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -86,6 +87,8 @@ class RigOptions:
     ring_ms: int = 500
     talk_ms: int = 3000
     patience_ms: int = 60_000
+    # Where the run's files go (scenarios, sipp logs, the node's database); a temporary directory if None.
+    work_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,8 @@ class RateFigures:
     node_rss_peak_mib: float = 0.0
     asterisk_cpu_percent: float = 0.0
     asterisk_rss_mib: float = 0.0
+    # The machine's 1-minute load average at the end (the node shares its cores with Asterisk and sipp).
+    load_average: float = 0.0
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
 
@@ -192,12 +197,19 @@ def assignments(events: Sequence[DomainEvent], rings: Sequence[tuple[str, float]
     rung: dict[str, list[float]] = defaultdict(list)
     for agent, at in rings:
         rung[agent].append(at)
-    found = []
-    for offer, free in offers:
-        until = min((o.at for o, _ in offers if o.agent_id == offer.agent_id and o.at > offer.at), default=math.inf)
-        rang = min((at for at in rung[offer.agent_id] if offer.at <= at < until), default=None)
-        found.append(Assignment(offer.call_id, offer.agent_id, free, offer.at, rang))
-    return found
+    per_agent: dict[str, list[int]] = defaultdict(list)
+    for index, (offer, _) in enumerate(offers):
+        per_agent[offer.agent_id].append(index)
+    rang_at: dict[int, float] = {}
+    for agent, indices in per_agent.items():
+        for turn, index in enumerate(indices):
+            begin = offers[index][0].at
+            end = offers[indices[turn + 1]][0].at if turn + 1 < len(indices) else math.inf
+            ring = min((at for at in rung[agent] if begin <= at < end), default=None)
+            if ring is not None:
+                rang_at[index] = ring
+    return [Assignment(offer.call_id, offer.agent_id, free, offer.at, rang_at.get(index))
+            for index, (offer, free) in enumerate(offers)]
 
 
 def parse_rings(lines: Sequence[str]) -> list[tuple[str, float]]:
@@ -208,6 +220,15 @@ def parse_rings(lines: Sequence[str]) -> list[tuple[str, float]]:
         if len(words) == 4 and words[0] == "ring":
             rings.append((words[1], float(words[2]) + float(words[3]) / 1e6))
     return rings
+
+
+def sipp_errors(text: str) -> list[str]:
+    """The distinct events of a sipp error file, less the receive timeouts our scenarios wait with."""
+    events = (e.strip() for e in _SIPP_EVENT.split(text.partition("\n")[2]))
+    return list(dict.fromkeys(e for e in events if e and "jumping to label" not in e))
+
+
+_SIPP_EVENT = re.compile(r"\d{4}-\d\d-\d\d\t[\d:.]+\t[\d.]+: ")
 
 
 def parse_callers(lines: Sequence[str]) -> dict[str, set[str]]:
@@ -349,6 +370,7 @@ class SipLoadRig:
             raise SipLoadError(f"sipp (callers) exited {done.returncode}: {_tail(run / 'sipp.out')}")
         used = sampler.stop()
         figures.seconds = round(time.monotonic() - began, 1)
+        figures.load_average = round(os.getloadavg()[0], 2)
         node_cpu, node_now = used[self.node_pid]
         ast_cpu, ast_now = used[self.asterisk.pid]
         figures.node_cpu_percent = round(node_cpu, 1)
@@ -378,7 +400,9 @@ class SipLoadRig:
         figures.ring_max_ms = round(max(ring_delays) * 1000.0, 1) if ring_delays else None
         figures.offer_p50_ms, figures.offer_p95_ms = _ms(offer_delays, 0.50), _ms(offer_delays, 0.95)
         if figures.failed:
-            figures.notes.append(f"sipp errors: {_tail(run / 'errors.log', 400)}")
+            lost = sorted(callers.keys() - seen["ended"] - seen["abandoned"])
+            errors = sipp_errors(_tail(run / "errors.log", 1_000_000))
+            figures.notes.append(f"callers without an end: {', '.join(lost[:5])}; sipp: {' | '.join(errors[:3])}")
         return figures
 
     def _settled_rows(self, callers: dict[str, str]) -> list[Interaction]:
@@ -424,6 +448,7 @@ def _lines(path: Path) -> list[str]:
 
 
 def _tail(path: Path, chars: int = 2000) -> str:
+    """The last ``chars`` characters of ``path`` ("" when it does not exist)."""
     return path.read_text(errors="replace")[-chars:] if path.exists() else ""
 
 
@@ -457,7 +482,11 @@ def open_rig(options: RigOptions, say: Callable[[str], None] = lambda _: None) -
     spawn = multiprocessing.get_context("spawn")
     agent_ids = [str(FIRST_AGENT_ID + i) for i in range(options.agents)]
     with contextlib.ExitStack() as stack:
-        root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="sipload-")))
+        if options.work_dir is None:
+            root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="sipload-")))
+        else:
+            root = options.work_dir
+            root.mkdir(parents=True, exist_ok=True)
         sip_port, phones_port = free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_DGRAM)
         site = SiteConfig(agi_port=free_port(), ami_port=free_port(), ami_secret=secrets.token_hex(12))
         say(f"Asterisk: SIP on 127.0.0.1:{sip_port}, AMI {site.ami_port}, FastAGI {site.agi_port}")
