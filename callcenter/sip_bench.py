@@ -50,14 +50,20 @@ def _line(f: RateFigures) -> str:
             f"(peak {f.node_cpu_peak_percent}%), RSS {f.node_rss_mib} MiB; Asterisk CPU {f.asterisk_cpu_percent}%")
 
 
+def py_spy() -> str | None:
+    """The py-spy program: beside this Python (its virtual environment) or on the PATH."""
+    return shutil.which("py-spy", path=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
+
+
 @contextlib.contextmanager
 def _profiling(out_dir: Path | None, pid: int, rate: float) -> Iterator[None]:
     """py-spy sampling ``pid`` while the block runs, into ``<out_dir>/node-<rate>.svg``."""
-    if out_dir is None:
+    spy_program = py_spy()
+    if out_dir is None or spy_program is None:
         yield
         return
     out_dir.mkdir(parents=True, exist_ok=True)
-    spy = subprocess.Popen(["py-spy", "record", "--pid", str(pid), "--rate", "50", "--nonblocking",
+    spy = subprocess.Popen([spy_program, "record", "--pid", str(pid), "--rate", "50", "--nonblocking",
                             "--output", str(out_dir / f"node-{rate:g}.svg")],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -98,7 +104,7 @@ def run_sip_bench(args: argparse.Namespace) -> dict[str, Any]:
                 held = rate if held is None else max(held, rate)
             else:
                 saturated = rate if saturated is None else saturated
-                if not args.keep_going:
+                if not args.keep_going or rig.asterisk.process.poll() is not None:
                     break
     return {"agents": args.agents, "seconds_per_rate": args.seconds, "ring_ms": args.ring_ms,
             "talk_ms": args.talk_ms, "max_ring_ms": args.max_ring_ms, "cpus": os.cpu_count(),
@@ -110,7 +116,7 @@ def _run(args: argparse.Namespace) -> int:
         print("callcenter bench sip: no Asterisk: give --asterisk PATH or set ASTERISK_BIN "
               "(an Asterisk built with PJSIP)", file=sys.stderr)
         return 2
-    if args.profile is not None and shutil.which("py-spy") is None:
+    if args.profile is not None and py_spy() is None:
         print("callcenter bench sip: --profile needs py-spy (pip install py-spy)", file=sys.stderr)
         return 2
     try:

@@ -35,6 +35,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import urllib.request
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
@@ -42,6 +43,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 
 from acd.agents import AgentState
@@ -62,9 +64,10 @@ SCENARIOS = Path(__file__).with_name("sip_scenarios")
 SOUNDS = Path("/usr/share/asterisk/sounds")
 # The number callers dial (the DNIS): any number lands in callcenter-inbound.
 DIALLED = "8005550100"
-# When a caller keys: after the welcome (about 2.5 s of prompts), inside the code prompt; then the menu's
-# "1" twice, 5 s apart, so one lands in the menu whether or not the IVR reads back an open ticket first.
-CALLER_TIMING = {"code_after_ms": 3500, "digit_gap_ms": 250, "menu_gap_ms": 5000}
+# When a caller keys (see sip_scenarios/caller.xml): the code 2.5 s into its 4.9 s prompt (the welcome takes
+# 2.5 s), the menu's "1" when its 10.7 s prompt plays, after a greeting of up to 2.7 s and a ticket read back
+# in up to 5.4 s, or the greeting alone.
+CALLER_TIMING = {"code_after_ms": 5000, "digit_gap_ms": 250, "menu_after_ms": 10_000}
 NODE_START_SECONDS = 60.0
 ROWS_SETTLE_SECONDS = 15.0
 SAMPLE_SECONDS = 0.5
@@ -123,6 +126,8 @@ class RateFigures:
     failed: int = 0
     accounted: int = 0
     identified: int = 0
+    # Identified or not, calls that reached another queue than support: the menu missed the caller's "1".
+    menu_missed: int = 0
     offered: int = 0
     rang: int = 0
     ring_p50_ms: float | None = None
@@ -136,6 +141,10 @@ class RateFigures:
     node_rss_peak_mib: float = 0.0
     asterisk_cpu_percent: float = 0.0
     asterisk_rss_mib: float = 0.0
+    node_loop_lag_peak_ms: float | None = None
+    ami_round_trip_peak_ms: float | None = None
+    event_log_lag_peak_ms: float | None = None
+    fastagi_sessions_peak: float | None = None
     # The machine's 1-minute load average at the end (the node shares its cores with Asterisk and sipp).
     load_average: float = 0.0
     seconds: float = 0.0
@@ -251,12 +260,37 @@ def usage(pid: int) -> Usage:
     return Usage(ticks / os.sysconf("SC_CLK_TCK"), pages * os.sysconf("SC_PAGE_SIZE"))
 
 
-class UsageSampler:
-    """Samples processes every :data:`SAMPLE_SECONDS` in a thread: peak CPU (over a sample) and peak RSS."""
+# The node's gauges (its /metrics) whose peaks say where it was slow: name -> (figure, scale).
+NODE_GAUGES = {
+    "callcenter_event_loop_lag_seconds": ("node_loop_lag_peak_ms", 1000.0),
+    "callcenter_ami_round_trip_seconds": ("ami_round_trip_peak_ms", 1000.0),
+    "callcenter_event_log_write_lag_seconds": ("event_log_lag_peak_ms", 1000.0),
+    "callcenter_fastagi_sessions": ("fastagi_sessions_peak", 1.0),
+}
 
-    def __init__(self, pids: Sequence[int]) -> None:
+
+def scrape_gauges(url: str) -> dict[str, float]:
+    """The :data:`NODE_GAUGES` a node's operations listener reports, as figures."""
+    with urllib.request.urlopen(url, timeout=2) as response:
+        text = response.read().decode()
+    found = {}
+    for family in text_string_to_metric_families(text):
+        if family.name in NODE_GAUGES and family.samples:
+            figure, scale = NODE_GAUGES[family.name]
+            found[figure] = family.samples[0].value * scale
+    return found
+
+
+class UsageSampler:
+    """Samples processes every :data:`SAMPLE_SECONDS` in a thread: peak CPU (over a sample) and peak RSS,
+    and the peaks of the node's gauges at ``metrics_url``."""
+
+    def __init__(self, pids: Sequence[int], metrics_url: str | None = None) -> None:
         self.pids = list(pids)
+        self.metrics_url = metrics_url
+        self.peak_gauges: dict[str, float] = {}
         self.first = {pid: usage(pid) for pid in self.pids}
+        self.last = dict(self.first)
         self.started = time.monotonic()
         self.peak_cpu = dict.fromkeys(self.pids, 0.0)
         self.peak_rss = {pid: u.rss_bytes for pid, u in self.first.items()}
@@ -264,30 +298,36 @@ class UsageSampler:
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
+    def _sample(self) -> None:
+        """Note each process's usage (kept as it was last seen once the process is gone) and the gauges."""
+        for pid in self.pids:
+            with contextlib.suppress(OSError):
+                self.last[pid] = usage(pid)
+        if self.metrics_url is not None:
+            with contextlib.suppress(OSError, ValueError):
+                for figure, value in scrape_gauges(self.metrics_url).items():
+                    self.peak_gauges[figure] = max(value, self.peak_gauges.get(figure, 0.0))
+
     def _run(self) -> None:
-        last = dict(self.first)
         last_at = time.monotonic()
         while not self._stop.wait(SAMPLE_SECONDS):
             now = time.monotonic()
+            before = dict(self.last)
+            self._sample()
             for pid in self.pids:
-                with contextlib.suppress(OSError):
-                    current = usage(pid)
-                    busy = (current.cpu_seconds - last[pid].cpu_seconds) / max(now - last_at, 1e-6)
-                    self.peak_cpu[pid] = max(self.peak_cpu[pid], 100.0 * busy)
-                    self.peak_rss[pid] = max(self.peak_rss[pid], current.rss_bytes)
-                    last[pid] = current
+                busy = (self.last[pid].cpu_seconds - before[pid].cpu_seconds) / max(now - last_at, 1e-6)
+                self.peak_cpu[pid] = max(self.peak_cpu[pid], 100.0 * busy)
+                self.peak_rss[pid] = max(self.peak_rss[pid], self.last[pid].rss_bytes)
             last_at = now
 
     def stop(self) -> dict[int, tuple[float, Usage]]:
-        """Per process: mean CPU percent since the start, and the usage now."""
+        """Per process: mean CPU percent since the start, and the usage last seen."""
         self._stop.set()
         self._thread.join()
+        self._sample()
         elapsed = max(time.monotonic() - self.started, 1e-6)
-        done = {}
-        for pid in self.pids:
-            now = usage(pid)
-            done[pid] = (100.0 * (now.cpu_seconds - self.first[pid].cpu_seconds) / elapsed, now)
-        return done
+        return {pid: (100.0 * (self.last[pid].cpu_seconds - self.first[pid].cpu_seconds) / elapsed, self.last[pid])
+                for pid in self.pids}
 
 
 def _ms(seconds: list[float], p: float) -> float | None:
@@ -315,7 +355,8 @@ async def _node(settings: Settings, agent_ids: list[str], conn: Connection) -> N
         assert node.acd_service is not None
         for agent in agent_ids:
             await node.acd_service.set_ready(agent)
-        conn.send("ready")
+        assert node.ops is not None
+        conn.send(("ready", node.ops.port))
         await asyncio.get_running_loop().run_in_executor(None, conn.recv)
     finally:
         await node.stop()
@@ -332,6 +373,7 @@ class SipLoadRig:
     root: Path
     asterisk: LocalAsterisk
     node_pid: int
+    ops_port: int
     db_url: str
     sip_port: int
     codes: list[str]
@@ -361,13 +403,20 @@ class SipLoadRig:
             "-trace_logs", "-log_file", str(run / "callers.log"), "-trace_err", "-error_file", str(run / "errors.log"),
         ]
         figures = RateFigures(rate_per_s=rate, calls=count)
-        sampler = UsageSampler([self.node_pid, self.asterisk.pid])
+        sampler = UsageSampler([self.node_pid, self.asterisk.pid], f"http://127.0.0.1:{self.ops_port}/metrics")
         began = time.monotonic()
+        limit = seconds + self.options.patience_ms / 1000 + 120
         with open(run / "sipp.out", "wb") as screen:
-            done = subprocess.run(command, stdout=screen, stderr=subprocess.STDOUT, check=False,
-                                  timeout=seconds + self.options.patience_ms / 1000 + 120)
-        if done.returncode not in (0, 1):
-            raise SipLoadError(f"sipp (callers) exited {done.returncode}: {_tail(run / 'sipp.out')}")
+            try:
+                done = subprocess.run(command, stdout=screen, stderr=subprocess.STDOUT, check=False, timeout=limit)
+            except subprocess.TimeoutExpired:
+                figures.notes.append(f"the callers' sipp had not finished after {limit:.0f} s: stopped")
+            else:
+                if done.returncode not in (0, 1):
+                    raise SipLoadError(f"sipp (callers) exited {done.returncode}: {_tail(run / 'sipp.out')}")
+        if self.asterisk.process.poll() is not None:
+            figures.notes.append(f"Asterisk exited ({self.asterisk.process.returncode}) during the run: "
+                                 f"{_tail(self.asterisk.root / 'log' / 'messages.log', 300)}")
         used = sampler.stop()
         figures.seconds = round(time.monotonic() - began, 1)
         figures.load_average = round(os.getloadavg()[0], 2)
@@ -379,6 +428,8 @@ class SipLoadRig:
         figures.node_rss_peak_mib = round(sampler.peak_rss[self.node_pid] / 2**20, 1)
         figures.asterisk_cpu_percent = round(ast_cpu, 1)
         figures.asterisk_rss_mib = round(ast_now.rss_bytes / 2**20, 1)
+        for figure, value in sampler.peak_gauges.items():
+            setattr(figures, figure, round(value, 1))
 
         seen = parse_callers(_lines(run / "callers.log"))
         figures.abandoned = len(seen["abandoned"] & callers.keys())
@@ -439,6 +490,8 @@ class SipLoadRig:
             figures.accounted += 1
             if row.customer_code == code and not row.ivr_data.get("unidentified"):
                 figures.identified += 1
+            if row.queue != "support":
+                figures.menu_missed += 1
             if row.outcome == "answered" and row.agent_id is not None and ani in ended:
                 figures.completed += 1
 
@@ -462,13 +515,15 @@ def _seed(db_url: str, customers: int) -> list[str]:
     return codes
 
 
-def _wait_for(conn: Connection, process: multiprocessing.process.BaseProcess, seconds: float) -> None:
+def _wait_for(conn: Connection, process: multiprocessing.process.BaseProcess, seconds: float) -> int:
+    """The node's operations port, once it says it is ready."""
     if not multiprocessing.connection.wait([conn, process.sentinel], seconds) or not conn.poll():
         state = "alive" if process.is_alive() else f"exit code {process.exitcode}"
         raise SipLoadError(f"the node did not get ready in {seconds:.0f} s ({state})")
     message = conn.recv()
-    if message != "ready":
+    if not isinstance(message, tuple) or message[0] != "ready":
         raise SipLoadError(str(message))
+    return int(message[1])
 
 
 @contextlib.contextmanager
@@ -511,7 +566,7 @@ def open_rig(options: RigOptions, say: Callable[[str], None] = lambda _: None) -
                 node.kill()
 
         stack.callback(stop_node)
-        _wait_for(parent, node, NODE_START_SECONDS)
+        ops_port = _wait_for(parent, node, NODE_START_SECONDS)
         assert node.pid is not None
         say(f"node ready (pid {node.pid}) with {options.agents} agents and {len(codes)} customers")
         phones_log = root / "phones.log"
@@ -532,4 +587,4 @@ def open_rig(options: RigOptions, say: Callable[[str], None] = lambda _: None) -
                 phones.wait()
 
         stack.callback(stop_phones)
-        yield SipLoadRig(options, root, asterisk, node.pid, db_url, sip_port, codes, phones_log, say)
+        yield SipLoadRig(options, root, asterisk, node.pid, ops_port, db_url, sip_port, codes, phones_log, say)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path
 
 import pytest
 
@@ -37,14 +36,13 @@ def running_asterisk(
     *,
     extra_modules: Sequence[str] = (),
     extra_files: Mapping[str, str] | None = None,
-    sounds: Path | None = None,
 ) -> Iterator[LocalAsterisk]:
     """A real Asterisk (``ASTERISK_BIN``) on loopback with our configuration for ``site`` (and what
     :func:`asterisk_conf.local_pbx.layout` adds); skips the test when there is none."""
     binary = asterisk_binary()
     try:
         with local_pbx.running_asterisk(binary, site, extra_dialplan, extra_modules=extra_modules,
-                                        extra_files=extra_files, sounds=sounds) as instance:
+                                        extra_files=extra_files) as instance:
             yield instance
     except AsteriskBootError as exc:
         pytest.fail(str(exc))
