@@ -6,7 +6,7 @@ in a process of its own, sipp callers and phones on loopback) at each rate of ``
 when every call was completed, accounted for in the interaction rows and identified, and a free
 agent's phone rang within ``--max-ring-ms`` (95th percentile); the run stops at the first rate that is
 not held (unless ``--keep-going``). With ``--profile DIR``, py-spy samples the node during each rate
-(a flame graph per rate). The last line printed is JSON.
+(collapsed stacks per rate, and the functions of ours its time went to). The last line printed is JSON.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -55,19 +56,47 @@ def py_spy() -> str | None:
     return shutil.which("py-spy", path=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
 
 
+# The packages whose frames a profile summary charges time to (the innermost of ours in each stack).
+OUR_PACKAGES = ("bus", "asterisk_conf", "crm_core", "cti", "ivr", "acd", "outbound", "reports", "agent_desktop",
+                "callcenter")
+_FRAME = re.compile(r"^(?P<function>.+) \((?P<file>[^():]+):\d+\)$")
+
+
+def profile_summary(folded: str, top: int = 8) -> list[tuple[str, float]]:
+    """The functions of ours the samples of a py-spy ``raw`` (folded) profile were in, innermost first,
+    with their share of all samples: ``[("cti/agi/server.py AgiServer._on_connect", 0.12), ...]``."""
+    charged: dict[str, int] = {}
+    total = 0
+    for line in folded.splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        total += int(count)
+        for frame in reversed(stack.split(";")):
+            found = _FRAME.match(frame.strip())
+            if found and found["file"].split("/")[0] in OUR_PACKAGES:
+                where = f"{found['file']} {found['function']}"
+                charged[where] = charged.get(where, 0) + int(count)
+                break
+    ranked = sorted(charged.items(), key=lambda item: -item[1])[:top]
+    return [(where, round(count / total, 3)) for where, count in ranked]
+
+
 @contextlib.contextmanager
-def _profiling(out_dir: Path | None, pid: int, rate: float) -> Iterator[None]:
-    """py-spy sampling ``pid`` while the block runs, into ``<out_dir>/node-<rate>.svg``."""
+def _profiling(out_dir: Path | None, pid: int, rate: float) -> Iterator[Path | None]:
+    """py-spy sampling ``pid`` while the block runs, into ``<out_dir>/node-<rate>.folded`` (collapsed stacks,
+    which flame graph tools draw); yields that path."""
     spy_program = py_spy()
     if out_dir is None or spy_program is None:
-        yield
+        yield None
         return
     out_dir.mkdir(parents=True, exist_ok=True)
+    folded = out_dir / f"node-{rate:g}.folded"
     spy = subprocess.Popen([spy_program, "record", "--pid", str(pid), "--rate", "50", "--nonblocking",
-                            "--output", str(out_dir / f"node-{rate:g}.svg")],
+                            "--format", "raw", "--output", str(folded)],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        yield
+        yield folded
     finally:
         spy.send_signal(2)  # SIGINT: py-spy writes the graph and exits
         try:
@@ -93,13 +122,16 @@ def run_sip_bench(args: argparse.Namespace) -> dict[str, Any]:
             load = occupancy(rate, args.agents, args.ring_ms, args.talk_ms)
             if load > 0.9:
                 say(f"note: at {rate:g}/s the calls take {load:.0%} of the agents' time: callers will queue")
-            with _profiling(args.profile, rig.node_pid, rate):
+            with _profiling(args.profile, rig.node_pid, rate) as folded:
                 figures = rig.run_rate(rate, args.seconds)
             print(_line(figures), flush=True)
             for note in figures.notes:
                 say(f"  {note}")
-            results.append({**figures.as_dict(), "agent_occupancy": round(load, 2),
-                            "held": figures.held(args.max_ring_ms)})
+            result = {**figures.as_dict(), "agent_occupancy": round(load, 2), "held": figures.held(args.max_ring_ms)}
+            if folded is not None and folded.exists():
+                result["node_profile"] = profile_summary(folded.read_text(errors="replace"))
+                say("  node's time: " + ", ".join(f"{where} {share:.0%}" for where, share in result["node_profile"]))
+            results.append(result)
             if figures.held(args.max_ring_ms):
                 held = rate if held is None else max(held, rate)
             else:
@@ -145,7 +177,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument("--max-ring-ms", type=float, default=100.0,
                         help="a rate is held when a free agent's phone rings within this (95th percentile)")
     parser.add_argument("--keep-going", action="store_true", help="run every rate, even after one is not held")
-    parser.add_argument("--profile", type=Path, metavar="DIR", help="py-spy flame graphs of the node, per rate")
+    parser.add_argument("--profile", type=Path, metavar="DIR",
+                        help="py-spy profiles of the node, per rate (collapsed stacks)")
     parser.add_argument("--keep", type=Path, metavar="DIR",
                         help="keep the run's files here (scenarios, sipp logs, the node's database)")
     parser.set_defaults(func=_run)

@@ -14,7 +14,7 @@ from acd.events import AgentStateChanged, CallOffered, CallQueued
 from asterisk_conf.checker import check_file
 from bus.events import DomainEvent
 from callcenter import cli
-from callcenter.sip_bench import occupancy
+from callcenter.sip_bench import occupancy, profile_summary
 from callcenter.sip_load import (
     CALLER_TIMING,
     RateFigures,
@@ -126,6 +126,17 @@ def test_a_rate_is_held_only_when_every_call_made_it_in_time() -> None:
 
 def test_occupancy_is_the_share_of_the_agents_time_the_calls_take() -> None:
     assert occupancy(2.0, 10, ring_ms=500, talk_ms=3000) == pytest.approx(2 * 3.8 / 10)
+
+
+def test_a_profile_charges_each_sample_to_the_innermost_function_of_ours() -> None:
+    folded = "\n".join([
+        "run (asyncio/runners.py:190);_run (cti/agi/server.py:242);command (cti/agi/session.py:152);"
+        "write (asyncio/streams.py:343) 3",
+        "_bootstrap (threading.py:1002);_write (callcenter/recorder.py:145);execute (sqlalchemy/orm/session.py:2555) 6",
+        "_bootstrap (threading.py:1002);wait (threading.py:320) 1",
+        "not a stack line",
+    ])
+    assert profile_summary(folded) == [("callcenter/recorder.py _write", 0.6), ("cti/agi/session.py command", 0.3)]
 
 
 def test_bench_without_an_asterisk_says_how_to_give_one(
