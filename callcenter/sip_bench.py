@@ -63,8 +63,8 @@ _FRAME = re.compile(r"^(?P<function>.+) \((?P<file>[^():]+):\d+\)$")
 
 
 def profile_summary(folded: str, top: int = 8) -> list[tuple[str, float]]:
-    """The functions of ours the samples of a py-spy ``raw`` (folded) profile were in, innermost first,
-    with their share of all samples: ``[("cti/agi/server.py AgiServer._on_connect", 0.12), ...]``."""
+    """The functions of ours the samples of a py-spy ``raw`` (folded) profile were in (the innermost of
+    ours in each stack), with their share of all samples: ``[("cti/agi/server.py _on_connect", 0.12), ...]``."""
     charged: dict[str, int] = {}
     total = 0
     for line in folded.splitlines():
@@ -92,7 +92,8 @@ def _profiling(out_dir: Path | None, pid: int, rate: float) -> Iterator[Path | N
         return
     out_dir.mkdir(parents=True, exist_ok=True)
     folded = out_dir / f"node-{rate:g}.folded"
-    spy = subprocess.Popen([spy_program, "record", "--pid", str(pid), "--rate", "50", "--nonblocking",
+    # Only threads holding the GIL: the node's Python runs one thread at a time, and waiting is not work.
+    spy = subprocess.Popen([spy_program, "record", "--pid", str(pid), "--rate", "50", "--nonblocking", "--gil",
                             "--format", "raw", "--output", str(folded)],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -165,7 +166,7 @@ def _run(args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = subparsers.add_parser("sip", help="real SIP calls through a real Asterisk at rising rates (sipp)")
     parser.add_argument("--rates", type=_rates, default=[1.0, 2.0, 3.0], help="calls per second, e.g. 1,2,3,5")
-    parser.add_argument("--agents", type=int, default=10, help="agents, each with a PJSIP phone")
+    parser.add_argument("--agents", type=int, default=30, help="agents, each with a PJSIP phone")
     parser.add_argument("--seconds", type=float, default=30.0, help="how long each rate rings callers in")
     parser.add_argument("--asterisk", default=os.environ.get("ASTERISK_BIN", ""),
                         help="the Asterisk binary, built with PJSIP (default: $ASTERISK_BIN)")
