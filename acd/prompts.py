@@ -27,7 +27,7 @@ PROMPT_TEXTS: dict[str, str] = {
 async def install_prompts(sounds_dir: Path, synthesizer: SpeechSynthesizer, voice: str = "en") -> list[Path]:
     """Write every prompt as ``<sounds_dir>/<name>.wav``; returns the files written.
 
-    Raises :class:`ivr.tts.TtsError` when espeak-ng or sox is missing or fails.
+    Raises :class:`ivr.tts.TtsError` when espeak-ng is missing or fails.
     """
     written = []
     for name, text in PROMPT_TEXTS.items():

@@ -28,24 +28,28 @@ from agent_desktop.handling import (
     agent_id_of,
     json_body,
     json_error,
+    path_segment,
 )
 from agent_desktop.services import AgentControl
+from agent_desktop.text_input import CALL_ID, DISPOSITION, NOTES, QUEUE, TARGET_AGENT
+from agent_desktop.ui_text import CodeWord, UiText
 
+NO_SUCH_CALL = UiText("no such active call of yours")
 TalkCommand = Callable[[str, str | None], Awaitable[None]]  # (call id, acting agent or None)
 
-MAX_NOTES = 4000
-MAX_QUEUE_NAME = 64
-MAX_AGENT_ID = 64
+
+def path_call_id(request: web.Request) -> str:
+    return path_segment(request, CALL_ID, NO_SUCH_CALL)
 
 
 def call_in_reach(request: web.Request) -> ActivePop:
     """The active call in the path if this user may act on it: an agent only its own, floor managers any."""
-    call_id = request.match_info["call_id"]
+    call_id = path_call_id(request)
     feeds = request.app[HUB].feeds
     pop = feeds.pop_for(agent_id_of(request), call_id) if account_of(request).role == AGENT else (
         feeds.active_call(call_id))
     if pop is None:
-        raise NotFound("no such active call of yours")  # 404: do not confirm somebody else's call exists
+        raise NotFound(NO_SUCH_CALL)  # 404: do not confirm somebody else's call exists
     return pop
 
 
@@ -72,39 +76,35 @@ class CallTarget:
 
 
 def _call_target(body: dict[str, Any], pop: ActivePop) -> CallTarget:
-    queue, agent = body.get("queue"), body.get("agent")
-    if (queue is None) == (agent is None):
-        raise BadRequest("give exactly one of queue or agent")
-    if queue is not None:
-        if not isinstance(queue, str) or not 0 < len(queue) <= MAX_QUEUE_NAME:
-            raise BadRequest(f"queue: a queue name of 1-{MAX_QUEUE_NAME} characters")
-        return CallTarget(queue=queue)
-    if not isinstance(agent, str) or not 0 < len(agent) <= MAX_AGENT_ID:
-        raise BadRequest(f"agent: an agent id of 1-{MAX_AGENT_ID} characters")
+    if (QUEUE.name in body) == (TARGET_AGENT.name in body):
+        raise BadRequest(UiText("give exactly one of queue or agent"))
+    if QUEUE.name in body:
+        return CallTarget(queue=QUEUE.read(body))
+    agent = TARGET_AGENT.read(body)
     if agent == pop.agent_id:
-        raise BadRequest("agent: the call is already with this agent")
+        raise BadRequest(UiText("agent: the call is already with this agent"))
     return CallTarget(agent=agent)
 
 
 async def call_disposition(request: web.Request) -> web.StreamResponse:
     agent_id = agent_id_of(request)
-    call_id = request.match_info["call_id"]
+    call_id = path_call_id(request)
     body = await json_body(request)
     pop = request.app[HUB].feeds.pop_for(agent_id, call_id)
     if pop is None:
-        return json_error(404, "no such active call of yours")
+        return json_error(request, 404, NO_SUCH_CALL)
     if pop.status not in ("connected", "ended"):
-        return json_error(409, f"the call is {pop.status}; wrap-up comes after the answer")
+        return json_error(request, 409, UiText("the call is %(status)s; wrap-up comes after the answer",
+                                               status=CodeWord("call status", pop.status)))
     if pop.consultation is not None:
-        return json_error(409, "a consultation is not wrapped up; once completed it is your caller's call")
-    disposition = body.get("disposition")
+        return json_error(request, 409, UiText(
+            "a consultation is not wrapped up; once completed it is your caller's call"))
+    disposition = DISPOSITION.read(body, "")
     allowed = request.app[HUB].feeds.dispositions_for(pop.queue)
     if disposition not in allowed:
-        raise BadRequest(f"disposition must be one of: {', '.join(allowed)}")
-    notes = body.get("notes", "")
-    if not isinstance(notes, str) or len(notes) > MAX_NOTES:
-        raise BadRequest(f"notes: text of at most {MAX_NOTES} characters")
-    await request.app[AGENT_CONTROL].dispose(call_id, agent_id, str(disposition), notes)
+        raise BadRequest(UiText("disposition must be one of: %(dispositions)s", dispositions=", ".join(allowed)))
+    notes = NOTES.read(body, "")
+    await request.app[AGENT_CONTROL].dispose(call_id, agent_id, disposition, notes)
     return accepted()
 
 

@@ -11,6 +11,10 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+from agent_desktop import api_schemas
+from agent_desktop.languages import LANGUAGES
+from agent_desktop.text_input import AGENT_ID, CALL_ID, CUSTOMER_ID, NEXT_PATH, SEARCH_TEXT, TextField
+
 AGENT = "agent"
 SUPERVISOR = "supervisor"
 CAMPAIGN_MANAGER = "campaign_manager"
@@ -24,6 +28,7 @@ AGENTS_ONLY = frozenset({AGENT})
 CALL_HANDLERS = frozenset({AGENT, SUPERVISOR, ADMIN})
 
 JsonSchema = Mapping[str, Any]
+MAX_SOCKETS_PER_SESSION = 5  # a few tabs of one login; more is a leak or an attack
 
 # The rule the customer routes enforce, shown on the docs page and in the OpenAPI description.
 CUSTOMER_VISIBILITY = (
@@ -40,8 +45,19 @@ CUSTOMER_VISIBILITY = (
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class Answer:
+    """A status a route answers with: what it means, and the JSON body it then holds (None: a page's
+    HTML, no body for a redirect, or text of the ``media`` types)."""
+
+    description: str
+    schema: JsonSchema | None = None
+    media: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class HttpRoute:
-    """One HTTP route; ``roles`` None means public (no login needed)."""
+    """One HTTP route; ``roles`` None means public (no login needed). ``answers`` are the statuses its
+    handler answers with; :meth:`all_answers` adds those of the guard."""
 
     method: str
     path: str
@@ -49,8 +65,9 @@ class HttpRoute:
     roles: frozenset[str] | None
     summary: str
     kind: str = "api"  # "api" answers JSON, "page" answers HTML and redirects to the login page
+    answers: Mapping[int, Answer] = dataclasses.field(default_factory=dict)
     request_schema: JsonSchema | None = None
-    response_schema: JsonSchema | None = None
+    query: tuple[TextField, ...] = ()  # query parameters; required when they may not be empty
 
     @property
     def public(self) -> bool:
@@ -63,6 +80,39 @@ class HttpRoute:
 
     def allows(self, role: str | None) -> bool:
         return self.roles is None or (role is not None and role in self.roles)
+
+    def all_answers(self) -> dict[int, Answer]:
+        """Every status the route answers with: its handler's and those of the guard in front of it."""
+        page = self.kind == "page"
+        error = None if page else api_schemas.ERROR
+        guard: dict[int, Answer] = {}
+        if not self.public:
+            guard[302 if page else 401] = Answer("Not logged in: to /login." if page else "Not logged in.", error)
+            if self.roles != EVERYONE:
+                guard[403] = Answer("The role may not use this.", error)
+        if self.changes_state:
+            guard[403] = Answer("The role may not use this, or the CSRF token is missing or wrong."
+                                if 403 in guard else "The CSRF token is missing or wrong.", error)
+            guard[400] = Answer("The body cannot be read, or a field breaks its rule (the message names it).",
+                                error)
+        return guard | dict(self.answers)
+
+
+def _refusals(*statuses: int, **meaning: str) -> dict[int, Answer]:
+    """JSON error answers; ``meaning`` (``s409="..."``) says what a status means on this route."""
+    return {status: Answer(meaning.get(f"s{status}") or _ERROR_MEANINGS[status], api_schemas.ERROR)
+            for status in statuses}
+
+
+_ERROR_MEANINGS = {
+    400: "A field breaks its rule or the body cannot be read; the message names the field.",
+    404: "No such active call of yours, customer or agent.",
+    409: "The call's or the agent's state does not allow this, or the ACD refused; the message says why.",
+    429: "Too many requests; wait and try again.",
+    502: "The PBX did not carry the action out.",
+}
+_ACCEPTED = {202: Answer("Sent to the ACD, whose events tell how it ended.", api_schemas.OK)}
+_PAGE = {200: Answer("The page.")}
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -85,87 +135,71 @@ class WsEvent:
     fields: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
-_OK = {"type": "object", "properties": {"ok": {"type": "boolean"}}}
-_CUSTOMER_SUMMARY = {
-    "type": "object",
-    "properties": {
-        "customer_id": {"type": "string"}, "code": {"type": "string"}, "name": {"type": "string"},
-        "company": {"type": "string"}, "phones": {"type": "array", "items": {"type": "string"}},
-        "email": {"type": "string"},
-    },
-}
-_REASON = {
-    "type": "object",
-    "required": ["reason"],
-    "properties": {"reason": {"type": "string", "minLength": 1, "maxLength": 64}},
-}
-# Where a transfer or consultation goes: exactly one of a queue or an agent (see GET /api/transfer-targets).
-_CALL_TARGET = {
-    "type": "object",
-    "properties": {
-        "queue": {"type": "string", "minLength": 1, "maxLength": 64},
-        "agent": {"type": "string", "minLength": 1, "maxLength": 64, "description": "an agent id"},
-    },
-    "oneOf": [{"required": ["queue"]}, {"required": ["agent"]}],
+STATIC_FILE_NAME = r"^[a-z0-9_-]+\.(js|css)$"
+# What the paths' {parameters} may be; the routes answer 404 for anything else.
+PATH_PARAMETERS: Mapping[str, JsonSchema] = {
+    "call_id": CALL_ID.schema(), "customer_id": CUSTOMER_ID.schema(), "agent_id": AGENT_ID.schema(),
+    "filename": {"type": "string", "pattern": STATIC_FILE_NAME},
 }
 _REACH = (
     "An agent may act only on its own call (404 otherwise), supervisors and admins on any; 409 when the "
     "call is not in a state that allows it, or the ACD refuses (the answer says why)."
 )
+_CALL_COMMAND = _ACCEPTED | _refusals(404, 409)
+_CALL_TARGET_COMMAND = _ACCEPTED | _refusals(400, 404, 409)
+_FLOOR_COMMAND = _ACCEPTED | _refusals(404, 409, 502, s404="No such agent id.",
+                                       s409="The agent's state does not allow this; the message says why.")
 
 HTTP_ROUTES: tuple[HttpRoute, ...] = (
-    HttpRoute("GET", "/healthz", "healthz", None, "Liveness probe.", response_schema=_OK),
-    HttpRoute("GET", "/static/{filename}", "static", None, "Scripts and style sheets.", kind="page"),
-    HttpRoute("GET", "/login", "login_page", None, "Login form.", kind="page"),
-    HttpRoute("POST", "/login", "login", None, "Log in (form: username, password, csrf_token).", kind="page"),
-    HttpRoute("POST", "/logout", "logout", EVERYONE, "End the web session.", kind="page"),
-    HttpRoute("GET", "/", "home", EVERYONE, "Redirect to the page of the user's role.", kind="page"),
-    HttpRoute("GET", "/desktop", "desktop", AGENTS_ONLY, "Agent desktop page.", kind="page"),
-    HttpRoute("GET", "/wall", "wall", FLOOR_MANAGERS, "Supervisor wall page.", kind="page"),
-    HttpRoute("GET", "/api/docs", "api_docs", EVERYONE, "This documentation as HTML.", kind="page"),
-    HttpRoute("GET", "/api/openapi.json", "openapi", EVERYONE, "The OpenAPI 3.1 document."),
-    HttpRoute(
-        "GET",
-        "/api/me",
-        "me",
-        EVERYONE,
-        "The logged-in account and its CSRF token.",
-        response_schema={
-            "type": "object",
-            "properties": {
-                "id": {"type": "string"},
-                "name": {"type": "string"},
-                "role": {"type": "string", "enum": list(ROLES)},
-                "agent_id": {"type": ["string", "null"]},
-                "csrf_token": {"type": "string"},
-            },
-        },
-    ),
-    HttpRoute("GET", "/api/agent/state", "agent_state", AGENTS_ONLY, "The agent's own state and active pops."),
-    HttpRoute("POST", "/api/agent/ready", "agent_ready", AGENTS_ONLY, "Ask the ACD to make the agent ready."),
-    HttpRoute(
-        "POST",
-        "/api/agent/not-ready",
-        "agent_not_ready",
-        AGENTS_ONLY,
-        "Ask the ACD to make the agent not ready with a reason.",
-        request_schema=_REASON,
-    ),
-    HttpRoute("POST", "/api/agent/logout", "agent_logout", AGENTS_ONLY, "Log the agent out of the ACD."),
+    HttpRoute("GET", "/healthz", "healthz", None, "Liveness probe.", answers={200: Answer("Alive.", api_schemas.OK)}),
+    HttpRoute("GET", "/static/{filename}", "static", None, "Scripts and style sheets.", kind="page",
+              answers={200: Answer("The file.", media=("text/javascript", "text/css")), 404: Answer("No such file.")}),
+    HttpRoute("GET", "/login", "login_page", None, "Login form.", kind="page",
+              answers=_PAGE | {302: Answer("Logged in already: to the start page."),
+                               429: Answer("Too many requests from this address; the page says how long to wait.")}),
+    HttpRoute("POST", "/login", "login", None, "Log in (form: username, password, csrf_token).", kind="page",
+              answers={303: Answer("Logged in: to the start page."), 400: Answer("The form cannot be read, or a "
+                       "field breaks its rule."), 401: Answer("Wrong user name or password."),
+                       429: Answer("Too many failed logins or requests; the page says how long to wait.")}),
+    HttpRoute("POST", "/logout", "logout", EVERYONE, "End the web session.", kind="page",
+              answers={303: Answer("Logged out: to /login.")}),
+    HttpRoute("GET", "/", "home", EVERYONE, "Redirect to the page of the user's role.", kind="page",
+              answers={302: Answer("To the page of the user's role.")}),
+    HttpRoute("GET", "/desktop", "desktop", AGENTS_ONLY, "Agent desktop page.", kind="page", answers=_PAGE),
+    HttpRoute("GET", "/wall", "wall", FLOOR_MANAGERS, "Supervisor wall page.", kind="page", answers=_PAGE),
+    HttpRoute("GET", "/api/docs", "api_docs", EVERYONE, "This documentation as HTML.", kind="page", answers=_PAGE),
+    HttpRoute("GET", "/api/openapi.json", "openapi", EVERYONE, "The OpenAPI 3.1 document.",
+              answers={200: Answer("The document.", api_schemas.OPENAPI_DOCUMENT)}),
+    HttpRoute("GET", "/api/me", "me", EVERYONE, "The logged-in account and its CSRF token.",
+              answers={200: Answer("The account.", api_schemas.me(ROLES))}),
+    HttpRoute("POST", "/api/me/language", "choose_language", None,
+              "Choose the language of the pages and of the error texts: remembered in a cookie, and for the "
+              "account when logged in (otherwise the browser's Accept-Language decides, else English). Public, "
+              "since the login page offers it too. A form post (the pages' switcher, with next: the page to go "
+              "back to) is answered 303 to that page.",
+              answers={200: Answer("The language now chosen.", api_schemas.LANGUAGE_CHOSEN),
+                       303: Answer("A form post: back to the page it came from.")}
+              | _refusals(400, s400="Not a language of the pages, or the form cannot be read."),
+              request_schema=api_schemas.language_choice([language.tag for language in LANGUAGES],
+                                                         NEXT_PATH.schema())),
+    HttpRoute("GET", "/api/agent/state", "agent_state", AGENTS_ONLY, "The agent's own state and active pops.",
+              answers={200: Answer("The state, as pushed in agent.state, and the pops, as in call.offered.",
+                                   api_schemas.AGENT_STATE)}),
+    HttpRoute("POST", "/api/agent/ready", "agent_ready", AGENTS_ONLY, "Ask the ACD to make the agent ready.",
+              answers=_ACCEPTED | _refusals(409)),
+    HttpRoute("POST", "/api/agent/not-ready", "agent_not_ready", AGENTS_ONLY,
+              "Ask the ACD to make the agent not ready with a reason.",
+              answers=_ACCEPTED | _refusals(400, 409), request_schema=api_schemas.NOT_READY),
+    HttpRoute("POST", "/api/agent/logout", "agent_logout", AGENTS_ONLY, "Log the agent out of the ACD.",
+              answers=_ACCEPTED | _refusals(409)),
     HttpRoute(
         "POST",
         "/api/calls/{call_id}/disposition",
         "call_disposition",
         AGENTS_ONLY,
         "Save the wrap-up of one of the agent's own calls; the disposition must be in the queue's list.",
-        request_schema={
-            "type": "object",
-            "required": ["disposition"],
-            "properties": {
-                "disposition": {"type": "string"},
-                "notes": {"type": "string", "maxLength": 4000},
-            },
-        },
+        answers=_ACCEPTED | _refusals(400, 404, 409),
+        request_schema=api_schemas.DISPOSITION_BODY,
     ),
     HttpRoute(
         "POST",
@@ -176,7 +210,8 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
         "follows) and the caller, keeping customer and IVR data, waits in that queue afresh or rings that "
         "agent (waiting in the call's queue if the agent does not answer). Not during a consultation. "
         + _REACH,
-        request_schema=_CALL_TARGET,
+        answers=_CALL_TARGET_COMMAND,
+        request_schema=api_schemas.CALL_TARGET,
     ),
     HttpRoute(
         "POST",
@@ -184,6 +219,7 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
         "call_hold",
         CALL_HANDLERS,
         "Put the caller of a talking call on hold (music); pushed as call.hold. " + _REACH,
+        answers=_CALL_COMMAND,
     ),
     HttpRoute(
         "POST",
@@ -191,6 +227,7 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
         "call_resume",
         CALL_HANDLERS,
         "Bring the caller on hold back (not during a consultation: cancel it instead). " + _REACH,
+        answers=_CALL_COMMAND,
     ),
     HttpRoute(
         "POST",
@@ -200,7 +237,8 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
         "Attended transfer, first step: hold the caller and call a ready agent, or whoever a queue offers "
         "it to, about the call. The colleague's pop says it is a consultation from this agent and shows "
         "the caller's data; progress is pushed as call.consult. " + _REACH,
-        request_schema=_CALL_TARGET,
+        answers=_CALL_TARGET_COMMAND,
+        request_schema=api_schemas.CALL_TARGET,
     ),
     HttpRoute(
         "POST",
@@ -209,6 +247,7 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
         CALL_HANDLERS,
         "Attended transfer, last step: once the colleague has answered, hand them the caller; the agent's "
         "part ends (wrap-up follows) and the colleague's pop becomes the caller's call. " + _REACH,
+        answers=_CALL_COMMAND,
     ),
     HttpRoute(
         "POST",
@@ -216,6 +255,7 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
         "call_consult_cancel",
         CALL_HANDLERS,
         "Call the consultation off, ringing or talking: the agent is back with the caller. " + _REACH,
+        answers=_CALL_COMMAND,
     ),
     HttpRoute(
         "GET",
@@ -224,16 +264,7 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
         CALL_HANDLERS,
         "Where a call may be transferred or a consultation go: every queue, and the agents ready right "
         "now (id and name, by name), leaving out the asking agent.",
-        response_schema={
-            "type": "object",
-            "properties": {
-                "queues": {"type": "array", "items": {"type": "string"}},
-                "agents": {"type": "array", "items": {
-                    "type": "object",
-                    "properties": {"agent_id": {"type": "string"}, "name": {"type": "string"}},
-                }},
-            },
-        },
+        answers={200: Answer("The targets.", api_schemas.TRANSFER_TARGETS)},
     ),
     HttpRoute(
         "GET",
@@ -242,20 +273,18 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
         CALL_HANDLERS,
         "A customer card; an agent may read only the customer matched to one of its own active calls "
         "(404 otherwise). See the customer visibility rule.",
+        answers={200: Answer("The card.", api_schemas.CUSTOMER_CARD)} | _refusals(404, s404="No such customer."),
     ),
     HttpRoute(
         "GET",
         "/api/calls/{call_id}/customer-search",
         "call_customer_search",
         CALL_HANDLERS,
-        "Find customers for an active call's pop (query parameter q, 1-100 characters): exact customer "
-        "code or phone number first, then names and companies that resemble q. An agent may search only "
-        "for its own active calls (404 otherwise). Results are summaries only: no notes, history or "
-        "tickets.",
-        response_schema={
-            "type": "object",
-            "properties": {"customers": {"type": "array", "items": _CUSTOMER_SUMMARY}},
-        },
+        "Find customers for an active call's pop: exact customer code or phone number first, then names and "
+        "companies that resemble q. An agent may search only for its own active calls (404 otherwise). "
+        "Results are summaries only: no notes, history or tickets.",
+        answers={200: Answer("Up to 10 customers.", api_schemas.CUSTOMERS_FOUND)} | _refusals(400, 404),
+        query=(SEARCH_TEXT,),
     ),
     HttpRoute(
         "POST",
@@ -265,12 +294,8 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
         "Say which stored customer is on an active call; the pop then shows that card (pushed as "
         "call.customer) and CustomerMatched, naming the user, is published. An agent may match only "
         "its own calls, and then reads that customer's full card while the call is active.",
-        request_schema={
-            "type": "object",
-            "required": ["customer_id"],
-            "properties": {"customer_id": {"type": "string"}},
-        },
-        response_schema={"type": "object", "properties": {"customer": _CUSTOMER_SUMMARY}},
+        answers={200: Answer("Matched.", api_schemas.CUSTOMER)} | _refusals(400, 404),
+        request_schema=api_schemas.CUSTOMER_MATCH,
     ),
     HttpRoute(
         "POST",
@@ -280,30 +305,26 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
         "Create a customer from an active call's pop and match the call to it (audited with the user "
         "as actor). When stored customers look like it, nothing is created unless allow_duplicates is "
         "true: the answer is 409 with the look-alikes under duplicates. 400 names an invalid field.",
-        request_schema={
-            "type": "object",
-            "required": ["name"],
-            "properties": {
-                "name": {"type": "string", "minLength": 1, "maxLength": 200},
-                "company": {"type": "string", "maxLength": 200},
-                "phone": {"type": "string", "maxLength": 200},
-                "email": {"type": "string", "maxLength": 200},
-                "allow_duplicates": {"type": "boolean"},
-            },
-        },
-        response_schema={"type": "object", "properties": {"customer": _CUSTOMER_SUMMARY}},
+        answers={201: Answer("Created and matched.", api_schemas.CUSTOMER),
+                 409: Answer("Held back: stored customers look like it.", api_schemas.LOOK_ALIKES)}
+        | _refusals(400, 404),
+        request_schema=api_schemas.NEW_CUSTOMER,
     ),
-    HttpRoute("GET", "/api/wall", "wall_snapshot", FLOOR_MANAGERS, "Queue tiles and agent grid, as pushed."),
-    HttpRoute("GET", "/api/stats/pops", "pop_stats", FLOOR_MANAGERS, "Offer-to-pop delivery latency figures."),
+    HttpRoute("GET", "/api/wall", "wall_snapshot", FLOOR_MANAGERS, "Queue tiles and agent grid, as pushed.",
+              answers={200: Answer("The wall.", api_schemas.WALL)}),
+    HttpRoute("GET", "/api/stats/pops", "pop_stats", FLOOR_MANAGERS, "Offer-to-pop delivery latency figures.",
+              answers={200: Answer("The figures.", api_schemas.POP_STATS)}),
     HttpRoute(
         "POST",
         "/api/agents/{agent_id}/not-ready",
         "force_not_ready",
         FLOOR_MANAGERS,
         "Force an agent to not ready.",
-        request_schema=_REASON,
+        answers=_FLOOR_COMMAND | _refusals(400),
+        request_schema=api_schemas.NOT_READY,
     ),
-    HttpRoute("POST", "/api/agents/{agent_id}/logout", "force_logout", FLOOR_MANAGERS, "Force an agent out."),
+    HttpRoute("POST", "/api/agents/{agent_id}/logout", "force_logout", FLOOR_MANAGERS, "Force an agent out.",
+              answers=_FLOOR_COMMAND),
     HttpRoute(
         "POST",
         "/api/agents/{agent_id}/spy",
@@ -312,17 +333,18 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
         "Listen to, whisper to or barge into the agent's call: rings the supervisor's own phone, "
         "which then joins the call (Asterisk ChanSpy). 409 when the agent is not on a call or the "
         "account has no phone.",
-        request_schema={
-            "type": "object",
-            "required": ["mode"],
-            "properties": {"mode": {"type": "string", "enum": ["listen", "whisper", "barge"]}},
-        },
+        answers=_FLOOR_COMMAND | _refusals(400),
+        request_schema=api_schemas.SPY,
     ),
-    HttpRoute("GET", "/ws", "ws", EVERYONE, "WebSocket: see the message catalogue.", kind="page"),
+    HttpRoute("GET", "/ws", "ws", EVERYONE, "WebSocket: see the message catalogue.", kind="page",
+              answers={101: Answer("Switched to the WebSocket protocol.")} | _refusals(
+                  400, 403, 429, s400="Not a WebSocket handshake.", s403="Cross-origin WebSocket refused.",
+                  s429=f"This session has {MAX_SOCKETS_PER_SESSION} sockets open already; close a page.")),
 )
 
 WS_MESSAGES: tuple[WsMessage, ...] = (
-    WsMessage("ping", EVERYONE, "Keepalive; answered by pong.", {"id": "optional, echoed in the pong"}),
+    WsMessage("ping", EVERYONE, "Keepalive; answered by pong.",
+              {"id": "optional text (at most 64 characters) or number, echoed in the pong"}),
     WsMessage(
         "resync",
         EVERYONE,

@@ -8,6 +8,9 @@ A socket is authorised once, at the handshake, so the periodic loop re-checks ev
 session and closes (1008) those whose session expired, was evicted or logged out. An open socket
 counts as use of its session: a page left open stays logged in, but never beyond the session's
 ``max_age``.
+
+Frames are read like request bodies (``json_input``, ``text_input``): one that cannot be read gets an error
+reply and the socket lives on. A web session holds at most ``catalogue.MAX_SOCKETS_PER_SESSION`` sockets.
 """
 
 from __future__ import annotations
@@ -24,10 +27,13 @@ from aiohttp import web
 
 from acd.events import CallAbandoned, CallOffered, CallQueued
 from agent_desktop.agent_feed import AgentFeeds, Delivery, Message
-from agent_desktop.catalogue import WS_MESSAGES_BY_TYPE
+from agent_desktop.catalogue import MAX_SOCKETS_PER_SESSION, WS_MESSAGES_BY_TYPE
 from agent_desktop.events import CustomerMatched
+from agent_desktop.json_input import InvalidJson, parse_json
 from agent_desktop.security import SessionStore
 from agent_desktop.services import CustomerCard, CustomerLookup
+from agent_desktop.text_input import CALL_ID, MESSAGE_TYPE, PING_ID, InvalidText
+from agent_desktop.ui_text import UiText
 from agent_desktop.wall import WallProjection
 from bus.clock import Clock
 from bus.eventbus import EventBus
@@ -55,6 +61,7 @@ class Connection:
     outbox: asyncio.Queue[str] = dataclasses.field(default_factory=lambda: asyncio.Queue(1000))
     wall: bool = False
     writer: asyncio.Task[None] | None = None
+    dropped: int = 0  # messages not queued because the outbox was full; the first one closes the socket
 
 
 class LatencyStats:
@@ -106,6 +113,7 @@ class DesktopHub:
         self.pop_send_latency = LatencyStats()  # offer event -> pop queued to the socket
         self._connections: set[Connection] = set()
         self._by_agent: dict[str, set[Connection]] = {}
+        self._slots: dict[str, int] = {}  # open sockets per web session
         self._tasks = TaskSet("desktop hub", log)
         self._loop_task: asyncio.Task[None] | None = None
         # Customer cards fetched when a call is queued, so the pop at offer time need not wait.
@@ -181,6 +189,20 @@ class DesktopHub:
             return None
         return dataclasses.asdict(card) if card is not None else None
 
+    def claim_slot(self, session_id: str) -> bool:
+        """Count one more socket of the web session, unless it has :data:`MAX_SOCKETS_PER_SESSION` already."""
+        taken = self._slots.get(session_id, 0)
+        if taken >= MAX_SOCKETS_PER_SESSION:
+            return False
+        self._slots[session_id] = taken + 1
+        return True
+
+    def release_slot(self, session_id: str) -> None:
+        """One socket of the web session is gone."""
+        left = self._slots.pop(session_id, 0) - 1
+        if left > 0:
+            self._slots[session_id] = left
+
     def attach(self, conn: Connection) -> None:
         self._connections.add(conn)
         if conn.agent_id is not None:
@@ -192,6 +214,9 @@ class DesktopHub:
     async def detach(self, conn: Connection) -> None:
         self._connections.discard(conn)
         self._forget_agent_link(conn)
+        if conn.dropped:
+            log.info("%d message(s) to the slow WebSocket of %s were dropped before it closed",
+                     conn.dropped, conn.account_id)
         if conn.writer is not None:
             conn.writer.cancel()
             await asyncio.gather(conn.writer, return_exceptions=True)
@@ -215,12 +240,12 @@ class DesktopHub:
     def handle(self, conn: Connection, raw: str) -> None:
         """One client text frame: parse, authorise by the catalogue, act."""
         try:
-            message = json.loads(raw)
-        except ValueError:
-            message = None
-        kind = message.get("type") if isinstance(message, dict) else None
-        if not isinstance(message, dict) or not isinstance(kind, str):
-            self.send(conn, _error("bad_request", None, "expected a JSON object with a string 'type'"))
+            message = parse_json(raw, what="message")
+            if not isinstance(message, dict):
+                raise InvalidJson(UiText("expected a JSON object with a string 'type'"))
+            kind = MESSAGE_TYPE.read(message)
+        except (InvalidJson, InvalidText) as exc:
+            self.send(conn, _error("bad_request", None, str(exc)))
             return
         spec = WS_MESSAGES_BY_TYPE.get(kind)
         if spec is None:
@@ -229,8 +254,18 @@ class DesktopHub:
         if conn.role not in spec.roles:
             self.send(conn, _error("forbidden", kind, f"role {conn.role} may not send {kind}"))
             return
+        try:
+            self._act(conn, kind, message)
+        except InvalidText as exc:
+            self.send(conn, _error("bad_request", kind, str(exc)))
+
+    def _act(self, conn: Connection, kind: str, message: dict[str, Any]) -> None:
+        """Do what an authorised message asks; its text fields raise :class:`InvalidText`."""
         if kind == "ping":
-            self.send(conn, {"type": "pong", "id": message.get("id"), "server_time": self.clock()})
+            ping_id = message.get(PING_ID.name)
+            if not (ping_id is None or isinstance(ping_id, int | float)):
+                ping_id = PING_ID.check(ping_id)  # echoed, so only text that can be sent back
+            self.send(conn, {"type": "pong", "id": ping_id, "server_time": self.clock()})
         elif kind == "resync":
             last_seq = message.get("last_seq", 0)
             if not isinstance(last_seq, int) or isinstance(last_seq, bool) or last_seq < 0:
@@ -247,8 +282,7 @@ class DesktopHub:
             conn.wall = True
             self.send(conn, self._wall_message())
         elif kind == "pop.ack":
-            call_id = message.get("call_id")
-            pop = self.feeds.pop_for(conn.agent_id or "", call_id) if isinstance(call_id, str) else None
+            pop = self.feeds.pop_for(conn.agent_id or "", CALL_ID.read(message))
             if pop is None:
                 self.send(conn, _error("bad_request", kind, "no such active call of yours"))
                 return
@@ -266,8 +300,10 @@ class DesktopHub:
         try:
             conn.outbox.put_nowait(text)
         except asyncio.QueueFull:
-            log.warning("closing slow WebSocket of %s; it will resync", conn.account_id)
-            self._spawn(conn.ws.close(code=1013, message=b"too slow, reconnect"))
+            conn.dropped += 1
+            if conn.dropped == 1:  # the rest are counted, and told once when the socket is gone
+                log.warning("closing slow WebSocket of %s; it will resync", conn.account_id)
+                self._spawn(conn.ws.close(code=1013, message=b"too slow, reconnect"))
 
     async def _write(self, conn: Connection) -> None:
         while True:

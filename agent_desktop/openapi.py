@@ -1,4 +1,6 @@
-"""The OpenAPI 3.1 document, generated from the route table so it can never drift from what is enforced."""
+"""The OpenAPI 3.1 document, generated from the route table so it can never drift from what is enforced:
+every status a route answers with (:meth:`catalogue.HttpRoute.all_answers`) with its body's schema, the
+path and query parameters with their limits, and the configured pause reasons."""
 
 from __future__ import annotations
 
@@ -6,11 +8,25 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from agent_desktop.catalogue import CUSTOMER_VISIBILITY, HTTP_ROUTES, HttpRoute
+from agent_desktop.api_schemas import PAUSE_REASON_COMPONENT
+from agent_desktop.catalogue import CUSTOMER_VISIBILITY, HTTP_ROUTES, PATH_PARAMETERS, Answer, HttpRoute
 from agent_desktop.security import SESSION_COOKIE
 
 _PARAM = re.compile(r"{(\w+)}")
-_ERROR = {"type": "object", "properties": {"error": {"type": "string"}}}
+_HTML = {"text/html": {"schema": {"type": "string"}}}
+
+
+def _response(route: HttpRoute, status: int, answer: Answer) -> dict[str, Any]:
+    response: dict[str, Any] = {"description": answer.description}
+    if 300 <= status < 400:
+        response["headers"] = {"Location": {"schema": {"type": "string"}, "description": "where to go"}}
+    elif answer.media:
+        response["content"] = {media: {"schema": {"type": "string"}} for media in answer.media}
+    elif answer.schema is not None:
+        response["content"] = {"application/json": {"schema": dict(answer.schema)}}
+    elif route.kind == "page" and status != 101:
+        response["content"] = _HTML
+    return response
 
 
 def _operation(route: HttpRoute) -> dict[str, Any]:
@@ -22,29 +38,25 @@ def _operation(route: HttpRoute) -> dict[str, Any]:
         + (" Needs the X-CSRF-Token header (or csrf_token form field)." if route.changes_state else ""),
         "x-roles": roles,
         "tags": ["pages" if route.kind == "page" else "api"],
-        "responses": {"200": {"description": "OK"}},
+        "responses": {str(status): _response(route, status, answer)
+                      for status, answer in sorted(route.all_answers().items())},
     }
-    if route.response_schema is not None:
-        op["responses"]["200"]["content"] = {"application/json": {"schema": dict(route.response_schema)}}
     if not route.public:
         op["security"] = [{"session": []}]
-        op["responses"]["401"] = {"description": "Not logged in (pages redirect to /login instead)."}
-        op["responses"]["403"] = {
-            "description": "Role not allowed, or CSRF token missing/wrong.",
-            "content": {"application/json": {"schema": _ERROR}},
-        }
-    params = _PARAM.findall(route.path)
+    params = [{"name": p, "in": "path", "required": True, "schema": dict(PATH_PARAMETERS[p])}
+              for p in _PARAM.findall(route.path)]
+    params += [{"name": f.name, "in": "query", "required": f.min_length > 0, "schema": f.schema()}
+               for f in route.query]
     if params:
-        op["parameters"] = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
-                            for p in params]
+        op["parameters"] = params
     if route.request_schema is not None:
         op["requestBody"] = {"required": True,
                              "content": {"application/json": {"schema": dict(route.request_schema)}}}
     return op
 
 
-def build_openapi(routes: Iterable[HttpRoute] = HTTP_ROUTES) -> dict[str, Any]:
-    """The OpenAPI document of ``routes``."""
+def build_openapi(pause_reasons: Iterable[str], routes: Iterable[HttpRoute] = HTTP_ROUTES) -> dict[str, Any]:
+    """The OpenAPI document of ``routes``, where agents pause for one of ``pause_reasons``."""
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:
         paths.setdefault(route.path, {})[route.method.lower()] = _operation(route)
@@ -59,7 +71,11 @@ def build_openapi(routes: Iterable[HttpRoute] = HTTP_ROUTES) -> dict[str, Any]:
         "components": {
             "securitySchemes": {
                 "session": {"type": "apiKey", "in": "cookie", "name": SESSION_COOKIE},
-            }
+            },
+            "schemas": {
+                PAUSE_REASON_COMPONENT: {"type": "string", "enum": list(pause_reasons),
+                                         "description": "A not-ready reason an agent may pick ([acd] pause_reasons)."},
+            },
         },
         "paths": paths,
     }

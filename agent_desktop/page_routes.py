@@ -7,12 +7,22 @@ from importlib import resources
 
 from aiohttp import web
 
-from agent_desktop.catalogue import ADMIN, AGENT, CUSTOMER_VISIBILITY, HTTP_ROUTES, SUPERVISOR, WS_EVENTS, WS_MESSAGES
-from agent_desktop.handling import CONFIG, Handler, account_of, agent_id_of, render
+from agent_desktop.catalogue import (
+    ADMIN,
+    AGENT,
+    CUSTOMER_VISIBILITY,
+    HTTP_ROUTES,
+    STATIC_FILE_NAME,
+    SUPERVISOR,
+    WS_EVENTS,
+    WS_MESSAGES,
+)
+from agent_desktop.handling import CONFIG, Handler, NotFound, account_of, agent_id_of, render
 from agent_desktop.openapi import build_openapi
+from agent_desktop.ui_text import UiText
 
 HOME_BY_ROLE = {AGENT: "/desktop", SUPERVISOR: "/wall", ADMIN: "/wall"}
-_STATIC_NAME = re.compile(r"^[a-z0-9_-]+\.(js|css)$")
+_STATIC_NAME = re.compile(STATIC_FILE_NAME)
 _STATIC_TYPES = {"js": "text/javascript", "css": "text/css"}
 
 
@@ -43,7 +53,7 @@ async def static(request: web.Request) -> web.StreamResponse:
     match = _STATIC_NAME.match(name)
     resource = resources.files("agent_desktop").joinpath("static", name)
     if match is None or not resource.is_file():
-        raise web.HTTPNotFound()
+        raise NotFound(UiText("no such file"))
     return web.Response(
         body=resource.read_bytes(), content_type=_STATIC_TYPES[match.group(1)], charset="utf-8"
     )
@@ -55,7 +65,7 @@ async def healthz(request: web.Request) -> web.StreamResponse:
 
 
 async def openapi(request: web.Request) -> web.StreamResponse:
-    return web.json_response(build_openapi())
+    return web.json_response(build_openapi(request.app[CONFIG].pause_reasons))
 
 
 HANDLERS: dict[str, Handler] = {

@@ -15,9 +15,16 @@ from agent_desktop.handling import (
     account_of,
     json_body,
     json_error,
+    path_segment,
     pause_reason,
 )
 from agent_desktop.supervision import SpyMode
+from agent_desktop.text_input import AGENT_ID, SPY_MODE
+from agent_desktop.ui_text import UiText
+
+
+def _path_agent_id(request: web.Request) -> str:
+    return path_segment(request, AGENT_ID, UiText("no such agent"))
 
 
 async def wall_snapshot(request: web.Request) -> web.StreamResponse:
@@ -35,23 +42,24 @@ async def pop_stats(request: web.Request) -> web.StreamResponse:
 
 async def force_not_ready(request: web.Request) -> web.StreamResponse:
     reason = pause_reason(request, await json_body(request))
-    await request.app[SUPERVISION].force_not_ready(request.match_info["agent_id"], reason)
+    await request.app[SUPERVISION].force_not_ready(_path_agent_id(request), reason)
     return accepted()
 
 
 async def force_logout(request: web.Request) -> web.StreamResponse:
-    await request.app[SUPERVISION].force_logout(request.match_info["agent_id"])
+    await request.app[SUPERVISION].force_logout(_path_agent_id(request))
     return accepted()
 
 
 async def spy_on_call(request: web.Request) -> web.StreamResponse:
-    mode = (await json_body(request)).get("mode")
+    mode = SPY_MODE.read(await json_body(request), "")
     if mode not in tuple(SpyMode):
-        raise BadRequest(f"mode must be one of: {', '.join(SpyMode)}")
+        raise BadRequest(UiText("mode must be one of: %(modes)s", modes=", ".join(SpyMode)))
     phone = account_of(request).phone
     if phone is None:
-        return json_error(409, "your account has no phone to listen on; set phone in its [[users]] entry")
-    await request.app[SUPERVISION].spy(request.match_info["agent_id"], phone, SpyMode(mode))
+        return json_error(request, 409, UiText(
+            "your account has no phone to listen on; set phone in its [[users]] entry"))
+    await request.app[SUPERVISION].spy(_path_agent_id(request), phone, SpyMode(mode))
     return accepted()
 
 

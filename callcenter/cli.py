@@ -20,10 +20,12 @@ COMMAND_MODULES = (
     "callcenter.doctor",
     "cti.commands",
     "crm_core.commands",
+    "ivr.commands",
     "acd.commands",
     "asterisk_conf.commands",
 )
-BENCH_MODULES = ("cti.ami.bench", "acd.bench", "ivr.bench", "callcenter.screenpop_bench", "callcenter.sip_bench")
+BENCH_MODULES = ("cti.ami.bench", "acd.bench", "ivr.bench", "callcenter.screenpop_bench", "callcenter.soak_bench",
+                 "callcenter.sip_bench", "outbound.bench")
 
 
 def _registrars(modules: tuple[str, ...]) -> list[Callable[[argparse._SubParsersAction], None]]:  # type: ignore[type-arg]

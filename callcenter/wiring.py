@@ -4,10 +4,13 @@ the web app's customer-card source, and the web app itself."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
+from collections.abc import Callable
+from typing import TypeVar
 
 from aiohttp import web
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from agent_desktop.accounts import load_accounts
@@ -36,6 +39,9 @@ from crm_core.models import Customer
 from crm_core.tickets import active_tickets
 from ivr.directory import CustomerRecord, TicketStatus
 
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
 
 def _record(customer: Customer) -> CustomerRecord:
     return CustomerRecord(
@@ -44,29 +50,55 @@ def _record(customer: Customer) -> CustomerRecord:
 
 
 class CrmDirectory:
-    """The IVR's :class:`ivr.directory.CustomerDirectory` over the CRM (one indexed query per look-up)."""
+    """The IVR's :class:`ivr.directory.CustomerDirectory` over the CRM (one indexed query per look-up).
+
+    While the database is unreachable a look-up finds nobody, so callers still reach an agent (as
+    unidentified callers do) rather than being cut off; the outage is logged once, with its end.
+    """
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
+        self._unreachable = False
+
+    def _read(self, query: Callable[[Session], T | None]) -> T | None:
+        try:
+            with self._sessions() as session:
+                found = query(session)
+        except (OperationalError, InterfaceError) as exc:
+            if not self._unreachable:
+                self._unreachable = True
+                log.error("CRM unreachable (%s): callers go on unidentified until it is back",
+                          str(exc.orig or exc).strip())
+            return None
+        if self._unreachable:
+            self._unreachable = False
+            log.warning("CRM reachable again: callers are identified again")
+        return found
 
     def find_by_code(self, code: str) -> CustomerRecord | None:
-        with self._sessions() as session:
+        def query(session: Session) -> CustomerRecord | None:
             customer = lookup.by_code(session, code)
             return None if customer is None else _record(customer)
 
+        return self._read(query)
+
     def find_by_ani(self, ani: str) -> CustomerRecord | None:
-        with self._sessions() as session:
+        def query(session: Session) -> CustomerRecord | None:
             matches = lookup.by_ani(session, ani)
             # An ambiguous number identifies nobody.
             return _record(matches[0]) if len(matches) == 1 else None
 
+        return self._read(query)
+
     def open_ticket_status(self, customer_id: str) -> TicketStatus | None:
-        with self._sessions() as session:
+        def query(session: Session) -> TicketStatus | None:
             tickets = active_tickets(session, int(customer_id))
             if not tickets:
                 return None
             ticket = tickets[0]
             return TicketStatus(ticket_id=str(ticket.id), status=ticket.status, subject=ticket.subject)
+
+        return self._read(query)
 
 
 def crm_directory(sessions: sessionmaker[Session]) -> CrmDirectory:
@@ -76,6 +108,20 @@ def crm_directory(sessions: sessionmaker[Session]) -> CrmDirectory:
 _CODE_SHAPE = re.compile(r"^\d{6}$")
 # Two users creating at the same moment may both take the next free code; the loser takes the one after.
 CREATE_ATTEMPTS = 3
+
+
+# customers.id is an INTEGER column: 32 bits on PostgreSQL.
+MAX_CUSTOMER_KEY = 2**31 - 1
+
+
+def _customer_key(customer_id: str) -> int | None:
+    """The ``customers.id`` that the web app's customer id names, or None when it names none: only ASCII
+    digits count (``"²"`` is a digit to ``str.isdigit`` but no number to ``int``) and only as many as fit
+    the column (longer would overflow SQLite's and PostgreSQL's integers, or ``int()`` itself)."""
+    if not (customer_id.isascii() and customer_id.isdigit()) or len(customer_id) > len(str(MAX_CUSTOMER_KEY)):
+        return None
+    key = int(customer_id)
+    return key if key <= MAX_CUSTOMER_KEY else None
 
 
 def _summary(customer: Customer) -> CustomerSummary:
@@ -145,10 +191,11 @@ class CrmCustomerCards:
         return await asyncio.to_thread(self._card, customer_id)
 
     def _card(self, customer_id: str) -> CustomerCard | None:
-        if not customer_id.isdigit():
+        key = _customer_key(customer_id)
+        if key is None:
             return None
         with self._sessions() as session:
-            customer = session.get(Customer, int(customer_id))
+            customer = session.get(Customer, key)
             if customer is None:
                 return None
             return CustomerCard(

@@ -1,5 +1,6 @@
-"""Turn prompts into names Asterisk can play: a standard sound file when this machine has it,
-otherwise the prompt's text spoken by TTS."""
+"""Turn prompts into names Asterisk can play: the site's own recording of the prompt
+(``callcenter/<key>``, from ``callcenter prompts import``), else a standard sound file when this machine
+has it, else the prompt's text spoken by TTS."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from ivr.flow import PromptSpec
 from ivr.tts import SpeechSynthesizer
 
 DEFAULT_SOUNDS_ROOT = Path("/usr/share/asterisk/sounds")
+# Where a site's own recordings of prompts live under a language's sounds folder.
+SITE_RECORDINGS = "callcenter"
 # Formats Asterisk can play from the core sound packages.
 _SOUND_EXTENSIONS = (".wav", ".gsm", ".ulaw", ".alaw", ".sln", ".sln16", ".g722", ".g729")
 
@@ -32,8 +35,11 @@ class PromptLibrary:
         return found
 
     async def playable(self, prompt: PromptSpec, language: str, voice: str) -> str:
-        """The name to stream: the sound file (the channel's language must be ``language``) or the
-        absolute path, without extension, of the spoken text."""
+        """The name to stream: the site's recording or the sound file (the channel's language must be
+        ``language``), or the absolute path, without extension, of the spoken text."""
+        recording = f"{SITE_RECORDINGS}/{prompt.key}"
+        if self.has_sound(recording, language):
+            return recording
         if prompt.file is not None and self.has_sound(prompt.file, language):
             return prompt.file
         return await self.speak(prompt.text, voice)

@@ -1,16 +1,23 @@
-"""Text to speech for dynamic prompts: espeak-ng, resampled by sox to 8 kHz mono 16-bit WAV,
-cached by content hash so each distinct sentence is synthesised once per machine."""
+"""Text to speech for dynamic prompts: espeak-ng, through the same normalisation as a site's recordings
+(:func:`ivr.audio.normalise`: silence trimmed, loudness evened, 8 kHz mono 16-bit WAV), cached by content
+hash so each distinct sentence is synthesised once per machine."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import os
 import shutil
 from pathlib import Path
 
+from pydub import AudioSegment
+from pydub.exceptions import CouldntDecodeError
+
+from ivr.audio import AudioError, normalise, wav_bytes
+
 # Part of the cache key: bump when the audio pipeline changes so old files are not reused.
-_PIPELINE_VERSION = "espeak-ng/sox-8k-s16-mono/1"
+_PIPELINE_VERSION = "espeak-ng/normalised-8k-s16-mono/2"
 
 
 class TtsError(RuntimeError):
@@ -25,19 +32,17 @@ class SpeechSynthesizer:
         cache_dir: Path,
         *,
         engine: str = "espeak-ng",
-        converter: str = "sox",
         words_per_minute: int = 150,
     ) -> None:
         # Absolute: Asterisk reads a relative name as a file under its own sounds directory.
         self.cache_dir = Path(cache_dir).absolute()
         self._engine = engine
-        self._converter = converter
         self._wpm = words_per_minute
         self._in_flight: dict[Path, asyncio.Future[Path]] = {}
 
     def available(self) -> bool:
-        """True when both the TTS engine and the resampler are installed."""
-        return shutil.which(self._engine) is not None and shutil.which(self._converter) is not None
+        """True when the TTS engine is installed."""
+        return shutil.which(self._engine) is not None
 
     def cache_path(self, text: str, voice: str) -> Path:
         """Where the audio for ``text`` in ``voice`` lives (whether or not it exists yet)."""
@@ -67,15 +72,18 @@ class SpeechSynthesizer:
 
     async def _render(self, text: str, voice: str, path: Path) -> None:
         if not self.available():
-            raise TtsError(f"{self._engine} and {self._converter} are needed for speech")
+            raise TtsError(f"{self._engine} is needed for speech")
         # Text goes through stdin, never argv, so it can never be read as an option.
         wav = await _run([self._engine, "-v", voice, "-s", str(self._wpm), "--stdin", "--stdout"],
                          text.encode())
+        try:
+            audio = await asyncio.to_thread(lambda: wav_bytes(normalise(AudioSegment.from_wav(io.BytesIO(wav)))))
+        except (AudioError, CouldntDecodeError) as exc:
+            raise TtsError(f"{self._engine} gave no usable speech for {text[:40]!r}: {exc}") from None
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f".{path.stem}.{os.getpid()}.{id(path)}.wav")
         try:
-            await _run([self._converter, "-q", "-t", "wav", "-", "-r", "8000", "-c", "1", "-b", "16",
-                        "-e", "signed-integer", str(partial)], wav)
+            partial.write_bytes(audio)
             os.replace(partial, path)  # atomic: a reader never sees half a file
         finally:
             partial.unlink(missing_ok=True)

@@ -39,7 +39,7 @@ def test_every_real_sip_call_is_accounted_for_identified_and_rings_a_free_agent_
     if shutil.which("sipp") is None:
         pytest.skip("sipp is not installed (Debian package sip-tester)")
     if not SpeechSynthesizer(tmp_path).available():
-        pytest.skip("espeak-ng and sox are not installed: the IVR cannot speak its prompts")
+        pytest.skip("espeak-ng is not installed: the IVR cannot speak its prompts")
     options = RigOptions(asterisk=binary, data_dir=tmp_path / "data", work_dir=tmp_path / "run",
                          agents=3, ring_ms=300, talk_ms=1000)
     with open_rig(options) as rig:

@@ -86,3 +86,13 @@ def test_pause_reasons_follow_the_acd_configuration_in_its_order() -> None:
     for bad in ({"pause_reasons": "break"}, {"pause_reasons": [""]}, {"pause_reasons": ["busy"]}):
         with pytest.raises(DesktopConfigError, match="pause_reasons"):
             desktop_config_from_raw({"acd": bad})
+
+
+@pytest.mark.parametrize("customer_id",
+                         ["²", "¹", "٣", "9" * 5000, "9" * 20, str(2**31), "-1", "+1", " 1", "1\x00", ""])
+async def test_an_id_that_is_no_stored_customer_finds_nothing(
+    sessions: sessionmaker[Session], customer_id: str
+) -> None:
+    crm = CrmCustomerCards(sessions)
+    assert await crm.customer_card(customer_id) is None
+    assert (await crm.customer_card("1")) is not None

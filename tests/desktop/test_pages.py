@@ -7,6 +7,7 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 from agent_desktop.catalogue import HTTP_ROUTES, WS_EVENTS, WS_MESSAGES
+from agent_desktop.handling import CONFIG
 from agent_desktop.openapi import build_openapi
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ async def test_openapi_and_docs_list_every_route_and_websocket_message(desk: Des
             document = await response.json()
         async with client.get(desk.url("/api/docs")) as response:
             html = await response.text()
-    assert document == build_openapi()
+    assert document == build_openapi(desk.app[CONFIG].pause_reasons)
     assert document["openapi"].startswith("3.")
     for route in HTTP_ROUTES:
         operation = document["paths"][route.path][route.method.lower()]

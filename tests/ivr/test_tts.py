@@ -1,4 +1,4 @@
-"""Spoken prompts: espeak-ng + sox into cached 8 kHz mono 16-bit WAV files; sound files win when present."""
+"""Spoken prompts: espeak-ng, normalised into cached 8 kHz mono 16-bit WAV files; sound files win when present."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from ivr.prompts import PromptLibrary
 from ivr.tts import SpeechSynthesizer, TtsError
 
 needs_tts = pytest.mark.skipif(
-    not SpeechSynthesizer(Path("unused")).available(), reason="espeak-ng and sox are not installed"
+    not SpeechSynthesizer(Path("unused")).available(), reason="espeak-ng is not installed"
 )
 
 

@@ -1,0 +1,107 @@
+"""Text from the browser, checked where it enters the desktop: JSON bodies, forms, query strings, path
+segments and WebSocket frames all read their text fields through :class:`TextField`.
+
+The rule, so that an accepted request can be stored and sent on as it is: the text is valid Unicode (no
+lone surrogate, which a JSON ``\\ud800`` escape can carry and no database or socket can encode), holds no
+control character (C0, DEL, C1; only a multi-line field such as notes keeps TAB, LF and CR) and is no
+longer than its limit, which is never more than the database column that stores it holds. A violation is
+refused with :class:`InvalidText`, whose message names the field and never repeats the text.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from agent_desktop.ui_text import UiText
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_CONTROL_BUT_LINE_BREAKS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+class InvalidText(ValueError):
+    """A text field breaks the rule; :attr:`text` (and, in English, ``str()``) is ``"<field>: <why>"``."""
+
+    def __init__(self, field: str, reason: UiText) -> None:
+        self.text = UiText("%(field)s: %(reason)s", field=field, reason=reason)
+        super().__init__(str(self.text))
+        self.field = field
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TextField:
+    """One text field a person types or a page sends, with its limits (in characters)."""
+
+    name: str
+    max_length: int
+    min_length: int = 0
+    multiline: bool = False  # keeps TAB, LF and CR
+    strip: bool = False  # leading and trailing blanks are dropped before the length is judged
+
+    def check(self, value: object) -> str:
+        """``value`` if it is acceptable text (stripped if the field strips), else :class:`InvalidText`."""
+        if not isinstance(value, str):
+            raise InvalidText(self.name, UiText("expected text"))
+        found = _LONE_SURROGATE.search(value)
+        if found:
+            raise InvalidText(self.name, UiText("not valid Unicode: a lone surrogate %(code)s at character "
+                                                "%(position)s", code=_code_point(found), position=found.start() + 1))
+        found = (_CONTROL_BUT_LINE_BREAKS if self.multiline else _CONTROL).search(value)
+        if found:
+            raise InvalidText(self.name, UiText("control character %(code)s at character %(position)s is not "
+                                                "allowed", code=_code_point(found), position=found.start() + 1))
+        text = value.strip() if self.strip else value
+        if len(text) > self.max_length:
+            raise InvalidText(self.name, UiText("at most %(limit)s characters (got %(length)s)",
+                                                limit=self.max_length, length=len(text)))
+        if len(text) < self.min_length:
+            raise InvalidText(self.name, UiText("required") if self.min_length == 1 else
+                              UiText("at least %(limit)s characters", limit=self.min_length))
+        return text
+
+    def read(self, source: Mapping[str, Any], default: str | None = None) -> str:
+        """The field from a JSON object, form or query string; ``default`` when absent (else required)."""
+        if self.name not in source:
+            if default is None:
+                raise InvalidText(self.name, UiText("required"))
+            return default
+        return self.check(source[self.name])
+
+    def schema(self) -> dict[str, Any]:
+        """The field as a JSON Schema string."""
+        schema: dict[str, Any] = {"type": "string", "maxLength": self.max_length}
+        if self.min_length:
+            schema["minLength"] = self.min_length
+        return schema
+
+
+def _code_point(found: re.Match[str]) -> str:
+    return f"U+{ord(found.group()):04X}"
+
+
+# The fields, with limits that the CRM's columns (crm_core.models) hold; tests/desktop check them against it.
+NOTES = TextField("notes", 4000, multiline=True)  # interactions.notes is TEXT; the wrap-up keeps it readable
+DISPOSITION = TextField("disposition", 100, min_length=1)  # interactions.disposition
+PAUSE_REASON = TextField("reason", 64, min_length=1)
+QUEUE = TextField("queue", 64, min_length=1)  # interactions.queue holds 100
+TARGET_AGENT = TextField("agent", 64, min_length=1)  # interactions.agent_id holds 100
+CUSTOMER_NAME = TextField("name", 200, min_length=1, strip=True)  # customers.name
+COMPANY = TextField("company", 200, strip=True)  # customers.company
+PHONE = TextField("phone", 200, strip=True)  # as typed; stored as E.164 in customer_phones.number
+EMAIL = TextField("email", 200, strip=True)  # customers.email holds 254
+SEARCH_TEXT = TextField("q", 100, min_length=1, strip=True)
+CUSTOMER_ID = TextField("customer_id", 64, min_length=1)
+SPY_MODE = TextField("mode", 16, min_length=1)
+USERNAME = TextField("username", 128)
+PASSWORD = TextField("password", 1024)
+LANGUAGE_TAG = TextField("language", 16, min_length=1)
+NEXT_PATH = TextField("next", 2000)  # the page the language switcher goes back to
+# Path segments; a bad one names nothing, so the routes answer 404.
+CALL_ID = TextField("call_id", 100, min_length=1)  # interactions.call_id
+AGENT_ID = TextField("agent_id", 64, min_length=1)  # as TARGET_AGENT
+# WebSocket frames.
+MESSAGE_TYPE = TextField("type", 64, min_length=1)
+PING_ID = TextField("id", 64)
