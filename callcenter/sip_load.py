@@ -44,7 +44,8 @@ from pathlib import Path
 from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import select
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from acd.agents import AgentState
 from acd.events import AgentStateChanged, CallOffered, CallQueued
@@ -374,7 +375,7 @@ class SipLoadRig:
     asterisk: LocalAsterisk
     node_pid: int
     ops_port: int
-    db_url: str
+    sessions: sessionmaker[Session]
     sip_port: int
     codes: list[str]
     phones_log: Path
@@ -435,7 +436,7 @@ class SipLoadRig:
         figures.abandoned = len(seen["abandoned"] & callers.keys())
         figures.failed = count - len((seen["ended"] | seen["abandoned"]) & callers.keys())
         rows = self._settled_rows(callers)
-        events = self._new_events()
+        events = self._new_events(offers=sum(row.agent_id is not None for row in rows))
         self._count(figures, callers, rows, seen["ended"])
         phone_lines = _lines(self.phones_log)
         rings = parse_rings(phone_lines[self._phones_read:])
@@ -458,20 +459,28 @@ class SipLoadRig:
 
     def _settled_rows(self, callers: dict[str, str]) -> list[Interaction]:
         """The interaction rows of ``callers`` once each is closed (or after :data:`ROWS_SETTLE_SECONDS`)."""
-        sessions = make_session_factory(make_engine(self.db_url))
         deadline = time.monotonic() + ROWS_SETTLE_SECONDS
         while True:
-            with sessions() as db:
+            with self.sessions() as db:
                 rows = list(db.scalars(select(Interaction).where(Interaction.ani.in_(list(callers)))))
                 db.expunge_all()
             if sum(row.end_at is not None for row in rows) >= len(callers) or time.monotonic() > deadline:
                 return rows
             time.sleep(0.2)
 
-    def _new_events(self) -> list[DomainEvent]:
-        sessions = make_session_factory(make_engine(self.db_url))
-        with sessions() as db:
-            logged = read_logged(db, since_id=self._log_position, types=(CallQueued, CallOffered, AgentStateChanged))
+    def _new_events(self, offers: int) -> list[DomainEvent]:
+        """The log's queue, offer and agent events since the last run, once it holds ``offers`` offers (the
+        event log is written apart from the interaction rows and may lag behind them) or after
+        :data:`ROWS_SETTLE_SECONDS`."""
+        deadline = time.monotonic() + ROWS_SETTLE_SECONDS
+        while True:
+            with self.sessions() as db:
+                logged = read_logged(db, since_id=self._log_position,
+                                     types=(CallQueued, CallOffered, AgentStateChanged))
+            found = sum(isinstance(entry.event, CallOffered) for entry in logged)
+            if found >= offers or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
         if logged:
             self._log_position = logged[-1].id
         return [entry.event for entry in logged]
@@ -505,14 +514,12 @@ def _tail(path: Path, chars: int = 2000) -> str:
     return path.read_text(errors="replace")[-chars:] if path.exists() else ""
 
 
-def _seed(db_url: str, customers: int) -> list[str]:
-    engine = make_engine(db_url)
+def _seed(engine: Engine, customers: int) -> list[str]:
+    """The codes of ``customers`` demo customers, created in a new database."""
     migrate(engine)
     with session_scope(make_session_factory(engine)) as session:
         seed_demo(session, n=customers)
-        codes = list(session.scalars(select(Customer.code).order_by(Customer.id)))
-    engine.dispose()
-    return codes
+        return list(session.scalars(select(Customer.code).order_by(Customer.id)))
 
 
 def _wait_for(conn: Connection, process: multiprocessing.process.BaseProcess, seconds: float) -> int:
@@ -550,7 +557,10 @@ def open_rig(options: RigOptions, say: Callable[[str], None] = lambda _: None) -
             extra_files={"pjsip.conf": pjsip_conf(sip_port, phones_port, agent_ids)},
             sounds=SOUNDS if SOUNDS.is_dir() else None))
         db_url = f"sqlite:///{root / 'callcenter.sqlite3'}"
-        codes = _seed(db_url, options.customers)
+        engine = make_engine(db_url)
+        stack.callback(engine.dispose)
+        sessions = make_session_factory(engine)
+        codes = _seed(engine, options.customers)
         settings = Settings(db_url=db_url, http_port=0, ami_host="127.0.0.1", ami_port=site.ami_port,
                             ami_user=site.ami_user, ami_secret=site.ami_secret, agi_port=site.agi_port,
                             data_dir=str(options.data_dir), raw=contact_center(options.agents))
@@ -587,4 +597,4 @@ def open_rig(options: RigOptions, say: Callable[[str], None] = lambda _: None) -
                 phones.wait()
 
         stack.callback(stop_phones)
-        yield SipLoadRig(options, root, asterisk, node.pid, ops_port, db_url, sip_port, codes, phones_log, say)
+        yield SipLoadRig(options, root, asterisk, node.pid, ops_port, sessions, sip_port, codes, phones_log, say)
