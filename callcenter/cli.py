@@ -25,7 +25,7 @@ COMMAND_MODULES = (
     "asterisk_conf.commands",
 )
 BENCH_MODULES = ("cti.ami.bench", "acd.bench", "ivr.bench", "callcenter.screenpop_bench", "callcenter.soak_bench",
-                 "outbound.bench")
+                 "callcenter.sip_bench", "outbound.bench")
 
 
 def _registrars(modules: tuple[str, ...]) -> list[Callable[[argparse._SubParsersAction], None]]:  # type: ignore[type-arg]

@@ -49,7 +49,7 @@ CALLER_TALK_SECONDS = 2.0
 TARGET_P99_MS = 50.0
 
 
-def _percentile(data: list[float], p: float) -> float | None:
+def percentile(data: list[float], p: float) -> float | None:
     if not data:
         return None
     ordered = sorted(data)
@@ -286,7 +286,7 @@ async def run_screenpop(agents: int, rate: float, seconds: float, codes: int) ->
                     pbx.kill()
 
     latencies = [(received - offered_at[call_id]) * 1000.0 for call_id, _, received in pops if call_id in offered_at]
-    p99 = _percentile(latencies, 0.99)
+    p99 = percentile(latencies, 0.99)
     return {
         "agents": agents,
         "agents_connected": connected,
@@ -294,7 +294,7 @@ async def run_screenpop(agents: int, rate: float, seconds: float, codes: int) ->
         "calls": total,
         "offered": len(offered_at),
         "pops_received": len(pops),
-        "p50_ms": _percentile(latencies, 0.50),
+        "p50_ms": percentile(latencies, 0.50),
         "p99_ms": p99,
         "max_ms": round(max(latencies), 2) if latencies else None,
         "rss_per_agent_kib": round((rss_after - rss_before) / max(1, connected) / 1024, 1),

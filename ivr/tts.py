@@ -34,7 +34,8 @@ class SpeechSynthesizer:
         engine: str = "espeak-ng",
         words_per_minute: int = 150,
     ) -> None:
-        self.cache_dir = Path(cache_dir)
+        # Absolute: Asterisk reads a relative name as a file under its own sounds directory.
+        self.cache_dir = Path(cache_dir).absolute()
         self._engine = engine
         self._wpm = words_per_minute
         self._in_flight: dict[Path, asyncio.Future[Path]] = {}

@@ -48,6 +48,14 @@ async def test_concurrent_requests_for_the_same_text_synthesise_once(tmp_path: P
     assert renders == 1 and len(set(paths)) == 1 and paths[0].exists()
 
 
+def test_speech_is_named_by_an_absolute_path_whatever_the_data_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = SpeechSynthesizer(Path("var") / "tts").cache_path("Thank you for calling.", "en-us")
+    assert path.is_absolute() and path.parent == tmp_path / "var" / "tts"
+
+
 async def test_missing_engine_raises_a_clear_error(tmp_path: Path) -> None:
     synth = SpeechSynthesizer(tmp_path, engine="no-such-tts-engine")
     with pytest.raises(TtsError, match="no-such-tts-engine"):
