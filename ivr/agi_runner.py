@@ -32,13 +32,15 @@ async def run_flow(
     clock: Clock = time.time,
     listener: SpeechListener | None = None,
     publish: Callable[[DomainEvent], None] | None = None,
+    min_confidence: float = 0.0,
 ) -> IvrOutcome:
     """Answer, run ``flow`` to its end and return the outcome.
 
     For queue, call-back and voicemail outcomes the call data is also left in channel variables
     (``IVR_*``, ``CUSTOMER_*``) so the dialplan and a restarted ACD can see it; a hang-up outcome
     hangs the call up; an abandoned call is left alone. With a ``listener``, input nodes that take speech
-    listen to the caller (:mod:`ivr.performer`); what was recognised is handed to ``publish``.
+    listen to the caller (:mod:`ivr.performer`); what was recognised is handed to ``publish``, and used when
+    its confidence reaches ``min_confidence``.
     """
     session = IvrSession(
         flow,
@@ -47,7 +49,8 @@ async def run_flow(
         dnis=channel.dialled_number,
         clock=clock,
     )
-    performer = ActionPerformer(channel, flow, prompts, listener=listener, publish=publish, clock=clock)
+    performer = ActionPerformer(channel, flow, prompts, listener=listener, publish=publish,
+                                min_confidence=min_confidence, clock=clock)
     action = session.start()
     answered = False
     while not isinstance(action, Finish):

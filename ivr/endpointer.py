@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import math
+import sys
+from array import array
 
 
 class Boundary(enum.Enum):
@@ -83,3 +86,14 @@ class Endpointer:
             self.over = True
             return Boundary.END
         return None
+
+
+def rms(pcm: bytes) -> int:
+    """Root-mean-square level of 16-bit little-endian samples (0..32767)."""
+    samples = array("h")
+    samples.frombytes(pcm[: len(pcm) - len(pcm) % 2])
+    if sys.byteorder == "big":
+        samples.byteswap()
+    if not samples:
+        return 0
+    return int(math.sqrt(sum(x * x for x in samples) / len(samples)))

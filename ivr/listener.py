@@ -13,7 +13,6 @@ silent for 2 s (on a line that sends no audio either), and its failure would end
 from __future__ import annotations
 
 import asyncio
-import audioop
 import contextlib
 import dataclasses
 import logging
@@ -23,7 +22,7 @@ from typing import Any
 
 from cti.audiosocket import AudioFrame, AudioSocketServer, AudioStream, DtmfFrame
 from ivr.channel import ApplicationUnavailable, CallChannel
-from ivr.endpointer import Boundary, Endpointer, EndpointSettings
+from ivr.endpointer import Boundary, Endpointer, EndpointSettings, rms
 from ivr.grammar import Grammar
 from ivr.recognizer import Recognition, SpeechRecognizer
 
@@ -117,7 +116,7 @@ class SpeechListener:
                     return Keyed(frame.digit)
                 if not isinstance(frame, AudioFrame) or not frame.pcm:
                     continue
-                boundary = endpointer.step(audioop.rms(frame.pcm, 2), len(frame.pcm) // 16)
+                boundary = endpointer.step(rms(frame.pcm), len(frame.pcm) // 16)
                 if boundary is Boundary.SPEECH:
                     pending += b"".join(preroll)
                     preroll.clear()

@@ -23,6 +23,7 @@ from ivr.yaml_fields import NAME, Fields
 
 FLOWS_DIR = Path(__file__).parent / "flows"
 PROMPT_SETS_DIR = Path(__file__).parent / "prompt_sets"
+_LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")  # en, zh-CN, pt-BR
 _TOP_KEYS = frozenset(
     {"name", "language", "languages", "voice", "start", "fallback", "max_steps", "default_priority", "tier_priority",
      "prompts", "nodes"}
@@ -150,7 +151,7 @@ def _check_same_keys(tables: dict[str, dict[str, PromptSpec]], problems: list[st
 
 
 def _load_prompt_set(language: str | None, directory: Path, source: str, problems: list[str]) -> dict[str, Any]:
-    if language is None or not NAME.match(language.replace("-", "_")):
+    if language is None or not _LANGUAGE_TAG.fullmatch(language):
         problems.append(f"{source}: 'language' must be a language tag like 'en', got {language!r}")
         return {}
     path = directory / f"{language}.yaml"

@@ -218,15 +218,18 @@ def _parse_menu(node_id: str, f: NodeFields) -> Node:
         options[digit] = target
         if said is not None and not speech:
             f.problem(f"'options': '{digit}' has 'words' but the menu's 'input' has no 'speech'")
-        elif speech:
+        elif said is not None:
             for language in f.languages:
-                phrases = (said or {}).get(language)
+                phrases = said.get(language)
                 if (not isinstance(phrases, list) or not phrases
                         or not all(isinstance(p, str) and p.strip() for p in phrases)):
-                    f.problem(f"'options': '{digit}' needs 'words' in '{language}' (a list of phrases): "
-                              "a menu with speech input must know what each option is called")
+                    f.problem(f"'options': '{digit}' needs 'words' in '{language}' (a list of phrases), "
+                              "as in every language of the flow")
                 else:
                     words[language][digit] = tuple(p.strip().lower() for p in phrases)
+    if speech and not any(words.values()):
+        f.problem("a menu with speech input needs 'words' for its options ({next: node, words: {language: "
+                  "[phrase, ...]}})")
     return MenuNode(
         id=node_id, prompts=f.prompts("prompt", required=True), options=options, retry=f.retry_policy(),
         words=words,

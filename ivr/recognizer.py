@@ -10,11 +10,12 @@ into segments at the caller's pauses; each segment is decoded on its own and the
 from __future__ import annotations
 
 import asyncio
-import audioop
 import dataclasses
 import json
 import logging
+import sys
 import time
+from array import array
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -97,7 +98,7 @@ class Utterance:
         self._grammar = grammar
         self._vocabulary = json.dumps(grammar.phrases, ensure_ascii=False)
         self._decoder: Any = None
-        self._resample_state: Any = None
+        self._last_sample = 0
         self._words: list[dict[str, Any]] = []
         self._bytes = 0
         self._busy = 0.0
@@ -133,9 +134,7 @@ class Utterance:
 
             self._decoder = vosk.KaldiRecognizer(self._recognizer._model, MODEL_RATE, self._vocabulary)
             self._decoder.SetWords(True)
-            self._resample_state = None
-        wide, self._resample_state = audioop.ratecv(pcm, SAMPLE_WIDTH, 1, PHONE_RATE, MODEL_RATE,
-                                                    self._resample_state)
+        wide, self._last_sample = upsample(pcm, self._last_sample)
         if self._decoder.AcceptWaveform(wide):
             self._keep(self._decoder.Result())
         self._busy += time.perf_counter() - started
@@ -150,6 +149,23 @@ class Utterance:
 
     def _keep(self, result: str) -> None:
         self._words.extend(json.loads(result).get("result", []))
+
+
+def upsample(pcm: bytes, previous: int = 0) -> tuple[bytes, int]:
+    """8 kHz 16-bit audio at 16 kHz (a sample between each two, on the line joining them); ``previous`` is
+    the last sample of the audio before, and the last of this one is returned for the audio after."""
+    samples = array("h")
+    samples.frombytes(pcm[: len(pcm) - len(pcm) % 2])
+    if sys.byteorder == "big":
+        samples.byteswap()
+    wide = array("h", bytes(4 * len(samples)))
+    for i, sample in enumerate(samples):
+        wide[2 * i] = (previous + sample) // 2
+        wide[2 * i + 1] = sample
+        previous = sample
+    if sys.byteorder == "big":
+        wide.byteswap()
+    return wide.tobytes(), previous
 
 
 def load_recognizer(path: str, language: str) -> SpeechRecognizer | None:
