@@ -55,9 +55,10 @@ def documentation_dir(prefix: Path) -> Path | None:
     return next((path for path in candidates if (path / "core-en_US.xml").is_file()), None)
 
 
-def layout(root: Path, binary: str, site: SiteConfig, extra_dialplan: str = "") -> None:
+def layout(root: Path, binary: str, site: SiteConfig, extra_dialplan: str = "",
+           extra_modules: tuple[str, ...] = ()) -> None:
     """An asterisk.conf tree under ``root`` with the files we ship for ``site`` (plus ``extra_dialplan``,
-    contexts a test needs, e.g. phones made of Local channels)."""
+    contexts a test needs, e.g. phones made of Local channels, and the ``extra_modules`` they use)."""
     prefix = Path(binary).resolve().parent.parent
     moddir = os.environ.get("ASTERISK_MODDIR", str(prefix / "lib" / "asterisk" / "modules"))
     for sub in ("etc", "varlib", "data/moh", "agi", "spool", "run", "log", "cache"):
@@ -79,7 +80,7 @@ def layout(root: Path, binary: str, site: SiteConfig, extra_dialplan: str = "") 
     files = render_site(site)
     # Only what we need, not every module of the build (some bind public ports); format_wav plays the music.
     modules = files["modules.conf"].replace("autoload = yes", "autoload = no")
-    files["modules.conf"] = modules + "load = format_wav.so\n"
+    files["modules.conf"] = modules + "".join(f"load = {name}\n" for name in ("format_wav.so", *extra_modules))
     write_files(files, etc)
     # The way the README tells an admin to include our dialplan.
     (etc / "extensions.conf").write_text('[general]\nstatic = yes\nwriteprotect = yes\n\n'
@@ -93,7 +94,8 @@ def layout(root: Path, binary: str, site: SiteConfig, extra_dialplan: str = "") 
 
 
 @contextlib.contextmanager
-def running_asterisk(site: SiteConfig, extra_dialplan: str = "") -> Iterator[Instance]:
+def running_asterisk(site: SiteConfig, extra_dialplan: str = "",
+                     extra_modules: tuple[str, ...] = ()) -> Iterator[Instance]:
     """A real Asterisk (``ASTERISK_BIN``) on loopback with our configuration for ``site``; skips the test
     when there is none."""
     if not ASTERISK_BIN:
@@ -102,7 +104,7 @@ def running_asterisk(site: SiteConfig, extra_dialplan: str = "") -> Iterator[Ins
         pytest.skip(f"ASTERISK_BIN={ASTERISK_BIN!r} is not an executable file")
     # A short path: the control socket's path must fit in a sockaddr_un.
     root = Path(tempfile.mkdtemp(prefix="ccast"))
-    layout(root, ASTERISK_BIN, site, extra_dialplan)
+    layout(root, ASTERISK_BIN, site, extra_dialplan, extra_modules)
     instance = Instance(ASTERISK_BIN, root)
     with open(root / "log" / "console.out", "wb") as console:
         process = subprocess.Popen(

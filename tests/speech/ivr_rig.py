@@ -59,7 +59,7 @@ class IvrRig:
     """A FastAGI server on a free port whose ``ivr`` script runs ``flow``; outcomes and events are kept."""
 
     def __init__(self, flow: Flow, customers: list[CustomerRecord], prompts: PromptLibrary,
-                 listener: SpeechListener | None = None) -> None:
+                 listener: SpeechListener | None = None, *, port: int = 0, script: str = "ivr") -> None:
         self.flow = flow
         self.directory = InMemoryDirectory(customers)
         self.prompts = prompts
@@ -67,11 +67,12 @@ class IvrRig:
         self.outcomes: list[IvrOutcome] = []
         self.events: list[DomainEvent] = []
         self.streamed: list[tuple[str, str | None]] = []  # (file, key that interrupted it)
-        self.agi = AgiServer("127.0.0.1", 0, shutdown_grace=1.0)
-        self.agi.route("ivr", self._run)
+        self.started: list[str] = []  # files as they start to play
+        self.agi = AgiServer("127.0.0.1", port, shutdown_grace=1.0)
+        self.agi.route(script, self._run)
 
     async def _run(self, session: AgiSession) -> None:
-        channel = _Spy(AgiCallChannel(session), self.streamed)
+        channel = _Spy(AgiCallChannel(session), self.streamed, self.started)
         self.outcomes.append(await run_flow(channel, self.flow, self.directory, prompts=self.prompts,
                                             listener=self.listener, publish=self.events.append))
 
@@ -93,11 +94,13 @@ class IvrRig:
 class _Spy(AgiCallChannel):
     """Notes each file streamed and the key that interrupted it."""
 
-    def __init__(self, inner: AgiCallChannel, streamed: list[tuple[str, str | None]]) -> None:
+    def __init__(self, inner: AgiCallChannel, streamed: list[tuple[str, str | None]], started: list[str]) -> None:
         super().__init__(inner.session, inner.call_id)
         self._streamed = streamed
+        self._started = started
 
     async def stream_file(self, name: str, escape_digits: str = "") -> str | None:
+        self._started.append(name)
         key = await super().stream_file(name, escape_digits)
         self._streamed.append((name, key))
         return key
