@@ -171,7 +171,8 @@ def _load_prompt_set(language: str | None, directory: Path, source: str, problem
 def _prompt_table(raw: Any, where: str, problems: list[str], language: str,
                   languages: tuple[str, ...] = ()) -> dict[str, PromptSpec]:
     """Prompts in ``language``; in a flow's own section (``languages`` given) a ``text`` may be a mapping
-    from language to text, and problems are reported for the first language only."""
+    from language to text (plain text is the flow's own language's), and problems are reported for the
+    first language only."""
     table: dict[str, PromptSpec] = {}
     if raw is None:
         return table
@@ -188,6 +189,8 @@ def _prompt_table(raw: Any, where: str, problems: list[str], language: str,
             if language not in texts:
                 continue  # this language takes the prompt from its prompt set
             spec = {**spec, "text": texts[language]}
+        elif len(languages) > 1 and language != languages[0]:
+            continue  # plain text is in the flow's own language; others take the prompt from their set
         if not isinstance(spec, dict) or not isinstance(spec.get("text"), str) or not spec["text"].strip():
             report.append(f"{here}: needs a non-empty 'text' (spoken by TTS when no sound file exists)")
             continue
