@@ -167,10 +167,8 @@ class IvrSession:
         match node:
             case CollectNode():
                 return self._on_collected(node, result)
-            case MenuNode():
-                return self._on_menu(node, result)
-            case LanguageNode():
-                return self._on_language(node, result)
+            case MenuNode() | LanguageNode():
+                return self._on_choice(node, result)
             case PlayNode() | SayNode() | ReadbackNode():
                 return self._enter(self._then)
             case QueueNode() | CallbackNode() | VoicemailNode() | HangupNode():
@@ -293,16 +291,6 @@ class IvrSession:
             self._language = language
             self._language_chosen = True
 
-    def _on_language(self, node: LanguageNode, result: InputResult) -> Action:
-        value = result.value if isinstance(result, Digits) else ""
-        if not value:
-            return self._retry(node, node.retry.no_input_prompts)
-        language = node.options.get(value[0])
-        if language is None:
-            return self._retry(node, node.retry.invalid_prompts)
-        self._choose_language(language)
-        return self._enter(node.next)
-
     def _retry(self, node: CollectNode | MenuNode | LanguageNode, notice: Prompts) -> Action:
         if self._attempts.get(node.id, 0) >= node.retry.attempts:
             return self._enter(node.retry.on_fail)
@@ -319,14 +307,18 @@ class IvrSession:
             return self._retry(node, node.retry.invalid_prompts)
         return self._enter(node.next)
 
-    def _on_menu(self, node: MenuNode, result: InputResult) -> Action:
+    def _on_choice(self, node: MenuNode | LanguageNode, result: InputResult) -> Action:
+        """A menu's key leads to its node; a language menu's key switches the language and goes on."""
         value = result.value if isinstance(result, Digits) else ""
         if not value:
             return self._retry(node, node.retry.no_input_prompts)
-        target = node.options.get(value[0])
-        if target is None:
+        chosen = node.options.get(value[0])
+        if chosen is None:
             return self._retry(node, node.retry.invalid_prompts)
-        return self._enter(target)
+        if isinstance(node, LanguageNode):
+            self._choose_language(chosen)
+            return self._enter(node.next)
+        return self._enter(chosen)
 
     def _look_up(self, request: LookUp) -> LookUp:
         self._pending = request

@@ -142,13 +142,14 @@ class NodeFields(Fields):
         else:
             self.graph.defined_vars.add(name)
 
-    def retry_policy(self) -> RetryPolicy:
+    def retry_policy(self, *, attempts: int = 3, on_fail: str | None = None) -> RetryPolicy:
+        """Retries of an input node; by default 3 attempts, then the flow's fallback."""
         return RetryPolicy(
-            attempts=self.integer("attempts", 3, 1, 10),
+            attempts=self.integer("attempts", attempts, 1, 10),
             timeout_ms=self.integer("timeout_ms", 5000, 500, 60_000),
             no_input_prompts=self.prompts("no_input_prompt"),
             invalid_prompts=self.prompts("invalid_prompt"),
-            on_fail=self.target("on_fail", default=self.fallback),
+            on_fail=self.target("on_fail", default=on_fail or self.fallback),
         )
 
     def routing(self) -> Routing:
@@ -272,13 +273,7 @@ def _parse_language(node_id: str, f: NodeFields) -> Node:
         options=options,
         prompts=prompts,
         from_customer=bool(from_customer),
-        retry=RetryPolicy(
-            attempts=f.integer("attempts", 2, 1, 10),
-            timeout_ms=f.integer("timeout_ms", 5000, 500, 60_000),
-            no_input_prompts=f.prompts("no_input_prompt"),
-            invalid_prompts=f.prompts("invalid_prompt"),
-            on_fail=f.target("on_fail", default=next_node or None),
-        ),
+        retry=f.retry_policy(attempts=2, on_fail=next_node),  # no answer: go on in the flow's language
         next=next_node,
     )
 

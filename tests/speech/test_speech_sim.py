@@ -3,7 +3,7 @@ simulated, our FastAGI server, listener and the real Korean model on ours."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -38,14 +38,6 @@ needs_model = pytest.mark.skipif(MODEL is None or not can_speak(),
 def simulator(agi_port: int, **config: object) -> Simulator:
     return Simulator(SimulatorConfig(ami_port=0, agi_url=f"agi://127.0.0.1:{agi_port}/ivr", speed=SPEED,
                                      **config))  # type: ignore[arg-type]
-
-
-@pytest.fixture(scope="module")
-def recognizer() -> Iterator[SpeechRecognizer]:
-    assert MODEL is not None
-    loaded = SpeechRecognizer.load(MODEL, "ko")
-    yield loaded
-    loaded.close()
 
 
 @pytest.fixture
