@@ -28,6 +28,9 @@ REQUIRED_MODULES: tuple[str, ...] = (
     "bridge_simple.so",
     "res_musiconhold.so",
     "app_chanspy.so",
+    # Speech input: AudioSocket() streams a caller's audio to the node (ivr/listener.py).
+    "res_audiosocket.so",
+    "app_audiosocket.so",
 )
 
 # Event classes the callcenter observes: channels and bridges (call), Newexten/VarSet (dialplan), AGI

@@ -32,6 +32,7 @@ from callcenter.ops import OpsServer
 from callcenter.recorder import EventRecorder
 from callcenter.redis_bus import RedisBridge
 from callcenter.settings import Settings
+from callcenter.speech import SpeechInput, SpeechSettings, SpeechSettingsError, start_speech
 from crm_core.db import make_engine, make_session_factory, migrate, session_scope
 from crm_core.demo import seed_demo
 from crm_core.eventlog import SqlEventLog, read_events
@@ -93,6 +94,7 @@ class Node:
     interactions: InteractionRecorder | None = None
     simulator_speed: float = 1.0
     flow: Flow | None = None
+    speech: SpeechInput | None = None
     http_port: int | None = None
     demo_codes: tuple[str, ...] = ()
     acd: Acd | None = None
@@ -144,6 +146,12 @@ class Node:
             await self._lead(s.redis_url, self.redis.node_id)
 
         self.flow = load_builtin_flow("main")
+        try:
+            speech_settings = SpeechSettings.from_section(s.raw.get("ivr", {}))
+        except SpeechSettingsError as exc:
+            raise NodeStartError(str(exc)) from exc
+        self.speech = await start_speech(speech_settings, flow_language=self.flow.language, agi_host=s.agi_host,
+                                         allowed_peers=s.agi_allow)
         prompts = PromptLibrary(SpeechSynthesizer(Path(s.data_dir) / "tts"))
         directory = self.directory_factory(self.sessions)
         self.agi = AgiServer(s.agi_host, s.agi_port, interrupter=self._interrupt, allowed_peers=agi_peers)
@@ -320,7 +328,10 @@ class Node:
     async def _inbound(self, session: AgiSession, directory: CustomerDirectory, prompts: PromptLibrary) -> None:
         assert self.flow is not None and self.acd_service is not None
         channel = AgiCallChannel(session, await _call_id(session))
-        outcome = await run_flow(channel, self.flow, directory, prompts=prompts)
+        speech = self.speech
+        outcome = await run_flow(channel, self.flow, directory, prompts=prompts, publish=self.bus.publish,
+                                 listener=speech.listener if speech else None,
+                                 min_confidence=speech.min_confidence if speech else 0.0)
         self.bus.publish(IvrFinished.from_outcome(outcome))
         if outcome.kind is OutcomeKind.QUEUE:
             await self.acd_service.wait_in_queue(session, outcome)
@@ -341,6 +352,8 @@ class Node:
             await self.simulator.stop()
         if self.agi is not None:
             await self.agi.close()
+        if self.speech is not None:
+            await self.speech.close()
         if self.redis is not None:
             await self.redis.close()
         if self.lease is not None:

@@ -10,40 +10,52 @@ import dataclasses
 
 from ivr.directory import LookUp, LookUpAnswer
 from ivr.flow import Prompts
+from ivr.grammar import Grammar
 from ivr.outcome import IvrOutcome
+
+# ``interruptible``: the prompt comes before an input node, so a key pressed during it ends it and is kept
+# as the start of that input (type-ahead). ``language``: empty means the flow's own.
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Play:
-    """Play these prompts in order; answer with :data:`DONE`."""
+    """Play these prompts in order (each in its prompt set's language); answer with :data:`DONE`."""
 
     prompts: Prompts
+    interruptible: bool = False
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Say:
-    """Speak dynamic text (TTS); answer with :data:`DONE`."""
+    """Speak dynamic text (TTS) in ``language``'s voice; answer with :data:`DONE`."""
 
     text: str
+    language: str = ""
+    interruptible: bool = False
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class SayDigits:
-    """Say these digits with the PBX's digit prompts; answer with :data:`DONE`."""
+    """Say these digits with the PBX's digit prompts of ``language``; answer with :data:`DONE`."""
 
     digits: str
+    language: str = ""
+    interruptible: bool = False
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Collect:
     """Play the prompts and read up to ``max_digits`` DTMF digits; answer with :class:`Digits` or
-    :data:`NO_INPUT`. Input ends early on ``terminator`` (empty: none)."""
+    :data:`NO_INPUT`. Input ends early on ``terminator`` (empty: none). With ``speech``, the caller may
+    say the answer instead (digit words, or a menu option's words); ``node`` names the asking node."""
 
     prompts: Prompts
     min_digits: int
     max_digits: int
     timeout_ms: int
     terminator: str
+    speech: Grammar | None = None
+    node: str = ""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

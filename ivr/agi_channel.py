@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from cti.agi import AgiHangup, AgiPlaybackFailed, AgiSession
-from ivr.channel import CallerHungUp, PromptUnavailable
+from cti.agi import AgiApplicationNotFound, AgiHangup, AgiPlaybackFailed, AgiSession
+from ivr.channel import ApplicationUnavailable, CallerHungUp, PromptUnavailable
 
 
 @asynccontextmanager
@@ -17,6 +17,8 @@ async def _translated() -> AsyncIterator[None]:
         raise CallerHungUp(str(exc)) from exc
     except AgiPlaybackFailed as exc:
         raise PromptUnavailable(str(exc)) from exc
+    except AgiApplicationNotFound as exc:
+        raise ApplicationUnavailable(str(exc)) from exc
 
 
 class AgiCallChannel:
@@ -59,6 +61,10 @@ class AgiCallChannel:
     async def set_variable(self, name: str, value: str) -> None:
         async with _translated():
             await self.session.set_variable(name, value)
+
+    async def run_application(self, name: str, data: str) -> None:
+        async with _translated():
+            await self.session.exec(name, data)
 
     async def hangup(self) -> object:
         async with _translated():

@@ -7,36 +7,20 @@ and the event loop also carries the AMI link, the ACD and every other caller.
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
+from collections.abc import Callable
 
 from bus.clock import Clock
-from ivr.actions import (
-    DONE,
-    HUNG_UP,
-    NO_INPUT,
-    CallerAction,
-    CallerResult,
-    Collect,
-    Digits,
-    Finish,
-    InputResult,
-    Play,
-    Say,
-    SayDigits,
-)
-from ivr.channel import CallChannel, CallerHungUp, PromptUnavailable
+from bus.events import DomainEvent
+from ivr.actions import HUNG_UP, Finish, InputResult
+from ivr.channel import CallChannel, CallerHungUp
 from ivr.directory import CustomerDirectory, LookUp, look_up
-from ivr.flow import Flow, PromptSpec
+from ivr.flow import Flow
 from ivr.interpreter import IvrSession
+from ivr.listener import SpeechListener
 from ivr.outcome import IvrOutcome, OutcomeKind
+from ivr.performer import ActionPerformer
 from ivr.prompts import PromptLibrary
-
-log = logging.getLogger(__name__)
-
-ANY_KEY = "0123456789*#"
-# Asterisk's core sounds ship silence/1 .. silence/10; GET DATA needs a file to play.
-SILENCE = "silence/1"
 
 
 async def run_flow(
@@ -46,12 +30,17 @@ async def run_flow(
     *,
     prompts: PromptLibrary,
     clock: Clock = time.time,
+    listener: SpeechListener | None = None,
+    publish: Callable[[DomainEvent], None] | None = None,
+    min_confidence: float = 0.0,
 ) -> IvrOutcome:
     """Answer, run ``flow`` to its end and return the outcome.
 
     For queue, call-back and voicemail outcomes the call data is also left in channel variables
     (``IVR_*``, ``CUSTOMER_*``) so the dialplan and a restarted ACD can see it; a hang-up outcome
-    hangs the call up; an abandoned call is left alone.
+    hangs the call up; an abandoned call is left alone. With a ``listener``, input nodes that take speech
+    listen to the caller (:mod:`ivr.performer`); what was recognised is handed to ``publish``, and used when
+    its confidence reaches ``min_confidence``.
     """
     session = IvrSession(
         flow,
@@ -60,6 +49,8 @@ async def run_flow(
         dnis=channel.dialled_number,
         clock=clock,
     )
+    performer = ActionPerformer(channel, flow, prompts, listener=listener, publish=publish,
+                                min_confidence=min_confidence, clock=clock)
     action = session.start()
     answered = False
     while not isinstance(action, Finish):
@@ -73,7 +64,7 @@ async def run_flow(
                 # Standard sound files are found by the channel language, so it must match the flow.
                 await channel.set_variable("CHANNEL(language)", flow.language)
                 answered = True
-            result = await _perform(channel, prompts, flow, action)
+            result = await performer.perform(action)
         except CallerHungUp:
             result = HUNG_UP
         action = session.feed(result)
@@ -87,66 +78,6 @@ async def run_flow(
     except CallerHungUp:
         pass  # the outcome stands; whoever takes the call over sees the hang-up on AMI
     return outcome
-
-
-async def _perform(
-    channel: CallChannel, prompts: PromptLibrary, flow: Flow, action: CallerAction
-) -> CallerResult:
-    match action:
-        case Play():
-            for prompt in action.prompts:
-                await _play(channel, prompts, flow, prompt)
-            return DONE
-        case Say():
-            await channel.stream_file(await prompts.speak(action.text, flow.voice))
-            return DONE
-        case SayDigits():
-            await channel.say_digits(action.digits)
-            return DONE
-        case Collect():
-            keyed = await _collect(channel, prompts, flow, action)
-            return Digits(keyed) if keyed else NO_INPUT
-        case Finish():
-            raise AssertionError("Finish is handled by run_flow")
-
-
-async def _collect(channel: CallChannel, prompts: PromptLibrary, flow: Flow, action: Collect) -> str:
-    """Play the prompts, interruptible by a key, and read up to ``max_digits`` digits.
-
-    GET DATA and STREAM FILE take exactly one file each (only Playback takes ``a&b`` lists), so
-    every prompt but the last is streamed with every key as an escape digit; a key pressed there
-    is the first digit of the answer and the rest is read after a second of silence.
-    """
-    names = [await prompts.playable(p, flow.language, flow.voice) for p in action.prompts]
-    for name in names[:-1]:
-        first = await channel.stream_file(name, ANY_KEY)
-        if first is not None:
-            return await _rest_of_entry(channel, first, action)
-    keyed = await channel.get_data(names[-1], action.timeout_ms, action.max_digits)
-    return keyed or ""
-
-
-async def _rest_of_entry(channel: CallChannel, first: str, action: Collect) -> str:
-    if first == "#" or action.max_digits == 1:
-        return "" if first == "#" else first
-    rest = await channel.get_data(SILENCE, action.timeout_ms, action.max_digits - 1)
-    return first + (rest or "")
-
-
-async def _play(channel: CallChannel, prompts: PromptLibrary, flow: Flow, prompt: PromptSpec) -> None:
-    name = await prompts.playable(prompt, flow.language, flow.voice)
-    try:
-        await channel.stream_file(name)
-    except PromptUnavailable:
-        # The PBX lacks a file this machine has (another host, another sound package): speak the text.
-        spoken = await prompts.speak(prompt.text, flow.voice)
-        if spoken == name:
-            log.warning("prompt %s cannot be played on call %s", prompt.key, channel.call_id)
-            return
-        try:
-            await channel.stream_file(spoken)
-        except PromptUnavailable:
-            log.warning("prompt %s cannot be played on call %s", prompt.key, channel.call_id)
 
 
 def channel_variables(outcome: IvrOutcome) -> list[tuple[str, str]]:

@@ -102,6 +102,13 @@ class TimedChannel:
         finally:
             self._took(started)
 
+    async def run_application(self, name: str, data: str) -> None:
+        started = time.perf_counter_ns()
+        try:
+            await self._inner.run_application(name, data)
+        finally:
+            self._took(started)
+
     async def hangup(self) -> object:
         started = time.perf_counter_ns()
         try:

@@ -14,6 +14,10 @@ class PromptUnavailable(Exception):
     """The PBX could not play a sound at all (AGI ``STREAM FILE`` ``result=-1 endpos=0``)."""
 
 
+class ApplicationUnavailable(Exception):
+    """The PBX has no such dialplan application (its module is not loaded)."""
+
+
 class CallChannel(Protocol):
     """One inbound call under IVR control."""
 
@@ -52,6 +56,11 @@ class CallChannel(Protocol):
 
     async def set_variable(self, name: str, value: str) -> None:
         """Set a channel variable (the AGI layer refuses CR/LF in values)."""
+        ...
+
+    async def run_application(self, name: str, data: str) -> None:
+        """Run a dialplan application on the call until it returns (``EXEC``); raises
+        :class:`ApplicationUnavailable` when the PBX lacks it."""
         ...
 
     async def hangup(self) -> object:

@@ -37,3 +37,21 @@ class IvrFinished(DomainEvent):
             last_node=outcome.last_node,
             entered_at=outcome.started_at,
         )
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class IvrInputRecognised(DomainEvent):
+    """A caller answered an input node by voice: what the recogniser heard (``text``), what it means there
+    (``value``: digits or a menu key, empty when nothing usable), the mean word ``confidence`` (0..1), the
+    length of the audio heard and the decoder's own time. ``accepted`` is False when the answer was not
+    used (nothing usable, or below the node's confidence threshold)."""
+
+    call_id: str
+    node: str
+    language: str
+    text: str
+    value: str
+    confidence: float
+    audio_seconds: float
+    decode_seconds: float = 0.0
+    accepted: bool = True

@@ -1,7 +1,9 @@
 """The in-memory form of an IVR flow: a graph of typed nodes, checked by :mod:`ivr.loader`.
 
 Templates are ``str.format`` strings over flat call-data names (``"Your ticket {ticket_id}"``);
-the loader guarantees every field is a plain, known name.
+the loader guarantees every field is a plain, known name. A flow speaks one or more languages: every
+prompt exists in each language's prompt set, and texts the flow itself speaks are given per language
+(:data:`Texts`).
 """
 
 from __future__ import annotations
@@ -12,14 +14,18 @@ from collections.abc import Mapping
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class PromptSpec:
-    """A prompt: a standard sound file when the machine has it, else ``text`` spoken by TTS."""
+    """A prompt: a standard sound file when the machine has it, else ``text`` spoken by TTS.
+    ``language`` is the prompt set it comes from (empty: the flow's own language)."""
 
     key: str
     text: str
     file: str | None = None
+    language: str = ""
 
 
 Prompts = tuple[PromptSpec, ...]
+Texts = Mapping[str, str]
+"""A template per language of the flow."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -54,7 +60,7 @@ class SayNode:
     """Speak ``text`` with TTS, or ``digits`` one by one with Asterisk's own digit prompts."""
 
     id: str
-    text: str | None
+    text: Texts | None
     digits: str | None
     next: str
 
@@ -69,14 +75,33 @@ class CollectNode:
     terminator: str
     retry: RetryPolicy
     next: str
+    speech: bool = False  # the code may be said as digit words too
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class MenuNode:
+    """``words``: per language, the phrases that choose each option key (speech input when not empty)."""
+
     id: str
     prompts: Prompts
     options: Mapping[str, str]
     retry: RetryPolicy
+    words: Mapping[str, Mapping[str, tuple[str, ...]]] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class LanguageNode:
+    """Choose the language the call goes on in: the customer's own (their record, found by number or code)
+    when ``from_customer`` and the flow speaks it, else the caller's key in ``options`` (key -> language),
+    each language's ``prompts`` played in its own voice. No options: only the record decides. Failing
+    that, the language stays as it is and the call goes on to ``next``."""
+
+    id: str
+    options: Mapping[str, str]
+    prompts: Prompts
+    from_customer: bool
+    retry: RetryPolicy
+    next: str
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -125,9 +150,9 @@ class ReadbackNode:
     """Self-service: read the identified caller's open ticket status back to them."""
 
     id: str
-    text: str
-    none_text: str | None
-    labels: Mapping[str, str]
+    text: Texts
+    none_text: Texts | None
+    labels: Mapping[str, Texts]  # ticket status -> the words to say, per language
     next: str
     none_next: str
 
@@ -168,6 +193,7 @@ Node = (
     | SayNode
     | CollectNode
     | MenuNode
+    | LanguageNode
     | ValidateNode
     | BranchNode
     | SetNode
@@ -194,3 +220,21 @@ class Flow:
     default_priority: int
     tier_priority: Mapping[str, int]
     nodes: Mapping[str, Node]
+    languages: tuple[str, ...] = ()  # every language the flow speaks, ``language`` first
+    voices: Mapping[str, str] = dataclasses.field(default_factory=dict)  # TTS voice per language
+    prompt_sets: Mapping[str, Mapping[str, PromptSpec]] = dataclasses.field(default_factory=dict)
+
+    def voice_for(self, language: str) -> str:
+        """The TTS voice of ``language`` (the flow's voice for its own language or an unknown one)."""
+        return self.voices.get(language or self.language, self.voice)
+
+    def text_in(self, texts: Texts, language: str) -> str:
+        """The template of ``texts`` in ``language`` (the flow's own language's when it has none)."""
+        return texts.get(language) or texts.get(self.language) or next(iter(texts.values()), "")
+
+    def localise(self, prompts: Prompts, language: str) -> Prompts:
+        """``prompts`` as ``language``'s prompt set has them (unchanged in the flow's own language)."""
+        table = self.prompt_sets.get(language)
+        if not table or language == self.language:
+            return prompts
+        return tuple(table.get(p.key, p) for p in prompts)

@@ -12,6 +12,7 @@ from ivr.flow import (
     CallbackNode,
     CollectNode,
     HangupNode,
+    LanguageNode,
     MenuNode,
     Node,
     PlayNode,
@@ -105,7 +106,7 @@ def successors(node: Node) -> tuple[str, ...]:
     match node:
         case PlayNode() | SayNode() | SetNode():
             return (node.next,)
-        case CollectNode():
+        case CollectNode() | LanguageNode():
             return (node.next, node.retry.on_fail)
         case MenuNode():
             return (*node.options.values(), node.retry.on_fail)
@@ -134,8 +135,10 @@ def _reachable(nodes: Mapping[str, Node], roots: list[str]) -> set[str]:
 
 
 def _silent_loop(nodes: Mapping[str, Node]) -> list[str]:
-    """A cycle through nodes that never wait for the caller (branch, set), if any."""
-    silent = {k: n for k, n in nodes.items() if isinstance(n, BranchNode | SetNode)}
+    """A cycle through nodes that never wait for the caller (branch, set, a language node that only reads
+    the customer's record), if any."""
+    silent = {k: n for k, n in nodes.items()
+              if isinstance(n, BranchNode | SetNode) or (isinstance(n, LanguageNode) and not n.options)}
     state: dict[str, int] = {}
     path: list[str] = []
 

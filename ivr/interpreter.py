@@ -6,9 +6,15 @@ an action too (:data:`~ivr.directory.LookUp`) whose answer comes back through ``
 decides where the query runs; time comes from the injected clock. Every path ends in
 an outcome: exhausted retries and runaway flows (more than ``flow.max_steps`` steps) go to the
 flow's fallback queue, a hang-up gives ``abandoned_in_ivr`` with what was collected so far.
+
+The session speaks one of the flow's languages at a time (a language node switches it); prompts and texts
+go out in that language. Prompts that lead to an input node are marked interruptible, so a caller who
+knows the routine can key their answer during them (the edge keeps those keys for the input).
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from bus.clock import Clock
 from crm_core.codes import is_valid_customer_code
@@ -40,6 +46,7 @@ from ivr.flow import (
     CollectNode,
     Flow,
     HangupNode,
+    LanguageNode,
     MenuNode,
     Node,
     PlayNode,
@@ -53,10 +60,13 @@ from ivr.flow import (
     ValidateNode,
     VoicemailNode,
 )
+from ivr.grammar import Grammar, choice_grammar, digit_grammar
 from ivr.outcome import IvrOutcome, OutcomeKind
 
 _CALL_VARS = ("call_id", "ani", "dnis")
 _NO_ANI = frozenset({"", "unknown", "anonymous", "restricted", "private"})
+# How far ahead through prompt-only nodes an input node makes the prompts interruptible.
+_LOOKAHEAD = 8
 
 
 class SessionOver(RuntimeError):
@@ -84,6 +94,8 @@ class IvrSession:
         "_customer",
         "_data",
         "_flow",
+        "_language",
+        "_language_chosen",
         "_node",
         "_outcome",
         "_pending",
@@ -109,11 +121,18 @@ class IvrSession:
         self._ani_customer: CustomerRecord | None = None
         self._attempts: dict[str, int] = {}
         self._node: Node = flow.nodes[flow.start]
+        self._language = flow.language
+        self._language_chosen = False
         self._outcome: IvrOutcome | None = None
         self._pending: LookUp | None = None  # the look-up whose answer the next feed must bring
         self._started_at = 0.0
         self._steps = 0
         self._then = ""  # where to go once the Play/Say in progress is done
+
+    @property
+    def language(self) -> str:
+        """The language the call is in now."""
+        return self._language
 
     @property
     def outcome(self) -> IvrOutcome | None:
@@ -149,8 +168,8 @@ class IvrSession:
         match node:
             case CollectNode():
                 return self._on_collected(node, result)
-            case MenuNode():
-                return self._on_menu(node, result)
+            case MenuNode() | LanguageNode():
+                return self._on_choice(node, result)
             case PlayNode() | SayNode() | ReadbackNode():
                 return self._enter(self._then)
             case QueueNode() | CallbackNode() | VoicemailNode() | HangupNode():
@@ -176,13 +195,18 @@ class IvrSession:
             match node:
                 case PlayNode():
                     self._then = node.next
-                    return Play(node.prompts)
+                    return Play(self._flow.localise(node.prompts, self._language), self._leads_to_input(node.next))
                 case SayNode():
                     self._then = node.next
+                    interruptible = self._leads_to_input(node.next)
                     if node.text is not None:
-                        return Say(node.text.format_map(self._data))
-                    return SayDigits((node.digits or "").format_map(self._data))
-                case CollectNode() | MenuNode():
+                        return Say(self._text(node.text), self._say_language, interruptible)
+                    return SayDigits((node.digits or "").format_map(self._data), self._say_language, interruptible)
+                case LanguageNode() if not node.options or (node.from_customer and self._customer_language()):
+                    if node.from_customer:
+                        self._choose_language(self._customer_language())
+                    node_id = node.next
+                case CollectNode() | MenuNode() | LanguageNode():
                     attempts = self._attempts.get(node.id, 0) if retry else 0
                     self._attempts[node.id] = attempts + 1
                     return self._ask(node, notice)
@@ -207,17 +231,68 @@ class IvrSession:
                     node_id = node.on_no_number
                 case QueueNode() | CallbackNode() | VoicemailNode() | HangupNode():
                     if node.prompts:
-                        return Play(node.prompts)
+                        return Play(self._flow.localise(node.prompts, self._language))
                     return self._finish_terminal(node)
             notice, retry = (), False
 
-    def _ask(self, node: CollectNode | MenuNode, notice: Prompts) -> Collect:
+    def _ask(self, node: CollectNode | MenuNode | LanguageNode, notice: Prompts) -> Collect:
+        flow, language = self._flow, self._language
+        notice = flow.localise(notice, language)
+        speech: Grammar | None = None
+        if isinstance(node, LanguageNode):
+            # Each language offers itself in its own words and voice.
+            offers = tuple(p for lang in node.options.values() for p in flow.localise(node.prompts, lang))
+            return Collect(notice + offers, 1, 1, node.retry.timeout_ms, "", node=node.id)
+        prompts = notice + flow.localise(node.prompts, language)
         if isinstance(node, MenuNode):
-            return Collect(notice + node.prompts, 1, 1, node.retry.timeout_ms, "")
-        return Collect(notice + node.prompts, node.min_digits, node.max_digits, node.retry.timeout_ms,
-                       node.terminator)
+            if node.words:
+                speech = choice_grammar(language, node.words.get(language, {}))
+            return Collect(prompts, 1, 1, node.retry.timeout_ms, "", speech, node.id)
+        if node.speech:
+            speech = digit_grammar(language)
+        return Collect(prompts, node.min_digits, node.max_digits, node.retry.timeout_ms, node.terminator,
+                       speech, node.id)
 
-    def _retry(self, node: CollectNode | MenuNode, notice: Prompts) -> Action:
+    def _leads_to_input(self, node_id: str) -> bool:
+        """Whether the caller is asked for input after nothing but prompts (and silent settings)."""
+        for _ in range(_LOOKAHEAD):
+            match self._flow.nodes.get(node_id):
+                case CollectNode() | MenuNode():
+                    return True
+                case LanguageNode() as node:
+                    return bool(node.options)
+                case PlayNode() | SayNode() | ReadbackNode() | SetNode() as node:
+                    node_id = node.next
+                case _:
+                    return False
+        return False
+
+    @property
+    def _say_language(self) -> str:
+        """The language for Say actions: empty for the flow's own."""
+        return "" if self._language == self._flow.language else self._language
+
+    def _text(self, texts: Mapping[str, str]) -> str:
+        return self._flow.text_in(texts, self._language).format_map(self._data)
+
+    def _customer_language(self) -> str:
+        """The flow's language that the known customer's record names (``zh`` matches ``zh-CN``), or ``""``."""
+        customer = self._customer or self._ani_customer
+        wanted = (customer.language if customer else "").strip()
+        if not wanted:
+            return ""
+        for language in self._flow.languages:
+            if language.lower() == wanted.lower():
+                return language
+        primary = wanted.split("-")[0].lower()
+        return next((lang for lang in self._flow.languages if lang.split("-")[0].lower() == primary), "")
+
+    def _choose_language(self, language: str) -> None:
+        if language:
+            self._language = language
+            self._language_chosen = True
+
+    def _retry(self, node: CollectNode | MenuNode | LanguageNode, notice: Prompts) -> Action:
         if self._attempts.get(node.id, 0) >= node.retry.attempts:
             return self._enter(node.retry.on_fail)
         return self._enter(node.id, notice=notice, retry=True)
@@ -233,14 +308,18 @@ class IvrSession:
             return self._retry(node, node.retry.invalid_prompts)
         return self._enter(node.next)
 
-    def _on_menu(self, node: MenuNode, result: InputResult) -> Action:
+    def _on_choice(self, node: MenuNode | LanguageNode, result: InputResult) -> Action:
+        """A menu's key leads to its node; a language menu's key switches the language and goes on."""
         value = result.value if isinstance(result, Digits) else ""
         if not value:
             return self._retry(node, node.retry.no_input_prompts)
-        target = node.options.get(value[0])
-        if target is None:
+        chosen = node.options.get(value[0])
+        if chosen is None:
             return self._retry(node, node.retry.invalid_prompts)
-        return self._enter(target)
+        if isinstance(node, LanguageNode):
+            self._choose_language(chosen)
+            return self._enter(node.next)
+        return self._enter(chosen)
 
     def _look_up(self, request: LookUp) -> LookUp:
         self._pending = request
@@ -290,11 +369,13 @@ class IvrSession:
             if node.none_text is None:
                 return self._enter(node.none_next)
             self._then = node.none_next
-            return Say(node.none_text.format_map(self._data))
+            return Say(self._text(node.none_text), self._say_language, self._leads_to_input(node.none_next))
         self._then = node.next
         self._data["ticket_id"] = ticket.ticket_id
-        self._data["ticket_status"] = node.labels.get(ticket.status, ticket.status.replace("_", " "))
-        return Say(node.text.format_map(self._data))
+        label = node.labels.get(ticket.status)
+        self._data["ticket_status"] = (self._flow.text_in(label, self._language) if label
+                                       else ticket.status.replace("_", " "))
+        return Say(self._text(node.text), self._say_language, self._leads_to_input(node.next))
 
     # -- endings --------------------------------------------------------------------------------
 
@@ -314,6 +395,11 @@ class IvrSession:
                 return self._finish(OutcomeKind.VOICEMAIL, node.id, mailbox=node.mailbox)
             case HangupNode():
                 return self._finish(OutcomeKind.HANGUP, node.id)
+
+    def _outcome_language(self, customer: CustomerRecord | None) -> str:
+        if self._language_chosen:
+            return self._language
+        return customer.language if customer else self._flow.language
 
     def _finish(
         self,
@@ -350,7 +436,7 @@ class IvrSession:
             priority=priority,
             skills=routing.skills if routing else (),
             customer_name=customer.name if customer else None,
-            language=customer.language if customer else self._flow.language,
+            language=self._outcome_language(customer),
             identified_by=identified_by,
             callback_number=callback_number,
             mailbox=mailbox,

@@ -12,6 +12,7 @@ from ivr.flow import (
     CallbackNode,
     CollectNode,
     HangupNode,
+    LanguageNode,
     MenuNode,
     Node,
     PlayNode,
@@ -23,6 +24,7 @@ from ivr.flow import (
     Routing,
     SayNode,
     SetNode,
+    Texts,
     ValidateNode,
     VoicemailNode,
 )
@@ -30,6 +32,7 @@ from ivr.flow_graph import READ_ONLY_VARS, GraphCheck
 from ivr.yaml_fields import NAME, Fields
 
 _DTMF = frozenset("0123456789*#")
+_INPUTS = frozenset({"dtmf", "speech"})
 
 
 class NodeFields(Fields):
@@ -40,12 +43,15 @@ class NodeFields(Fields):
         raw: Mapping[Any, Any],
         where: str,
         problems: list[str],
-        prompt_table: Mapping[str, PromptSpec],
+        prompt_tables: Mapping[str, Mapping[str, PromptSpec]],
         graph: GraphCheck,
         fallback: str,
+        languages: tuple[str, ...],
     ) -> None:
         super().__init__(raw, where, problems)
-        self.prompt_table = prompt_table
+        self.languages = languages
+        self.prompt_tables = prompt_tables
+        self.prompt_table = prompt_tables.get(languages[0], {}) if languages else {}
         self.graph = graph
         self.fallback = fallback
 
@@ -73,7 +79,48 @@ class NodeFields(Fields):
                 self.problem(f"missing prompt '{prompt_name}' ('{key}'): not in the flow or its prompt set")
             else:
                 found.append(spec)
+            for language in self.languages[1:]:
+                if spec is not None and prompt_name not in self.prompt_tables.get(language, {}):
+                    self.problem(f"missing prompt '{prompt_name}' ('{key}') in prompt set '{language}'")
         return tuple(found)
+
+    def texts(self, key: str, *, required: bool = True) -> Texts | None:
+        """A template said in every language of the flow: plain text in a one-language flow, else a mapping
+        from each language to its text."""
+        value = self.get(key)
+        if value is None:
+            if required:
+                self.problem(f"missing '{key}'")
+            return None
+        return self.texts_of(f"'{key}'", value)
+
+    def texts_of(self, what: str, value: Any) -> Texts | None:
+        if isinstance(value, str) and value and len(self.languages) == 1:
+            texts = {self.languages[0]: value}
+        elif isinstance(value, dict) and set(map(str, value)) == set(self.languages) and all(
+                isinstance(v, str) and v for v in value.values()):
+            texts = {str(k): v for k, v in value.items()}
+        else:
+            self.problem(f"{what} must be a non-empty text"
+                         + (f" for each of the flow's languages ({', '.join(self.languages)}), like "
+                            f"{{{self.languages[0]}: ..., {self.languages[1]}: ...}}" if len(self.languages) > 1
+                            else "") + f", got {value!r}")
+            return None
+        for language, template in texts.items():
+            said = f"{what} ({language})" if len(self.languages) > 1 else what
+            self.graph.templates.append((f"{self.where}: {said}", template))
+        return texts
+
+    def input_kinds(self) -> frozenset[str]:
+        """How the caller may answer (``input: [dtmf, speech]``); the keypad always works."""
+        value = self.get("input")
+        if value is None:
+            return frozenset({"dtmf"})
+        if (not isinstance(value, list) or not value or not set(value) <= _INPUTS or "dtmf" not in value):
+            self.problem(f"'input' must list 'dtmf' and optionally 'speech' (the keypad always works), "
+                         f"got {value!r}")
+            return frozenset({"dtmf"})
+        return frozenset(value)
 
     def template(self, key: str, *, default: str | None = None, required: bool = True) -> str | None:
         value = self.text(key, default=default, required=required)
@@ -95,13 +142,14 @@ class NodeFields(Fields):
         else:
             self.graph.defined_vars.add(name)
 
-    def retry_policy(self) -> RetryPolicy:
+    def retry_policy(self, *, attempts: int = 3, on_fail: str | None = None) -> RetryPolicy:
+        """Retries of an input node; by default 3 attempts, then the flow's fallback."""
         return RetryPolicy(
-            attempts=self.integer("attempts", 3, 1, 10),
+            attempts=self.integer("attempts", attempts, 1, 10),
             timeout_ms=self.integer("timeout_ms", 5000, 500, 60_000),
             no_input_prompts=self.prompts("no_input_prompt"),
             invalid_prompts=self.prompts("invalid_prompt"),
-            on_fail=self.target("on_fail", default=self.fallback),
+            on_fail=self.target("on_fail", default=on_fail or self.fallback),
         )
 
     def routing(self) -> Routing:
@@ -119,11 +167,12 @@ def _parse_play(node_id: str, f: NodeFields) -> Node:
 
 
 def _parse_say(node_id: str, f: NodeFields) -> Node:
-    text = f.template("text", required=False)
+    text = f.get("text")
     digits = f.template("digits", required=False)
     if (text is None) == (digits is None):
         f.problem("a say node needs exactly one of 'text' or 'digits'")
-    return SayNode(id=node_id, text=text, digits=digits, next=f.target("next"))
+    texts = f.texts_of("'text'", text) if text is not None else None
+    return SayNode(id=node_id, text=texts, digits=digits, next=f.target("next"))
 
 
 def _parse_collect(node_id: str, f: NodeFields) -> Node:
@@ -149,22 +198,83 @@ def _parse_collect(node_id: str, f: NodeFields) -> Node:
         terminator=terminator,
         retry=f.retry_policy(),
         next=f.target("next"),
+        speech="speech" in f.input_kinds(),
     )
 
 
 def _parse_menu(node_id: str, f: NodeFields) -> Node:
+    speech = "speech" in f.input_kinds()
     options: dict[str, str] = {}
-    for key, target in f.mapping("options", required=True).items():
+    words: dict[str, dict[str, tuple[str, ...]]] = {language: {} for language in f.languages} if speech else {}
+    for key, option in f.mapping("options", required=True).items():
         digit = str(key)
         if digit not in _DTMF or len(digit) != 1:
             f.problem(f"'options': key {key!r} must be one DTMF key (0-9, * or #)")
-        elif not isinstance(target, str):
-            f.problem(f"'options': '{digit}' must name a node, got {target!r}")
-        else:
-            f.graph.refer(f"{f.where}: option '{digit}'", target)
-            options[digit] = target
+            continue
+        target, said = (option, None) if isinstance(option, str) else _option_fields(f, digit, option)
+        if not isinstance(target, str) or not target:
+            f.problem(f"'options': '{digit}' must name a node, got {option!r}")
+            continue
+        f.graph.refer(f"{f.where}: option '{digit}'", target)
+        options[digit] = target
+        if said is not None and not speech:
+            f.problem(f"'options': '{digit}' has 'words' but the menu's 'input' has no 'speech'")
+        elif said is not None:
+            for language in f.languages:
+                phrases = said.get(language)
+                if (not isinstance(phrases, list) or not phrases
+                        or not all(isinstance(p, str) and p.strip() for p in phrases)):
+                    f.problem(f"'options': '{digit}' needs 'words' in '{language}' (a list of phrases), "
+                              "as in every language of the flow")
+                else:
+                    words[language][digit] = tuple(p.strip().lower() for p in phrases)
+    if speech and not any(words.values()):
+        f.problem("a menu with speech input needs 'words' for its options ({next: node, words: {language: "
+                  "[phrase, ...]}})")
     return MenuNode(
-        id=node_id, prompts=f.prompts("prompt", required=True), options=options, retry=f.retry_policy()
+        id=node_id, prompts=f.prompts("prompt", required=True), options=options, retry=f.retry_policy(),
+        words=words,
+    )
+
+
+def _option_fields(f: NodeFields, digit: str, option: Any) -> tuple[Any, dict[Any, Any] | None]:
+    """A menu option written as ``{next: node, words: {language: [phrase, ...]}}``."""
+    if not isinstance(option, dict) or set(option) - {"next", "words"}:
+        return None, None
+    said = option.get("words")
+    if said is not None and not isinstance(said, dict):
+        f.problem(f"'options': '{digit}': 'words' must map languages to lists of phrases")
+        said = {}
+    return option.get("next"), said
+
+
+def _parse_language(node_id: str, f: NodeFields) -> Node:
+    options: dict[str, str] = {}
+    for key, language in f.mapping("options").items():
+        digit = str(key)
+        if digit not in _DTMF or len(digit) != 1:
+            f.problem(f"'options': key {key!r} must be one DTMF key (0-9, * or #)")
+        elif language not in f.languages:
+            f.problem(f"'options': '{digit}' must name one of the flow's languages "
+                      f"({', '.join(f.languages)}), got {language!r}")
+        else:
+            options[digit] = language
+    from_customer = f.get("from_customer")
+    if from_customer is None:
+        from_customer = True
+    if not isinstance(from_customer, bool):
+        f.problem(f"'from_customer' must be true or false, got {from_customer!r}")
+    if not options and not from_customer:
+        f.problem("a language node needs 'options' to ask, or 'from_customer: true'")
+    next_node = f.target("next")
+    prompts = f.prompts("prompt", required=bool(options))
+    return LanguageNode(
+        id=node_id,
+        options=options,
+        prompts=prompts,
+        from_customer=bool(from_customer),
+        retry=f.retry_policy(attempts=2, on_fail=next_node),  # no answer: go on in the flow's language
+        next=next_node,
     )
 
 
@@ -238,15 +348,17 @@ def _parse_readback(node_id: str, f: NodeFields) -> Node:
     subject = f.text("subject", default="open_ticket")
     if subject != "open_ticket":
         f.problem(f"'subject' must be 'open_ticket' (the only self-service read-back), got {subject!r}")
-    labels = f.mapping("labels")
-    if not all(isinstance(v, str) for v in labels.values()):
-        f.problem("'labels' must map ticket statuses to the words to say")
+    labels: dict[str, Texts] = {}
+    for status, said in f.mapping("labels").items():
+        texts = f.texts_of(f"label '{status}'", said)
+        if texts is not None:
+            labels[str(status)] = texts
     next_node = f.target("next")
     return ReadbackNode(
         id=node_id,
-        text=f.template("text") or "",
-        none_text=f.template("none_text", required=False),
-        labels={str(k): str(v) for k, v in labels.items()},
+        text=f.texts("text") or {},
+        none_text=f.texts("none_text", required=False),
+        labels=labels,
         next=next_node,
         none_next=f.target("none_next", default=next_node or None),
     )
@@ -282,6 +394,7 @@ PARSERS: dict[str, Callable[[str, NodeFields], Node]] = {
     "say": _parse_say,
     "collect": _parse_collect,
     "menu": _parse_menu,
+    "language": _parse_language,
     "validate": _parse_validate,
     "branch": _parse_branch,
     "set": _parse_set,

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from cti.sim.channel import STATE_UP, Channel, Interrupt, parse_caller_id
 from cti.sim.media import music_on_hold, playback, prompt_seconds, wait
 from cti.sim.ports import SimPbx
+from cti.sim.voice import audiosocket
 
 DEFAULT_AGI_PORT = 4573
 SAMPLES_PER_SECOND = 8000
@@ -479,6 +480,7 @@ class AgiSession:
             "answer": ("Answer", self._app_answer),
             "hangup": ("Hangup", self._app_hangup),
             "voicemail": ("VoiceMail", self._app_voicemail),
+            "audiosocket": ("AudioSocket", self._app_audiosocket),
         }
         found = runners.get(name.lower())
         if found is None:
@@ -543,6 +545,11 @@ class AgiSession:
             interrupt = await wait(self.pbx.clock, [self.chan], VOICEMAIL_MAX_SECONDS)
         self.pbx.set_variable(self.chan, "VMSTATUS", "SUCCESS")
         return ok("0") if interrupt is None else ok("-1")
+
+    async def _app_audiosocket(self, data: str) -> Reply:
+        if self.chan.dead:
+            return ok("-1")
+        return ok(str(await audiosocket(self.pbx, self.chan, data)))
 
     async def _app_set(self, data: str) -> Reply:
         name, _, value = data.partition("=")

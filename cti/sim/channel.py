@@ -117,6 +117,8 @@ class Channel:
     # The class of the music on hold the channel hears, if any.
     music: str | None = None
     dtmf: deque[str] = field(default_factory=deque)
+    # What a simulated caller on this channel will say, each (delay_s, wav_path), for AudioSocket().
+    utterances: deque[tuple[float, str]] = field(default_factory=deque)
     _waiters: list[asyncio.Future[None]] = field(default_factory=list)
 
     @property

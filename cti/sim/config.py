@@ -32,9 +32,12 @@ class PhoneBehaviour:
 class CallerScript:
     """A simulated caller: presses ``digits`` (each ``(delay_after_previous_s, digit)``) once the IVR
     listens, and hangs up after ``patience`` s unless an agent has answered; ``talk_time`` ends a
-    connected call from the caller's side (None: wait for the other side)."""
+    connected call from the caller's side (None: wait for the other side). ``speech`` is what they say
+    when the IVR listens to them over AudioSocket: each ``(delay_s, wav_path)`` (8 kHz mono 16-bit) is said
+    ``delay_s`` after one ``AudioSocket()`` starts, one per listening, in order."""
 
     digits: tuple[tuple[float, str], ...] = ()
+    speech: tuple[tuple[float, str], ...] = ()
     patience: float | None = None
     talk_time: float | None = None
 

@@ -489,6 +489,7 @@ class Dialer:
     async def _run_caller(self, one: Channel, two: Channel, script: CallerScript) -> None:
         """The simulated caller on ``;1``: digits when the IVR listens; it hangs up when its patience runs out
         before an agent answers, or ``talk_time`` after one did (time on hold or in a transfer included)."""
+        one.utterances.extend(script.speech)
         self.pbx.spawn(lambda: self._press_digits(one, two, script.digits))
         loop = asyncio.get_running_loop()
         start = loop.time()

@@ -233,7 +233,8 @@ def test_look_ups_are_requests_answered_through_feed() -> None:
     assert isinstance(greeting, Play) and greeting.prompts[0].key == "hello"
     assert isinstance(sess.feed(DONE), Collect)
     assert sess.feed(Digits(ADA.code)) == CustomerByCode(ADA.code)
-    assert sess.feed(FoundCustomer(ADA)) == Say("Welcome back, Ada Lovelace.")
+    # Interruptible: the main menu follows, and a caller may key their choice during the greeting.
+    assert sess.feed(FoundCustomer(ADA)) == Say("Welcome back, Ada Lovelace.", interruptible=True)
     assert sess.feed(DONE) == OpenTicket("cust-1")
     menu = sess.feed(FoundTicket(None))  # no open ticket: straight on to the menu, nothing said
     assert isinstance(menu, Collect) and menu.prompts[0].key == "main_menu"

@@ -47,7 +47,8 @@ def problems_of(tmp_path: Path, **node_changes: dict[str, object] | None) -> lis
 
 def test_main_flow_loads_with_all_node_kinds_it_needs() -> None:
     flow = load_builtin_flow("main")
-    assert flow.start == "welcome" and isinstance(flow.nodes[flow.fallback], QueueNode)
+    # The flow first takes the language from the record of a caller known by number (issue 16).
+    assert flow.start == "caller_language" and isinstance(flow.nodes[flow.fallback], QueueNode)
     collect = flow.nodes["ask_code"]
     assert isinstance(collect, CollectNode)
     assert (collect.min_digits, collect.max_digits, collect.terminator, collect.retry.attempts) == (6, 6, "#", 3)
