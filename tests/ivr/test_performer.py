@@ -35,7 +35,7 @@ async def test_a_code_typed_during_the_greeting_skips_the_rest_and_reads_the_oth
     prompts, synth = library(tmp_path)
     channel = EarlyCaller([ADA.code[1:], "1"], key=ADA.code[0])
     outcome = await run_flow(channel, load_builtin_flow(), directory(), prompts=prompts)
-    assert outcome.customer_code == ADA.code
+    assert outcome.caller.customer_code == ADA.code
     assert channel.log[1] == ("stream", "hello")  # interrupted by the first digit...
     assert channel.log[2] == ("get_data", "silence/1", "6000", "5")  # ...the rest read at once
     assert "Thank you for calling." not in synth.spoken
@@ -75,7 +75,7 @@ async def test_a_spoken_code_and_menu_choice_are_used_and_published(tmp_path: Pa
     events: list[DomainEvent] = []
     outcome = await run_flow(channel, load_builtin_flow(), directory(), prompts=prompts,
                              listener=listener, publish=events.append, clock=lambda: 5.0)  # type: ignore[arg-type]
-    assert (outcome.customer_code, outcome.queue) == (ADA.code, "sales")
+    assert (outcome.caller.customer_code, outcome.queue) == (ADA.code, "sales")
     assert not [entry for entry in channel.log if entry[0] == "get_data"]  # no key was read
     assert [g.kind.value for g in listener.grammars] == ["digits", "choice"]
     assert events == [
@@ -92,7 +92,7 @@ async def test_an_unsure_answer_is_not_used_and_the_caller_is_asked_again(tmp_pa
     events: list[DomainEvent] = []
     outcome = await run_flow(SpeakingChannel([]), load_builtin_flow(), directory(), prompts=prompts,
                              listener=listener, publish=events.append, min_confidence=0.5)  # type: ignore[arg-type]
-    assert outcome.customer_code == ADA.code
+    assert outcome.caller.customer_code == ADA.code
     assert [(e.value, e.accepted) for e in events if isinstance(e, IvrInputRecognised)] == [
         ("123455", False), (ADA.code, True), ("1", True)]
     assert "I'm sorry I did not understand your response." in synth.spoken
@@ -104,10 +104,10 @@ async def test_keys_when_speech_fails_or_the_listener_speaks_another_language(tm
     channel = SpeakingChannel([ADA.code, "1"])
     outcome = await run_flow(channel, load_builtin_flow(), directory(), prompts=prompts,
                              listener=failing)  # type: ignore[arg-type]
-    assert outcome.customer_code == ADA.code and outcome.queue == "support"
+    assert outcome.caller.customer_code == ADA.code and outcome.queue == "support"
     korean = StandInListener("ko", [])
     channel = SpeakingChannel([ADA.code, "1"])
     outcome = await run_flow(channel, load_builtin_flow(), directory(), prompts=prompts,
                              listener=korean)  # type: ignore[arg-type]
-    assert outcome.customer_code == ADA.code and korean.grammars == []
+    assert outcome.caller.customer_code == ADA.code and korean.grammars == []
     assert channel.log[3][0] == "get_data"  # the English flow reads keys: the model is Korean

@@ -104,7 +104,7 @@ async def test_a_code_typed_during_the_greeting_identifies_the_caller_on_a_real_
                     await ami.hangup(caller)
             finally:
                 await ami.close()
-    assert (outcome.customer_code, outcome.identified_by, outcome.queue) == (ADA.code, "code", "support")
+    assert (outcome.caller.customer_code, outcome.identified_by, outcome.queue) == (ADA.code, "code", "support")
     assert rig.streamed[0][1] == ADA.code[0], rig.streamed  # the first digit cut the greeting short
     # The rest of the greeting and the request for the code were skipped: never even spoken.
     synthesizer = SpeechSynthesizer(tmp_path / "tts")
@@ -146,7 +146,7 @@ async def test_a_spoken_code_identifies_the_caller_on_a_real_asterisk(
             finally:
                 await ami.close()
                 await server.close()
-    assert (outcome.customer_code, outcome.identified_by) == (SPOKEN_CODE, "code")
+    assert (outcome.caller.customer_code, outcome.identified_by) == (SPOKEN_CODE, "code")
     heard = [e for e in rig.events if isinstance(e, IvrInputRecognised)]
     assert [(e.value, e.accepted) for e in heard] == [(SPOKEN_CODE, True)]
     assert heard[0].audio_seconds > 4.0

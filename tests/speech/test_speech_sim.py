@@ -61,7 +61,7 @@ async def test_a_code_typed_during_the_greeting_is_kept_and_identifies_the_calle
             outcome = await rig.outcome()
         finally:
             await sim.stop()
-    assert (outcome.customer_code, outcome.identified_by, outcome.queue) == (ADA.code, "code", "support")
+    assert (outcome.caller.customer_code, outcome.identified_by, outcome.queue) == (ADA.code, "code", "support")
     # "Hello." was cut short by the code's first digit; "Thank you for calling." and "Please enter your
     # code" were skipped while the caller typed; the menu choice came during the ticket read-back.
     assert rig.streamed[0] == (str(tmp_path / "en-us-0"), ADA.code[0]) and voice.texts[0] == "Hello."
@@ -84,7 +84,7 @@ async def test_a_spoken_code_is_recognised_and_identifies_the_caller(
             outcome = await rig.outcome()
         finally:
             await sim.stop()
-    assert (outcome.customer_code, outcome.identified_by) == (SPOKEN_CODE, "code")
+    assert (outcome.caller.customer_code, outcome.identified_by) == (SPOKEN_CODE, "code")
     heard = [e for e in rig.events if isinstance(e, IvrInputRecognised)]
     assert len(heard) == 1 and heard[0].value == SPOKEN_CODE and heard[0].accepted
     assert heard[0].node == "ask_code" and heard[0].language == "ko"
@@ -107,5 +107,5 @@ async def test_keys_pressed_instead_of_speaking_end_listening_and_are_read(
             outcome = await rig.outcome()
         finally:
             await sim.stop()
-    assert outcome.customer_code == SPOKEN_CODE
+    assert outcome.caller.customer_code == SPOKEN_CODE
     assert not [e for e in rig.events if isinstance(e, IvrInputRecognised)]
