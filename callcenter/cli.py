@@ -23,8 +23,10 @@ COMMAND_MODULES = (
     "ivr.commands",
     "acd.commands",
     "asterisk_conf.commands",
+    "outbound.commands",
 )
-BENCH_MODULES = ("cti.ami.bench", "acd.bench", "ivr.bench", "callcenter.screenpop_bench", "outbound.bench")
+BENCH_MODULES = ("cti.ami.bench", "acd.bench", "ivr.bench", "callcenter.screenpop_bench", "outbound.bench",
+                 "outbound.import_bench")
 
 
 def _registrars(modules: tuple[str, ...]) -> list[Callable[[argparse._SubParsersAction], None]]:  # type: ignore[type-arg]

@@ -20,18 +20,18 @@ region's patterns compiled once (:class:`_Plan`):
 
 Whatever this path does not cover goes to ``parse_number`` itself: letters, extensions, a leading
 international call prefix (``00``, ``011``), a national prefix rule that rewrites digits, non-geographic
-country codes, Argentina's mobile token, descriptions that fall back to a country name over several
-regions. The tests hold the reader to ``parse_number`` over numbers of every region.
+country codes, Argentina's mobile token, a description that falls back to the name of one of several
+regions sharing a country code. The tests hold the reader to ``parse_number`` over numbers of every region.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import re
+from collections.abc import Callable
 
 import phonenumbers
-from phonenumbers import PhoneNumberType
+from phonenumbers import PhoneNumberType, geocoder
 from phonenumbers import timezone as phone_timezones
 from phonenumbers.geodata import GEOCODE_DATA, GEOCODE_LONGEST_PREFIX
 from phonenumbers.tzdata import TIMEZONE_DATA, TIMEZONE_LONGEST_PREFIX
@@ -56,25 +56,25 @@ class _SlowPath(Exception):
     """The text is outside what the reader follows; ``parse_number`` decides."""
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class _Desc:
-    """One number description of a region: its pattern and the national lengths it allows (empty: any)."""
+# A number description of a region: the national lengths it allows (empty: any) and its pattern's fullmatch.
+_Desc = tuple[frozenset[int], Callable[[str], "re.Match[str] | None"] | None]
 
-    pattern: re.Pattern[str] | None
-    lengths: frozenset[int]
 
-    @classmethod
-    def of(cls, desc: phonenumbers.PhoneNumberDesc | None) -> _Desc | None:
-        if desc is None:
-            return None
-        text = desc.national_number_pattern
-        return cls(re.compile(text) if text else None, frozenset(desc.possible_length or ()))
+def _desc(desc: phonenumbers.PhoneNumberDesc | None) -> _Desc | None:
+    if desc is None:
+        return None
+    text = desc.national_number_pattern
+    return frozenset(desc.possible_length or ()), re.compile(text).fullmatch if text else None
 
-    def fits(self, national: str) -> bool:
-        """Length allowed and pattern matched (phonenumbers' test of a number against a type)."""
-        if self.lengths and len(national) not in self.lengths:
-            return False
-        return self.pattern is not None and self.pattern.fullmatch(national) is not None
+
+def _fits(desc: _Desc | None, national: str) -> bool:
+    """Length allowed and pattern matched (phonenumbers' test of a number against a type)."""
+    if desc is None:
+        return False
+    lengths, match = desc
+    if lengths and len(national) not in lengths:
+        return False
+    return match is not None and match(national) is not None
 
 
 class _Plan:
@@ -86,14 +86,15 @@ class _Plan:
         general = metadata.general_desc
         assert general is not None, "every region's metadata has a general description"
         self.general_pattern = re.compile(general.national_number_pattern) if general.national_number_pattern else None
-        self.general = _Desc.of(general)
+        self.general = _desc(general)
         self.lengths = tuple(general.possible_length or ())
         self.local_lengths = frozenset(general.possible_length_local_only or ())
         self.special = [(kind, desc) for name, kind in _SPECIAL_TYPES
-                        if (desc := _Desc.of(getattr(metadata, name))) is not None]
-        self.fixed = _Desc.of(metadata.fixed_line)
-        self.mobile = _Desc.of(metadata.mobile)
+                        if (desc := _desc(getattr(metadata, name))) is not None]
+        self.fixed = _desc(metadata.fixed_line)
+        self.mobile = _desc(metadata.mobile)
         self.same_fixed_and_mobile = bool(metadata.same_mobile_and_fixed_line_pattern)
+        self.has_subdivisions = has_subdivisions(region)
         self.leading_digits = re.compile(metadata.leading_digits) if metadata.leading_digits else None
         prefix = metadata.national_prefix_for_parsing
         self.national_prefix = re.compile(prefix) if prefix else None
@@ -134,16 +135,17 @@ class _Plan:
         return rest
 
     def number_type(self, national: str) -> int:
-        if self.general is None or not self.general.fits(national):
+        if not _fits(self.general, national):
             return PhoneNumberType.UNKNOWN
-        for kind, desc in self.special:
-            if desc.fits(national):
+        size = len(national)
+        for kind, (lengths, match) in self.special:
+            if (not lengths or size in lengths) and match is not None and match(national) is not None:
                 return kind
-        if self.fixed is not None and self.fixed.fits(national):
-            if self.same_fixed_and_mobile or (self.mobile is not None and self.mobile.fits(national)):
+        if _fits(self.fixed, national):
+            if self.same_fixed_and_mobile or _fits(self.mobile, national):
                 return PhoneNumberType.FIXED_LINE_OR_MOBILE
             return PhoneNumberType.FIXED_LINE
-        if not self.same_fixed_and_mobile and self.mobile is not None and self.mobile.fits(national):
+        if not self.same_fixed_and_mobile and _fits(self.mobile, national):
             return PhoneNumberType.MOBILE
         return PhoneNumberType.UNKNOWN
 
@@ -207,6 +209,21 @@ def _prefix_description(digits: str, country_code: int) -> str:
     return ""
 
 
+@functools.cache
+def _single_country_name(country_code: int) -> str:
+    return str(geocoder.country_name_for_number(phonenumbers.PhoneNumber(country_code=country_code), "en"))
+
+
+def _country_name(plans: tuple[_Plan, ...], national: str) -> str:
+    """The geocoder's description when it knows no area: the country's name, or "" over several regions."""
+    if len(plans) == 1:
+        return _single_country_name(plans[0].country_code)
+    valid = (plan for plan in plans if plan.number_type(national) != PhoneNumberType.UNKNOWN)
+    if next(valid, None) is not None and next(valid, None) is not None:
+        return ""
+    raise _SlowPath
+
+
 def _country_code_of(digits: str) -> tuple[int, str]:
     if digits.startswith("0"):
         raise _SlowPath
@@ -217,12 +234,29 @@ def _country_code_of(digits: str) -> tuple[int, str]:
     raise _SlowPath
 
 
+@functools.cache
+def _area_size(country_code: int) -> int:
+    """How many leading digits decide a number's zones and description: no prefix in the tables is longer."""
+    return max((*_key_sizes("zones", country_code)[:1], *_key_sizes("descriptions", country_code)[:1], 1))
+
+
+@functools.cache
+def _geographic(kind: int, country_code: int) -> bool:
+    return bool(phonenumbers.is_number_type_geographical(kind, country_code))
+
+
+#: Areas a reader remembers; beyond it starts afresh (memory stays bounded whatever the list).
+MAX_AREAS = 200_000
+
+
 class NumberReader:
     """:func:`parse_number` for many numbers of one default region, fast for plain numbers."""
 
     def __init__(self, default_region: str | None) -> None:
         self.default_region = default_region
         self._default = _plan(default_region.upper()) if default_region else None
+        # The zones and description of geographic numbers by their leading digits (see _area_size).
+        self._areas: dict[str, tuple[tuple[str, ...], str]] = {}
 
     def read(self, text: str) -> DialNumber:
         """The number ``text`` names, as :func:`parse_number` would give it (or :class:`NumberError`)."""
@@ -243,19 +277,31 @@ class NumberReader:
         if kind == PhoneNumberType.UNKNOWN:
             raise NumberError(f"{text!r} is not a valid number")
         digits = f"{country_code}{national}"
-        geographic = phonenumbers.is_number_type_geographical(kind, country_code)
-        zones = _prefix_zones(digits, country_code) if geographic else _country_zones(country_code)
+        geographic = _geographic(kind, country_code)
+        description = ""
+        if geographic:
+            zones, description = self._area(digits, country_code)
+        else:
+            zones = _country_zones(country_code)
         subdivision = None
-        if has_subdivisions(plan.region):
-            token = phonenumbers.country_mobile_token(country_code)
-            if not geographic or (token and national.startswith(token)):
-                raise _SlowPath
-            description = _prefix_description(digits, country_code)
-            if not description:
-                raise _SlowPath  # the geocoder falls back to the country's name
-            subdivision = subdivision_named(description, plan.region)
+        if plan.has_subdivisions:
+            if geographic:
+                token = phonenumbers.country_mobile_token(country_code)
+                if token and national.startswith(token):
+                    raise _SlowPath
+            subdivision = subdivision_named(description or _country_name(plans, national), plan.region)
         return DialNumber(e164="+" + digits, digits=int(digits), region=plan.region, subdivision=subdivision,
                           kind=kind_name(kind), time_zones=zones)
+
+    def _area(self, digits: str, country_code: int) -> tuple[tuple[str, ...], str]:
+        head = digits[:_area_size(country_code)]
+        known = self._areas.get(head)
+        if known is None:
+            if len(self._areas) >= MAX_AREAS:
+                self._areas.clear()
+            known = self._areas[head] = (_prefix_zones(digits, country_code),
+                                         _prefix_description(digits, country_code))
+        return known
 
     def _national(self, cleaned: str) -> tuple[int, str]:
         """The country code and the national number with any national prefix taken off."""

@@ -24,19 +24,6 @@ def _fk(name: str, target: str, ondelete: str, *, nullable: bool = False) -> sa.
     return sa.Column(name, sa.Integer(), sa.ForeignKey(f"{target}.id", ondelete=ondelete), nullable=nullable)
 
 
-def _number_facts() -> list[sa.Column[object]]:
-    return [
-        sa.Column("digits", sa.BigInteger(), nullable=False),
-        sa.Column("e164", sa.String(20), nullable=False),
-        sa.Column("region", sa.String(2)),
-        sa.Column("subdivision", sa.String(10)),
-        sa.Column("kind", sa.String(24), nullable=False),
-        sa.Column("time_zones", sa.String(300), nullable=False),
-        sa.Column("name", sa.String(200), nullable=False),
-        sa.Column("fields", sa.Text()),
-    ]
-
-
 def upgrade() -> None:
     op.create_table(
         "campaigns",
@@ -86,11 +73,18 @@ def upgrade() -> None:
     op.create_table(
         "leads",
         _pk(),
-        _fk("campaign_id", "campaigns", "CASCADE"),
-        *_number_facts(),
+        sa.Column("campaign_id", sa.Integer(), nullable=False),
+        sa.Column("digits", sa.BigInteger(), nullable=False),
+        sa.Column("e164", sa.String(20), nullable=False),
+        sa.Column("region", sa.String(2)),
+        sa.Column("subdivision", sa.String(10)),
+        sa.Column("kind", sa.String(24), nullable=False),
+        sa.Column("time_zones", sa.Text(), nullable=False),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("fields", sa.Text()),
         _fk("customer_id", "customers", "SET NULL", nullable=True),
         sa.Column("tier_priority", sa.Integer(), nullable=False),
-        _fk("import_job_id", "import_jobs", "SET NULL", nullable=True),
+        sa.Column("import_job_id", sa.Integer()),
         sa.Column("source_line", sa.Integer()),
         sa.Column("created_at", sa.Float(), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
@@ -100,18 +94,7 @@ def upgrade() -> None:
         sa.Column("callback_at", sa.Float()),
         sa.UniqueConstraint("campaign_id", "digits", name="uq_leads_campaign_digits"),
     )
-    op.create_index("ix_leads_digits", "leads", ["digits"])
-
-    op.create_table(
-        "lead_staging",
-        _pk(),
-        _fk("job_id", "import_jobs", "CASCADE"),
-        sa.Column("line", sa.Integer(), nullable=False),
-        *_number_facts(),
-        sa.Column("customer_id", sa.Integer()),
-        sa.Column("on_dnc", sa.Boolean(), nullable=False),
-    )
-    op.create_index("ix_lead_staging_job_digits", "lead_staging", ["job_id", "digits"])
+    op.create_index("ix_leads_import_job_id", "leads", ["import_job_id"])
 
     op.create_table(
         "import_problems",
@@ -187,5 +170,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for table in ("lead_events", "dnc_registry_files", "dnc_changes", "dnc_entries", "import_problems",
-                  "lead_staging", "leads", "import_jobs", "campaigns"):
+                  "leads", "import_jobs", "campaigns"):
         op.drop_table(table)
