@@ -100,6 +100,7 @@ class OutboundService:
         self._hoppers: dict[int, Hopper] = {}
         self._recorded: list[tuple[Decision, int]] = []
         self._last_change = 0
+        self._applied_here: set[int] = set()  # stored changes this process applied as it made them
         self._registry_id: int | None = None
         self._progress: dict[int, Progress] = {}
         self._counting: dict[int, asyncio.Task[Progress]] = {}
@@ -147,8 +148,9 @@ class OutboundService:
         """Take in the do-not-call changes and the registry other processes stored."""
         changes = await self._db(lambda s: dnc_store.changes_since(s, self._last_change))
         if changes:
-            dnc_store.apply_changes(self.dnc, changes)
             self._last_change = changes[-1].id
+            dnc_store.apply_changes(self.dnc, [c for c in changes if c.id not in self._applied_here])
+            self._applied_here.difference_update(c.id for c in changes)
             self._progress.clear()
         info = await self._db(dnc_store.active_registry)
         if info is not None and info.id != self._registry_id:
@@ -327,6 +329,7 @@ class OutboundService:
 
     def _applied(self, change: dnc_store.StoredChange) -> None:
         dnc_store.apply_changes(self.dnc, [change])
+        self._applied_here.add(change.id)
         self._progress.clear()
 
     async def dnc_listings(self, *, limit: int, offset: int) -> tuple[int, list[dnc_store.Listing]]:
@@ -368,14 +371,17 @@ class OutboundService:
         effects = hopper.outcome(lead_id, outcome, at=now, callback_at=callback_at, by=by)
         lead = hopper.lead(lead_id)
 
-        def save(session: Session) -> None:
+        def save(session: Session) -> dnc_store.StoredChange | None:
             lead_store.save_history(session, lead_id, effects.history)
             lead_store.record_outcome(session, lead, outcome, at=now, detail=detail)
-            if effects.dnc_change is not None:  # on the internal list in memory already; stored for all
-                dnc_store.add_number(session, lead.number, campaign_id=None, actor=by,
-                                     reason=effects.dnc_change.reason, at=now)
+            if effects.dnc_change is None:
+                return None
+            return dnc_store.add_number(session, lead.number, campaign_id=None, actor=by,
+                                        reason=effects.dnc_change.reason, at=now)
 
-        await self._db(save)
+        change = await self._db(save)
+        if change is not None:  # on the internal list in memory already; now stored for every process
+            self._applied_here.add(change.id)
         self._progress.pop(campaign_id, None)
 
     async def dispose(self, campaign_id: int, lead_id: int, disposition: str, *, by: str,
