@@ -73,3 +73,15 @@ class AgentStatus:
         if to in (AgentState.NOT_READY, AgentState.LOGGED_OUT):
             self.pending_pause = None  # a pause chosen earlier is overtaken by this one
         return previous
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AgentView:
+    """A read-only look at one agent."""
+
+    agent_id: str
+    state: AgentState
+    reason: str | None
+    since: float
+    call_id: str | None
+    pending_pause: str | None

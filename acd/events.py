@@ -6,6 +6,7 @@ import dataclasses
 import typing
 
 from bus.events import DomainEvent
+from ivr.caller import CallerData
 
 _T = typing.TypeVar("_T")
 
@@ -24,13 +25,8 @@ class CallQueued(DomainEvent):
     queue: str
     priority: int
     enter_time: float
-    customer_id: str | None = None
-    customer_code: str | None = None
-    tier: str | None = None
-    intent: str | None = None
-    ani: str | None = None
+    caller: CallerData = dataclasses.field(default_factory=CallerData)
     required_skills: tuple[tuple[str, int], ...] = ()
-    unidentified: bool = False
     callback: bool = False
     consult_of: str | None = None  # a consultation: the agent's call it is about
 
@@ -42,12 +38,7 @@ class CallOffered(DomainEvent):
     call_id: str
     queue: str
     agent_id: str
-    customer_id: str | None = None
-    customer_code: str | None = None
-    tier: str | None = None
-    intent: str | None = None
-    ani: str | None = None
-    ivr_data: tuple[tuple[str, str], ...] = ()
+    caller: CallerData = dataclasses.field(default_factory=CallerData)
     wait_seconds: float = 0.0
     consult_of: str | None = None  # a colleague consults ``agent_id`` about this caller's call
 

@@ -17,8 +17,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from acd.agents import AgentState
+from acd.calls import Call, CallStatus
 from acd.config import AcdConfig
-from acd.core import SNAPSHOT_VERSION, Call, CallStatus
 from acd.events import (
     AgentStateChanged,
     CallAbandoned,
@@ -28,8 +28,10 @@ from acd.events import (
     CallQueued,
     ConsultEnded,
 )
+from acd.snapshot import SNAPSHOT_VERSION
 from asterisk_conf.dialstring import callback_number
 from bus.events import DomainEvent
+from ivr.caller import CallerData
 
 CALL_ID_VARIABLE = "CC_CALL_ID"
 QUEUE_VARIABLE = "CC_QUEUE"
@@ -80,12 +82,8 @@ class RestorePlan:
 
 def channel_variables(call: Call, callback_to: str | None) -> list[tuple[str, str]]:
     """The variables to set on a waiting call's channel so a restarted service can re-adopt it."""
-    data = {
-        "skills": [list(s) for s in call.skills], "tier": call.tier, "customer_id": call.customer_id,
-        "customer_code": call.customer_code, "intent": call.intent, "ani": call.ani,
-        "ivr_data": [list(d) for d in call.ivr_data], "unidentified": call.unidentified,
-        "callback_to": callback_to,
-    }
+    # Flat, as older nodes wrote it and read it: a node of either age re-adopts the other's calls.
+    data = {"skills": [list(s) for s in call.skills], **call.caller.to_record(), "callback_to": callback_to}
     return [
         (CALL_ID_VARIABLE, call.call_id),
         (QUEUE_VARIABLE, call.queue),
@@ -205,10 +203,8 @@ def _channel_record(found: ChannelCall, talk: CallConnected | None) -> dict[str,
     d = found.data
     return {
         "call_id": found.call_id, "queue": found.queue, "priority": found.priority,
-        "skills": d.get("skills", []), "enter_time": found.enter_time, "tier": d.get("tier"),
-        "customer_id": d.get("customer_id"), "customer_code": d.get("customer_code"),
-        "intent": d.get("intent"), "ani": d.get("ani"), "ivr_data": d.get("ivr_data", []),
-        "unidentified": bool(d.get("unidentified", False)), "callback_number": None,
+        "skills": d.get("skills", []), "enter_time": found.enter_time,
+        **CallerData.from_record(d).to_record(), "callback_number": None,
         "status": CallStatus.CONNECTED.value if talk else CallStatus.WAITING.value,
         "agent_id": talk.agent_id if talk else None, "connected_at": talk.at if talk else None,
     }
@@ -218,9 +214,8 @@ def _callback_record(queued: CallQueued, number: str) -> dict[str, Any]:
     return {
         "call_id": queued.call_id, "queue": queued.queue, "priority": queued.priority,
         "skills": [list(s) for s in queued.required_skills], "enter_time": queued.enter_time,
-        "tier": queued.tier, "customer_id": queued.customer_id, "customer_code": queued.customer_code,
-        "intent": queued.intent, "ani": queued.ani, "ivr_data": [], "unidentified": queued.unidentified,
-        "callback_number": number, "status": CallStatus.WAITING.value, "agent_id": None, "connected_at": None,
+        **queued.caller.to_record(), "callback_number": number, "status": CallStatus.WAITING.value,
+        "agent_id": None, "connected_at": None,
     }
 
 

@@ -123,7 +123,7 @@ class AgentFeeds:
             agent = self._agent(event.agent_id)
             if len(agent.pops) >= MAX_ACTIVE_POPS_PER_AGENT:
                 self._drop(next(iter(agent.pops.values())))
-            pop = ActivePop(event.call_id, event.agent_id, event.queue, event.customer_id, event.at)
+            pop = ActivePop(event.call_id, event.agent_id, event.queue, event.caller.customer_id, event.at)
             if event.consult_of is not None:
                 pop.consultation = Consultation(event.consult_of, self._consulting_agent(event))
             agent.pops[event.call_id] = pop
@@ -163,11 +163,11 @@ class AgentFeeds:
             "call_id": event.call_id,
             "queue": event.queue,
             "agent_id": event.agent_id,
-            "ani": event.ani,
-            "customer_code": event.customer_code,
-            "tier": (customer or {}).get("tier") or event.tier,
-            "intent": event.intent,
-            "ivr_data": [list(pair) for pair in event.ivr_data],
+            "ani": event.caller.ani,
+            "customer_code": event.caller.customer_code,
+            "tier": (customer or {}).get("tier") or event.caller.tier,
+            "intent": event.caller.intent,
+            "ivr_data": [list(pair) for pair in event.caller.ivr_data],
             "wait_seconds": event.wait_seconds,
             "customer": dict(customer) if customer else None,
             "dispositions": list(self.dispositions_for(event.queue)),

@@ -70,8 +70,18 @@ SPY = _object(("mode",), mode={"type": "string", "enum": ["listen", "whisper", "
 
 def me(roles: tuple[str, ...]) -> dict[str, Any]:
     """The answer of ``/api/me``."""
-    return _object(("id", "name", "role", "agent_id", "csrf_token"), id=_TEXT, name=_TEXT,
-                   role={"type": "string", "enum": list(roles)}, agent_id=_nullable("string"), csrf_token=_TEXT)
+    return _object(("id", "name", "role", "agent_id", "csrf_token", "language"), id=_TEXT, name=_TEXT,
+                   role={"type": "string", "enum": list(roles)}, agent_id=_nullable("string"), csrf_token=_TEXT,
+                   language={"type": "string", "description": "the pages' language (BCP 47), as chosen"})
+
+
+def language_choice(tags: list[str], next_path: dict[str, Any]) -> dict[str, Any]:
+    """The body of ``POST /api/me/language``."""
+    return _object(("language",), language={"type": "string", "enum": tags},
+                   next={**next_path, "description": "form posts: a path of this site"})
+
+
+LANGUAGE_CHOSEN = _object(("language",), language=_TEXT)
 
 
 AGENT_STATE_MESSAGE = _object(("type", "agent_id", "state", "reason", "since"), type={"const": "agent.state"},

@@ -1,8 +1,9 @@
 """The aiohttp application: pages, REST API and WebSocket endpoint put together over the hub and the stores.
 
 Access is decided for every request by :mod:`agent_desktop.guard`, from the route table; each route's
-handler comes from the module of its kind (pages, logging in, the agent's state, calls, customers, the
-floor managers', the WebSocket).
+handler comes from the module of its kind (pages, logging in, choosing the language, the agent's state,
+calls, customers, the floor managers', the WebSocket). Pages and error texts speak the request's language
+(:mod:`agent_desktop.catalogues`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from agent_desktop import (
     agent_routes,
     call_routes,
     customer_routes,
+    language_route,
     login_routes,
     page_routes,
     socket_route,
@@ -23,14 +25,17 @@ from agent_desktop import (
 from agent_desktop.accounts import AccountStore
 from agent_desktop.agent_feed import AgentFeeds
 from agent_desktop.catalogue import HTTP_ROUTES
+from agent_desktop.catalogues import load_catalogues
 from agent_desktop.config import DesktopConfig
 from agent_desktop.guard import guard
 from agent_desktop.handling import (
     ACCOUNTS,
     AGENT_CONTROL,
+    CATALOGUES,
     CONFIG,
     CUSTOMERS,
     HUB,
+    LANGUAGE_CHOICES,
     LIMITER,
     LOGIN_TRAFFIC,
     SESSIONS,
@@ -50,6 +55,7 @@ from bus.eventbus import EventBus
 HANDLERS: dict[str, Handler] = {
     **page_routes.HANDLERS,
     **login_routes.HANDLERS,
+    **language_route.HANDLERS,
     **agent_routes.HANDLERS,
     **call_routes.HANDLERS,
     **customer_routes.HANDLERS,
@@ -96,7 +102,9 @@ def create_app(
     app[AGENT_CONTROL] = agent_control
     app[CUSTOMERS] = customer_lookup
     app[SUPERVISION] = supervisor_actions
-    app[TEMPLATES] = load_templates()
+    app[CATALOGUES] = catalogues = load_catalogues()
+    app[TEMPLATES] = load_templates(catalogues)
+    app[LANGUAGE_CHOICES] = {}
     app[CONFIG] = config
     for route in HTTP_ROUTES:
         app.router.add_route(route.method, route.path, HANDLERS[route.name], name=route.name)

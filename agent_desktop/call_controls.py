@@ -9,38 +9,53 @@ from __future__ import annotations
 import enum
 
 from agent_desktop.agent_feed import ActivePop
+from agent_desktop.ui_text import CodeWord, UiText
 
 
 class CallAction(enum.StrEnum):
-    """A request about a talking call, named as the refusal messages use it."""
+    """A request about a talking call."""
 
     TRANSFER = "transfer"
     HOLD = "hold"
     RESUME = "resume"
     CONSULT = "consult"
-    COMPLETE_CONSULT = "complete the consultation"
-    CANCEL_CONSULT = "cancel the consultation"
+    COMPLETE_CONSULT = "complete_consult"
+    CANCEL_CONSULT = "cancel_consult"
 
 
-_ABOUT_THE_CONSULT = (CallAction.COMPLETE_CONSULT, CallAction.CANCEL_CONSULT)
+# Each action as the refusal messages name it ("you cannot %(action)s it").
+_ACTION_WORDS = {
+    CallAction.TRANSFER: UiText("transfer"),
+    CallAction.HOLD: UiText("hold"),
+    CallAction.RESUME: UiText("resume"),
+    CallAction.CONSULT: UiText("consult"),
+    CallAction.COMPLETE_CONSULT: UiText("complete the consultation"),
+    CallAction.CANCEL_CONSULT: UiText("cancel the consultation"),
+}
+_NO_CONSULTATION = {
+    CallAction.COMPLETE_CONSULT: UiText("there is no consultation to complete"),
+    CallAction.CANCEL_CONSULT: UiText("there is no consultation to cancel"),
+}
 
 
-def refusal(pop: ActivePop, action: CallAction) -> str | None:
+def refusal(pop: ActivePop, action: CallAction) -> UiText | None:
     """Why ``action`` does not fit the call as its pop last showed it, or None when it may go to the ACD."""
     if pop.consultation is not None:
-        return f"this is a colleague's consultation, not a caller: you cannot {action} it"
+        return UiText("this is a colleague's consultation, not a caller: you cannot %(action)s it",
+                      action=_ACTION_WORDS[action])
     if pop.status != "connected":
-        return f"the call is {pop.status}; only a talking call allows this ({action})"
-    if action in _ABOUT_THE_CONSULT:
+        return UiText("the call is %(status)s; only a talking call allows this (%(action)s)",
+                      status=CodeWord("call status", pop.status), action=_ACTION_WORDS[action])
+    if action in _NO_CONSULTATION:
         if pop.consult is None:
-            return f"there is no consultation to {action.split()[0]}"
+            return _NO_CONSULTATION[action]
         if action is CallAction.COMPLETE_CONSULT and pop.consult.state != "talking":
-            return "the colleague has not answered yet: wait for them, or cancel"
+            return UiText("the colleague has not answered yet: wait for them, or cancel")
         return None
     if pop.consult is not None:
-        return "a consultation is under way: complete or cancel it first"
+        return UiText("a consultation is under way: complete or cancel it first")
     if action is CallAction.HOLD and pop.held_since is not None:
-        return "the caller is already on hold"
+        return UiText("the caller is already on hold")
     if action is CallAction.RESUME and pop.held_since is None:
-        return "the caller is not on hold"
+        return UiText("the caller is not on hold")
     return None

@@ -32,8 +32,9 @@ from agent_desktop.handling import (
 )
 from agent_desktop.services import AgentControl
 from agent_desktop.text_input import CALL_ID, DISPOSITION, NOTES, QUEUE, TARGET_AGENT
+from agent_desktop.ui_text import CodeWord, UiText
 
-NO_SUCH_CALL = "no such active call of yours"
+NO_SUCH_CALL = UiText("no such active call of yours")
 TalkCommand = Callable[[str, str | None], Awaitable[None]]  # (call id, acting agent or None)
 
 
@@ -76,12 +77,12 @@ class CallTarget:
 
 def _call_target(body: dict[str, Any], pop: ActivePop) -> CallTarget:
     if (QUEUE.name in body) == (TARGET_AGENT.name in body):
-        raise BadRequest("give exactly one of queue or agent")
+        raise BadRequest(UiText("give exactly one of queue or agent"))
     if QUEUE.name in body:
         return CallTarget(queue=QUEUE.read(body))
     agent = TARGET_AGENT.read(body)
     if agent == pop.agent_id:
-        raise BadRequest("agent: the call is already with this agent")
+        raise BadRequest(UiText("agent: the call is already with this agent"))
     return CallTarget(agent=agent)
 
 
@@ -91,15 +92,17 @@ async def call_disposition(request: web.Request) -> web.StreamResponse:
     body = await json_body(request)
     pop = request.app[HUB].feeds.pop_for(agent_id, call_id)
     if pop is None:
-        return json_error(404, NO_SUCH_CALL)
+        return json_error(request, 404, NO_SUCH_CALL)
     if pop.status not in ("connected", "ended"):
-        return json_error(409, f"the call is {pop.status}; wrap-up comes after the answer")
+        return json_error(request, 409, UiText("the call is %(status)s; wrap-up comes after the answer",
+                                               status=CodeWord("call status", pop.status)))
     if pop.consultation is not None:
-        return json_error(409, "a consultation is not wrapped up; once completed it is your caller's call")
+        return json_error(request, 409, UiText(
+            "a consultation is not wrapped up; once completed it is your caller's call"))
     disposition = DISPOSITION.read(body, "")
     allowed = request.app[HUB].feeds.dispositions_for(pop.queue)
     if disposition not in allowed:
-        raise BadRequest(f"disposition must be one of: {', '.join(allowed)}")
+        raise BadRequest(UiText("disposition must be one of: %(dispositions)s", dispositions=", ".join(allowed)))
     notes = NOTES.read(body, "")
     await request.app[AGENT_CONTROL].dispose(call_id, agent_id, disposition, notes)
     return accepted()

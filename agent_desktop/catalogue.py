@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from agent_desktop import api_schemas
-from agent_desktop.text_input import AGENT_ID, CALL_ID, CUSTOMER_ID, SEARCH_TEXT, TextField
+from agent_desktop.languages import LANGUAGES
+from agent_desktop.text_input import AGENT_ID, CALL_ID, CUSTOMER_ID, NEXT_PATH, SEARCH_TEXT, TextField
 
 AGENT = "agent"
 SUPERVISOR = "supervisor"
@@ -171,6 +172,16 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
               answers={200: Answer("The document.", api_schemas.OPENAPI_DOCUMENT)}),
     HttpRoute("GET", "/api/me", "me", EVERYONE, "The logged-in account and its CSRF token.",
               answers={200: Answer("The account.", api_schemas.me(ROLES))}),
+    HttpRoute("POST", "/api/me/language", "choose_language", None,
+              "Choose the language of the pages and of the error texts: remembered in a cookie, and for the "
+              "account when logged in (otherwise the browser's Accept-Language decides, else English). Public, "
+              "since the login page offers it too. A form post (the pages' switcher, with next: the page to go "
+              "back to) is answered 303 to that page.",
+              answers={200: Answer("The language now chosen.", api_schemas.LANGUAGE_CHOSEN),
+                       303: Answer("A form post: back to the page it came from.")}
+              | _refusals(400, s400="Not a language of the pages, or the form cannot be read."),
+              request_schema=api_schemas.language_choice([language.tag for language in LANGUAGES],
+                                                         NEXT_PATH.schema())),
     HttpRoute("GET", "/api/agent/state", "agent_state", AGENTS_ONLY, "The agent's own state and active pops.",
               answers={200: Answer("The state, as pushed in agent.state, and the pops, as in call.offered.",
                                    api_schemas.AGENT_STATE)}),

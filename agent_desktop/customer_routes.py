@@ -19,14 +19,17 @@ from agent_desktop.handling import (
     NotFound,
     account_of,
     agent_id_of,
+    catalogue_of,
     json_body,
     json_error,
     path_segment,
 )
 from agent_desktop.services import CustomerRejected, CustomerSummary, NewCustomer, PossibleDuplicates
 from agent_desktop.text_input import COMPANY, CUSTOMER_ID, CUSTOMER_NAME, EMAIL, PHONE, SEARCH_TEXT
+from agent_desktop.ui_text import UiText
 
 SEARCH_LIMIT = 10
+NO_SUCH_CUSTOMER = UiText("no such customer")
 
 
 def _summary_json(customer: CustomerSummary) -> dict[str, Any]:
@@ -48,13 +51,13 @@ def _publish_match(request: web.Request, pop: ActivePop, customer: CustomerSumma
 
 async def customer_card(request: web.Request) -> web.StreamResponse:
     account = account_of(request)
-    customer_id = path_segment(request, CUSTOMER_ID, "no such customer")
+    customer_id = path_segment(request, CUSTOMER_ID, UiText("no such customer"))
     feeds = request.app[HUB].feeds
     if account.role == AGENT and not feeds.agent_sees_customer(agent_id_of(request), customer_id):
-        return json_error(404, "no such customer on your calls")  # 404: do not confirm it exists
+        return json_error(request, 404, UiText("no such customer on your calls"))  # 404: do not confirm it exists
     card = await request.app[CUSTOMERS].customer_card(customer_id)
     if card is None:
-        return json_error(404, "no such customer")
+        return json_error(request, 404, NO_SUCH_CUSTOMER)
     return web.json_response(dataclasses.asdict(card))
 
 
@@ -70,7 +73,7 @@ async def call_customer_match(request: web.Request) -> web.StreamResponse:
     customer_id = CUSTOMER_ID.read(await json_body(request))
     card = await request.app[CUSTOMERS].customer_card(customer_id)
     if card is None:
-        raise NotFound("no such customer")
+        raise NotFound(NO_SUCH_CUSTOMER)
     customer = CustomerSummary(customer_id=card.customer_id, code=card.code, name=card.name,
                                company=card.company, phones=card.phones, email=card.email)
     _publish_match(request, pop, customer, created=False)
@@ -86,16 +89,17 @@ async def call_customer_create(request: web.Request) -> web.StreamResponse:
     )
     allow_duplicates = body.get("allow_duplicates", False)
     if not isinstance(allow_duplicates, bool):
-        raise BadRequest("allow_duplicates: true or false")
+        raise BadRequest(UiText("allow_duplicates: true or false"))
     try:
         customer = await request.app[CUSTOMERS].create_customer(
             draft, actor=account_of(request).id, allow_duplicates=allow_duplicates
         )
     except CustomerRejected as exc:
-        raise BadRequest(str(exc)) from None
+        raise BadRequest(UiText.as_is(str(exc))) from None  # the CRM's reason, in English
     except PossibleDuplicates as exc:
         return web.json_response(
-            {"error": str(exc), "duplicates": [
+            {"error": catalogue_of(request).text(UiText(
+                "%(count)s stored customer(s) look like this one", count=len(exc.duplicates))), "duplicates": [
                 {"customer": _summary_json(d.customer), "reason": d.reason} for d in exc.duplicates
             ]},
             status=409,

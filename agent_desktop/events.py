@@ -14,7 +14,7 @@ class CustomerMatched(DomainEvent):
     ``agent_id`` is the agent the call was offered to; ``actor`` is the web account that decided
     (the agent itself, or a supervisor or admin acting for it). ``created`` tells whether the
     customer record was created from the pop rather than found. ``customer_id`` is the CRM's id,
-    the same kind of value ``CallQueued.customer_id`` carries.
+    the same kind of value ``CallQueued.caller.customer_id`` carries.
     """
 
     call_id: str

@@ -1,10 +1,11 @@
 """What every desktop handler stands on: the application's and the request's keys, the logged-in account
-and session, JSON bodies, pages rendered from templates, and the errors the guard answers (400, 404, 409).
+and session and the language of the answer, JSON bodies, pages rendered from templates in that language,
+and the errors the guard answers (400, 404, 409), each a :class:`UiText` translated for the reader.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -12,13 +13,17 @@ import jinja2
 from aiohttp import web
 
 from agent_desktop.accounts import Account, AccountStore
+from agent_desktop.catalogues import Catalogue
+from agent_desktop.client_address import forwarded_https
 from agent_desktop.config import DesktopConfig
 from agent_desktop.hub import DesktopHub
 from agent_desktop.json_input import InvalidJson, parse_json
+from agent_desktop.languages import LANGUAGES, Language
 from agent_desktop.security import LoginRateLimiter, RequestRateLimiter, Session, SessionStore
 from agent_desktop.services import AgentControl, CustomerLookup
 from agent_desktop.supervision import SupervisorActions
 from agent_desktop.text_input import PAUSE_REASON, InvalidText, TextField
+from agent_desktop.ui_text import UiText
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -30,50 +35,101 @@ LOGIN_TRAFFIC = web.AppKey("login_traffic", RequestRateLimiter)
 AGENT_CONTROL = web.AppKey("agent_control", AgentControl)
 CUSTOMERS = web.AppKey("customer_lookup", CustomerLookup)
 SUPERVISION = web.AppKey("supervisor_actions", SupervisorActions)
-TEMPLATES = web.AppKey("templates", jinja2.Environment)
+CATALOGUES = web.AppKey("catalogues", Mapping[str, Catalogue])
+TEMPLATES = web.AppKey("templates", Mapping[str, jinja2.Environment])
+# The language each account chose, by account id; in memory, like the accounts themselves.
+LANGUAGE_CHOICES = web.AppKey("language_choices", dict[str, str])
 CONFIG = web.AppKey("config", DesktopConfig)
 SESSION: web.RequestKey[Session | None] = web.RequestKey("session")
 ACCOUNT: web.RequestKey[Account | None] = web.RequestKey("account")
+LANGUAGE: web.RequestKey[Language] = web.RequestKey("language")
 
 
-class BadRequest(ValueError):
-    """A request body that does not fit its schema; answered 400 with the message."""
+class RequestRefused(Exception):
+    """A handler's refusal, which the guard answers with ``status`` and the text in the reader's language."""
+
+    status = 400
+
+    def __init__(self, text: UiText) -> None:
+        super().__init__(str(text))
+        self.text = text
 
 
-class NotFound(LookupError):
+class BadRequest(RequestRefused, ValueError):
+    """A request body that does not fit its schema; answered 400 with the text."""
+
+
+class NotFound(RequestRefused, LookupError):
     """The call or customer a request names does not exist for this user; answered 404."""
 
+    status = 404
 
-class CallStateConflict(Exception):
+
+class CallStateConflict(RequestRefused):
     """The request does not fit the call's state as the desktop sees it; answered 409 with the reason."""
 
+    status = 409
 
-def load_templates() -> jinja2.Environment:
-    """The page templates."""
-    # autoescape for every template: customer data is shown inert whatever it contains.
-    return jinja2.Environment(
+
+def load_templates(catalogues: Mapping[str, Catalogue]) -> dict[str, jinja2.Environment]:
+    """The page templates, in each language (by tag)."""
+    return {tag: _environment(catalogue) for tag, catalogue in catalogues.items()}
+
+
+def _environment(catalogue: Catalogue) -> jinja2.Environment:
+    # autoescape for every template: customer data is shown inert whatever it contains; new-style gettext
+    # escapes the values put into a translated text too.
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
     )
+    env.policies["ext.i18n.trimmed"] = True  # {% trans %} blocks read as one line, as extracted
+    env.install_gettext_translations(catalogue.translations, newstyle=True)  # type: ignore[attr-defined]
+    env.filters["label"] = catalogue.label
+    env.globals.update(
+        format_datetime=catalogue.format_datetime, format_number=catalogue.format_number,
+        format_percent=catalogue.format_percent,
+    )
+    return env
 
 
-def json_error(status: int, message: str) -> web.Response:
-    """An API error: ``{"error": message}`` with ``status``."""
-    return web.json_response({"error": message}, status=status)
+def catalogue_of(request: web.Request) -> Catalogue:
+    """The catalogue of the request's language (chosen by the guard)."""
+    return request.app[CATALOGUES][request[LANGUAGE].tag]
+
+
+def json_error(request: web.Request, status: int, text: UiText) -> web.Response:
+    """An API error: ``{"error": text}`` in the request's language, with ``status``."""
+    return web.json_response({"error": catalogue_of(request).text(text)}, status=status)
 
 
 def render(
     request: web.Request, template: str, context: dict[str, Any], *, status: int = 200
 ) -> web.Response:
-    """A page from ``template``, which always knows the account and the CSRF token."""
-    env = request.app[TEMPLATES]
+    """A page from ``template`` in the request's language (a :class:`UiText` in ``context`` is translated),
+    which always knows the account, the CSRF token, the languages to switch to and the messages its
+    scripts need."""
+    language = request[LANGUAGE]
     session: Session | None = request.get(SESSION)
     account: Account | None = request.get(ACCOUNT)
-    body = env.get_template(template).render(
-        account=account, csrf_token=session.csrf_token if session else "", **context
+    catalogue = catalogue_of(request)
+    body = request.app[TEMPLATES][language.tag].get_template(template).render(
+        account=account, csrf_token=session.csrf_token if session else "", language=language,
+        languages=LANGUAGES, here=request.path_qs,
+        script_text={"language": language.tag, "messages": catalogue.script_messages},
+        **{key: catalogue.text(value) if isinstance(value, UiText) else value for key, value in context.items()},
     )
     return web.Response(text=body, status=status, content_type="text/html", charset="utf-8")
+
+
+def cookie_secure(request: web.Request) -> bool:
+    """Whether cookies set on this answer must be Secure ([web] secure_cookies)."""
+    config = request.app[CONFIG]
+    return config.secure_cookies == "always" or (config.secure_cookies == "auto" and (
+        request.secure or forwarded_https(request.remote, request.headers.get("X-Forwarded-Proto"),
+                                          config.trusted_proxies)))
 
 
 def account_of(request: web.Request) -> Account:
@@ -94,11 +150,11 @@ def agent_id_of(request: web.Request) -> str:
     """The ACD agent the logged-in account is (400 when it is none)."""
     agent_id = account_of(request).agent_id
     if agent_id is None:
-        raise BadRequest("this account is not linked to an ACD agent")
+        raise BadRequest(UiText("this account is not linked to an ACD agent"))
     return agent_id
 
 
-def path_segment(request: web.Request, field: TextField, missing: str) -> str:
+def path_segment(request: web.Request, field: TextField, missing: UiText) -> str:
     """The path's ``field``; text its rule refuses names nothing, so 404 with ``missing``."""
     try:
         return field.check(request.match_info[field.name])
@@ -114,7 +170,7 @@ async def form_fields(request: web.Request) -> dict[str, str]:
     try:
         form = await request.post()
     except (ValueError, LookupError) as exc:  # no or wrong multipart boundary, unknown charset, not UTF-8
-        raise BadRequest(f"the form cannot be read: {exc}") from None
+        raise BadRequest(UiText("the form cannot be read: %(reason)s", reason=str(exc))) from None
     return {k: v for k, v in form.items() if isinstance(v, str)}
 
 
@@ -127,9 +183,9 @@ async def json_body(request: web.Request) -> dict[str, Any]:
     try:
         body = parse_json(await request.read())
     except InvalidJson as exc:
-        raise BadRequest(str(exc)) from None
+        raise BadRequest(exc.text) from None
     if not isinstance(body, dict):
-        raise BadRequest("body must be a JSON object")
+        raise BadRequest(UiText("body must be a JSON object"))
     return body
 
 
@@ -138,7 +194,7 @@ def pause_reason(request: web.Request, body: dict[str, Any]) -> str:
     reason = PAUSE_REASON.read(body, "")
     allowed = request.app[CONFIG].pause_reasons
     if reason not in allowed:
-        raise BadRequest(f"reason must be one of: {', '.join(allowed)}")
+        raise BadRequest(UiText("reason must be one of: %(reasons)s", reasons=", ".join(allowed)))
     return reason
 
 

@@ -33,6 +33,7 @@ from agent_desktop.json_input import InvalidJson, parse_json
 from agent_desktop.security import SessionStore
 from agent_desktop.services import CustomerCard, CustomerLookup
 from agent_desktop.text_input import CALL_ID, MESSAGE_TYPE, PING_ID, InvalidText
+from agent_desktop.ui_text import UiText
 from agent_desktop.wall import WallProjection
 from bus.clock import Clock
 from bus.eventbus import EventBus
@@ -141,8 +142,8 @@ class DesktopHub:
         self.wall.apply(event)
         for delivery in self.feeds.apply(event):
             self._deliver(delivery)
-        if isinstance(event, CallQueued) and event.customer_id:
-            self._prefetch(event.call_id, event.customer_id)
+        if isinstance(event, CallQueued) and event.caller.customer_id:
+            self._prefetch(event.call_id, event.caller.customer_id)
         elif isinstance(event, CallOffered):
             self._spawn(self._pop(event))
         elif isinstance(event, CallAbandoned):
@@ -163,8 +164,8 @@ class DesktopHub:
 
     async def _pop(self, event: CallOffered) -> None:
         customer: dict[str, Any] | None = None
-        if event.customer_id:
-            fetch = self._prefetch(event.call_id, event.customer_id)  # usually started at CallQueued
+        if event.caller.customer_id:
+            fetch = self._prefetch(event.call_id, event.caller.customer_id)  # usually started at CallQueued
             del self._cards[event.call_id]
             customer = await self._card_of(event.call_id, asyncio.shield(fetch))
         delivery = self.feeds.complete_pop(event, customer)
@@ -241,7 +242,7 @@ class DesktopHub:
         try:
             message = parse_json(raw, what="message")
             if not isinstance(message, dict):
-                raise InvalidJson("expected a JSON object with a string 'type'")
+                raise InvalidJson(UiText("expected a JSON object with a string 'type'"))
             kind = MESSAGE_TYPE.read(message)
         except (InvalidJson, InvalidText) as exc:
             self.send(conn, _error("bad_request", None, str(exc)))

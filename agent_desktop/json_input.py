@@ -10,11 +10,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from agent_desktop.ui_text import UiText
+
 MAX_DEPTH = 20  # the desktop's messages nest two or three levels
 
 
 class InvalidJson(ValueError):
-    """The text is not a JSON document the desktop reads; ``str()`` says why."""
+    """The text is not a JSON document the desktop reads; :attr:`text` (and, in English, ``str()``) says why."""
+
+    def __init__(self, text: UiText) -> None:
+        super().__init__(str(text))
+        self.text = text
 
 
 def parse_json(text: str | bytes, *, what: str = "body") -> Any:
@@ -23,16 +29,20 @@ def parse_json(text: str | bytes, *, what: str = "body") -> Any:
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError:
-            raise InvalidJson(f"{what} is not UTF-8 text") from None
+            raise InvalidJson(UiText("%(what)s is not UTF-8 text", what=what)) from None
     try:
         document = json.loads(text)
     except RecursionError:
-        raise InvalidJson(f"{what} is nested too deeply (at most {MAX_DEPTH} levels)") from None
+        raise InvalidJson(_too_deep(what)) from None
     except ValueError:  # JSONDecodeError, and integers too long to convert
-        raise InvalidJson(f"{what} is not JSON") from None
+        raise InvalidJson(UiText("%(what)s is not JSON", what=what)) from None
     if _depth(document) > MAX_DEPTH:
-        raise InvalidJson(f"{what} is nested too deeply (at most {MAX_DEPTH} levels)")
+        raise InvalidJson(_too_deep(what))
     return document
+
+
+def _too_deep(what: str) -> UiText:
+    return UiText("%(what)s is nested too deeply (at most %(limit)s levels)", what=what, limit=MAX_DEPTH)
 
 
 def _depth(document: Any) -> int:

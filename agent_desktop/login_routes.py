@@ -1,5 +1,5 @@
 """Logging in and out: the login form and its limits per user and per address, fresh sessions, and who
-is logged in (``/api/me``).
+is logged in (``/api/me``) in which language.
 """
 
 from __future__ import annotations
@@ -8,39 +8,40 @@ import math
 
 from aiohttp import web
 
-from agent_desktop.client_address import client_address, forwarded_https
+from agent_desktop.client_address import client_address
 from agent_desktop.handling import (
     ACCOUNT,
     ACCOUNTS,
     CONFIG,
     HUB,
+    LANGUAGE,
     LIMITER,
     LOGIN_TRAFFIC,
     SESSION,
     SESSIONS,
     Handler,
     account_of,
+    catalogue_of,
+    cookie_secure,
     form_fields,
     render,
     session_of,
 )
 from agent_desktop.security import SESSION_COOKIE, Session
 from agent_desktop.text_input import PASSWORD, USERNAME, InvalidText
+from agent_desktop.ui_text import UiText
 
 
 def _set_session_cookie(request: web.Request, response: web.StreamResponse, session: Session) -> None:
-    config = request.app[CONFIG]
-    secure = config.secure_cookies == "always" or (config.secure_cookies == "auto" and (
-        request.secure or forwarded_https(request.remote, request.headers.get("X-Forwarded-Proto"),
-                                          config.trusted_proxies)))
-    response.set_cookie(SESSION_COOKIE, session.id, httponly=True, samesite="Strict", secure=secure, path="/")
+    response.set_cookie(SESSION_COOKIE, session.id, httponly=True, samesite="Strict", secure=cookie_secure(request),
+                        path="/")
 
 
-def _too_many(request: web.Request, wait: float, message: str, username: str) -> web.Response:
+def _too_many(request: web.Request, wait: float, why: UiText, username: str) -> web.Response:
     seconds = max(1, math.ceil(wait))
-    response = render(
-        request, "login.html", {"error": f"{message} Try again in {seconds} s.", "username": username}, status=429
-    )
+    error = UiText("%(why)s Try again in %(seconds)s s.", why=why,
+                   seconds=catalogue_of(request).format_number(seconds))
+    response = render(request, "login.html", {"error": error, "username": username}, status=429)
     response.headers["Retry-After"] = str(seconds)
     return response
 
@@ -55,7 +56,7 @@ def _login_throttled(request: web.Request) -> web.Response | None:
     """429 when the client's address asks for the login form or posts it too often (every load of the
     form costs an anonymous session, every post a password hash)."""
     wait = request.app[LOGIN_TRAFFIC].admit(_client(request))
-    return None if wait is None else _too_many(request, wait, "Too many requests from your address.", "")
+    return None if wait is None else _too_many(request, wait, UiText("Too many requests from your address."), "")
 
 
 async def login_page(request: web.Request) -> web.StreamResponse:
@@ -86,12 +87,12 @@ async def login(request: web.Request) -> web.StreamResponse:
     limiter = request.app[LIMITER]
     wait = limiter.retry_after(username, ip)
     if wait is not None:
-        return _too_many(request, wait, "Too many failed logins.", username)
+        return _too_many(request, wait, UiText("Too many failed logins."), username)
     account = request.app[ACCOUNTS].authenticate(username, password)
     if account is None:
         limiter.record_failure(username, ip)
         return render(
-            request, "login.html", {"error": "Wrong user name or password.", "username": username}, status=401
+            request, "login.html", {"error": UiText("Wrong user name or password."), "username": username}, status=401
         )
     limiter.record_success(username, ip)
     sessions = request.app[SESSIONS]
@@ -117,7 +118,7 @@ async def me(request: web.Request) -> web.StreamResponse:
     session = session_of(request)
     return web.json_response({
         "id": account.id, "name": account.name, "role": account.role,
-        "agent_id": account.agent_id, "csrf_token": session.csrf_token,
+        "agent_id": account.agent_id, "csrf_token": session.csrf_token, "language": request[LANGUAGE].tag,
     })
 
 

@@ -19,6 +19,7 @@ from agent_desktop.catalogue import (
 )
 from agent_desktop.handling import CONFIG, Handler, NotFound, account_of, agent_id_of, render
 from agent_desktop.openapi import build_openapi
+from agent_desktop.ui_text import UiText
 
 HOME_BY_ROLE = {AGENT: "/desktop", SUPERVISOR: "/wall", ADMIN: "/wall"}
 _STATIC_NAME = re.compile(STATIC_FILE_NAME)
@@ -52,7 +53,7 @@ async def static(request: web.Request) -> web.StreamResponse:
     match = _STATIC_NAME.match(name)
     resource = resources.files("agent_desktop").joinpath("static", name)
     if match is None or not resource.is_file():
-        raise NotFound("no such file")
+        raise NotFound(UiText("no such file"))
     return web.Response(
         body=resource.read_bytes(), content_type=_STATIC_TYPES[match.group(1)], charset="utf-8"
     )

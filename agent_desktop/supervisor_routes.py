@@ -20,10 +20,11 @@ from agent_desktop.handling import (
 )
 from agent_desktop.supervision import SpyMode
 from agent_desktop.text_input import AGENT_ID, SPY_MODE
+from agent_desktop.ui_text import UiText
 
 
 def _path_agent_id(request: web.Request) -> str:
-    return path_segment(request, AGENT_ID, "no such agent")
+    return path_segment(request, AGENT_ID, UiText("no such agent"))
 
 
 async def wall_snapshot(request: web.Request) -> web.StreamResponse:
@@ -53,10 +54,11 @@ async def force_logout(request: web.Request) -> web.StreamResponse:
 async def spy_on_call(request: web.Request) -> web.StreamResponse:
     mode = SPY_MODE.read(await json_body(request), "")
     if mode not in tuple(SpyMode):
-        raise BadRequest(f"mode must be one of: {', '.join(SpyMode)}")
+        raise BadRequest(UiText("mode must be one of: %(modes)s", modes=", ".join(SpyMode)))
     phone = account_of(request).phone
     if phone is None:
-        return json_error(409, "your account has no phone to listen on; set phone in its [[users]] entry")
+        return json_error(request, 409, UiText(
+            "your account has no phone to listen on; set phone in its [[users]] entry"))
     await request.app[SUPERVISION].spy(_path_agent_id(request), phone, SpyMode(mode))
     return accepted()
 

@@ -15,16 +15,19 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from agent_desktop.ui_text import UiText
+
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 _CONTROL_BUT_LINE_BREAKS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 class InvalidText(ValueError):
-    """A text field breaks the rule; ``str()`` is ``"<field>: <why>"``."""
+    """A text field breaks the rule; :attr:`text` (and, in English, ``str()``) is ``"<field>: <why>"``."""
 
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
+    def __init__(self, field: str, reason: UiText) -> None:
+        self.text = UiText("%(field)s: %(reason)s", field=field, reason=reason)
+        super().__init__(str(self.text))
         self.field = field
 
 
@@ -41,28 +44,29 @@ class TextField:
     def check(self, value: object) -> str:
         """``value`` if it is acceptable text (stripped if the field strips), else :class:`InvalidText`."""
         if not isinstance(value, str):
-            raise InvalidText(self.name, "expected text")
+            raise InvalidText(self.name, UiText("expected text"))
         found = _LONE_SURROGATE.search(value)
         if found:
-            raise InvalidText(self.name, f"not valid Unicode: a lone surrogate {_code_point(found)} at character "
-                                         f"{found.start() + 1}")
+            raise InvalidText(self.name, UiText("not valid Unicode: a lone surrogate %(code)s at character "
+                                                "%(position)s", code=_code_point(found), position=found.start() + 1))
         found = (_CONTROL_BUT_LINE_BREAKS if self.multiline else _CONTROL).search(value)
         if found:
-            raise InvalidText(self.name, f"control character {_code_point(found)} at character {found.start() + 1} "
-                                         "is not allowed")
+            raise InvalidText(self.name, UiText("control character %(code)s at character %(position)s is not "
+                                                "allowed", code=_code_point(found), position=found.start() + 1))
         text = value.strip() if self.strip else value
         if len(text) > self.max_length:
-            raise InvalidText(self.name, f"at most {self.max_length} characters (got {len(text)})")
+            raise InvalidText(self.name, UiText("at most %(limit)s characters (got %(length)s)",
+                                                limit=self.max_length, length=len(text)))
         if len(text) < self.min_length:
-            raise InvalidText(self.name, "required" if self.min_length == 1 else
-                              f"at least {self.min_length} characters")
+            raise InvalidText(self.name, UiText("required") if self.min_length == 1 else
+                              UiText("at least %(limit)s characters", limit=self.min_length))
         return text
 
     def read(self, source: Mapping[str, Any], default: str | None = None) -> str:
         """The field from a JSON object, form or query string; ``default`` when absent (else required)."""
         if self.name not in source:
             if default is None:
-                raise InvalidText(self.name, "required")
+                raise InvalidText(self.name, UiText("required"))
             return default
         return self.check(source[self.name])
 
@@ -93,6 +97,8 @@ CUSTOMER_ID = TextField("customer_id", 64, min_length=1)
 SPY_MODE = TextField("mode", 16, min_length=1)
 USERNAME = TextField("username", 128)
 PASSWORD = TextField("password", 1024)
+LANGUAGE_TAG = TextField("language", 16, min_length=1)
+NEXT_PATH = TextField("next", 2000)  # the page the language switcher goes back to
 # Path segments; a bad one names nothing, so the routes answer 404.
 CALL_ID = TextField("call_id", 100, min_length=1)  # interactions.call_id
 AGENT_ID = TextField("agent_id", 64, min_length=1)  # as TARGET_AGENT

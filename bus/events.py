@@ -9,13 +9,22 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Any, ClassVar, TypeVar
+import typing
+from collections.abc import Mapping
+from typing import Any, ClassVar, Protocol, TypeVar
 
 E = TypeVar("E", bound="DomainEvent")
 
 
 class UnknownEventType(LookupError):
     """A serialised event names a type no loaded module defines."""
+
+
+class RecordGroup(Protocol):
+    """A dataclass an event carries in one field for several related ones, rebuilt from its record."""
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> RecordGroup: ...
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -47,15 +56,24 @@ class DomainEvent:
 
     @staticmethod
     def from_record(record: dict[str, Any]) -> DomainEvent:
-        """Rebuild an event from :meth:`to_record` output."""
+        """Rebuild an event from :meth:`to_record` output.
+
+        A field holding a :class:`RecordGroup` (several fields grouped in one value) is rebuilt by the
+        group's ``from_record``; a record written before the fields were grouped carries them at its top
+        level, where the group then reads them.
+        """
         data = dict(record)
         name = data.pop("type")
         cls = DomainEvent.registry.get(name)
         if cls is None:
             raise UnknownEventType(name)
+        groups = _record_groups(cls)
         kwargs: dict[str, Any] = {}
         for f in dataclasses.fields(cls):
-            if f.name in data:
+            group = groups.get(f.name)
+            if group is not None:
+                kwargs[f.name] = group.from_record(data.get(f.name, data))
+            elif f.name in data:
                 value = data[f.name]
                 if isinstance(value, list):
                     value = tuple(tuple(v) if isinstance(v, list) else v for v in value)
@@ -65,6 +83,22 @@ class DomainEvent:
     @staticmethod
     def from_json(text: str) -> DomainEvent:
         return DomainEvent.from_record(json.loads(text))
+
+
+_GROUPS: dict[type[DomainEvent], dict[str, type[RecordGroup]]] = {}
+
+
+def _record_groups(cls: type[DomainEvent]) -> dict[str, type[RecordGroup]]:
+    """The fields of ``cls`` that hold a :class:`RecordGroup`, by name (looked up once per type)."""
+    groups = _GROUPS.get(cls)
+    if groups is None:
+        hints = typing.get_type_hints(cls)
+        groups = _GROUPS[cls] = {}
+        for f in dataclasses.fields(cls):
+            hint = hints[f.name]
+            if isinstance(hint, type) and dataclasses.is_dataclass(hint) and hasattr(hint, "from_record"):
+                groups[f.name] = typing.cast(type[RecordGroup], hint)
+    return groups
 
 
 def _jsonable(value: Any) -> Any:

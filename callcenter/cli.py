@@ -25,8 +25,8 @@ COMMAND_MODULES = (
     "asterisk_conf.commands",
     "outbound.commands",
 )
-BENCH_MODULES = ("cti.ami.bench", "acd.bench", "ivr.bench", "callcenter.screenpop_bench", "outbound.bench",
-                 "outbound.import_bench")
+BENCH_MODULES = ("cti.ami.bench", "acd.bench", "ivr.bench", "callcenter.screenpop_bench", "callcenter.soak_bench",
+                 "outbound.bench", "outbound.import_bench")
 
 
 def _registrars(modules: tuple[str, ...]) -> list[Callable[[argparse._SubParsersAction], None]]:  # type: ignore[type-arg]

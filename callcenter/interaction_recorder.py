@@ -45,4 +45,4 @@ class InteractionRecorder(EventRecorder):
             return isinstance(event, LEG_EVENTS) and (keep is None or keep(event))
 
         writer = InteractionRowWriter(sessions, inbound_contexts=inbound_contexts, on_unknown_leg=_log_unknown_leg)
-        super().__init__(bus, writer, flush_interval=flush_interval, keep=keep_leg_event)
+        super().__init__(bus, writer, flush_interval=flush_interval, keep=keep_leg_event, store="interaction history")

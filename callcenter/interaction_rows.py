@@ -42,6 +42,7 @@ from crm_core.interactions import (
 )
 from crm_core.models import Interaction
 from cti.ami.events import ChannelAppeared
+from ivr.caller import CallerData
 from ivr.events import IvrFinished
 from ivr.outcome import OutcomeKind
 
@@ -63,6 +64,15 @@ def _open_from(session: Session, leg_id: str, queue: str, enter_at: float, **fie
                     **fields)
 
 
+def _caller_columns(session: Session, caller: CallerData) -> dict[str, Any]:
+    """A leg's columns about who calls: the customer (by the id stored for its code), number and intent."""
+    return {
+        "customer_code": caller.customer_code,
+        "customer_id": stored_customer_id(session, caller.customer_code, caller.customer_id),
+        "ani": caller.ani, "intent": caller.intent,
+    }
+
+
 def _queued_leg(session: Session, event: CallQueued) -> str:
     """A call queued again after its leg ended ``transferred`` opens the next leg, copying the caller's
     data; otherwise the call's current leg."""
@@ -81,14 +91,13 @@ def _queued_leg(session: Session, event: CallQueued) -> str:
 
 def _apply_ivr_finished(session: Session, event: IvrFinished) -> Interaction:
     """Who called and why; a call that leaves the IVR other than to a queue ends its leg here."""
-    ivr: dict[str, Any] = dict(event.ivr_data)
-    if event.unidentified:
+    ivr: dict[str, Any] = dict(event.caller.ivr_data)
+    if event.caller.unidentified:
         ivr["unidentified"] = True
     leg = open_leg(
         session, event.call_id, call_id=event.call_id, direction=INBOUND,
-        enter_at=event.entered_at or event.at, queue=event.queue, customer_code=event.customer_code,
-        customer_id=stored_customer_id(session, event.customer_code, event.customer_id),
-        ani=event.ani or None, dnis=event.dnis or None, intent=event.intent, ivr_data=ivr,
+        enter_at=event.entered_at or event.at, queue=event.queue, **_caller_columns(session, event.caller),
+        dnis=event.dnis or None, ivr_data=ivr,
     )
     if event.outcome == OutcomeKind.QUEUE:
         return leg
@@ -120,27 +129,19 @@ def apply_event(
         case CallQueued() if event.consult_of is not None:
             return open_leg(
                 session, event.call_id, call_id=event.consult_of, direction=CONSULT, enter_at=event.enter_time,
-                queue=event.queue, customer_code=event.customer_code,
-                customer_id=stored_customer_id(session, event.customer_code, event.customer_id), ani=event.ani,
-                intent=event.intent,
+                queue=event.queue, **_caller_columns(session, event.caller),
             )
         case CallQueued():
-            ivr = {"unidentified": True} if event.unidentified else {}
+            ivr = {"unidentified": True} if event.caller.unidentified else {}
             return _open_from(
                 session, _queued_leg(session, event), event.queue, event.enter_time,
-                customer_code=event.customer_code,
-                customer_id=stored_customer_id(session, event.customer_code, event.customer_id),
-                ani=event.ani, intent=event.intent, ivr_data=ivr,
+                **_caller_columns(session, event.caller), ivr_data=ivr,
             )
         case CallOffered():
             leg_id = leg_at(session, event.call_id, event.at)
-            _open_from(
-                session, leg_id, event.queue, event.at - event.wait_seconds,
-                customer_code=event.customer_code,
-                customer_id=stored_customer_id(session, event.customer_code, event.customer_id),
-                ani=event.ani, intent=event.intent,
-            )
-            return update_leg(session, leg_id, agent_id=event.agent_id, ivr_data=dict(event.ivr_data))
+            _open_from(session, leg_id, event.queue, event.at - event.wait_seconds,
+                       **_caller_columns(session, event.caller))
+            return update_leg(session, leg_id, agent_id=event.agent_id, ivr_data=dict(event.caller.ivr_data))
         case CallConnected():
             leg_id = leg_at(session, event.call_id, event.at)
             _open_from(session, leg_id, event.queue, event.at - event.wait_seconds)

@@ -34,7 +34,7 @@ class EventRecorder:
     """Appends bus events to an event log (``writer``), in publish order, in batches.
 
     ``keep(event)`` chooses the events to store (all by default). :attr:`set_aside` holds the latest
-    events no write could store; :attr:`failed` counts them all.
+    events no write could store; :attr:`failed` counts them all. ``store`` names what is written in the log.
     """
 
     def __init__(
@@ -44,8 +44,10 @@ class EventRecorder:
         *,
         flush_interval: float = 0.1,
         keep: Callable[[DomainEvent], bool] | None = None,
+        store: str = "event log",
     ) -> None:
         self._bus = bus
+        self.store = store
         self._writer = writer
         self._interval = flush_interval
         self._keep = keep
@@ -98,13 +100,13 @@ class EventRecorder:
         self._failed_in_outages += 1
         if self._outage_began is None:
             self._outage_began = time.monotonic()
-            log.error("event store unreachable (%s): events are kept in memory and written when it is back; "
-                      "%d kept now", exc, kept)
+            log.error("%s cannot be written (%s): events are kept in memory and written when it can be "
+                      "again; %d kept now", self.store, exc, kept)
 
     def _found_store(self) -> None:
         if self._outage_began is not None:
-            log.warning("event store reachable again after %.1f s and %d failed writes; the kept events are "
-                        "written", time.monotonic() - self._outage_began, self._outage_failures)
+            log.warning("%s writable again after %.1f s and %d failed writes; the kept events are written",
+                        self.store, time.monotonic() - self._outage_began, self._outage_failures)
             self._outage_began, self._outage_failures = None, 0
 
     async def flush(self) -> None:

@@ -33,9 +33,10 @@ class Settings:
     # How call-backs reach customers: a dial string with {number}, e.g. "PJSIP/{number}@provider" (rendered
     # by ``callcenter asterisk-config`` into [callcenter-outbound]); empty: no call-backs through a trunk.
     trunk: str = ""
-    # With Redis, one node leads the ACD; the lead is a lease of this many seconds, renewed while alive (a
-    # standby takes over at most this long after a leader dies).
-    leader_ttl: int = 10
+    # With Redis, one node leads the ACD; the lead is a lease of this many seconds, renewed every third of it
+    # while alive (a standby takes over at most this long after a leader dies, and a leader cut off from
+    # Redis steps down within 0.8 of it).
+    leader_ttl: int = 2
     # The operations listener (/healthz, /readyz, /metrics): -1 means http_port + 1 (any free port when
     # http_port is 0).
     ops_host: str = "127.0.0.1"

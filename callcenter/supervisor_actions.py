@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Protocol
 
 from acd.agents import AgentState
-from acd.core import AcdError
+from acd.errors import AcdError
 from acd.service import AcdService
 from agent_desktop.supervision import SpyMode, SupervisorActionFailed, SupervisorActionRefused
 from cti.ami.client import AmiError

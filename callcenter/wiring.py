@@ -4,10 +4,13 @@ the web app's customer-card source, and the web app itself."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
+from collections.abc import Callable
+from typing import TypeVar
 
 from aiohttp import web
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from agent_desktop.accounts import load_accounts
@@ -36,6 +39,9 @@ from crm_core.models import Customer
 from crm_core.tickets import active_tickets
 from ivr.directory import CustomerRecord, TicketStatus
 
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
 
 def _record(customer: Customer) -> CustomerRecord:
     return CustomerRecord(
@@ -44,29 +50,55 @@ def _record(customer: Customer) -> CustomerRecord:
 
 
 class CrmDirectory:
-    """The IVR's :class:`ivr.directory.CustomerDirectory` over the CRM (one indexed query per look-up)."""
+    """The IVR's :class:`ivr.directory.CustomerDirectory` over the CRM (one indexed query per look-up).
+
+    While the database is unreachable a look-up finds nobody, so callers still reach an agent (as
+    unidentified callers do) rather than being cut off; the outage is logged once, with its end.
+    """
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
+        self._unreachable = False
+
+    def _read(self, query: Callable[[Session], T | None]) -> T | None:
+        try:
+            with self._sessions() as session:
+                found = query(session)
+        except (OperationalError, InterfaceError) as exc:
+            if not self._unreachable:
+                self._unreachable = True
+                log.error("CRM unreachable (%s): callers go on unidentified until it is back",
+                          str(exc.orig or exc).strip())
+            return None
+        if self._unreachable:
+            self._unreachable = False
+            log.warning("CRM reachable again: callers are identified again")
+        return found
 
     def find_by_code(self, code: str) -> CustomerRecord | None:
-        with self._sessions() as session:
+        def query(session: Session) -> CustomerRecord | None:
             customer = lookup.by_code(session, code)
             return None if customer is None else _record(customer)
 
+        return self._read(query)
+
     def find_by_ani(self, ani: str) -> CustomerRecord | None:
-        with self._sessions() as session:
+        def query(session: Session) -> CustomerRecord | None:
             matches = lookup.by_ani(session, ani)
             # An ambiguous number identifies nobody.
             return _record(matches[0]) if len(matches) == 1 else None
 
+        return self._read(query)
+
     def open_ticket_status(self, customer_id: str) -> TicketStatus | None:
-        with self._sessions() as session:
+        def query(session: Session) -> TicketStatus | None:
             tickets = active_tickets(session, int(customer_id))
             if not tickets:
                 return None
             ticket = tickets[0]
             return TicketStatus(ticket_id=str(ticket.id), status=ticket.status, subject=ticket.subject)
+
+        return self._read(query)
 
 
 def crm_directory(sessions: sessionmaker[Session]) -> CrmDirectory:

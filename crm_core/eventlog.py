@@ -14,7 +14,7 @@ from bus.eventlog import EventLogUnavailable
 from bus.events import DomainEvent
 from crm_core.db import Base
 
-# Failures of the connection, not of an event: every event would fail alike, so all can be retried.
+# Failures of the connection or the disk, not of an event: every event would fail alike, so all can be retried.
 _CONNECTION_LOST: tuple[type[Exception], ...] = (OperationalError, InterfaceError, DisconnectionError, OSError)
 
 
@@ -68,18 +68,46 @@ def unavailable_on_connection_loss(sessions: sessionmaker[Session]) -> Iterator[
         with sessions() as session, session.begin():
             yield session
     except _CONNECTION_LOST as exc:
-        raise EventLogUnavailable(str(exc)) from exc
+        # The driver's own words ("database or disk is full", "terminating connection..."), not the SQL and
+        # the whole batch's parameters.
+        raise EventLogUnavailable(str(getattr(exc, "orig", None) or exc).strip()) from exc
+
+
+def _stored(session: Session, event: DomainEvent) -> bool:
+    query = select(EventLogEntry.id).where(EventLogEntry.type == event.type_name,
+                                           EventLogEntry.payload == event.to_json()).limit(1)
+    return session.execute(query).first() is not None
 
 
 class SqlEventLog:
-    """The ``event_log`` table as the node's :class:`bus.eventlog.EventLogWriter`."""
+    """The ``event_log`` table as the node's :class:`bus.eventlog.EventLogWriter`.
+
+    A write cut off with its connection may have committed all the same (the connection died after the
+    server committed, before we heard). The writer remembers the last event of each such batch; since a
+    failed batch is tried again at the head of the next, the next write first looks for those events and
+    leaves out what is stored already, so no event is logged twice.
+    """
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
+        self._in_doubt: list[DomainEvent] = []
 
     def append(self, events: Sequence[DomainEvent]) -> None:
-        with unavailable_on_connection_loss(self._sessions) as session:
-            append_events(session, events)
+        try:
+            with unavailable_on_connection_loss(self._sessions) as session:
+                append_events(session, self._unstored(session, events))
+        except EventLogUnavailable:
+            if events and events[-1] not in self._in_doubt:
+                self._in_doubt.append(events[-1])
+            raise
+        self._in_doubt.clear()
+
+    def _unstored(self, session: Session, events: Sequence[DomainEvent]) -> Sequence[DomainEvent]:
+        """``events`` after the last in-doubt one already stored."""
+        for marker in reversed(self._in_doubt):
+            if marker in events and _stored(session, marker):
+                return events[events.index(marker) + 1:]
+        return events
 
 
 def read_logged(

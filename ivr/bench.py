@@ -213,7 +213,7 @@ async def run_ivr_bench(
     for outcome in run.outcomes:
         kinds[outcome.kind.value] = kinds.get(outcome.kind.value, 0) + 1
         if outcome.kind is OutcomeKind.QUEUE and outcome.queue == EXPECTED_QUEUE \
-                and outcome.customer_code == codes.get(outcome.ani):
+                and outcome.caller.customer_code == codes.get(outcome.caller.ani or ""):
             completed += 1
     return IvrBenchResult(
         sessions=sessions, completed=completed, wrong=len(run.outcomes) - completed,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from bus.events import DomainEvent
+from ivr.caller import CallerData
 from ivr.outcome import IvrOutcome
 
 
@@ -15,16 +16,10 @@ class IvrFinished(DomainEvent):
 
     call_id: str
     outcome: str
-    ani: str
+    caller: CallerData
     dnis: str = ""
     queue: str | None = None
     priority: int = 0
-    customer_id: str | None = None
-    customer_code: str | None = None
-    tier: str | None = None
-    intent: str | None = None
-    unidentified: bool = True
-    ivr_data: tuple[tuple[str, str], ...] = ()
     last_node: str = ""
     entered_at: float = 0.0
 
@@ -35,16 +30,10 @@ class IvrFinished(DomainEvent):
             at=outcome.ended_at,
             call_id=outcome.call_id,
             outcome=outcome.kind.value,
-            ani=outcome.ani,
+            caller=outcome.caller,
             dnis=outcome.dnis,
             queue=outcome.queue,
             priority=outcome.priority,
-            customer_id=outcome.customer_id,
-            customer_code=outcome.customer_code,
-            tier=outcome.tier,
-            intent=outcome.intent,
-            unidentified=outcome.unidentified,
-            ivr_data=outcome.ivr_data,
             last_node=outcome.last_node,
             entered_at=outcome.started_at,
         )

@@ -23,6 +23,7 @@ from ivr.actions import (
     Say,
     SayDigits,
 )
+from ivr.caller import CallerData
 from ivr.directory import (
     CustomerByAni,
     CustomerByCode,
@@ -335,20 +336,22 @@ class IvrSession:
         self._outcome = IvrOutcome(
             kind=kind,
             call_id=data["call_id"],
-            ani=data["ani"],
+            caller=CallerData(
+                ani=data["ani"],
+                customer_id=customer.id if customer else None,
+                customer_code=customer.code if customer else None,
+                tier=tier,
+                intent=data.get("intent") or None,
+                ivr_data=tuple((k, v) for k, v in data.items() if k not in _CALL_VARS),
+                unidentified=customer is None,
+            ),
             dnis=data["dnis"],
             queue=routing.queue if routing else None,
             priority=priority,
             skills=routing.skills if routing else (),
-            customer_id=customer.id if customer else None,
-            customer_code=customer.code if customer else None,
             customer_name=customer.name if customer else None,
-            tier=tier,
             language=customer.language if customer else self._flow.language,
-            intent=data.get("intent") or None,
             identified_by=identified_by,
-            unidentified=customer is None,
-            ivr_data=tuple((k, v) for k, v in data.items() if k not in _CALL_VARS),
             callback_number=callback_number,
             mailbox=mailbox,
             last_node=last_node,

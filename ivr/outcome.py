@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import enum
 
+from ivr.caller import CallerData
+
 
 class OutcomeKind(enum.StrEnum):
     QUEUE = "queue"
@@ -18,28 +20,23 @@ class OutcomeKind(enum.StrEnum):
 class IvrOutcome:
     """Everything learned in the IVR.
 
-    ``identified_by`` is ``"code"`` (a validated customer code), ``"ani"`` (only the caller number
-    matched) or None; ``unidentified`` is True when neither found the customer. ``ivr_data`` holds
-    the collected and set values in the order they were first set; ``last_node`` is where the call
-    was when it left (for an abandoned call: where the caller hung up).
+    ``caller`` is who calls and why (its ``unidentified`` is True when neither the code nor the number
+    found the customer; its ``ivr_data`` holds the collected and set values in the order they were first
+    set). ``identified_by`` is ``"code"`` (a validated customer code), ``"ani"`` (only the caller number
+    matched) or None; ``last_node`` is where the call was when it left (for an abandoned call: where the
+    caller hung up).
     """
 
     kind: OutcomeKind
     call_id: str
-    ani: str
+    caller: CallerData
     dnis: str = ""
     queue: str | None = None
     priority: int = 0
     skills: tuple[tuple[str, int], ...] = ()
-    customer_id: str | None = None
-    customer_code: str | None = None
     customer_name: str | None = None
-    tier: str | None = None
     language: str = "en"
-    intent: str | None = None
     identified_by: str | None = None
-    unidentified: bool = True
-    ivr_data: tuple[tuple[str, str], ...] = ()
     callback_number: str | None = None
     mailbox: str | None = None
     last_node: str = ""

@@ -74,13 +74,62 @@ async def test_a_dead_leaders_lease_expires_and_a_standby_takes_it() -> None:
     try:
         assert await dead.try_acquire()
         assert dead._renewer is not None
-        dead._renewer.cancel()  # the process froze: no more renewals, and no release either
+        dead._halt.set()  # the process froze: no more renewals, and no release either
         started = time.monotonic()
         await asyncio.wait_for(standby.acquire(), 3.0)
         assert 0.5 < time.monotonic() - started < 2.0  # about one lease after the last renewal
     finally:
         await standby.release()
         await dead.release()
+
+
+async def test_a_waiting_standby_takes_a_dead_leaders_lease_the_moment_it_runs_out() -> None:
+    key = _key()
+    dead, standby = LeaderLease(REDIS_URL, "n1", ttl=1.0, key=key), LeaderLease(REDIS_URL, "n2", ttl=1.0, key=key)
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        assert await dead.try_acquire()
+        waiting = asyncio.create_task(standby.acquire())
+        await asyncio.sleep(1.2)  # the standby waits through renewals
+        assert not waiting.done()
+        assert dead._renewer is not None
+        dead._halt.set()
+        await asyncio.to_thread(dead._renewer.join)
+        runs_out_at = time.monotonic() + client.pttl(key) / 1000
+        await asyncio.wait_for(waiting, 3.0)
+        assert -0.01 < time.monotonic() - runs_out_at < 0.1  # not a poll interval later
+    finally:
+        client.close()
+        await standby.release()
+        await dead.release()
+
+
+async def test_a_leader_keeps_its_lease_through_an_event_loop_pause_longer_than_the_lease() -> None:
+    key = _key()
+    leader = LeaderLease(REDIS_URL, "n1", ttl=1.0, key=key)
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        assert await leader.try_acquire()
+        time.sleep(1.5)  # e.g. a password hashed on the loop: nothing decides meanwhile
+        await asyncio.sleep(0.1)
+        assert leader.held and client.get(key) == b"n1"
+    finally:
+        client.close()
+        await leader.release()
+
+
+async def test_a_leader_whose_event_loop_is_wedged_lets_the_lead_go() -> None:
+    key = _key()
+    leader = LeaderLease(REDIS_URL, "n1", ttl=1.0, key=key, stall_limit=1.0)
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        assert await leader.try_acquire()
+        time.sleep(2.5)  # renewals stop after a second of stillness; the lease runs out a second later
+        assert client.get(key) is None
+        await asyncio.wait_for(leader.lost.wait(), 0.5)  # the first thing the loop learns when it wakes
+    finally:
+        client.close()
+        await leader.release()
 
 
 async def test_a_leader_whose_lease_was_taken_knows_it_has_lost_the_lead() -> None:

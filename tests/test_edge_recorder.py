@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
-from sqlalchemy.exc import DataError
+from sqlalchemy import Engine, event
+from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from acd.events import CallQueued
@@ -23,6 +23,7 @@ from crm_core.db import make_engine, make_session_factory, migrate
 from crm_core.eventlog import SqlEventLog, read_events
 from crm_core.interactions import get_leg
 from cti.ami.events import ChannelAppeared
+from ivr.caller import CallerData
 
 # tests/crm/conftest.py holds the PostgreSQL fixture (skips when the server is absent); test folders are
 # not packages, so it is loaded from its file.
@@ -46,8 +47,9 @@ def sqlite_sessions(tmp_path: Path) -> sessionmaker[Session]:
     return make_session_factory(sqlite_engine)
 
 
-def _queued(call_id: str, **fields: object) -> CallQueued:
-    return CallQueued(at=1.0, call_id=call_id, queue="support", priority=1, enter_time=1.0, **fields)  # type: ignore[arg-type]
+def _queued(call_id: str, intent: str | None = None) -> CallQueued:
+    return CallQueued(at=1.0, call_id=call_id, queue="support", priority=1, enter_time=1.0,
+                      caller=CallerData(intent=intent))
 
 
 def _ringing_in(uniqueid: str, caller: str) -> ChannelAppeared:
@@ -173,5 +175,45 @@ async def test_an_outage_is_logged_once_and_its_end_once_and_nothing_is_lost(
         await recorder.stop()
     records = [r for r in caplog.records if r.name == "callcenter.recorder"]
     assert [(r.levelname, r.exc_info is None) for r in records] == [("ERROR", True), ("WARNING", True)]
-    assert "unreachable" in records[0].getMessage() and "40 failed writes" in records[1].getMessage()
+    assert "event log cannot be written (connection refused)" in records[0].getMessage()
+    assert "40 failed writes" in records[1].getMessage()
     assert [getattr(e, "call_id", None) for e in store.stored] == [f"c{i}" for i in range(41)]
+
+
+def test_a_batch_committed_just_before_its_connection_died_is_not_logged_twice(
+    sqlite_sessions: sessionmaker[Session],
+) -> None:
+    log = SqlEventLog(sqlite_sessions)
+    cut_after_commit = [True]
+
+    def connection_dies(session: Session) -> None:
+        if cut_after_commit and cut_after_commit.pop():
+            raise OperationalError("COMMIT", {}, Exception("server closed the connection unexpectedly"))
+
+    event.listen(sqlite_sessions, "after_commit", connection_dies)
+    first = [_queued("c1"), _queued("c2")]
+    with pytest.raises(EventLogUnavailable, match=r"^server closed the connection unexpectedly$"):
+        log.append(first)  # committed, but we heard only the connection die
+    log.append([*first, _queued("c3")])  # the recorder tries the batch again, with what came meanwhile
+    log.append([_queued("c4")])
+    with sqlite_sessions() as session:
+        assert [e.call_id for e in read_events(session)] == ["c1", "c2", "c3", "c4"]  # type: ignore[attr-defined]
+
+
+def test_a_batch_refused_with_its_connection_is_written_whole_when_it_is_back(
+    sqlite_sessions: sessionmaker[Session],
+) -> None:
+    log = SqlEventLog(sqlite_sessions)
+    refuse = [True]
+
+    def connection_refused(session: Session, transaction: object, connection: object) -> None:
+        if refuse and refuse.pop():
+            raise OperationalError("connect", {}, Exception("the database system is shutting down"))
+
+    event.listen(sqlite_sessions, "after_begin", connection_refused)
+    first = [_queued("c1"), _queued("c2")]
+    with pytest.raises(EventLogUnavailable):
+        log.append(first)
+    log.append([*first, _queued("c3")])
+    with sqlite_sessions() as session:
+        assert [e.call_id for e in read_events(session)] == ["c1", "c2", "c3"]  # type: ignore[attr-defined]

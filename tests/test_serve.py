@@ -46,7 +46,7 @@ async def test_a_simulated_call_is_identified_and_lands_in_the_event_log(tmp_pat
         finished: list[IvrFinished] = []
         # Demo traffic runs too: follow our caller by number.
         node.bus.add_listener(
-            lambda e: finished.append(e) if isinstance(e, IvrFinished) and e.ani == "5550100" else None
+            lambda e: finished.append(e) if isinstance(e, IvrFinished) and e.caller.ani == "5550100" else None
         )
         connected: list[CallConnected] = []
         node.bus.add_listener(lambda e: connected.append(e) if isinstance(e, CallConnected) else None)
@@ -54,7 +54,7 @@ async def test_a_simulated_call_is_identified_and_lands_in_the_event_log(tmp_pat
         script = CallerScript(digits=digits, patience=60)
         await node.simulator.place_inbound_call("5551000", "5550100", "Test Caller", script=script)
         await _wait_for(lambda: bool(finished), timeout=60)
-        assert finished[0].customer_code == code
+        assert finished[0].caller.customer_code == code
         # The ACD hands the identified caller to one of the simulated demo agents.
         await _wait_for(lambda: any(o.call_id == finished[0].call_id for o in connected), timeout=60)
         assert node.recorder is not None
@@ -62,7 +62,7 @@ async def test_a_simulated_call_is_identified_and_lands_in_the_event_log(tmp_pat
         with node.sessions() as session:
             logged = read_events(session)
         assert any(isinstance(e, ChannelAppeared) for e in logged)
-        assert any(isinstance(e, IvrFinished) and e.customer_code == code for e in logged)
+        assert any(isinstance(e, IvrFinished) and e.caller.customer_code == code for e in logged)
         assert any(isinstance(e, CallConnected) and e.call_id == finished[0].call_id for e in logged)
 
         login_url = f"http://127.0.0.1:{node.http_port}/login"

@@ -3,7 +3,7 @@
 "use strict";
 
 (() => {
-  const {el, clear, serverNow, duration, api, apiGet, connect} = Live;
+  const {t, label, dateTime, el, clear, serverNow, duration, api, apiGet, connect} = Live;
   const $ = (id) => document.getElementById(id);
   const pops = new Map();  // call_id -> pop message
   let current = null;      // call_id on screen
@@ -13,9 +13,15 @@
   // Which pop field each talk update carries.
   const TALK_FIELDS = {"call.hold": "held_since", "call.consult": "consult", "call.consultation": "consultation"};
   const CONSULT_OUTCOMES = {
-    completed: "Transfer completed",
-    cancelled: "Consultation cancelled: you are back with the caller",
-    failed: "The consultation did not go through: you are back with the caller",
+    completed: t("Transfer completed"),
+    cancelled: t("Consultation cancelled: you are back with the caller"),
+    failed: t("The consultation did not go through: you are back with the caller"),
+  };
+  // What a refused WebSocket message means to the agent (the server's own text is for developers).
+  const SOCKET_ERRORS = {
+    forbidden: t("Your role may not do this."),
+    bad_request: t("The page sent something the server did not understand; reload the page."),
+    unknown_type: t("The page sent something the server did not understand; reload the page."),
   };
 
   function say(text, isError) {
@@ -25,10 +31,10 @@
 
   function showState(message) {
     const state = $("state");
-    state.textContent = message.state.replace("_", " ");
+    state.textContent = label("agent state", message.state);
     state.className = "state state-" + message.state;
     state.dataset.state = message.state;
-    $("state-reason").textContent = message.reason ? "(" + message.reason + ")" : "";
+    $("state-reason").textContent = message.reason ? "(" + label("pause reason", message.reason) + ")" : "";
     stateSince = message.since;
     tick();
   }
@@ -50,7 +56,7 @@
 
   function fillList(list, items, render) {
     clear(list);
-    if (!items.length) list.appendChild(el("li", "none", "muted"));
+    if (!items.length) list.appendChild(el("li", t("none"), "muted"));
     for (const item of items) list.appendChild(el("li", render(item)));
   }
 
@@ -73,8 +79,8 @@
   // The finder opens by itself for an unknown caller; for a known one it is the "wrong customer" way out.
   function resetFinder(pop) {
     $("finder").open = !pop.customer;
-    $("finder-toggle").textContent = pop.customer ? "Not this customer? Find or add the right one"
-      : "Find or add the customer";
+    $("finder-toggle").textContent = pop.customer ? t("Not this customer? Find or add the right one")
+      : t("Find or add the customer");
     $("finder-search").reset();
     $("finder-new").reset();
     clear($("finder-results"));
@@ -86,7 +92,7 @@
     if (!current) return;
     try {
       await api(callPath("/customer"), {customer_id: customerId});
-      say("Customer matched", false);
+      say(t("Customer matched"), false);
     } catch (error) {
       say(error.message, true);
     }
@@ -96,9 +102,9 @@
     const list = $("new-duplicates-list");
     clear(list);
     for (const d of duplicates) {
-      const item = el("li", "Looks like " + d.customer.code + " " + d.customer.name + " (" + d.reason +
-        ") — use that one? ");
-      item.appendChild(button("Use " + d.customer.code, () => matchCustomer(d.customer.customer_id)));
+      const item = el("li", t("Looks like %(code)s %(name)s (%(reason)s) — use that one?",
+        {code: d.customer.code, name: d.customer.name, reason: d.reason}) + " ");
+      item.appendChild(button(t("Use %(code)s", {code: d.customer.code}), () => matchCustomer(d.customer.customer_id)));
       list.appendChild(item);
     }
     $("new-duplicates").hidden = false;
@@ -110,11 +116,11 @@
                   email: $("new-email").value, allow_duplicates: allowDuplicates};
     try {
       const data = await api(callPath("/customer/new"), body);
-      say("Customer " + data.customer.code + " created", false);
+      say(t("Customer %(code)s created", {code: data.customer.code}), false);
     } catch (error) {
       if (error.status === 409 && error.data.duplicates) {
         showDuplicates(error.data.duplicates);
-        say("Check the look-alikes before creating", true);
+        say(t("Check the look-alikes before creating"), true);
       } else {
         say(error.message, true);
       }
@@ -127,11 +133,11 @@
     try {
       const data = await apiGet(callPath("/customer-search?q=" + encodeURIComponent($("finder-query").value)));
       clear(list);
-      if (!data.customers.length) list.appendChild(el("li", "no customer found", "muted"));
+      if (!data.customers.length) list.appendChild(el("li", t("no customer found"), "muted"));
       for (const c of data.customers) {
         const item = el("li", customerLine(c) + " ");
         item.dataset.customerId = c.customer_id;
-        item.appendChild(button("Use", () => matchCustomer(c.customer_id)));
+        item.appendChild(button(t("Use"), () => matchCustomer(c.customer_id)));
         list.appendChild(item);
       }
     } catch (error) {
@@ -144,9 +150,9 @@
     const c = pop.customer;
     $("pop").hidden = false;
     $("pop").dataset.callId = pop.call_id;
-    $("pop-name").textContent = c ? c.name : "Unknown caller";
+    $("pop-name").textContent = c ? c.name : t("Unknown caller");
     const tier = pop.tier || (c && c.tier) || "";
-    $("pop-tier").textContent = tier;
+    $("pop-tier").textContent = tier ? label("tier", tier) : "";
     $("pop-tier").className = "tier" + (tier ? " tier-" + tier.replace(/[^a-z0-9_-]/gi, "") : "");
     $("pop-code").textContent = (c && c.code) || pop.customer_code || "—";
     $("pop-company").textContent = (c && c.company) || "—";
@@ -164,14 +170,15 @@
       ivr.appendChild(row);
     }
     fillList($("pop-history"), c ? c.last_interactions : [], (i) =>
-      new Date(i.at * 1000).toLocaleString() + " · " + i.direction + " · " + (i.queue || "") + " · " +
-      (i.disposition || i.outcome || "") + (i.notes ? " · " + i.notes : ""));
-    fillList($("pop-tickets"), c ? c.open_tickets : [], (t) => "#" + t.ticket_id + " " + t.subject +
-      " (" + t.status + ")");
+      dateTime(i.at) + " · " + label("direction", i.direction) + " · " + (i.queue || "") + " · " +
+      (i.disposition ? label("disposition", i.disposition) : i.outcome ? label("outcome", i.outcome) : "") +
+      (i.notes ? " · " + i.notes : ""));
+    fillList($("pop-tickets"), c ? c.open_tickets : [], (ticket) => "#" + ticket.ticket_id + " " + ticket.subject +
+      " (" + label("ticket status", ticket.status) + ")");
     const select = $("wrapup-disposition");
     clear(select);
-    select.appendChild(el("option", "choose…")).value = "";
-    for (const code of pop.dispositions) select.appendChild(el("option", code.replace("_", " "))).value = code;
+    select.appendChild(el("option", t("choose…"))).value = "";
+    for (const code of pop.dispositions) select.appendChild(el("option", label("disposition", code))).value = code;
     resetFinder(pop);
     showTalk(pop);
   }
@@ -186,12 +193,12 @@
   function showTalk(pop) {
     const consultation = pop.consultation;
     const status = pop.status;
-    $("pop-status").textContent = status;
+    $("pop-status").textContent = label("call status", status);
     $("pop-status").dataset.status = status;
-    $("pop-title").textContent = consultation ? "Consultation" : "Caller";
+    $("pop-title").textContent = consultation ? t("Consultation") : t("Caller");
     $("pop-consultation").hidden = !consultation;
-    setText($("pop-consultation"), consultation ? "Consultation from " + (consultation.agent_name || "a colleague") +
-      ", about their caller (shown below), who is on hold and does not hear you." : "");
+    setText($("pop-consultation"), consultation ? t("Consultation from %(colleague)s, about their caller (shown " +
+      "below), who is on hold and does not hear you.", {colleague: consultation.agent_name || t("a colleague")}) : "");
     const wasHidden = $("talk").hidden;
     $("talk").hidden = Boolean(consultation) || status !== "connected";
     $("wrapup").hidden = Boolean(consultation) || !(status === "connected" || status === "ended");
@@ -200,11 +207,12 @@
     heldSince = held ? pop.held_since : null;
     $("btn-hold").hidden = held || Boolean(consult);
     $("btn-resume").hidden = !held || Boolean(consult);
-    setText($("hold-state"), held ? "On hold" : "");
+    setText($("hold-state"), held ? t("On hold") : "");
     $("transfer").hidden = Boolean(consult);
     $("consulting").hidden = !consult;
     consultSince = consult ? consult.since : null;
-    setText($("consult-state"), consult ? "Consulting " + consultTarget(consult) + ": " + consult.state : "");
+    setText($("consult-state"), consult ? t("Consulting %(target)s: %(state)s",
+      {target: consultTarget(consult), state: label("consultation state", consult.state)}) : "");
     $("consult-complete").disabled = !consult || consult.state !== "talking";
     if (wasHidden && !$("talk").hidden) loadTargets();
     tick();
@@ -218,7 +226,7 @@
       const chosen = $("transfer-target").value;
       clear(group);
       if (!data.agents.length) {
-        const none = el("option", "nobody is ready");
+        const none = el("option", t("nobody is ready"));
         none.disabled = true;
         group.appendChild(none);
       }
@@ -266,7 +274,7 @@
           if (!pop) break;
           pop.status = message.status;
           if (message.status !== "connected") Object.assign(pop, {held_since: null, consult: null});
-          if (message.status === "withdrawn" && pop.consultation) say("The consultation was called off", false);
+          if (message.status === "withdrawn" && pop.consultation) say(t("The consultation was called off"), false);
           if (message.status === "withdrawn" || message.status === "disposed") hidePop(message.call_id);
           else if (current === message.call_id) showTalk(pop);
           break;
@@ -280,11 +288,15 @@
           const field = TALK_FIELDS[message.type];
           pop[field] = message[field];
           if (current === message.call_id) showTalk(pop);
-          if (message.held_seconds) say("The caller is back after " + duration(message.held_seconds), false);
+          if (message.held_seconds) {
+            say(t("The caller is back after %(duration)s", {duration: duration(message.held_seconds)}), false);
+          }
           if (message.type === "call.consult" && message.outcome) say(CONSULT_OUTCOMES[message.outcome] ||
-            "Consultation " + message.outcome, message.outcome === "failed");
+            t("Consultation %(outcome)s", {outcome: label("consultation state", message.outcome)}),
+            message.outcome === "failed");
           if (message.type === "call.consultation" && from) {
-            say((from.agent_name || "Your colleague") + " handed you the caller", false);
+            say(from.agent_name ? t("%(colleague)s handed you the caller", {colleague: from.agent_name})
+              : t("Your colleague handed you the caller"), false);
           }
           break;
         }
@@ -305,7 +317,7 @@
           break;
         }
         case "error":
-          say(message.message, true);
+          say(SOCKET_ERRORS[message.code] || message.message, true);
           break;
       }
     },
@@ -320,36 +332,36 @@
     }
   }
 
-  $("btn-ready").addEventListener("click", () => act("/api/agent/ready", {}, "Ready requested"));
+  $("btn-ready").addEventListener("click", () => act("/api/agent/ready", {}, t("Ready requested")));
   $("btn-not-ready").addEventListener("click", () =>
-    act("/api/agent/not-ready", {reason: $("nr-reason").value}, "Not ready requested"));
-  $("btn-logout-acd").addEventListener("click", () => act("/api/agent/logout", {}, "Logged out of queues"));
+    act("/api/agent/not-ready", {reason: $("nr-reason").value}, t("Not ready requested")));
+  $("btn-logout-acd").addEventListener("click", () => act("/api/agent/logout", {}, t("Logged out of queues")));
   $("wrapup").addEventListener("submit", (event) => {
     event.preventDefault();
     if (!current) return;
     const disposition = $("wrapup-disposition").value;
-    if (!disposition) { say("Choose a disposition first", true); return; }
+    if (!disposition) { say(t("Choose a disposition first"), true); return; }
     act("/api/calls/" + encodeURIComponent(current) + "/disposition",
-        {disposition, notes: $("wrapup-notes").value}, "Wrap-up saved");
+        {disposition, notes: $("wrapup-notes").value}, t("Wrap-up saved"));
   });
-  $("btn-hold").addEventListener("click", () => current && act(callPath("/hold"), {}, "Hold requested"));
-  $("btn-resume").addEventListener("click", () => current && act(callPath("/resume"), {}, "Resume requested"));
+  $("btn-hold").addEventListener("click", () => current && act(callPath("/hold"), {}, t("Hold requested")));
+  $("btn-resume").addEventListener("click", () => current && act(callPath("/resume"), {}, t("Resume requested")));
   $("transfer-refresh").addEventListener("click", loadTargets);
   $("transfer").addEventListener("submit", (event) => {
     event.preventDefault();
     const target = chosenTarget();
-    if (!current || !target) { say("Choose where to transfer first", true); return; }
-    act(callPath("/transfer"), target.body, "Transferred to " + target.label);
+    if (!current || !target) { say(t("Choose where to transfer first"), true); return; }
+    act(callPath("/transfer"), target.body, t("Transferred to %(target)s", {target: target.label}));
   });
   $("consult-start").addEventListener("click", () => {
     const target = chosenTarget();
-    if (!current || !target) { say("Choose whom to consult first", true); return; }
-    act(callPath("/consult"), target.body, "Calling " + target.label + "…");
+    if (!current || !target) { say(t("Choose whom to consult first"), true); return; }
+    act(callPath("/consult"), target.body, t("Calling %(target)s…", {target: target.label}));
   });
   $("consult-complete").addEventListener("click", () =>
-    current && act(callPath("/consult/complete"), {}, "Handing the caller over…"));
+    current && act(callPath("/consult/complete"), {}, t("Handing the caller over…")));
   $("consult-cancel").addEventListener("click", () =>
-    current && act(callPath("/consult/cancel"), {}, "Going back to the caller…"));
+    current && act(callPath("/consult/cancel"), {}, t("Going back to the caller…")));
   $("finder-search").addEventListener("submit", (event) => {
     event.preventDefault();
     searchCustomers();

@@ -1,10 +1,41 @@
-// Shared by the desktop and the wall: the self-healing WebSocket, API calls, safe DOM building.
-// Data from the server is only ever put in the page with textContent, never as HTML.
+// Shared by the desktop and the wall: the page's language, the self-healing WebSocket, API calls, safe DOM
+// building. Data from the server is only ever put in the page with textContent, never as HTML.
 "use strict";
 
 const Live = (() => {
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  // The page's language and the translations of the messages the scripts use, embedded by the server from
+  // the same catalogue as the page (English is the message ids themselves).
+  const uiText = JSON.parse(document.getElementById("ui-text").textContent);
+  const language = uiText.language;
+  const numbers = new Intl.NumberFormat(language);
+  const percents = new Intl.NumberFormat(language, {style: "percent", maximumFractionDigits: 0});
   let clockOffsetMs = 0;
+
+  // t("Transferred to %(target)s", {target: name}): the message in the page's language; every user-visible
+  // text of the scripts goes through here (pybabel extracts the t("...") calls).
+  function t(msgid, params) {
+    const text = uiText.messages[msgid] || msgid;
+    return text.replace(/%(?:\((\w+)\)s|%)/g, (match, name) => (name === undefined ? "%" : String(params[name])));
+  }
+
+  // A code shown as a word (agent state, call status, pause reason, disposition...): kind is its context in
+  // the catalogue; a code the catalogue does not know reads as itself.
+  function label(kind, code) {
+    return uiText.messages[kind + "\u0004" + code] || String(code).replaceAll("_", " ");
+  }
+
+  function number(value) {
+    return numbers.format(value);
+  }
+
+  function percent(ratio) {
+    return percents.format(ratio);
+  }
+
+  function dateTime(epochSeconds) {
+    return new Date(epochSeconds * 1000).toLocaleString(language);
+  }
 
   function el(tag, text, className) {
     const node = document.createElement(tag);
@@ -33,7 +64,7 @@ const Live = (() => {
     let data = {};
     try { data = await response.json(); } catch (e) { data = {}; }
     if (!response.ok) {
-      const error = new Error(data.error || ("HTTP " + response.status));
+      const error = new Error(data.error || t("HTTP %(status)s", {status: response.status}));
       error.status = response.status;
       error.data = data;
       throw error;
@@ -64,7 +95,7 @@ const Live = (() => {
 
     function setStatus(up) {
       if (!status) return;
-      status.textContent = up ? "live" : "reconnecting";
+      status.textContent = up ? t("live") : t("reconnecting");
       status.className = "conn " + (up ? "conn-up" : "conn-down");
     }
 
@@ -102,5 +133,5 @@ const Live = (() => {
     return {send, drop: () => socket && socket.close()};
   }
 
-  return {el, clear, serverNow, duration, api, apiGet, connect};
+  return {t, label, language, number, percent, dateTime, el, clear, serverNow, duration, api, apiGet, connect};
 })();

@@ -2,13 +2,17 @@
 "use strict";
 
 (() => {
-  const {el, clear, serverNow, duration, api, connect} = Live;
+  const {t, label, language, number, percent, el, clear, serverNow, duration, api, connect} = Live;
   const $ = (id) => document.getElementById(id);
   let agents = [];
 
-  const pct = (x) => (x === null || x === undefined ? "—" : Math.round(x * 100) + "%");
+  const pct = (x) => (x === null || x === undefined ? "—" : percent(x));
   const two = (n) => String(n).padStart(2, "0");
-  const secs = (x) => (x === null || x === undefined ? "—" : Math.round(x) + " s");
+  const secs = (x) => (x === null || x === undefined ? "—" : t("%(seconds)s s", {seconds: number(Math.round(x))}));
+  const SPY_BUTTONS = {listen: t("Listen"), whisper: t("Whisper"), barge: t("Barge")};
+  // The time of day in the wall's zone: the snapshot's moment already moved by the zone's offset, read as UTC.
+  const clock = new Intl.DateTimeFormat(language, {hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+                                                   timeZone: "UTC"});
 
   function figure(label, value, colour) {
     const box = el("div", null, "figure" + (colour ? " level-" + colour : ""));
@@ -67,19 +71,19 @@
       const tile = el("article", null, "tile");
       tile.dataset.queue = q.queue;
       tile.appendChild(el("h2", q.queue));
-      tile.appendChild(figure("Waiting", q.waiting));
-      tile.appendChild(figure("Longest wait", secs(q.longest_wait), q.colours.longest_wait));
-      tile.appendChild(figure("SL today", pct(q.today.service_level), q.colours.sl_today));
-      tile.appendChild(figure("SL 30 min", pct(q.last_30_min.service_level), q.colours.sl_30_min));
-      tile.appendChild(figure("ASA", secs(q.today.asa)));
-      tile.appendChild(figure("Abandon", pct(q.today.abandon_rate), q.colours.abandon_today));
-      tile.appendChild(figure("Answered", q.today.answered));
+      tile.appendChild(figure(t("Waiting"), number(q.waiting)));
+      tile.appendChild(figure(t("Longest wait"), secs(q.longest_wait), q.colours.longest_wait));
+      tile.appendChild(figure(t("SL today"), pct(q.today.service_level), q.colours.sl_today));
+      tile.appendChild(figure(t("SL 30 min"), pct(q.last_30_min.service_level), q.colours.sl_30_min));
+      tile.appendChild(figure(t("ASA"), secs(q.today.asa)));
+      tile.appendChild(figure(t("Abandon"), pct(q.today.abandon_rate), q.colours.abandon_today));
+      tile.appendChild(figure(t("Answered"), number(q.today.answered)));
       const a = q.agents;
-      tile.appendChild(el("p", `ready ${a.ready} · on call ${a.on_call + a.reserved} · wrap-up ${a.wrap_up}` +
-        ` · not ready ${a.not_ready}`, "agents"));
+      tile.appendChild(el("p", t("ready %(ready)s · on call %(on_call)s · wrap-up %(wrap_up)s · not ready %(not_ready)s",
+        {ready: a.ready, on_call: a.on_call + a.reserved, wrap_up: a.wrap_up, not_ready: a.not_ready}), "agents"));
       const trends = el("div", null, "trends");
-      trends.appendChild(sparkline("Waiting, 20 min", q.trends.waiting));
-      trends.appendChild(sparkline("SL 30 min, 20 min", q.trends.sl_30_min, 1));
+      trends.appendChild(sparkline(t("Waiting, 20 min"), q.trends.waiting));
+      trends.appendChild(sparkline(t("SL 30 min, 20 min"), q.trends.sl_30_min, 1));
       tile.appendChild(trends);
       tiles.appendChild(tile);
     }
@@ -105,36 +109,48 @@
       const row = el("tr", null, "state-" + a.state);
       row.dataset.agentId = a.agent_id;
       row.appendChild(el("td", a.name));
-      row.appendChild(el("td", a.state.replace("_", " ")));
-      row.appendChild(el("td", a.reason || ""));
+      row.appendChild(el("td", label("agent state", a.state)));
+      row.appendChild(el("td", a.reason ? label("pause reason", a.reason) : ""));
       row.appendChild(el("td", duration(serverNow() / 1000 - a.since), "timer"));
-      const hold = a.held_since ? " · caller on hold " + duration(serverNow() / 1000 - a.held_since) : "";
-      row.appendChild(el("td", a.call_id ? a.call_id + " (" + (a.queue || "") + ")" + hold : ""));
+      const call = a.call_id ? [a.call_id + " (" + (a.queue || "") + ")"] : [];
+      if (a.call_id && a.held_since) {
+        call.push(t("caller on hold %(duration)s", {duration: duration(serverNow() / 1000 - a.held_since)}));
+      }
+      row.appendChild(el("td", call.join(" · ")));
       const actions = el("td", null, "actions");
       if (a.state === "on_call") {
-        for (const mode of ["listen", "whisper", "barge"]) {
-          actions.appendChild(button(mode[0].toUpperCase() + mode.slice(1), () =>
-            act(a.agent_id, "spy", {mode}, `${mode}: your phone rings for ${a.name}`)));
+        for (const [mode, word] of Object.entries(SPY_BUTTONS)) {
+          actions.appendChild(button(word, () => act(a.agent_id, "spy", {mode},
+            t("%(mode)s: your phone rings for %(agent)s", {mode: label("listening mode", mode), agent: a.name}))));
         }
       }
       if (a.state !== "logged_out") {
-        actions.appendChild(button("Not ready", () =>
-          act(a.agent_id, "not-ready", {reason: $("force-reason").value}, "not ready sent for " + a.name)));
-        actions.appendChild(button("Log out", () => act(a.agent_id, "logout", {}, "log out sent for " + a.name)));
+        actions.appendChild(button(t("Not ready"), () => act(a.agent_id, "not-ready",
+          {reason: $("force-reason").value}, t("not ready sent for %(agent)s", {agent: a.name}))));
+        actions.appendChild(button(t("Log out"), () =>
+          act(a.agent_id, "logout", {}, t("log out sent for %(agent)s", {agent: a.name}))));
       }
       row.appendChild(actions);
       body.appendChild(row);
     }
   }
 
+  // English keeps the ISO day (neither the US nor the UK order); other languages write it their way.
+  function formatDay(isoDay) {
+    if (language === "en") return isoDay;
+    const [year, month, day] = isoDay.split("-").map(Number);
+    return new Intl.DateTimeFormat(language, {dateStyle: "long", timeZone: "UTC"})
+      .format(new Date(Date.UTC(year, month - 1, day)));
+  }
+
   // The day "today" counts and the time, both in the wall's configured zone, not the browser's.
   function renderDay(snapshot) {
     const local = new Date((snapshot.at + snapshot.utc_offset) * 1000);
     const offset = Math.abs(snapshot.utc_offset) / 60;
-    const zone = snapshot.time_zone || "server time, UTC" + (snapshot.utc_offset < 0 ? "−" : "+") +
-      two(Math.floor(offset / 60)) + ":" + two(offset % 60);
-    $("wall-day").textContent = "Today " + snapshot.day + " · " + two(local.getUTCHours()) + ":" +
-      two(local.getUTCMinutes()) + " (" + zone + ")";
+    const zone = snapshot.time_zone || t("server time, UTC%(offset)s", {offset: (snapshot.utc_offset < 0 ? "−" : "+") +
+      two(Math.floor(offset / 60)) + ":" + two(offset % 60)});
+    $("wall-day").textContent = t("Today %(day)s · %(time)s (%(zone)s)",
+      {day: formatDay(snapshot.day), time: clock.format(local), zone});
   }
 
   const live = connect({

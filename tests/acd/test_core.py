@@ -4,8 +4,9 @@ import pytest
 from acd_helpers import FakeClock, agents, make_acd
 
 from acd.agents import AgentState, IllegalTransition
-from acd.core import Acd, UnknownCall, UnknownPauseReason, WrongCallState
+from acd.core import Acd
 from acd.decisions import Offer, OriginateCallback, Refused
+from acd.errors import UnknownCall, UnknownPauseReason, WrongCallState
 from acd.events import AgentStateChanged, CallAbandoned, CallEnded, CallOffered, CallOfferFailed
 
 
@@ -118,6 +119,52 @@ def test_pause_chosen_during_call_applies_after_wrap_up() -> None:
     acd.enqueue("c2", "sales")
     assert acd.agent("a1").call_id is None  # not ready agents get nothing
 
+
+def test_make_ready_and_make_not_ready_log_a_logged_out_agent_in() -> None:
+    acd, _ = basic()
+    acd.make_ready("a1")
+    acd.make_not_ready("a2", "lunch")
+    assert acd.agent("a1").state is AgentState.READY
+    assert (acd.agent("a2").state, acd.agent("a2").reason) == (AgentState.NOT_READY, "lunch")
+    acd.make_not_ready("a1", "break")
+    acd.make_ready("a2")
+    assert (acd.agent("a1").state, acd.agent("a1").reason) == (AgentState.NOT_READY, "break")
+    assert acd.agent("a2").state is AgentState.READY
+    with pytest.raises(UnknownPauseReason):
+        acd.make_not_ready("a3", "nap")
+    acd.enqueue("c1", "sales")
+    acd.answered("c1")
+    with pytest.raises(IllegalTransition):
+        acd.make_ready("a2")  # talking
+    acd.make_not_ready("a2", "lunch")  # waits for the end of the call
+    assert (acd.agent("a2").state, acd.agent("a2").pending_pause) == (AgentState.ON_CALL, "lunch")
+
+
+def test_ending_wrap_up_early_readies_the_agent_or_applies_the_chosen_pause() -> None:
+    acd, clock = basic(wrap_up=30)
+    acd.login("a1", ready=True)
+    acd.login("a2", ready=True)
+    acd.enqueue("c1", "sales")  # a2, the better match
+    acd.enqueue("c2", "sales")  # a1
+    acd.answered("c1")
+    acd.answered("c2")
+    acd.pause("a1", "lunch")
+    acd.hangup("c1")
+    acd.hangup("c2")
+    acd.enqueue("c3", "sales")  # nobody free: it waits
+    with pytest.raises(IllegalTransition):
+        acd.end_wrap_up("a3")  # logged out, nothing to wrap up
+    clock.advance(5)
+    fx = acd.end_wrap_up("a2")
+    assert offers(fx) == [("c3", "a2")]  # ready, and the waiting call is offered at once
+    fx = acd.end_wrap_up("a1")
+    assert (acd.agent("a1").state, acd.agent("a1").reason) == (AgentState.NOT_READY, "lunch")
+    assert [(e.state, e.reason) for e in fx.events if isinstance(e, AgentStateChanged)] == [("not_ready", "lunch")]
+    with pytest.raises(IllegalTransition):
+        acd.end_wrap_up("a1")  # over already
+    clock.advance(25)
+    assert acd.tick().events == []  # the wrap-up time running out later changes nothing
+    assert acd.agent("a1").state is AgentState.NOT_READY and acd.agent("a2").state is AgentState.RESERVED
 
 def test_agent_state_table_is_enforced() -> None:
     acd, _ = basic()

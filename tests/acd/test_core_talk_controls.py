@@ -4,8 +4,9 @@ import pytest
 from acd_helpers import FakeClock, agents, make_acd
 
 from acd.agents import AgentState
-from acd.core import Acd, WrongCallState
+from acd.core import Acd
 from acd.decisions import Offer, Refused
+from acd.errors import WrongCallState
 from acd.events import AgentStateChanged, CallEnded, CallOffered, CallOfferFailed, CallQueued
 
 

@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from acd.agents import AgentState
 from acd.baseline import NaiveRouter
+from acd.calls import CallStatus
 from acd.config import RoutingWeights
-from acd.core import CallStatus
 from acd.decisions import Offer, OriginateCallback
 
 SKILLS = ("en", "fr", "de")

@@ -10,7 +10,8 @@ from event_watch import WAIT, EventWatch
 from acd.config import AcdConfig, AgentConfig, QueueConfig
 from acd.core import Acd
 from acd.events import CallConnected
-from acd.service import AcdService, AcdServiceSettings
+from acd.service import AcdService
+from acd.service_settings import AcdServiceSettings
 from bus.eventbus import EventBus
 from bus.events import DomainEvent
 from cti.agi import AgiServer, AgiSession
@@ -18,6 +19,7 @@ from cti.ami.client import AmiClient, AmiConfig
 from cti.ami.events import DialStarted
 from cti.sim import Simulator, SimulatorConfig
 from cti.sim.config import CallerScript, PhoneBehaviour, PhoneOutcome
+from ivr.caller import CallerData
 from ivr.outcome import IvrOutcome, OutcomeKind
 
 SPEED = 20.0
@@ -95,9 +97,9 @@ async def start_rig(phones: dict[str, PhoneBehaviour] | None = None) -> Rig:
     async def inbound(session: AgiSession) -> None:
         await session.answer()
         await service.wait_in_queue(session, IvrOutcome(
-            kind=OutcomeKind.QUEUE, call_id=session.uniqueid, ani=session.env.caller_number or "",
-            queue="support", customer_id="c-7", customer_code="100008", tier="gold", intent="billing",
-            ivr_data=(("order", "42"),), unidentified=False))
+            kind=OutcomeKind.QUEUE, call_id=session.uniqueid, queue="support",
+            caller=CallerData(ani=session.env.caller_number or "", customer_id="c-7", customer_code="100008",
+                              tier="gold", intent="billing", ivr_data=(("order", "42"),), unidentified=False)))
 
     agi.route("inbound", inbound)
     service.register_routes()

@@ -35,7 +35,8 @@ from acd.events import (
     CallQueued,
 )
 from acd.readopt import CALL_ID_VARIABLE, HISTORY_EVENTS
-from acd.service import AcdService, AcdServiceSettings
+from acd.service import AcdService
+from acd.service_settings import AcdServiceSettings
 from bus.eventbus import EventBus
 from bus.events import DomainEvent
 from callcenter.recorder import EventRecorder
@@ -46,6 +47,7 @@ from cti.ami.client import AmiClient, AmiConfig
 from cti.ami.events import DialEnded
 from cti.sim import Simulator, SimulatorConfig
 from cti.sim.config import CallerScript, PhoneBehaviour, PhoneOutcome
+from ivr.caller import CallerData
 from ivr.outcome import IvrOutcome, OutcomeKind
 
 USER, SECRET = "acdtest", "acdtest-secret"
@@ -132,8 +134,8 @@ class Rig:
             queue, skills = ROUTES[session.query["dnis"]]
             await session.answer()  # the IVR's part: AGI() in the shipped dialplan leaves the call unanswered
             await service.wait_in_queue(session, IvrOutcome(
-                kind=OutcomeKind.QUEUE, call_id=session.uniqueid, ani=session.env.caller_number or "",
-                queue=queue, skills=skills, unidentified=False))
+                kind=OutcomeKind.QUEUE, call_id=session.uniqueid, queue=queue, skills=skills,
+                caller=CallerData(ani=session.env.caller_number or "", unidentified=False)))
 
         agi.route("inbound", inbound)
         service.register_routes()
@@ -288,7 +290,7 @@ async def test_300_poisson_calls_each_end_once_and_reconcile_with_the_event_log(
     assert set(counts) == {"answered", "called_back", "abandoned"}, counts
     assert counts["answered"] + counts["called_back"] + counts["abandoned"] == CALLS
     # Every placed caller reached the ACD once (caller numbers are unique per call).
-    anis = [e.ani or "" for e in p.of(CallQueued) if isinstance(e, CallQueued) and e.enter_time == e.at]
+    anis = [e.caller.ani or "" for e in p.of(CallQueued) if isinstance(e, CallQueued) and e.enter_time == e.at]
     assert sorted(anis) == [f"555{i:04}" for i in range(CALLS)]
 
     # The event log holds exactly what the bus carried, in the same order, and tells the same story.

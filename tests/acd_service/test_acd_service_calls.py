@@ -30,7 +30,8 @@ from acd.events import (
     CallOfferFailed,
     CallQueued,
 )
-from acd.service import AcdService, AcdServiceSettings
+from acd.service import AcdService
+from acd.service_settings import AcdServiceSettings
 from bus.eventbus import EventBus
 from bus.events import DomainEvent
 from cti.agi import AgiServer, AgiSession
@@ -38,6 +39,7 @@ from cti.ami.client import AmiClient, AmiConfig
 from cti.ami.events import ChannelHungUp, DialStarted
 from cti.sim import Simulator, SimulatorConfig
 from cti.sim.config import CallerScript, PhoneBehaviour, PhoneOutcome
+from ivr.caller import CallerData
 from ivr.outcome import IvrOutcome, OutcomeKind
 
 SPEED = 20.0
@@ -128,9 +130,11 @@ async def start_harness(
         ani = session.env.caller_number or ""
         if ani in h.ivr_callbacks:
             await service.callback_from_ivr(session, IvrOutcome(
-                kind=OutcomeKind.CALLBACK, call_id=session.uniqueid, ani=ani, queue=QUEUE, callback_number=ani))
+                kind=OutcomeKind.CALLBACK, call_id=session.uniqueid, caller=CallerData(ani=ani, unidentified=True),
+                queue=QUEUE, callback_number=ani))
             return
-        outcome = IvrOutcome(kind=OutcomeKind.QUEUE, call_id=session.uniqueid, ani=ani, queue=QUEUE)
+        outcome = IvrOutcome(kind=OutcomeKind.QUEUE, call_id=session.uniqueid,
+                             caller=CallerData(ani=ani, unidentified=True), queue=QUEUE)
         await service.wait_in_queue(session, outcome)
 
     agi.route("inbound", inbound)

@@ -164,7 +164,8 @@ async def test_consulting_a_colleague_then_completing_hands_the_caller_over(rig:
     (offer,) = rig.of(CallOffered, call_id=consult)
     # the colleague's pop carries the caller's record
     assert isinstance(offer, CallOffered) and offer.agent_id == "a3" and offer.consult_of == call
-    assert (offer.customer_id, offer.customer_code, offer.ivr_data) == ("c-7", "100008", (("order", "42"),))
+    assert (offer.caller.customer_id, offer.caller.customer_code, offer.caller.ivr_data) == (
+        "c-7", "100008", (("order", "42"),))
     assert rig.of(CallHeld, call_id=call)
     await rig.until(lambda: rig.of(CallConnected, call_id=consult, agent_id="a3"), "a3 to answer a1")
     a3_line = line_of(rig, "a3")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from acd.prompts import install_prompts
-from acd.service import WaitPrompts
+from acd.service_settings import WaitPrompts
 from callcenter.cli import main
 from ivr.tts import SpeechSynthesizer
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from acd.agents import AgentState
+from acd.calls import Call
 from acd.config import AcdConfig, AgentConfig, QueueConfig
-from acd.core import Acd, Call
+from acd.core import Acd
 from acd.decisions import Offer, OriginateCallback
 from acd.events import (
     AgentStateChanged,
@@ -23,6 +26,7 @@ from acd.events import (
 )
 from acd.readopt import BadCallVariables, ChannelCall, channel_variables, parse_channel, plan_restore
 from asterisk_conf.dialstring import callback_number
+from ivr.caller import CallerData
 
 CONFIG = AcdConfig(
     queues=(QueueConfig("support", wrap_up_seconds=30.0),),
@@ -44,7 +48,8 @@ def test_a_call_written_on_its_channel_reads_back_the_same(
     ivr: dict[str, str], callback_to: str | None,
 ) -> None:
     call = Call(call_id=call_id, queue="support", priority=priority, skills=tuple(sorted(skills.items())),
-                enter_time=enter, seq=1, intent=intent, ivr_data=tuple(sorted(ivr.items())), customer_code="100008")
+                enter_time=enter, seq=1,
+                caller=CallerData(intent=intent, ivr_data=tuple(sorted(ivr.items())), customer_code="100008"))
     variables = channel_variables(call, callback_to)
     assert all("\n" not in v and "\r" not in v for _, v in variables)
     found = parse_channel("Local/1@x;2", dict(variables))
@@ -55,8 +60,31 @@ def test_a_call_written_on_its_channel_reads_back_the_same(
     acd = Acd(CONFIG, clock=lambda: NOW)
     acd.restore(plan_restore([found], [], CONFIG, NOW).snapshot)
     restored = acd.call(call_id)
-    assert (restored.skills, restored.intent, restored.ivr_data, restored.customer_code) == \
-        (call.skills, intent, call.ivr_data, "100008")
+    assert (restored.skills, restored.caller.intent, restored.caller.ivr_data, restored.caller.customer_code) == \
+        (call.skills, intent, call.caller.ivr_data, "100008")
+
+
+# What a node wrote on a waiting caller's channel before the caller's data travelled as one value.
+OLDER_NODE_CALL_DATA = (
+    '{"skills":[["en",3]],"tier":"gold","customer_id":"17","customer_code":"100008","intent":"billing",'
+    '"ani":"+14155550101","ivr_data":[["order","42"]],"unidentified":false,"callback_to":"+14155550101"}'
+)
+
+
+def test_a_call_an_older_node_left_on_its_channel_is_re_adopted_with_its_caller() -> None:
+    variables = {"CC_CALL_ID": "c1", "CC_QUEUE": "support", "CC_ENTER_TIME": "990.0", "CC_PRIORITY": "2",
+                 "CC_CALL_DATA": OLDER_NODE_CALL_DATA}
+    found = parse_channel("PJSIP/trunk-00000001", variables)
+    assert found is not None and found.callback_to == "+14155550101"
+    acd = Acd(CONFIG, clock=lambda: NOW)
+    acd.restore(plan_restore([found], [], CONFIG, NOW).snapshot)
+    call = acd.call("c1")
+    assert (call.skills, call.priority, call.enter_time) == ((("en", 3),), 2, 990.0)
+    assert call.caller == CallerData(ani="+14155550101", customer_id="17", customer_code="100008", tier="gold",
+                                     intent="billing", ivr_data=(("order", "42"),))
+    # This node writes the same keys, so an older node re-adopts its calls as well.
+    written = dict(channel_variables(call, found.callback_to))["CC_CALL_DATA"]
+    assert json.loads(written) == json.loads(OLDER_NODE_CALL_DATA)
 
 
 def test_channels_of_others_are_ignored_and_broken_ones_refused() -> None:

@@ -12,8 +12,9 @@ from typing import Any, cast
 import pytest
 
 from acd import service as service_module
-from acd.core import Acd, AcdError
+from acd.core import Acd
 from acd.decisions import Decision, Effects, Offer, OriginateCallback
+from acd.errors import AcdError
 from acd.service import AcdService
 from bus.eventbus import EventBus
 from cti.agi import AgiServer

@@ -38,9 +38,10 @@ async def test_transferred_call_waits_in_the_new_queue_and_reaches_its_agent(rig
     requeued = rig.of(CallQueued, call_id=call, queue="sales")[0]
     assert isinstance(requeued, CallQueued) and isinstance(first_enter, CallQueued)
     assert requeued.enter_time > first_enter.enter_time  # a fresh wait
-    assert (requeued.customer_id, requeued.customer_code, requeued.tier, requeued.intent) == (
+    assert (requeued.caller.customer_id, requeued.caller.customer_code, requeued.caller.tier,
+            requeued.caller.intent) == (
         "c-7", "100008", "gold", "billing")
-    assert rig.acd.call(call).ivr_data == (("order", "42"),)
+    assert rig.acd.call(call).caller.ivr_data == (("order", "42"),)
 
     # a1 wraps the first part up as after any call, while the caller waits for sales.
     await rig.service.dispose(call, "a1", "transferred", "")

@@ -17,7 +17,9 @@ from real_asterisk import SECRET, free_port, running_asterisk
 from acd.config import AcdConfig, AgentConfig, QueueConfig
 from acd.core import Acd
 from acd.events import CallConnected, CallEnded, CallHeld, CallResumed, ConsultEnded, ConsultStarted
-from acd.service import CONNECT_CONTEXT, AcdService, AcdServiceSettings
+from acd.pbx_moves import CONNECT_CONTEXT
+from acd.service import AcdService
+from acd.service_settings import AcdServiceSettings
 from asterisk_conf.site import SiteConfig
 from bus.eventbus import EventBus
 from bus.events import DomainEvent
@@ -25,6 +27,7 @@ from cti.agi import AgiServer, AgiSession
 from cti.ami.channels import ChannelInfo
 from cti.ami.client import AmiClient, AmiConfig
 from cti.ami.events import DialStarted
+from ivr.caller import CallerData
 from ivr.outcome import IvrOutcome, OutcomeKind
 
 pytestmark = pytest.mark.asterisk
@@ -103,7 +106,8 @@ async def start_floor(site: SiteConfig) -> Floor:
     async def inbound(session: AgiSession) -> None:
         await session.answer()
         await service.wait_in_queue(session, IvrOutcome(
-            kind=OutcomeKind.QUEUE, call_id=session.uniqueid, ani="5551000", queue="support"))
+            kind=OutcomeKind.QUEUE, call_id=session.uniqueid, caller=CallerData(ani="5551000", unidentified=True),
+            queue="support"))
 
     agi.route("inbound", inbound)
     service.register_routes()

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from acd.service import AcdServiceSettings
+from acd.service_settings import AcdServiceSettings
 from asterisk_conf.checker import ConfigFile, Dialplan, check_dialplan, check_file
 from asterisk_conf.commands import register, site_from_settings
 from asterisk_conf.render import AMI_WRITE_CLASSES, REQUIRED_MODULES, TEMPLATES, render_site

@@ -10,14 +10,15 @@ from acd.events import CallConnected, CallDisposed, CallEnded, CallOffered, Call
 from bus.events import DomainEvent
 from callcenter.interaction_rows import apply_event
 from crm_core.models import Interaction
+from ivr.caller import CallerData
 
 CONSULTED_AND_HANDED_OVER: list[DomainEvent] = [
-    CallQueued(at=10.0, call_id="c1", queue="support", priority=0, enter_time=10.0, ani="+14155550101",
-               customer_code="100008", intent="billing"),
+    CallQueued(at=10.0, call_id="c1", queue="support", priority=0, enter_time=10.0,
+               caller=CallerData(ani="+14155550101", customer_code="100008", intent="billing")),
     CallOffered(at=15.0, call_id="c1", queue="support", agent_id="a1", wait_seconds=5.0),
     CallConnected(at=17.0, call_id="c1", queue="support", agent_id="a1", wait_seconds=7.0),
     CallQueued(at=40.0, call_id="c1-consult-1", queue="support", priority=0, enter_time=40.0,
-               ani="+14155550101", customer_code="100008", intent="billing", consult_of="c1"),
+               caller=CallerData(ani="+14155550101", customer_code="100008", intent="billing"), consult_of="c1"),
     CallOffered(at=40.0, call_id="c1-consult-1", queue="support", agent_id="a3", consult_of="c1"),
     CallConnected(at=42.0, call_id="c1-consult-1", queue="support", agent_id="a3", wait_seconds=2.0),
     # a1 held the caller for the 20 s of the consultation

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -27,6 +28,8 @@ from crm_core.interactions import close_leg, get_leg, open_leg, update_leg
 from crm_core.models import AuditEntry, Customer, Interaction
 from crm_core.tickets import IllegalTicketTransition, TicketService, active_tickets
 from crm_core.tiers import recompute_tiers
+from ivr.caller import CallerData
+from ivr.events import IvrFinished
 
 
 class Clock:
@@ -145,9 +148,10 @@ def test_acd_events_fill_one_row_per_call_even_when_replayed(session: Session) -
     customer = CustomerService(session, "alice", Clock()).create(name="Ann Lee").customer
     events: list[DomainEvent] = [
         CallQueued(at=10.0, call_id="call-9", queue="sales", priority=10, enter_time=10.0,
-                   customer_code=customer.code, tier="normal", ani="+14155550101", intent="buy"),
-        CallOffered(at=25.0, call_id="call-9", queue="sales", agent_id="a2", customer_code=customer.code,
-                    ivr_data=(("code", customer.code),), wait_seconds=15.0),
+                   caller=CallerData(ani="+14155550101", customer_code=customer.code, tier="normal", intent="buy")),
+        CallOffered(at=25.0, call_id="call-9", queue="sales", agent_id="a2",
+                    caller=CallerData(customer_code=customer.code, ivr_data=(("code", customer.code),)),
+                    wait_seconds=15.0),
         CallConnected(at=30.0, call_id="call-9", queue="sales", agent_id="a2", wait_seconds=20.0),
         CallEnded(at=90.0, call_id="call-9", queue="sales", agent_id="a2", talk_seconds=60.0),
         CallDisposed(at=120.0, call_id="call-9", agent_id="a2", disposition="sale", notes="two units"),
@@ -156,7 +160,7 @@ def test_acd_events_fill_one_row_per_call_even_when_replayed(session: Session) -
         for event in events:
             apply_event(session, event)
     apply_event(session, CallQueued(at=11.0, call_id="call-10", queue="sales", priority=0, enter_time=11.0,
-                                    customer_id=str(customer.id)))
+                                    caller=CallerData(customer_id=str(customer.id))))
     assert get_leg(session, "call-10").customer_id == customer.id  # type: ignore[union-attr]
     session.commit()
     leg = get_leg(session, "call-9")
@@ -182,6 +186,44 @@ def test_event_log_appends_and_reads_back(session: Session) -> None:
     assert read_events(session, types=[CallConnected]) == [events[1]]
     first = read_logged(session, limit=1)[0]
     assert read_events(session, since_id=first.id, types=["CallEnded", "CallQueued"]) == [events[2]]
+
+
+
+# Payloads as nodes logged them before the caller's data travelled as one value (field by field).
+OLD_PAYLOADS = [
+    {"type": "IvrFinished", "at": 9.0, "call_id": "c1", "outcome": "queue", "ani": "", "dnis": "5551000",
+     "queue": "support", "priority": 2, "customer_id": None, "customer_code": None, "tier": None, "intent": "billing",
+     "unidentified": True, "ivr_data": [["entered_code", "000000"]], "last_node": "general", "entered_at": 1.0},
+    {"type": "CallQueued", "at": 10.0, "call_id": "c1", "queue": "support", "priority": 2, "enter_time": 10.0,
+     "customer_id": "17", "customer_code": "100008", "tier": "gold", "intent": "billing", "ani": "+14155550101",
+     "required_skills": [["en", 3]], "unidentified": False, "callback": False, "consult_of": None},
+    {"type": "CallOffered", "at": 12.0, "call_id": "c1", "queue": "support", "agent_id": "a1", "customer_id": "17",
+     "customer_code": "100008", "tier": "gold", "intent": "billing", "ani": "+14155550101",
+     "ivr_data": [["order", "42"]], "wait_seconds": 2.0, "consult_of": None},
+]
+
+
+def test_event_log_reads_records_from_before_the_caller_was_one_value(session: Session) -> None:
+    session.execute(crm_core.eventlog.EventLogEntry.__table__.insert(), [
+        {"at": p["at"], "type": p["type"], "call_id": p["call_id"], "agent_id": p.get("agent_id"),
+         "payload": json.dumps(p)} for p in OLD_PAYLOADS
+    ])
+    session.commit()
+    finished, queued, offered = read_events(session)
+    gold = CallerData(ani="+14155550101", customer_id="17", customer_code="100008", tier="gold", intent="billing")
+    assert finished == IvrFinished(
+        at=9.0, call_id="c1", outcome="queue", dnis="5551000", queue="support", priority=2, last_node="general",
+        entered_at=1.0, caller=CallerData(intent="billing", unidentified=True, ivr_data=(("entered_code", "000000"),)))
+    assert queued == CallQueued(at=10.0, call_id="c1", queue="support", priority=2, enter_time=10.0, caller=gold,
+                                required_skills=(("en", 3),))
+    assert offered == CallOffered(at=12.0, call_id="c1", queue="support", agent_id="a1", wait_seconds=2.0,
+                                  caller=dataclasses.replace(gold, ivr_data=(("order", "42"),)))
+    # Written again, they nest the caller's data and read back the same.
+    append_events(session, [finished, queued, offered])
+    session.commit()
+    assert read_events(session)[3:] == [finished, queued, offered]
+    stored = session.scalars(select(crm_core.eventlog.EventLogEntry.payload)).all()[3:]
+    assert all("customer_code" not in json.loads(p) and "caller" in json.loads(p) for p in stored)
 
 
 def _write_csv(path: Path, rows: list[str], encoding: str) -> None:

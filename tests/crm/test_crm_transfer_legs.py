@@ -9,16 +9,17 @@ from acd.events import CallConnected, CallDisposed, CallEnded, CallOffered, Call
 from bus.events import DomainEvent
 from callcenter.interaction_rows import apply_event
 from crm_core.models import Interaction
+from ivr.caller import CallerData
 
 TRANSFERRED_CALL: list[DomainEvent] = [
-    CallQueued(at=10.0, call_id="c1", queue="support", priority=0, enter_time=10.0, ani="+14155550101",
-               customer_code="100008", intent="billing"),
+    CallQueued(at=10.0, call_id="c1", queue="support", priority=0, enter_time=10.0,
+               caller=CallerData(ani="+14155550101", customer_code="100008", intent="billing")),
     CallOffered(at=15.0, call_id="c1", queue="support", agent_id="a1", wait_seconds=5.0,
-                ivr_data=(("order", "42"),)),
+                caller=CallerData(ivr_data=(("order", "42"),))),
     CallConnected(at=17.0, call_id="c1", queue="support", agent_id="a1", wait_seconds=7.0),
     CallEnded(at=47.0, call_id="c1", queue="support", agent_id="a1", talk_seconds=30.0, outcome="transferred"),
-    CallQueued(at=48.0, call_id="c1", queue="sales", priority=0, enter_time=48.0, ani="+14155550101",
-               customer_code="100008", intent="billing"),
+    CallQueued(at=48.0, call_id="c1", queue="sales", priority=0, enter_time=48.0,
+               caller=CallerData(ani="+14155550101", customer_code="100008", intent="billing")),
     CallDisposed(at=50.0, call_id="c1", agent_id="a1", disposition="transferred"),
     CallOffered(at=58.0, call_id="c1", queue="sales", agent_id="a2", wait_seconds=10.0),
     CallConnected(at=60.0, call_id="c1", queue="sales", agent_id="a2", wait_seconds=12.0),

@@ -13,6 +13,7 @@ from crm_core.customers import CustomerService
 from crm_core.interactions import get_leg
 from crm_core.models import Interaction
 from cti.ami.events import ChannelAppeared
+from ivr.caller import CallerData
 from ivr.events import IvrFinished
 
 T0 = 1_700_000_000.0
@@ -53,8 +54,10 @@ def test_only_a_channel_ringing_into_the_inbound_context_opens_a_leg(session: Se
 def test_a_call_abandoned_in_the_ivr_is_one_complete_row_however_often_replayed(session: Session) -> None:
     events: list[DomainEvent] = [
         _appeared("7.2"),
-        IvrFinished(at=T0 + 9, call_id="7.2", outcome="abandoned_in_ivr", ani="5550100", entered_at=T0 + 0.5,
-                    ivr_data=(("entered_code", "12345"),), last_node="ask_code"),
+        IvrFinished(at=T0 + 9, call_id="7.2", outcome="abandoned_in_ivr",
+                    caller=CallerData(ani="5550100", ivr_data=(("entered_code", "12345"),), unidentified=True),
+                    entered_at=T0 + 0.5,
+                    last_node="ask_code"),
     ]
     _apply_all(session, events)
     _apply_all(session, events)  # a replay after a crash: the same row
@@ -68,10 +71,12 @@ def test_a_call_abandoned_in_the_ivr_is_one_complete_row_however_often_replayed(
 
 def test_a_queued_call_keeps_the_ivr_data_and_the_acd_closes_it(session: Session) -> None:
     _apply_all(session, [
-        IvrFinished(at=T0 + 15, call_id="8.2", outcome="queue", ani="5550100", queue="general",
-                    entered_at=T0, ivr_data=(("entered_code", "000000"),), last_node="general"),
+        IvrFinished(at=T0 + 15, call_id="8.2", outcome="queue",
+                    caller=CallerData(ani="5550100", ivr_data=(("entered_code", "000000"),), unidentified=True),
+                    queue="general",
+                    entered_at=T0, last_node="general"),
         CallQueued(at=T0 + 15, call_id="8.2", queue="general", priority=4, enter_time=T0 + 15,
-                   unidentified=True),
+                   caller=CallerData(unidentified=True)),
         CallAbandoned(at=T0 + 40, call_id="8.2", queue="general", wait_seconds=25.0),
     ])
     leg = get_leg(session, "8.2")
@@ -82,8 +87,9 @@ def test_a_queued_call_keeps_the_ivr_data_and_the_acd_closes_it(session: Session
 
 
 def test_a_callback_chosen_in_the_ivr_ends_the_leg_as_a_callback_request(session: Session) -> None:
-    chosen = IvrFinished(at=T0 + 20, call_id="9.2", outcome="callback", ani="5550100", queue="support",
-                         entered_at=T0, unidentified=False, last_node="callback")
+    chosen = IvrFinished(at=T0 + 20, call_id="9.2", outcome="callback",
+                         caller=CallerData(ani="5550100", unidentified=False), queue="support",
+                         entered_at=T0, last_node="callback")
     _apply_all(session, [chosen])
     leg = get_leg(session, "9.2")
     assert leg is not None
@@ -95,7 +101,8 @@ def test_a_customer_matched_from_the_pop_lands_on_the_call_row(session: Session)
     session.commit()
     customer = created.customer
     _apply_all(session, [
-        CallQueued(at=T0 + 15, call_id="9.2", queue="general", priority=4, enter_time=T0 + 15, unidentified=True),
+        CallQueued(at=T0 + 15, call_id="9.2", queue="general", priority=4, enter_time=T0 + 15,
+                   caller=CallerData(unidentified=True)),
         CustomerMatched(at=T0 + 30, call_id="9.2", agent_id="1001", customer_id=str(customer.id),
                         customer_code="100008", created=False, actor="1001"),
     ])
@@ -106,7 +113,8 @@ def test_a_customer_matched_from_the_pop_lands_on_the_call_row(session: Session)
 
 def test_the_dialled_number_comes_with_the_ivr_when_the_channel_was_not_seen(session: Session) -> None:
     _apply_all(session, [
-        IvrFinished(at=T0 + 5, call_id="10.2", outcome="abandoned_in_ivr", ani="5550100", dnis="5551999",
+        IvrFinished(at=T0 + 5, call_id="10.2", outcome="abandoned_in_ivr",
+                    caller=CallerData(ani="5550100", unidentified=True), dnis="5551999",
                     entered_at=T0, last_node="welcome"),
     ])
     leg = get_leg(session, "10.2")

@@ -11,6 +11,7 @@ import pytest
 
 from acd.events import CallConnected, CallOffered
 from agent_desktop.catalogue import HTTP_ROUTES, ROLES, WS_MESSAGES, HttpRoute
+from ivr.caller import CallerData
 
 if TYPE_CHECKING:
     from conftest import Desk
@@ -25,6 +26,7 @@ BODIES = {
     "call_transfer": {"queue": "sales"},
     "call_consult": {"agent": "a2"},
     "call_customer_create": {"name": "Matrix Person", "phone": "+15550000001"},
+    "choose_language": {"language": "en"},
 }
 
 
@@ -34,7 +36,7 @@ def concrete(path: str) -> str:
 
 async def give_agent1_a_call(desk: Desk) -> None:
     """So that the allowed requests about a call or customer have something to act on."""
-    desk.bus.publish(CallOffered(call_id="call-1", queue="support", agent_id="a1", customer_id="c1",
+    desk.bus.publish(CallOffered(call_id="call-1", queue="support", agent_id="a1", caller=CallerData(customer_id="c1"),
                                  at=desk.clock()))
     desk.bus.publish(CallConnected(call_id="call-1", queue="support", agent_id="a1", wait_seconds=3.0,
                                    at=desk.clock()))

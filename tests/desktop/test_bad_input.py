@@ -15,6 +15,7 @@ import pytest
 
 from acd.events import CallConnected, CallOffered
 from agent_desktop.handling import HUB
+from ivr.caller import CallerData
 
 if TYPE_CHECKING:
     from conftest import Desk
@@ -23,7 +24,7 @@ LONE_SURROGATE_NOTES = '{"disposition": "resolved", "notes": "before\\ud800after
 
 
 def talking_call(desk: Desk, call_id: str = "call-1") -> None:
-    desk.bus.publish(CallOffered(call_id=call_id, queue="support", agent_id="a1", customer_id="c1",
+    desk.bus.publish(CallOffered(call_id=call_id, queue="support", agent_id="a1", caller=CallerData(customer_id="c1"),
                                  at=desk.clock()))
     desk.bus.publish(CallConnected(call_id=call_id, queue="support", agent_id="a1", wait_seconds=2.0,
                                    at=desk.clock()))

@@ -22,6 +22,7 @@ from acd.events import (
     ConsultEnded,
     ConsultStarted,
 )
+from ivr.caller import CallerData
 
 if TYPE_CHECKING:
     from conftest import LiveServer
@@ -57,9 +58,10 @@ async def test_agent_goes_ready_gets_a_pop_and_cannot_open_the_wall(
         await page.click("#btn-ready")
         await expect(page.locator("#state")).to_have_text("ready")
 
-        live_server.bus.publish(CallOffered(call_id="b-1", queue="support", agent_id="a1", customer_id="c1",
-                                        ani="+441632960001", intent="billing", tier="vip",
-                                        ivr_data=(("code", "100008"),), at=time.time()))
+        live_server.bus.publish(CallOffered(call_id="b-1", queue="support", agent_id="a1",
+                                            caller=CallerData(ani="+441632960001", customer_id="c1", tier="vip",
+                                                              intent="billing", ivr_data=(("code", "100008"),)),
+                                            at=time.time()))
         await expect(page.locator("#pop-name")).to_have_text("Ada Lovelace")
         await expect(page.locator("#pop-tier")).to_have_text("vip")
         await expect(page.locator("#pop-tickets")).to_contain_text("Invoice wrong")
@@ -78,7 +80,8 @@ async def test_agent_goes_ready_gets_a_pop_and_cannot_open_the_wall(
         assert live_server.control.calls[-1] == ("dispose", "b-1", "a1", "escalated", "needs billing team")
 
         # hostile stored text shows as text; nothing in it runs
-        live_server.bus.publish(CallOffered(call_id="b-2", queue="support", agent_id="a1", customer_id="evil",
+        live_server.bus.publish(CallOffered(call_id="b-2", queue="support", agent_id="a1",
+                                            caller=CallerData(customer_id="evil"),
                                         at=time.time()))
         await expect(page.locator("#pop-company")).to_contain_text("<script>")
         assert await page.locator("#pop img, #pop script").count() == 0
@@ -122,7 +125,8 @@ async def test_hold_then_an_attended_transfer_between_two_desktops(
             await expect(page.locator("#conn")).to_have_text("live")
         await two.click("#btn-ready")
         await expect(two.locator("#state")).to_have_text("ready")
-        publish(CallOffered(call_id=call, queue="support", agent_id="a1", customer_id="c1", at=time.time()))
+        publish(CallOffered(call_id=call, queue="support", agent_id="a1", caller=CallerData(customer_id="c1"),
+                            at=time.time()))
         publish(CallConnected(call_id=call, queue="support", agent_id="a1", wait_seconds=2.0, at=time.time()))
         await expect(one.locator("#talk")).to_be_visible()
 
@@ -151,7 +155,8 @@ async def test_hold_then_an_attended_transfer_between_two_desktops(
         assert calls[-1] == ("consult", call, "a1", "a2", None)
         publish(ConsultStarted(call_id=call, agent_id="a1", consult_id=first, target_agent="a2", at=time.time()))
         publish(CallHeld(call_id=call, queue="support", agent_id="a1", at=time.time()))
-        publish(CallOffered(call_id=first, queue="support", agent_id="a2", customer_id="c1", consult_of=call,
+        publish(CallOffered(call_id=first, queue="support", agent_id="a2", caller=CallerData(customer_id="c1"),
+                            consult_of=call,
                             at=time.time()))
         await expect(one.locator("#consult-state")).to_have_text("Consulting Agent Two: ringing")
         await expect(one.locator("#consult-complete")).to_be_disabled()
@@ -169,7 +174,8 @@ async def test_hold_then_an_attended_transfer_between_two_desktops(
         await one.select_option("#transfer-target", label="Agent Two")
         await one.click("#consult-start")
         await expect(one.locator("#msg")).to_have_text("Calling Agent Two…")
-        publish(CallOffered(call_id=second, queue="support", agent_id="a2", customer_id="c1", consult_of=call,
+        publish(CallOffered(call_id=second, queue="support", agent_id="a2", caller=CallerData(customer_id="c1"),
+                            consult_of=call,
                             at=time.time()))
         publish(ConsultStarted(call_id=call, agent_id="a1", consult_id=second, target_agent="a2", at=time.time()))
         publish(CallHeld(call_id=call, queue="support", agent_id="a1", at=time.time()))

@@ -17,6 +17,7 @@ from acd.events import (
     ConsultEnded,
     ConsultStarted,
 )
+from ivr.caller import CallerData
 
 if TYPE_CHECKING:
     from conftest import Desk
@@ -26,7 +27,8 @@ CONSULT = "call-1-consult-1"
 
 
 def talking(desk: Desk, call_id: str = CALL, agent_id: str = "a1") -> None:
-    desk.bus.publish(CallOffered(call_id=call_id, queue="support", agent_id=agent_id, customer_id="c1",
+    desk.bus.publish(CallOffered(call_id=call_id, queue="support", agent_id=agent_id,
+                                 caller=CallerData(customer_id="c1"),
                                  at=desk.clock()))
     desk.bus.publish(CallConnected(call_id=call_id, queue="support", agent_id=agent_id, wait_seconds=3.0,
                                    at=desk.clock()))
@@ -41,7 +43,7 @@ def consulting(desk: Desk, *, answered: bool) -> None:
     desk.bus.publish(ConsultStarted(call_id=CALL, agent_id="a1", consult_id=CONSULT, target_agent="a2",
                                     at=desk.clock()))
     held(desk)
-    desk.bus.publish(CallOffered(call_id=CONSULT, queue="support", agent_id="a2", customer_id="c1",
+    desk.bus.publish(CallOffered(call_id=CONSULT, queue="support", agent_id="a2", caller=CallerData(customer_id="c1"),
                                  consult_of=CALL, at=desk.clock()))
     if answered:
         desk.bus.publish(CallConnected(call_id=CONSULT, queue="support", agent_id="a2", wait_seconds=0.0,

@@ -120,7 +120,7 @@ async def test_a_caller_pops_on_the_desktop_moves_the_wall_and_the_disposition_i
         await expect(desk.locator("#pop-company")).to_have_text("Tester & Sons")
         await expect(desk.locator("#pop-ivr")).to_contain_text(CODE)
         offer = next(e for e in published if isinstance(e, CallOffered) and e.agent_id == "1001")
-        assert offer.customer_id == customer_id
+        assert offer.caller.customer_id == customer_id
         await expect(desk.locator("#pop-status")).to_have_text("connected")
         await expect(ada).to_contain_text("on call")
         await expect(figure(wall, "support", "Answered")).to_have_text("1")

@@ -19,6 +19,7 @@ from acd.events import (
 )
 from agent_desktop.agent_feed import AgentFeeds, Message
 from bus.events import DomainEvent
+from ivr.caller import CallerData
 
 if TYPE_CHECKING:
     from conftest import Desk
@@ -54,12 +55,13 @@ class Floor:
 
 
 def talking_call(at: float = 10.0) -> tuple[DomainEvent, ...]:
-    return (CallOffered(call_id=CALL, queue="support", agent_id="a1", customer_id="cust", at=at),
+    return (CallOffered(call_id=CALL, queue="support", agent_id="a1", caller=CallerData(customer_id="cust"), at=at),
             CallConnected(call_id=CALL, queue="support", agent_id="a1", wait_seconds=4.0, at=at + 1))
 
 
 def consult_offer(agent_id: str = "a2", at: float = 31.0) -> CallOffered:
-    return CallOffered(call_id=CONSULT, queue="support", agent_id=agent_id, customer_id="cust", consult_of=CALL,
+    return CallOffered(call_id=CONSULT, queue="support", agent_id=agent_id, caller=CallerData(customer_id="cust"),
+                       consult_of=CALL,
                        at=at)
 
 

@@ -17,14 +17,16 @@ from acd.events import (
     CallQueued,
 )
 from agent_desktop.handling import HUB, SESSIONS
+from ivr.caller import CallerData
 
 if TYPE_CHECKING:
     from conftest import Desk
 
 
 def offer(desk: Desk, call_id: str, agent_id: str = "a1", customer_id: str | None = "c1") -> None:
-    desk.bus.publish(CallOffered(call_id=call_id, queue="support", agent_id=agent_id, customer_id=customer_id,
-                                 ani="+441632960001", intent="billing", ivr_data=(("code", "100008"),),
+    desk.bus.publish(CallOffered(call_id=call_id, queue="support", agent_id=agent_id,
+                                 caller=CallerData(ani="+441632960001", customer_id=customer_id, intent="billing",
+                                                   ivr_data=(("code", "100008"),)),
                                  at=desk.clock()))
 
 
@@ -192,7 +194,7 @@ async def test_the_card_is_fetched_while_the_call_waits_so_the_pop_does_not(desk
         await desk.messages_until(ws, "resync.done")
         desk.lookup.delay = 0.3  # a slow CRM, but quicker than the wait in queue
         desk.bus.publish(CallQueued(call_id="call-p", queue="support", priority=1, enter_time=desk.clock(),
-                                    customer_id="c1", at=desk.clock()))
+                                    caller=CallerData(customer_id="c1"), at=desk.clock()))
         await asyncio.sleep(0.5)
         loop = asyncio.get_running_loop()
         offered_at = loop.time()

@@ -12,6 +12,7 @@ from acd.events import CallConnected, CallOffered
 from agent_desktop.agent_feed import AgentFeeds
 from agent_desktop.events import CustomerMatched
 from bus.events import DomainEvent
+from ivr.caller import CallerData
 
 if TYPE_CHECKING:
     from conftest import Desk
@@ -20,7 +21,8 @@ UNKNOWN_ANI = "+15550001111"
 
 
 def unknown_caller(desk: Desk, call_id: str = "call-9", agent_id: str = "a1") -> None:
-    desk.bus.publish(CallOffered(call_id=call_id, queue="support", agent_id=agent_id, ani=UNKNOWN_ANI,
+    desk.bus.publish(CallOffered(call_id=call_id, queue="support", agent_id=agent_id,
+                                 caller=CallerData(ani=UNKNOWN_ANI),
                                  at=desk.clock()))
     desk.bus.publish(CallConnected(call_id=call_id, queue="support", agent_id=agent_id, wait_seconds=4.0,
                                    at=desk.clock()))
@@ -219,7 +221,7 @@ async def test_not_ready_reasons_come_from_the_configuration(desk: Desk) -> None
 
 def test_only_the_latest_match_of_the_calls_own_agent_reaches_the_pop() -> None:
     feeds = AgentFeeds()
-    offered = CallOffered(call_id="c", queue="support", agent_id="a1", ani=UNKNOWN_ANI, at=1.0)
+    offered = CallOffered(call_id="c", queue="support", agent_id="a1", caller=CallerData(ani=UNKNOWN_ANI), at=1.0)
     feeds.apply(offered)
     feeds.complete_pop(offered, None)
 

@@ -113,7 +113,7 @@ async def test_valid_code_queues_the_call_with_customer_in_channel_variables(tmp
     prompts, synth = library(tmp_path)
     channel = FakeChannel([ADA.code, "1"])
     outcome = await run_flow(channel, load_builtin_flow(), directory(), prompts=prompts)
-    assert (outcome.kind, outcome.queue, outcome.customer_id, outcome.priority) == (
+    assert (outcome.kind, outcome.queue, outcome.caller.customer_id, outcome.priority) == (
         OutcomeKind.QUEUE, "support", "cust-1", 7)
     assert channel.log[0] == ("answer",)
     assert channel.log[1] == ("stream", "hello")  # the real sound file where the machine has it
@@ -139,7 +139,7 @@ async def test_wrong_code_twice_then_silence_is_unidentified_in_general(tmp_path
     prompts, _ = library(tmp_path)
     channel = FakeChannel(["100009", "123455", None])
     outcome = await run_flow(channel, load_builtin_flow(), directory(), prompts=prompts)
-    assert (outcome.queue, outcome.unidentified) == ("general", True)
+    assert (outcome.queue, outcome.caller.unidentified) == ("general", True)
     assert channel.variables["IVR_UNIDENTIFIED"] == "1"
     retries = [entry for entry in channel.log if entry[0] == "get_data"]
     assert len(retries) == 3
@@ -170,7 +170,7 @@ async def test_a_key_pressed_during_a_leading_prompt_starts_the_answer(tmp_path:
     prompts, _ = library(tmp_path)
     channel = TypeAheadChannel(["100009", ADA.code[1:], "1"], first_key=ADA.code[0])
     outcome = await run_flow(channel, load_builtin_flow(), directory(), prompts=prompts)
-    assert outcome.customer_code == ADA.code
+    assert outcome.caller.customer_code == ADA.code
     rest = [entry for entry in channel.log if entry[0] == "get_data"][1]
     assert rest[1] == "silence/1" and rest[3] == "5"  # the other five digits after a second of silence
 
@@ -180,18 +180,19 @@ async def test_hang_up_during_get_data_is_abandoned_with_collected_data(tmp_path
     channel = FakeChannel([ADA.code, HANG_UP])
     outcome = await run_flow(channel, load_builtin_flow(), directory(), prompts=prompts, clock=lambda: 7.0)
     assert outcome.kind is OutcomeKind.ABANDONED
-    assert dict(outcome.ivr_data)["entered_code"] == ADA.code
+    assert dict(outcome.caller.ivr_data)["entered_code"] == ADA.code
     assert outcome.last_node == "main_menu"
     assert "IVR_OUTCOME" not in channel.variables  # nothing is written to a dead channel
     event = IvrFinished.from_outcome(outcome)
-    assert (event.outcome, event.call_id, event.customer_id, event.at) == ("abandoned_in_ivr", "call-42", "cust-1", 7.0)
+    assert (event.outcome, event.call_id, event.caller.customer_id, event.at) == (
+        "abandoned_in_ivr", "call-42", "cust-1", 7.0)
 
 
 async def test_hang_up_during_the_welcome_prompt(tmp_path: Path) -> None:
     prompts, _ = library(tmp_path)
     channel = FakeChannel([], hang_up_on_stream=0)
     outcome = await run_flow(channel, load_builtin_flow(), directory(), prompts=prompts)
-    assert (outcome.kind, outcome.last_node, outcome.ivr_data) == (OutcomeKind.ABANDONED, "welcome", ())
+    assert (outcome.kind, outcome.last_node, outcome.caller.ivr_data) == (OutcomeKind.ABANDONED, "welcome", ())
 
 
 async def test_callback_request_leaves_the_number_for_the_acd(tmp_path: Path) -> None:
@@ -284,7 +285,7 @@ async def test_slow_customer_look_ups_do_not_stall_the_event_loop(tmp_path: Path
         outcome = await run_flow(FakeChannel([ADA.code, "1"]), load_builtin_flow(), slow, prompts=prompts)
     finally:
         ticking.cancel()
-    assert (outcome.queue, outcome.customer_id, outcome.identified_by) == ("support", "cust-1", "code")
+    assert (outcome.queue, outcome.caller.customer_id, outcome.identified_by) == ("support", "cust-1", "code")
     assert "Your ticket number 88 is registered and waiting for an agent." in synth.spoken
     assert [what for what, _ in slow.threads] == ["ani", "code", "ticket"]
     loop_thread = threading.get_ident()

@@ -96,13 +96,13 @@ def run_on(
 def test_valid_code_reaches_the_chosen_queue_with_the_customer_attached() -> None:
     outcome, actions = run(session(), [ADA.code + "#", "1"])
     assert outcome.kind is OutcomeKind.QUEUE
-    assert (outcome.queue, outcome.customer_id, outcome.customer_code, outcome.tier) == (
+    assert (outcome.queue, outcome.caller.customer_id, outcome.caller.customer_code, outcome.caller.tier) == (
         "support", "cust-1", ADA.code, "vip")
     assert outcome.priority == 9  # vip in main.yaml's tier_priority
     assert outcome.skills == (("support", 7),)  # vip/key callers need senior support agents
-    assert outcome.intent == "support"
-    assert outcome.identified_by == "code" and not outcome.unidentified
-    assert ("entered_code", ADA.code) in outcome.ivr_data
+    assert outcome.caller.intent == "support"
+    assert outcome.identified_by == "code" and not outcome.caller.unidentified
+    assert ("entered_code", ADA.code) in outcome.caller.ivr_data
     assert outcome.dnis == "5551000"
     says = [a.text for a in actions if isinstance(a, Say)]
     assert says == ["Welcome back, Ada Lovelace.", "Your ticket number 4711 is being worked on."]
@@ -111,7 +111,8 @@ def test_valid_code_reaches_the_chosen_queue_with_the_customer_attached() -> Non
 
 def test_customer_without_open_ticket_goes_straight_to_the_menu() -> None:
     outcome, actions = run(session(), [BOB.code, "2"])
-    assert (outcome.queue, outcome.intent, outcome.priority, outcome.skills) == ("sales", "sales", 3, (("sales", 1),))
+    assert (outcome.queue, outcome.caller.intent, outcome.priority, outcome.skills) == (
+        "sales", "sales", 3, (("sales", 1),))
     assert [a.text for a in actions if isinstance(a, Say)] == ["Welcome back, Bob Small."]
     assert outcome.language == "fr"
 
@@ -121,7 +122,7 @@ def test_wrong_code_twice_then_silence_ends_unidentified_in_the_general_queue() 
     outcome, actions = run(session(), [wrong_checksum, unknown_customer, NO_INPUT])
     assert outcome.kind is OutcomeKind.QUEUE
     assert outcome.queue == "general"
-    assert outcome.unidentified and outcome.customer_id is None and outcome.identified_by is None
+    assert outcome.caller.unidentified and outcome.caller.customer_id is None and outcome.identified_by is None
     assert outcome.priority == MAIN.default_priority
     collects = [a for a in actions if isinstance(a, Collect)]
     assert len(collects) == 3
@@ -134,18 +135,18 @@ def test_silence_gets_the_no_input_prompt_and_then_a_valid_code_still_works() ->
     outcome, actions = run(session(), [NO_INPUT, ADA.code, "2"])
     collects = [a for a in actions if isinstance(a, Collect)]
     assert [p.key for p in collects[1].prompts] == ["no_input", "enter_customer_code"]
-    assert outcome.customer_id == "cust-1" and outcome.queue == "sales"
+    assert outcome.caller.customer_id == "cust-1" and outcome.queue == "sales"
 
 
 def test_short_code_counts_as_a_wrong_attempt() -> None:
     outcome, _ = run(session(), ["123", "1", "1"])
-    assert outcome.queue == "general" and outcome.unidentified
+    assert outcome.queue == "general" and outcome.caller.unidentified
 
 
 def test_ani_match_identifies_when_the_code_fails() -> None:
     outcome, _ = run(session(ani="+15551234"), [NO_INPUT, NO_INPUT, NO_INPUT])
     assert outcome.queue == "general"
-    assert (outcome.customer_id, outcome.identified_by, outcome.unidentified) == ("cust-2", "ani", False)
+    assert (outcome.caller.customer_id, outcome.identified_by, outcome.caller.unidentified) == ("cust-2", "ani", False)
     assert outcome.priority == 3  # small tier
 
 
@@ -154,8 +155,8 @@ def test_hang_up_mid_ivr_is_abandoned_with_what_was_collected() -> None:
     assert outcome.kind is OutcomeKind.ABANDONED
     assert outcome.queue is None
     assert outcome.last_node == "main_menu"
-    assert outcome.customer_id == "cust-1"
-    data = dict(outcome.ivr_data)
+    assert outcome.caller.customer_id == "cust-1"
+    data = dict(outcome.caller.ivr_data)
     assert data["entered_code"] == ADA.code
     assert data["ticket_id"] == "4711"
 
@@ -168,7 +169,7 @@ def test_hang_up_during_the_hold_prompt_is_still_abandoned_in_ivr() -> None:
     assert isinstance(action, Play) and action.prompts[0].key == "please_hold"
     final = sess.feed(HUNG_UP)
     assert isinstance(final, Finish) and final.outcome.kind is OutcomeKind.ABANDONED
-    assert final.outcome.intent == "support"
+    assert final.outcome.caller.intent == "support"
 
 
 def test_callback_uses_the_caller_number_and_survives_an_early_hang_up() -> None:
@@ -185,7 +186,7 @@ def test_callback_uses_the_caller_number_and_survives_an_early_hang_up() -> None
 
 def test_callback_without_caller_number_waits_in_queue_instead() -> None:
     outcome, _ = run(session(ani="unknown"), [ADA.code, "3"])
-    assert (outcome.kind, outcome.queue, outcome.intent) == (OutcomeKind.QUEUE, "support", "callback")
+    assert (outcome.kind, outcome.queue, outcome.caller.intent) == (OutcomeKind.QUEUE, "support", "callback")
 
 
 def test_voicemail_option() -> None:
@@ -195,7 +196,7 @@ def test_voicemail_option() -> None:
 
 def test_invalid_menu_choices_then_the_general_queue() -> None:
     outcome, actions = run(session(), [ADA.code, "7", "#", NO_INPUT])
-    assert outcome.queue == "general" and outcome.customer_id == "cust-1"
+    assert outcome.queue == "general" and outcome.caller.customer_id == "cust-1"
     collects = [a for a in actions if isinstance(a, Collect)]
     assert collects[2].prompts[0].key == "invalid_option"
     assert collects[3].prompts[0].key == "invalid_option"
@@ -221,7 +222,7 @@ def test_a_caller_looping_forever_is_sent_to_the_fallback_queue() -> None:
     flow = _looping_flow()
     outcome, actions = run(session(flow=flow), [ADA.code] + ["*"] * 100)
     assert outcome.kind is OutcomeKind.QUEUE and outcome.queue == "general"
-    assert outcome.customer_id == "cust-1"
+    assert outcome.caller.customer_id == "cust-1"
     assert len(actions) <= 25 + 1
 
 
@@ -237,7 +238,7 @@ def test_look_ups_are_requests_answered_through_feed() -> None:
     menu = sess.feed(FoundTicket(None))  # no open ticket: straight on to the menu, nothing said
     assert isinstance(menu, Collect) and menu.prompts[0].key == "main_menu"
     outcome, _ = run_on(sess, menu, ["2"])
-    assert (outcome.queue, outcome.customer_id, outcome.identified_by) == ("sales", "cust-1", "code")
+    assert (outcome.queue, outcome.caller.customer_id, outcome.identified_by) == ("sales", "cust-1", "code")
 
 
 def test_no_caller_number_and_a_bad_checksum_ask_the_directory_nothing() -> None:
@@ -279,7 +280,7 @@ def test_hang_up_while_a_look_up_runs_is_abandoned_at_that_node() -> None:
     final = sess.feed(HUNG_UP)
     assert isinstance(final, Finish)
     assert (final.outcome.kind, final.outcome.last_node) == (OutcomeKind.ABANDONED, "check_code")
-    assert dict(final.outcome.ivr_data)["entered_code"] == ADA.code
+    assert dict(final.outcome.caller.ivr_data)["entered_code"] == ADA.code
 
 
 _inputs = st.lists(
@@ -323,7 +324,7 @@ def test_any_caller_behaviour_ends_in_a_real_outcome_within_bounded_steps(
         assert outcome.queue or outcome.mailbox
     if outcome.kind is OutcomeKind.QUEUE:
         assert outcome.priority > 0
-    assert outcome.unidentified == (outcome.customer_id is None)
+    assert outcome.caller.unidentified == (outcome.caller.customer_id is None)
 
 
 LOOPING = _looping_flow()
