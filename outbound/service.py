@@ -86,7 +86,8 @@ class OutboundService:
 
     def __init__(self, sessions: sessionmaker[Session], *, data_dir: str | Path, default_region: str = "US",
                  clock: Clock = time.time, site_zone: dt.tzinfo | None = None, poll_seconds: float = 20.0,
-                 calendar: HolidayCalendar | None = None, import_pause: float = 0.0) -> None:
+                 calendar: HolidayCalendar | None = None, import_batch: int = list_import.BATCH,
+                 import_pause: float = 0.0) -> None:
         self.sessions = sessions
         self.data_dir = Path(data_dir)
         self.default_region = default_region
@@ -94,7 +95,9 @@ class OutboundService:
         self.site_zone = site_zone
         self.poll_seconds = poll_seconds
         self.calendar = calendar
-        self.import_pause = import_pause  # seconds between an import's batches (a test sees its progress)
+        # Rows per stored batch of an import, and seconds between batches (a test watches the progress move).
+        self.import_batch = import_batch
+        self.import_pause = import_pause
         self.dnc = DncList()
         self.contacts = ContactLog()
         self._hoppers: dict[int, Hopper] = {}
@@ -281,7 +284,7 @@ class OutboundService:
         pause = self.import_pause
         summary = await asyncio.to_thread(
             list_import.run_import, self.sessions, request.job_id, request.path, request.campaign, self.dnc,
-            columns=request.columns, encoding=request.encoding, clock=self.clock,
+            columns=request.columns, encoding=request.encoding, clock=self.clock, batch_size=self.import_batch,
             on_batch=(lambda _share, _rows: time.sleep(pause)) if pause else None)
         self._progress.pop(request.campaign.id, None)
         hopper = self._hoppers.get(request.campaign.id)
