@@ -91,7 +91,7 @@ async def test_a_list_uploaded_is_imported_in_the_background_with_a_report_of_it
             assert response.status == 404
         status, refused = await call(client, "POST", desk.url(f"/api/campaigns/{created['id']}/lists"),
                                      json={"file": "x"}, headers=headers)
-        assert status == 400
+        assert status == 400 and "multipart/form-data" in refused["error"]
 
 
 async def test_a_number_put_on_the_list_has_a_story_that_says_why_and_removal_needs_a_reason(desk: Desk) -> None:
