@@ -131,3 +131,80 @@ POP_STATS = _object(("connections", "offer_to_send", "offer_to_ack"), connection
                     offer_to_send=_LATENCY, offer_to_ack=_LATENCY)
 OPENAPI_DOCUMENT = _object(("openapi", "info", "paths"), openapi=_TEXT, info={"type": "object"},
                            paths={"type": "object"})
+
+# --- outbound ------------------------------------------------------------------------------------------
+_HOURS = _array(_object(("days", "open", "close"), days={"type": "string", "maxLength": 40},
+                        open={"type": "string", "maxLength": 5}, close={"type": "string", "maxLength": 5}))
+_WINDOW = _object(hours=_HOURS, on_holidays=_BOOLEAN)
+_RETRY = _object(retry=_BOOLEAN, delay={"type": "number", "minimum": 0})
+CAMPAIGN_SETTINGS = _object(
+    ("name", "caller_id", "queue"),
+    name={"type": "string", "minLength": 1, "maxLength": 100},
+    mode={"type": "string", "enum": ["preview", "progressive", "predictive"]},
+    caller_id={"type": "string", "minLength": 1, "maxLength": 40, "description": "E.164, e.g. +12125550100"},
+    queue={"type": "string", "minLength": 1, "maxLength": 64},
+    skills=_array({"type": "string", "minLength": 1, "maxLength": 64}),
+    default_region={"type": "string", "minLength": 2, "maxLength": 2, "description": "of national numbers"},
+    calling_hours={**_WINDOW, "properties": {**_WINDOW["properties"],
+                                             "overrides": {"type": "object", "additionalProperties": _WINDOW}}},
+    retry=_object(busy=_RETRY, no_answer=_RETRY, machine=_RETRY, abandoned=_RETRY, failed=_RETRY),
+    max_attempts={"type": "integer", "minimum": 1, "maximum": 100},
+    max_attempts_per_day={"type": "integer", "minimum": 1, "maximum": 50},
+    other_campaign_gap={"type": "number", "minimum": 0},
+    dispositions=_array(_object(("name", "kind"), name={"type": "string", "minLength": 1, "maxLength": 64},
+                                kind={"type": "string", "enum": ["final", "retry", "callback", "do_not_call"]})),
+    abandon_target={"type": "number", "minimum": 0, "maximum": 0.5},
+)
+CAMPAIGN_STATUS = _object(("status",), status={"type": "string",
+                                              "enum": ["draft", "running", "paused", "stopped", "finished"]})
+_COUNTS = {"type": "object", "additionalProperties": _INTEGER}
+PROGRESS = _object(
+    ("at", "total", "dialable_now", "later_today", "later", "never", "never_by_reason", "penetration"),
+    at=_NUMBER, total=_INTEGER, dialable_now=_INTEGER, later_today=_INTEGER, later=_INTEGER, never=_INTEGER,
+    never_by_reason=_COUNTS, waiting_by_reason=_COUNTS, dialled=_INTEGER, dials_last_hour=_INTEGER,
+    penetration=_NUMBER, expected_completion=_nullable("number"))
+CAMPAIGN = {**CAMPAIGN_SETTINGS, "required": ["id", "name", "status", "rules_version", "progress"],
+            "properties": {**CAMPAIGN_SETTINGS["properties"], "id": _INTEGER, "status": _TEXT,
+                           "rules_version": _INTEGER, "created_by": _TEXT, "created_at": _NUMBER,
+                           "updated_at": _NUMBER, "progress": PROGRESS}}
+CAMPAIGNS = _object(("campaigns",), campaigns=_array(CAMPAIGN))
+CAMPAIGN_HISTORY = _object(("changes",), changes=_array(_object(
+    ("at", "actor", "action"), at=_NUMBER, actor=_TEXT, action=_TEXT, field=_nullable("string"),
+    old=_nullable("string"), new=_nullable("string"))))
+LIST_UPLOAD = _object(
+    ("file",), file={"type": "string", "format": "binary", "maxLength": 512 * 1024 * 1024,
+                     "description": "CSV or XLSX"},
+    encoding={"type": "string", "enum": ["", "utf-8", "gb18030", "cp1252"]},
+    phone_column={"type": "string", "maxLength": 200}, name_column={"type": "string", "maxLength": 200})
+IMPORT_JOB = _object(
+    ("id", "campaign_id", "file_name", "status", "progress", "rows_read", "added", "rejected"),
+    id=_INTEGER, campaign_id=_INTEGER, file_name=_TEXT,
+    status={"type": "string", "enum": ["queued", "running", "done", "failed"]}, progress=_NUMBER,
+    encoding=_nullable("string"), columns={"type": "object"}, rows_read=_INTEGER, added=_INTEGER,
+    duplicate_in_file=_INTEGER, duplicate_in_campaign=_INTEGER, rejected=_INTEGER, on_dnc=_INTEGER,
+    linked_customers=_INTEGER, error=_nullable("string"), created_by=_TEXT, created_at=_NUMBER,
+    started_at=_nullable("number"), finished_at=_nullable("number"))
+IMPORT_JOBS = _object(("jobs",), jobs=_array(IMPORT_JOB))
+DNC_ENTRY_BODY = _object(("number", "reason"), number={"type": "string", "minLength": 1, "maxLength": 40},
+                         reason={"type": "string", "minLength": 1, "maxLength": 500},
+                         campaign_id={"type": ["integer", "null"], "description": "a campaign's own list; "
+                                                                                  "none: the internal list"})
+DNC_CHANGE = _object(("id", "action", "e164", "at", "actor", "reason"), id=_INTEGER, campaign_id=_nullable("integer"),
+                     action={"type": "string", "enum": ["add", "remove"]}, e164=_TEXT, at=_NUMBER, actor=_TEXT,
+                     role=_nullable("string"), reason=_TEXT)
+_LISTING = _object(("e164", "added_at", "added_by", "reason"), campaign_id=_nullable("integer"), e164=_TEXT,
+                   added_at=_NUMBER, added_by=_TEXT, reason=_TEXT)
+DNC_LISTS = _object(
+    ("total", "entries", "changes", "registry"), total=_INTEGER, entries=_array(_LISTING),
+    changes=_array(DNC_CHANGE),
+    registry={"type": ["object", "null"], "properties": {"source_name": _TEXT, "numbers": _INTEGER,
+                                                          "imported_at": _NUMBER, "imported_by": _TEXT}})
+STORY = _object(
+    ("e164", "at", "on_registry", "listings", "verdicts", "lines"), e164=_TEXT, at=_NUMBER, on_registry=_BOOLEAN,
+    listings=_array(_LISTING),
+    verdicts=_array(_object(("lead_id", "campaign_id", "campaign_name", "rule", "reason", "text"),
+                            lead_id=_INTEGER, campaign_id=_INTEGER, campaign_name=_TEXT, campaign_status=_TEXT,
+                            will_be_dialled=_BOOLEAN, released=_BOOLEAN, rule=_TEXT, reason=_TEXT,
+                            next_at=_nullable("number"), rules_version=_TEXT, text=_TEXT)),
+    lines=_array(_object(("at", "kind", "text"), at=_NUMBER, kind=_TEXT, text=_TEXT,
+                         campaign_id=_nullable("integer"), lead_id=_nullable("integer"), rule=_nullable("string"))))

@@ -15,7 +15,9 @@ from aiohttp import web
 from agent_desktop import (
     agent_routes,
     call_routes,
+    campaign_routes,
     customer_routes,
+    dnc_routes,
     language_route,
     login_routes,
     page_routes,
@@ -38,6 +40,7 @@ from agent_desktop.handling import (
     LANGUAGE_CHOICES,
     LIMITER,
     LOGIN_TRAFFIC,
+    OUTBOUND,
     SESSIONS,
     SUPERVISION,
     TEMPLATES,
@@ -51,6 +54,7 @@ from agent_desktop.supervision import SupervisorActions
 from agent_desktop.wall import WallProjection
 from bus.clock import Clock
 from bus.eventbus import EventBus
+from outbound.service import OutboundService
 
 HANDLERS: dict[str, Handler] = {
     **page_routes.HANDLERS,
@@ -60,6 +64,8 @@ HANDLERS: dict[str, Handler] = {
     **call_routes.HANDLERS,
     **customer_routes.HANDLERS,
     **supervisor_routes.HANDLERS,
+    **campaign_routes.HANDLERS,
+    **dnc_routes.HANDLERS,
     **socket_route.HANDLERS,
 }
 
@@ -71,6 +77,7 @@ def create_app(
     agent_control: AgentControl,
     customer_lookup: CustomerLookup,
     supervisor_actions: SupervisorActions,
+    outbound: OutboundService,
     clock: Clock = time.time,
     config: DesktopConfig | None = None,
     limiter: LoginRateLimiter | None = None,
@@ -79,7 +86,7 @@ def create_app(
     wall_max_interval: float = 1.0,
 ) -> web.Application:
     """The desktop web application, driven by ``bus``, acting through ``agent_control`` for agents and
-    ``supervisor_actions`` for the wall."""
+    ``supervisor_actions`` for the wall, and ``outbound`` (started and stopped by its owner) for campaign managers."""
     config = config or DesktopConfig()
     app = web.Application(middlewares=[guard], client_max_size=256 * 1024)
     # An agent the configuration does not list (a [[users]] agent account) goes by its account's name.
@@ -106,6 +113,7 @@ def create_app(
     app[TEMPLATES] = load_templates(catalogues)
     app[LANGUAGE_CHOICES] = {}
     app[CONFIG] = config
+    app[OUTBOUND] = outbound
     for route in HTTP_ROUTES:
         app.router.add_route(route.method, route.path, HANDLERS[route.name], name=route.name)
 

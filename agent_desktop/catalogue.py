@@ -13,7 +13,16 @@ from typing import Any
 
 from agent_desktop import api_schemas
 from agent_desktop.languages import LANGUAGES
-from agent_desktop.text_input import AGENT_ID, CALL_ID, CUSTOMER_ID, NEXT_PATH, SEARCH_TEXT, TextField
+from agent_desktop.text_input import (
+    AGENT_ID,
+    CALL_ID,
+    CUSTOMER_ID,
+    DIAL_NUMBER,
+    NEXT_PATH,
+    NUMBER_LOOKUP,
+    SEARCH_TEXT,
+    TextField,
+)
 
 AGENT = "agent"
 SUPERVISOR = "supervisor"
@@ -26,6 +35,8 @@ FLOOR_MANAGERS = frozenset({SUPERVISOR, ADMIN})
 AGENTS_ONLY = frozenset({AGENT})
 # Those who may act on a call: its own agent (checked per call by the handler) and the floor managers.
 CALL_HANDLERS = frozenset({AGENT, SUPERVISOR, ADMIN})
+# Campaigns, call lists and do-not-call lists.
+CAMPAIGN_MANAGERS = frozenset({CAMPAIGN_MANAGER, ADMIN})
 
 JsonSchema = Mapping[str, Any]
 MAX_SOCKETS_PER_SESSION = 5  # a few tabs of one login; more is a leak or an attack
@@ -68,6 +79,7 @@ class HttpRoute:
     answers: Mapping[int, Answer] = dataclasses.field(default_factory=dict)
     request_schema: JsonSchema | None = None
     query: tuple[TextField, ...] = ()  # query parameters; required when they may not be empty
+    request_media: str = "application/json"  # the body's media type (an upload's is multipart/form-data)
 
     @property
     def public(self) -> bool:
@@ -108,6 +120,7 @@ _ERROR_MEANINGS = {
     400: "A field breaks its rule or the body cannot be read; the message names the field.",
     404: "No such active call of yours, customer or agent.",
     409: "The call's or the agent's state does not allow this, or the ACD refused; the message says why.",
+    413: "The body is too large.",
     429: "Too many requests; wait and try again.",
     502: "The PBX did not carry the action out.",
 }
@@ -140,6 +153,8 @@ STATIC_FILE_NAME = r"^[a-z0-9_-]+\.(js|css)$"
 PATH_PARAMETERS: Mapping[str, JsonSchema] = {
     "call_id": CALL_ID.schema(), "customer_id": CUSTOMER_ID.schema(), "agent_id": AGENT_ID.schema(),
     "filename": {"type": "string", "pattern": STATIC_FILE_NAME},
+    "campaign_id": {"type": "string", "pattern": r"^[0-9]{1,12}$"},
+    "job_id": {"type": "string", "pattern": r"^[0-9]{1,12}$"},
 }
 _REACH = (
     "An agent may act only on its own call (404 otherwise), supervisors and admins on any; 409 when the "
@@ -149,6 +164,81 @@ _CALL_COMMAND = _ACCEPTED | _refusals(404, 409)
 _CALL_TARGET_COMMAND = _ACCEPTED | _refusals(400, 404, 409)
 _FLOOR_COMMAND = _ACCEPTED | _refusals(404, 409, 502, s404="No such agent id.",
                                        s409="The agent's state does not allow this; the message says why.")
+
+_NO_CAMPAIGN = _refusals(404, s404="No such campaign.")
+_OUTBOUND_PAGE = _PAGE | {404: Answer("No such campaign.")}
+OUTBOUND_ROUTES: tuple[HttpRoute, ...] = (
+    HttpRoute("GET", "/campaigns", "campaigns_page", CAMPAIGN_MANAGERS,
+              "Campaigns with their live progress (a campaign manager's start page).", kind="page", answers=_PAGE),
+    HttpRoute("GET", "/campaigns/new", "new_campaign_page", CAMPAIGN_MANAGERS, "The editor of a new campaign.",
+              kind="page", answers=_PAGE),
+    HttpRoute("GET", "/campaigns/{campaign_id}", "campaign_page", CAMPAIGN_MANAGERS,
+              "A campaign: its editor, status, list uploads with their error reports, and its changes.",
+              kind="page", answers=_OUTBOUND_PAGE),
+    HttpRoute("GET", "/dnc", "dnc_page", CAMPAIGN_MANAGERS,
+              "Do-not-call lists: add and remove numbers, the latest entries and changes, the national registry.",
+              kind="page", answers=_PAGE),
+    HttpRoute("GET", "/numbers", "number_page", CAMPAIGN_MANAGERS,
+              "A number's story: its lists, whether it will be dialled and why not, every decision and dial.",
+              kind="page", answers=_PAGE, query=(NUMBER_LOOKUP,)),
+    HttpRoute("GET", "/api/campaigns", "campaigns", CAMPAIGN_MANAGERS,
+              "Every campaign with its counts (recounted in the background when older than ten seconds).",
+              answers={200: Answer("The campaigns.", api_schemas.CAMPAIGNS)}),
+    HttpRoute("POST", "/api/campaigns", "create_campaign", CAMPAIGN_MANAGERS,
+              "Create a campaign (a draft); audited with the user as actor. 400 names a field that breaks its rule.",
+              answers={201: Answer("Created.", api_schemas.CAMPAIGN)} | _refusals(400),
+              request_schema=api_schemas.CAMPAIGN_SETTINGS),
+    HttpRoute("GET", "/api/campaigns/{campaign_id}", "campaign", CAMPAIGN_MANAGERS, "A campaign with its counts.",
+              answers={200: Answer("The campaign.", api_schemas.CAMPAIGN)} | _NO_CAMPAIGN),
+    HttpRoute("PUT", "/api/campaigns/{campaign_id}", "update_campaign", CAMPAIGN_MANAGERS,
+              "Replace a campaign's settings; each changed field is audited, and a change to the calling hours, "
+              "retry rules or attempt limits makes a new rule set version.",
+              answers={200: Answer("Changed.", api_schemas.CAMPAIGN)} | _refusals(400) | _NO_CAMPAIGN,
+              request_schema=api_schemas.CAMPAIGN_SETTINGS),
+    HttpRoute("POST", "/api/campaigns/{campaign_id}/status", "campaign_status", CAMPAIGN_MANAGERS,
+              "Start, pause, stop or finish a campaign (audited); 409 when its status does not allow the move.",
+              answers={200: Answer("Moved.", api_schemas.CAMPAIGN)} | _refusals(400) | _NO_CAMPAIGN
+              | _refusals(409, s409="The campaign's status does not allow this move; the message says which do."),
+              request_schema=api_schemas.CAMPAIGN_STATUS),
+    HttpRoute("GET", "/api/campaigns/{campaign_id}/history", "campaign_history", CAMPAIGN_MANAGERS,
+              "Who changed what in a campaign and when, oldest first.",
+              answers={200: Answer("The changes.", api_schemas.CAMPAIGN_HISTORY)} | _NO_CAMPAIGN),
+    HttpRoute("POST", "/api/campaigns/{campaign_id}/lists", "upload_list", CAMPAIGN_MANAGERS,
+              "Upload a call list (CSV or XLSX) into a campaign: it is imported in the background as one job, "
+              "whose progress GET /api/imports/{job_id} gives. The columns are found by header (English and "
+              "Chinese); phone_column and name_column name them instead.",
+              answers={202: Answer("Queued.", api_schemas.IMPORT_JOB)} | _refusals(400) | _NO_CAMPAIGN
+              | _refusals(413, s413="The file is larger than the upload limit."),
+              request_schema=api_schemas.LIST_UPLOAD, request_media="multipart/form-data"),
+    HttpRoute("GET", "/api/campaigns/{campaign_id}/lists", "campaign_imports", CAMPAIGN_MANAGERS,
+              "The campaign's latest list imports, newest first.",
+              answers={200: Answer("The imports.", api_schemas.IMPORT_JOBS)} | _NO_CAMPAIGN),
+    HttpRoute("GET", "/api/imports/{job_id}", "import_job", CAMPAIGN_MANAGERS,
+              "Where a list import stands (progress 0 to 1) and what it did.",
+              answers={200: Answer("The import.", api_schemas.IMPORT_JOB)}
+              | _refusals(404, s404="No such import.")),
+    HttpRoute("GET", "/imports/{job_id}/report.csv", "import_report", CAMPAIGN_MANAGERS,
+              "Download every row of an import that did not become a lead, as CSV (UTF-8 with BOM): line, "
+              "problem, reason, then the row's cells under the file's header.", kind="page",
+              answers={200: Answer("The report.", media=("text/csv",)), 404: Answer("No such import.")}),
+    HttpRoute("GET", "/api/dnc", "dnc_lists", CAMPAIGN_MANAGERS,
+              "The do-not-call lists: how many entries, the latest 100, the latest changes and the national "
+              "registry in force.", answers={200: Answer("The lists.", api_schemas.DNC_LISTS)}),
+    HttpRoute("POST", "/api/dnc", "dnc_add", CAMPAIGN_MANAGERS,
+              "Put a number on the internal do-not-call list (or a campaign's): it is never released for "
+              "dialling again while there, from now on, on every node within a minute. Audited.",
+              answers={201: Answer("Listed.", api_schemas.DNC_CHANGE)} | _refusals(400) | _NO_CAMPAIGN,
+              request_schema=api_schemas.DNC_ENTRY_BODY),
+    HttpRoute("POST", "/api/dnc/remove", "dnc_remove", CAMPAIGN_MANAGERS,
+              "Take a number off a do-not-call list, with a reason; audited. 409 when it is not on that list.",
+              answers={200: Answer("Taken off.", api_schemas.DNC_CHANGE)} | _refusals(400) | _NO_CAMPAIGN
+              | _refusals(409, s409="The number is not on that list."),
+              request_schema=api_schemas.DNC_ENTRY_BODY),
+    HttpRoute("GET", "/api/numbers/story", "number_story", CAMPAIGN_MANAGERS,
+              "A number's story (query parameter number): the lists that hold it, each lead of it with what the "
+              "rules decide now, and every import, decision, dial and do-not-call change in time order.",
+              answers={200: Answer("The story.", api_schemas.STORY)} | _refusals(400), query=(DIAL_NUMBER,)),
+)
 
 HTTP_ROUTES: tuple[HttpRoute, ...] = (
     HttpRoute("GET", "/healthz", "healthz", None, "Liveness probe.", answers={200: Answer("Alive.", api_schemas.OK)}),
@@ -336,6 +426,7 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
         answers=_FLOOR_COMMAND | _refusals(400),
         request_schema=api_schemas.SPY,
     ),
+    *OUTBOUND_ROUTES,
     HttpRoute("GET", "/ws", "ws", EVERYONE, "WebSocket: see the message catalogue.", kind="page",
               answers={101: Answer("Switched to the WebSocket protocol.")} | _refusals(
                   400, 403, 429, s400="Not a WebSocket handshake.", s403="Cross-origin WebSocket refused.",

@@ -24,6 +24,7 @@ from agent_desktop.services import AgentControl, CustomerLookup
 from agent_desktop.supervision import SupervisorActions
 from agent_desktop.text_input import PAUSE_REASON, InvalidText, TextField
 from agent_desktop.ui_text import UiText
+from outbound.service import OutboundService
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -40,6 +41,7 @@ TEMPLATES = web.AppKey("templates", Mapping[str, jinja2.Environment])
 # The language each account chose, by account id; in memory, like the accounts themselves.
 LANGUAGE_CHOICES = web.AppKey("language_choices", dict[str, str])
 CONFIG = web.AppKey("config", DesktopConfig)
+OUTBOUND = web.AppKey("outbound", OutboundService)
 SESSION: web.RequestKey[Session | None] = web.RequestKey("session")
 ACCOUNT: web.RequestKey[Account | None] = web.RequestKey("account")
 LANGUAGE: web.RequestKey[Language] = web.RequestKey("language")
@@ -67,6 +69,12 @@ class NotFound(RequestRefused, LookupError):
 
 class CallStateConflict(RequestRefused):
     """The request does not fit the call's state as the desktop sees it; answered 409 with the reason."""
+
+    status = 409
+
+
+class Conflict(RequestRefused):
+    """The request does not fit the state of what it names (a campaign's status, a list); answered 409."""
 
     status = 409
 

@@ -51,7 +51,7 @@ def _operation(route: HttpRoute) -> dict[str, Any]:
         op["parameters"] = params
     if route.request_schema is not None:
         op["requestBody"] = {"required": True,
-                             "content": {"application/json": {"schema": dict(route.request_schema)}}}
+                             "content": {route.request_media: {"schema": dict(route.request_schema)}}}
     return op
 
 

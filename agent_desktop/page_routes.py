@@ -10,6 +10,7 @@ from aiohttp import web
 from agent_desktop.catalogue import (
     ADMIN,
     AGENT,
+    CAMPAIGN_MANAGER,
     CUSTOMER_VISIBILITY,
     HTTP_ROUTES,
     STATIC_FILE_NAME,
@@ -21,7 +22,7 @@ from agent_desktop.handling import CONFIG, Handler, NotFound, account_of, agent_
 from agent_desktop.openapi import build_openapi
 from agent_desktop.ui_text import UiText
 
-HOME_BY_ROLE = {AGENT: "/desktop", SUPERVISOR: "/wall", ADMIN: "/wall"}
+HOME_BY_ROLE = {AGENT: "/desktop", SUPERVISOR: "/wall", ADMIN: "/wall", CAMPAIGN_MANAGER: "/campaigns"}
 _STATIC_NAME = re.compile(STATIC_FILE_NAME)
 _STATIC_TYPES = {"js": "text/javascript", "css": "text/css"}
 

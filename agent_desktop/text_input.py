@@ -99,9 +99,18 @@ USERNAME = TextField("username", 128)
 PASSWORD = TextField("password", 1024)
 LANGUAGE_TAG = TextField("language", 16, min_length=1)
 NEXT_PATH = TextField("next", 2000)  # the page the language switcher goes back to
+# Outbound: campaigns' texts (campaigns.name holds 100, queue 64), do-not-call entries (dnc_entries.reason
+# holds 500), list uploads' column names and a number to look up.
+CAMPAIGN_TEXT = TextField("campaign", 100)
+DIAL_NUMBER = TextField("number", 40, min_length=1, strip=True)
+NUMBER_LOOKUP = TextField("number", 40, strip=True)  # the story page's box, empty before a look-up
+DNC_REASON = TextField("reason", 500, min_length=1, strip=True)
+COLUMN_HEADER = TextField("column", 200, strip=True)
+ENCODING = TextField("encoding", 20, strip=True)
 # Path segments; a bad one names nothing, so the routes answer 404.
 CALL_ID = TextField("call_id", 100, min_length=1)  # interactions.call_id
 AGENT_ID = TextField("agent_id", 64, min_length=1)  # as TARGET_AGENT
+RECORD_ID = TextField("id", 12, min_length=1)  # a campaign's or an import's number
 # WebSocket frames.
 MESSAGE_TYPE = TextField("type", 64, min_length=1)
 PING_ID = TextField("id", 64)

@@ -23,9 +23,10 @@ COMMAND_MODULES = (
     "ivr.commands",
     "acd.commands",
     "asterisk_conf.commands",
+    "outbound.commands",
 )
 BENCH_MODULES = ("cti.ami.bench", "acd.bench", "ivr.bench", "callcenter.screenpop_bench", "callcenter.soak_bench",
-                 "callcenter.sip_bench", "outbound.bench")
+                 "callcenter.sip_bench", "outbound.bench", "outbound.import_bench")
 
 
 def _registrars(modules: tuple[str, ...]) -> list[Callable[[argparse._SubParsersAction], None]]:  # type: ignore[type-arg]

@@ -10,6 +10,7 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from redis.exceptions import RedisError
@@ -21,6 +22,7 @@ from acd.config import load_config as load_acd_config
 from acd.core import Acd
 from acd.readopt import HISTORY_EVENTS
 from acd.service import AcdService
+from agent_desktop.config import DesktopConfigError, desktop_config_from_raw
 from agent_desktop.handling import HUB
 from bus.eventbus import EventBus
 from bus.events import DomainEvent
@@ -33,6 +35,7 @@ from callcenter.recorder import EventRecorder
 from callcenter.redis_bus import RedisBridge
 from callcenter.settings import Settings
 from callcenter.speech import SpeechInput, SpeechSettings, SpeechSettingsError, start_speech
+from crm_core.commands import default_region
 from crm_core.db import make_engine, make_session_factory, migrate, session_scope
 from crm_core.demo import seed_demo
 from crm_core.eventlog import SqlEventLog, read_events
@@ -50,6 +53,7 @@ from ivr.loader import load_builtin_flow
 from ivr.outcome import OutcomeKind
 from ivr.prompts import PromptLibrary
 from ivr.tts import SpeechSynthesizer
+from outbound.service import OutboundService
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +96,7 @@ class Node:
     agi: AgiServer | None = None
     recorder: EventRecorder | None = None
     interactions: InteractionRecorder | None = None
+    outbound: OutboundService | None = None
     simulator_speed: float = 1.0
     flow: Flow | None = None
     speech: SpeechInput | None = None
@@ -193,6 +198,11 @@ class Node:
             for agent in self.acd.agents()[1:]:
                 if agent.state is AgentState.LOGGED_OUT:
                     await self.acd_service.set_ready(agent.agent_id)
+
+        # Campaigns, lists and do-not-call: on the node that leads (its hoppers are the dialer's, part 2).
+        self.outbound = OutboundService(self.sessions, data_dir=s.data_dir, default_region=default_region(s),
+                                        site_zone=_site_zone(s))
+        await self.outbound.start()
 
         if web_app is not None:
             self.web_app = web_app(self)
@@ -358,6 +368,8 @@ class Node:
             await self.redis.close()
         if self.lease is not None:
             await self.lease.release()  # last: a standby may decide as soon as it is free
+        if self.outbound is not None:
+            await self.outbound.stop()
         if self.recorder is not None:
             await self.recorder.stop()
         if self.interactions is not None:
@@ -369,6 +381,14 @@ class Node:
             self.metrics.close()
         if self.engine is not None:
             self.engine.dispose()
+
+
+def _site_zone(settings: Settings) -> ZoneInfo | None:
+    """The zone whose day the campaigns' "later today" means: the wall's ([wall] time_zone), else the server's."""
+    try:
+        return desktop_config_from_raw(settings.raw).time_zone
+    except DesktopConfigError:
+        return None  # the web app reports the bad setting when it starts
 
 
 async def _leave_voicemail(session: AgiSession, mailbox: str) -> None:

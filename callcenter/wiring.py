@@ -240,13 +240,14 @@ def desktop_app(node: Node) -> web.Application:
     for cred in credentials:
         node.say(f"  demo login ({cred.role}): {cred.username} / {cred.password}")
     control: AgentControl = node.agent_control()
-    assert node.ami is not None and node.acd_service is not None
+    assert node.ami is not None and node.acd_service is not None and node.outbound is not None
     return create_app(
         bus=node.bus,
         accounts=accounts,
         agent_control=control,
         customer_lookup=CrmCustomerCards(node.sessions),
         supervisor_actions=AcdSupervisor(node.ami, node.acd_service),
+        outbound=node.outbound,
         config=config,
     )
 

@@ -130,23 +130,11 @@ def read_customer_file(
 
     def rows() -> Iterator[_RawRow]:
         try:
-            for row in table.rows:
+            for row in table.fitted_rows():
                 if isinstance(row, RowProblem):
                     yield _RawRow(row.line, {}, row.reason)
                     continue
                 cells = list(row.cells)
-                if not any(cell.strip() for cell in cells):
-                    continue
-                if len(cells) > len(header):
-                    if any(cell.strip() for cell in cells[len(header):]):
-                        yield _RawRow(row.line, {}, f"has {len(cells)} fields, the header has {len(header)}")
-                        continue
-                    del cells[len(header):]
-                if len(cells) < len(header):
-                    if table.encoding != "xlsx":  # a workbook leaves trailing empty cells out
-                        yield _RawRow(row.line, {}, f"has {len(cells)} fields, the header has {len(header)}")
-                        continue
-                    cells += [""] * (len(header) - len(cells))
                 if code_index in row.numeric and cells[code_index].isdigit():
                     cells[code_index] = cells[code_index].zfill(CODE_LENGTH)  # leading zeros lost as a number
                 yield _RawRow(row.line, dict(zip(header, cells, strict=True)))

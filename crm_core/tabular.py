@@ -23,7 +23,7 @@ import dataclasses
 import io
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 from xml.etree.ElementTree import iterparse
@@ -80,13 +80,48 @@ class RowProblem:
     reason: str
 
 
+def _nothing_read() -> float:
+    return 0.0
+
+
 @dataclasses.dataclass(slots=True)
 class Table:
-    """An opened file: its encoding (``xlsx`` for a workbook), the header cells and the data rows."""
+    """An opened file: its encoding (``xlsx`` for a workbook), the header cells and the data rows.
+
+    ``progress()`` is the share of the file read so far, 0 to 1 (by bytes; a workbook by its sheet's XML),
+    for a progress bar while the rows are consumed.
+    """
 
     encoding: str
     header: tuple[str, ...]
     rows: Iterator[TableRow | RowProblem]
+    progress: Callable[[], float] = _nothing_read
+
+    def fitted_rows(self) -> Iterator[TableRow | RowProblem]:
+        """The data rows with exactly as many cells as the header; blank rows are left out.
+
+        A row with a value beyond the header's last column is a problem, and so is a CSV row with fewer
+        fields than the header; a workbook's row is padded (it leaves trailing empty cells out).
+        """
+        width = len(self.header)
+        for row in self.rows:
+            if isinstance(row, RowProblem):
+                yield row
+                continue
+            cells = row.cells
+            if not any(cell.strip() for cell in cells):
+                continue
+            if len(cells) > width:
+                if any(cell.strip() for cell in cells[width:]):
+                    yield RowProblem(row.line, f"has {len(cells)} fields, the header has {width}")
+                    continue
+                cells = cells[:width]
+            elif len(cells) < width:
+                if self.encoding != "xlsx":
+                    yield RowProblem(row.line, f"has {len(cells)} fields, the header has {width}")
+                    continue
+                cells += ("",) * (width - len(cells))
+            yield TableRow(row.line, cells, row.numeric) if cells is not row.cells else row
 
 
 def detect_encoding(sample: bytes) -> str:
@@ -161,7 +196,8 @@ def _open_csv(path: Path, encoding: str | None) -> Table:
     except BaseException:
         binary.close()
         raise
-    return Table(encoding, header, rows)
+    size = max(path.stat().st_size, 1)
+    return Table(encoding, header, rows, lambda: 1.0 if binary.closed else min(binary.tell() / size, 1.0))
 
 
 def _csv_rows(text: IO[str], delimiter: str, encoding: str) -> tuple[tuple[str, ...], Iterator[TableRow | RowProblem]]:
@@ -295,7 +331,8 @@ def _open_xlsx(path: Path) -> Table:
         raise TableReadError("the sheet is empty") from None
     if isinstance(first, RowProblem):
         raise TableReadError(f"the header cannot be read: {first.reason}", first.line)
-    return Table("xlsx", first.cells, rows)
+    size = max(book.getinfo(part.name).file_size, 1)
+    return Table("xlsx", first.cells, rows, lambda: 1.0 if part.closed else min(part.tell() / size, 1.0))
 
 
 def _xlsx_rows(book: zipfile.ZipFile, part: IO[bytes], strings: list[str]) -> Iterator[TableRow | RowProblem]:

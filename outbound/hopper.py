@@ -224,6 +224,12 @@ class Hopper:
     def history(self, lead_id: int) -> LeadHistory:
         return self._slot(lead_id).history
 
+    def lead(self, lead_id: int) -> Lead:
+        return self._slot(lead_id).lead
+
+    def __contains__(self, lead_id: object) -> bool:
+        return lead_id in self._slots
+
     def place(self, lead_id: int) -> str:
         return self._slot(lead_id).place
 

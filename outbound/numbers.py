@@ -57,6 +57,11 @@ _KINDS: dict[int, str] = {
 }
 
 
+def kind_name(number_type: int) -> str:
+    """``"mobile"``, ``"fixed_line"``...: the name of a ``phonenumbers.PhoneNumberType``."""
+    return _KINDS.get(number_type, "unknown")
+
+
 @functools.cache
 def _subdivision_names(region: str) -> tuple[frozenset[str], dict[str, str]]:
     """The subdivision codes ``holidays`` knows for ``region`` and its name -> code aliases."""
@@ -67,19 +72,27 @@ def _subdivision_names(region: str) -> tuple[frozenset[str], dict[str, str]]:
     return frozenset(getattr(country, "subdivisions", ())), dict(getattr(country, "subdivisions_aliases", {}) or {})
 
 
-def _subdivision(number: phonenumbers.PhoneNumber, region: str | None) -> str | None:
-    """The state/province the geocoder names ("Florida", "New York, NY"), if ``holidays`` knows it."""
-    if region is None:
-        return None
+def has_subdivisions(region: str | None) -> bool:
+    """Whether ``holidays`` knows states or provinces of ``region`` (else a number's subdivision is None)."""
+    return region is not None and bool(_subdivision_names(region)[0])
+
+
+@functools.cache
+def subdivision_named(description: str, region: str) -> str | None:
+    """The subdivision code in a geocoder description ("Florida", "New York, NY") of a number of ``region``."""
     known, aliases = _subdivision_names(region)
-    if not known:
-        return None
-    text = geocoder.description_for_number(number, "en")
-    _, _, tail = text.rpartition(", ")
-    for candidate in (tail, text, aliases.get(text), aliases.get(tail)):
+    _, _, tail = description.rpartition(", ")
+    for candidate in (tail, description, aliases.get(description), aliases.get(tail)):
         if candidate in known:
             return candidate
     return None
+
+
+def _subdivision(number: phonenumbers.PhoneNumber, region: str | None) -> str | None:
+    """The state/province the geocoder names, if ``holidays`` knows it."""
+    if region is None or not has_subdivisions(region):
+        return None
+    return subdivision_named(geocoder.description_for_number(number, "en"), region)
 
 
 def parse_number(text: str, default_region: str | None = None) -> DialNumber:
@@ -98,5 +111,5 @@ def parse_number(text: str, default_region: str | None = None) -> DialNumber:
     zones = tuple(z for z in phone_timezones.time_zones_for_number(number) if z != phone_timezones.UNKNOWN_TIMEZONE)
     return DialNumber(
         e164=e164, digits=digits_of(e164), region=region, subdivision=_subdivision(number, region),
-        kind=_KINDS.get(phonenumbers.number_type(number), "unknown"), time_zones=zones,
+        kind=kind_name(phonenumbers.number_type(number)), time_zones=zones,
     )

@@ -72,9 +72,9 @@ const Live = (() => {
     return data;
   }
 
-  async function api(path, body) {
+  async function api(path, body, method) {
     return answer(await fetch(path, {
-      method: "POST",
+      method: method || "POST",
       credentials: "same-origin",
       headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf},
       body: JSON.stringify(body || {}),
@@ -133,5 +133,5 @@ const Live = (() => {
     return {send, drop: () => socket && socket.close()};
   }
 
-  return {t, label, language, number, percent, dateTime, el, clear, serverNow, duration, api, apiGet, connect};
+  return {t, label, language, number, percent, dateTime, el, clear, serverNow, duration, api, apiGet, connect, csrf};
 })();

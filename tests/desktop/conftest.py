@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import os
 import re
+import shutil
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -38,6 +39,8 @@ from agent_desktop.services import (
 from agent_desktop.supervision import SpyMode, SupervisorActionRefused
 from bus.eventbus import EventBus
 from crm_core.codes import make_customer_code
+from crm_core.db import make_engine, make_session_factory, migrate
+from outbound.service import OutboundService
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -243,6 +246,7 @@ class Desk:
     limiter: LoginRateLimiter
     supervision: FakeSupervisorActions
     login_traffic: RequestRateLimiter
+    outbound: OutboundService
 
     role_user = ROLE_USER
     hostile_text = HOSTILE_TEXT
@@ -310,8 +314,26 @@ def clock() -> ManualClock:
     return ManualClock()
 
 
+@pytest.fixture(scope="session")
+def outbound_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite database, copied for each app (migrating each time would cost a second a test)."""
+    path = tmp_path_factory.mktemp("outbound") / "template.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate(engine)
+    engine.dispose()
+    return path
+
+
+def outbound_service(folder: Path, template: Path, clock: Any, **options: Any) -> OutboundService:
+    """The outbound service over a fresh copy of the template database in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(template, folder / "outbound.sqlite3")
+    sessions = make_session_factory(make_engine(f"sqlite:///{folder / 'outbound.sqlite3'}"))
+    return OutboundService(sessions, data_dir=folder / "data", clock=clock, poll_seconds=3600, **options)
+
+
 @pytest.fixture
-async def desk(clock: ManualClock) -> AsyncIterator[Desk]:
+async def desk(clock: ManualClock, tmp_path: Path, outbound_template: Path) -> AsyncIterator[Desk]:
     bus = EventBus()
     control = FakeAgentControl(bus, clock)
     lookup = FakeCustomerLookup(sample_cards())
@@ -319,19 +341,22 @@ async def desk(clock: ManualClock) -> AsyncIterator[Desk]:
     # Every test logs in many times at one instant of the manual clock; the test of this limit lowers it.
     login_traffic = RequestRateLimiter(clock=clock, per_ip=10_000, window=60.0)
     supervision = FakeSupervisorActions(control)
+    outbound = outbound_service(tmp_path / "outbound", outbound_template, clock)
     app = create_app(bus=bus, accounts=make_accounts(), agent_control=control, customer_lookup=lookup,
-                     supervisor_actions=supervision, clock=clock, config=DESKTOP_CONFIG, limiter=limiter,
-                     login_traffic=login_traffic, wall_min_interval=0.02, wall_max_interval=0.2)
+                     supervisor_actions=supervision, outbound=outbound, clock=clock, config=DESKTOP_CONFIG,
+                     limiter=limiter, login_traffic=login_traffic, wall_min_interval=0.02, wall_max_interval=0.2)
+    await outbound.start()
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     try:
-        yield Desk(app, server, bus, clock, control, lookup, limiter, supervision, login_traffic)
+        yield Desk(app, server, bus, clock, control, lookup, limiter, supervision, login_traffic, outbound)
     finally:
         await server.close()
+        await outbound.stop()
 
 
 @pytest.fixture
-def app_for() -> Any:
+def app_for(tmp_path: Path, outbound_template: Path) -> Any:
     """``app_for(config, clock)``: the app on fakes, not served, for tests of what a configuration does."""
 
     def build(config: DesktopConfig, clock: ManualClock) -> web.Application:
@@ -339,6 +364,7 @@ def app_for() -> Any:
         control = FakeAgentControl(bus, clock)
         return create_app(bus=bus, accounts=make_accounts(), agent_control=control,
                           customer_lookup=FakeCustomerLookup({}), supervisor_actions=FakeSupervisorActions(control),
+                          outbound=outbound_service(tmp_path / "outbound", outbound_template, clock),
                           clock=clock, config=config)
 
     return build
@@ -356,22 +382,28 @@ class LiveServer:
     base_url: str
     bus: EventBus
     control: FakeAgentControl
+    outbound: OutboundService
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def live_server() -> AsyncIterator[LiveServer]:
+async def live_server(tmp_path_factory: pytest.TempPathFactory, outbound_template: Path) -> AsyncIterator[LiveServer]:
     bus = EventBus()
     control = FakeAgentControl(bus, time.time)
+    # Small, slow import batches: a list of a few thousand rows keeps the progress bar moving for a second.
+    outbound = outbound_service(tmp_path_factory.mktemp("live"), outbound_template, time.time, import_batch=250,
+                                import_pause=0.1)
     app = create_app(bus=bus, accounts=make_accounts(), agent_control=control,
                      customer_lookup=FakeCustomerLookup(sample_cards()),
-                     supervisor_actions=FakeSupervisorActions(control), config=DESKTOP_CONFIG)
+                     supervisor_actions=FakeSupervisorActions(control), outbound=outbound, config=DESKTOP_CONFIG)
+    await outbound.start()
     runner = web.AppRunner(app)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     try:
-        yield LiveServer(f"http://127.0.0.1:{runner.addresses[0][1]}", bus, control)
+        yield LiveServer(f"http://127.0.0.1:{runner.addresses[0][1]}", bus, control, outbound)
     finally:
         await runner.cleanup()
+        await outbound.stop()
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")

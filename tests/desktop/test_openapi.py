@@ -67,6 +67,6 @@ def test_parameters_and_bodies_carry_their_limits_and_the_configured_pause_reaso
     for where, op in operations(document):
         for parameter in op.get("parameters", []):
             assert "maxLength" in parameter["schema"] or "pattern" in parameter["schema"], (where, parameter)
-        if "requestBody" in op:
-            for string in strings_in(op["requestBody"]["content"]["application/json"]["schema"], components):
+        for content in op.get("requestBody", {}).get("content", {}).values():  # JSON, or a list upload's form
+            for string in strings_in(content["schema"], components):
                 assert "maxLength" in string or "enum" in string, (where, string)

@@ -63,7 +63,7 @@ async def test_openapi_and_docs_list_every_route_and_websocket_message(desk: Des
 
 
 async def test_home_sends_each_role_to_its_page(desk: Desk) -> None:
-    expected = {"agent1": "/desktop", "super": "/wall", "root": "/wall", "camp": "/api/docs"}
+    expected = {"agent1": "/desktop", "super": "/wall", "root": "/wall", "camp": "/campaigns"}
     for user, page in expected.items():
         async with desk.session() as client:
             await desk.login(client, user)

@@ -32,3 +32,19 @@ def test_a_tiny_dnc_bench_prints_its_figures(capsys: pytest.CaptureFixture[str],
     figures = last_json(capsys)
     assert figures["bench"] == "dnc" and figures["lines"] == 20000
     assert figures["hits"] == 1000 and figures["lookups"] == 2000  # half the probes are listed numbers
+
+
+@pytest.mark.parametrize("db", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_a_tiny_import_bench_prints_its_figures(capsys: pytest.CaptureFixture[str], db: str) -> None:
+    assert main(["bench", "import", "--rows", "3000", "--registry", "20000", "--customers", "40", "--db", db]) == 0
+    figures = last_json(capsys)
+    assert figures["bench"] == "import" and figures["status"] == "done" and figures["db"] == db
+    added, rejected, repeated = figures["added"], figures["rejected"], figures["duplicate_in_file"]
+    assert isinstance(added, int) and isinstance(rejected, int) and isinstance(repeated, int)
+    assert added + rejected + repeated == 3000 and 0 < rejected < 100 and 0 < repeated < 150
+    assert figures["linked_customers"] == 40
+    on_dnc = figures["on_dnc"]
+    assert isinstance(on_dnc, int) and 0.05 * added < on_dnc < 0.15 * added  # a tenth is on the registry
+    assert isinstance(figures["rows_per_s"], int) and figures["rows_per_s"] > 0
+    peak = figures["peak_rss_mb"]
+    assert isinstance(peak, float) and 50 < peak < 2000

@@ -1,0 +1,112 @@
+"""Leads between the database and the cores: rows read as :class:`Lead` and :class:`LeadHistory` values,
+histories written back after each dial, and the story's rows (decisions and outcomes) recorded."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from crm_core.campaign_tables import Campaign, ImportJob, LeadEvent
+from crm_core.campaign_tables import Lead as LeadRow
+from crm_core.db import table_of
+from outbound.eligibility import Decision
+from outbound.leads import Lead, LeadHistory
+from outbound.list_import import DONE
+from outbound.numbers import DialNumber
+
+RELEASED, SKIPPED, OUTCOME = "released", "skipped", "outcome"
+_LEAD_COLUMNS = (LeadRow.id, LeadRow.campaign_id, LeadRow.digits, LeadRow.e164, LeadRow.region, LeadRow.subdivision,
+                 LeadRow.kind, LeadRow.time_zones, LeadRow.created_at, LeadRow.tier_priority, LeadRow.attempts,
+                 LeadRow.last_outcome, LeadRow.last_outcome_at, LeadRow.recent_dials, LeadRow.callback_at)
+READ_BATCH = 10_000
+#: A lead counts once its import job is done (an import's leads come in all at once, or not at all).
+VISIBLE = or_(LeadRow.import_job_id.is_(None),
+              LeadRow.import_job_id.not_in(select(ImportJob.id).where(ImportJob.status != DONE)))
+_LEADS = select(*_LEAD_COLUMNS).where(VISIBLE)
+
+
+def _times(text: str) -> tuple[float, ...]:
+    return tuple(float(t) for t in text.split(",")) if text else ()
+
+
+def lead_of(row: Any) -> tuple[Lead, LeadHistory]:
+    """A row of :data:`_LEAD_COLUMNS` as the cores' values."""
+    number = DialNumber(e164=row.e164, digits=row.digits, region=row.region, subdivision=row.subdivision,
+                        kind=row.kind, time_zones=tuple(row.time_zones.split(",")) if row.time_zones else ())
+    lead = Lead(row.id, str(row.campaign_id), number, row.created_at, row.tier_priority)
+    history = LeadHistory(row.attempts, row.last_outcome, row.last_outcome_at, _times(row.recent_dials),
+                          row.callback_at)
+    return lead, history
+
+
+def campaign_leads(session: Session, campaign_id: int) -> Iterator[tuple[Lead, LeadHistory]]:
+    """Every lead of a campaign with its history, streamed."""
+    query = _LEADS.where(LeadRow.campaign_id == campaign_id).order_by(LeadRow.id)
+    for row in session.execute(query).yield_per(READ_BATCH):
+        yield lead_of(row)
+
+
+def job_leads(session: Session, job_id: int) -> Iterator[tuple[Lead, LeadHistory]]:
+    """The leads a list import added."""
+    query = _LEADS.where(LeadRow.import_job_id == job_id).order_by(LeadRow.id)
+    for row in session.execute(query).yield_per(READ_BATCH):
+        yield lead_of(row)
+
+
+def of_number(session: Session, digits: int) -> ColumnElement[bool]:
+    """The condition for the leads of ``digits`` in any campaign (the index looks up campaign and number)."""
+    return and_(LeadRow.campaign_id.in_(list(session.scalars(select(Campaign.id)))), LeadRow.digits == digits)
+
+
+def number_leads(session: Session, digits: int) -> list[tuple[Lead, LeadHistory]]:
+    """The leads of every campaign that call ``digits``."""
+    return [lead_of(row) for row in session.execute(_LEADS.where(of_number(session, digits)).order_by(LeadRow.id))]
+
+
+def lead_by_id(session: Session, lead_id: int) -> tuple[Lead, LeadHistory] | None:
+    row = session.execute(_LEADS.where(LeadRow.id == lead_id)).one_or_none()
+    return None if row is None else lead_of(row)
+
+
+def save_history(session: Session, lead_id: int, history: LeadHistory) -> None:
+    session.execute(update(LeadRow).where(LeadRow.id == lead_id).values(
+        attempts=history.attempts, last_outcome=history.last_outcome, last_outcome_at=history.last_outcome_at,
+        recent_dials=",".join(repr(t) for t in history.recent_dials), callback_at=history.callback_at))
+
+
+def record_decisions(session: Session, decisions: Iterable[tuple[Decision, int]]) -> int:
+    """Store decisions (each with its number's digits) as story rows; returns how many."""
+    rows = [{"lead_id": d.lead_id, "campaign_id": int(d.campaign), "digits": digits, "at": d.at,
+             "kind": RELEASED if d.released else SKIPPED, "rule": d.rule, "detail": d.reason[:500],
+             "rules_version": d.rules_version, "next_at": d.next_at} for d, digits in decisions]
+    if rows:
+        session.execute(insert(table_of(LeadEvent)), rows)
+    return len(rows)
+
+
+def record_outcome(session: Session, lead: Lead, outcome: str, *, at: float, detail: str = "") -> None:
+    session.add(LeadEvent(lead_id=lead.id, campaign_id=int(lead.campaign), digits=lead.number.digits, at=at,
+                          kind=OUTCOME, rule=None, detail=(detail or outcome)[:500], rules_version=None, next_at=None))
+
+
+def number_events(session: Session, digits: int) -> list[LeadEvent]:
+    """The story rows of every lead of ``digits``, oldest first."""
+    query = select(LeadEvent).where(LeadEvent.digits == digits).order_by(LeadEvent.at, LeadEvent.id)
+    return list(session.scalars(query))
+
+
+def released_since(session: Session, campaign_id: int, since: float) -> int:
+    """How many leads of the campaign were released for dialling since ``since`` (its dial rate)."""
+    query = select(func.count()).select_from(LeadEvent).where(
+        LeadEvent.campaign_id == campaign_id, LeadEvent.kind == RELEASED, LeadEvent.at >= since)
+    return session.scalar(query) or 0
+
+
+def recent_dials_of(session: Session, digits: int, since: float) -> list[tuple[int, float]]:
+    """(campaign id, when) of each release of ``digits`` since ``since``: the cross-campaign spacing's memory."""
+    query = select(LeadEvent.campaign_id, LeadEvent.at).where(
+        LeadEvent.digits == digits, LeadEvent.kind == RELEASED, LeadEvent.at >= since)
+    return [(campaign_id, at) for campaign_id, at in session.execute(query)]
