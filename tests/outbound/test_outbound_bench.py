@@ -46,5 +46,7 @@ def test_a_tiny_import_bench_prints_its_figures(capsys: pytest.CaptureFixture[st
     on_dnc = figures["on_dnc"]
     assert isinstance(on_dnc, int) and 0.05 * added < on_dnc < 0.15 * added  # a tenth is on the registry
     assert isinstance(figures["rows_per_s"], int) and figures["rows_per_s"] > 0
+    cpu = figures["cpu_s"]
+    assert isinstance(cpu, float) and 0 < cpu < 4 * figures["seconds"]  # two cores at most, with slack
     peak = figures["peak_rss_mb"]
     assert isinstance(peak, float) and 50 < peak < 2000
