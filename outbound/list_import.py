@@ -20,10 +20,13 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import functools
 import json
+import multiprocessing
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, Any
 
@@ -48,6 +51,11 @@ REJECTED, DUPLICATE, IN_CAMPAIGN = "rejected", "duplicate", "in_campaign"
 #: Rows per batch: a few MB, and below every driver's bound-parameter limit for the look-up of present
 #: numbers. Large batches inserted in number order keep the number index's pages in cache.
 BATCH = 20_000
+#: Files at least this large have their numbers read by a second process while this one reads the rows
+#: (reading numbers is half of an import's work; the process costs about a second to start).
+PARALLEL_BYTES = 8_000_000
+#: What a number reads to in :func:`read_numbers`: the lead's number columns, or the reason it is no number.
+_Read = tuple[int, str, str | None, str | None, str, str] | str
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -182,6 +190,66 @@ class _Batch:
     problems: list[tuple[Any, ...]] = dataclasses.field(default_factory=list)
 
 
+class _Rows:
+    """A batch of rows as read: (line, cells, reason) of each, the reason when the row cannot be a lead."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[int, Sequence[str] | None, str | None]] = []
+        self.texts: list[str] = []  # the phone texts to read, in the order of the rows that have one
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def add(self, row: RowProblem | Any, columns: ColumnMap) -> None:
+        if isinstance(row, RowProblem):
+            self.rows.append((row.line, None, row.reason))
+            return
+        text = columns.phone(row.cells)
+        if text:
+            self.texts.append(text)
+        self.rows.append((row.line, row.cells, None if text else "no phone number"))
+
+
+@functools.cache
+def _reader(region: str | None) -> NumberReader:
+    return NumberReader(region)
+
+
+def read_numbers(region: str | None, texts: list[str]) -> list[_Read]:
+    """Each text's number as a lead's number columns, or the reason it is not a number (the text's row is
+    rejected). One reader per region and process, so its memory of areas carries over from batch to batch."""
+    reader = _reader(region)
+    found: list[_Read] = []
+    for written in texts:
+        try:
+            number = reader.read(written)
+        except NumberError as exc:
+            found.append(f"phone: {exc}")
+            continue
+        found.append((number.digits, number.e164, number.region, number.subdivision, number.kind,
+                      ",".join(number.time_zones)))
+    return found
+
+
+class _Inline(Executor):
+    """Runs each task at once in the caller's thread (a small file: no process worth starting)."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # handed to whoever waits on the future, as an executor does
+            future.set_exception(exc)
+        return future
+
+
+def _number_reader(in_a_process: bool) -> Executor:
+    # spawn, not fork: the node has threads, and a forked child would inherit their locks.
+    if in_a_process:
+        return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    return _Inline()
+
+
 class _Import:
     """One job's run; see :func:`run_import`."""
 
@@ -194,54 +262,70 @@ class _Import:
         self.clock = clock
         self.batch_size = batch_size
         self.on_batch = on_batch
-        self.reader = NumberReader(campaign.settings.default_region)
         self.created_at = clock()
         self.rows_read = self.added = self.rejected = self.duplicates = self.in_campaign = self.on_dnc = 0
 
-    def read(self, path: Path, named: Mapping[str, str] | None, encoding: str | None) -> None:
+    def read(self, path: Path, named: Mapping[str, str] | None, encoding: str | None,
+             parallel_bytes: int = PARALLEL_BYTES) -> None:
         """Read the whole file into pending leads and problem rows (raises TableReadError/ColumnError)."""
         table = open_table(path, encoding=encoding)
         columns = ColumnMap.from_header(table.header, named)
         with session_scope(self.sessions) as session:
             session.execute(update(ImportJob).where(ImportJob.id == self.job_id).values(
                 encoding=table.encoding, columns={**columns.describe(), "header": list(table.header)}))
-        # Each batch is stored by a second thread while this one reads the next (the database's work and the
-        # driver's wait release the interpreter); one batch at a time, in order, so each sees the ones before.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"import-{self.job_id}") as writer:
+        # A pipeline of three: this thread reads rows; the numbers of a batch are read by the number reader
+        # (a process of its own for a large file) while this thread reads the next; a second thread stores
+        # the batch before (the database's work and the driver's wait release the interpreter), one batch at
+        # a time, in order, so each sees the ones before.
+        region = self.campaign.settings.default_region
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"import-{self.job_id}") as writer, \
+                _number_reader(path.stat().st_size >= parallel_bytes) as numbers:
             storing: Future[None] | None = None
-            batch = _Batch()
+            reading: deque[tuple[_Rows, Future[list[_Read]], float, int]] = deque()
+            rows = _Rows()
             for row in table.fitted_rows():
                 self.rows_read += 1
-                if isinstance(row, RowProblem):
-                    self._reject(batch, row.line, row.reason, None)
-                else:
-                    self._read(batch, row.line, row.cells, columns)
-                if len(batch.leads) + len(batch.problems) >= self.batch_size:
-                    if storing is not None:
-                        storing.result()
-                    storing = writer.submit(self._flush, batch, table.progress(), self.rows_read)
-                    batch = _Batch()
+                rows.add(row, columns)
+                if len(rows) >= self.batch_size:
+                    reading.append((rows, numbers.submit(read_numbers, region, rows.texts), table.progress(),
+                                    self.rows_read))
+                    rows = _Rows()
+                    if len(reading) > 1:
+                        batch, progress, rows_read = self._batch(reading.popleft(), columns)
+                        if storing is not None:
+                            storing.result()
+                        storing = writer.submit(self._flush, batch, progress, rows_read)
+            reading.append((rows, numbers.submit(read_numbers, region, rows.texts), 1.0, self.rows_read))
             if storing is not None:
                 storing.result()
-            self._flush(batch, 1.0, self.rows_read)
+            while reading:
+                self._flush(*self._batch(reading.popleft(), columns))
+
+    def _batch(self, read: tuple[_Rows, Future[list[_Read]], float, int], columns: ColumnMap
+               ) -> tuple[_Batch, float, int]:
+        """The leads and problems of read rows, once their numbers are read."""
+        rows, numbers, progress, rows_read = read
+        batch = _Batch()
+        found = iter(numbers.result())
+        for line, cells, reason in rows.rows:
+            if reason is not None:
+                self._reject(batch, line, reason, cells)
+            else:
+                assert cells is not None  # a row that is not a problem has its cells
+                self._read(batch, line, cells, columns, next(found))
+        return batch, progress, rows_read
 
     def _reject(self, batch: _Batch, line: int, reason: str, cells: Sequence[str] | None) -> None:
         self.rejected += 1
         batch.problems.append((self.job_id, line, REJECTED, reason, _json(list(cells)) if cells is not None else None))
 
-    def _read(self, batch: _Batch, line: int, cells: Sequence[str], columns: ColumnMap) -> None:
-        text = columns.phone(cells)
-        if not text:
-            self._reject(batch, line, "no phone number", cells)
+    def _read(self, batch: _Batch, line: int, cells: Sequence[str], columns: ColumnMap, number: _Read) -> None:
+        if isinstance(number, str):
+            self._reject(batch, line, number, cells)
             return
-        try:
-            number = self.reader.read(text)
-        except NumberError as exc:
-            self._reject(batch, line, f"phone: {exc}", cells)
-            return
-        batch.leads.append((self.campaign.id, number.digits, number.e164, number.region, number.subdivision,
-                            number.kind, ",".join(number.time_zones), columns.name(cells), columns.fields(cells), 0,
-                            self.job_id, line, self.created_at, 0, ""))
+        digits, e164, region, subdivision, kind, zones = number
+        batch.leads.append((self.campaign.id, digits, e164, region, subdivision, kind, zones, columns.name(cells),
+                            columns.fields(cells), 0, self.job_id, line, self.created_at, 0, ""))
 
     def _flush(self, batch: _Batch, progress: float, rows_read: int) -> None:
         """Store a batch: numbers an earlier line or the campaign has are reported, the rest added as pending."""
@@ -328,17 +412,19 @@ def _count(result: Any) -> int:
 def run_import(sessions: sessionmaker[Session], job_id: int, path: str | Path, campaign: StoredCampaign,
                dnc: DncList, *, columns: Mapping[str, str] | None = None, encoding: str | None = None,
                clock: Clock = time.time, batch_size: int = BATCH,
-               on_batch: Callable[[float, int], None] | None = None) -> ImportSummary:
+               on_batch: Callable[[float, int], None] | None = None,
+               parallel_bytes: int = PARALLEL_BYTES) -> ImportSummary:
     """Run the queued job ``job_id``: import ``path`` into ``campaign`` (see the module doc).
 
     ``columns`` names a field's column by header; ``encoding`` overrides the detected one; ``on_batch`` is
-    called after each committed batch with the share of the file read and the rows read so far.
+    called after each committed batch with the share of the file read and the rows read so far; a file of
+    ``parallel_bytes`` or more has its numbers read in a second process.
     """
     work = _Import(sessions, job_id, campaign, dnc, clock, batch_size, on_batch)
     with session_scope(sessions) as session:
         session.execute(update(ImportJob).where(ImportJob.id == job_id).values(status=RUNNING, started_at=clock()))
     try:
-        work.read(Path(path), columns, encoding)
+        work.read(Path(path), columns, encoding, parallel_bytes)
         work.finish()
     except (TableReadError, ColumnError) as exc:
         work.fail(f"{exc}; nothing was imported")

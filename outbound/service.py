@@ -291,6 +291,8 @@ class OutboundService:
         if hopper is not None and summary.added:
             added = await self._db(lambda s: list(lead_store.job_leads(s, request.job_id)))
             hopper.load(lead for lead in added if lead[0].id not in hopper)
+        # Last: a client that sees the upload gone knows the leads are in the hopper too.
+        request.path.unlink(missing_ok=True)
 
     async def import_job(self, job_id: int) -> ImportSummary:
         return await self._db(lambda s: list_import.job_summary(s, job_id))

@@ -67,6 +67,23 @@ def test_a_gbk_list_with_chinese_headers_is_read_checked_and_reported_line_by_li
     assert lines[3] == ["7", "rejected", "no phone number", "钱七", "", "深圳"]
 
 
+def test_a_large_file_read_with_a_second_process_gives_the_same_leads_and_report(
+        engine: Engine, tmp_path: Path) -> None:
+    sessions = factory(engine)
+    inline, parallel = (new_campaign(sessions, name=name, default_region="CN") for name in ("inline", "parallel"))
+    path = write_csv(tmp_path / "名单.csv", CHINESE_LIST * 3, encoding="gbk")  # the header comes back as bad rows
+    results = []
+    for campaign, parallel_bytes in ((inline, 10**9), (parallel, 0)):
+        summary = run(sessions, campaign, path, batch_size=4, parallel_bytes=parallel_bytes)
+        with sessions() as session:
+            leads = [(r.e164, r.name, r.kind, r.source_line) for r in session.scalars(
+                select(LeadRow).where(LeadRow.campaign_id == campaign.id).order_by(LeadRow.source_line))]
+        results.append((summary.added, summary.rejected, summary.duplicate_in_file, leads,
+                        report(sessions, summary.id)))
+    assert results[0] == results[1]
+    assert results[0][:3] == (3, 8, 9)
+
+
 def test_importing_the_same_file_again_adds_nothing_and_says_so(engine: Engine, tmp_path: Path) -> None:
     sessions = factory(engine)
     campaign = new_campaign(sessions, default_region="CN")
