@@ -24,8 +24,8 @@ import random
 import zoneinfo
 from typing import Any
 
-from outbound.callees import HUMAN, INVALID, MACHINE, CalleePopulation, DialResult
 from outbound.callees import BUSY as CALLEE_BUSY
+from outbound.callees import HUMAN, INVALID, MACHINE, CalleePopulation, DialResult
 from outbound.contacts import ContactLog
 from outbound.dnc import DncList
 from outbound.eligibility import Eligibility
@@ -176,7 +176,7 @@ class _Day:
         dialed, agent = self.lines.pop(lead_id)
         passed = outcome.amd == HUMAN
         self.pacer.resolved(self.now, self.now - dialed, connect=passed)
-        if outcome.kind == HUMAN and passed or outcome.kind == MACHINE and passed:
+        if passed:  # a person, or a machine AMD took for one
             if outcome.kind == HUMAN:
                 self.result.lives += 1
             if agent is not None:

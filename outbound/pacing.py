@@ -11,8 +11,9 @@ back what happened (:meth:`Pacer.resolved`, :meth:`Pacer.handled`, :meth:`Pacer.
   already lasted as long. Connects ``C`` and free agents ``A`` are sums of such chances; the expected abandons
   are ``E[(C - A)+]`` (normal approximation). It dials the most lines for which the campaign's abandon rate,
   counted with these expected abandons and connects (:class:`outbound.abandon.AbandonLedger`, US 30-day or
-  Ofcom 24-hour formula), stays under ``target * margin``; when no number of lines keeps it there, or the
-  measured rate is already over, it falls back to progressive. The one-horizon model sees every connect and
+  Ofcom 24-hour formula), stays under ``target * margin`` even with one more abandon than expected (bursts
+  come in small numbers); when no number of lines keeps it there (so also at the start, before ``1 / aim``
+  live answers), it falls back to progressive. The one-horizon model sees every connect and
   every freeing agent at once, which overstates abandons (people arrive spread out and wait up to 2 s), so
   the expected abandons are scaled by a calibration ``k`` learned from each live answer: multiplied by
   ``exp(gain * (aim - abandoned))``, it settles where the measured rate equals the aim.
@@ -171,9 +172,6 @@ class PredictivePacer(Pacer):
     def lines(self, state: PacingState) -> int:
         progressive = super().lines(state)
         abandoned, lives = self.ledger.budget(self.formula, state.now)
-        if lives >= 20 and abandoned / lives > self.aim:
-            self.fallbacks += 1
-            return progressive
         stats = self.stats
         share = stats.connect_share()
         horizon = stats.connect_delay()
@@ -189,7 +187,7 @@ class PredictivePacer(Pacer):
         for n in range(max(limit, 0) + 1):
             mean = connects + n * share - free
             excess = expected_excess(mean, math.sqrt(connects_var + n * share * (1 - share) + free_var))
-            if abandoned + excess / self.calibration > self.aim * (lives + connects + n * share) + slack:
+            if abandoned + 1 + excess / self.calibration > self.aim * (lives + connects + n * share) + slack:
                 break
             best = n
         if best < 0:
