@@ -80,12 +80,21 @@ class DialStats:
         self.connects = _Samples(size)  # dial to "person, pass to an agent"
         self.others = _Samples(size)  # dial to any other end (busy, no answer, machine, failure)
         self.handles = _Samples(size)
+        self.recent: collections.deque[bool] = collections.deque()  # the latest dials: connect or not
+        self.recent_connects = 0
+        self.size = size
+
+    def resolved(self, delay: float, *, connect: bool) -> None:
+        (self.connects if connect else self.others).add(delay)
+        self.recent.append(connect)
+        self.recent_connects += connect
+        if len(self.recent) > self.size:
+            self.recent_connects -= self.recent.popleft()
 
     def connect_share(self) -> float:
-        done = len(self.connects.sorted) + len(self.others.sorted)
-        if done < self.min_samples:
+        if len(self.recent) < self.min_samples:
             return self.answer_prior
-        return len(self.connects.sorted) / done
+        return self.recent_connects / len(self.recent)
 
     def connect_delay(self) -> float:
         return self.connects.mean(12.0)
@@ -196,7 +205,7 @@ class PredictivePacer(Pacer):
         return max(best, progressive)
 
     def resolved(self, at: float, delay: float, *, connect: bool) -> None:
-        (self.stats.connects if connect else self.stats.others).add(delay)
+        self.stats.resolved(delay, connect=connect)
 
     def handled(self, seconds: float) -> None:
         self.stats.handles.add(seconds)

@@ -10,7 +10,7 @@ from outbound.abandon import OFCOM, US, AbandonLedger
 from outbound.adapt_pacer import AdaptPacer
 from outbound.dialer_bench import run_dialer_bench
 from outbound.dialer_day import DayPlan, check_compliance, simulate_day
-from outbound.pacing import Pacer, PacingError, PacingState, PredictivePacer
+from outbound.pacing import DialStats, Pacer, PacingError, PacingState, PredictivePacer
 
 DAY = 86400.0
 T0 = 1_700_000_000.0
@@ -125,3 +125,12 @@ def test_bench_reports_every_pacing_and_no_violations(capsys: pytest.CaptureFixt
     assert [r["pacing"] for r in report["runs"]] == ["predictive", "adapt", "progressive"]
     assert report["violations"] == 0
     assert "out-of-window dials 0" in capsys.readouterr().out
+
+
+def test_connect_share_is_the_share_of_recent_dials_even_when_the_windows_are_full() -> None:
+    stats = DialStats(size=100, min_samples=10)
+    for i in range(1000):
+        stats.resolved(10.0, connect=i % 4 == 0)
+    assert stats.connect_share() == pytest.approx(0.25)
+    assert stats.connect_chance(0.0, 0.25) == pytest.approx(0.25)
+    assert stats.connect_chance(11.0, 0.25) == 0.0  # every line resolves at 10 s: none left to connect
