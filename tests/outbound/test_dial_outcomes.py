@@ -10,8 +10,20 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from outbound import rules
-from outbound.dial_outcomes import (BUSY, CONGESTION, DIAL_OUTCOMES, FAILED, HOPPER_OUTCOME, INVALID, MACHINE,
-                                    NO_ANSWER, PERSON, DialOutcomeError, amd_outcome, originate_outcome)
+from outbound.dial_outcomes import (
+    BUSY,
+    CONGESTION,
+    DIAL_OUTCOMES,
+    FAILED,
+    HOPPER_OUTCOME,
+    INVALID,
+    MACHINE,
+    NO_ANSWER,
+    PERSON,
+    DialOutcomeError,
+    amd_outcome,
+    originate_outcome,
+)
 
 TRACE = Path(__file__).parents[1] / "fixtures" / "traces" / "07-dialer-originate-amd.summary.json"
 EXPECTED = {"human": PERSON, "machine": MACHINE, "silent": PERSON, "busy": BUSY, "noanswer": NO_ANSWER,
