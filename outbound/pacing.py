@@ -9,14 +9,13 @@ back what happened (:meth:`Pacer.resolved`, :meth:`Pacer.handled`, :meth:`Pacer.
   with the probability learned from earlier dials that were still unresolved after as long (:class:`DialStats`);
   each busy agent frees before a new line would connect with the probability learned from handle times that
   already lasted as long. Connects ``C`` and free agents ``A`` are sums of such chances; the expected abandons
-  are ``E[(C - A)+]`` (normal approximation). It dials the most lines for which the campaign's abandon rate,
-  counted with these expected abandons and connects (:class:`outbound.abandon.AbandonLedger`, US 30-day or
-  Ofcom 24-hour formula), stays under ``target * margin`` even with one more abandon than expected (bursts
-  come in small numbers); when no number of lines keeps it there (so also at the start, before ``1 / aim``
-  live answers), it falls back to progressive. The one-horizon model sees every connect and
-  every freeing agent at once, which overstates abandons (people arrive spread out and wait up to 2 s), so
-  the expected abandons are scaled by a calibration ``k`` learned from each live answer: multiplied by
-  ``exp(gain * (aim - abandoned))``, it settles where the measured rate equals the aim.
+  are ``E[(C - A)+]`` (normal approximation). It adds lines while the chance that the added line's person is
+  abandoned stays under a threshold, the marginal rule (abandons are spent where they buy the most talk);
+  the threshold is learned from each live answer (multiplied by ``exp(gain * (aim - abandoned))``), so it
+  settles where the measured rate equals the aim, ``target * margin``. The campaign's rate is counted by the
+  US 30-day or the Ofcom 24-hour formula (:class:`outbound.abandon.AbandonLedger`). When one more abandon
+  would take that rate over the aim (so also at the start, before ``1 / aim`` live answers), it falls back
+  to progressive.
 """
 
 from __future__ import annotations
@@ -161,7 +160,7 @@ class PredictivePacer(Pacer):
 
     def __init__(self, *, target: float = 0.03, margin: float = 0.8, formula: str = US,
                  stats: DialStats | None = None, ledger: AbandonLedger | None = None,
-                 max_slack: float = 0.3, max_ratio: float = 6.0, gain: float = 0.05) -> None:
+                 max_ratio: float = 6.0, threshold: float = 0.1, gain: float = 0.05) -> None:
         if not 0 < target < 1 or not 0 < margin <= 1:
             raise PacingError("the abandon target must be in (0, 1) and the margin in (0, 1]")
         self.target = target
@@ -169,11 +168,10 @@ class PredictivePacer(Pacer):
         self.formula = formula
         self.stats = stats if stats is not None else DialStats()
         self.ledger = ledger if ledger is not None else AbandonLedger()
-        self.max_slack = max_slack
         self.max_ratio = max_ratio
         self.fallbacks = 0  # decisions that fell back to progressive
         self.gain = gain
-        self.calibration = 1.0  # how much the model's expected abandons overstate the real ones
+        self.threshold = threshold  # the highest chance of abandoning the person of an added line
 
     def reserves_agents(self) -> bool:
         return False
@@ -181,6 +179,9 @@ class PredictivePacer(Pacer):
     def lines(self, state: PacingState) -> int:
         progressive = super().lines(state)
         abandoned, lives = self.ledger.budget(self.formula, state.now)
+        if abandoned + 1 > self.aim * lives:  # one more abandon would breach the aim
+            self.fallbacks += 1
+            return progressive
         stats = self.stats
         share = stats.connect_share()
         horizon = stats.connect_delay()
@@ -190,18 +191,14 @@ class PredictivePacer(Pacer):
         connects_var = sum(p * (1 - p) for p in chances)
         free = state.ready + sum(frees)
         free_var = sum(q * (1 - q) for q in frees)
-        slack = min(self.max_slack, max(0.0, self.aim * lives - abandoned))
-        limit = int(self.max_ratio * state.agents) - len(chances)
-        best = -1
-        for n in range(max(limit, 0) + 1):
-            mean = connects + n * share - free
-            excess = expected_excess(mean, math.sqrt(connects_var + n * share * (1 - share) + free_var))
-            if abandoned + 1 + excess / self.calibration > self.aim * (lives + connects + n * share) + slack:
+        before = expected_excess(connects - free, math.sqrt(connects_var + free_var))
+        best = 0
+        for n in range(1, int(self.max_ratio * state.agents) - len(chances) + 1):
+            excess = expected_excess(connects + n * share - free,
+                                     math.sqrt(connects_var + n * share * (1 - share) + free_var))
+            if (excess - before) / max(share, 1e-6) > self.threshold:
                 break
-            best = n
-        if best < 0:
-            self.fallbacks += 1
-            return progressive
+            before, best = excess, n
         return max(best, progressive)
 
     def resolved(self, at: float, delay: float, *, connect: bool) -> None:
@@ -213,7 +210,7 @@ class PredictivePacer(Pacer):
     def live(self, at: float, *, abandoned: bool) -> None:
         self.ledger.live(at, abandoned=abandoned)
         step = math.exp(self.gain * (self.aim - float(abandoned)))
-        self.calibration = min(50.0, max(0.2, self.calibration * step))
+        self.threshold = min(0.9, max(0.005, self.threshold * step))
 
     def machine(self, at: float) -> None:
         self.ledger.machine(at)
