@@ -18,6 +18,13 @@ The pieces, bottom up (each module's docstring says more):
   every release and every change of skip reason goes to a recorder (a number's story).
 - :mod:`outbound.baseline` and :mod:`outbound.bench` — the naive full scan and ``callcenter bench hopper``
   / ``callcenter bench dnc``.
+- :mod:`outbound.abandon` — abandoned-call rates by the US 30-day and the Ofcom 24-hour AMD-adjusted formulas.
+- :mod:`outbound.pacing`, :mod:`outbound.adapt_pacer` — how many lines now: progressive, predictive (a model
+  of connects and agents about to free, under the abandon target, else progressive) and the ADAPT-style
+  yardstick; :mod:`outbound.dial_outcomes` — what a dial came to, from Asterisk's reports.
+- :mod:`outbound.callees`, :mod:`outbound.dialer_day`, :mod:`outbound.dialer_bench` — a simulated callee
+  population and dialling day, checked for do-not-call and window breaches from its event log, and
+  ``callcenter bench dialer``.
 
 How the edges use it: the storage edge fills :class:`Lead`/:class:`LeadHistory` rows and
 :meth:`DncBook.restore`, persists the :class:`LeadHistory` and :class:`DncChange` values the cores return,

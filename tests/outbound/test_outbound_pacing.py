@@ -1,0 +1,136 @@
+"""Pacing: abandon formulas, the pacers' invariants, and a simulated day checked from its event log."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from outbound.abandon import OFCOM, US, AbandonLedger
+from outbound.adapt_pacer import AdaptPacer
+from outbound.dialer_bench import run_dialer_bench
+from outbound.dialer_day import DayPlan, check_compliance, simulate_day
+from outbound.pacing import DialStats, Pacer, PacingError, PacingState, PredictivePacer
+
+DAY = 86400.0
+T0 = 1_700_000_000.0
+
+
+def test_us_rate_counts_abandons_over_live_answers_for_thirty_days() -> None:
+    ledger = AbandonLedger()
+    for i in range(97):
+        ledger.live(T0 + i, abandoned=False)
+    for i in range(3):
+        ledger.live(T0 + 100 + i, abandoned=True)
+    ledger.machine(T0 + 200)
+    assert ledger.rate(US, T0 + 300) == pytest.approx(0.03)
+    assert ledger.rate(US, T0 + 29 * DAY) == pytest.approx(0.03)
+    assert ledger.rate(US, T0 + 31 * DAY) == 0.0
+
+
+def test_ofcom_rate_adds_estimated_amd_false_positives_and_keeps_24_hours() -> None:
+    ledger = AbandonLedger(false_positive=0.1)
+    for i in range(90):
+        ledger.live(T0 + i, abandoned=False)
+    ledger.live(T0 + 90, abandoned=True)
+    for i in range(50):
+        ledger.machine(T0 + 100 + i)
+    # (1 + 0.1 * 50) / (91 + 0.1 * 50)
+    assert ledger.rate(OFCOM, T0 + 200) == pytest.approx(6 / 96)
+    assert ledger.rate(OFCOM, T0 + DAY + 300) == 0.0
+    assert ledger.rate(US, T0 + DAY + 300) == pytest.approx(1 / 91)
+
+
+def test_bad_parameters_are_refused() -> None:
+    with pytest.raises(PacingError):
+        PredictivePacer(target=0.0)
+    with pytest.raises(ValueError):
+        AbandonLedger(false_positive=1.0)
+
+
+states = st.builds(
+    PacingState,
+    now=st.floats(T0, T0 + DAY),
+    ready=st.integers(0, 60),
+    busy_elapsed=st.lists(st.floats(0, 900), max_size=60).map(tuple),
+    ringing_elapsed=st.lists(st.floats(0, 30), max_size=120).map(tuple),
+)
+
+
+@given(states)
+def test_progressive_never_dials_more_lines_than_unreserved_ready_agents(state: PacingState) -> None:
+    lines = Pacer().lines(state)
+    assert 0 <= lines <= max(0, state.ready - len(state.ringing_elapsed))
+
+
+@given(states, st.lists(st.booleans(), max_size=200))
+@settings(max_examples=60)
+def test_predictive_dials_at_least_progressive_and_is_bounded(state: PacingState, lives: list[bool]) -> None:
+    pacer = PredictivePacer()
+    for i, abandoned in enumerate(lives):
+        pacer.live(state.now - 1000 + i, abandoned=abandoned)
+    lines = pacer.lines(state)
+    progressive = Pacer().lines(state)
+    assert lines >= progressive
+    assert lines <= max(progressive, int(pacer.max_ratio * state.agents))
+
+
+def test_predictive_falls_back_to_progressive_when_the_measured_rate_is_over() -> None:
+    pacer = PredictivePacer(target=0.03)
+    for i in range(100):
+        pacer.live(T0 + i, abandoned=i < 3)  # 3%: one more would breach
+    state = PacingState(T0 + 200, ready=3, busy_elapsed=(100.0,) * 17, ringing_elapsed=(1.0,))
+    assert pacer.lines(state) == 2
+    assert pacer.fallbacks == 1
+
+
+def test_predictive_overdials_when_the_budget_allows() -> None:
+    pacer = PredictivePacer(target=0.03)
+    for i in range(1000):
+        pacer.live(T0 + i, abandoned=False)
+    state = PacingState(T0 + 2000, ready=5, busy_elapsed=(170.0,) * 15)
+    assert pacer.lines(state) > 5
+
+
+def test_adapt_level_moves_down_on_drops_and_up_without() -> None:
+    pacer = AdaptPacer(target=0.03, level=2.0)
+    state = PacingState(T0, ready=0, busy_elapsed=(10.0,) * 10)
+    pacer.lines(state)
+    for i in range(10):
+        pacer.live(T0 + i, abandoned=i % 2 == 0)
+    pacer.lines(PacingState(T0 + 15, ready=0, busy_elapsed=(10.0,) * 10))
+    assert pacer.level < 2.0
+    lowered = pacer.level
+    pacer.lines(PacingState(T0 + 400, ready=0, busy_elapsed=(10.0,) * 10))
+    assert pacer.level > lowered
+
+
+def test_a_simulated_morning_dials_no_dnc_number_and_nobody_out_of_window() -> None:
+    plan = DayPlan(agents=8, hours=1.5, seed=3)
+    predictive = simulate_day(plan, PredictivePacer())
+    progressive = simulate_day(plan, Pacer())
+    for day in (predictive, progressive):
+        checked = check_compliance(plan, day)
+        assert checked["dials"] > 100
+        assert checked["dnc_dials"] == 0
+        assert checked["out_of_window_dials"] == 0
+    assert progressive.abandoned == 0
+    assert predictive.abandoned / predictive.lives <= 0.03
+    assert predictive.talk_seconds > progressive.talk_seconds
+    assert any(kind == "dnc" for _, kind, _, _ in predictive.events + progressive.events)
+
+
+def test_bench_reports_every_pacing_and_no_violations(capsys: pytest.CaptureFixture[str]) -> None:
+    report = run_dialer_bench(agents=5, answer_rate=0.3, aht=180, hours=0.5, seed=2, only=True)
+    assert [r["pacing"] for r in report["runs"]] == ["predictive", "adapt", "progressive"]
+    assert report["violations"] == 0
+    assert "out-of-window dials 0" in capsys.readouterr().out
+
+
+def test_connect_share_is_the_share_of_recent_dials_even_when_the_windows_are_full() -> None:
+    stats = DialStats(size=100, min_samples=10)
+    for i in range(1000):
+        stats.resolved(10.0, connect=i % 4 == 0)
+    assert stats.connect_share() == pytest.approx(0.25)
+    assert stats.connect_chance(0.0, 0.25) == pytest.approx(0.25)
+    assert stats.connect_chance(11.0, 0.25) == 0.0  # every line resolves at 10 s: none left to connect
