@@ -78,6 +78,10 @@ class Acd:
         self._agents[config.id] = agent
         self._router.add_agent(agent)
 
+    def agent_configs(self) -> list[AgentConfig]:
+        """Every agent as declared (from the settings or added since), in the order they were added."""
+        return [agent.config for agent in self._agents.values()]
+
     def login(self, agent_id: str, *, ready: bool = False, reason: str | None = None) -> Effects:
         """Log an agent in, ready for calls or not ready (with an optional pause reason)."""
         agent = self._agent(agent_id)

@@ -248,6 +248,7 @@ def desktop_app(node: Node) -> web.Application:
         customer_lookup=CrmCustomerCards(node.sessions),
         supervisor_actions=AcdSupervisor(node.ami, node.acd_service),
         outbound=node.outbound,
+        agent_directory=node.acd_service,
         config=config,
     )
 

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from conftest import Desk
 
 PATH_VALUES = {"filename": "live.js", "call_id": "call-1", "customer_id": "c1", "agent_id": "a2", "campaign_id": "1",
-               "job_id": "1"}
+               "job_id": "1", "account_id": "agent2"}
 CAMPAIGN = {"name": "Matrix", "caller_id": "+12125550199", "queue": "sales"}
 BODIES = {
     "agent_not_ready": {"reason": "lunch"},
@@ -29,6 +29,10 @@ BODIES = {
     "call_consult": {"agent": "a2"},
     "call_customer_create": {"name": "Matrix Person", "phone": "+15550000001"},
     "choose_language": {"language": "en"},
+    "add_agent": {"id": "a9", "name": "New Agent", "phone": "PJSIP/1009", "password": "pw-agent9",
+                  "skills": {"english": 5}, "queues": ["support"]},
+    "reset_password": {"password": "pw-agent2"},  # the same one: later logins of the walk still work
+    "change_password": {"old_password": "not it", "new_password": "whatever-9"},  # refused: no state changes
 }
 
 
