@@ -160,14 +160,16 @@ def demo_credentials() -> list[Credential]:
 
 
 def load_accounts(
-    raw: Mapping[str, Any], *, demo: bool, hasher: PasswordHasher | None = None
+    raw: Mapping[str, Any], *, demo: bool, hasher: PasswordHasher | None = None,
+    stored: Iterable[Account] | None = None,
 ) -> tuple[AccountStore, list[Credential]]:
-    """Accounts from config, plus (with ``demo``) a demo account per role and their clear-text logins.
+    """Accounts from config (or the ``stored`` ones, which the config seeded), plus (with ``demo``) a demo
+    account per role and their clear-text logins.
 
     The demo agent account drives the first configured ACD agent, or agent ``demo-agent``.
     """
     hasher = hasher or PasswordHasher()
-    accounts = accounts_from_config(raw, hasher=hasher)
+    accounts = list(stored) if stored is not None else accounts_from_config(raw, hasher=hasher)
     credentials: list[Credential] = []
     if demo:
         agents = raw.get("agents", ()) or ()

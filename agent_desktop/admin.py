@@ -7,18 +7,20 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from acd.config import MAX_LEVEL, MIN_LEVEL, AgentConfig
+from agent_desktop.accounts import Account
 from agent_desktop.admin_fields import AGENT_NAME, DIAL_STRING, NEW_AGENT_ID, NEW_PASSWORD
 from agent_desktop.text_input import InvalidText
 from agent_desktop.ui_text import UiText
 from asterisk_conf.dialstring import InvalidDialString, validate_dial_string
 from bus.clock import Clock
 from crm_core.audit import record_setting_change, setting_changes
+from crm_core import staff
 from crm_core.db import session_scope
 
 _AGENT_ID_SHAPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # it becomes part of channel variables
@@ -94,22 +96,40 @@ def agent_fields(config: AgentConfig) -> dict[str, Any]:
 
 
 class SettingsAudit:
-    """Who changed which setting, when, from what to what: rows of ``admin_audit``, written off the event loop."""
+    """The admin console's records in the CRM database, written off the event loop: the agents and logins it
+    creates or changes (so they outlive a restart) and, in the same transaction, the audit trail of who
+    changed which setting, when, from what to what."""
 
     def __init__(self, sessions: sessionmaker[Session], clock: Clock) -> None:
         self._sessions = sessions
         self._clock = clock
 
-    async def record(self, actor: str, entity_type: str, entity_key: str, action: str,
-                     changes: Mapping[str, tuple[Any, Any]] | None = None) -> None:
+    async def _write(self, actor: str, entity_type: str, entity_key: str, action: str,
+                     changes: Mapping[str, tuple[Any, Any]] | None, store: Callable[[Session], None]) -> None:
         at = self._clock()
 
         def write() -> None:
             with session_scope(self._sessions) as session:
+                store(session)
                 record_setting_change(session, at=at, actor=actor, entity_type=entity_type,
                                       entity_key=entity_key, action=action, changes=changes)
 
         await asyncio.to_thread(write)
+
+    async def agent_added(self, actor: str, config: AgentConfig, account: Account) -> None:
+        """Keep a new agent and its login; audit every field (never the password)."""
+        fields = agent_fields(config)
+
+        def store(session: Session) -> None:
+            staff.save_agent(session, fields)
+            staff.save_account(session, _account_row(account))
+
+        await self._write(actor, "agent", config.id, "create", {k: (None, v) for k, v in fields.items()}, store)
+
+    async def password_set(self, actor: str, account: Account, action: str) -> None:
+        """Keep an account's new password hash; the audit says that it changed, never what it is."""
+        await self._write(actor, "account", account.id, action, None,
+                          lambda session: staff.save_account(session, _account_row(account)))
 
     async def latest(self, limit: int = 200) -> list[dict[str, Any]]:
         """The newest changes first, as the admin API shows them."""
@@ -123,3 +143,7 @@ class SettingsAudit:
                 ]
 
         return await asyncio.to_thread(read)
+
+
+def _account_row(account: Account) -> dict[str, Any]:
+    return {name: getattr(account, name) for name in staff.ACCOUNT_FIELDS}

@@ -54,12 +54,10 @@ async def add_agent(request: web.Request) -> web.StreamResponse:
         raise Conflict(UiText("an agent or account %(id)s exists already", id=config.id))
     password_hash = await asyncio.to_thread(accounts.hasher.hash, new.password)
     await directory.add_agent(config)  # the ACD refuses (409) before any account exists
-    accounts.add(Account(id=config.id, name=config.name, role=AGENT, password_hash=password_hash,
-                         agent_id=config.id))
-    fields = agent_fields(config)
-    await request.app[SETTINGS_AUDIT].record(
-        account_of(request).id, "agent", config.id, "create", {k: (None, v) for k, v in fields.items()})
-    return web.json_response(fields, status=201)
+    account = Account(id=config.id, name=config.name, role=AGENT, password_hash=password_hash, agent_id=config.id)
+    accounts.add(account)
+    await request.app[SETTINGS_AUDIT].agent_added(account_of(request).id, config, account)
+    return web.json_response(agent_fields(config), status=201)
 
 
 async def reset_password(request: web.Request) -> web.StreamResponse:
@@ -69,8 +67,9 @@ async def reset_password(request: web.Request) -> web.StreamResponse:
         raise NotFound(UiText("no such account"))
     password = NEW_PASSWORD.read(await json_body(request))
     accounts.set_password_hash(account_id, await asyncio.to_thread(accounts.hasher.hash, password))
-    # The audit says that the password changed, never what it is.
-    await request.app[SETTINGS_AUDIT].record(account_of(request).id, "account", account_id, "reset_password")
+    changed = accounts.get(account_id)
+    assert changed is not None
+    await request.app[SETTINGS_AUDIT].password_set(account_of(request).id, changed, "reset_password")
     return web.json_response({"ok": True})
 
 
@@ -83,7 +82,7 @@ async def change_password(request: web.Request) -> web.StreamResponse:
     if not await asyncio.to_thread(accounts.password_matches, current, old):
         raise BadRequest(UiText("the current password is wrong"))
     accounts.set_password_hash(account.id, await asyncio.to_thread(accounts.hasher.hash, new))
-    await request.app[SETTINGS_AUDIT].record(account.id, "account", account.id, "change_password")
+    await request.app[SETTINGS_AUDIT].password_set(account.id, accounts.get(account.id) or account, "change_password")
     return web.json_response({"ok": True})
 
 

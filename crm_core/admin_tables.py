@@ -4,7 +4,7 @@ beside the CRM's ``audit_log``."""
 
 from __future__ import annotations
 
-from sqlalchemy import Float, Index, Integer, String, Text
+from sqlalchemy import JSON, Float, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm_core.db import Base
@@ -25,3 +25,28 @@ class AdminAuditEntry(Base):
     field: Mapped[str | None] = mapped_column(String(100))
     old_value: Mapped[str | None] = mapped_column(Text)
     new_value: Mapped[str | None] = mapped_column(Text)
+
+
+class StaffAgent(Base):
+    """An ACD agent as the admin console keeps it (seeded from ``callcenter.toml`` when the table is empty)."""
+
+    __tablename__ = "staff_agents"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str] = mapped_column(String(100))
+    skills: Mapped[dict[str, int]] = mapped_column(JSON)
+    queues: Mapped[list[str]] = mapped_column(JSON)
+
+
+class StaffAccount(Base):
+    """A web login: its role, argon2 password hash, ACD agent (for agents) and phone (for floor managers)."""
+
+    __tablename__ = "staff_accounts"
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(30))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    agent_id: Mapped[str | None] = mapped_column(String(64))
+    phone: Mapped[str | None] = mapped_column(String(100))

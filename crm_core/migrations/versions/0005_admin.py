@@ -1,4 +1,4 @@
-"""Admin console: the audit trail of setting changes (agents, queues, skills, accounts).
+"""Admin console: the audit trail of setting changes, and the agents and web logins it manages.
 
 Revision ID: 0005
 Revises: 0002
@@ -30,8 +30,27 @@ def upgrade() -> None:
         sa.Column("new_value", sa.Text(), nullable=True),
     )
     op.create_index("ix_admin_audit_entity", "admin_audit", ["entity_type", "entity_key"])
+    op.create_table(
+        "staff_agents",
+        sa.Column("id", sa.String(64), primary_key=True),
+        sa.Column("name", sa.String(100), nullable=False),
+        sa.Column("phone", sa.String(100), nullable=False),
+        sa.Column("skills", sa.JSON(), nullable=False),
+        sa.Column("queues", sa.JSON(), nullable=False),
+    )
+    op.create_table(
+        "staff_accounts",
+        sa.Column("id", sa.String(128), primary_key=True),
+        sa.Column("name", sa.String(100), nullable=False),
+        sa.Column("role", sa.String(30), nullable=False),
+        sa.Column("password_hash", sa.String(200), nullable=False),
+        sa.Column("agent_id", sa.String(64), nullable=True),
+        sa.Column("phone", sa.String(100), nullable=True),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("staff_accounts")
+    op.drop_table("staff_agents")
     op.drop_index("ix_admin_audit_entity", table_name="admin_audit")
     op.drop_table("admin_audit")
