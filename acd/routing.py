@@ -155,6 +155,16 @@ class Router:
             else:
                 group.complete = group.complete and group.queue not in agent.queues
 
+    def remove_agent(self, agent: RoutedAgent) -> None:
+        """Forget a logged-out agent (its entries in the ready heaps are stale already)."""
+        for q in agent.queues:
+            del self._members[q][agent.config.id]
+            for skill in agent.skills:
+                self._members_with[(q, skill)].remove(agent)
+        for group in agent.groups:
+            group.linked.discard(agent)
+        agent.groups.clear()
+
     def members(self, queue: str) -> Iterable[RoutedAgent]:
         return self._members[queue].values()
 

@@ -186,6 +186,11 @@ class AcdService:
         with refused_by_core():
             self.acd.add_agent(config)
 
+    async def update_agent(self, config: AgentConfig) -> None:
+        """Change a logged-out agent in the running ACD; :class:`AgentControlRefused` when the core refuses."""
+        with refused_by_core():
+            self.acd.update_agent(config)
+
     async def set_ready(self, agent_id: str) -> None:
         self._core(lambda: self.acd.make_ready(agent_id))
 

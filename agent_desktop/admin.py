@@ -19,8 +19,8 @@ from agent_desktop.text_input import InvalidText
 from agent_desktop.ui_text import UiText
 from asterisk_conf.dialstring import InvalidDialString, validate_dial_string
 from bus.clock import Clock
-from crm_core.audit import record_setting_change, setting_changes
 from crm_core import staff
+from crm_core.audit import record_setting_change, setting_changes
 from crm_core.db import session_scope
 
 _AGENT_ID_SHAPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # it becomes part of channel variables
@@ -37,6 +37,8 @@ class AgentDirectory(Protocol):
     def skill_names(self) -> Sequence[str]: ...
 
     async def add_agent(self, config: AgentConfig) -> None: ...
+
+    async def update_agent(self, config: AgentConfig) -> None: ...
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -70,22 +72,27 @@ def _queues(value: Any, known: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(value))
 
 
-def read_new_agent(body: Mapping[str, Any], directory: AgentDirectory) -> NewAgent:
-    """The agent ``body`` describes, checked against the running ACD's queues and skills
-    (:class:`InvalidText` naming the field otherwise)."""
-    agent_id = NEW_AGENT_ID.read(body)
-    if not _AGENT_ID_SHAPE.match(agent_id):
-        raise InvalidText("id", UiText("letters, digits, '.', '_' and '-' only, starting with a letter or digit"))
+def read_agent(body: Mapping[str, Any], directory: AgentDirectory, agent_id: str) -> AgentConfig:
+    """Agent ``agent_id`` as ``body`` describes it (name, phone, skills, queues), checked against the running
+    ACD's queues and skills (:class:`InvalidText` naming the field otherwise)."""
     phone = DIAL_STRING.read(body)
     try:
         validate_dial_string(phone)
     except InvalidDialString:
         raise InvalidText("phone", UiText("expected a dial string such as PJSIP/1001")) from None
-    config = AgentConfig(
+    return AgentConfig(
         id=agent_id, name=AGENT_NAME.read(body), phone=phone,
         skills=_skill_levels(body.get("skills", {}), directory.skill_names()),
         queues=_queues(body.get("queues"), directory.queue_names()),
     )
+
+
+def read_new_agent(body: Mapping[str, Any], directory: AgentDirectory) -> NewAgent:
+    """A new agent with its id and password, checked as :func:`read_agent`."""
+    agent_id = NEW_AGENT_ID.read(body)
+    if not _AGENT_ID_SHAPE.match(agent_id):
+        raise InvalidText("id", UiText("letters, digits, '.', '_' and '-' only, starting with a letter or digit"))
+    config = read_agent(body, directory, agent_id)
     return NewAgent(config, NEW_PASSWORD.read(body))
 
 
@@ -125,6 +132,13 @@ class SettingsAudit:
             staff.save_account(session, _account_row(account))
 
         await self._write(actor, "agent", config.id, "create", {k: (None, v) for k, v in fields.items()}, store)
+
+    async def agent_changed(self, actor: str, old: AgentConfig, new: AgentConfig) -> None:
+        """Keep an agent's new settings; audit the fields that changed, with their old and new values."""
+        before, after = agent_fields(old), agent_fields(new)
+        changes = {k: (before[k], after[k]) for k in after if before[k] != after[k]}
+        await self._write(actor, "agent", new.id, "update", changes,
+                          lambda session: staff.save_agent(session, after))
 
     async def password_set(self, actor: str, account: Account, action: str) -> None:
         """Keep an account's new password hash; the audit says that it changed, never what it is."""

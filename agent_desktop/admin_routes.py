@@ -8,7 +8,7 @@ import asyncio
 from aiohttp import web
 
 from agent_desktop.accounts import Account
-from agent_desktop.admin import AgentDirectory, SettingsAudit, agent_fields, read_new_agent
+from agent_desktop.admin import AgentDirectory, SettingsAudit, agent_fields, read_agent, read_new_agent
 from agent_desktop.admin_fields import ACCOUNT_ID, CHANGED_PASSWORD, NEW_PASSWORD, OLD_PASSWORD
 from agent_desktop.catalogue import AGENT
 from agent_desktop.handling import (
@@ -22,6 +22,7 @@ from agent_desktop.handling import (
     path_segment,
     render,
 )
+from agent_desktop.text_input import AGENT_ID
 from agent_desktop.ui_text import UiText
 
 AGENT_DIRECTORY = web.AppKey("agent_directory", AgentDirectory)
@@ -60,6 +61,18 @@ async def add_agent(request: web.Request) -> web.StreamResponse:
     return web.json_response(agent_fields(config), status=201)
 
 
+async def update_agent(request: web.Request) -> web.StreamResponse:
+    directory = request.app[AGENT_DIRECTORY]
+    agent_id = path_segment(request, AGENT_ID, UiText("no such agent"))
+    old = next((c for c in directory.agent_configs() if c.id == agent_id), None)
+    if old is None:
+        raise NotFound(UiText("no such agent"))
+    new = read_agent(await json_body(request), directory, agent_id)
+    await directory.update_agent(new)  # the ACD refuses (409) while the agent is logged in
+    await request.app[SETTINGS_AUDIT].agent_changed(account_of(request).id, old, new)
+    return web.json_response(agent_fields(new))
+
+
 async def reset_password(request: web.Request) -> web.StreamResponse:
     accounts = request.app[ACCOUNTS]
     account_id = path_segment(request, ACCOUNT_ID, UiText("no such account"))
@@ -91,6 +104,6 @@ async def admin_audit(request: web.Request) -> web.StreamResponse:
 
 
 HANDLERS: dict[str, Handler] = {
-    "admin_page": admin_page, "admin_agents": admin_agents, "add_agent": add_agent,
+    "admin_page": admin_page, "admin_agents": admin_agents, "add_agent": add_agent, "update_agent": update_agent,
     "reset_password": reset_password, "change_password": change_password, "admin_audit": admin_audit,
 }

@@ -228,6 +228,8 @@ NEW_AGENT = _object(("id", "name", "phone", "password", "queues"), id=NEW_AGENT_
                     password=NEW_PASSWORD.schema(), skills=_LEVELS, queues=_NAMES)
 ADMIN_AGENTS = _object(("agents", "queues", "skills"), agents=_array({**ADMIN_AGENT, "properties": {
     **ADMIN_AGENT["properties"], "login": _BOOLEAN}}), queues=_array(_TEXT), skills=_array(_TEXT))
+AGENT_CHANGE = _object(("name", "phone", "queues"), name=AGENT_NAME.schema(), phone=DIAL_STRING.schema(),
+                       skills=_LEVELS, queues=_NAMES)
 PASSWORD_RESET = _object(("password",), password=NEW_PASSWORD.schema())
 PASSWORD_CHANGE = _object(("old_password", "new_password"), old_password=OLD_PASSWORD.schema(),
                           new_password=CHANGED_PASSWORD.schema())

@@ -253,6 +253,13 @@ ADMIN_ROUTES: tuple[HttpRoute, ...] = (
               answers={201: Answer("Added; ready to log in.", api_schemas.ADMIN_AGENT)} | _refusals(
                   409, s409="An agent or account with this id exists, or the ACD refused."),
               request_schema=api_schemas.NEW_AGENT),
+    HttpRoute("PUT", "/api/admin/agents/{agent_id}", "update_agent", ADMINS,
+              "Change a logged-out agent's name, phone, skills and queues in the running ACD; audited with the "
+              "old and new values.",
+              answers={200: Answer("Changed; the next login routes with it.", api_schemas.ADMIN_AGENT)} | _refusals(
+                  404, 409, s404="No such agent.", s409="The agent is logged in (log it out first), or the ACD "
+                  "refused."),
+              request_schema=api_schemas.AGENT_CHANGE),
     HttpRoute("POST", "/api/admin/accounts/{account_id}/password", "reset_password", ADMINS,
               "Set a new password for an account; audited (without the password).",
               answers={200: Answer("Reset.", api_schemas.OK)} | _refusals(404, s404="No such account."),

@@ -11,13 +11,41 @@
     return tr;
   }
 
+  // The form adds an agent, or (after "Change" on a row) changes that agent: same fields, no id or password.
+  let editing = null;
+  const addTitle = $("agent-form-title").textContent;
+  const addLabel = $("agent-add").textContent;
+
+  function editMode(agent) {
+    editing = agent ? agent.id : null;
+    $("agent-form").reset();
+    $("agent-id").disabled = $("agent-password").disabled = Boolean(agent);
+    $("agent-password-label").hidden = Boolean(agent);
+    $("agent-edit-cancel").hidden = !agent;
+    $("agent-form-title").textContent = agent ? t("Change agent %(id)s", {id: agent.id}) : addTitle;
+    $("agent-add").textContent = agent ? t("Save the changes") : addLabel;
+    if (!agent) return;
+    $("agent-id").value = agent.id;
+    $("agent-name").value = agent.name;
+    $("agent-phone").value = agent.phone;
+    for (const input of document.querySelectorAll(".skill-level")) input.value = agent.skills[input.dataset.skill] || "";
+    for (const box of document.querySelectorAll(".agent-queue")) box.checked = agent.queues.includes(box.value);
+    $("agent-name").focus();
+  }
+
   async function showAgents() {
     const listing = await apiGet("/api/admin/agents");
     const body = $("admin-agents").tBodies[0];
     clear(body);
     for (const agent of listing.agents) {
       const skills = Object.entries(agent.skills).map(([skill, level]) => skill + " " + level).join(", ");
-      body.appendChild(row([agent.id, agent.name, agent.phone, skills, agent.queues.join(", ")]));
+      const tr = row([agent.id, agent.name, agent.phone, skills, agent.queues.join(", ")]);
+      tr.dataset.agentId = agent.id;
+      const change = el("button", t("Change"));
+      change.type = "button";
+      change.addEventListener("click", () => editMode(agent));
+      tr.appendChild(el("td")).appendChild(change);
+      body.appendChild(tr);
     }
   }
 
@@ -44,14 +72,21 @@
   $("agent-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     try {
-      const agent = await api("/api/admin/agents", newAgent());
-      $("agent-msg").textContent = t("Agent %(id)s added: they can sign in now.", {id: agent.id});
-      $("agent-form").reset();
+      if (editing) {
+        const agent = await api("/api/admin/agents/" + encodeURIComponent(editing), newAgent(), "PUT");
+        $("agent-msg").textContent = t("Agent %(id)s changed: their next sign-in routes with it.", {id: agent.id});
+      } else {
+        const agent = await api("/api/admin/agents", newAgent());
+        $("agent-msg").textContent = t("Agent %(id)s added: they can sign in now.", {id: agent.id});
+      }
+      editMode(null);
       await Promise.all([showAgents(), showAudit()]);
     } catch (error) {
       $("agent-msg").textContent = error.message;
     }
   });
+
+  $("agent-edit-cancel").addEventListener("click", () => editMode(null));
 
   $("reset-form").addEventListener("submit", async (event) => {
     event.preventDefault();

@@ -28,3 +28,19 @@ def test_an_added_agent_needs_a_new_id_and_known_queues() -> None:
     with pytest.raises(UnknownQueue):
         acd.add_agent(AgentConfig("a9", queues=("nowhere",)))
     assert [c.id for c in acd.agent_configs()] == ["a1"]
+
+
+def test_a_logged_out_agent_changed_at_run_time_routes_with_its_new_skills_and_queues() -> None:
+    acd, _ = make_acd({"queues": [{"name": "support"}, {"name": "sales"}],
+                       "agents": agents(("a1", {"en": 5}, ["support"]))})
+    acd.login("a1", ready=True)
+    with pytest.raises(AcdError, match="logged out"):
+        acd.update_agent(AgentConfig("a1", skills=(("fr", 6),), queues=("sales",)))
+    acd.logout("a1")
+    assert acd.enqueue("c1", "sales", skills={"fr": 3}).decisions == []
+    acd.update_agent(AgentConfig("a1", "Ada", phone="PJSIP/1001", skills=(("fr", 6),), queues=("sales",)))
+    assert acd.agent_configs()[0].queues == ("sales",)
+    fx = acd.login("a1", ready=True)
+    assert [(d.call_id, d.agent_id) for d in fx.decisions if isinstance(d, Offer)] == [("c1", "a1")]
+    acd.hangup("c1")
+    assert acd.enqueue("c2", "support", skills={"en": 1}).decisions == []  # no longer a support agent

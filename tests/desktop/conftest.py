@@ -78,7 +78,9 @@ class FakeAgentControl:
         self.calls: list[tuple[Any, ...]] = []
         self.refuse: str | None = None
         self.agents: list[AgentConfig] = [AgentConfig("a1", "Agent One", phone="PJSIP/1001", skills=(("english", 5),),
-                                                      queues=("support",))]
+                                                      queues=("support",)),
+                                          AgentConfig("a2", "Agent Two", phone="PJSIP/1002", skills=(("billing", 4),),
+                                                      queues=("support", "sales"))]
 
     # The admin console's agent directory, as the ACD service answers it.
     def agent_configs(self) -> list[AgentConfig]:
@@ -95,6 +97,12 @@ class FakeAgentControl:
         if self.refuse:
             raise AgentControlRefused(self.refuse)
         self.agents.append(config)
+
+    async def update_agent(self, config: AgentConfig) -> None:
+        self.calls.append(("update_agent", config.id))
+        if self.refuse:
+            raise AgentControlRefused(self.refuse)
+        self.agents = [config if a.id == config.id else a for a in self.agents]
 
     def _move(self, agent_id: str, state: str, reason: str | None = None) -> None:
         if self.refuse:

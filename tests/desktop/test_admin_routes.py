@@ -128,3 +128,22 @@ async def test_errors_follow_the_language(desk: Desk) -> None:
         async with client.post(desk.url("/api/admin/agents"), json=GRACE | {"queues": []},
                                headers={"X-CSRF-Token": token, "Accept-Language": "zh-CN"}) as response:
             assert (await response.json())["error"] == "queues：请至少选择一个队列"
+
+
+async def test_an_agent_change_reaches_the_acd_and_audits_old_and_new_values(desk: Desk) -> None:
+    change = {"name": "Agent Two", "phone": "PJSIP/1002", "skills": {"english": 3}, "queues": ["sales"]}
+    async with desk.session() as client:
+        token = await desk.login(client, "root")
+        async with client.put(desk.url("/api/admin/agents/a2"), json=change,
+                              headers={"X-CSRF-Token": token}) as response:
+            assert response.status == 200
+        async with client.put(desk.url("/api/admin/agents/nobody"), json=change,
+                              headers={"X-CSRF-Token": token}) as response:
+            assert response.status == 404
+        desk.control.refuse = "agent 'a2' must be logged out to change"
+        async with client.put(desk.url("/api/admin/agents/a2"), json=change | {"name": "Other"},
+                              headers={"X-CSRF-Token": token}) as response:
+            assert (response.status, await response.json()) == (409, {"error": desk.control.refuse})
+    assert ("update_agent", "a2") in desk.control.calls
+    changed = {c["field"]: (c["old_value"], c["new_value"]) for c in await audit(desk)}
+    assert changed == {"skills": ('{"billing":4}', '{"english":3}'), "queues": ('["support","sales"]', '["sales"]')}

@@ -78,6 +78,18 @@ async def test_an_agent_added_on_the_admin_page_is_routed_a_call_without_a_resta
         await expect(admin.locator("#agent-msg")).to_have_text("Agent 2001 added: they can sign in now.")
         await expect(admin.locator("#admin-agents tbody")).to_contain_text("Grace Hopper")
         await expect(admin.locator("#admin-audit tbody")).to_contain_text("agent 2001")
+        # Changed before the first sign-in: the running ACD routes with the new level.
+        await admin.locator('tr[data-agent-id="2001"] button').click()
+        await expect(admin.locator("#agent-id")).to_be_disabled()
+        await expect(admin.locator("#skill-support")).to_have_value("7")
+        await admin.fill("#skill-support", "9")
+        await admin.click("#agent-add")
+        await expect(admin.locator("#agent-msg")).to_have_text(
+            "Agent 2001 changed: their next sign-in routes with it.")
+        await expect(admin.locator('tr[data-agent-id="2001"]')).to_contain_text("support 9")
+        await expect(admin.locator("#admin-audit tbody tr").first).to_contain_text('{"support":9}')
+        assert node.acd is not None
+        assert [c.skills for c in node.acd.agent_configs() if c.id == "2001"] == [(("support", 9),)]
         for width in (390, 1366, 1920):
             await admin.set_viewport_size({"width": width, "height": 900})
             await admin.screenshot(path=str(tmp_path / f"admin-{width}.png"), full_page=True)
