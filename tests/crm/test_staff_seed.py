@@ -3,16 +3,17 @@ the admin console) are what a restarted node runs with."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
+from sqlalchemy import Engine
 
 from acd.config import ConfigError
 from callcenter.staff_seed import seeded_staff
 from crm_core import staff
-from crm_core.db import make_engine, make_session_factory, migrate, session_scope
+from crm_core.audit import record_setting_change, setting_changes
+from crm_core.db import make_session_factory, session_scope
 
 HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 RAW: dict[str, Any] = {
@@ -24,10 +25,8 @@ RAW: dict[str, Any] = {
 
 
 @pytest.fixture
-def sessions(tmp_path: Path) -> Any:
-    engine = make_engine(f"sqlite:///{tmp_path / 'staff.sqlite3'}")
-    migrate(engine)
-    return make_session_factory(engine)
+def sessions(engine: Engine) -> Any:
+    return make_session_factory(engine)  # on SQLite and on PostgreSQL
 
 
 def test_the_settings_seed_an_empty_database_with_hashed_passwords(sessions: Any) -> None:
@@ -57,3 +56,18 @@ def test_settings_that_cannot_seed_store_nothing(sessions: Any) -> None:
         seeded_staff(sessions, {**RAW, "agents": [{**RAW["agents"][0], "queues": ["nowhere"]}]}, hasher=HASHER)
     with sessions() as session:
         assert staff.is_empty(session)
+
+
+def test_setting_changes_keep_who_what_when_and_both_values_newest_first(sessions: Any) -> None:
+    with session_scope(sessions) as session:
+        record_setting_change(session, at=1.0, actor="root", entity_type="agent", entity_key="2001",
+                              action="create", changes={"skills": (None, {"fr": 7})})
+        record_setting_change(session, at=2.0, actor="root", entity_type="agent", entity_key="2001",
+                              action="update", changes={"skills": ({"fr": 7}, {"fr": 9, "en": 2})})
+        record_setting_change(session, at=3.0, actor="root", entity_type="account", entity_key="2001",
+                              action="reset_password")
+    with sessions() as session:
+        rows = [(r.at, r.action, r.field, r.old_value, r.new_value) for r in setting_changes(session)]
+    assert rows == [(3.0, "reset_password", None, None, None),
+                    (2.0, "update", "skills", '{"fr":7}', '{"en":2,"fr":9}'),
+                    (1.0, "create", "skills", None, '{"fr":7}')]
