@@ -78,6 +78,25 @@ class Acd:
         self._agents[config.id] = agent
         self._router.add_agent(agent)
 
+    def update_agent(self, config: AgentConfig) -> None:
+        """Change a logged-out agent's name, phone, skills and queues (e.g. in the admin pages); its next
+        login routes with them."""
+        old = self._agent(config.id)
+        if old.status.state is not AgentState.LOGGED_OUT:
+            raise AcdError(f"agent {config.id!r} must be logged out to change")
+        for q in config.queues:
+            if q not in self._queues:
+                raise UnknownQueue(q)
+        self._router.remove_agent(old)
+        agent = RoutedAgent(config)
+        agent.status = old.status
+        self._agents[config.id] = agent
+        self._router.add_agent(agent)
+
+    def agent_configs(self) -> list[AgentConfig]:
+        """Every agent as declared (from the settings or added since), in the order they were added."""
+        return [agent.config for agent in self._agents.values()]
+
     def login(self, agent_id: str, *, ready: bool = False, reason: str | None = None) -> Effects:
         """Log an agent in, ready for calls or not ready (with an optional pause reason)."""
         agent = self._agent(agent_id)

@@ -144,8 +144,26 @@ class Router:
             for skill in agent.skills:
                 self._members_with.setdefault((q, skill), []).append(agent)
                 self._ready_with.setdefault((q, skill), _ReadyHeap())
+        # Calls already waiting are the new agent's too: link it to their groups now (marking them
+        # incomplete alone would wait for the next call of the group).
         for group in self._groups.values():
-            group.complete = group.complete and group.queue not in agent.queues
+            if group.queue in agent.queues and group.live_calls:
+                match = agent.match(group.requirement)
+                if match is not None:
+                    agent.groups[group] = self.weights.match * match
+                    group.linked.add(agent)
+            else:
+                group.complete = group.complete and group.queue not in agent.queues
+
+    def remove_agent(self, agent: RoutedAgent) -> None:
+        """Forget a logged-out agent (its entries in the ready heaps are stale already)."""
+        for q in agent.queues:
+            del self._members[q][agent.config.id]
+            for skill in agent.skills:
+                self._members_with[(q, skill)].remove(agent)
+        for group in agent.groups:
+            group.linked.discard(agent)
+        agent.groups.clear()
 
     def members(self, queue: str) -> Iterable[RoutedAgent]:
         return self._members[queue].values()

@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable, Iterable
 
 from acd.agents import AgentState, AgentView
+from acd.config import AgentConfig
 from acd.control import AgentControlRefused, refused_by_core
 from acd.core import Acd
 from acd.decisions import Effects, Offer, OriginateCallback
@@ -164,6 +165,31 @@ class AcdService:
         return plan
 
     # ------------------------------------------------------------- agent control
+
+    def agent_configs(self) -> list[AgentConfig]:
+        """Every agent the ACD knows, as declared."""
+        return self.acd.agent_configs()
+
+    def queue_names(self) -> list[str]:
+        return [q.name for q in self.acd.config.queues]
+
+    def skill_names(self) -> list[str]:
+        """The declared skills; without ``[[skills]]``, those the queues and agents name."""
+        if self.acd.config.skills:
+            return list(self.acd.config.skills)
+        used = {s for q in self.acd.config.queues for s, _ in q.skills}
+        return sorted(used | {s for a in self.acd.agent_configs() for s, _ in a.skills})
+
+    async def add_agent(self, config: AgentConfig) -> None:
+        """Declare a new agent (logged out) in the running ACD; :class:`AgentControlRefused` when the core
+        refuses it (an id taken, an unknown queue)."""
+        with refused_by_core():
+            self.acd.add_agent(config)
+
+    async def update_agent(self, config: AgentConfig) -> None:
+        """Change a logged-out agent in the running ACD; :class:`AgentControlRefused` when the core refuses."""
+        with refused_by_core():
+            self.acd.update_agent(config)
 
     async def set_ready(self, agent_id: str) -> None:
         self._core(lambda: self.acd.make_ready(agent_id))

@@ -69,6 +69,23 @@ class AccountStore:
     def get(self, account_id: str) -> Account | None:
         return self._accounts.get(account_id)
 
+    def add(self, account: Account) -> None:
+        """A new account (created by an admin); :class:`AccountConfigError` when its id is taken."""
+        if account.id in self._accounts:
+            raise AccountConfigError(f"duplicate account id {account.id!r}")
+        self._accounts[account.id] = account
+
+    def set_password_hash(self, account_id: str, password_hash: str) -> None:
+        """Replace the password of an existing account (already hashed: hashing belongs off the event loop)."""
+        self._accounts[account_id] = dataclasses.replace(self._accounts[account_id], password_hash=password_hash)
+
+    def password_matches(self, account: Account, password: str) -> bool:
+        """Whether ``password`` is the account's (slow on purpose: call it from a worker thread)."""
+        try:
+            return self.hasher.verify(account.password_hash, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
     def authenticate(self, username: str, password: str) -> Account | None:
         """The account if ``password`` is right, else None."""
         account = self._accounts.get(username)
@@ -143,14 +160,16 @@ def demo_credentials() -> list[Credential]:
 
 
 def load_accounts(
-    raw: Mapping[str, Any], *, demo: bool, hasher: PasswordHasher | None = None
+    raw: Mapping[str, Any], *, demo: bool, hasher: PasswordHasher | None = None,
+    stored: Iterable[Account] | None = None,
 ) -> tuple[AccountStore, list[Credential]]:
-    """Accounts from config, plus (with ``demo``) a demo account per role and their clear-text logins.
+    """Accounts from config (or the ``stored`` ones, which the config seeded), plus (with ``demo``) a demo
+    account per role and their clear-text logins.
 
     The demo agent account drives the first configured ACD agent, or agent ``demo-agent``.
     """
     hasher = hasher or PasswordHasher()
-    accounts = accounts_from_config(raw, hasher=hasher)
+    accounts = list(stored) if stored is not None else accounts_from_config(raw, hasher=hasher)
     credentials: list[Credential] = []
     if demo:
         agents = raw.get("agents", ()) or ()

@@ -11,6 +11,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from agent_desktop.admin_fields import (
+    AGENT_NAME,
+    CHANGED_PASSWORD,
+    DIAL_STRING,
+    NEW_AGENT_ID,
+    NEW_PASSWORD,
+    OLD_PASSWORD,
+    SKILL_OR_QUEUE,
+)
 from agent_desktop.text_input import (
     COMPANY,
     CUSTOMER_ID,
@@ -208,3 +217,24 @@ STORY = _object(
                             next_at=_nullable("number"), rules_version=_TEXT, text=_TEXT)),
     lines=_array(_object(("at", "kind", "text"), at=_NUMBER, kind=_TEXT, text=_TEXT,
                          campaign_id=_nullable("integer"), lead_id=_nullable("integer"), rule=_nullable("string"))))
+
+# The admin console.
+_LEVELS = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 1, "maximum": 10}}
+_NAMES = _array(SKILL_OR_QUEUE.schema())
+ADMIN_AGENT = _object(("id", "name", "phone", "skills", "queues"), id=_TEXT, name=_TEXT, phone=_TEXT,
+                      skills=_LEVELS, queues=_array(_TEXT))
+NEW_AGENT = _object(("id", "name", "phone", "password", "queues"), id=NEW_AGENT_ID.schema(), name=AGENT_NAME.schema(),
+                    phone={**DIAL_STRING.schema(), "description": "dial string, e.g. PJSIP/1001"},
+                    password=NEW_PASSWORD.schema(), skills=_LEVELS, queues=_NAMES)
+ADMIN_AGENTS = _object(("agents", "queues", "skills"), agents=_array({**ADMIN_AGENT, "properties": {
+    **ADMIN_AGENT["properties"], "login": _BOOLEAN}}), queues=_array(_TEXT), skills=_array(_TEXT))
+AGENT_CHANGE = _object(("name", "phone", "queues"), name=AGENT_NAME.schema(), phone=DIAL_STRING.schema(),
+                       skills=_LEVELS, queues=_NAMES)
+PASSWORD_RESET = _object(("password",), password=NEW_PASSWORD.schema())
+PASSWORD_CHANGE = _object(("old_password", "new_password"), old_password=OLD_PASSWORD.schema(),
+                          new_password=CHANGED_PASSWORD.schema())
+_NULLABLE_TEXT = {"type": ["string", "null"]}
+SETTING_CHANGES = _object(("changes",), changes=_array(_object(
+    ("at", "actor", "entity_type", "entity_key", "action", "field", "old_value", "new_value"),
+    at={"type": "number"}, actor=_TEXT, entity_type=_TEXT, entity_key=_TEXT, action=_TEXT,
+    field=_NULLABLE_TEXT, old_value=_NULLABLE_TEXT, new_value=_NULLABLE_TEXT)))

@@ -13,6 +13,7 @@ import time
 from aiohttp import web
 
 from agent_desktop import (
+    admin_routes,
     agent_routes,
     call_routes,
     campaign_routes,
@@ -25,6 +26,7 @@ from agent_desktop import (
     supervisor_routes,
 )
 from agent_desktop.accounts import AccountStore
+from agent_desktop.admin import AgentDirectory, SettingsAudit
 from agent_desktop.agent_feed import AgentFeeds
 from agent_desktop.catalogue import HTTP_ROUTES
 from agent_desktop.catalogues import load_catalogues
@@ -67,6 +69,7 @@ HANDLERS: dict[str, Handler] = {
     **campaign_routes.HANDLERS,
     **dnc_routes.HANDLERS,
     **socket_route.HANDLERS,
+    **admin_routes.HANDLERS,
 }
 
 
@@ -78,6 +81,7 @@ def create_app(
     customer_lookup: CustomerLookup,
     supervisor_actions: SupervisorActions,
     outbound: OutboundService,
+    agent_directory: AgentDirectory,
     clock: Clock = time.time,
     config: DesktopConfig | None = None,
     limiter: LoginRateLimiter | None = None,
@@ -86,7 +90,8 @@ def create_app(
     wall_max_interval: float = 1.0,
 ) -> web.Application:
     """The desktop web application, driven by ``bus``, acting through ``agent_control`` for agents and
-    ``supervisor_actions`` for the wall, and ``outbound`` (started and stopped by its owner) for campaign managers."""
+    ``supervisor_actions`` for the wall, ``outbound`` (started and stopped by its owner) for campaign managers, and
+    ``agent_directory`` (the running ACD) for admins, whose changes are audited in the outbound service's database."""
     config = config or DesktopConfig()
     app = web.Application(middlewares=[guard], client_max_size=256 * 1024)
     # An agent the configuration does not list (a [[users]] agent account) goes by its account's name.
@@ -114,6 +119,8 @@ def create_app(
     app[LANGUAGE_CHOICES] = {}
     app[CONFIG] = config
     app[OUTBOUND] = outbound
+    app[admin_routes.AGENT_DIRECTORY] = agent_directory
+    app[admin_routes.SETTINGS_AUDIT] = SettingsAudit(outbound.sessions, clock)
     for route in HTTP_ROUTES:
         app.router.add_route(route.method, route.path, HANDLERS[route.name], name=route.name)
 

@@ -37,6 +37,7 @@ AGENTS_ONLY = frozenset({AGENT})
 CALL_HANDLERS = frozenset({AGENT, SUPERVISOR, ADMIN})
 # Campaigns, call lists and do-not-call lists.
 CAMPAIGN_MANAGERS = frozenset({CAMPAIGN_MANAGER, ADMIN})
+ADMINS = frozenset({ADMIN})
 
 JsonSchema = Mapping[str, Any]
 MAX_SOCKETS_PER_SESSION = 5  # a few tabs of one login; more is a leak or an attack
@@ -155,6 +156,7 @@ PATH_PARAMETERS: Mapping[str, JsonSchema] = {
     "filename": {"type": "string", "pattern": STATIC_FILE_NAME},
     "campaign_id": {"type": "string", "pattern": r"^[0-9]{1,12}$"},
     "job_id": {"type": "string", "pattern": r"^[0-9]{1,12}$"},
+    "account_id": {"type": "string", "minLength": 1, "maxLength": 128},
 }
 _REACH = (
     "An agent may act only on its own call (404 otherwise), supervisors and admins on any; 409 when the "
@@ -238,6 +240,36 @@ OUTBOUND_ROUTES: tuple[HttpRoute, ...] = (
               "A number's story (query parameter number): the lists that hold it, each lead of it with what the "
               "rules decide now, and every import, decision, dial and do-not-call change in time order.",
               answers={200: Answer("The story.", api_schemas.STORY)} | _refusals(400), query=(DIAL_NUMBER,)),
+)
+
+ADMIN_ROUTES: tuple[HttpRoute, ...] = (
+    HttpRoute("GET", "/admin", "admin_page", ADMINS, "The admin console: agents, passwords, audit trail.",
+              kind="page", answers=_PAGE),
+    HttpRoute("GET", "/api/admin/agents", "admin_agents", ADMINS,
+              "The running ACD's agents (with whether they have a web login), queues and skills.",
+              answers={200: Answer("The agents.", api_schemas.ADMIN_AGENTS)}),
+    HttpRoute("POST", "/api/admin/agents", "add_agent", ADMINS,
+              "Add an agent with its skills, queues and web login to the running ACD (no restart); audited.",
+              answers={201: Answer("Added; ready to log in.", api_schemas.ADMIN_AGENT)} | _refusals(
+                  409, s409="An agent or account with this id exists, or the ACD refused."),
+              request_schema=api_schemas.NEW_AGENT),
+    HttpRoute("PUT", "/api/admin/agents/{agent_id}", "update_agent", ADMINS,
+              "Change a logged-out agent's name, phone, skills and queues in the running ACD; audited with the "
+              "old and new values.",
+              answers={200: Answer("Changed; the next login routes with it.", api_schemas.ADMIN_AGENT)} | _refusals(
+                  404, 409, s404="No such agent.", s409="The agent is logged in (log it out first), or the ACD "
+                  "refused."),
+              request_schema=api_schemas.AGENT_CHANGE),
+    HttpRoute("POST", "/api/admin/accounts/{account_id}/password", "reset_password", ADMINS,
+              "Set a new password for an account; audited (without the password).",
+              answers={200: Answer("Reset.", api_schemas.OK)} | _refusals(404, s404="No such account."),
+              request_schema=api_schemas.PASSWORD_RESET),
+    HttpRoute("GET", "/api/admin/audit", "admin_audit", ADMINS,
+              "The latest setting changes, newest first: who, when, what, old and new value.",
+              answers={200: Answer("The changes.", api_schemas.SETTING_CHANGES)}),
+    HttpRoute("POST", "/api/me/password", "change_password", EVERYONE,
+              "Change your own password; the current one is required (400 when it is wrong).",
+              answers={200: Answer("Changed.", api_schemas.OK)}, request_schema=api_schemas.PASSWORD_CHANGE),
 )
 
 HTTP_ROUTES: tuple[HttpRoute, ...] = (
@@ -427,6 +459,7 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
         request_schema=api_schemas.SPY,
     ),
     *OUTBOUND_ROUTES,
+    *ADMIN_ROUTES,
     HttpRoute("GET", "/ws", "ws", EVERYONE, "WebSocket: see the message catalogue.", kind="page",
               answers={101: Answer("Switched to the WebSocket protocol.")} | _refusals(
                   400, 403, 429, s400="Not a WebSocket handshake.", s403="Cross-origin WebSocket refused.",

@@ -18,10 +18,12 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from acd.agents import AgentState
+from acd.config import ConfigError
 from acd.config import load_config as load_acd_config
 from acd.core import Acd
 from acd.readopt import HISTORY_EVENTS
 from acd.service import AcdService
+from agent_desktop.accounts import Account, AccountConfigError
 from agent_desktop.config import DesktopConfigError, desktop_config_from_raw
 from agent_desktop.handling import HUB
 from bus.eventbus import EventBus
@@ -35,6 +37,7 @@ from callcenter.recorder import EventRecorder
 from callcenter.redis_bus import RedisBridge
 from callcenter.settings import Settings
 from callcenter.speech import SpeechInput, SpeechSettings, SpeechSettingsError, start_speech
+from callcenter.staff_seed import seeded_staff
 from crm_core.commands import default_region
 from crm_core.db import make_engine, make_session_factory, migrate, session_scope
 from crm_core.demo import seed_demo
@@ -102,6 +105,7 @@ class Node:
     speech: SpeechInput | None = None
     http_port: int | None = None
     demo_codes: tuple[str, ...] = ()
+    staff_accounts: list[Account] = field(default_factory=list)  # web logins as stored (seeded from the settings)
     acd: Acd | None = None
     acd_service: AcdService | None = None
     redis: RedisBridge | None = None
@@ -141,6 +145,10 @@ class Node:
             # No contact center declared: run the demo one, so a newcomer has queues and agents.
             s.raw = {**tomllib.loads(DEMO_CONFIG.read_text(encoding="utf-8")), **s.raw}
             self.say(f"no [[queues]] in callcenter.toml: using the demo queues and agents of {DEMO_CONFIG.name}")
+        try:
+            s.raw, self.staff_accounts = await asyncio.to_thread(seeded_staff, self.sessions, s.raw)
+        except (ConfigError, AccountConfigError) as exc:
+            raise NodeStartError(f"settings: {exc}") from exc
         self.acd = Acd(load_acd_config(s.raw), time.time)
         if s.redis_url:
             self.redis = RedisBridge(self.bus, s.redis_url)

@@ -236,7 +236,7 @@ def desktop_app(node: Node) -> web.Application:
         config = desktop_config_from_raw(settings.raw)
     except DesktopConfigError as exc:
         raise NodeStartError(f"settings: {exc}") from exc
-    accounts, credentials = load_accounts(settings.raw, demo=settings.demo)
+    accounts, credentials = load_accounts(settings.raw, demo=settings.demo, stored=node.staff_accounts)
     for cred in credentials:
         node.say(f"  demo login ({cred.role}): {cred.username} / {cred.password}")
     control: AgentControl = node.agent_control()
@@ -248,6 +248,7 @@ def desktop_app(node: Node) -> web.Application:
         customer_lookup=CrmCustomerCards(node.sessions),
         supervisor_actions=AcdSupervisor(node.ami, node.acd_service),
         outbound=node.outbound,
+        agent_directory=node.acd_service,
         config=config,
     )
 

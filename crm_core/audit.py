@@ -9,6 +9,7 @@ from typing import Any, NotRequired, TypedDict, Unpack
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crm_core.admin_tables import AdminAuditEntry
 from crm_core.models import AuditEntry
 
 
@@ -55,3 +56,19 @@ def history(session: Session, entity_type: str, entity_id: int) -> list[AuditEnt
         .order_by(AuditEntry.id)
     )
     return list(session.scalars(query))
+
+
+def record_setting_change(
+    session: Session, *, at: float, actor: str, entity_type: str, entity_key: str, action: str,
+    changes: Mapping[str, tuple[Any, Any]] | None = None,
+) -> None:
+    """Add the admin-audit rows of one change to a setting named ``entity_key`` (one per changed field)."""
+    rows = audit_rows(at=at, actor=actor, entity_type=entity_type, entity_id=0, action=action, changes=changes)
+    session.add_all(
+        AdminAuditEntry(**{k: v for k, v in row.items() if k != "entity_id"}, entity_key=entity_key) for row in rows
+    )
+
+
+def setting_changes(session: Session, limit: int = 200) -> list[AdminAuditEntry]:
+    """The latest admin-audit rows, newest first."""
+    return list(session.scalars(select(AdminAuditEntry).order_by(AdminAuditEntry.id.desc()).limit(limit)))

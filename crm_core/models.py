@@ -7,7 +7,9 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-import crm_core.campaign_tables  # noqa: F401  (the outbound tables belong to the same schema and migrations)
+# The outbound tables and the admin audit trail belong to the same schema and migrations.
+import crm_core.admin_tables
+import crm_core.campaign_tables  # noqa: F401
 from crm_core.db import Base
 
 

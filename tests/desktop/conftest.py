@@ -20,6 +20,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from argon2 import PasswordHasher
 
+from acd.config import AgentConfig
 from acd.events import AgentStateChanged
 from agent_desktop.accounts import Account, AccountStore
 from agent_desktop.app import create_app
@@ -76,6 +77,32 @@ class FakeAgentControl:
         self.states: dict[str, str] = {}
         self.calls: list[tuple[Any, ...]] = []
         self.refuse: str | None = None
+        self.agents: list[AgentConfig] = [AgentConfig("a1", "Agent One", phone="PJSIP/1001", skills=(("english", 5),),
+                                                      queues=("support",)),
+                                          AgentConfig("a2", "Agent Two", phone="PJSIP/1002", skills=(("billing", 4),),
+                                                      queues=("support", "sales"))]
+
+    # The admin console's agent directory, as the ACD service answers it.
+    def agent_configs(self) -> list[AgentConfig]:
+        return list(self.agents)
+
+    def queue_names(self) -> list[str]:
+        return ["support", "sales"]
+
+    def skill_names(self) -> list[str]:
+        return ["billing", "english"]
+
+    async def add_agent(self, config: AgentConfig) -> None:
+        self.calls.append(("add_agent", config.id))
+        if self.refuse:
+            raise AgentControlRefused(self.refuse)
+        self.agents.append(config)
+
+    async def update_agent(self, config: AgentConfig) -> None:
+        self.calls.append(("update_agent", config.id))
+        if self.refuse:
+            raise AgentControlRefused(self.refuse)
+        self.agents = [config if a.id == config.id else a for a in self.agents]
 
     def _move(self, agent_id: str, state: str, reason: str | None = None) -> None:
         if self.refuse:
@@ -343,7 +370,8 @@ async def desk(clock: ManualClock, tmp_path: Path, outbound_template: Path) -> A
     supervision = FakeSupervisorActions(control)
     outbound = outbound_service(tmp_path / "outbound", outbound_template, clock)
     app = create_app(bus=bus, accounts=make_accounts(), agent_control=control, customer_lookup=lookup,
-                     supervisor_actions=supervision, outbound=outbound, clock=clock, config=DESKTOP_CONFIG,
+                     supervisor_actions=supervision, outbound=outbound, agent_directory=control,
+                     clock=clock, config=DESKTOP_CONFIG,
                      limiter=limiter, login_traffic=login_traffic, wall_min_interval=0.02, wall_max_interval=0.2)
     await outbound.start()
     server = TestServer(app, host="127.0.0.1")
@@ -365,7 +393,7 @@ def app_for(tmp_path: Path, outbound_template: Path) -> Any:
         return create_app(bus=bus, accounts=make_accounts(), agent_control=control,
                           customer_lookup=FakeCustomerLookup({}), supervisor_actions=FakeSupervisorActions(control),
                           outbound=outbound_service(tmp_path / "outbound", outbound_template, clock),
-                          clock=clock, config=config)
+                          agent_directory=control, clock=clock, config=config)
 
     return build
 
@@ -394,7 +422,8 @@ async def live_server(tmp_path_factory: pytest.TempPathFactory, outbound_templat
                                 import_pause=0.1)
     app = create_app(bus=bus, accounts=make_accounts(), agent_control=control,
                      customer_lookup=FakeCustomerLookup(sample_cards()),
-                     supervisor_actions=FakeSupervisorActions(control), outbound=outbound, config=DESKTOP_CONFIG)
+                     supervisor_actions=FakeSupervisorActions(control), outbound=outbound, agent_directory=control,
+                     config=DESKTOP_CONFIG)
     await outbound.start()
     runner = web.AppRunner(app)
     await runner.setup()

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from conftest import Desk
 
 PATH_VALUES = {"filename": "live.js", "call_id": "call-1", "customer_id": "c1", "agent_id": "a2", "campaign_id": "1",
-               "job_id": "1"}
+               "job_id": "1", "account_id": "agent2"}
 CAMPAIGN = {"name": "Matrix", "caller_id": "+12125550199", "queue": "sales"}
 BODIES = {
     "agent_not_ready": {"reason": "lunch"},
@@ -29,6 +29,11 @@ BODIES = {
     "call_consult": {"agent": "a2"},
     "call_customer_create": {"name": "Matrix Person", "phone": "+15550000001"},
     "choose_language": {"language": "en"},
+    "add_agent": {"id": "a9", "name": "New Agent", "phone": "PJSIP/1009", "password": "pw-agent9",
+                  "skills": {"english": 5}, "queues": ["support"]},
+    "update_agent": {"name": "Agent Two", "phone": "PJSIP/1002", "skills": {"english": 3}, "queues": ["sales"]},
+    "reset_password": {"password": "pw-agent2"},  # the same one: later logins of the walk still work
+    "change_password": {"old_password": "not it", "new_password": "whatever-9"},  # refused: no state changes
 }
 
 
@@ -51,7 +56,7 @@ async def request(desk: Desk, client: aiohttp.ClientSession, route: HttpRoute, r
     if route.name == "login":
         user = desk.role_user.get(role or "", "agent1")  # anybody may log in
         form = {"username": user, "password": f"pw-{user}", "csrf_token": token}
-    elif route.method == "POST":
+    elif route.method in ("POST", "PUT"):
         body = BODIES.get(route.name, {})
     response = await client.request(route.method, desk.url(concrete(route.path)), allow_redirects=False,
                                     headers={"X-CSRF-Token": token}, data=form, json=body)
