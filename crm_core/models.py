@@ -7,7 +7,8 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-import crm_core.campaign_tables  # noqa: F401  (the outbound tables belong to the same schema and migrations)
+import crm_core.campaign_tables  # the outbound tables belong to the same schema and migrations
+import crm_core.log_snapshots  # noqa: F401  (so do the event log's snapshots)
 from crm_core.db import Base
 
 

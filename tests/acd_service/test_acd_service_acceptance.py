@@ -34,7 +34,8 @@ from acd.events import (
     CallOfferFailed,
     CallQueued,
 )
-from acd.readopt import CALL_ID_VARIABLE, HISTORY_EVENTS
+from acd.open_calls import HISTORY_EVENTS
+from acd.readopt import CALL_ID_VARIABLE
 from acd.service import AcdService
 from acd.service_settings import AcdServiceSettings
 from bus.eventbus import EventBus
