@@ -4,6 +4,7 @@ is logged in (``/api/me``) in which language.
 
 from __future__ import annotations
 
+import asyncio
 import math
 
 from aiohttp import web
@@ -88,7 +89,9 @@ async def login(request: web.Request) -> web.StreamResponse:
     wait = limiter.retry_after(username, ip)
     if wait is not None:
         return _too_many(request, wait, UiText("Too many failed logins."), username)
-    account = request.app[ACCOUNTS].authenticate(username, password)
+    # An argon2 check costs tens of milliseconds of CPU by design: in a worker thread, the event loop (calls,
+    # other requests) runs on meanwhile.
+    account = await asyncio.to_thread(request.app[ACCOUNTS].authenticate, username, password)
     if account is None:
         limiter.record_failure(username, ip)
         return render(
