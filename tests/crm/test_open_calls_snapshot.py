@@ -3,9 +3,12 @@ the events after it, and finds exactly the calls the whole log leaves open."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 
 from sqlalchemy import Engine, update
+from sqlalchemy.orm import Session, sessionmaker
 
 from acd.events import AgentStateChanged, CallAbandoned, CallConnected, CallEnded, CallOffered, CallQueued
 from acd.open_calls import HISTORY_EVENTS, OpenCalls
@@ -84,3 +87,24 @@ def test_an_unreadable_snapshot_falls_back_to_the_whole_log(engine: Engine) -> N
         session.execute(update(LogSnapshotRow).values(payload=json.dumps({"version": 0})))
 
     assert list(OpenCallsSnapshot(sessions).open_calls().queued) == ["open"]
+
+
+async def test_a_running_keeper_updates_the_snapshot_on_its_own(engine: Engine) -> None:
+    sessions = make_session_factory(engine)
+    log(engine, a_call("open", 1.0, ends=False))
+    keeper = OpenCallsSnapshot(sessions, interval=0.05)
+    keeper.open_calls()
+    keeper.start()
+    try:
+        deadline = time.monotonic() + 5
+        while (stored := _stored_position(sessions)) != 3 and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+    finally:
+        await keeper.stop()
+    assert stored == 3
+
+
+def _stored_position(sessions: sessionmaker[Session]) -> int | None:
+    with sessions() as session:
+        stored = load_snapshot(session, SNAPSHOT_NAME)
+    return None if stored is None else stored.position
