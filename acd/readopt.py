@@ -6,7 +6,9 @@ so Asterisk, which outlives our process, holds the truth about who is still on t
 the service reads the variables of every channel (AMI ``Status``) and :func:`plan_restore` merges them
 with the event log: waiting and talking calls keep their place and agents, agents get their last state
 back, call-backs (which have no channel while they wait) come back from the log, and calls the log
-shows open whose channel is gone are closed with the event they missed.
+shows open whose channel is gone are closed with the event they missed. What the log leaves open is
+folded by :class:`acd.open_calls.OpenCalls`, which a node keeps a snapshot of, so start-up reads only the
+log's tail.
 """
 
 from __future__ import annotations
@@ -19,15 +21,8 @@ from typing import Any
 from acd.agents import AgentState
 from acd.calls import Call, CallStatus
 from acd.config import AcdConfig
-from acd.events import (
-    AgentStateChanged,
-    CallAbandoned,
-    CallbackRequested,
-    CallConnected,
-    CallEnded,
-    CallQueued,
-    ConsultEnded,
-)
+from acd.events import AgentStateChanged, CallAbandoned, CallConnected, CallEnded, CallQueued
+from acd.open_calls import OpenCalls
 from acd.snapshot import SNAPSHOT_VERSION
 from asterisk_conf.dialstring import callback_number
 from bus.events import DomainEvent
@@ -41,9 +36,6 @@ CALL_DATA_VARIABLE = "CC_CALL_DATA"  # JSON: skills, customer, intent, IVR data,
 AGENT_LINE_VARIABLE = "CC_AGENT_LINE"  # the agent's channel the caller talks to, once answered
 ADOPT_VARIABLES = (CALL_ID_VARIABLE, QUEUE_VARIABLE, ENTER_TIME_VARIABLE, PRIORITY_VARIABLE, CALL_DATA_VARIABLE,
                    AGENT_LINE_VARIABLE)
-#: The event types :func:`plan_restore` reads from the event log (others are ignored).
-HISTORY_EVENTS = (CallQueued, CallbackRequested, CallConnected, CallEnded, CallAbandoned, AgentStateChanged,
-                  ConsultEnded)
 
 
 class BadCallVariables(ValueError):
@@ -111,52 +103,12 @@ def parse_channel(channel: str, variables: Mapping[str, str]) -> ChannelCall | N
                        agent_line=variables.get(AGENT_LINE_VARIABLE) or None)
 
 
-@dataclasses.dataclass(slots=True)
-class _History:
-    """What the event log says is still open: queued calls, call-back numbers, talks, agents' states."""
-
-    queued: dict[str, CallQueued] = dataclasses.field(default_factory=dict)
-    callbacks: dict[str, str] = dataclasses.field(default_factory=dict)
-    connected: dict[str, CallConnected] = dataclasses.field(default_factory=dict)
-    agents: dict[str, AgentStateChanged] = dataclasses.field(default_factory=dict)
-    # A completed consultation: the caller of the first call is the caller of the second one now.
-    handed_over: dict[str, str] = dataclasses.field(default_factory=dict)
-
-    @classmethod
-    def fold(cls, events: Iterable[DomainEvent]) -> _History:
-        h = cls()
-        for e in events:
-            if isinstance(e, CallQueued):
-                h.queued[e.call_id] = e
-                h.connected.pop(e.call_id, None)
-            elif isinstance(e, CallbackRequested):
-                h.callbacks[e.call_id] = e.number
-            elif isinstance(e, CallConnected):
-                h.connected[e.call_id] = e
-            elif isinstance(e, CallEnded | CallAbandoned):
-                h.queued.pop(e.call_id, None)
-                h.callbacks.pop(e.call_id, None)
-                h.connected.pop(e.call_id, None)
-            elif isinstance(e, AgentStateChanged):
-                h.agents[e.agent_id] = e
-            elif isinstance(e, ConsultEnded) and e.outcome == "completed":
-                h.handed_over[e.call_id] = e.consult_id
-        return h
-
-    def current_call(self, call_id: str) -> str:
-        """The call a channel tagged with ``call_id`` carries now, following completed consultations."""
-        seen = {call_id}
-        while (after := self.handed_over.get(call_id)) is not None and after not in seen:
-            seen.add(after)
-            call_id = after
-        return call_id
-
-
 def plan_restore(
-    channels: Sequence[ChannelCall], history: Iterable[DomainEvent], config: AcdConfig, now: float
+    channels: Sequence[ChannelCall], history: OpenCalls | Iterable[DomainEvent], config: AcdConfig, now: float
 ) -> RestorePlan:
-    """Merge live channels (the truth about who is on the line) with the event log (in log order)."""
-    h = _History.fold(history)
+    """Merge live channels (the truth about who is on the line) with the event log: its events in log order,
+    or what they leave open (:class:`acd.open_calls.OpenCalls`, which this leaves unchanged)."""
+    h = history if isinstance(history, OpenCalls) else OpenCalls().fold(history)
     queues = {q.name: q for q in config.queues}
     records: list[dict[str, Any]] = []
     connected: set[str] = set()

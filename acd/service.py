@@ -32,6 +32,7 @@ from acd.core import Acd
 from acd.decisions import Effects, Offer, OriginateCallback
 from acd.events import CallDisposed, CallEnded
 from acd.legs import Leg, LegPhase, Legs
+from acd.open_calls import OpenCalls
 from acd.pbx_moves import RESUME_CONTEXT, PbxMoves, turn_away
 from acd.queue_wait import QueueWait
 from acd.readopt import ADOPT_VARIABLES, BadCallVariables, ChannelCall, RestorePlan, parse_channel, plan_restore
@@ -117,13 +118,14 @@ class AcdService:
             self._timer = None
         await self._pbx.cancel_all()
 
-    async def readopt(self, history: Iterable[DomainEvent]) -> RestorePlan:
+    async def readopt(self, history: OpenCalls | Iterable[DomainEvent]) -> RestorePlan:
         """Take over the calls a previous service left in Asterisk; call once, after :meth:`start`
         (``resume`` sessions wait until it has run).
 
         ``history`` is the event log in log order (at least the ACD's call events and
-        ``AgentStateChanged``): agents get their last state back, call-backs waiting without a channel
-        keep their place, and calls whose channel vanished meanwhile are closed (abandoned or ended).
+        ``AgentStateChanged``), or what it leaves open (:class:`acd.open_calls.OpenCalls`): agents get their
+        last state back, call-backs waiting without a channel keep their place, and calls whose channel
+        vanished meanwhile are closed (abandoned or ended).
         """
         found: list[ChannelCall] = []
         for info in await self.ami.status(variables=ADOPT_VARIABLES):

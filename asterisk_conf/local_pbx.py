@@ -143,6 +143,32 @@ class LocalAsterisk:
         """What Asterisk printed so far."""
         return (self.root / "log" / "console.out").read_text(errors="replace")
 
+    def wait_booted(self) -> None:
+        """Wait until Asterisk is fully booted (:class:`AsteriskBootError` if it is not in time)."""
+        deadline = time.monotonic() + BOOT_SECONDS
+        while "fully booted" not in self.cli("core waitfullybooted").lower():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise AsteriskBootError(f"Asterisk did not boot (exit {self.process.poll()}):\n"
+                                        f"{self.console()[-3000:]}")
+            time.sleep(0.2)
+
+    def restart(self) -> None:
+        """Stop Asterisk (every call hung up, as ``core stop now`` does) and boot it again on the same tree."""
+        self.cli("core stop now")
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process = _launch(self.binary, self.root)
+        self.wait_booted()
+
+
+def _launch(binary: str, root: Path) -> subprocess.Popen[bytes]:
+    with open(root / "log" / "console.out", "ab") as console:
+        return subprocess.Popen([binary, "-C", str(root / "asterisk.conf"), "-f"],
+                                stdin=subprocess.DEVNULL, stdout=console, stderr=console)
+
 
 @contextlib.contextmanager
 def running_asterisk(
@@ -161,24 +187,16 @@ def running_asterisk(
     try:
         layout(root, binary, site, extra_dialplan, extra_modules=extra_modules, extra_files=extra_files,
                sounds=sounds)
-        with open(root / "log" / "console.out", "wb") as console:
-            process = subprocess.Popen([binary, "-C", str(root / "asterisk.conf"), "-f"],
-                                       stdin=subprocess.DEVNULL, stdout=console, stderr=console)
-        instance = LocalAsterisk(binary, root, process)
+        instance = LocalAsterisk(binary, root, _launch(binary, root))
         try:
-            deadline = time.monotonic() + BOOT_SECONDS
-            while "fully booted" not in instance.cli("core waitfullybooted").lower():
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise AsteriskBootError(f"Asterisk did not boot (exit {process.poll()}):\n"
-                                            f"{instance.console()[-3000:]}")
-                time.sleep(0.2)
+            instance.wait_booted()
             yield instance
         finally:
             instance.cli("core stop now")
             try:
-                process.wait(timeout=10)
+                instance.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+                instance.process.kill()
+                instance.process.wait()
     finally:
         shutil.rmtree(root, ignore_errors=True)

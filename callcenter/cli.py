@@ -26,7 +26,8 @@ COMMAND_MODULES = (
     "outbound.commands",
 )
 BENCH_MODULES = ("cti.ami.bench", "acd.bench", "ivr.bench", "callcenter.screenpop_bench", "callcenter.soak_bench",
-                 "callcenter.sip_bench", "outbound.bench", "outbound.import_bench", "outbound.dialer_bench")
+                 "callcenter.sip_bench", "callcenter.restart_bench", "outbound.bench", "outbound.import_bench",
+                 "outbound.dialer_bench")
 
 
 def _registrars(modules: tuple[str, ...]) -> list[Callable[[argparse._SubParsersAction], None]]:  # type: ignore[type-arg]

@@ -21,7 +21,6 @@ from acd.agents import AgentState
 from acd.config import ConfigError
 from acd.config import load_config as load_acd_config
 from acd.core import Acd
-from acd.readopt import HISTORY_EVENTS
 from acd.service import AcdService
 from agent_desktop.accounts import Account, AccountConfigError
 from agent_desktop.config import DesktopConfigError, desktop_config_from_raw
@@ -32,6 +31,7 @@ from callcenter.doctor_call import answer_doctor_call
 from callcenter.interaction_recorder import InteractionRecorder
 from callcenter.leadership import LeaderLease
 from callcenter.metrics import NodeMetrics
+from callcenter.open_calls_snapshot import OpenCallsSnapshot
 from callcenter.ops import OpsServer
 from callcenter.recorder import EventRecorder
 from callcenter.redis_bus import RedisBridge
@@ -41,7 +41,7 @@ from callcenter.staff_seed import seeded_staff
 from crm_core.commands import default_region
 from crm_core.db import make_engine, make_session_factory, migrate, session_scope
 from crm_core.demo import seed_demo
-from crm_core.eventlog import SqlEventLog, read_events
+from crm_core.eventlog import SqlEventLog
 from crm_core.models import Customer
 from cti.agi import AgiApplicationNotFound, AgiHangup, AgiServer, AgiSession
 from cti.agi.server import parse_peer_networks
@@ -108,6 +108,7 @@ class Node:
     staff_accounts: list[Account] = field(default_factory=list)  # web logins as stored (seeded from the settings)
     acd: Acd | None = None
     acd_service: AcdService | None = None
+    open_calls: OpenCallsSnapshot | None = None
     redis: RedisBridge | None = None
     lease: LeaderLease | None = None
     metrics: NodeMetrics | None = None
@@ -199,8 +200,11 @@ class Node:
         self.acd_service = AcdService(self.acd, self.bus, self.ami, self.agi)
         self.acd_service.register_routes()
         await self.acd_service.start()
-        # Calls still waiting in the PBX and agent states come back from the channels and the event log.
-        await self.acd_service.readopt(await asyncio.to_thread(self._history))
+        # Calls still waiting in the PBX and agent states come back from the channels and the event log (its
+        # snapshot of open calls and the events after it).
+        self.open_calls = OpenCallsSnapshot(self.sessions)
+        await self.acd_service.readopt(await asyncio.to_thread(self.open_calls.open_calls))
+        self.open_calls.start()
         if s.demo:
             # Every demo agent but the first (driven by the person trying it out) is simulated and ready.
             for agent in self.acd.agents()[1:]:
@@ -324,11 +328,6 @@ class Node:
         assert self.acd_service is not None
         return self.acd_service
 
-    def _history(self) -> list[DomainEvent]:
-        assert self.sessions is not None
-        with self.sessions() as db:
-            return read_events(db, types=HISTORY_EVENTS)
-
     def _seed_demo(self) -> tuple[str, ...]:
         assert self.sessions is not None
         with session_scope(self.sessions) as session:
@@ -362,6 +361,8 @@ class Node:
         # Deciding stops first: a node that lost the lead must not act on the PBX a moment longer.
         if self.acd_service is not None:
             await self.acd_service.close()
+        if self.open_calls is not None:
+            await self.open_calls.stop()
         if self.ami is not None:
             await self.ami.close()
         if self._web is not None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import threading
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -37,7 +39,7 @@ from crm_core.fields import DEFAULT_REGION, InvalidField
 from crm_core.interactions import recent_interactions
 from crm_core.models import Customer
 from crm_core.tickets import active_tickets
-from ivr.directory import CustomerRecord, TicketStatus
+from ivr.directory import CustomerRecord, DirectoryUnavailable, TicketStatus
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -52,15 +54,26 @@ def _record(customer: Customer) -> CustomerRecord:
 class CrmDirectory:
     """The IVR's :class:`ivr.directory.CustomerDirectory` over the CRM (one indexed query per look-up).
 
-    While the database is unreachable a look-up finds nobody, so callers still reach an agent (as
-    unidentified callers do) rather than being cut off; the outage is logged once, with its end.
+    While the database is unreachable, or a look-up has hung for ``stuck_after`` seconds, a look-up raises
+    :class:`ivr.directory.DirectoryUnavailable` at once, so callers still reach an agent (as unidentified
+    callers do) rather than being cut off or kept waiting; the outage is logged once, with its end.
     """
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, sessions: sessionmaker[Session], *, stuck_after: float = 1.0) -> None:
         self._sessions = sessions
         self._unreachable = False
+        self._stuck_after = stuck_after
+        self._started: dict[int, float] = {}  # look-ups under way: when each began (monotonic)
+        self._lock = threading.Lock()
 
     def _read(self, query: Callable[[Session], T | None]) -> T | None:
+        token = object()
+        now = time.monotonic()
+        with self._lock:
+            if any(now - began > self._stuck_after for began in self._started.values()):
+                # One hangs already: more of them would only fill the worker threads.
+                raise DirectoryUnavailable("a CRM look-up has not answered; not asking again until it does")
+            self._started[id(token)] = now
         try:
             with self._sessions() as session:
                 found = query(session)
@@ -69,7 +82,10 @@ class CrmDirectory:
                 self._unreachable = True
                 log.error("CRM unreachable (%s): callers go on unidentified until it is back",
                           str(exc.orig or exc).strip())
-            return None
+            raise DirectoryUnavailable(str(exc.orig or exc).strip()) from exc
+        finally:
+            with self._lock:
+                del self._started[id(token)]
         if self._unreachable:
             self._unreachable = False
             log.warning("CRM reachable again: callers are identified again")

@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
-from sqlalchemy import Float, Integer, String, Text, insert, select
+from sqlalchemy import Float, Integer, String, Text, func, insert, select
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
@@ -129,6 +129,37 @@ def read_logged(
     if limit is not None:
         query = query.limit(limit)
     return [LoggedEvent(row_id, DomainEvent.from_json(payload)) for row_id, payload in session.execute(query)]
+
+
+def last_position(session: Session) -> int:
+    """The id of the last logged event (0 for an empty log)."""
+    return int(session.scalar(select(func.max(EventLogEntry.id))) or 0)
+
+
+def scan_logged(
+    session: Session,
+    types: Iterable[str | type[DomainEvent]],
+    *,
+    since_id: int,
+    until_id: int,
+    window: int = 20_000,
+) -> Iterator[LoggedEvent]:
+    """The logged events of ``types`` with ``since_id < id <= until_id``, in log order, read ``window`` ids at a
+    time (memory stays flat however long the stretch).
+
+    The type filter runs here, not in SQL: each query is then a range of the primary key, which no database
+    plans as a walk of the type index over the whole log.
+    """
+    names = {t if isinstance(t, str) else t.__name__ for t in types}
+    low = since_id
+    while low < until_id:
+        high = min(low + window, until_id)
+        query = (select(EventLogEntry.id, EventLogEntry.type, EventLogEntry.payload)
+                 .where(EventLogEntry.id > low, EventLogEntry.id <= high).order_by(EventLogEntry.id))
+        for row_id, type_name, payload in session.execute(query):
+            if type_name in names:
+                yield LoggedEvent(row_id, DomainEvent.from_json(payload))
+        low = high
 
 
 def read_events(

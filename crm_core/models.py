@@ -7,9 +7,11 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-# The outbound tables and the admin audit trail belong to the same schema and migrations.
+# The outbound tables, the admin audit trail and the event log's snapshots belong to the same schema and
+# migrations.
 import crm_core.admin_tables
-import crm_core.campaign_tables  # noqa: F401
+import crm_core.campaign_tables
+import crm_core.log_snapshots  # noqa: F401
 from crm_core.db import Base
 
 

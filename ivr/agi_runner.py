@@ -1,12 +1,15 @@
 """Run a flow on a live call: carry out the interpreter's actions on a :class:`CallChannel`.
 
 Customer look-ups run in worker threads (``asyncio.to_thread``): the directory may query a database,
-and the event loop also carries the AMI link, the ACD and every other caller.
+and the event loop also carries the AMI link, the ACD and every other caller. A look-up that has not
+answered within ``look_up_timeout`` finds nobody: with the CRM database out or hanging, callers go on
+unidentified (to the flow's fallback queue) instead of waiting for it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 
@@ -14,13 +17,17 @@ from bus.clock import Clock
 from bus.events import DomainEvent
 from ivr.actions import HUNG_UP, Finish, InputResult
 from ivr.channel import CallChannel, CallerHungUp
-from ivr.directory import CustomerDirectory, LookUp, look_up
+from ivr.directory import CustomerDirectory, LookUp, LookUpAnswer, look_up, unanswered
 from ivr.flow import Flow
 from ivr.interpreter import IvrSession
 from ivr.listener import SpeechListener
 from ivr.outcome import IvrOutcome, OutcomeKind
 from ivr.performer import ActionPerformer
 from ivr.prompts import PromptLibrary
+
+log = logging.getLogger(__name__)
+
+LOOK_UP_TIMEOUT = 1.0
 
 
 async def run_flow(
@@ -33,6 +40,7 @@ async def run_flow(
     listener: SpeechListener | None = None,
     publish: Callable[[DomainEvent], None] | None = None,
     min_confidence: float = 0.0,
+    look_up_timeout: float = LOOK_UP_TIMEOUT,
 ) -> IvrOutcome:
     """Answer, run ``flow`` to its end and return the outcome.
 
@@ -55,7 +63,7 @@ async def run_flow(
     answered = False
     while not isinstance(action, Finish):
         if isinstance(action, LookUp):
-            action = session.feed(await asyncio.to_thread(look_up, directory, action))
+            action = session.feed(await _answer(directory, action, look_up_timeout, channel.call_id))
             continue
         result: InputResult
         try:
@@ -96,3 +104,14 @@ def channel_variables(outcome: IvrOutcome) -> list[tuple[str, str]]:
         ("VOICEMAIL_BOX", outcome.mailbox or ""),
     ]
     return [(name, value) for name, value in pairs if value]
+
+
+async def _answer(directory: CustomerDirectory, request: LookUp, timeout: float, call_id: str) -> LookUpAnswer:
+    """The directory's answer, or :func:`ivr.directory.unanswered` after ``timeout`` seconds (the worker thread
+    finishes on its own; nobody waits for it)."""
+    try:
+        return await asyncio.wait_for(asyncio.to_thread(look_up, directory, request), timeout)
+    except TimeoutError:
+        log.warning("call %s: the customer directory did not answer %r within %.1f s; going on without it",
+                    call_id, request, timeout)
+        return unanswered(request)

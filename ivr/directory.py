@@ -36,7 +36,8 @@ class TicketStatus:
 
 class CustomerDirectory(Protocol):
     """Synchronous, fast look-ups (one indexed query or a cache hit each). The FastAGI runner calls
-    them in worker threads, so an implementation must be safe to call from several threads at once."""
+    them in worker threads, so an implementation must be safe to call from several threads at once.
+    Each raises :class:`DirectoryUnavailable` when it cannot answer now."""
 
     def find_by_code(self, code: str) -> CustomerRecord | None:
         """The customer with this customer code, or None."""
@@ -75,11 +76,17 @@ class OpenTicket:
 LookUp = CustomerByCode | CustomerByAni | OpenTicket
 
 
+class DirectoryUnavailable(Exception):
+    """The directory cannot answer now (its database is out or too slow): the caller goes on unidentified."""
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class FoundCustomer:
-    """The answer to :class:`CustomerByCode` or :class:`CustomerByAni` (None: nobody)."""
+    """The answer to :class:`CustomerByCode` or :class:`CustomerByAni` (None: nobody; ``unavailable``: nobody
+    because the directory could not be asked, so a code keyed is not wrong, only unchecked)."""
 
     customer: CustomerRecord | None
+    unavailable: bool = False
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -94,6 +101,18 @@ LookUpAnswer = FoundCustomer | FoundTicket
 
 def look_up(directory: CustomerDirectory, request: LookUp) -> LookUpAnswer:
     """Carry out ``request`` on ``directory`` (blocking: run it in a worker thread on an event loop)."""
+    try:
+        return _ask(directory, request)
+    except DirectoryUnavailable:
+        return unanswered(request)
+
+
+def unanswered(request: LookUp) -> LookUpAnswer:
+    """The answer to ``request`` when the directory cannot be asked: nobody, no ticket."""
+    return FoundTicket(None) if isinstance(request, OpenTicket) else FoundCustomer(None, unavailable=True)
+
+
+def _ask(directory: CustomerDirectory, request: LookUp) -> LookUpAnswer:
     match request:
         case CustomerByCode():
             return FoundCustomer(directory.find_by_code(request.code))

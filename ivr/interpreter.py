@@ -337,20 +337,22 @@ class IvrSession:
                 self._pending = None
                 if result.customer is not None:
                     self._identify(result.customer)
-                node_id, notice, retry = self._validated(node, result.customer is not None)
+                # A code the CRM could not check is not the caller's mistake: no retry, the flow's fallback at once.
+                node_id, notice, retry = self._validated(node, result.customer is not None,
+                                                         give_up=result.unavailable)
                 return self._enter(node_id, notice=notice, retry=retry)
             case OpenTicket(), FoundTicket() if isinstance(node, ReadbackNode):
                 self._pending = None
                 return self._read_back(node, result.ticket)
         raise UnexpectedResult(f"{result!r} does not answer {request!r}")
 
-    def _validated(self, node: ValidateNode, valid: bool) -> tuple[str, Prompts, bool]:
-        """The node to go to, the notice to play there, and whether it is a retry."""
+    def _validated(self, node: ValidateNode, valid: bool, *, give_up: bool = False) -> tuple[str, Prompts, bool]:
+        """The node to go to, the notice to play there, and whether it is a retry (none when ``give_up``)."""
         if valid:
             return node.next, (), False
         collect = self._flow.nodes[node.retry]
         assert isinstance(collect, CollectNode)  # guaranteed by the loader
-        if self._attempts.get(collect.id, 0) >= collect.retry.attempts:
+        if give_up or self._attempts.get(collect.id, 0) >= collect.retry.attempts:
             return collect.retry.on_fail, (), False
         return collect.id, node.invalid_prompts or collect.retry.invalid_prompts, True
 

@@ -7,6 +7,7 @@ from sqlalchemy import engine_from_config, pool
 
 import crm_core.campaign_tables
 import crm_core.eventlog
+import crm_core.log_snapshots
 import crm_core.models  # noqa: F401  (registers the tables on Base.metadata for autogenerate)
 from crm_core.db import Base
 

@@ -34,11 +34,13 @@ from acd.events import (
     CallOfferFailed,
     CallQueued,
 )
-from acd.readopt import CALL_ID_VARIABLE, HISTORY_EVENTS
+from acd.open_calls import HISTORY_EVENTS
+from acd.readopt import CALL_ID_VARIABLE
 from acd.service import AcdService
 from acd.service_settings import AcdServiceSettings
 from bus.eventbus import EventBus
 from bus.events import DomainEvent
+from callcenter.open_calls_snapshot import OpenCallsSnapshot
 from callcenter.recorder import EventRecorder
 from crm_core.db import make_engine, make_session_factory, migrate
 from crm_core.eventlog import SqlEventLog, read_events
@@ -344,6 +346,12 @@ async def test_restarted_service_readopts_20_waiting_calls_and_serves_them_in_or
         queued = first.of(CallQueued)[-1]
         assert isinstance(queued, CallQueued)
         order.append(queued.call_id)
+        if i == 9:
+            # The node's snapshot of open calls is taken here: the restart reads it and the ten calls after it.
+            await first.recorder.flush()
+            keeper = OpenCallsSnapshot(rig.sessions)
+            keeper.open_calls()
+            keeper.advance()
     await until(lambda: sum(1 for c in sim.pbx.channels.values() if c.variables.get(CALL_ID_VARIABLE)) == 20,
                 "every waiting channel to carry its call", 10.0)
 
@@ -356,9 +364,10 @@ async def test_restarted_service_readopts_20_waiting_calls_and_serves_them_in_or
     # Some holding loops reach the new service before it has taken the calls over; the rest are
     # still on hold when it does.
     await until(lambda: second.agi.active_sessions >= 3, "early 'resume' sessions", 10.0)
+    restarted = OpenCallsSnapshot(rig.sessions)
+    plan = await second.service.readopt(restarted.open_calls())
     with rig.sessions() as session:
-        history = read_events(session, types=HISTORY_EVENTS)
-    plan = await second.service.readopt(history)
+        assert 0 < restarted.tail_events < len(read_events(session, types=HISTORY_EVENTS))
 
     assert [c.call_id for c in plan.channels] == order and not plan.closed and not plan.connected
     assert [c.call_id for c in second.acd.waiting_calls("support")] == order

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from agent_desktop.accounts import AccountConfigError, load_accounts
 from agent_desktop.config import DesktopConfigError, desktop_config_from_raw
-from agent_desktop.handling import LOGIN_TRAFFIC, SESSIONS
+from agent_desktop.handling import ACCOUNTS, LOGIN_TRAFFIC, SESSIONS
 from agent_desktop.security import LoginRateLimiter, RequestRateLimiter, SessionStore
 
 if TYPE_CHECKING:
@@ -275,3 +277,29 @@ def test_secure_cookies_is_checked_at_start() -> None:
     with pytest.raises(DesktopConfigError, match=r"web\.secure_cookies"):
         desktop_config_from_raw({"web": {"secure_cookies": "sometimes"}})
     assert desktop_config_from_raw({"web": {"secure_cookies": True}}).secure_cookies == "always"
+
+
+async def test_other_requests_are_served_while_a_login_checks_its_password(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    accounts = desk.app[ACCOUNTS]
+    check = accounts.authenticate
+
+    def slow_check(username: str, password: str) -> Any:
+        time.sleep(0.8)  # a password hash as costly as a strong one on a busy machine: it holds its thread
+        return check(username, password)
+
+    monkeypatch.setattr(accounts, "authenticate", slow_check)
+    async with desk.session() as client, desk.session() as other:
+        token = await desk.anonymous_token(client)
+        login = asyncio.create_task(client.post(desk.url("/login"), allow_redirects=False, data={
+            "username": "agent1", "password": "pw-agent1", "csrf_token": token}))
+        await asyncio.sleep(0.2)  # the login is hashing now
+        began = time.monotonic()
+        async with other.get(desk.url("/login")) as page:
+            assert page.status == 200
+        served_in = time.monotonic() - began
+        assert not login.done()
+        response = await login
+        assert response.status == 303
+    assert served_in < 0.4

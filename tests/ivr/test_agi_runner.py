@@ -7,10 +7,12 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from crm_core.codes import make_customer_code
 from ivr.agi_runner import run_flow
 from ivr.channel import CallerHungUp, PromptUnavailable
-from ivr.directory import CustomerRecord, InMemoryDirectory, TicketStatus
+from ivr.directory import CustomerRecord, DirectoryUnavailable, InMemoryDirectory, TicketStatus
 from ivr.events import IvrFinished
 from ivr.loader import load_builtin_flow
 from ivr.outcome import OutcomeKind
@@ -293,3 +295,36 @@ async def test_slow_customer_look_ups_do_not_stall_the_event_loop(tmp_path: Path
     assert all(thread != loop_thread for _, thread in slow.threads)
     # 0.3 s of blocking queries: the loop kept serving other work all along (a blocked loop: ~0 ticks).
     assert ticks >= 20
+
+
+class OutDirectory(InMemoryDirectory):
+    """The CRM out: a code look-up hangs (until the test ends) or says at once that it cannot answer."""
+
+    def __init__(self, *, hangs: bool) -> None:
+        super().__init__([ADA])
+        self.hangs = hangs
+        self.released = threading.Event()
+
+    def find_by_code(self, code: str) -> CustomerRecord | None:
+        if not self.hangs:
+            raise DirectoryUnavailable("connection refused")
+        self.released.wait(10)
+        return super().find_by_code(code)
+
+
+@pytest.mark.parametrize("hangs", [True, False], ids=["crm-hangs", "crm-refuses"])
+async def test_with_the_crm_out_the_caller_goes_on_unidentified_at_once(tmp_path: Path, hangs: bool) -> None:
+    prompts, _ = library(tmp_path)
+    out = OutDirectory(hangs=hangs)
+    channel = FakeChannel([ADA.code])
+    began = time.monotonic()
+    try:
+        outcome = await run_flow(channel, load_builtin_flow(), out, prompts=prompts, look_up_timeout=0.5)
+    finally:
+        out.released.set()
+    took = time.monotonic() - began
+
+    assert (outcome.kind, outcome.queue, outcome.caller.unidentified) == (OutcomeKind.QUEUE, "general", True)
+    # The code was keyed once: an unchecked code is not the caller's mistake, so no "try again".
+    assert [entry[0] for entry in channel.log].count("get_data") == 1
+    assert took < (1.5 if hangs else 0.5)
