@@ -282,12 +282,17 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
               answers=_ACCEPTED | _refusals(400, 409), request_schema=api_schemas.NOT_READY),
     HttpRoute("POST", "/api/agent/logout", "agent_logout", AGENTS_ONLY, "Log the agent out of the ACD.",
               answers=_ACCEPTED | _refusals(409)),
+    HttpRoute("POST", "/api/agent/wrap-up/extend", "agent_extend_wrap_up", AGENTS_ONLY,
+              "Ask the ACD for more wrap-up time (30 s a time, within the queue's wrap-up limit); agent.state "
+              "then carries the new end in 'until'.",
+              answers=_ACCEPTED | _refusals(409)),
     HttpRoute(
         "POST",
         "/api/calls/{call_id}/disposition",
         "call_disposition",
         AGENTS_ONLY,
-        "Save the wrap-up of one of the agent's own calls; the disposition must be in the queue's list.",
+        "Save the wrap-up of one of the agent's own calls; the disposition must be in the queue's list. Saved "
+        "during the talk it is kept and recorded when the call ends.",
         answers=_ACCEPTED | _refusals(400, 404, 409),
         request_schema=api_schemas.DISPOSITION_BODY,
     ),

@@ -97,6 +97,11 @@ class FakeAgentControl:
         self.calls.append(("logout", agent_id))
         self._move(agent_id, "logged_out")
 
+    async def extend_wrap_up(self, agent_id: str) -> None:
+        self.calls.append(("extend_wrap_up", agent_id))
+        if self.refuse:
+            raise AgentControlRefused(self.refuse)
+
     async def dispose(self, call_id: str, agent_id: str, disposition: str, notes: str) -> None:
         self.calls.append(("dispose", call_id, agent_id, disposition, notes))
 
