@@ -8,12 +8,12 @@ import math
 
 from aiohttp import web
 
-from agent_desktop.client_address import client_address
 from agent_desktop.accounts import Account
+from agent_desktop.client_address import client_address
 from agent_desktop.handling import (
     ACCOUNT,
-    AGENT_CONTROL,
     ACCOUNTS,
+    AGENT_CONTROL,
     CONFIG,
     HUB,
     LANGUAGE,
