@@ -5,6 +5,7 @@
 (() => {
   const {t, label, dateTime, el, clear, serverNow, duration, api, apiGet, connect} = Live;
   const $ = (id) => document.getElementById(id);
+  const MESSAGE_SECONDS = 8;
   const pops = new Map();  // call_id -> pop message
   // call_id -> {disposition, notes, saved}: a wrap-up typed (during the call or after) lives here, not only in
   // the form, so another call's pop never loses it.
@@ -28,9 +29,13 @@
     unknown_type: t("The page sent something the server did not understand; reload the page."),
   };
 
+  let sayTimer = null;
+  // A status line: news clears itself after a while, an error stays until the next message.
   function say(text, isError) {
     $("msg").textContent = text;
     $("msg").className = "msg" + (isError ? " error" : "");
+    clearTimeout(sayTimer);
+    if (!isError) sayTimer = setTimeout(() => { $("msg").textContent = ""; }, MESSAGE_SECONDS * 1000);
   }
 
   function showState(message) {
@@ -138,6 +143,12 @@
     return "/api/calls/" + encodeURIComponent(current) + suffix;
   }
 
+  // One past interaction: only the parts it has, so no empty "· ·".
+  function historyLine(i) {
+    const result = i.disposition ? label("disposition", i.disposition) : i.outcome ? label("outcome", i.outcome) : "";
+    return [dateTime(i.at), label("direction", i.direction), i.queue, result, i.notes].filter(Boolean).join(" · ");
+  }
+
   function customerLine(c) {
     return c.code + " " + c.name + (c.company ? " · " + c.company : "") +
       (c.phones.length ? " · " + c.phones.join(", ") : "");
@@ -237,10 +248,7 @@
       row.appendChild(el("td", value));
       ivr.appendChild(row);
     }
-    fillList($("pop-history"), c ? c.last_interactions : [], (i) =>
-      dateTime(i.at) + " · " + label("direction", i.direction) + " · " + (i.queue || "") + " · " +
-      (i.disposition ? label("disposition", i.disposition) : i.outcome ? label("outcome", i.outcome) : "") +
-      (i.notes ? " · " + i.notes : ""));
+    fillList($("pop-history"), c ? c.last_interactions : [], historyLine);
     fillList($("pop-tickets"), c ? c.open_tickets : [], (ticket) => "#" + ticket.ticket_id + " " + ticket.subject +
       " (" + label("ticket status", ticket.status) + ")");
     const select = $("wrapup-disposition");
