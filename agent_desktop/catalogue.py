@@ -148,7 +148,7 @@ class WsEvent:
     fields: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
-STATIC_FILE_NAME = r"^[a-z0-9_-]+\.(js|css)$"
+STATIC_FILE_NAME = r"^[a-z0-9_-]+\.(js|css|svg)$"
 # What the paths' {parameters} may be; the routes answer 404 for anything else.
 PATH_PARAMETERS: Mapping[str, JsonSchema] = {
     "call_id": CALL_ID.schema(), "customer_id": CUSTOMER_ID.schema(), "agent_id": AGENT_ID.schema(),

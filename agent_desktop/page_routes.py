@@ -24,7 +24,7 @@ from agent_desktop.ui_text import UiText
 
 HOME_BY_ROLE = {AGENT: "/desktop", SUPERVISOR: "/wall", ADMIN: "/wall", CAMPAIGN_MANAGER: "/campaigns"}
 _STATIC_NAME = re.compile(STATIC_FILE_NAME)
-_STATIC_TYPES = {"js": "text/javascript", "css": "text/css"}
+_STATIC_TYPES = {"js": "text/javascript", "css": "text/css", "svg": "image/svg+xml"}
 
 
 async def home(request: web.Request) -> web.StreamResponse:

@@ -328,6 +328,7 @@
   }
 
   function hidePop(callId) {
+    OfferAlert.stop(callId);
     pops.delete(callId);
     drafts.delete(callId);
     renderPending();
@@ -348,6 +349,7 @@
         case "call.offered":
           pops.set(message.call_id, message);
           showPop(message);
+          if (message.status === "offered" && !message.consultation) OfferAlert.start(message.call_id, callerName(message));
           renderPending();
           live.send({type: "pop.ack", call_id: message.call_id});
           break;
@@ -355,6 +357,7 @@
           const pop = pops.get(message.call_id);
           if (!pop) break;
           pop.status = message.status;
+          if (message.status !== "offered") OfferAlert.stop(message.call_id);
           if (message.status !== "connected") Object.assign(pop, {held_since: null, consult: null});
           if (message.status === "withdrawn" && pop.consultation) say(t("The consultation was called off"), false);
           if (message.status === "withdrawn" || message.status === "disposed") hidePop(message.call_id);
@@ -432,6 +435,16 @@
     saveWrapUp(current, false);
   });
   $("wrapup").addEventListener("input", keepDraft);
+  function showAlertsButton() {
+    const permission = OfferAlert.permission();
+    $("btn-alerts").hidden = permission === "granted" || permission === "unsupported";
+  }
+  $("btn-alerts").addEventListener("click", async () => {
+    const permission = await OfferAlert.enable();
+    say(permission === "granted" ? t("Call alerts are on") : t("The browser does not allow notifications; the tab title and a tone still tell you"), permission !== "granted");
+    showAlertsButton();
+  });
+  showAlertsButton();
   $("btn-more-time").addEventListener("click", () => act("/api/agent/wrap-up/extend", {}, t("More wrap-up time asked for")));
   $("btn-hold").addEventListener("click", () => current && act(callPath("/hold"), {}, t("Hold requested")));
   $("btn-resume").addEventListener("click", () => current && act(callPath("/resume"), {}, t("Resume requested")));

@@ -112,7 +112,7 @@
       row.appendChild(el("td", label("agent state", a.state)));
       row.appendChild(el("td", a.reason ? label("pause reason", a.reason) : ""));
       row.appendChild(el("td", duration(serverNow() / 1000 - a.since), "timer"));
-      const call = a.call_id ? [a.call_id + " (" + (a.queue || "") + ")"] : [];
+      const call = a.call_id ? [a.queue || "—"] : [];  // the queue tells people more than Asterisk's call id
       if (a.call_id && a.held_since) {
         call.push(t("caller on hold %(duration)s", {duration: duration(serverNow() / 1000 - a.held_since)}));
       }
