@@ -418,6 +418,9 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
         answers=_FLOOR_COMMAND | _refusals(400),
         request_schema=api_schemas.NOT_READY,
     ),
+    HttpRoute("POST", "/api/agents/{agent_id}/ready", "force_ready", FLOOR_MANAGERS,
+              "Make a paused agent ready (refused for an agent logged out, ringing, talking or wrapping up).",
+              answers=_FLOOR_COMMAND),
     HttpRoute("POST", "/api/agents/{agent_id}/logout", "force_logout", FLOOR_MANAGERS, "Force an agent out.",
               answers=_FLOOR_COMMAND),
     HttpRoute(

@@ -124,6 +124,10 @@
             t("%(mode)s: your phone rings for %(agent)s", {mode: label("listening mode", mode), agent: a.name}))));
         }
       }
+      if (a.state === "not_ready") {
+        actions.appendChild(button(t("Ready"), () => act(a.agent_id, "ready", {},
+          t("ready sent for %(agent)s", {agent: a.name}))));
+      }
       if (a.state !== "logged_out") {
         actions.appendChild(button(t("Not ready"), () => act(a.agent_id, "not-ready",
           {reason: $("force-reason").value}, t("not ready sent for %(agent)s", {agent: a.name}))));

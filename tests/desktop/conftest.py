@@ -149,6 +149,11 @@ class FakeSupervisorActions:
     async def force_not_ready(self, agent_id: str, reason: str) -> None:
         await self.control.set_not_ready(agent_id, reason)
 
+    async def force_ready(self, agent_id: str) -> None:
+        if self.control.states.get(agent_id) != "not_ready":
+            raise SupervisorActionRefused(f"agent {agent_id} is not paused")
+        await self.control.set_ready(agent_id)
+
     async def force_logout(self, agent_id: str) -> None:
         await self.control.logout(agent_id)
 
