@@ -5,6 +5,7 @@
   const {t, label, language, number, percent, el, clear, serverNow, duration, api, connect} = Live;
   const $ = (id) => document.getElementById(id);
   let agents = [];
+  let sortKey = "name", sortDir = 1;  // the grid's order: a column and ascending (1) or descending (-1)
 
   const pct = (x) => (x === null || x === undefined ? "—" : percent(x));
   const two = (n) => String(n).padStart(2, "0");
@@ -102,10 +103,33 @@
     return b;
   }
 
+  // The agents the filter lets through, in the chosen order ("since": longest in state first when ascending).
+  function shownAgents() {
+    const name = $("filter-name").value.trim().toLocaleLowerCase(language);
+    const state = $("filter-state").value;
+    const value = (a) => sortKey === "since" ? a.since : sortKey === "state" ? label("agent state", a.state) : a.name;
+    return agents
+      .filter((a) => (!state || a.state === state) && (!name || a.name.toLocaleLowerCase(language).includes(name)))
+      .sort((x, y) => {
+        const a = value(x), b = value(y);
+        return sortDir * (typeof a === "number" ? a - b : String(a).localeCompare(String(b), language));
+      });
+  }
+
+  function sortBy(key) {
+    sortDir = key === sortKey ? -sortDir : 1;
+    sortKey = key;
+    for (const th of $("agent-grid").querySelectorAll("th[data-sort]")) {
+      if (th.dataset.sort === key) th.setAttribute("aria-sort", sortDir > 0 ? "ascending" : "descending");
+      else th.removeAttribute("aria-sort");
+    }
+    renderAgents();
+  }
+
   function renderAgents() {
     const body = $("agents");
     clear(body);
-    for (const a of agents) {
+    for (const a of shownAgents()) {
       const row = el("tr", null, "state-" + a.state);
       row.dataset.agentId = a.agent_id;
       row.appendChild(el("td", a.name));
@@ -156,6 +180,13 @@
     $("wall-day").textContent = t("Today %(day)s · %(time)s (%(zone)s)",
       {day: formatDay(snapshot.day), time: clock.format(local), zone});
   }
+
+  for (const th of $("agent-grid").querySelectorAll("th[data-sort]")) {
+    th.querySelector("button").addEventListener("click", () => sortBy(th.dataset.sort));
+  }
+  $("filter-name").addEventListener("input", renderAgents);
+  $("filter-state").addEventListener("change", renderAgents);
+  $("agent-filter").addEventListener("submit", (event) => event.preventDefault());
 
   const live = connect({
     onOpen() { live.send({type: "wall.subscribe"}); },
