@@ -103,3 +103,23 @@ async def test_an_unsaved_wrap_up_stays_reachable_behind_the_next_call_and_its_e
                                                  at=time.time()))
         live_server.bus.publish(AgentStateChanged(agent_id="a2", state="logged_out", previous="on_call",
                                                   at=time.time()))
+
+
+async def test_pasting_more_than_a_field_holds_says_what_was_kept(browser: Any, live_server: LiveServer) -> None:
+    from playwright.async_api import expect
+
+    async with signed_in_page(browser, live_server.base_url, "agent2") as page:
+        await page.wait_for_url("**/desktop")
+        talk(live_server, "wu-4")
+        await expect(page.locator("#wrapup")).to_be_visible()
+        await page.locator("#wrapup-notes").evaluate("""(field) => {
+            const data = new DataTransfer();
+            data.setData("text/plain", "x".repeat(5000));
+            field.dispatchEvent(new ClipboardEvent("paste", {clipboardData: data, bubbles: true}));
+        }""")
+        await expect(page.locator("#wrapup .cut-note")).to_have_text(
+            "Too long: only the first 4,000 characters were kept")
+        live_server.bus.publish(CallDisposed(call_id="wu-4", agent_id="a2", disposition="resolved", notes="",
+                                             at=time.time()))
+        live_server.bus.publish(AgentStateChanged(agent_id="a2", state="logged_out", previous="on_call",
+                                                  at=time.time()))
