@@ -142,7 +142,8 @@ const Live = (() => {
     if (pasted.length <= room) return;
     let note = field.nextElementSibling;
     if (!note || !note.classList.contains("cut-note")) {
-      note = el("span", "", "cut-note error");
+      note = el("span", "", "cut-note");
+      note.classList.add("error");
       note.setAttribute("role", "alert");
       field.insertAdjacentElement("afterend", note);
     }
