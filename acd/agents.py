@@ -59,6 +59,7 @@ class AgentStatus:
     # The pause the agent chose while busy; applied instead of ready when the current call's wrap-up ends.
     pending_pause: str | None = None
     wrap_up_until: float | None = None
+    wrap_up_limit: float | None = None  # the latest the agent may extend the wrap-up to
 
     def move(self, to: AgentState, at: float, reason: str | None = None) -> AgentState:
         """Apply one move of the table; returns the previous state."""
@@ -69,7 +70,7 @@ class AgentStatus:
         self.reason = reason if to is AgentState.NOT_READY else None
         self.since = at
         if to is not AgentState.WRAP_UP:
-            self.wrap_up_until = None
+            self.wrap_up_until = self.wrap_up_limit = None
         if to in (AgentState.NOT_READY, AgentState.LOGGED_OUT):
             self.pending_pause = None  # a pause chosen earlier is overtaken by this one
         return previous

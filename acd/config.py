@@ -77,6 +77,8 @@ class QueueConfig:
     service_level_seconds: float = 20.0
     max_length: int | None = None
     wrap_up_seconds: float = 0.0
+    # How long an agent may stretch the wrap-up in all, counted from the end of the call.
+    wrap_up_limit_seconds: float = 0.0
     expected_handle_seconds: float = 180.0
     hours: OpeningHours = dataclasses.field(default_factory=OpeningHours)
     skills: tuple[tuple[str, int], ...] = ()
@@ -143,7 +145,8 @@ def _names(value: Any, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-_QUEUE_KEYS = {"name", "service_level", "max_length", "wrap_up_seconds", "expected_handle_seconds",
+_QUEUE_KEYS = {"name", "service_level", "max_length", "wrap_up_seconds", "wrap_up_limit_seconds",
+               "expected_handle_seconds",
                "timezone", "hours", "skills", "escalation", "dispositions"}
 _AGENT_KEYS = {"id", "name", "password", "phone", "skills", "queues"}
 
@@ -190,12 +193,19 @@ def _queue(raw: Any, i: int, skills: set[str] | None) -> QueueConfig:
         hours = parse_opening_hours(str(entry.get("timezone", "UTC")), list(entry.get("hours", [])))
     except HoursError as exc:
         raise ConfigError(f"{where}: {exc}") from None
+    wrap_up = _number(entry.get("wrap_up_seconds", 0), f"{where}.wrap_up_seconds")
+    # By default an agent may double the wrap-up time.
+    wrap_up_limit = _number(entry.get("wrap_up_limit_seconds", 2 * wrap_up), f"{where}.wrap_up_limit_seconds")
+    if wrap_up_limit < wrap_up:
+        raise ConfigError(f"{where}.wrap_up_limit_seconds: at least wrap_up_seconds ({wrap_up:g}), "
+                          f"got {wrap_up_limit:g}")
     return QueueConfig(
         name=name,
         service_level_percent=percent,
         service_level_seconds=_number(sl.get("seconds", 20), f"{where}.service_level.seconds"),
         max_length=max_length,
-        wrap_up_seconds=_number(entry.get("wrap_up_seconds", 0), f"{where}.wrap_up_seconds"),
+        wrap_up_seconds=wrap_up,
+        wrap_up_limit_seconds=wrap_up_limit,
         expected_handle_seconds=_number(entry.get("expected_handle_seconds", 180),
                                         f"{where}.expected_handle_seconds", minimum=1.0),
         hours=hours,

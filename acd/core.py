@@ -25,6 +25,7 @@ from acd.errors import (
     UnknownCall,
     UnknownPauseReason,
     UnknownQueue,
+    WrongAgentState,
     WrongCallState,
 )
 from acd.estimate import HandleTimeEstimate
@@ -45,6 +46,8 @@ from acd.snapshot import Snapshot
 from bus.clock import Clock
 from ivr.caller import CallerData
 
+#: What one "more time" of an agent in wrap-up adds (never past the queue's wrap-up limit).
+WRAP_UP_EXTENSION_SECONDS = 30.0
 OFFER_FAILURES = {"no_answer": "missed", "busy": "busy", "failed": "failed"}
 _NO_CALLER = CallerData()  # frozen: one value serves every call queued without the caller's data
 
@@ -153,6 +156,20 @@ class Acd:
         if self._agent(agent_id).status.state is AgentState.LOGGED_OUT:
             return self.login(agent_id, reason=reason)
         return self.pause(agent_id, reason)
+
+    def extend_wrap_up(self, agent_id: str) -> Effects:
+        """Give the agent :data:`WRAP_UP_EXTENSION_SECONDS` more of wrap-up, up to the queue's limit."""
+        agent = self._agent(agent_id)
+        s = agent.status
+        if s.state is not AgentState.WRAP_UP or s.wrap_up_until is None or s.wrap_up_limit is None:
+            raise WrongAgentState(f"agent {agent_id} is not wrapping up")
+        if s.wrap_up_until >= s.wrap_up_limit:
+            raise WrongAgentState(f"agent {agent_id} has reached the queue's wrap-up limit")
+        s.wrap_up_until = min(s.wrap_up_limit, s.wrap_up_until + WRAP_UP_EXTENSION_SECONDS)
+        self._deadlines.end_wrap_up_at(s.wrap_up_until, agent_id)
+        # The same state again, with its new end: what the desktop's countdown shows.
+        return Effects(events=[AgentStateChanged(at=self.clock(), agent_id=agent_id, state=s.state.value,
+                                                 previous=s.state.value, call_id=s.call_id, until=s.wrap_up_until)])
 
     def end_wrap_up(self, agent_id: str) -> Effects:
         """The agent is done wrapping up before the time runs out: not ready with the pause chosen during
@@ -359,7 +376,7 @@ class Acd:
         fx.events.append(CallEnded(at=now, call_id=call.call_id, queue=call.queue, agent_id=agent.config.id,
                                    talk_seconds=talk, outcome=outcome, held_seconds=held))
         agent.status.call_id = None
-        self._after_call(agent, wrap_up=queue.wrap_up_seconds, fx=fx)
+        self._after_call(agent, wrap_up=queue.wrap_up_seconds, limit=queue.wrap_up_limit_seconds, fx=fx)
 
     def request_callback(self, call_id: str, number: str) -> Effects:
         """A waiting caller asks to be called back at ``number``; the entry keeps its place in the queue."""
@@ -527,7 +544,7 @@ class Acd:
         if agent.indexed:
             self._router.unindex(agent)
         fx.events.append(AgentStateChanged(at=now, agent_id=s.agent_id, state=to.value, previous=previous.value,
-                                           reason=s.reason, call_id=s.call_id))
+                                           reason=s.reason, call_id=s.call_id, until=s.wrap_up_until))
 
     def _escalate(self, call: Call, now: float) -> None:
         """Apply the call's escalation steps due by ``now`` and schedule its next one."""
@@ -584,11 +601,12 @@ class Acd:
         fx.events.append(self._queued_event(call, now))
         self._place(call, now, fx)
 
-    def _after_call(self, agent: RoutedAgent, *, wrap_up: float, fx: Effects) -> None:
+    def _after_call(self, agent: RoutedAgent, *, wrap_up: float, limit: float = 0.0, fx: Effects) -> None:
         if wrap_up > 0 and agent.status.state is AgentState.ON_CALL:
+            now = self.clock()
+            until = now + wrap_up
+            agent.status.wrap_up_until, agent.status.wrap_up_limit = until, now + max(limit, wrap_up)
             self._move(agent, AgentState.WRAP_UP, fx)
-            until = self.clock() + wrap_up
-            agent.status.wrap_up_until = until
             self._deadlines.end_wrap_up_at(until, agent.config.id)
         else:
             self._end_wrap_up(agent, fx)

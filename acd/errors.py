@@ -25,5 +25,9 @@ class WrongCallState(AcdError, ValueError):
     """The call is not in the state this operation needs (e.g. answering a call nobody was offered)."""
 
 
+class WrongAgentState(AcdError, ValueError):
+    """The agent is not in the state this operation needs (e.g. extending a wrap-up they are not in)."""
+
+
 class DuplicateCall(AcdError, ValueError):
     """A call id that is already queued or in progress."""

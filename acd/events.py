@@ -115,6 +115,8 @@ class AgentStateChanged(DomainEvent):
     previous: str
     reason: str | None = None
     call_id: str | None = None
+    # When a wrap-up ends by itself unless the agent ends or extends it (wrap_up only).
+    until: float | None = None
 
 
 @_event

@@ -85,6 +85,8 @@ class AcdService:
         # (call id, agent id) of ended talks not yet disposed; a transferred call has one per agent.
         self._undisposed: collections.OrderedDict[tuple[str, str], None] = collections.OrderedDict()
         self._wrapping_up: dict[str, str] = {}  # agent id -> the call whose wrap-up they are in
+        # (call id, agent id) -> (disposition, notes) the agent saved during the talk, published at its end.
+        self._early: dict[tuple[str, str], tuple[str, str]] = {}
         self._wake = asyncio.Event()
         self._readopted = asyncio.Event()
         self._early_resumes: set[str] = set()  # channels whose 'resume' session waits for readopt
@@ -214,9 +216,21 @@ class AcdService:
         # else the Dial is not under way yet: DialStarted hangs its leg up when it comes
 
     async def dispose(self, call_id: str, agent_id: str, disposition: str, notes: str) -> None:
-        """Save the wrap-up of a call the agent ended: publishes CallDisposed and ends the wrap-up."""
+        """Save the wrap-up of a call: publishes CallDisposed and ends the wrap-up; saved during the talk it is
+        kept (the last one saved wins) and published when the talk ends."""
         if (call_id, agent_id) not in self._undisposed:
-            raise AgentControlRefused(f"agent {agent_id} has no call {call_id} to dispose")
+            view = self._view(agent_id)
+            if view.call_id != call_id or view.state is not AgentState.ON_CALL:
+                raise AgentControlRefused(f"agent {agent_id} has no call {call_id} to dispose")
+            self._early[call_id, agent_id] = (disposition, notes)
+            return
+        self._save_disposition(call_id, agent_id, disposition, notes)
+
+    async def extend_wrap_up(self, agent_id: str) -> None:
+        """More wrap-up time for the agent, within their call's queue limit."""
+        self._core(lambda: self.acd.extend_wrap_up(agent_id))
+
+    def _save_disposition(self, call_id: str, agent_id: str, disposition: str, notes: str) -> None:
         del self._undisposed[call_id, agent_id]
         self.bus.publish(CallDisposed(at=self.clock(), call_id=call_id, agent_id=agent_id,
                                       disposition=disposition, notes=notes))
@@ -308,12 +322,18 @@ class AcdService:
                 self._wait.offer(decision)
             elif isinstance(decision, OriginateCallback):
                 self._wait.originate_callback(decision)
+        saved_early = []
         for event in fx.events:
-            if isinstance(event, CallEnded) and event.agent_id is not None \
-                    and event.outcome in ("answered", "transferred"):
-                self._remember_undisposed(event.call_id, event.agent_id)
-                self._wrapping_up[event.agent_id] = event.call_id
+            if isinstance(event, CallEnded) and event.agent_id is not None:
+                early = self._early.pop((event.call_id, event.agent_id), None)
+                if event.outcome in ("answered", "transferred"):
+                    self._remember_undisposed(event.call_id, event.agent_id)
+                    self._wrapping_up[event.agent_id] = event.call_id
+                    if early is not None:
+                        saved_early.append((event.call_id, event.agent_id, *early))
             self.bus.publish(event)
+        for call_id, agent_id, disposition, notes in saved_early:
+            self._save_disposition(call_id, agent_id, disposition, notes)
         self._wake.set()
 
     def _remember_undisposed(self, call_id: str, agent_id: str) -> None:

@@ -166,7 +166,8 @@ def load_accounts(
     """Accounts from config (or the ``stored`` ones, which the config seeded), plus (with ``demo``) a demo
     account per role and their clear-text logins.
 
-    The demo agent account drives the first configured ACD agent, or agent ``demo-agent``.
+    The demo agent account drives the first configured ACD agent (under that agent's name, so the desktop
+    and the wall call the same person the same), or agent ``demo-agent``.
     """
     hasher = hasher or PasswordHasher()
     accounts = list(stored) if stored is not None else accounts_from_config(raw, hasher=hasher)
@@ -174,11 +175,12 @@ def load_accounts(
     if demo:
         agents = raw.get("agents", ()) or ()
         demo_agent_id = str(agents[0].get("id")) if agents and agents[0].get("id") else "demo-agent"
+        demo_agent_name = str(agents[0].get("name") or "") if agents else ""
         credentials = demo_credentials()
         for cred in credentials:
             accounts.append(Account(
                 id=cred.username,
-                name=f"Demo {cred.role.replace('_', ' ')}",
+                name=(cred.role == AGENT and demo_agent_name) or f"Demo {cred.role.replace('_', ' ')}",
                 role=cred.role,
                 password_hash=hasher.hash(cred.password),
                 agent_id=demo_agent_id if cred.role == AGENT else None,

@@ -115,7 +115,7 @@ class AgentFeeds:
         if isinstance(event, AgentStateChanged):
             state = self._next({
                 "type": "agent.state", "agent_id": event.agent_id, "state": event.state,
-                "reason": event.reason, "since": event.at, "call_id": event.call_id,
+                "reason": event.reason, "since": event.at, "call_id": event.call_id, "until": event.until,
             })
             self._agent(event.agent_id).state = state
             return [(event.agent_id, state)]

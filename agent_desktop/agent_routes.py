@@ -30,7 +30,12 @@ async def agent_logout(request: web.Request) -> web.StreamResponse:
     return accepted()
 
 
+async def agent_extend_wrap_up(request: web.Request) -> web.StreamResponse:
+    await request.app[AGENT_CONTROL].extend_wrap_up(agent_id_of(request))
+    return accepted()
+
+
 HANDLERS: dict[str, Handler] = {
     "agent_state": agent_state, "agent_ready": agent_ready, "agent_not_ready": agent_not_ready,
-    "agent_logout": agent_logout,
+    "agent_logout": agent_logout, "agent_extend_wrap_up": agent_extend_wrap_up,
 }

@@ -95,7 +95,7 @@ LANGUAGE_CHOSEN = _object(("language",), language=_TEXT)
 
 AGENT_STATE_MESSAGE = _object(("type", "agent_id", "state", "reason", "since"), type={"const": "agent.state"},
                               agent_id=_TEXT, state=_TEXT, reason=_nullable("string"), since=_nullable("number"),
-                              call_id=_nullable("string"), seq=_INTEGER)
+                              call_id=_nullable("string"), until=_nullable("number"), seq=_INTEGER)
 POP_MESSAGE = _object(("type", "call_id", "queue", "status"), type={"const": "call.offered"}, call_id=_TEXT,
                       queue=_TEXT, status=_TEXT, seq=_INTEGER, dispositions=_array(_TEXT))
 AGENT_STATE = _object(("state", "pops"), state=AGENT_STATE_MESSAGE, pops=_array(POP_MESSAGE))

@@ -149,7 +149,7 @@ class WsEvent:
     fields: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
-STATIC_FILE_NAME = r"^[a-z0-9_-]+\.(js|css)$"
+STATIC_FILE_NAME = r"^[a-z0-9_-]+\.(js|css|svg)$"
 # What the paths' {parameters} may be; the routes answer 404 for anything else.
 PATH_PARAMETERS: Mapping[str, JsonSchema] = {
     "call_id": CALL_ID.schema(), "customer_id": CUSTOMER_ID.schema(), "agent_id": AGENT_ID.schema(),
@@ -314,12 +314,17 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
               answers=_ACCEPTED | _refusals(400, 409), request_schema=api_schemas.NOT_READY),
     HttpRoute("POST", "/api/agent/logout", "agent_logout", AGENTS_ONLY, "Log the agent out of the ACD.",
               answers=_ACCEPTED | _refusals(409)),
+    HttpRoute("POST", "/api/agent/wrap-up/extend", "agent_extend_wrap_up", AGENTS_ONLY,
+              "Ask the ACD for more wrap-up time (30 s a time, within the queue's wrap-up limit); agent.state "
+              "then carries the new end in 'until'.",
+              answers=_ACCEPTED | _refusals(409)),
     HttpRoute(
         "POST",
         "/api/calls/{call_id}/disposition",
         "call_disposition",
         AGENTS_ONLY,
-        "Save the wrap-up of one of the agent's own calls; the disposition must be in the queue's list.",
+        "Save the wrap-up of one of the agent's own calls; the disposition must be in the queue's list. Saved "
+        "during the talk it is kept and recorded when the call ends.",
         answers=_ACCEPTED | _refusals(400, 404, 409),
         request_schema=api_schemas.DISPOSITION_BODY,
     ),
@@ -445,6 +450,9 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
         answers=_FLOOR_COMMAND | _refusals(400),
         request_schema=api_schemas.NOT_READY,
     ),
+    HttpRoute("POST", "/api/agents/{agent_id}/ready", "force_ready", FLOOR_MANAGERS,
+              "Make a paused agent ready (refused for an agent logged out, ringing, talking or wrapping up).",
+              answers=_FLOOR_COMMAND),
     HttpRoute("POST", "/api/agents/{agent_id}/logout", "force_logout", FLOOR_MANAGERS, "Force an agent out.",
               answers=_FLOOR_COMMAND),
     HttpRoute(

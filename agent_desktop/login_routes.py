@@ -9,10 +9,12 @@ import math
 
 from aiohttp import web
 
+from agent_desktop.accounts import Account
 from agent_desktop.client_address import client_address
 from agent_desktop.handling import (
     ACCOUNT,
     ACCOUNTS,
+    AGENT_CONTROL,
     CONFIG,
     HUB,
     LANGUAGE,
@@ -29,6 +31,7 @@ from agent_desktop.handling import (
     session_of,
 )
 from agent_desktop.security import SESSION_COOKIE, Session
+from agent_desktop.services import AgentControlRefused
 from agent_desktop.text_input import PASSWORD, USERNAME, InvalidText
 from agent_desktop.ui_text import UiText
 
@@ -70,7 +73,8 @@ async def login_page(request: web.Request) -> web.StreamResponse:
     if session is None:
         session = request.app[SESSIONS].create()
         request[SESSION] = session
-    response = render(request, "login.html", {"error": None, "username": ""})
+    notice = _SIGNED_OUT.get(request.query.get("signed_out", ""))
+    response = render(request, "login.html", {"error": None, "username": "", "notice": notice})
     _set_session_cookie(request, response, session)
     return response
 
@@ -106,11 +110,36 @@ async def login(request: web.Request) -> web.StreamResponse:
     raise response
 
 
+# What the login page says after a sign-out, by the ``signed_out`` value the sign-out redirects with.
+_SIGNED_OUT = {
+    "queues": UiText("You are signed out and out of the queues: no call will be offered to you."),
+    "after_call": UiText("You are signed out. Once the call in progress ends you will be not ready: "
+                         "no new call will be offered to you."),
+}
+
+
+async def _leave_queues(request: web.Request, agent_id: str) -> str:
+    """Take the agent who signed out of their last session out of the queues (or, during a call, make them
+    not ready once it ends), so that no call rings at an empty desk; the ``signed_out`` word for the page."""
+    control = request.app[AGENT_CONTROL]
+    try:
+        await control.logout(agent_id)
+        return "queues"
+    except AgentControlRefused:  # talking: the ACD cannot log out an agent on a call
+        await control.set_not_ready(agent_id, request.app[CONFIG].pause_reasons[0])
+        return "after_call"
+
+
 async def logout(request: web.Request) -> web.StreamResponse:
     session = session_of(request)
-    request.app[SESSIONS].delete(session.id)
+    account: Account | None = request[ACCOUNT]
+    sessions = request.app[SESSIONS]
+    sessions.delete(session.id)
     await request.app[HUB].close_session(session.id)
-    response = web.HTTPSeeOther("/login")
+    target = "/login"
+    if account is not None and account.agent_id is not None and not sessions.has_live(account.id):
+        target += "?signed_out=" + await _leave_queues(request, account.agent_id)
+    response = web.HTTPSeeOther(target)
     response.del_cookie(SESSION_COOKIE, path="/")
     raise response
 

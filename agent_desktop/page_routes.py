@@ -21,10 +21,11 @@ from agent_desktop.catalogue import (
 from agent_desktop.handling import CONFIG, Handler, NotFound, account_of, agent_id_of, render
 from agent_desktop.openapi import build_openapi
 from agent_desktop.ui_text import UiText
+from agent_desktop.wall import AGENT_STATES
 
 HOME_BY_ROLE = {AGENT: "/desktop", SUPERVISOR: "/wall", ADMIN: "/wall", CAMPAIGN_MANAGER: "/campaigns"}
 _STATIC_NAME = re.compile(STATIC_FILE_NAME)
-_STATIC_TYPES = {"js": "text/javascript", "css": "text/css"}
+_STATIC_TYPES = {"js": "text/javascript", "css": "text/css", "svg": "image/svg+xml"}
 
 
 async def home(request: web.Request) -> web.StreamResponse:
@@ -39,7 +40,8 @@ async def desktop(request: web.Request) -> web.StreamResponse:
 
 
 async def wall_page(request: web.Request) -> web.StreamResponse:
-    return render(request, "wall.html", {"pause_reasons": request.app[CONFIG].pause_reasons})
+    return render(request, "wall.html", {"pause_reasons": request.app[CONFIG].pause_reasons,
+                                         "agent_states": AGENT_STATES})
 
 
 async def api_docs(request: web.Request) -> web.StreamResponse:

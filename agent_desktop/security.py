@@ -94,6 +94,11 @@ class SessionStore:
             self._by_account[session.account_id].move_to_end(session_id)
         return session
 
+    def has_live(self, account_id: str) -> bool:
+        """Whether the account still has a session that has not expired (without touching any)."""
+        now = self._clock()
+        return any(not self._expired(s, now) for s in self._by_account.get(account_id, {}).values())
+
     def delete(self, session_id: str) -> None:
         if self._anonymous.pop(session_id, None) is not None:
             return

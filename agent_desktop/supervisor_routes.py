@@ -46,6 +46,11 @@ async def force_not_ready(request: web.Request) -> web.StreamResponse:
     return accepted()
 
 
+async def force_ready(request: web.Request) -> web.StreamResponse:
+    await request.app[SUPERVISION].force_ready(_path_agent_id(request))
+    return accepted()
+
+
 async def force_logout(request: web.Request) -> web.StreamResponse:
     await request.app[SUPERVISION].force_logout(_path_agent_id(request))
     return accepted()
@@ -65,5 +70,6 @@ async def spy_on_call(request: web.Request) -> web.StreamResponse:
 
 HANDLERS: dict[str, Handler] = {
     "wall_snapshot": wall_snapshot, "pop_stats": pop_stats, "force_not_ready": force_not_ready,
+    "force_ready": force_ready,
     "force_logout": force_logout, "spy_on_call": spy_on_call,
 }

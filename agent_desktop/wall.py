@@ -305,6 +305,8 @@ class WallProjection:
         for agent_id, members in self._members.items():
             if name in members:
                 agent = self._agents.get(agent_id)
+                if agent is not None and agent.queue not in (None, name):
+                    continue  # busy with another queue's call: not this queue's figure
                 counts[agent.state if agent else "logged_out"] += 1
         longest = max((now - t for t in q.waiting.values()), default=0.0)
         today, recent = q.today.figures(), q.recent.figures()

@@ -78,6 +78,13 @@ class AcdSupervisor:
             raise SupervisorActionRefused(f"agent {agent_id} is logged out")
         await self._service.set_not_ready(agent_id, reason)
 
+    async def force_ready(self, agent_id: str) -> None:
+        state, _ = self._state(agent_id)
+        # Only a paused agent: a supervisor neither logs anybody in nor cuts a call or its wrap-up short.
+        if state is not AgentState.NOT_READY:
+            raise SupervisorActionRefused(f"agent {agent_id} is {state.value}, not paused")
+        await self._service.set_ready(agent_id)
+
     async def force_logout(self, agent_id: str) -> None:
         state, _ = self._state(agent_id)
         if state is AgentState.LOGGED_OUT:

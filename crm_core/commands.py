@@ -8,7 +8,7 @@ import sys
 import time
 from typing import Any
 
-from crm_core.customer_files import CustomerFileError, export_customers, import_customers
+from crm_core.customer_files import CustomerFileError, InvalidNumbers, export_customers, import_customers
 from crm_core.db import make_engine, make_session_factory, migrate, session_scope
 from crm_core.demo import seed_demo
 from crm_core.fields import DEFAULT_REGION
@@ -38,6 +38,16 @@ def default_region(settings: Any) -> str:
     return str(settings.raw.get("crm", {}).get("default_region", DEFAULT_REGION))
 
 
+def invalid_numbers(settings: Any) -> InvalidNumbers:
+    """``[crm] invalid_numbers``: "reject" (the default) refuses a row with a number not valid for its country,
+    "warn" imports it with a warning."""
+    raw = str(settings.raw.get("crm", {}).get("invalid_numbers", InvalidNumbers.REJECT))
+    try:
+        return InvalidNumbers(raw)
+    except ValueError:
+        raise ValueError(f"crm.invalid_numbers: expected reject or warn, got {raw!r}") from None
+
+
 def _sessions(args: argparse.Namespace) -> Any:
     engine = make_engine(args.settings.db_url)
     migrate(engine)
@@ -48,17 +58,26 @@ def _import(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     region = args.region or default_region(args.settings)
     try:
+        on_invalid = invalid_numbers(args.settings)
+    except ValueError as exc:
+        print(f"crm import: {exc}", file=sys.stderr)
+        return 2
+    try:
         with session_scope(_sessions(args)) as session:
-            report = import_customers(session, args.file, region=region, encoding=args.encoding)
+            report = import_customers(session, args.file, region=region, encoding=args.encoding,
+                                      invalid_numbers=on_invalid)
     except (CustomerFileError, OSError) as exc:
         print(f"crm import: {args.file}: {exc}", file=sys.stderr)
         return 2
     seconds = time.perf_counter() - started
     for rejection in report.rejected:
         print(f"line {rejection.line}: {rejection.reason}", file=sys.stderr)
+    for warning in report.warnings:
+        print(f"line {warning.line}: warning: {warning.reason}", file=sys.stderr)
     print(
         f"{args.file} ({report.encoding}): {report.imported} imported, {report.updated} updated, "
-        f"{report.unchanged} unchanged, {len(report.rejected)} rejected in {seconds:.1f} s"
+        f"{report.unchanged} unchanged, {len(report.rejected)} rejected, {len(report.warnings)} warned "
+        f"in {seconds:.1f} s"
     )
     if args.json:
         print(json.dumps(report.summary(), ensure_ascii=False))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import enum
 import json
 import re
 import time
@@ -26,7 +27,7 @@ from crm_core.audit import audit_rows
 from crm_core.codes import CODE_LENGTH, InvalidCustomerCode
 from crm_core.customers import EDITABLE_FIELDS, CustomerData, customer_data
 from crm_core.db import table_of
-from crm_core.fields import DEFAULT_REGION, InvalidField
+from crm_core.fields import DEFAULT_REGION, InvalidField, invalid_number_reason
 from crm_core.models import AuditEntry, Customer, CustomerPhone
 from crm_core.tabular import RowProblem, TableReadError, open_table
 
@@ -57,14 +58,30 @@ class Rejection:
     reason: str
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class RowWarning:
+    """A row imported as it is, with something the site wanted told rather than refused."""
+
+    line: int
+    reason: str
+
+
+class InvalidNumbers(enum.StrEnum):
+    """What an import does with a phone number that is possible but not valid for its country."""
+
+    REJECT = "reject"  # the row is rejected, with the reason
+    WARN = "warn"  # the row is imported, with a warning
+
+
 @dataclasses.dataclass(slots=True)
 class ImportReport:
-    """Counts of an import: new customers, changed ones, identical ones, and every rejected row."""
+    """Counts of an import: new customers, changed ones, identical ones, every rejected row and every warning."""
 
     imported: int = 0
     updated: int = 0
     unchanged: int = 0
     rejected: list[Rejection] = dataclasses.field(default_factory=list)
+    warnings: list[RowWarning] = dataclasses.field(default_factory=list)
     encoding: str = ""
 
     def summary(self) -> dict[str, Any]:
@@ -74,6 +91,7 @@ class ImportReport:
             "updated": self.updated,
             "unchanged": self.unchanged,
             "rejected": [{"line": r.line, "reason": r.reason} for r in self.rejected],
+            "warnings": [{"line": w.line, "reason": w.reason} for w in self.warnings],
         }
 
 
@@ -200,12 +218,14 @@ def import_customers(
     actor: str = "import",
     clock: Clock = time.time,
     encoding: str | None = None,
+    invalid_numbers: InvalidNumbers = InvalidNumbers.REJECT,
 ) -> ImportReport:
     """Upsert the customers of a CSV/XLSX file by code; the caller commits (or rolls back) the session.
 
     Only the columns present in the file are compared and updated; an empty cell in a custom-field
     column removes that custom field. Raises :class:`CustomerFileError`, having written nothing, if the
-    file cannot be read (or not to its end). ``encoding`` overrides the detected one.
+    file cannot be read (or not to its end). ``encoding`` overrides the detected one. A phone number
+    that is not valid for its country rejects its row, or with ``InvalidNumbers.WARN`` is kept with a warning.
     """
     encoding, header, raw_rows = read_customer_file(path, encoding=encoding)
     report = ImportReport(encoding=encoding)
@@ -225,6 +245,11 @@ def import_customers(
         except (InvalidField, InvalidCustomerCode) as exc:
             report.rejected.append(Rejection(row.line, str(exc)))
             continue
+        problems = [p for p in (invalid_number_reason(n, region) for n in item.data.phones) if p]
+        if problems and invalid_numbers is InvalidNumbers.REJECT:
+            report.rejected.append(Rejection(row.line, "phone: " + "; ".join(problems)))
+            continue
+        report.warnings.extend(RowWarning(row.line, "phone: " + p) for p in problems)
         first = parsed.get(item.data.code)
         if first is not None:
             reason = f"customer code {item.data.code} repeats line {first.line}"

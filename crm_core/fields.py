@@ -39,6 +39,17 @@ def normalise_phone(raw: str, region: str = DEFAULT_REGION) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def invalid_number_reason(e164: str, region: str) -> str | None:
+    """Why a normalised number is not a number in service (``13800138001`` read in US gives the
+    impossible ``+13800138001``), or None when ``phonenumbers`` knows it as valid."""
+    number = phonenumbers.parse(e164)
+    if phonenumbers.is_valid_number(number):
+        return None
+    country = phonenumbers.region_code_for_country_code(number.country_code or 0)
+    return (f"{e164} is not a valid number for {country} (national numbers are read as {region}; "
+            f"write it with its country code, e.g. +86)")
+
+
 def try_normalise_phone(raw: str, region: str = DEFAULT_REGION) -> str | None:
     """Like :func:`normalise_phone` but ``None`` for anything unusable (caller IDs such as "anonymous")."""
     try:

@@ -5,8 +5,13 @@
 (() => {
   const {t, label, dateTime, el, clear, serverNow, duration, api, apiGet, connect} = Live;
   const $ = (id) => document.getElementById(id);
+  const MESSAGE_SECONDS = 8;
   const pops = new Map();  // call_id -> pop message
+  // call_id -> {disposition, notes, saved}: a wrap-up typed (during the call or after) lives here, not only in
+  // the form, so another call's pop never loses it.
+  const drafts = new Map();
   let current = null;      // call_id on screen
+  let wrapUpUntil = null;  // when the wrap-up ends by itself (server time, s)
   let stateSince = null;
   let heldSince = null;    // of the call on screen
   let consultSince = null;
@@ -24,9 +29,13 @@
     unknown_type: t("The page sent something the server did not understand; reload the page."),
   };
 
+  let sayTimer = null;
+  // A status line: news clears itself after a while, an error stays until the next message.
   function say(text, isError) {
     $("msg").textContent = text;
     $("msg").className = "msg" + (isError ? " error" : "");
+    clearTimeout(sayTimer);
+    if (!isError) sayTimer = setTimeout(() => { $("msg").textContent = ""; }, MESSAGE_SECONDS * 1000);
   }
 
   function showState(message) {
@@ -36,7 +45,66 @@
     state.dataset.state = message.state;
     $("state-reason").textContent = message.reason ? "(" + label("pause reason", message.reason) + ")" : "";
     stateSince = message.since;
+    const wasWrappingUp = wrapUpUntil !== null;
+    wrapUpUntil = message.state === "wrap_up" ? message.until || null : null;
+    $("wrapup-clock").hidden = wrapUpUntil === null;
+    // Ready makes no sense while a call rings or talks; leaving the queues not while talking.
+    $("btn-ready").disabled = ["reserved", "on_call"].includes(message.state);
+    $("btn-logout-acd").disabled = message.state === "on_call";
+    if (wasWrappingUp && wrapUpUntil === null && unsavedEnded().length) {
+      say(t("The wrap-up time is over, but a wrap-up is not saved yet: save it below."), true);
+    }
+    renderPending();
     tick();
+  }
+
+  // Calls that ended with a wrap-up still to save.
+  function unsavedEnded() {
+    return [...pops.values()].filter((p) => p.status === "ended" && !(drafts.get(p.call_id) || {}).saved);
+  }
+
+  function callerName(pop) {
+    return pop.customer ? pop.customer.name : pop.ani || t("Unknown caller");
+  }
+
+  function renderPending() {
+    const waiting = unsavedEnded().filter((p) => p.call_id !== current);
+    const list = $("pending-list");
+    clear(list);
+    for (const pop of waiting) {
+      const item = el("li", callerName(pop) + " ");
+      item.appendChild(button(t("Finish this wrap-up"), () => { keepDraft(); showPop(pop); renderPending(); }));
+      list.appendChild(item);
+    }
+    $("pending-wrapups").hidden = !waiting.length;
+  }
+
+  function keepDraft() {
+    if (!current) return;
+    const draft = drafts.get(current) || {saved: false};
+    const disposition = $("wrapup-disposition").value, notes = $("wrapup-notes").value;
+    if (draft.disposition !== disposition || draft.notes !== notes) draft.saved = false;
+    Object.assign(draft, {disposition, notes});
+    drafts.set(current, draft);
+  }
+
+  async function saveWrapUp(callId, quiet) {
+    const draft = drafts.get(callId);
+    if (!draft || !draft.disposition) {
+      if (!quiet) say(t("Choose a disposition first"), true);
+      return;
+    }
+    const pop = pops.get(callId);
+    try {
+      await api("/api/calls/" + encodeURIComponent(callId) + "/disposition",
+                {disposition: draft.disposition, notes: draft.notes});
+      draft.saved = true;
+      say(pop && pop.status === "connected" ? t("Wrap-up saved; it is recorded when the call ends")
+        : t("Wrap-up saved"), false);
+    } catch (error) {
+      say(t("The wrap-up was not saved: %(reason)s", {reason: error.message}), true);
+    }
+    renderPending();
   }
 
   function since(epoch) {
@@ -47,6 +115,10 @@
     $("state-timer").textContent = since(stateSince);
     $("hold-timer").textContent = since(heldSince);
     $("consult-timer").textContent = since(consultSince);
+    if (wrapUpUntil !== null) {
+      const left = Math.max(0, wrapUpUntil - serverNow() / 1000);
+      $("wrapup-countdown").textContent = t("Wrap-up time left: %(duration)s", {duration: duration(left)});
+    }
   }
 
   // Live regions announce each change of their text: only touch them when it really changes.
@@ -69,6 +141,12 @@
 
   function callPath(suffix) {
     return "/api/calls/" + encodeURIComponent(current) + suffix;
+  }
+
+  // One past interaction: only the parts it has, so no empty "· ·".
+  function historyLine(i) {
+    const result = i.disposition ? label("disposition", i.disposition) : i.outcome ? label("outcome", i.outcome) : "";
+    return [dateTime(i.at), label("direction", i.direction), i.queue, result, i.notes].filter(Boolean).join(" · ");
   }
 
   function customerLine(c) {
@@ -146,6 +224,7 @@
   }
 
   function showPop(pop) {
+    if (current !== pop.call_id) keepDraft();
     current = pop.call_id;
     const c = pop.customer;
     $("pop").hidden = false;
@@ -169,16 +248,16 @@
       row.appendChild(el("td", value));
       ivr.appendChild(row);
     }
-    fillList($("pop-history"), c ? c.last_interactions : [], (i) =>
-      dateTime(i.at) + " · " + label("direction", i.direction) + " · " + (i.queue || "") + " · " +
-      (i.disposition ? label("disposition", i.disposition) : i.outcome ? label("outcome", i.outcome) : "") +
-      (i.notes ? " · " + i.notes : ""));
+    fillList($("pop-history"), c ? c.last_interactions : [], historyLine);
     fillList($("pop-tickets"), c ? c.open_tickets : [], (ticket) => "#" + ticket.ticket_id + " " + ticket.subject +
       " (" + label("ticket status", ticket.status) + ")");
     const select = $("wrapup-disposition");
     clear(select);
     select.appendChild(el("option", t("choose…"))).value = "";
     for (const code of pop.dispositions) select.appendChild(el("option", label("disposition", code))).value = code;
+    const draft = drafts.get(pop.call_id) || {disposition: "", notes: ""};
+    select.value = draft.disposition;
+    $("wrapup-notes").value = draft.notes;
     resetFinder(pop);
     showTalk(pop);
   }
@@ -249,7 +328,10 @@
   }
 
   function hidePop(callId) {
+    OfferAlert.stop(callId);
     pops.delete(callId);
+    drafts.delete(callId);
+    renderPending();
     if (current !== callId) return;
     current = null;
     $("pop").hidden = true;
@@ -267,16 +349,26 @@
         case "call.offered":
           pops.set(message.call_id, message);
           showPop(message);
+          if (message.status === "offered" && !message.consultation) OfferAlert.start(message.call_id, callerName(message));
+          renderPending();
           live.send({type: "pop.ack", call_id: message.call_id});
           break;
         case "call.update": {
           const pop = pops.get(message.call_id);
           if (!pop) break;
           pop.status = message.status;
+          if (message.status !== "offered") OfferAlert.stop(message.call_id);
           if (message.status !== "connected") Object.assign(pop, {held_since: null, consult: null});
           if (message.status === "withdrawn" && pop.consultation) say(t("The consultation was called off"), false);
           if (message.status === "withdrawn" || message.status === "disposed") hidePop(message.call_id);
           else if (current === message.call_id) showTalk(pop);
+          if (message.status === "ended") {
+            if (current === message.call_id) keepDraft();
+            const draft = drafts.get(message.call_id);
+            // What was typed during the call is saved at hang-up (a save during the call is kept by the ACD).
+            if (draft && draft.disposition && !draft.saved) saveWrapUp(message.call_id, true);
+            renderPending();
+          }
           break;
         }
         case "call.hold":
@@ -339,11 +431,21 @@
   $("wrapup").addEventListener("submit", (event) => {
     event.preventDefault();
     if (!current) return;
-    const disposition = $("wrapup-disposition").value;
-    if (!disposition) { say(t("Choose a disposition first"), true); return; }
-    act("/api/calls/" + encodeURIComponent(current) + "/disposition",
-        {disposition, notes: $("wrapup-notes").value}, t("Wrap-up saved"));
+    keepDraft();
+    saveWrapUp(current, false);
   });
+  $("wrapup").addEventListener("input", keepDraft);
+  function showAlertsButton() {
+    const permission = OfferAlert.permission();
+    $("btn-alerts").hidden = permission === "granted" || permission === "unsupported";
+  }
+  $("btn-alerts").addEventListener("click", async () => {
+    const permission = await OfferAlert.enable();
+    say(permission === "granted" ? t("Call alerts are on") : t("The browser does not allow notifications; the tab title and a tone still tell you"), permission !== "granted");
+    showAlertsButton();
+  });
+  showAlertsButton();
+  $("btn-more-time").addEventListener("click", () => act("/api/agent/wrap-up/extend", {}, t("More wrap-up time asked for")));
   $("btn-hold").addEventListener("click", () => current && act(callPath("/hold"), {}, t("Hold requested")));
   $("btn-resume").addEventListener("click", () => current && act(callPath("/resume"), {}, t("Resume requested")));
   $("transfer-refresh").addEventListener("click", loadTargets);

@@ -133,5 +133,22 @@ const Live = (() => {
     return {send, drop: () => socket && socket.close()};
   }
 
+  // A browser silently cuts pasted text at a field's maxlength: say so next to the field instead.
+  document.addEventListener("paste", (event) => {
+    const field = event.target;
+    if (!(field instanceof HTMLInputElement || field instanceof HTMLTextAreaElement) || field.maxLength < 0) return;
+    const pasted = event.clipboardData ? event.clipboardData.getData("text") : "";
+    const room = field.maxLength - field.value.length + (field.selectionEnd - field.selectionStart);
+    if (pasted.length <= room) return;
+    let note = field.nextElementSibling;
+    if (!note || !note.classList.contains("cut-note")) {
+      note = el("span", "", "cut-note");
+      note.classList.add("error");
+      note.setAttribute("role", "alert");
+      field.insertAdjacentElement("afterend", note);
+    }
+    note.textContent = t("Too long: only the first %(count)s characters were kept", {count: number(field.maxLength)});
+  });
+
   return {t, label, language, number, percent, dateTime, el, clear, serverNow, duration, api, apiGet, connect, csrf};
 })();

@@ -5,6 +5,7 @@
   const {t, label, language, number, percent, el, clear, serverNow, duration, api, connect} = Live;
   const $ = (id) => document.getElementById(id);
   let agents = [];
+  let sortKey = "name", sortDir = 1;  // the grid's order: a column and ascending (1) or descending (-1)
 
   const pct = (x) => (x === null || x === undefined ? "—" : percent(x));
   const two = (n) => String(n).padStart(2, "0");
@@ -102,17 +103,40 @@
     return b;
   }
 
+  // The agents the filter lets through, in the chosen order ("since": longest in state first when ascending).
+  function shownAgents() {
+    const name = $("filter-name").value.trim().toLocaleLowerCase(language);
+    const state = $("filter-state").value;
+    const value = (a) => sortKey === "since" ? a.since : sortKey === "state" ? label("agent state", a.state) : a.name;
+    return agents
+      .filter((a) => (!state || a.state === state) && (!name || a.name.toLocaleLowerCase(language).includes(name)))
+      .sort((x, y) => {
+        const a = value(x), b = value(y);
+        return sortDir * (typeof a === "number" ? a - b : String(a).localeCompare(String(b), language));
+      });
+  }
+
+  function sortBy(key) {
+    sortDir = key === sortKey ? -sortDir : 1;
+    sortKey = key;
+    for (const th of $("agent-grid").querySelectorAll("th[data-sort]")) {
+      if (th.dataset.sort === key) th.setAttribute("aria-sort", sortDir > 0 ? "ascending" : "descending");
+      else th.removeAttribute("aria-sort");
+    }
+    renderAgents();
+  }
+
   function renderAgents() {
     const body = $("agents");
     clear(body);
-    for (const a of agents) {
+    for (const a of shownAgents()) {
       const row = el("tr", null, "state-" + a.state);
       row.dataset.agentId = a.agent_id;
       row.appendChild(el("td", a.name));
       row.appendChild(el("td", label("agent state", a.state)));
       row.appendChild(el("td", a.reason ? label("pause reason", a.reason) : ""));
       row.appendChild(el("td", duration(serverNow() / 1000 - a.since), "timer"));
-      const call = a.call_id ? [a.call_id + " (" + (a.queue || "") + ")"] : [];
+      const call = a.call_id ? [a.queue || "—"] : [];  // the queue tells people more than Asterisk's call id
       if (a.call_id && a.held_since) {
         call.push(t("caller on hold %(duration)s", {duration: duration(serverNow() / 1000 - a.held_since)}));
       }
@@ -123,6 +147,10 @@
           actions.appendChild(button(word, () => act(a.agent_id, "spy", {mode},
             t("%(mode)s: your phone rings for %(agent)s", {mode: label("listening mode", mode), agent: a.name}))));
         }
+      }
+      if (a.state === "not_ready") {
+        actions.appendChild(button(t("Ready"), () => act(a.agent_id, "ready", {},
+          t("ready sent for %(agent)s", {agent: a.name}))));
       }
       if (a.state !== "logged_out") {
         actions.appendChild(button(t("Not ready"), () => act(a.agent_id, "not-ready",
@@ -152,6 +180,13 @@
     $("wall-day").textContent = t("Today %(day)s · %(time)s (%(zone)s)",
       {day: formatDay(snapshot.day), time: clock.format(local), zone});
   }
+
+  for (const th of $("agent-grid").querySelectorAll("th[data-sort]")) {
+    th.querySelector("button").addEventListener("click", () => sortBy(th.dataset.sort));
+  }
+  $("filter-name").addEventListener("input", renderAgents);
+  $("filter-state").addEventListener("change", renderAgents);
+  $("agent-filter").addEventListener("submit", (event) => event.preventDefault());
 
   const live = connect({
     onOpen() { live.send({type: "wall.subscribe"}); },

@@ -431,3 +431,21 @@ async def test_disposing_an_earlier_call_does_not_end_the_wrap_up_of_the_current
     assert h.state("a1") is AgentState.WRAP_UP
     await h.service.dispose(current, "a1", "solved", "")
     assert h.state("a1") is AgentState.READY
+
+
+async def test_a_wrap_up_saved_during_the_talk_is_kept_and_recorded_when_the_call_ends(make: MakeHarness) -> None:
+    h = await make(phones(a1=ANSWERS), "a1")
+    call = await h.call("5550001")
+    await h.service.set_ready("a1")
+    await h.until(lambda: h.of(CallConnected, call_id=call), "a1 taking the call")
+    await h.service.dispose(call, "a1", "solved", "first thoughts")
+    await h.service.dispose(call, "a1", "solved", "notes typed during the call")  # the last save wins
+    assert not h.of(CallDisposed, call_id=call)  # not before the call ends
+    await h.until(lambda: h.of(CallDisposed, call_id=call), "the wrap-up to be recorded at hang-up")
+    disposed = h.of(CallDisposed, call_id=call)
+    assert len(disposed) == 1 and isinstance(disposed[0], CallDisposed)
+    assert disposed[0].notes == "notes typed during the call"
+    assert h.events.index(h.of(CallEnded, call_id=call)[0]) < h.events.index(disposed[0])
+    assert h.state("a1") is AgentState.READY  # saved already: no wrap-up time to wait out
+    with pytest.raises(AgentControlRefused):
+        await h.service.dispose("no-such-call", "a1", "solved", "")

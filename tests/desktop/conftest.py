@@ -124,6 +124,11 @@ class FakeAgentControl:
         self.calls.append(("logout", agent_id))
         self._move(agent_id, "logged_out")
 
+    async def extend_wrap_up(self, agent_id: str) -> None:
+        self.calls.append(("extend_wrap_up", agent_id))
+        if self.refuse:
+            raise AgentControlRefused(self.refuse)
+
     async def dispose(self, call_id: str, agent_id: str, disposition: str, notes: str) -> None:
         self.calls.append(("dispose", call_id, agent_id, disposition, notes))
 
@@ -170,6 +175,11 @@ class FakeSupervisorActions:
 
     async def force_not_ready(self, agent_id: str, reason: str) -> None:
         await self.control.set_not_ready(agent_id, reason)
+
+    async def force_ready(self, agent_id: str) -> None:
+        if self.control.states.get(agent_id) != "not_ready":
+            raise SupervisorActionRefused(f"agent {agent_id} is not paused")
+        await self.control.set_ready(agent_id)
 
     async def force_logout(self, agent_id: str) -> None:
         await self.control.logout(agent_id)

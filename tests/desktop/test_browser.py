@@ -72,11 +72,11 @@ async def test_agent_goes_ready_gets_a_pop_and_cannot_open_the_wall(
         await page.screenshot(path=str(screenshot_dir / "desktop-pop.png"), full_page=True)
         await page.click("#wrapup-save")  # no disposition chosen: the required field stops the form
         assert await page.locator("#wrapup-disposition").evaluate("select => select.validity.valueMissing")
-        assert not [c for c in live_server.control.calls if c[0] == "dispose"]
+        assert not [c for c in live_server.control.calls if c[:2] == ("dispose", "b-1")]
         await page.select_option("#wrapup-disposition", "escalated")
         await page.fill("#wrapup-notes", "needs billing team")
         await page.click("#wrapup-save")
-        await expect(page.locator("#msg")).to_have_text("Wrap-up saved")
+        await expect(page.locator("#msg")).to_have_text("Wrap-up saved; it is recorded when the call ends")
         assert live_server.control.calls[-1] == ("dispose", "b-1", "a1", "escalated", "needs billing team")
 
         # hostile stored text shows as text; nothing in it runs

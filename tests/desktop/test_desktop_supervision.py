@@ -110,6 +110,29 @@ async def test_force_not_ready_and_logout_move_the_agent_but_never_log_one_in() 
         await supervisor.force_logout("1001")
 
 
+async def test_force_ready_readies_a_paused_agent_only() -> None:
+    supervisor, acd, _ = make_supervisor()
+    with pytest.raises(SupervisorActionRefused, match="logged_out, not paused"):
+        await supervisor.force_ready("1001")  # a supervisor never logs anybody in
+    put_on_call(acd, "1002", "call-9")
+    with pytest.raises(SupervisorActionRefused, match="on_call, not paused"):
+        await supervisor.force_ready("1002")
+    acd.login("1001", reason="break")
+    await supervisor.force_ready("1001")
+    assert acd.agent("1001").state.value == "ready"
+
+
+async def test_wall_force_ready_route_readies_the_agent(desk: Desk) -> None:
+    desk.control.states["a1"] = "not_ready"
+    async with desk.session() as client:
+        token = await desk.login(client, "super")
+        async with client.post(desk.url("/api/agents/a1/ready"), headers={"X-CSRF-Token": token}) as response:
+            assert response.status == 202
+        async with client.post(desk.url("/api/agents/a1/ready"), headers={"X-CSRF-Token": token}) as response:
+            assert response.status == 409  # ready already
+    assert desk.control.states["a1"] == "ready"
+
+
 async def test_force_not_ready_during_a_call_waits_for_the_call_to_end() -> None:
     supervisor, acd, _ = make_supervisor()
     put_on_call(acd, "1001", "call-3")

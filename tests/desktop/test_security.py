@@ -204,6 +204,7 @@ def test_accounts_from_config_hash_plain_passwords_and_keep_argon2_hashes() -> N
     assert store.authenticate("boss", "s3cret") is None
     demo_agent = store.get("demo-agent")
     assert demo_agent is not None and demo_agent.agent_id == "1001"
+    assert demo_agent.name == "Bea"  # the name the wall shows for agent 1001 too
     assert {(c.username, c.role) for c in demo} >= {("demo-admin", "admin")}
     assert all(store.authenticate(c.username, c.password) for c in demo)
     assert load_accounts(raw, demo=False, hasher=hasher)[1] == []

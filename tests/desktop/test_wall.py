@@ -179,3 +179,18 @@ def test_today_ends_at_local_midnight_on_days_with_a_dst_change(
     assert tile(wall).today.answered == 0
     answer(wall, clock, "b", 1)
     assert tile(wall).today.answered == 1
+
+
+def test_an_agent_busy_with_another_queues_call_is_not_counted_in_this_queue() -> None:
+    clock = Clock()
+    wall = WallProjection(clock=clock, tz=UTC, memberships={"a1": ["support", "sales"], "a2": ["support"]})
+    for agent in ("a1", "a2"):
+        wall.apply(AgentStateChanged(agent_id=agent, state="ready", previous="logged_out", at=clock.now))
+    wall.apply(CallQueued(call_id="s1", queue="sales", priority=1, enter_time=clock.now, at=clock.now))
+    wall.apply(AgentStateChanged(agent_id="a1", state="on_call", previous="ready", call_id="s1", at=clock.now))
+    wall.apply(CallConnected(call_id="s1", queue="sales", agent_id="a1", wait_seconds=1, at=clock.now))
+    support, sales = tile(wall, "support"), tile(wall, "sales")
+    assert (support.agents["on_call"], support.agents["ready"]) == (0, 1)  # support answered nothing
+    assert sales.agents["on_call"] == 1
+    wall.apply(AgentStateChanged(agent_id="a1", state="ready", previous="wrap_up", at=clock.now))
+    assert tile(wall, "support").agents["ready"] == 2  # free again: counts for every queue it serves
