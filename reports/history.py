@@ -39,13 +39,14 @@ class CallRecord:
     outcome: Outcome | None = None  # None: still waiting (or never decided)
     outcome_at: float | None = None
     wait_seconds: float = 0.0
-    agent_id: str | None = None  # who answered it first
+    agent_id: str | None = None  # who answered it first (or its call-back)
+    handled_by: list[str] = dataclasses.field(default_factory=list)  # every agent who talked with the caller
     talk_seconds: float = 0.0  # all agents' talk on it, consultations included, hold left out
     hold_seconds: float = 0.0
     after_call_work: float = 0.0
-    transfers: int = 0  # blind transfers
-    consultations: int = 0  # consultations started about it (completed ones are attended transfers)
-    attended_transfers: int = 0
+    transfers: int = 0  # every transfer, blind or attended
+    consultations: int = 0  # consultations started about it
+    attended_transfers: int = 0  # the transfers that were consultations handed over
     callback_answered: bool = False  # its call-back reached an agent
     disposition: str | None = None
 
@@ -71,6 +72,7 @@ class CallHistory:
         self._consult_of: dict[str, str] = {}  # consultation call id -> the customer call it is about
         self._open: dict[str, tuple[str, str | None, float]] = {}  # agent -> state, reason, since
         self._last_call: dict[str, str] = {}  # agent -> the customer call whose wrap-up it would be in
+        self._consult_agent: dict[str, str] = {}  # consultation call id -> the colleague who took it
 
     def apply(self, event: DomainEvent) -> None:
         """Fold one event; events the reports do not read are ignored."""
@@ -90,6 +92,9 @@ class CallHistory:
             record = self.calls.get(self._customer_call(event.call_id))
             if record is not None and event.outcome == "completed":
                 record.attended_transfers += 1
+                colleague = self._consult_agent.get(event.consult_id)
+                if colleague is not None:
+                    record.handled_by.append(colleague)
             return
         call_id = getattr(event, "call_id", None)
         if not isinstance(call_id, str):
@@ -106,12 +111,16 @@ class CallHistory:
         record = self.calls.get(customer_call)
         if record is None:
             return  # its queueing is before the replayed stretch of the log
-        if isinstance(event, CallConnected) and not consultation:
+        if isinstance(event, CallConnected) and consultation:
+            self._consult_agent[call_id] = event.agent_id
+        elif isinstance(event, CallConnected):
+            record.handled_by.append(event.agent_id)
             if record.outcome is None:
                 self._decide(record, Outcome.ANSWERED, event.at, event.wait_seconds)
                 record.agent_id = event.agent_id
-            elif record.outcome is Outcome.CALLBACK:
+            elif record.outcome is Outcome.CALLBACK and not record.callback_answered:
                 record.callback_answered = True
+                record.agent_id = event.agent_id
         elif isinstance(event, CallAbandoned) and not consultation and record.outcome is None:
             self._decide(record, abandon_outcome(event.wait_seconds, self.settings), event.at, event.wait_seconds)
         elif isinstance(event, CallbackRequested) and record.outcome is None:

@@ -127,8 +127,9 @@ def _clipped(segment: AgentSegment, period: Period) -> float:
 
 
 def agent_table(history: CallHistory, period: Period) -> list[AgentRow]:
-    """Per agent: seconds in each state, not-ready by reason, calls answered, AHT (on call plus wrap-up
-    over calls), occupancy and utilisation."""
+    """Per agent: seconds in each state, not-ready by reason, calls taken (customer calls the agent talked
+    with, transferred ones and call-backs included, of the calls decided in the period), AHT (on call plus
+    wrap-up over calls), occupancy and utilisation."""
     states: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     reasons: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for s in history.segments:
@@ -140,8 +141,8 @@ def agent_table(history: CallHistory, period: Period) -> list[AgentRow]:
             reasons[s.agent_id][s.reason or ""] += seconds
     calls: dict[str, int] = defaultdict(int)
     for r in decided_in(history, period):
-        if r.outcome is Outcome.ANSWERED and r.agent_id is not None:
-            calls[r.agent_id] += 1
+        for agent_id in r.handled_by:
+            calls[agent_id] += 1
     rows = []
     for agent_id in sorted(set(states) | set(calls)):
         by_state = states[agent_id]
