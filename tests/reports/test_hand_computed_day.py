@@ -4,6 +4,7 @@ fixture's story; the reports and the live wall must both give them."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 import pytest
 from day_fixture import DAY, END, T0
@@ -90,7 +91,7 @@ class Clock:
 def test_the_live_wall_shows_the_same_day() -> None:
     clock = Clock()
     targets = QueueTargets(sl_seconds=20, short_abandon_seconds=5)
-    wall = WallProjection(clock=clock, targets={"support": targets, "sales": targets}, tz=None)
+    wall = WallProjection(clock=clock, targets={"support": targets, "sales": targets}, tz=dt.UTC)
     for event in DAY:
         clock.now = event.at
         wall.apply(event)
