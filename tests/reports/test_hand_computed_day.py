@@ -12,6 +12,7 @@ from day_fixture import DAY, END, T0
 from agent_desktop.wall import QueueTargets, WallProjection
 from reports.definitions import KpiSettings, ServiceLevelVariant
 from reports.history import replay
+from reports.ivr_report import ivr_report
 from reports.tables import Period, agent_table, disposition_table, fcr_by_customer, interval_table, queue_table
 
 SETTINGS = KpiSettings(sl_seconds=20, short_abandon_seconds=5)
@@ -103,3 +104,8 @@ def test_the_live_wall_shows_the_same_day() -> None:
             row.answered, row.answered_in_sl, row.abandoned)
         assert (tile.today.service_level, tile.today.asa, tile.today.abandon_rate) == pytest.approx(
             (EXPECTED[tile.queue][7], EXPECTED[tile.queue][8], EXPECTED[tile.queue][9]))
+
+
+def test_the_ivr_report_counts_the_ivr_hang_up_which_no_queue_saw() -> None:
+    report = ivr_report(DAY, T0, END)
+    assert (report.calls, report.outcomes, report.containment) == (1, {"hangup": 1}, 1.0)
