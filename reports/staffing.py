@@ -161,3 +161,45 @@ def advise(traffic: Traffic, sl_target: float, sl_seconds: float) -> StaffingAdv
                                              traffic.patience_seconds, by_a).service_level(sl_seconds) < sl_target:
             by_a += 1
     return StaffingAdvice(traffic, by_c, by_a)
+
+
+WEEK = 7 * 86400.0
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class QueueStaffing:
+    """A queue's staffing panel: traffic of the last window and of the same window a week ago, the advice
+    for now and for the next hour, beside the agents logged in, and the what-if for those agents."""
+
+    queue: str
+    now: Traffic
+    week_ago: Traffic
+    advice_now: StaffingAdvice
+    advice_next_hour: StaffingAdvice
+    logged_in: int
+    with_logged_in: WhatIf | None
+
+
+def next_hour_traffic(records: list[CallRecord], now: float, window: float) -> Traffic:
+    """The next hour's traffic: the arrival rate now, scaled by how last week's next hour compared with
+    last week's same window (unchanged when last week had no calls then); handle time and patience as now."""
+    current = measure_traffic(records, now - window, now)
+    before = measure_traffic(records, now - WEEK - window, now - WEEK)
+    after = measure_traffic(records, now - WEEK, now - WEEK + 3600.0)
+    scale = after.calls_per_hour / before.calls_per_hour if before.calls_per_hour else 1.0
+    return dataclasses.replace(current, calls_per_hour=current.calls_per_hour * scale)
+
+
+def queue_staffing(queue: str, records: Iterable[CallRecord], now: float, *, window: float, sl_target: float,
+                   sl_seconds: float, logged_in: int) -> QueueStaffing:
+    """The panel of ``queue`` at ``now`` from its customer calls, over the last ``window`` seconds."""
+    mine = [r for r in records if r.queue == queue]
+    current = measure_traffic(mine, now - window, now)
+    coming = next_hour_traffic(mine, now, window)
+    return QueueStaffing(
+        queue=queue, now=current, week_ago=measure_traffic(mine, now - WEEK - window, now - WEEK),
+        advice_now=advise(current, sl_target, sl_seconds), advice_next_hour=advise(coming, sl_target, sl_seconds),
+        logged_in=logged_in,
+        with_logged_in=what_if(current, logged_in, sl_seconds) if logged_in > 0 and current.calls_per_hour > 0
+        else None,
+    )

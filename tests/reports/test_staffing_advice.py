@@ -9,7 +9,7 @@ from acd.erlang import ErlangC
 from acd.simulation import SimulationSpec, simulate
 from reports.definitions import Outcome
 from reports.history import CallRecord
-from reports.staffing import ErlangA, Traffic, advise, measure_traffic, what_if
+from reports.staffing import ErlangA, Traffic, advise, measure_traffic, queue_staffing, what_if
 
 TARGET, SL_SECONDS = 0.80, 20.0
 
@@ -50,3 +50,27 @@ def test_the_simulated_service_level_with_the_advised_agents_is_within_3_points_
                                      duration_seconds=41 * 3600, warmup_seconds=3600, seed=1,
                                      patience_seconds=patience))
     assert abs(report.service_level - TARGET) <= 0.03
+
+
+def calls(queue: str, start: float, count: int, spacing: float) -> list[CallRecord]:
+    return [CallRecord(f"{queue}-{start}-{i}", queue, start + i * spacing, outcome=Outcome.ANSWERED,
+                       wait_seconds=5, talk_seconds=170, after_call_work=10) for i in range(count)]
+
+
+def test_the_queue_panel_compares_with_last_week_and_forecasts_the_next_hour() -> None:
+    now = 30 * 86400.0
+    week_ago = now - 7 * 86400.0
+    records = [
+        *calls("support", now - 900, 90, 10.0),  # last 15 min: 360 calls an hour, AHT 180 s
+        *calls("support", week_ago - 900, 45, 20.0),  # a week ago, same 15 min: 180 an hour...
+        *calls("support", week_ago, 360, 10.0),  # ...and the hour after it: 360 an hour (twice as busy)
+        *calls("sales", now - 900, 10, 60.0),
+    ]
+    panel = queue_staffing("support", records, now, window=900, sl_target=TARGET, sl_seconds=SL_SECONDS,
+                           logged_in=20)
+    assert (panel.now.calls_per_hour, panel.now.handle_seconds, panel.week_ago.calls_per_hour) == (360, 180, 180)
+    assert panel.advice_now.erlang_c_agents == 22
+    # next hour: 720 calls an hour of 180 s = 36 erlangs
+    assert panel.advice_next_hour.traffic.calls_per_hour == 720
+    assert panel.advice_next_hour.erlang_c_agents > 36
+    assert panel.with_logged_in is not None and panel.with_logged_in.service_level < TARGET
