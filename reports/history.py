@@ -65,8 +65,9 @@ class AgentSegment:
 class CallHistory:
     """Folds domain events (in log order) into call records and agent segments; :meth:`apply` each."""
 
-    def __init__(self, settings: KpiSettings | None = None) -> None:
+    def __init__(self, settings: KpiSettings | None = None, *, keep_segments: bool = True) -> None:
         self.settings = settings or KpiSettings()
+        self.keep_segments = keep_segments  # False: a live fold that needs only the calls
         self.calls: dict[str, CallRecord] = {}
         self.segments: list[AgentSegment] = []
         self._consult_of: dict[str, str] = {}  # consultation call id -> the customer call it is about
@@ -142,6 +143,12 @@ class CallHistory:
                 self.segments.append(AgentSegment(agent_id, state, reason, since, at))
             self._open[agent_id] = (state, reason, at)
 
+    def forget_before(self, at: float) -> None:
+        """Drop the calls that entered before ``at`` (a live fold keeps a bounded past)."""
+        for call_id in [c for c, r in self.calls.items() if r.entered_at < at]:
+            del self.calls[call_id]
+        self._consult_of = {k: v for k, v in self._consult_of.items() if v in self.calls}
+
     def _customer_call(self, call_id: str) -> str:
         return self._consult_of.get(call_id, call_id)
 
@@ -153,7 +160,7 @@ class CallHistory:
         opened = self._open.get(event.agent_id)
         if opened is not None:
             state, reason, since = opened
-            if event.at > since:
+            if event.at > since and self.keep_segments:
                 self.segments.append(AgentSegment(event.agent_id, state, reason, since, event.at))
             if state == "wrap_up" and event.state != "wrap_up":
                 record = self.calls.get(self._last_call.get(event.agent_id, ""))

@@ -161,6 +161,7 @@
         renderTiles(message.queues);
         agents = message.agents;
         renderAgents();
+        document.dispatchEvent(new CustomEvent("wall-snapshot", {detail: message}));
       }
     },
   });
