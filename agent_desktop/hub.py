@@ -329,7 +329,11 @@ class DesktopHub:
         if self.staffing is not None:
             logged_in = {tile.queue: sum(n for state, n in tile.agents.items() if state != "logged_out")
                          for tile in snapshot.queues}
-            message["staffing"] = self.staffing.panels(logged_in, logged_in)
+            try:
+                message["staffing"] = self.staffing.panels(logged_in, logged_in)
+            except (ArithmeticError, ValueError):
+                # The advice is a help; a figure it cannot work out must not stop the wall's pushes.
+                log.exception("staffing advice failed; the wall goes out without it")
         return message
 
     def close_ended_sessions(self) -> int:

@@ -19,6 +19,7 @@ from reports.history import CallRecord
 
 _TAIL = 1e-12  # states less likely than this (relative) are left out of the chain
 _MAX_AGENTS = 2000
+_SHORTEST = 1.0  # seconds: handle times and patience measured shorter are taken as this (no division by 0)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -44,8 +45,8 @@ def measure_traffic(records: Iterable[CallRecord], start: float, end: float,
     waited = sum(r.wait_seconds for r in entered if r.outcome in (Outcome.ANSWERED, Outcome.ABANDONED))
     return Traffic(
         calls_per_hour=len(entered) / hours if hours > 0 else 0.0,
-        handle_seconds=handle / len(handled) if handled else default_handle_seconds,
-        patience_seconds=waited / abandons if abandons else None,
+        handle_seconds=max(_SHORTEST, handle / len(handled)) if handled else default_handle_seconds,
+        patience_seconds=max(_SHORTEST, waited / abandons) if abandons else None,
     )
 
 

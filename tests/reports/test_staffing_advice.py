@@ -74,3 +74,12 @@ def test_the_queue_panel_compares_with_last_week_and_forecasts_the_next_hour() -
     assert panel.advice_next_hour.traffic.calls_per_hour == 720
     assert panel.advice_next_hour.erlang_c_agents > 36
     assert panel.with_logged_in is not None and panel.with_logged_in.service_level < TARGET
+
+
+def test_calls_of_no_length_give_advice_not_a_division_by_zero() -> None:
+    records = [CallRecord("c1", "q", 10.0, outcome=Outcome.ANSWERED),
+               CallRecord("c2", "q", 20.0, outcome=Outcome.ABANDONED)]
+    traffic = measure_traffic(records, 0.0, 900.0)
+    assert (traffic.handle_seconds, traffic.patience_seconds) == (1.0, 1.0)
+    assert advise(traffic, TARGET, SL_SECONDS).erlang_c_agents == 1
+    assert what_if(traffic, 1, SL_SECONDS).service_level > 0.99
