@@ -122,8 +122,21 @@ LOOK_ALIKES = _object(("error", "duplicates"), error=_TEXT,
 _FIGURES = _object(("answered", "answered_in_sl", "abandoned", "service_level", "asa", "abandon_rate"),
                    answered=_INTEGER, answered_in_sl=_INTEGER, abandoned=_INTEGER,
                    service_level=_nullable("number"), asa=_nullable("number"), abandon_rate=_nullable("number"))
+_TRAFFIC = _object(("calls_per_hour", "handle_seconds", "patience_seconds"), calls_per_hour=_NUMBER,
+                   handle_seconds=_NUMBER, patience_seconds=_nullable("number"))
+_ADVICE = _object(("traffic", "erlang_c_agents", "erlang_a_agents"), traffic=_TRAFFIC, erlang_c_agents=_INTEGER,
+                  erlang_a_agents=_nullable("integer"))
+# Per queue, pushed with the wall (reports.staffing): traffic of the last window and a week ago, advice.
+STAFFING = _array(_object(
+    ("queue", "now", "week_ago", "advice_now", "advice_next_hour", "logged_in", "with_logged_in"), queue=_TEXT,
+    now=_TRAFFIC, week_ago=_TRAFFIC, advice_now=_ADVICE, advice_next_hour=_ADVICE, logged_in=_INTEGER,
+    with_logged_in={"type": ["object", "null"], "properties": {
+        "agents": _INTEGER, "service_level": _NUMBER, "asa": _nullable("number"),
+        "service_level_a": _nullable("number"), "abandon_rate_a": _nullable("number")}},
+    window_seconds=_NUMBER, sl_target=_NUMBER, sl_seconds=_NUMBER))
 WALL = _object(
     ("at", "queues", "agents"), at=_NUMBER, day=_TEXT, time_zone=_nullable("string"), utc_offset=_NUMBER,
+    staffing=STAFFING,
     queues=_array(_object(("queue", "waiting", "callbacks", "longest_wait", "today", "last_30_min"), queue=_TEXT,
                           waiting=_INTEGER, callbacks=_INTEGER, longest_wait=_NUMBER, today=_FIGURES,
                           last_30_min=_FIGURES, agents={"type": "object", "additionalProperties": _INTEGER},

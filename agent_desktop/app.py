@@ -52,6 +52,7 @@ from agent_desktop.handling import (
 from agent_desktop.hub import DesktopHub
 from agent_desktop.security import LoginRateLimiter, RequestRateLimiter, SessionStore
 from agent_desktop.services import AgentControl, CustomerLookup
+from agent_desktop.staffing_panel import StaffingPanel
 from agent_desktop.supervision import SupervisorActions
 from agent_desktop.wall import WallProjection
 from bus.clock import Clock
@@ -105,6 +106,7 @@ def create_app(
         bus=bus, feeds=AgentFeeds(dispositions=config.dispositions, agent_names=agent_names), wall=wall,
         customer_lookup=customer_lookup, sessions=sessions, clock=clock,
         wall_min_interval=wall_min_interval, wall_max_interval=wall_max_interval,
+        staffing=StaffingPanel(clock=clock, targets=config.targets),
     )
     app[HUB] = hub
     app[SESSIONS] = sessions

@@ -32,6 +32,7 @@ from agent_desktop.events import CustomerMatched
 from agent_desktop.json_input import InvalidJson, parse_json
 from agent_desktop.security import SessionStore
 from agent_desktop.services import CustomerCard, CustomerLookup
+from agent_desktop.staffing_panel import StaffingPanel
 from agent_desktop.text_input import CALL_ID, MESSAGE_TYPE, PING_ID, InvalidText
 from agent_desktop.ui_text import UiText
 from agent_desktop.wall import WallProjection
@@ -99,10 +100,12 @@ class DesktopHub:
         wall_min_interval: float = 0.25,
         wall_max_interval: float = 1.0,
         lookup_timeout: float = 0.5,
+        staffing: StaffingPanel | None = None,
     ) -> None:
         self.bus = bus
         self.feeds = feeds
         self.wall = wall
+        self.staffing = staffing
         self.customer_lookup = customer_lookup
         self.sessions = sessions
         self.clock = clock
@@ -140,6 +143,8 @@ class DesktopHub:
     def on_event(self, event: DomainEvent) -> None:
         """Bus listener: runs inline in publish order, so it only folds and enqueues."""
         self.wall.apply(event)
+        if self.staffing is not None:
+            self.staffing.apply(event)
         for delivery in self.feeds.apply(event):
             self._deliver(delivery)
         if isinstance(event, CallQueued) and event.caller.customer_id:
@@ -318,8 +323,17 @@ class DesktopHub:
                 await conn.ws.send_str(text.encode("utf-8", "replace").decode("utf-8"))
 
     def _wall_message(self) -> Message:
-        message = self.wall.snapshot().to_dict()
+        snapshot = self.wall.snapshot()
+        message = snapshot.to_dict()
         message["type"] = "wall.snapshot"
+        if self.staffing is not None:
+            logged_in = {tile.queue: sum(n for state, n in tile.agents.items() if state != "logged_out")
+                         for tile in snapshot.queues}
+            try:
+                message["staffing"] = self.staffing.panels(logged_in, logged_in)
+            except (ArithmeticError, ValueError):
+                # The advice is a help; a figure it cannot work out must not stop the wall's pushes.
+                log.exception("staffing advice failed; the wall goes out without it")
         return message
 
     def close_ended_sessions(self) -> int:

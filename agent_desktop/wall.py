@@ -1,11 +1,8 @@
 """The supervisor wall's figures: a pure fold of ACD domain events with an injected clock.
 
-Definitions (per queue, over a period):
-
-* answered = calls connected to an agent; abandoned = callers who hung up while queued, except
-  those who gave up within ``short_abandon_seconds`` (they never had a chance to be served);
-* service level = answered within ``sl_seconds`` / (answered + abandoned);
-* ASA = mean wait of answered calls; abandon % = abandoned / (answered + abandoned).
+The figures are those of :mod:`reports.definitions` (``docs/kpis.md``), the same as every report's:
+each customer call's queue outcome (answered, abandoned, short abandon, call-back asked) counts once,
+in the queue and at the moment it happened.
 
 "Today" is the calendar date of ``tz`` (the system's zone when None) at each event, so days of 23
 or 25 hours around a DST change end at the right midnight; "last 30 min" is a sliding window. Each call counts
@@ -41,6 +38,15 @@ from acd.events import (
 from agent_desktop.trends import Combine, TrendSeries
 from bus.clock import Clock
 from bus.events import DomainEvent
+from reports.definitions import (
+    KpiSettings,
+    Outcome,
+    QueueTally,
+    abandon_outcome,
+    abandon_rate,
+    average_speed_of_answer,
+    service_level,
+)
 
 AGENT_STATES = tuple(state.value for state in AgentState)
 RECENT_WINDOW = 30 * 60.0
@@ -113,51 +119,31 @@ class WallSnapshot:
 @dataclasses.dataclass(slots=True)
 class _Outcome:
     at: float
-    answered: bool
+    outcome: Outcome
     wait: float
 
 
-class _Period:
-    """Answered/abandoned tallies for one queue over one period."""
-
-    __slots__ = ("abandoned", "answered", "answered_in_sl", "total_wait")
-
-    def __init__(self) -> None:
-        self.answered = 0
-        self.answered_in_sl = 0
-        self.abandoned = 0
-        self.total_wait = 0.0
-
-    def add(self, outcome: _Outcome, sl_seconds: float, sign: int = 1) -> None:
-        if outcome.answered:
-            self.answered += sign
-            self.total_wait += sign * outcome.wait
-            if outcome.wait <= sl_seconds:
-                self.answered_in_sl += sign
-        else:
-            self.abandoned += sign
-
-    def figures(self) -> PeriodFigures:
-        handled = self.answered + self.abandoned
-        return PeriodFigures(
-            answered=self.answered,
-            answered_in_sl=self.answered_in_sl,
-            abandoned=self.abandoned,
-            service_level=self.answered_in_sl / handled if handled else None,
-            asa=self.total_wait / self.answered if self.answered else None,
-            abandon_rate=self.abandoned / handled if handled else None,
-        )
+def _figures(tally: QueueTally, settings: KpiSettings) -> PeriodFigures:
+    return PeriodFigures(
+        answered=tally.answered,
+        answered_in_sl=tally.answered_in_sl,
+        abandoned=tally.abandoned,
+        service_level=service_level(tally, settings.sl_variant),
+        asa=average_speed_of_answer(tally),
+        abandon_rate=abandon_rate(tally),
+    )
 
 
 class _QueueState:
     def __init__(self, targets: QueueTargets) -> None:
         self.targets = targets
+        self.settings = KpiSettings(sl_seconds=targets.sl_seconds,
+                                    short_abandon_seconds=targets.short_abandon_seconds)
         self.waiting: dict[str, float] = {}  # call_id -> enter time
         self.callbacks: set[str] = set()
-        self.today = _Period()
-        self.recent = _Period()
+        self.today = QueueTally()
+        self.recent = QueueTally()
         self.recent_outcomes: deque[_Outcome] = deque()
-        self.counted_today: set[str] = set()
         self.waiting_trend = TrendSeries(
             bucket_seconds=TREND_BUCKET_SECONDS, points=TREND_POINTS, combine=Combine.PEAK
         )
@@ -165,7 +151,7 @@ class _QueueState:
 
     def record_trends(self, at: float) -> None:
         self.waiting_trend.record(at, len(self.waiting))
-        self.sl_trend.record(at, self.recent.figures().service_level)
+        self.sl_trend.record(at, service_level(self.recent, self.settings.sl_variant))
 
 
 @dataclasses.dataclass(slots=True)
@@ -199,6 +185,7 @@ class WallProjection:
         self._members: dict[str, frozenset[str]] = {a: frozenset(q) for a, q in (memberships or {}).items()}
         self._names = dict(agent_names or {})
         self._consultations: set[str] = set()  # call ids that are consultations, not customer calls
+        self._counted_today: set[str] = set()  # customer calls whose queue outcome today counted
         self._day = self._local_date(clock())
         self.version = 0  # bumped by every event that changed something, for coalescing pushes
         for queue in (*queues, *(q for members in self._members.values() for q in members)):
@@ -220,6 +207,7 @@ class WallProjection:
             q = self._queue(event.queue)
             q.waiting.pop(event.call_id, None)
             q.callbacks.add(event.call_id)
+            self._count(q, event.call_id, _Outcome(event.at, Outcome.CALLBACK, event.at - event.enter_time))
             q.record_trends(event.at)
         elif isinstance(event, CallOffered):
             self._queue(event.queue)  # the call stays waiting until connected
@@ -229,14 +217,14 @@ class WallProjection:
         elif isinstance(event, CallConnected):
             q = self._queue(event.queue)
             self._leave(q, event.call_id)
-            self._count(q, event.call_id, _Outcome(event.at, True, event.wait_seconds))
+            self._count(q, event.call_id, _Outcome(event.at, Outcome.ANSWERED, event.wait_seconds))
             q.record_trends(event.at)
             self._agent_on(event.agent_id, event.call_id, event.queue)
         elif isinstance(event, CallAbandoned):
             q = self._queue(event.queue)
             self._leave(q, event.call_id)
-            if event.wait_seconds >= q.targets.short_abandon_seconds:
-                self._count(q, event.call_id, _Outcome(event.at, False, event.wait_seconds))
+            outcome = abandon_outcome(event.wait_seconds, q.settings)
+            self._count(q, event.call_id, _Outcome(event.at, outcome, event.wait_seconds))
             q.record_trends(event.at)
         elif isinstance(event, CallEnded):
             q = self._queue(event.queue)
@@ -309,7 +297,7 @@ class WallProjection:
                     continue  # busy with another queue's call: not this queue's figure
                 counts[agent.state if agent else "logged_out"] += 1
         longest = max((now - t for t in q.waiting.values()), default=0.0)
-        today, recent = q.today.figures(), q.recent.figures()
+        today, recent = _figures(q.today, q.settings), _figures(q.recent, q.settings)
         return QueueTile(
             queue=name,
             waiting=len(q.waiting),
@@ -359,18 +347,20 @@ class WallProjection:
         q.callbacks.discard(call_id)
 
     def _count(self, q: _QueueState, call_id: str, outcome: _Outcome) -> None:
-        if call_id in q.counted_today:
+        # Once per customer call (reports.definitions): a transfer or call-back never counts it again.
+        if call_id in self._counted_today:
             return
-        q.counted_today.add(call_id)
-        q.today.add(outcome, q.targets.sl_seconds)
-        q.recent.add(outcome, q.targets.sl_seconds)
+        self._counted_today.add(call_id)
+        q.today.add(outcome.outcome, outcome.wait, q.settings)
+        q.recent.add(outcome.outcome, outcome.wait, q.settings)
         q.recent_outcomes.append(outcome)
         self._expire_recent(q, outcome.at)
 
     @staticmethod
     def _expire_recent(q: _QueueState, now: float) -> None:
         while q.recent_outcomes and now - q.recent_outcomes[0].at > RECENT_WINDOW:
-            q.recent.add(q.recent_outcomes.popleft(), q.targets.sl_seconds, sign=-1)
+            gone = q.recent_outcomes.popleft()
+            q.recent.add(gone.outcome, gone.wait, q.settings, sign=-1)
 
     def _agent_state(self, event: AgentStateChanged) -> None:
         agent = self._agents.get(event.agent_id)
@@ -401,9 +391,9 @@ class WallProjection:
         if day <= self._day:
             return  # today, or a late event from yesterday whose counts stay with today
         self._day = day
+        self._counted_today.clear()
         for q in self._queues.values():
-            q.today = _Period()
-            q.counted_today.clear()
+            q.today = QueueTally()
 
 
 _QUEUE_CALL_EVENTS = (CallQueued, CallbackRequested, CallOffered, CallOfferFailed, CallConnected, CallAbandoned,

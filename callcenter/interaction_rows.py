@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from acd.events import (
+    AgentStateChanged,
     CallAbandoned,
     CallbackRequested,
     CallConnected,
@@ -34,6 +35,7 @@ from crm_core.interactions import (
     UnknownLeg,
     close_leg,
     get_leg,
+    last_ended_leg,
     leg_at,
     legs_of,
     open_leg,
@@ -54,8 +56,9 @@ RING_STATE = 4
 # The events :func:`apply_event` records; a bus listener can filter on these.
 LEG_EVENTS: tuple[type[DomainEvent], ...] = (
     ChannelAppeared, IvrFinished, CallQueued, CallOffered, CallConnected, CallAbandoned, CallbackRequested,
-    CallEnded, CallDisposed, CustomerMatched,
+    CallEnded, CallDisposed, CustomerMatched, AgentStateChanged,
 )
+WRAP_UP = "wrap_up"  # the agent state of after-call work (acd.agents.AgentState.WRAP_UP)
 
 
 def _open_from(session: Session, leg_id: str, queue: str, enter_at: float, **fields: Any) -> Interaction:
@@ -179,9 +182,18 @@ def apply_event(
             leg_id = leg_at(session, event.call_id, event.at, event.agent_id)
             leg = get_leg(session, leg_id)
             assert leg is not None  # found among the call's legs
-            wrap_up = None if leg.end_at is None else max(0.0, event.at - leg.end_at)
+            # Saved after the wrap-up ended (by its timer), the disposition leaves the after-call work as it was.
+            wrap_up = leg.wrap_up_seconds
+            if wrap_up is None and leg.end_at is not None:
+                wrap_up = max(0.0, event.at - leg.end_at)
             return update_leg(session, leg_id, disposition=event.disposition, notes=event.notes,
                               agent_id=event.agent_id, wrap_up_seconds=wrap_up)
+        case AgentStateChanged() if event.previous == WRAP_UP and event.state != WRAP_UP:
+            # However wrap-up ends (disposition, timer, a pause), its length is the call's after-call work.
+            ended = last_ended_leg(session, event.agent_id, event.at)
+            if ended is None or ended.end_at is None:
+                return None
+            return update_leg(session, ended.leg_id, wrap_up_seconds=max(0.0, event.at - ended.end_at))
     return None
 
 

@@ -177,6 +177,17 @@ def leg_at(session: Session, call_id: str, at: float, agent_id: str | None = Non
     return begun[-1].leg_id if begun else call_id
 
 
+def last_ended_leg(session: Session, agent_id: str, at: float) -> Interaction | None:
+    """The leg ``agent_id`` finished last, by ``at`` (the call whose wrap-up the agent is in)."""
+    query = (
+        select(Interaction)
+        .where(Interaction.agent_id == agent_id, Interaction.end_at.is_not(None), Interaction.end_at <= at)
+        .order_by(Interaction.end_at.desc(), Interaction.id.desc())
+        .limit(1)
+    )
+    return session.scalars(query).first()
+
+
 def recent_interactions(session: Session, customer_id: int, limit: int = 10) -> list[Interaction]:
     """The customer's latest legs, newest first (for the screen pop)."""
     query = (

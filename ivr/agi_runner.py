@@ -42,7 +42,8 @@ async def run_flow(
     min_confidence: float = 0.0,
     look_up_timeout: float = LOOK_UP_TIMEOUT,
 ) -> IvrOutcome:
-    """Answer, run ``flow`` to its end and return the outcome.
+    """Answer, run ``flow`` to its end and return the outcome; each node step goes to ``publish``
+    (:class:`~ivr.events.IvrNodeVisited`) as it happens.
 
     For queue, call-back and voicemail outcomes the call data is also left in channel variables
     (``IVR_*``, ``CUSTOMER_*``) so the dialplan and a restarted ACD can see it; a hang-up outcome
@@ -61,7 +62,12 @@ async def run_flow(
                                 min_confidence=min_confidence, clock=clock)
     action = session.start()
     answered = False
-    while not isinstance(action, Finish):
+    while True:
+        if publish is not None:
+            for visit in session.take_visits():
+                publish(visit)
+        if isinstance(action, Finish):
+            break
         if isinstance(action, LookUp):
             action = session.feed(await _answer(directory, action, look_up_timeout, channel.call_id))
             continue

@@ -55,3 +55,16 @@ class IvrInputRecognised(DomainEvent):
     audio_seconds: float
     decode_seconds: float = 0.0
     accepted: bool = True
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class IvrNodeVisited(DomainEvent):
+    """A step of a caller's walk through the flow: ``node`` was entered (``result`` ``entered``) or gave its
+    result: for input nodes ``recognised`` (``value``: the menu key; a collected code is not repeated here),
+    ``invalid`` or ``timeout``; for a validation ``valid``, ``not_valid`` or ``unavailable`` (the CRM could not
+    check the code); ``hung_up`` where the caller left."""
+
+    call_id: str
+    node: str
+    result: str
+    value: str = ""

@@ -40,6 +40,7 @@ from ivr.directory import (
     OpenTicket,
     TicketStatus,
 )
+from ivr.events import IvrNodeVisited
 from ivr.flow import (
     BranchNode,
     CallbackNode,
@@ -102,6 +103,7 @@ class IvrSession:
         "_started_at",
         "_steps",
         "_then",
+        "_visits",
     )
 
     def __init__(
@@ -128,6 +130,7 @@ class IvrSession:
         self._started_at = 0.0
         self._steps = 0
         self._then = ""  # where to go once the Play/Say in progress is done
+        self._visits: list[IvrNodeVisited] = []  # steps not yet taken by the edge (take_visits)
 
     @property
     def language(self) -> str:
@@ -138,6 +141,15 @@ class IvrSession:
     def outcome(self) -> IvrOutcome | None:
         """The outcome once the session returned :class:`Finish`."""
         return self._outcome
+
+    def take_visits(self) -> list[IvrNodeVisited]:
+        """The node steps since the last call (entered, recognised, invalid, timeout, hung up), oldest first."""
+        visits, self._visits = self._visits, []
+        return visits
+
+    def _visit(self, node: str, result: str, value: str = "") -> None:
+        self._visits.append(IvrNodeVisited(at=self._clock(), call_id=self._data["call_id"], node=node,
+                                           result=result, value=value))
 
     def start(self) -> Action:
         """Begin the flow; a known caller number is first looked up (:class:`CustomerByAni`)."""
@@ -161,6 +173,7 @@ class IvrSession:
             raise UnexpectedResult(f"{result!r} answers no look-up at node '{self._node.id}'")
         node = self._node
         if result is HUNG_UP:
+            self._visit(node.id, "hung_up")
             # A call-back or a hang-up the caller already chose stands even if they leave early.
             if isinstance(node, CallbackNode | HangupNode):
                 return self._finish_terminal(node)
@@ -192,6 +205,7 @@ class IvrSession:
                 return self._finish_terminal(self._fallback())
             node = flow.nodes[node_id]
             self._node = node
+            self._visit(node.id, "entered")
             match node:
                 case PlayNode():
                     self._then = node.next
@@ -302,20 +316,26 @@ class IvrSession:
         if node.terminator and value.endswith(node.terminator):
             value = value[: -len(node.terminator)]
         if not value:
+            self._visit(node.id, "timeout")
             return self._retry(node, node.retry.no_input_prompts)
         self._data[node.var] = value
         if not node.min_digits <= len(value) <= node.max_digits:
+            self._visit(node.id, "invalid")
             return self._retry(node, node.retry.invalid_prompts)
+        self._visit(node.id, "recognised")
         return self._enter(node.next)
 
     def _on_choice(self, node: MenuNode | LanguageNode, result: InputResult) -> Action:
         """A menu's key leads to its node; a language menu's key switches the language and goes on."""
         value = result.value if isinstance(result, Digits) else ""
         if not value:
+            self._visit(node.id, "timeout")
             return self._retry(node, node.retry.no_input_prompts)
         chosen = node.options.get(value[0])
         if chosen is None:
+            self._visit(node.id, "invalid", value[0])
             return self._retry(node, node.retry.invalid_prompts)
+        self._visit(node.id, "recognised", value[0])
         if isinstance(node, LanguageNode):
             self._choose_language(chosen)
             return self._enter(node.next)
@@ -347,7 +367,9 @@ class IvrSession:
         raise UnexpectedResult(f"{result!r} does not answer {request!r}")
 
     def _validated(self, node: ValidateNode, valid: bool, *, give_up: bool = False) -> tuple[str, Prompts, bool]:
-        """The node to go to, the notice to play there, and whether it is a retry (none when ``give_up``)."""
+        """The node to go to, the notice to play there, and whether it is a retry (none when ``give_up``: the
+        code could not be checked, logged as ``unavailable``)."""
+        self._visit(node.id, "valid" if valid else "unavailable" if give_up else "not_valid")
         if valid:
             return node.next, (), False
         collect = self._flow.nodes[node.retry]

@@ -22,10 +22,20 @@
     return box;
   }
 
-  // A sparkline as inline SVG: one polyline over the points known so far, scaled to the box.
+  // A sparkline as inline SVG: one polyline over the points known so far, scaled to the box, with its axes:
+  // the scale's top and zero on the left, the window's start and now below.
   const SVG = "http://www.w3.org/2000/svg";
-  function sparkline(label, values, fixedMax) {
-    const width = 120, height = 28;
+  function svgText(text, x, y, anchor) {
+    const node = document.createElementNS(SVG, "text");
+    node.setAttribute("x", x);
+    node.setAttribute("y", y);
+    node.setAttribute("text-anchor", anchor);
+    node.setAttribute("class", "axis");
+    node.textContent = text;
+    return node;
+  }
+  function sparkline(label, values, fixedMax, minutes) {
+    const left = 24, width = 150, plot = width - left, height = 48, bottom = 12, top = height - bottom;
     const box = el("div", null, "trend");
     box.appendChild(el("span", label, "label"));
     const svg = document.createElementNS(SVG, "svg");
@@ -36,15 +46,22 @@
     svg.setAttribute("aria-label", label);
     const known = values.filter((v) => v !== null);
     const max = fixedMax || Math.max(1, ...known);
-    const step = width / Math.max(1, values.length - 1);
+    const step = plot / Math.max(1, values.length - 1);
     const points = [];
     values.forEach((v, i) => {
-      if (v !== null) points.push([i * step, height - 2 - (v / max) * (height - 4)]);
+      if (v !== null) points.push([left + i * step, top - 2 - (v / max) * (top - 4)]);
     });
-    const base = document.createElementNS(SVG, "line");
-    for (const [k, v] of [["x1", 0], ["y1", height - 1], ["x2", width], ["y2", height - 1]]) base.setAttribute(k, v);
-    base.setAttribute("class", "baseline");
-    svg.appendChild(base);
+    for (const [x1, y1, x2, y2] of [[left, top - 1, width, top - 1], [left, 0, left, top - 1]]) {
+      const axis = document.createElementNS(SVG, "line");
+      for (const [k, v] of [["x1", x1], ["y1", y1], ["x2", x2], ["y2", y2]]) axis.setAttribute(k, v);
+      axis.setAttribute("class", "baseline");
+      svg.appendChild(axis);
+    }
+    const scale = fixedMax ? percent : number;
+    svg.appendChild(svgText(scale(max), left - 3, 8, "end"));
+    svg.appendChild(svgText(scale(0), left - 3, top - 1, "end"));
+    svg.appendChild(svgText(t("−%(minutes)s min", {minutes: number(minutes)}), left, height - 1, "start"));
+    svg.appendChild(svgText(t("now"), width, height - 1, "end"));
     const line = document.createElementNS(SVG, "polyline");
     line.setAttribute("points", points.map(([x, y]) => x.toFixed(1) + "," + y.toFixed(1)).join(" "));
     line.setAttribute("fill", "none");
@@ -83,8 +100,8 @@
       tile.appendChild(el("p", t("ready %(ready)s · on call %(on_call)s · wrap-up %(wrap_up)s · not ready %(not_ready)s",
         {ready: a.ready, on_call: a.on_call + a.reserved, wrap_up: a.wrap_up, not_ready: a.not_ready}), "agents"));
       const trends = el("div", null, "trends");
-      trends.appendChild(sparkline(t("Waiting, 20 min"), q.trends.waiting));
-      trends.appendChild(sparkline(t("SL 30 min, 20 min"), q.trends.sl_30_min, 1));
+      trends.appendChild(sparkline(t("Waiting, 20 min"), q.trends.waiting, 0, 20));
+      trends.appendChild(sparkline(t("SL 30 min, 20 min"), q.trends.sl_30_min, 1, 20));
       tile.appendChild(trends);
       tiles.appendChild(tile);
     }
@@ -196,6 +213,7 @@
         renderTiles(message.queues);
         agents = message.agents;
         renderAgents();
+        document.dispatchEvent(new CustomEvent("wall-snapshot", {detail: message}));
       }
     },
   });
