@@ -42,6 +42,7 @@ ACTIONS_WE_USE = ("Originate", "Redirect", "Hangup", "Setvar", "Getvar", "Status
 FORBIDDEN_RIGHTS = {"system": "ModuleCheck", "command": "Command", "config": "UpdateConfig"}
 DOCTOR_CONTEXT = "callcenter-doctor"
 CALL_TIMEOUT = 15.0
+ORIGINATE_FAILURE_GRACE = 1.0
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -183,8 +184,10 @@ class SiteDoctor:
                 if event.name == "CC_DOCTOR_AGI":
                     done.set()
             elif isinstance(event, OriginateResult) and event.action_id == action_id and not event.success:
+                # The Local channel's hang-up fails the Originate, and that report may overtake the dialplan's
+                # last variables: give them a moment before judging.
                 failed.append(event.reason)
-                done.set()
+                asyncio.get_running_loop().call_later(ORIGINATE_FAILURE_GRACE, done.set)
 
         action_id = ""
         bus.add_listener(watch, VariableSet, OriginateResult)
