@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+from collections.abc import Container
 
 
 class AgentState(enum.StrEnum):
@@ -60,6 +61,21 @@ class AgentStatus:
     pending_pause: str | None = None
     wrap_up_until: float | None = None
     wrap_up_limit: float | None = None  # the latest the agent may extend the wrap-up to
+
+    def resume(self, saved: AgentStatus, live_calls: Container[str]) -> bool:
+        """Take ``saved`` (a snapshot's) state after a restart. True when the agent must be freed again: an
+        offer in flight died with the old process, and a talk whose call is gone has ended."""
+        self.reason, self.pending_pause, self.since = saved.reason, saved.pending_pause, saved.since
+        if saved.state is AgentState.ON_CALL and saved.call_id in live_calls:
+            self.state, self.call_id = saved.state, saved.call_id
+        elif saved.state is AgentState.WRAP_UP and saved.wrap_up_until is not None:
+            self.state, self.wrap_up_until = saved.state, saved.wrap_up_until
+        elif saved.state in (AgentState.READY, AgentState.RESERVED, AgentState.ON_CALL):
+            self.state = AgentState.NOT_READY
+            return True
+        else:
+            self.state = saved.state
+        return False
 
     def move(self, to: AgentState, at: float, reason: str | None = None) -> AgentState:
         """Apply one move of the table; returns the previous state."""

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from acd.config import MAX_LEVEL, MIN_LEVEL
+from acd.events import CallOffered, CallQueued
 from ivr.caller import CallerData
 
 if TYPE_CHECKING:
@@ -47,6 +48,17 @@ class Call:
     queues: tuple[str, ...] = ()  # home queue, then overflow queues
     token: int = 0  # bumped whenever the call leaves its groups; heap entries with an old token are stale
     groups: list[Group] = dataclasses.field(default_factory=list)
+
+    def queued(self, now: float) -> CallQueued:
+        """The event of this call (re)joining its queue at ``now``."""
+        return CallQueued(at=now, call_id=self.call_id, queue=self.queue, priority=self.priority,
+                          enter_time=self.enter_time, caller=self.caller, required_skills=self.skills,
+                          callback=self.callback_number is not None, consult_of=self.consult_of)
+
+    def offered(self, agent_id: str, now: float) -> CallOffered:
+        """The event of this call being offered to ``agent_id`` at ``now``."""
+        return CallOffered(at=now, call_id=self.call_id, queue=self.queue, agent_id=agent_id, caller=self.caller,
+                           wait_seconds=now - self.enter_time, consult_of=self.consult_of)
 
     def to_record(self) -> dict[str, Any]:
         """The call as a JSON-able dict, for :meth:`acd.core.Acd.snapshot`."""

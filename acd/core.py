@@ -10,7 +10,7 @@ snapshot of it all for a restarted service.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from acd.agents import AgentState, AgentView, IllegalTransition
@@ -36,9 +36,7 @@ from acd.events import (
     CallConnected,
     CallEnded,
     CallHeld,
-    CallOffered,
     CallOfferFailed,
-    CallQueued,
     CallResumed,
 )
 from acd.routing import RoutedAgent, Router
@@ -74,9 +72,7 @@ class Acd:
         """Declare an agent (logged out) at run time, e.g. one created in the admin pages."""
         if config.id in self._agents:
             raise AcdError(f"agent {config.id!r} already exists")
-        for q in config.queues:
-            if q not in self._queues:
-                raise UnknownQueue(q)
+        self._check_queues(config.queues)
         agent = RoutedAgent(config)
         self._agents[config.id] = agent
         self._router.add_agent(agent)
@@ -87,9 +83,7 @@ class Acd:
         old = self._agent(config.id)
         if old.status.state is not AgentState.LOGGED_OUT:
             raise AcdError(f"agent {config.id!r} must be logged out to change")
-        for q in config.queues:
-            if q not in self._queues:
-                raise UnknownQueue(q)
+        self._check_queues(config.queues)
         self._router.remove_agent(old)
         agent = RoutedAgent(config)
         agent.status = old.status
@@ -246,7 +240,7 @@ class Acd:
             pinned=agent_id, consult_of=consult_of,
         )
         self._calls[call_id] = call
-        fx.events.append(self._queued_event(call, now))
+        fx.events.append(call.queued(now))
         if target is not None:
             self._escalate(call, now)
             self._offer(call, target, now, fx)
@@ -470,9 +464,7 @@ class Acd:
         saved = Snapshot.from_record(snapshot)
         if self._calls:
             raise AcdError("restore needs a core without calls")
-        for call in saved.calls:
-            if call.queue not in self._queues:
-                raise UnknownQueue(call.queue)
+        self._check_queues(call.queue for call in saved.calls)
         now = self.clock()
         fx = Effects()
         self._seq = saved.seq
@@ -486,18 +478,10 @@ class Acd:
         freeing = []
         for status in saved.agents:
             agent = self._agent(status.agent_id)
-            s = agent.status
-            s.reason, s.pending_pause, s.since = status.reason, status.pending_pause, status.since
-            if status.state is AgentState.ON_CALL and status.call_id in self._calls:
-                s.state, s.call_id = status.state, status.call_id
-            elif status.state is AgentState.WRAP_UP and status.wrap_up_until is not None:
-                s.state, s.wrap_up_until = status.state, status.wrap_up_until
-                self._deadlines.end_wrap_up_at(status.wrap_up_until, agent.config.id)
-            elif status.state in (AgentState.READY, AgentState.RESERVED, AgentState.ON_CALL):
-                s.state = AgentState.NOT_READY
+            if agent.status.resume(status, self._calls):
                 freeing.append(agent)
-            else:
-                s.state = status.state
+            elif agent.status.state is AgentState.WRAP_UP and agent.status.wrap_up_until is not None:
+                self._deadlines.end_wrap_up_at(agent.status.wrap_up_until, agent.config.id)
         for agent in sorted(freeing, key=lambda a: (a.status.since, a.config.id)):
             agent.status.reason = None
             self._free(agent, fx)
@@ -517,6 +501,11 @@ class Acd:
             raise WrongCallState(f"call {call_id} is {call.status}, not {status}")
         return call
 
+    def _check_queues(self, queues: Iterable[str]) -> None:
+        for queue in queues:
+            if queue not in self._queues:
+                raise UnknownQueue(queue)
+
     def _check_reason(self, reason: str | None, *, allow_none: bool = False) -> None:
         if reason is None and allow_none:
             return
@@ -526,13 +515,6 @@ class Acd:
     def _staffed(self, queue: str) -> int:
         busy_or_free = (AgentState.READY, AgentState.RESERVED, AgentState.ON_CALL, AgentState.WRAP_UP)
         return sum(1 for a in self._router.members(queue) if a.status.state in busy_or_free)
-
-    def _queued_event(self, call: Call, now: float) -> CallQueued:
-        return CallQueued(
-            at=now, call_id=call.call_id, queue=call.queue, priority=call.priority, enter_time=call.enter_time,
-            caller=call.caller, required_skills=call.skills, callback=call.callback_number is not None,
-            consult_of=call.consult_of,
-        )
 
     def _move(self, agent: RoutedAgent, to: AgentState, fx: Effects, reason: str | None = None,
               call_id: str | None = None) -> None:
@@ -582,10 +564,7 @@ class Acd:
         else:
             fx.decisions.append(Offer(call.call_id, call.queue, agent.config.id, interface,
                                       now - call.enter_time))
-        fx.events.append(CallOffered(
-            at=now, call_id=call.call_id, queue=call.queue, agent_id=agent.config.id, caller=call.caller,
-            wait_seconds=now - call.enter_time, consult_of=call.consult_of,
-        ))
+        fx.events.append(call.offered(agent.config.id, now))
 
     def _return_offer(self, call: Call, agent: RoutedAgent, reason: str, fx: Effects) -> None:
         """The offered agent will not take the call: it waits in its queue again, no longer pinned; a
@@ -598,7 +577,7 @@ class Acd:
             del self._calls[call.call_id]
             return
         call.pinned = None
-        fx.events.append(self._queued_event(call, now))
+        fx.events.append(call.queued(now))
         self._place(call, now, fx)
 
     def _after_call(self, agent: RoutedAgent, *, wrap_up: float, limit: float = 0.0, fx: Effects) -> None:
