@@ -25,6 +25,7 @@ class NodeSettings(Protocol):
     ami_user: str
     ami_secret: str
     trunk: str
+    ring_seconds: int
 
 
 def _given(flag: T | None, setting: T) -> T:
@@ -55,6 +56,7 @@ def site_from_settings(
         ami_secret=_given(ami_secret, settings.ami_secret),
         trunk=_given(trunk, settings.trunk or None),
         ami_permit=ami_permit,
+        ring_seconds=settings.ring_seconds,
     )
 
 
