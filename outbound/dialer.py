@@ -283,10 +283,14 @@ class Dialer:
                 self._early[event.action_id] = event  # before originate() returned
         elif isinstance(event, ChannelHungUp):
             self._hung_up(event)
+        elif isinstance(event, VariableSet) and event.name == AMD_CAUSE_VARIABLE:
+            line = self.lines.get(event.uniqueid or "")
+            if line is not None:
+                line.amd_cause = event.value
         elif isinstance(event, VariableSet) and event.name == AMD_STATUS_VARIABLE:
             line = self.lines.get(event.uniqueid or "")
             if line is not None and event.value == "MACHINE" and self.settings.rule_for(line.campaign_id) != AGENT:
-                self._answered(line, dial.MACHINE, event.value)
+                self._answered(line, dial.MACHINE, event.value, line.amd_cause)
                 self._end(line, dial.MACHINE, detail=f"answering machine ({self.settings.rule_for(line.campaign_id)})")
         elif isinstance(event, CallDisposed):
             handed = self._handed.pop(event.call_id, None)

@@ -40,6 +40,7 @@ class Line:
     agent_id: str | None = None
     answered_at: float | None = None
     verdict: str | None = None  # dial_outcomes.PERSON / MACHINE once AMD told
+    amd_cause: str = ""  # AMDCAUSE, set just before AMDSTATUS
     causes: list[int] = dataclasses.field(default_factory=list)  # Q.850 causes of its channels' hang-ups
 
 
