@@ -125,15 +125,15 @@ async def rig(engine: Engine, tmp_path: Path) -> AsyncIterator[Rig]:
         await recorder.stop()
 
 
-async def running_campaign(rig: Rig, tmp_path: Path) -> int:
+async def running_campaign(rig: Rig, tmp_path: Path, numbers: tuple[str, ...] = tuple(CAST)) -> int:
     campaign = await rig.outbound.create_campaign(CAMPAIGN, actor="camp")
-    rows = [["name", "phone"], *[[f"P{i}", number] for i, number in enumerate(CAST)]]
+    rows = [["name", "phone"], *[[f"P{i}", number] for i, number in enumerate(numbers)]]
     upload = rig.outbound.upload_path("list.csv")
     shutil.copy(write_csv(tmp_path / "list.csv", rows), upload)
     job = await rig.outbound.start_import(campaign.id, upload, file_name="list.csv", actor="camp")
     while not (job := await rig.outbound.import_job(job.id)).over or upload.exists():
         await asyncio.sleep(0.02)
-    assert job.added == len(CAST)
+    assert job.added == len(numbers)
     await rig.outbound.set_status(campaign.id, RUNNING, actor="camp")
     return campaign.id
 
@@ -200,3 +200,48 @@ async def test_a_progressive_campaign_reaches_each_kind_of_callee_and_connects_t
     assert stored[person].outcome == "answered" and stored[person].agent_id == agent
     assert {placed[a].number: r.outcome for a, r in stored.items() if a != person} == {
         n: o for n, o in EXPECTED.items() if o != CONNECTED}
+
+
+
+async def test_a_person_nobody_can_take_hears_the_message_at_once_and_counts_as_abandoned(
+        rig: Rig, tmp_path: Path) -> None:
+    """The agent held for the line logs out while it rings and nobody else is ready: the answered person
+    is let go with the campaign's message right after AMD's verdict, and the lead's outcome is 'abandoned'."""
+    heard_on_wire: list[str] = []
+    rig.sim.add_event_sink(lambda headers: heard_on_wire.extend(v for k, v in headers if "sorry-youre" in v))
+    campaign_id = await running_campaign(rig, tmp_path, ("+12122345600",))
+    hopper = rig.outbound.hopper(campaign_id)
+    assert hopper is not None
+    await rig.acd.set_ready("a1")
+    await rig.dialer.start()
+    await rig.until(lambda: rig.of(CampaignDialPlaced), "the person's number to be dialled")
+    await rig.acd.logout("a1")
+    await rig.until(lambda: rig.of(CampaignDialEnded), "the person's dial to end")
+    [ended] = rig.of(CampaignDialEnded)
+    [heard] = rig.of(CampaignDialAnswered)
+    assert (ended.outcome, heard.verdict) == ("abandoned", "person")
+    assert ended.at - heard.at <= 2.0
+    await rig.until(lambda: hopper.history(ended.lead_id).last_outcome == rules.ABANDONED, "the abandon to be kept")
+    await rig.until(lambda: not rig.sim.live_channels(), "the person's line to hang up")
+    assert heard_on_wire, "the abandon message was not played"
+    assert not rig.of(CallConnected)
+
+
+async def test_a_machine_under_the_message_rule_hears_the_message_after_its_greeting(rig: Rig, tmp_path: Path) -> None:
+    played: list[float] = []
+    rig.sim.add_event_sink(lambda headers: played.extend(
+        rig.dialer.clock() for k, v in headers if k == "AppData" and v == "vm-goodbye"))
+    rig.dialer.settings = DialerSettings(tick_seconds=0.05, ring_seconds=15, machine_rule="message")
+    campaign_id = await running_campaign(rig, tmp_path, ("+12122345603",))
+    await rig.acd.set_ready("a1")
+    await rig.dialer.start()
+    await rig.until(lambda: played, "the machine's message")
+    [heard] = rig.of(CampaignDialAnswered)
+    assert heard.verdict == "machine"
+    assert played[0] - heard.at >= 5.0 - 1.5  # the 5 s greeting was over (AMD decided 1.5 s into it)
+    [ended] = rig.of(CampaignDialEnded)
+    assert ended.outcome == "machine"
+    assert {a.agent_id: a.state for a in rig.acd.agents_of("sales")}["a1"] is AgentState.READY  # let go
+    hopper = rig.outbound.hopper(campaign_id)
+    assert hopper is not None
+    await rig.until(lambda: hopper.history(ended.lead_id).last_outcome == rules.MACHINE, "the machine outcome")
