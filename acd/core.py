@@ -204,12 +204,11 @@ class Acd:
         Refused (decision, no event) when the queue is closed or full, unless ``adopting`` (a call
         re-adopted after a restart, with its original ``enter_time``), which is always taken.
 
-        ``agent_id`` pins the call to that agent (a transfer or consultation to a named colleague, or the
-        answered customer of an outbound call the agent was reserved for under ``call_id``, see :meth:`reserve`):
-        it is offered to them at once whatever their queues and skills, or refused (``agent_unavailable``)
-        when they are neither ready nor so reserved; queue hours and length do not apply. ``consult_of`` marks
-        a consultation: an agent talking on that call asks a colleague about it; its "caller" is the
-        consulting agent.
+        ``agent_id`` pins the call to that agent (a transfer or consultation to a named colleague, or an outbound
+        call's customer, :meth:`reserve`): offered to them at once whatever their queues and skills, or refused
+        (``agent_unavailable``) when they are neither ready nor held for ``call_id``; queue hours and length do
+        not apply. ``consult_of`` marks a consultation: an agent talking on that call asks a colleague about it;
+        its "caller" is the consulting agent.
         """
         q = self._queues.get(queue)
         if q is None:
@@ -383,30 +382,24 @@ class Acd:
         return Effects(events=[CallbackRequested(at=self.clock(), call_id=call_id, queue=call.queue,
                                                  number=number, enter_time=call.enter_time)])
 
-    # ----------------------------------------------------------- reservations
-
     def reserve(self, reservation_id: str, queue: str, agent_id: str | None = None) -> tuple[str | None, Effects]:
-        """Hold a ready agent for the outbound call ``reservation_id`` being dialled: ``agent_id``, else the
-        member of ``queue`` ready longest. Reserved, it is offered no other call until :meth:`enqueue` pinned
-        to it under the same id brings the answered customer, or :meth:`release`. None when nobody is ready."""
-        if queue not in self._queues:
-            raise UnknownQueue(queue)
+        """Hold ``agent_id`` (else the member of ``queue`` ready longest) for the outbound call ``reservation_id``
+        being dialled: no other call is offered to it until a pinned :meth:`enqueue` under the same id brings
+        the answered customer, or :meth:`release`. None when nobody is ready."""
+        self._check_queues([queue])
         if reservation_id in self._calls:
             raise DuplicateCall(reservation_id)
         members = self._router.members(queue) if agent_id is None else [self._agent(agent_id)]
         ready = [a for a in members if a.status.state is AgentState.READY]
         fx = Effects()
-        if not ready:
-            return None, fx
-        agent = min(ready, key=lambda a: (a.status.since, a.config.id))
-        self._move(agent, AgentState.RESERVED, fx, call_id=reservation_id)
-        return agent.config.id, fx
+        if ready:
+            agent = min(ready, key=lambda a: (a.status.since, a.config.id))
+            self._move(agent, AgentState.RESERVED, fx, call_id=reservation_id)
+        return (agent.config.id if ready else None), fx
 
     def release(self, agent_id: str, reservation_id: str) -> Effects:
-        """The outbound call ``agent_id`` was held for reached nobody to talk to: the agent is free again (or
-        takes the pause chosen meanwhile). A reservation that is over already changes nothing."""
-        agent = self._agent(agent_id)
-        fx = Effects()
+        """The held agent's outbound call reached nobody: free again (or the pause chosen meanwhile)."""
+        agent, fx = self._agent(agent_id), Effects()
         if self._holds(agent, reservation_id):
             agent.status.call_id = None
             self._end_wrap_up(agent, fx)
