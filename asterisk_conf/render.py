@@ -31,6 +31,7 @@ REQUIRED_MODULES: tuple[str, ...] = (
     # The dialer: answering-machine detection, and the messages machines and abandoned persons hear.
     "app_amd.so",
     "app_playback.so",
+    "app_waitforsilence.so",
     # Speech input: AudioSocket() streams a caller's audio to the node (ivr/listener.py).
     "res_audiosocket.so",
     "app_audiosocket.so",
@@ -59,6 +60,7 @@ TEMPLATES: dict[str, str] = {
     "manager_callcenter.conf": "manager_callcenter.conf.j2",
     "manager.conf": "manager.conf.j2",
     "musiconhold.conf": "musiconhold.conf.j2",
+    "amd.conf": "amd.conf.j2",
     "modules.conf": "modules.conf.j2",
 }
 

@@ -2,8 +2,8 @@
 
 :func:`draw_callee` gives one dial's callee from a :class:`~cti.sim.config.CalleePopulation`;
 :func:`amd_verdict` is what Asterisk's ``AMD()`` (default settings) concludes from the answerer's first words:
-a greeting longer than its 1.5 s ``maximum_word_length`` is a machine (``LONGGREETING``, decided 1.5 s
-in), a shorter one followed by its 0.8 s ``after_greeting_silence`` a person (``HUMAN``), both with the
+a voice lasting its 1.5 s ``greeting`` is a machine (``LONGGREETING-<voice ms>-1500``, decided 1.5 s in),
+a shorter word followed by its 0.8 s ``after_greeting_silence`` a person (``HUMAN-<silence ms>-800``): the
 ``AMDCAUSE`` shapes a real Asterisk sets (trace 07: ``HUMAN-803-800``, ``LONGGREETING-1500-1500``).
 """
 
@@ -13,7 +13,7 @@ import random
 
 from cti.sim.config import CalleePopulation, PhoneBehaviour, PhoneOutcome
 
-#: AMD()'s defaults (amd.conf): the longest word of a person's hello, and the silence after it.
+#: AMD()'s defaults (amd.conf): the longest greeting of a person, and the silence after it.
 MAXIMUM_WORD_MS = 1500
 AFTER_GREETING_SILENCE_MS = 800
 #: The shortest hello AMD hears as a word (shorter sounds are noise; it waits for the silence anyway).
@@ -43,4 +43,5 @@ def amd_verdict(greeting: float) -> tuple[str, str, float]:
     if word_ms > MAXIMUM_WORD_MS:
         return "MACHINE", f"LONGGREETING-{MAXIMUM_WORD_MS}-{MAXIMUM_WORD_MS}", MAXIMUM_WORD_MS / 1000
     word_ms = max(word_ms, MINIMUM_WORD_MS)
-    return "HUMAN", f"HUMAN-{word_ms}-{AFTER_GREETING_SILENCE_MS}", (word_ms + AFTER_GREETING_SILENCE_MS) / 1000
+    silence = AFTER_GREETING_SILENCE_MS
+    return "HUMAN", f"HUMAN-{silence}-{silence}", (word_ms + silence) / 1000

@@ -44,7 +44,7 @@ async def test_amd_tells_persons_from_machines_and_invalid_numbers_fail_with_cau
         verdicts = {m["Uniqueid"]: m["Value"] for m in client.named("VarSet") if m["Variable"] == "CC_AMD_STATUS"}
         assert verdicts == {"att-person": "HUMAN", "att-machine": "MACHINE"}
         causes = {m["Value"] for m in client.named("VarSet") if m["Variable"] == "CC_AMD_CAUSE"}
-        assert causes == {"HUMAN-600-800", "LONGGREETING-1500-1500"}
+        assert causes == {"HUMAN-800-800", "LONGGREETING-1500-1500"}
         invalid = next(m for m in client.named("OriginateResponse") if m["ActionID"] == "dial-invalid")
         assert (invalid["Response"], invalid["Reason"]) == ("Failure", "0")
         gone = [m for m in client.named("Hangup") if m["Channel"].startswith("Local/5550003@")]
