@@ -245,3 +245,20 @@ async def test_a_machine_under_the_message_rule_hears_the_message_after_its_gree
     hopper = rig.outbound.hopper(campaign_id)
     assert hopper is not None
     await rig.until(lambda: hopper.history(ended.lead_id).last_outcome == rules.MACHINE, "the machine outcome")
+
+
+async def test_a_person_whose_held_agent_left_reaches_another_ready_agent(rig: Rig, tmp_path: Path) -> None:
+    """As a predictive line does (it holds nobody while it rings), the answered person takes any ready agent."""
+    await running_campaign(rig, tmp_path, ("+12122345600",))
+    await rig.acd.set_ready("a1")
+    await rig.dialer.start()
+    await rig.until(lambda: rig.of(CampaignDialPlaced), "the person's number to be dialled")
+    [placed] = rig.of(CampaignDialPlaced)
+    assert placed.agent_id == "a1"
+    await rig.acd.logout("a1")
+    await rig.acd.set_ready("a2")
+    await rig.until(lambda: rig.of(CallConnected), "the person to reach an agent")
+    [ended] = rig.of(CampaignDialEnded)
+    [connected] = rig.of(CallConnected)
+    assert (ended.outcome, ended.agent_id, connected.agent_id) == (CONNECTED, "a2", "a2")
+    assert not any(e.outcome == "abandoned" for e in rig.of(CampaignDialEnded))
