@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 import pytest_asyncio
 from sqlalchemy import Engine, select
 from storage_helpers import TUESDAY_10_NY, factory, write_csv
@@ -32,7 +33,7 @@ from cti.sim.config import CalleePopulation
 from outbound import rules
 from outbound.campaigns import RUNNING
 from outbound.dial_events import CONNECTED, CampaignDialAnswered, CampaignDialEnded, CampaignDialPlaced
-from outbound.dialer import Dialer, DialerSettings
+from outbound.dialer import Dialer, DialerSettings, PreviewError
 from outbound.service import OutboundService
 
 SPEED = 20.0
@@ -262,3 +263,20 @@ async def test_a_person_whose_held_agent_left_reaches_another_ready_agent(rig: R
     [connected] = rig.of(CallConnected)
     assert (ended.outcome, ended.agent_id, connected.agent_id) == (CONNECTED, "a2", "a2")
     assert not any(e.outcome == "abandoned" for e in rig.of(CampaignDialEnded))
+
+
+async def test_a_preview_campaign_dials_only_when_a_desk_asks_and_for_that_agent(rig: Rig, tmp_path: Path) -> None:
+    campaign_id = await running_campaign(rig, tmp_path, ("+12122345600",))
+    await rig.outbound.update_campaign(campaign_id, {**CAMPAIGN, "mode": "preview"}, actor="camp")
+    await rig.acd.set_ready("a1")
+    await rig.acd.set_ready("a2")
+    await rig.dialer.start()
+    await asyncio.sleep(0.3)
+    assert not rig.of(CampaignDialPlaced)  # the rounds leave a preview campaign alone
+    attempt = await rig.dialer.preview_dial(campaign_id, "a2")
+    await rig.until(lambda: rig.of(CallConnected), "the person to reach a2")
+    [connected] = rig.of(CallConnected)
+    assert (connected.call_id, connected.agent_id) == (attempt, "a2")
+    with pytest.raises(PreviewError, match="no lead"):
+        await rig.dialer.preview_dial(campaign_id, "a1")  # the list is used up
+    assert {a.agent_id: a.state for a in rig.acd.agents_of("sales")}["a1"] is AgentState.READY
