@@ -89,6 +89,9 @@ class DialerSettings:
     abandon_message: str = "sorry-youre-having-problems"
     keep_for_inbound: int = 0
     max_lines: int = 50
+    # Seconds after a connected call's talk ends that the lead waits for the agent's disposition; then it is
+    # recorded as answered (a final outcome), so no lead stays taken out for good.
+    disposition_wait: float = 900.0
 
     def __post_init__(self) -> None:
         for rule in (self.machine_rule, *self.machine_rules.values()):
@@ -129,6 +132,7 @@ class _Handed:
 
     campaign_id: int
     lead_id: int
+    talk_ended_at: float | None = None
 
 
 class Dialer:
@@ -302,7 +306,9 @@ class Dialer:
                 self._tasks.spawn(self.outbound.dial_ended(handed.campaign_id, handed.lead_id,
                                                            dial.HOPPER_OUTCOME[dial.ABANDONED]))
         elif isinstance(event, CallEnded) and event.call_id in self._handed:
-            pacer = self._pacers.get(self._handed[event.call_id].campaign_id)
+            handed = self._handed[event.call_id]
+            handed.talk_ended_at = event.at
+            pacer = self._pacers.get(handed.campaign_id)
             if pacer is not None:
                 pacer.handled(event.talk_seconds)
 
@@ -373,12 +379,18 @@ class Dialer:
                                                    detail=detail), name=f"dial-ended-{line.attempt_id}")
 
     def _sweep(self) -> None:
-        """Backstop for reports that never came: a line ringing past its time (and a minute) has failed."""
+        """Backstops for reports that never came: a line ringing past its time (and a minute) has failed; a talk
+        the agent did not dispose of within ``disposition_wait`` was answered."""
         limit = self.settings.ring_seconds + 60.0
         now = self.clock()
         for line in list(self.lines):
             if now - (line.answered_at or line.dialled_at) > limit:
                 self._end(line, dial.FAILED, detail="no report from the PBX")
+        for call_id, handed in list(self._handed.items()):
+            if handed.talk_ended_at is not None and now - handed.talk_ended_at > self.settings.disposition_wait:
+                del self._handed[call_id]
+                self._tasks.spawn(self.outbound.dial_ended(handed.campaign_id, handed.lead_id, ANSWERED,
+                                                           detail="answered (no disposition)"))
 
     async def _dispose(self, handed: _Handed, event: CallDisposed) -> None:
         try:

@@ -280,3 +280,16 @@ async def test_a_preview_campaign_dials_only_when_a_desk_asks_and_for_that_agent
     with pytest.raises(PreviewError, match="no lead"):
         await rig.dialer.preview_dial(campaign_id, "a1")  # the list is used up
     assert {a.agent_id: a.state for a in rig.acd.agents_of("sales")}["a1"] is AgentState.READY
+
+
+async def test_a_talk_never_disposed_of_leaves_its_lead_answered_after_the_wait(rig: Rig, tmp_path: Path) -> None:
+    rig.dialer.settings = DialerSettings(tick_seconds=0.05, ring_seconds=15, disposition_wait=10.0)
+    campaign_id = await running_campaign(rig, tmp_path, ("+12122345600",))
+    await rig.acd.set_ready("a1")
+    await rig.dialer.start()
+    await rig.until(lambda: rig.of(CallEnded), "the person's talk to end")
+    [ended] = rig.of(CampaignDialEnded)
+    hopper = rig.outbound.hopper(campaign_id)
+    assert hopper is not None
+    assert hopper.history(ended.lead_id).last_outcome is None  # still waiting for the agent's word
+    await rig.until(lambda: hopper.history(ended.lead_id).last_outcome == rules.ANSWERED, "the wait to run out")
