@@ -96,7 +96,7 @@ def asterisk_config(args: argparse.Namespace) -> int:
               "(and set the same secret in callcenter.toml)", file=sys.stderr)
     if site.trunk is None:
         print("asterisk-config: warning: no trunk (--trunk, or trunk in callcenter.toml), so no "
-              "[callcenter-outbound] context: call-backs cannot reach customers "
+              "[callcenter-outbound] context: call-backs and campaigns cannot reach customers "
               "(e.g. --trunk 'PJSIP/{number}@provider')", file=sys.stderr)
     files = render_site(site)
     if args.out:
