@@ -303,8 +303,7 @@ class Dialer:
         elif isinstance(event, CallAbandoned):
             handed = self._handed.pop(event.call_id, None)
             if handed is not None:  # gone while the agent's phone rang
-                self._tasks.spawn(self.outbound.dial_ended(handed.campaign_id, handed.lead_id,
-                                                           dial.HOPPER_OUTCOME[dial.ABANDONED]))
+                self._report(handed.campaign_id, handed.lead_id, dial.HOPPER_OUTCOME[dial.ABANDONED])
         elif isinstance(event, CallEnded) and event.call_id in self._handed:
             handed = self._handed[event.call_id]
             handed.talk_ended_at = event.at
@@ -375,8 +374,7 @@ class Dialer:
         if outcome == CONNECTED:
             self._handed[line.attempt_id] = _Handed(line.campaign_id, line.lead.id)
             return
-        self._tasks.spawn(self.outbound.dial_ended(line.campaign_id, line.lead.id, dial.HOPPER_OUTCOME[outcome],
-                                                   detail=detail), name=f"dial-ended-{line.attempt_id}")
+        self._report(line.campaign_id, line.lead.id, dial.HOPPER_OUTCOME[outcome], detail=detail)
 
     def _sweep(self) -> None:
         """Backstops for reports that never came: a line ringing past its time (and a minute) has failed; a talk
@@ -389,16 +387,26 @@ class Dialer:
         for call_id, handed in list(self._handed.items()):
             if handed.talk_ended_at is not None and now - handed.talk_ended_at > self.settings.disposition_wait:
                 del self._handed[call_id]
-                self._tasks.spawn(self.outbound.dial_ended(handed.campaign_id, handed.lead_id, ANSWERED,
-                                                           detail="answered (no disposition)"))
+                self._report(handed.campaign_id, handed.lead_id, ANSWERED, detail="answered (no disposition)")
+
+    def _report(self, campaign_id: int, lead_id: int, outcome: str, *, detail: str = "") -> None:
+        """Tell the outbound service how a lead's dial ended (in the background)."""
+        async def report() -> None:
+            try:
+                await self.outbound.dial_ended(campaign_id, lead_id, outcome, detail=detail)
+            except CampaignError:  # paused or stopped meanwhile: its hopper reloads the lead from storage
+                log.info("campaign %s no longer runs: lead %s's %s is not kept", campaign_id, lead_id, outcome)
+        self._tasks.spawn(report(), name=f"dial-ended-{lead_id}")
 
     async def _dispose(self, handed: _Handed, event: CallDisposed) -> None:
         try:
             await self.outbound.dispose(handed.campaign_id, handed.lead_id, event.disposition, by=event.agent_id)
         except DispositionError as exc:
             log.warning("call %s: %s; the lead is recorded as answered", event.call_id, exc)
-            await self.outbound.dial_ended(handed.campaign_id, handed.lead_id, ANSWERED, by=event.agent_id,
-                                           detail=f"answered ({event.disposition})")
+            self._report(handed.campaign_id, handed.lead_id, ANSWERED, detail=f"answered ({event.disposition})")
+        except CampaignError:
+            log.info("campaign %s no longer runs: lead %s's disposition %r is not kept", handed.campaign_id,
+                     handed.lead_id, event.disposition)
 
     # ---- a person answered: the 'dialer' FastAGI script --------------------------------------------
 
