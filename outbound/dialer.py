@@ -389,11 +389,11 @@ class Dialer:
                 del self._handed[call_id]
                 self._report(handed.campaign_id, handed.lead_id, ANSWERED, detail="answered (no disposition)")
 
-    def _report(self, campaign_id: int, lead_id: int, outcome: str, *, detail: str = "") -> None:
+    def _report(self, campaign_id: int, lead_id: int, outcome: str, *, detail: str = "", by: str = "dialer") -> None:
         """Tell the outbound service how a lead's dial ended (in the background)."""
         async def report() -> None:
             try:
-                await self.outbound.dial_ended(campaign_id, lead_id, outcome, detail=detail)
+                await self.outbound.dial_ended(campaign_id, lead_id, outcome, detail=detail, by=by)
             except CampaignError:  # paused or stopped meanwhile: its hopper reloads the lead from storage
                 log.info("campaign %s no longer runs: lead %s's %s is not kept", campaign_id, lead_id, outcome)
         self._tasks.spawn(report(), name=f"dial-ended-{lead_id}")
@@ -403,7 +403,8 @@ class Dialer:
             await self.outbound.dispose(handed.campaign_id, handed.lead_id, event.disposition, by=event.agent_id)
         except DispositionError as exc:
             log.warning("call %s: %s; the lead is recorded as answered", event.call_id, exc)
-            self._report(handed.campaign_id, handed.lead_id, ANSWERED, detail=f"answered ({event.disposition})")
+            self._report(handed.campaign_id, handed.lead_id, ANSWERED, detail=f"answered ({event.disposition})",
+                         by=event.agent_id)
         except CampaignError:
             log.info("campaign %s no longer runs: lead %s's disposition %r is not kept", handed.campaign_id,
                      handed.lead_id, event.disposition)
