@@ -133,6 +133,10 @@ class Node:
             agi_peers = parse_peer_networks(s.agi_allow)
         except ValueError as exc:
             raise NodeStartError(f"agi_allow {s.agi_allow!r}: {exc}") from exc
+        try:
+            dialer_settings = DialerSettings.from_table(s.raw.get("dialer", {}), ring_seconds=s.ring_seconds)
+        except DialerSettingsError as exc:
+            raise NodeStartError(str(exc)) from exc
         self.engine = make_engine(s.db_url)
         await asyncio.to_thread(migrate, self.engine)
         self.sessions = make_session_factory(self.engine)
@@ -218,10 +222,6 @@ class Node:
         self.outbound = OutboundService(self.sessions, data_dir=s.data_dir, default_region=default_region(s),
                                         site_zone=_site_zone(s))
         await self.outbound.start()
-        try:
-            dialer_settings = DialerSettings.from_table(s.raw.get("dialer", {}), ring_seconds=s.ring_seconds)
-        except DialerSettingsError as exc:
-            raise NodeStartError(str(exc)) from exc
         if dialer_settings.enabled:  # running campaigns dial (on the simulator: a simulated callee population)
             self.dialer = Dialer(self.outbound, self.acd_service, self.ami, self.agi, self.bus,
                                  settings=dialer_settings)
