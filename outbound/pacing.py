@@ -5,6 +5,8 @@ busy, how long each line in progress has been ringing) and asks its pacer for :m
 back what happened (:meth:`Pacer.resolved`, :meth:`Pacer.handled`, :meth:`Pacer.live`, :meth:`Pacer.machine`).
 
 - :class:`ProgressivePacer`: one line per ready agent, each line's agent reserved: nobody is ever abandoned.
+  (Lines of other pacers hold no agent; their progressive fallback is one line per ready agent that no line
+  in progress may claim.)
 - :class:`PredictivePacer`: a model of the next 25 seconds (:class:`DialStats` learns it from recent dials and
   calls). For each horizon ``h`` (4, 7, ... 25 s): the connects ``C(h)`` expected by then, each line in
   progress counted with the chance that a line still unresolved after as long connects within ``h`` (from the
@@ -153,8 +155,9 @@ class Pacer:
     name = "progressive"
 
     def lines(self, state: PacingState) -> int:
-        """New lines to dial now."""
-        return max(0, state.ready - len(state.ringing_elapsed))
+        """New lines to dial now: here one per ready agent, whose line then holds them (``ready`` counts
+        agents free and unreserved, so lines in progress already have theirs)."""
+        return state.ready
 
     def reserves_agents(self) -> bool:
         """Whether each line holds a ready agent from dial to outcome (no abandons possible)."""
@@ -208,7 +211,8 @@ class PredictivePacer(Pacer):
         return False
 
     def lines(self, state: PacingState) -> int:
-        progressive = super().lines(state)
+        # progressive without reserving agents: one line per ready agent no line in progress may claim
+        progressive = max(0, state.ready - len(state.ringing_elapsed))
         abandoned, lives = self.ledger.budget(self.formula, state.now)
         while self._committed and self._committed[0][0] < state.now - self.COMMIT_SPAN:
             self._pending -= self._committed.popleft()[1]

@@ -59,10 +59,12 @@ states = st.builds(
 )
 
 
-@given(states)
-def test_progressive_never_dials_more_lines_than_unreserved_ready_agents(state: PacingState) -> None:
-    lines = Pacer().lines(state)
-    assert 0 <= lines <= max(0, state.ready - len(state.ringing_elapsed))
+def test_progressive_keeps_each_agent_dialling_alike_in_small_and_large_teams() -> None:
+    # each line holds its own agent: an agent's day does not depend on how many others dial beside them
+    small, large = (simulate_day(DayPlan(agents=n, hours=1.0, seed=4), Pacer()) for n in (4, 16))
+    per_agent = [day.talk_seconds / day.agents for day in (small, large)]
+    assert per_agent[1] == pytest.approx(per_agent[0], rel=0.1)
+    assert small.abandoned == large.abandoned == 0
 
 
 @given(states, st.lists(st.booleans(), max_size=200))
@@ -72,7 +74,7 @@ def test_predictive_dials_at_least_progressive_and_is_bounded(state: PacingState
     for i, abandoned in enumerate(lives):
         pacer.live(state.now - 1000 + i, abandoned=abandoned)
     lines = pacer.lines(state)
-    progressive = Pacer().lines(state)
+    progressive = max(0, state.ready - len(state.ringing_elapsed))  # ready agents no line may claim
     assert lines >= progressive
     assert lines <= max(progressive, int(pacer.max_ratio * state.agents))
 
@@ -188,6 +190,8 @@ def test_bench_reports_every_pacing_and_no_violations(capsys: pytest.CaptureFixt
     report = run_dialer_bench(agents=5, answer_rate=0.3, aht=180, hours=0.5, seed=2, only=True)
     assert [r["pacing"] for r in report["runs"]] == ["predictive", "adapt", "progressive"]
     assert report["violations"] == 0
+    assert report["talk_ceiling_min_per_agent_hour"] == pytest.approx(60 * 175 / 180, abs=0.01)
+    assert all(r["talk_min_per_agent_hour"] < report["talk_ceiling_min_per_agent_hour"] for r in report["runs"])
     assert "out-of-window dials 0" in capsys.readouterr().out
 
 
