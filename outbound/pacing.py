@@ -16,13 +16,15 @@ back what happened (:meth:`Pacer.resolved`, :meth:`Pacer.handled`, :meth:`Pacer.
   within ``h`` with the learned chance. The person of the ``n``-th new line is abandoned when it connects in
   some horizon bin while ``C(h) >= A(h)`` already: a Poisson-binomial tail, taken as a normal with continuity
   correction, weighted over the bins its connect may fall in. Lines are added while that chance stays under
-  a threshold (the marginal rule: abandons are spent where they buy the most talk) and their expected
-  abandons fit the budget the target still leaves (``target * lives - abandoned``, by the US 30-day or
-  the Ofcom 24-hour formula of :class:`outbound.abandon.AbandonLedger`, less the abandons expected from lines
-  dialled in the last 30 s). The threshold is learned from each live answer (times
+  a threshold (the marginal rule: abandons are spent where they buy the most talk) and the chance that the
+  lines in progress abandon more people than the target still has room for (whole abandons of
+  ``target * lives - abandoned``, by the US 30-day or the Ofcom 24-hour formula of
+  :class:`outbound.abandon.AbandonLedger`) stays under ``risk`` (5%): a Poisson tail of the abandons expected
+  from the lines dialled in the last 30 s and the new ones, not their mean, so a small team with room for
+  one abandon does not bet two. The threshold is learned from each live answer (times
   ``exp(gain * (aim - abandoned))``), so it settles where the measured rate is the aim, ``target * margin``.
-  With no budget left, or before it has seen three handle times per agent (the first calls to end are the
-  short ones, so earlier samples promise agents free too soon), it falls back to progressive.
+  With no room for one more abandon, or before it has seen three handle times per agent (the first calls to
+  end are the short ones, so earlier samples promise agents free too soon), it falls back to progressive.
 """
 
 from __future__ import annotations
@@ -149,6 +151,16 @@ class DialStats:
         return 1 - self.handles.beyond(elapsed + horizon) / alive
 
 
+def poisson_beyond(mean: float, count: int) -> float:
+    """``P(N > count)`` for a Poisson ``N`` of ``mean``: the chance that lines expected to abandon ``mean``
+    people in all abandon more than ``count``."""
+    term = total = math.exp(-mean)
+    for k in range(1, count + 1):
+        term *= mean / k
+        total += term
+    return max(0.0, 1.0 - total)
+
+
 class Pacer:
     """Progressive pacing, and the interface every pacer has."""
 
@@ -191,7 +203,7 @@ class PredictivePacer(Pacer):
     def __init__(self, *, target: float = 0.03, margin: float = 0.9, formula: str = US,
                  stats: DialStats | None = None, ledger: AbandonLedger | None = None,
                  max_ratio: float = 6.0, threshold: float = 0.015, gain: float = 0.2,
-                 grace: float = 2.0) -> None:
+                 grace: float = 2.0, risk: float = 0.05) -> None:
         if not 0 < target < 1 or not 0 < margin <= 1:
             raise PacingError("the abandon target must be in (0, 1) and the margin in (0, 1]")
         self.target = target
@@ -204,6 +216,7 @@ class PredictivePacer(Pacer):
         self.gain = gain
         self.threshold = threshold  # the highest chance of abandoning the person of an added line
         self.grace = grace  # how long a connected person waits for an agent before being abandoned
+        self.risk = risk  # the highest chance that the lines in progress abandon more people than the room left
         self._committed: collections.deque[tuple[float, float]] = collections.deque()  # (dialled at, abandons)
         self._pending = 0.0
 
@@ -216,10 +229,10 @@ class PredictivePacer(Pacer):
         abandoned, lives = self.ledger.budget(self.formula, state.now)
         while self._committed and self._committed[0][0] < state.now - self.COMMIT_SPAN:
             self._pending -= self._committed.popleft()[1]
-        # abandons the target still allows, less those expected from lines dialled and not yet resolved
-        budget = self.target * lives - abandoned - self._pending
+        # whole abandons the target still allows; lines dialled and not yet resolved may spend some
+        room = math.floor(self.target * lives - abandoned + 1e-9)
         stats = self.stats
-        if budget <= 0 or not stats.learned(state.agents):  # target reached, or too little seen to predict
+        if room < 1 or not stats.learned(state.agents):  # one more would breach, or too little seen to predict
             self.fallbacks += 1
             return progressive
         share = stats.connect_share()
@@ -234,7 +247,7 @@ class PredictivePacer(Pacer):
         best, expected = 0, 0.0
         for n in range(int(self.max_ratio * state.agents) - len(state.ringing_elapsed)):
             chance = self._abandon_chance(gaps, n, share)
-            if chance > self.threshold or expected + chance * share > budget:
+            if chance > self.threshold or poisson_beyond(self._pending + expected + chance * share, room) > self.risk:
                 break
             best, expected = n + 1, expected + chance * share
         if expected > 0:
