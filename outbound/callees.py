@@ -1,8 +1,9 @@
 """A simulated callee population: what happens when a number is dialled (pure; seeded, no I/O).
 
 Per lead, fixed: an invalid number (2%), a machine at home (35%). Per dial, drawn from the lead, attempt and
-seed (so every pacing meets the same people the same way): busy (6%); a person answers with the campaign's
-answer rate times the factor of the callee's local hour, after 3 s + Gamma(2, 3 s) of ringing, and AMD says
+seed (so every pacing meets the same people the same way): a person answers with the campaign's answer rate
+times the factor of the callee's local hour (of the valid numbers dialled: the busy 6% are among the rest),
+after 3 s + Gamma(2, 3 s) of ringing (a connect's delay, dial to AMD verdict: 5-25 s, mean 10.5), and AMD says
 HUMAN 1-2 s into their "hello" (3% of people say MACHINE: a long greeting); else the machine answers after
 12-22 s with a 4-15 s greeting, AMD says MACHINE 2.5-3.5 s in (8% say HUMAN: a short greeting, and an agent
 gets it); else nobody answers before the ring timeout. A person talks Gamma(2) seconds of the given mean.
@@ -50,9 +51,11 @@ class CalleePopulation:
         if lead_rng.random() < self.invalid_share:
             return DialResult(INVALID, rng.uniform(0.3, 1.0))
         machine_home = lead_rng.random() < self.machine_share
-        if rng.random() < self.busy_share:
+        answer = min(1.0, self.answer_rate * HOUR_FACTOR.get(local_hour, 0.8))
+        roll = rng.random()  # one roll, so a person answers the answer rate's share of dials, busy or not
+        if answer <= roll < answer + self.busy_share:
             return DialResult(BUSY, rng.uniform(2.0, 5.0))
-        if rng.random() < min(1.0, self.answer_rate * HOUR_FACTOR.get(local_hour, 0.8)):
+        if roll < answer:
             ring = min(3.0 + rng.gammavariate(2.0, 3.0), self.ring_timeout - 1)
             amd = MACHINE if rng.random() < self.human_as_machine else HUMAN
             return DialResult(HUMAN, ring + rng.uniform(1.0, 2.0), amd, rng.gammavariate(2.0, self.talk_mean / 2))

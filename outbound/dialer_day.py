@@ -47,7 +47,11 @@ AREAS = (("212", 0.2), ("404", 0.15), ("617", 0.1), ("312", 0.15), ("214", 0.15)
 
 @dataclasses.dataclass(frozen=True)
 class DayPlan:
-    """The day to simulate."""
+    """The day to simulate. ``aht`` is the mean handle time of a call with a person: talk (Gamma(2) of mean
+    ``aht - wrap``) then ``wrap`` seconds of wrap-up; so talk can fill at most ``(aht - wrap) / aht`` of an
+    agent's hour (58.3 min at 180 s and 5 s), less the time agents wait for a connect and spend on the
+    machines AMD passes as people. ``connect_limit``: how long a person waits for an agent before being
+    abandoned (the 2 s rule)."""
 
     agents: int = 20
     hours: float = 8.0

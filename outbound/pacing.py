@@ -5,17 +5,26 @@ busy, how long each line in progress has been ringing) and asks its pacer for :m
 back what happened (:meth:`Pacer.resolved`, :meth:`Pacer.handled`, :meth:`Pacer.live`, :meth:`Pacer.machine`).
 
 - :class:`ProgressivePacer`: one line per ready agent, each line's agent reserved: nobody is ever abandoned.
-- :class:`PredictivePacer`: a model of the next few seconds. Each line in progress becomes a person for an agent
-  with the probability learned from earlier dials that were still unresolved after as long (:class:`DialStats`);
-  each busy agent frees before a new line would connect with the probability learned from handle times that
-  already lasted as long. Connects ``C`` and free agents ``A`` are sums of such chances; the expected abandons
-  are ``E[(C - A)+]`` (normal approximation). It adds lines while the chance that the added line's person is
-  abandoned stays under a threshold, the marginal rule (abandons are spent where they buy the most talk);
-  the threshold is learned from each live answer (multiplied by ``exp(gain * (aim - abandoned))``), so it
-  settles where the measured rate equals the aim, ``target * margin``. The campaign's rate is counted by the
-  US 30-day or the Ofcom 24-hour formula (:class:`outbound.abandon.AbandonLedger`). When one more abandon
-  would take that rate over the aim (so also at the start, before ``1 / aim`` live answers), it falls back
-  to progressive.
+  (Lines of other pacers hold no agent; their progressive fallback is one line per ready agent that no line
+  in progress may claim.)
+- :class:`PredictivePacer`: a model of the next 25 seconds (:class:`DialStats` learns it from recent dials and
+  calls). For each horizon ``h`` (4, 7, ... 25 s): the connects ``C(h)`` expected by then, each line in
+  progress counted with the chance that a line still unresolved after as long connects within ``h`` (from the
+  delays of earlier connects and other ends, and the connect share of the latest 300 dials); the agents
+  ``A(h)`` free by ``h`` plus the 2 s a person waits, each busy agent counted with the chance that a handle
+  time that already lasted as long ends by then (the conditional remaining time). Each new line connects
+  within ``h`` with the learned chance. The person of the ``n``-th new line is abandoned when it connects in
+  some horizon bin while ``C(h) >= A(h)`` already: a Poisson-binomial tail, taken as a normal with continuity
+  correction, weighted over the bins its connect may fall in. Lines are added while that chance stays under
+  a threshold (the marginal rule: abandons are spent where they buy the most talk) and the chance that the
+  lines in progress abandon more people than the target still has room for (whole abandons of
+  ``target * lives - abandoned``, by the US 30-day or the Ofcom 24-hour formula of
+  :class:`outbound.abandon.AbandonLedger`) stays under ``risk`` (5%): a Poisson tail of the abandons expected
+  from the lines dialled in the last 30 s and the new ones, not their mean, so a small team with room for
+  one abandon does not bet two. The threshold is learned from each live answer (times
+  ``exp(gain * (aim - abandoned))``), so it settles where the measured rate is the aim, ``target * margin``.
+  With no room for one more abandon, or before it has seen three handle times per agent (the first calls to
+  end are the short ones, so earlier samples promise agents free too soon), it falls back to progressive.
 """
 
 from __future__ import annotations
@@ -47,22 +56,34 @@ class PacingState:
 
 
 class _Samples:
-    """The latest ``size`` durations, kept sorted for survival look-ups."""
+    """The latest ``size`` durations, with their survival counts on a one-second grid for fast look-ups."""
 
     def __init__(self, size: int) -> None:
         self.order: collections.deque[float] = collections.deque()
         self.sorted: list[float] = []
         self.size = size
+        self._above: list[int] = []  # [t]: samples longer than t seconds; rebuilt lazily
+        self._stale = 0
 
     def add(self, value: float) -> None:
         self.order.append(value)
         bisect.insort(self.sorted, value)
         if len(self.order) > self.size:
             del self.sorted[bisect.bisect_left(self.sorted, self.order.popleft())]
+        self._stale += 1
+
+    def __len__(self) -> int:
+        return len(self.sorted)
 
     def beyond(self, value: float) -> int:
-        """How many samples are longer than ``value``."""
-        return len(self.sorted) - bisect.bisect_right(self.sorted, value)
+        """How many samples are longer than ``value`` (on the one-second grid)."""
+        # a grid rebuilt every 20 samples: the decision loop looks this up thousands of times a second
+        if self._stale > 20 or not self._above:
+            top = int(self.sorted[-1]) + 1 if self.sorted else 0
+            self._above = [len(self.sorted) - bisect.bisect_right(self.sorted, t) for t in range(top + 1)]
+            self._stale = 0
+        index = int(value)
+        return self._above[index] if 0 <= index < len(self._above) else (len(self.sorted) if index < 0 else 0)
 
     def mean(self, default: float) -> float:
         return sum(self.sorted) / len(self.sorted) if self.sorted else default
@@ -71,23 +92,24 @@ class _Samples:
 class DialStats:
     """What recent dials and calls teach: connect share, when lines resolve, how long agents stay busy."""
 
-    def __init__(self, *, answer_prior: float = 0.3, handle_prior: float = 180.0, size: int = 2000,
-                 min_samples: int = 30) -> None:
+    def __init__(self, *, answer_prior: float = 0.3, handle_prior: float = 180.0, connect_prior: float = 12.0,
+                 size: int = 2000, share_size: int = 300, min_samples: int = 30) -> None:
         self.answer_prior = answer_prior
         self.handle_prior = handle_prior
+        self.connect_prior = connect_prior
         self.min_samples = min_samples
         self.connects = _Samples(size)  # dial to "person, pass to an agent"
         self.others = _Samples(size)  # dial to any other end (busy, no answer, machine, failure)
         self.handles = _Samples(size)
         self.recent: collections.deque[bool] = collections.deque()  # the latest dials: connect or not
         self.recent_connects = 0
-        self.size = size
+        self.share_size = share_size  # fewer than ``size``: answer rates move with the callees' hour
 
     def resolved(self, delay: float, *, connect: bool) -> None:
         (self.connects if connect else self.others).add(delay)
         self.recent.append(connect)
         self.recent_connects += connect
-        if len(self.recent) > self.size:
+        if len(self.recent) > self.share_size:
             self.recent_connects -= self.recent.popleft()
 
     def connect_share(self) -> float:
@@ -95,20 +117,33 @@ class DialStats:
             return self.answer_prior
         return self.recent_connects / len(self.recent)
 
-    def connect_delay(self) -> float:
-        return self.connects.mean(12.0)
+    def learned(self, agents: int) -> bool:
+        """Whether enough lines and calls ended to trust the distributions over the priors.
 
-    def connect_chance(self, elapsed: float, share: float) -> float:
-        """The chance that a line unresolved after ``elapsed`` seconds still becomes a connect."""
-        if len(self.connects.sorted) < self.min_samples or len(self.others.sorted) < self.min_samples:
-            return share
-        yes = share * self.connects.beyond(elapsed) / len(self.connects.sorted)
-        no = (1 - share) * self.others.beyond(elapsed) / len(self.others.sorted)
-        return yes / (yes + no) if yes + no > 0 else 0.0
+        Three handle times per agent: the first calls to end are the short ones, and a handle-time sample
+        taken before the long calls could end would promise agents free too soon."""
+        return (min(len(self.connects), len(self.others)) >= self.min_samples
+                and len(self.handles) >= max(self.min_samples, 3 * agents))
+
+    def connect_chance(self, elapsed: float, share: float, within: float = math.inf) -> float:
+        """The chance that a line unresolved after ``elapsed`` seconds becomes a connect (within ``within``
+        more seconds): connects still to come over all ends still to come, weighted by the connect share."""
+        if len(self.connects) < self.min_samples or len(self.others) < self.min_samples:
+            if math.isinf(within):
+                return share
+            return share * min(1.0, max(0.0, (elapsed + within) / self.connect_prior))
+        connects, others = self.connects, self.others
+        yes = share * connects.beyond(elapsed) / len(connects)
+        no = (1 - share) * others.beyond(elapsed) / len(others)
+        if yes + no <= 0:
+            return 0.0
+        later = 0.0 if math.isinf(within) else share * connects.beyond(elapsed + within) / len(connects)
+        return (yes - later) / (yes + no)
 
     def free_chance(self, elapsed: float, horizon: float) -> float:
-        """The chance that an agent busy for ``elapsed`` seconds is free within ``horizon`` more."""
-        if len(self.handles.sorted) < self.min_samples:
+        """The chance that an agent busy for ``elapsed`` seconds is free within ``horizon`` more: handle
+        times that lasted as long and ended within as much more, over those that lasted as long."""
+        if len(self.handles) < self.min_samples:
             return 1 - math.exp(-horizon / self.handle_prior)  # memoryless until we know better
         alive = self.handles.beyond(elapsed)
         if alive == 0:
@@ -116,12 +151,14 @@ class DialStats:
         return 1 - self.handles.beyond(elapsed + horizon) / alive
 
 
-def expected_excess(mean: float, sd: float) -> float:
-    """``E[max(X, 0)]`` for a normal ``X``."""
-    if sd <= 1e-9:
-        return max(mean, 0.0)
-    z = mean / sd
-    return mean * 0.5 * (1 + math.erf(z / math.sqrt(2))) + sd * math.exp(-z * z / 2) / math.sqrt(2 * math.pi)
+def poisson_beyond(mean: float, count: int) -> float:
+    """``P(N > count)`` for a Poisson ``N`` of ``mean``: the chance that lines expected to abandon ``mean``
+    people in all abandon more than ``count``."""
+    term = total = math.exp(-mean)
+    for k in range(1, count + 1):
+        term *= mean / k
+        total += term
+    return max(0.0, 1.0 - total)
 
 
 class Pacer:
@@ -130,8 +167,9 @@ class Pacer:
     name = "progressive"
 
     def lines(self, state: PacingState) -> int:
-        """New lines to dial now."""
-        return max(0, state.ready - len(state.ringing_elapsed))
+        """New lines to dial now: here one per ready agent, whose line then holds them (``ready`` counts
+        agents free and unreserved, so lines in progress already have theirs)."""
+        return state.ready
 
     def reserves_agents(self) -> bool:
         """Whether each line holds a ready agent from dial to outcome (no abandons possible)."""
@@ -157,10 +195,15 @@ class PredictivePacer(Pacer):
     """Lines from the model in the module doc, under the abandon target, else progressive."""
 
     name = "predictive"
+    #: Seconds ahead at which a new line's person may connect: the model is checked at each.
+    HORIZONS = (4.0, 7.0, 10.0, 13.0, 16.0, 20.0, 25.0)
+    #: Seconds after which a dialled line's expected abandons no longer count as pending (ring time-out + grace).
+    COMMIT_SPAN = 30.0
 
-    def __init__(self, *, target: float = 0.03, margin: float = 0.8, formula: str = US,
+    def __init__(self, *, target: float = 0.03, margin: float = 0.9, formula: str = US,
                  stats: DialStats | None = None, ledger: AbandonLedger | None = None,
-                 max_ratio: float = 6.0, threshold: float = 0.1, gain: float = 0.05) -> None:
+                 max_ratio: float = 6.0, threshold: float = 0.015, gain: float = 0.2,
+                 grace: float = 2.0, risk: float = 0.05) -> None:
         if not 0 < target < 1 or not 0 < margin <= 1:
             raise PacingError("the abandon target must be in (0, 1) and the margin in (0, 1]")
         self.target = target
@@ -172,34 +215,59 @@ class PredictivePacer(Pacer):
         self.fallbacks = 0  # decisions that fell back to progressive
         self.gain = gain
         self.threshold = threshold  # the highest chance of abandoning the person of an added line
+        self.grace = grace  # how long a connected person waits for an agent before being abandoned
+        self.risk = risk  # the highest chance that the lines in progress abandon more people than the room left
+        self._committed: collections.deque[tuple[float, float]] = collections.deque()  # (dialled at, abandons)
+        self._pending = 0.0
 
     def reserves_agents(self) -> bool:
         return False
 
     def lines(self, state: PacingState) -> int:
-        progressive = super().lines(state)
+        # progressive without reserving agents: one line per ready agent no line in progress may claim
+        progressive = max(0, state.ready - len(state.ringing_elapsed))
         abandoned, lives = self.ledger.budget(self.formula, state.now)
-        if abandoned + 1 > self.aim * lives:  # one more abandon would breach the aim
+        while self._committed and self._committed[0][0] < state.now - self.COMMIT_SPAN:
+            self._pending -= self._committed.popleft()[1]
+        # whole abandons the target still allows; lines dialled and not yet resolved may spend some
+        room = math.floor(self.target * lives - abandoned + 1e-9)
+        stats = self.stats
+        if room < 1 or not stats.learned(state.agents):  # one more would breach, or too little seen to predict
             self.fallbacks += 1
             return progressive
-        stats = self.stats
         share = stats.connect_share()
-        horizon = stats.connect_delay()
-        chances = [stats.connect_chance(e, share) for e in state.ringing_elapsed]
-        frees = [stats.free_chance(e, horizon) for e in state.busy_elapsed]
-        connects = sum(chances)
-        connects_var = sum(p * (1 - p) for p in chances)
-        free = state.ready + sum(frees)
-        free_var = sum(q * (1 - q) for q in frees)
-        before = expected_excess(connects - free, math.sqrt(connects_var + free_var))
-        best = 0
-        for n in range(1, int(self.max_ratio * state.agents) - len(chances) + 1):
-            excess = expected_excess(connects + n * share - free,
-                                     math.sqrt(connects_var + n * share * (1 - share) + free_var))
-            if (excess - before) / max(share, 1e-6) > self.threshold:
+        # per horizon h: connects by h minus agents free by h + grace (mean, variance), and the chance that a
+        # line dialled now connects within h
+        gaps: list[tuple[float, float, float]] = []
+        for h in self.HORIZONS:
+            chances = [stats.connect_chance(e, share, h) for e in state.ringing_elapsed]
+            frees = [stats.free_chance(e, h + self.grace) for e in state.busy_elapsed]
+            var = sum(p * (1 - p) for p in chances) + sum(q * (1 - q) for q in frees)
+            gaps.append((sum(chances) - state.ready - sum(frees), var, stats.connect_chance(0.0, share, h)))
+        best, expected = 0, 0.0
+        for n in range(int(self.max_ratio * state.agents) - len(state.ringing_elapsed)):
+            chance = self._abandon_chance(gaps, n, share)
+            if chance > self.threshold or poisson_beyond(self._pending + expected + chance * share, room) > self.risk:
                 break
-            before, best = excess, n
+            best, expected = n + 1, expected + chance * share
+        if expected > 0:
+            self._committed.append((state.now, expected))
+            self._pending += expected
         return max(best, progressive)
+
+    @staticmethod
+    def _abandon_chance(gaps: list[tuple[float, float, float]], n: int, share: float) -> float:
+        """The chance that the person of one more line, after ``n`` new ones, finds no agent: over the
+        horizons it may connect in, the chance that the connects before it already take every free agent."""
+        chance, earlier = 0.0, 0.0
+        for gap, var, p in gaps:
+            mean, sd = gap + n * p, math.sqrt(var + n * p * (1 - p))
+            # P(connects >= free agents) for integer counts, normal with a continuity correction
+            busy = 0.5 * math.erfc((-0.5 - mean) / (sd * math.sqrt(2))) if sd > 1e-9 else float(mean > -0.5)
+            chance += (p - earlier) * busy
+            earlier = p
+        return chance / max(share, 1e-6)
+
 
     def resolved(self, at: float, delay: float, *, connect: bool) -> None:
         self.stats.resolved(delay, connect=connect)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import math
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -10,7 +13,7 @@ from outbound.abandon import OFCOM, US, AbandonLedger
 from outbound.adapt_pacer import AdaptPacer
 from outbound.dialer_bench import run_dialer_bench
 from outbound.dialer_day import DayPlan, check_compliance, simulate_day
-from outbound.pacing import DialStats, Pacer, PacingError, PacingState, PredictivePacer
+from outbound.pacing import DialStats, Pacer, PacingError, PacingState, PredictivePacer, poisson_beyond
 
 DAY = 86400.0
 T0 = 1_700_000_000.0
@@ -57,10 +60,12 @@ states = st.builds(
 )
 
 
-@given(states)
-def test_progressive_never_dials_more_lines_than_unreserved_ready_agents(state: PacingState) -> None:
-    lines = Pacer().lines(state)
-    assert 0 <= lines <= max(0, state.ready - len(state.ringing_elapsed))
+def test_progressive_keeps_each_agent_dialling_alike_in_small_and_large_teams() -> None:
+    # each line holds its own agent: an agent's day does not depend on how many others dial beside them
+    small, large = (simulate_day(DayPlan(agents=n, hours=1.0, seed=4), Pacer()) for n in (4, 16))
+    per_agent = [day.talk_seconds / day.agents for day in (small, large)]
+    assert per_agent[1] == pytest.approx(per_agent[0], rel=0.1)
+    assert small.abandoned == large.abandoned == 0
 
 
 @given(states, st.lists(st.booleans(), max_size=200))
@@ -70,7 +75,7 @@ def test_predictive_dials_at_least_progressive_and_is_bounded(state: PacingState
     for i, abandoned in enumerate(lives):
         pacer.live(state.now - 1000 + i, abandoned=abandoned)
     lines = pacer.lines(state)
-    progressive = Pacer().lines(state)
+    progressive = max(0, state.ready - len(state.ringing_elapsed))  # ready agents no line may claim
     assert lines >= progressive
     assert lines <= max(progressive, int(pacer.max_ratio * state.agents))
 
@@ -84,46 +89,111 @@ def test_predictive_falls_back_to_progressive_when_the_measured_rate_is_over() -
     assert pacer.fallbacks == 1
 
 
+def taught(pacer: PredictivePacer, *, lives: int = 1000, abandoned: int = 0) -> PredictivePacer:
+    """A pacer that has seen 1000 dials (30% connect after 10 s, the rest end at 20 s), 200 calls of
+    60-300 s, and ``lives`` live answers of which ``abandoned`` were abandoned."""
+    for i in range(1000):
+        pacer.resolved(T0, 10.0 if i % 10 < 3 else 20.0, connect=i % 10 < 3)
+    for i in range(200):
+        pacer.handled(60.0 + 240.0 * i / 199)
+    for i in range(lives):
+        pacer.live(T0 + i, abandoned=i < abandoned)
+    return pacer
+
+
 def test_predictive_overdials_when_the_budget_allows() -> None:
+    pacer = taught(PredictivePacer(target=0.03))
+    state = PacingState(T0 + 2000, ready=5, busy_elapsed=(170.0,) * 15)
+    assert pacer.lines(state) > 5
+    assert pacer.fallbacks == 0
+
+
+def test_predictive_is_progressive_until_it_has_seen_enough_calls() -> None:
     pacer = PredictivePacer(target=0.03)
     for i in range(1000):
         pacer.live(T0 + i, abandoned=False)
     state = PacingState(T0 + 2000, ready=5, busy_elapsed=(170.0,) * 15)
-    assert pacer.lines(state) > 5
+    assert pacer.lines(state) == 5
+    assert pacer.fallbacks == 1
 
 
-def test_adapt_level_moves_down_on_drops_and_up_without() -> None:
-    pacer = AdaptPacer(target=0.03, level=2.0)
-    state = PacingState(T0, ready=0, busy_elapsed=(10.0,) * 10)
-    pacer.lines(state)
-    for i in range(10):
-        pacer.live(T0 + i, abandoned=i % 2 == 0)
-    pacer.lines(PacingState(T0 + 15, ready=0, busy_elapsed=(10.0,) * 10))
-    assert pacer.level < 2.0
-    lowered = pacer.level
-    pacer.lines(PacingState(T0 + 400, ready=0, busy_elapsed=(10.0,) * 10))
-    assert pacer.level > lowered
+def test_predictive_spends_no_more_than_the_abandon_budget_left() -> None:
+    state = PacingState(T0 + 2000, ready=2, busy_elapsed=(250.0,) * 18)
+    roomy = taught(PredictivePacer(target=0.03, threshold=0.5), abandoned=0)  # 30 abandons left
+    tight = taught(PredictivePacer(target=0.03, threshold=0.5), abandoned=29)  # one left
+    first, roomy_first = tight.lines(state), roomy.lines(state)
+    assert first < roomy_first
+    # the lines just dialled hold most of the last abandon until they resolve: fewer lines the next second
+    later = dataclasses.replace(state, now=T0 + 2001)
+    assert tight.lines(later) < first
+    assert roomy.lines(later) == roomy_first
 
 
-def test_a_simulated_morning_dials_no_dnc_number_and_nobody_out_of_window() -> None:
-    plan = DayPlan(agents=8, hours=1.5, seed=3)
-    predictive = simulate_day(plan, PredictivePacer())
+def test_predictive_dials_ahead_for_agents_near_the_end_of_their_calls() -> None:
+    pacer = taught(PredictivePacer(target=0.03))
+    just_started = PacingState(T0 + 2000, ready=0, busy_elapsed=(5.0,) * 20)
+    nearly_done = PacingState(T0 + 2000, ready=0, busy_elapsed=(290.0,) * 20)
+    assert pacer.lines(just_started) < pacer.lines(nearly_done)
+
+
+def test_free_chance_is_conditional_on_the_time_already_spent() -> None:
+    stats = DialStats(min_samples=10)
+    for _ in range(50):
+        stats.handles.add(100.0)
+    assert stats.free_chance(95.0, 10.0) == 1.0
+    assert stats.free_chance(50.0, 10.0) == 0.0
+
+
+def test_adapt_level_falls_to_one_at_the_hard_limit_and_climbs_only_with_agents_waiting() -> None:
+    pacer = AdaptPacer(target=0.03, level=2.0, step=0.1)
+    all_busy = PacingState(T0, ready=0, busy_elapsed=(10.0,) * 10)
+    pacer.lines(all_busy)
+    for i in range(100):
+        pacer.live(T0 + i, abandoned=i < 3)  # the day's drop rate at the target
+    pacer.lines(dataclasses.replace(all_busy, now=T0 + 15))
+    assert pacer.level == 1.0
+    for i in range(100):
+        pacer.live(T0 + 20 + i, abandoned=False)  # 3 / 200: under again
+    pacer.lines(dataclasses.replace(all_busy, now=T0 + 200))
+    assert pacer.level == 1.0  # every agent busy: nothing to gain from dialling more
+    pacer.lines(PacingState(T0 + 201, ready=3, busy_elapsed=(10.0,) * 7))
+    pacer.lines(PacingState(T0 + 215, ready=3, busy_elapsed=(10.0,) * 7))
+    assert pacer.level == pytest.approx(1.1)
+    pacer.live(T0 + 216, abandoned=True)  # one drop in the last minute's few answers: a step down
+    pacer.lines(PacingState(T0 + 230, ready=3, busy_elapsed=(10.0,) * 7))
+    assert pacer.level < 1.1
+
+
+@pytest.mark.parametrize("agents", [5, 20, 50])
+def test_a_simulated_hour_keeps_the_target_and_the_rules_and_beats_progressive(agents: int) -> None:
+    plan = DayPlan(agents=agents, hours=1.0, seed=3)
+    predictive = simulate_day(plan, PredictivePacer(target=0.03))
     progressive = simulate_day(plan, Pacer())
     for day in (predictive, progressive):
         checked = check_compliance(plan, day)
-        assert checked["dials"] > 100
+        assert checked["dials"] > 30 * agents
         assert checked["dnc_dials"] == 0
         assert checked["out_of_window_dials"] == 0
     assert progressive.abandoned == 0
-    assert predictive.abandoned / predictive.lives <= 0.03
+    assert predictive.abandoned <= 0.03 * predictive.lives
     assert predictive.talk_seconds > progressive.talk_seconds
-    assert any(kind == "dnc" for _, kind, _, _ in predictive.events + progressive.events)
+    if agents >= 20:  # enough people to ask for it within the hour
+        assert any(kind == "dnc" for _, kind, _, _ in predictive.events + progressive.events)
+
+
+def test_the_adapt_baseline_steers_toward_the_same_target() -> None:
+    plan = DayPlan(agents=20, hours=2.0, seed=3)
+    day = simulate_day(plan, AdaptPacer(target=0.03))
+    assert 0.015 <= day.abandoned / day.lives <= 0.04
+    assert day.talk_seconds > simulate_day(plan, Pacer()).talk_seconds
 
 
 def test_bench_reports_every_pacing_and_no_violations(capsys: pytest.CaptureFixture[str]) -> None:
     report = run_dialer_bench(agents=5, answer_rate=0.3, aht=180, hours=0.5, seed=2, only=True)
     assert [r["pacing"] for r in report["runs"]] == ["predictive", "adapt", "progressive"]
     assert report["violations"] == 0
+    assert report["talk_ceiling_min_per_agent_hour"] == pytest.approx(60 * 175 / 180, abs=0.01)
+    assert all(r["talk_min_per_agent_hour"] < report["talk_ceiling_min_per_agent_hour"] for r in report["runs"])
     assert "out-of-window dials 0" in capsys.readouterr().out
 
 
@@ -134,3 +204,11 @@ def test_connect_share_is_the_share_of_recent_dials_even_when_the_windows_are_fu
     assert stats.connect_share() == pytest.approx(0.25)
     assert stats.connect_chance(0.0, 0.25) == pytest.approx(0.25)
     assert stats.connect_chance(11.0, 0.25) == 0.0  # every line resolves at 10 s: none left to connect
+
+
+@given(st.floats(0.0, 20.0), st.integers(0, 30))
+def test_poisson_tail_is_a_probability_that_falls_as_the_room_grows(mean: float, count: int) -> None:
+    tail = poisson_beyond(mean, count)
+    assert 0.0 <= tail <= 1.0
+    assert poisson_beyond(mean, count + 1) <= tail
+    assert poisson_beyond(1.0, 0) == pytest.approx(1 - math.exp(-1))
