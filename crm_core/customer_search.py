@@ -19,7 +19,7 @@ from crm_core.models import Contact, Customer, CustomerPhone
 PAGE_SIZE = 20
 MAX_WORDS = 6
 _CODE = re.compile(r"^[0-9]{6}$")
-_PHONE_LIKE = re.compile(r"^[+0-9][0-9 ().-]{5,}$")
+_PHONE_LIKE = re.compile(r"^[+(0-9][0-9 ().-]{5,}$")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
