@@ -10,7 +10,17 @@
     resolved: t("Resolved"), closed: t("Closed"),
   };
   const PRIORITIES = {low: t("Low"), normal: t("Normal"), high: t("High"), urgent: t("Urgent")};
+  const FIELDS = {status: t("Status"), subject: t("Subject"), priority: t("Priority"),
+    description: t("Description")};
   const status = (code) => STATUSES[code] || code;
+  // One step of a ticket's trail in words: a note as typed, a field with its new value, else the action.
+  function stepText(step) {
+    if (step.action === "note") return step.new;
+    if (!step.field) return step.action;
+    const value = step.field === "status" ? status(step.new) : step.field === "priority"
+      ? PRIORITIES[step.new] || step.new : step.new ?? "";
+    return (FIELDS[step.field] || step.field) + ": " + value;
+  }
   let query = "";
   let page = 0;
   let cardId = null;
@@ -52,8 +62,7 @@
     const trail = el("ul", null, "list");
     trail.classList.add("muted");
     for (const step of ticket.trail) {
-      const what = step.action === "note" ? step.new : step.field ? step.field + ": " + (step.new ?? "") : step.action;
-      trail.appendChild(el("li", dateTime(step.at) + " · " + step.actor + " · " + what));
+      trail.appendChild(el("li", dateTime(step.at) + " · " + step.actor + " · " + stepText(step)));
     }
     item.appendChild(trail);
     // The change form: a status it may move to, a new subject, a note.
@@ -115,7 +124,7 @@
       if (!card.tickets.length) $("card-tickets").appendChild(el("li", t("No tickets."), "muted"));
       const priority = $("ticket-priority");
       if (!priority.options.length) {
-        for (const p of card.priorities) priority.appendChild(new Option(PRIORITIES[p] || p, p, false, p === "normal"));
+        for (const p of card.priorities) priority.appendChild(new Option(PRIORITIES[p] || p, p, p === "normal", p === "normal"));
       }
     } catch (error) {
       tell(error.message, true);
