@@ -287,3 +287,5 @@ ARTICLE_ANSWER = _object(("article",), article=ARTICLE)
 ARTICLES = _object(("articles",), articles=_array(ARTICLE))
 ARTICLE_DRAFT = _object(("title",), title=ARTICLE_TITLE.schema(), body=ARTICLE_BODY.schema(),
                         tags=ARTICLE_TAGS.schema(), language=ARTICLE_LANGUAGE.schema())
+AUTO_ANSWER = _object(("seconds", "choices"), seconds=_nullable("integer"), choices=_array(_INTEGER))
+AUTO_ANSWER_CHOICE = _object(("seconds",), seconds={"type": ["integer", "null"], "enum": [0, 2, 5, 10, None]})

@@ -30,6 +30,7 @@ from agent_desktop import (
 from agent_desktop.accounts import AccountStore
 from agent_desktop.admin import AgentDirectory, SettingsAudit
 from agent_desktop.agent_feed import AgentFeeds
+from agent_desktop.auto_answer import AutoAnswerChoices
 from agent_desktop.catalogue import HTTP_ROUTES
 from agent_desktop.catalogues import load_catalogues
 from agent_desktop.config import DesktopConfig
@@ -133,11 +134,15 @@ def create_app(
     app[agent_tool_routes.CRM_DESK] = CrmDesk(outbound.sessions, clock)
     app[agent_tool_routes.MY_DAY] = MyDay(outbound.sessions, tz=config.time_zone, clock=clock)
     app[knowledge_routes.KNOWLEDGE] = KnowledgeBase(outbound.sessions, clock)
+    app[agent_routes.AUTO_ANSWER] = auto_answer = AutoAnswerChoices(outbound.sessions, clock)
     for route in HTTP_ROUTES:
         app.router.add_route(route.method, route.path, HANDLERS[route.name], name=route.name)
 
     async def start_hub(app: web.Application) -> None:
         hub.start()
+        # The ACD keeps the agents' auto-answer choices in memory only: hand it the stored ones.
+        for agent_id, seconds in (await auto_answer.everyone()).items():
+            await agent_control.set_auto_answer(agent_id, seconds)
 
     async def stop_hub(app: web.Application) -> None:
         await hub.stop()

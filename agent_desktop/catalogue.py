@@ -306,6 +306,15 @@ AGENT_TOOL_ROUTES: tuple[HttpRoute, ...] = (
               "The agent's own day since local midnight: calls, AHT (on call plus wrap-up over calls, as the "
               "reports define it), seconds in each state and by not-ready reason, and the calls taken.",
               answers={200: Answer("The day.", api_schemas.MY_DAY)}),
+    HttpRoute("GET", "/api/agent/auto-answer", "agent_auto_answer", AGENTS_ONLY,
+              "The agent's auto-answer delay (null: the agent answers) and the delays to choose from.",
+              answers={200: Answer("The choice.", api_schemas.AUTO_ANSWER)}),
+    HttpRoute("PUT", "/api/agent/auto-answer", "agent_set_auto_answer", AGENTS_ONLY,
+              "Choose auto-answer: the ACD rings the agent's own phone asking it to answer by itself after that "
+              "many seconds (SIP Call-Info answer-after), from the next call on; null turns it off. The phone "
+              "answering is the call's one answer path. Audited with the agent as actor.",
+              answers={200: Answer("Chosen.", api_schemas.AUTO_ANSWER)} | _refusals(400, 409),
+              request_schema=api_schemas.AUTO_ANSWER_CHOICE),
     HttpRoute("GET", "/api/knowledge", "knowledge_search", CALL_HANDLERS,
               "Search the knowledge base: articles holding every word of q (any language, Chinese included) in "
               "title, tags or body, title matches first; the latest articles for an empty q. Body excerpts only.",

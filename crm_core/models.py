@@ -177,3 +177,14 @@ class KnowledgeArticle(Base):
     updated_at: Mapped[float] = mapped_column(Float, index=True)
     updated_by: Mapped[str] = mapped_column(String(100))
 
+
+
+class AgentPreference(Base):
+    """An agent's own desktop choices: its phone answers offered calls by itself after
+    ``auto_answer_seconds`` (None: the agent answers)."""
+
+    __tablename__ = "agent_preferences"
+
+    agent_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    auto_answer_seconds: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[float] = mapped_column(Float)

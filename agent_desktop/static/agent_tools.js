@@ -216,5 +216,26 @@
     });
   }
 
+  // ---- auto-answer ---------------------------------------------------------------------------------------
+  async function showAutoAnswer() {
+    const choice = await apiGet("/api/agent/auto-answer");
+    const select = $("auto-answer");
+    for (const seconds of choice.choices) {
+      select.appendChild(new Option(t("after %(seconds)s s", {seconds}), String(seconds)));
+    }
+    select.value = choice.seconds === null ? "" : String(choice.seconds);
+  }
+  $("auto-answer").addEventListener("change", async (event) => {
+    const value = event.target.value;
+    try {
+      await api("/api/agent/auto-answer", {seconds: value === "" ? null : Number(value)}, "PUT");
+      $("msg").textContent = value === "" ? t("Auto-answer is off: answer your phone.")
+        : t("Your phone now answers calls by itself after %(seconds)s s.", {seconds: value});
+    } catch (error) {
+      $("msg").textContent = error.message;
+    }
+  });
+
   showDay();
+  showAutoAnswer();
 })();

@@ -20,12 +20,15 @@ class PhoneOutcome(StrEnum):
 class PhoneBehaviour:
     """A simulated phone: rings ``answer_after`` s then does ``outcome``; hangs up after ``talk_time``.
 
-    ``talk_time`` of None keeps the call up until the other side hangs up.
+    ``talk_time`` of None keeps the call up until the other side hangs up. A phone that ``auto_answers``
+    obeys a dial's auto-answer request (the dialplan's ``callcenter-auto-answer`` pre-dial handler): it
+    answers by itself after the requested delay, whoever sits at it.
     """
 
     outcome: PhoneOutcome = PhoneOutcome.ANSWER
     answer_after: float = 1.0
     talk_time: float | None = None
+    auto_answers: bool = False
 
 
 @dataclass(frozen=True, slots=True)

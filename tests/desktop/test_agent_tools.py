@@ -161,3 +161,47 @@ async def test_admins_write_articles_that_agents_find_in_either_language(desk: D
         trail = audit.history(session, "article", int(article))
         assert [(e.actor, e.action, e.field) for e in trail] == [
             ("root", "create", f) for f in ("title", "body", "tags", "language")] + [("root", "delete", "title")]
+
+
+async def test_an_agent_turns_auto_answer_on_for_their_own_phone_and_it_outlives_a_restart(
+    desk: Desk, tmp_path: Any
+) -> None:
+    from aiohttp.test_utils import TestServer
+    from conftest import DESKTOP_CONFIG, FakeAgentControl, FakeCustomerLookup, FakeSupervisorActions, make_accounts
+
+    from agent_desktop.app import create_app
+    from bus.eventbus import EventBus
+
+    async with desk.session() as client:
+        token = await desk.login(client, "agent1")
+        assert await get(client, desk.url("/api/agent/auto-answer")) == (200, {"seconds": None,
+                                                                             "choices": [0, 2, 5, 10]})
+        assert (await send(client, desk.url("/api/agent/auto-answer"), token, {"seconds": 3}, "PUT"))[0] == 400
+        assert (await send(client, desk.url("/api/agent/auto-answer"), token, {"seconds": True}, "PUT"))[0] == 400
+        desk.control.refuse = "unknown agent"
+        assert (await send(client, desk.url("/api/agent/auto-answer"), token, {"seconds": 2}, "PUT"))[0] == 409
+        assert (await get(client, desk.url("/api/agent/auto-answer")))[1]["seconds"] is None  # refused: not kept
+        desk.control.refuse = None
+        assert await send(client, desk.url("/api/agent/auto-answer"), token, {"seconds": 2}, "PUT") == (
+            200, {"seconds": 2, "choices": [0, 2, 5, 10]})
+        assert (await get(client, desk.url("/api/agent/auto-answer")))[1]["seconds"] == 2
+    async with desk.session() as other:
+        await desk.login(other, "agent2")
+        assert (await get(other, desk.url("/api/agent/auto-answer")))[1]["seconds"] is None  # one agent's choice
+    assert desk.control.auto_answer == {"a1": 2}
+    with desk.outbound.sessions() as session:
+        from crm_core.audit import setting_changes
+        assert [(c.actor, c.entity_key, c.new_value) for c in setting_changes(session)
+                if c.entity_type == "auto_answer"] == [("agent1", "a1", "2")]
+    # Another start over the same database hands the ACD the stored choice before any agent signs in.
+    bus = EventBus()
+    control = FakeAgentControl(bus, desk.clock)
+    app = create_app(bus=bus, accounts=make_accounts(), agent_control=control,
+                     customer_lookup=FakeCustomerLookup({}), supervisor_actions=FakeSupervisorActions(control),
+                     outbound=desk.outbound, agent_directory=control, clock=desk.clock, config=DESKTOP_CONFIG)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        assert control.auto_answer == {"a1": 2}
+    finally:
+        await server.close()

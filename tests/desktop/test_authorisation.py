@@ -34,6 +34,7 @@ BODIES = {
     "update_agent": {"name": "Agent Two", "phone": "PJSIP/1002", "skills": {"english": 3}, "queues": ["sales"]},
     "reset_password": {"password": "pw-agent2"},  # the same one: later logins of the walk still work
     "change_password": {"old_password": "not it", "new_password": "whatever-9"},  # refused: no state changes
+    "agent_set_auto_answer": {"seconds": None},
     "ticket_create": {"subject": "Walked", "priority": "low"},
     "ticket_update": {"status": "in_progress", "note": "walked"},
     "knowledge_create": {"title": "Walked", "body": "by the authorisation test"},

@@ -125,3 +125,34 @@ async def test_an_admin_writes_an_article_on_the_knowledge_page(
         await agent.click("#kb-search")
         await agent.locator("#kb-results button", has_text="Opening hours").click()
         await expect(agent.locator("#kb-article-body")).to_have_text("Monday to Saturday, 9 to 5.")
+
+
+async def test_auto_answer_connects_an_offered_call_without_a_hand_on_the_phone(
+    browser: Any, live_server: LiveServer
+) -> None:
+    from playwright.async_api import expect
+
+    async with signed_in_page(browser, live_server.base_url, "agent2") as page:
+        await page.wait_for_url("**/desktop")
+        await expect(page.locator("#conn")).to_have_text("live")
+        await page.select_option("#auto-answer", "2")
+        await expect(page.locator("#msg")).to_have_text("Your phone now answers calls by itself after 2 s.")
+        assert live_server.control.auto_answer["a2"] == 2
+        offered = time.monotonic()
+        live_server.bus.publish(CallOffered(call_id="aa-1", queue="support", agent_id="a2", at=time.time(),
+                                            caller=CallerData(ani="+441632960001", customer_id="c1")))
+        await expect(page.locator("#pop-status")).to_have_attribute("data-status", "offered")
+        await expect(page.locator("#pop-status")).to_have_attribute("data-status", "connected")
+        assert time.monotonic() - offered >= 1.9  # it rang for the chosen delay first
+        await expect(page.locator("#talk")).to_be_visible()
+        await page.reload()  # the choice is the agent's, kept on the server
+        await expect(page.locator("#auto-answer")).to_have_value("2")
+        await page.select_option("#auto-answer", "")
+        await expect(page.locator("#msg")).to_have_text("Auto-answer is off: answer your phone.")
+        assert "a2" not in live_server.control.auto_answer
+        for event in (
+            CallEnded(call_id="aa-1", queue="support", agent_id="a2", talk_seconds=5.0, at=time.time()),
+            CallDisposed(call_id="aa-1", agent_id="a2", disposition="resolved", notes="", at=time.time()),
+            AgentStateChanged(agent_id="a2", state="logged_out", previous="wrap_up", at=time.time()),
+        ):
+            live_server.bus.publish(event)
