@@ -12,7 +12,8 @@ import asyncio
 import dataclasses
 import json
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,6 +28,8 @@ from crm_core.tickets import PRIORITIES, TRANSITIONS, IllegalTicketTransition, I
 
 HISTORY_ROWS = 20
 MAX_KEY = 2**31 - 1
+Record = TypeVar("Record")
+Result = TypeVar("Result")
 
 
 class TicketRefused(ValueError):
@@ -53,6 +56,21 @@ def record_key(text: str) -> int | None:
         return None
     key = int(text)
     return key if key <= MAX_KEY else None
+
+
+async def on_record(sessions: sessionmaker[Session], model: type[Record], record_id: str,
+                    action: Callable[[Session, Record], Result]) -> Result | None:
+    """``action`` on the row of ``model`` that ``record_id`` names, in one transaction off the event loop
+    (an exception rolls it back); None when no row has that id."""
+    key = record_key(record_id)
+    if key is None:
+        return None
+
+    def run() -> Result | None:
+        with session_scope(sessions) as session:
+            found = session.get(model, key)
+            return None if found is None else action(session, found)
+    return await asyncio.to_thread(run)
 
 
 def summary(customer: Customer) -> dict[str, Any]:
@@ -94,19 +112,11 @@ class CrmDesk:
 
     async def card(self, customer_id: str, viewer: str) -> dict[str, Any] | None:
         """The full card, audited as viewed by ``viewer``; None when no such customer."""
-        key = record_key(customer_id)
-        if key is None:
-            return None
-
-        def run() -> dict[str, Any] | None:
-            with session_scope(self._sessions) as session:
-                customer = session.get(Customer, key)
-                if customer is None:
-                    return None
-                audit.record(session, at=self._clock(), actor=viewer, entity_type="customer", entity_id=key,
-                             action="viewed")
-                return self._card(session, customer)
-        return await asyncio.to_thread(run)
+        def view(session: Session, customer: Customer) -> dict[str, Any]:
+            audit.record(session, at=self._clock(), actor=viewer, entity_type="customer", entity_id=customer.id,
+                         action="viewed")
+            return self._card(session, customer)
+        return await on_record(self._sessions, Customer, customer_id, view)
 
     @staticmethod
     def _card(session: Session, customer: Customer) -> dict[str, Any]:
@@ -124,44 +134,28 @@ class CrmDesk:
     async def open_ticket(self, customer_id: str, actor: str, subject: str, description: str,
                           priority: str) -> dict[str, Any] | None:
         """Open a ticket for the customer (audited); None when no such customer."""
-        key = record_key(customer_id)
-        if key is None:
-            return None
-
-        def run() -> dict[str, Any] | None:
-            with session_scope(self._sessions) as session:
-                customer = session.get(Customer, key)
-                if customer is None:
-                    return None
-                try:
-                    ticket = TicketService(session, actor, self._clock).open(
-                        customer, subject, description=description, priority=priority)
-                except (InvalidField, InvalidTicket) as exc:
-                    raise TicketRefused(str(exc)) from None
-                return ticket_json(session, ticket)
-        return await asyncio.to_thread(run)
+        def open_one(session: Session, customer: Customer) -> dict[str, Any]:
+            try:
+                ticket = TicketService(session, actor, self._clock).open(
+                    customer, subject, description=description, priority=priority)
+            except (InvalidField, InvalidTicket) as exc:
+                raise TicketRefused(str(exc)) from None
+            return ticket_json(session, ticket)
+        return await on_record(self._sessions, Customer, customer_id, open_one)
 
     async def change_ticket(self, ticket_id: str, actor: str, change: TicketChange) -> dict[str, Any] | None:
         """Apply ``change`` in one transaction (all of it or nothing); None when no such ticket."""
-        key = record_key(ticket_id)
-        if key is None:
-            return None
-
-        def run() -> dict[str, Any] | None:
-            with session_scope(self._sessions) as session:
-                ticket = session.get(Ticket, key)
-                if ticket is None:
-                    return None
-                tickets = TicketService(session, actor, self._clock)
-                try:
-                    tickets.edit(ticket, subject=change.subject, description=change.description)
-                    if change.status is not None and change.status != ticket.status:
-                        tickets.move(ticket, change.status, note=change.note)
-                    if change.note.strip():
-                        tickets.add_note(ticket, change.note)
-                except IllegalTicketTransition as exc:
-                    raise TicketMoveRefused(str(exc)) from None
-                except (InvalidField, InvalidTicket) as exc:
-                    raise TicketRefused(str(exc)) from None
-                return ticket_json(session, ticket)
-        return await asyncio.to_thread(run)
+        def apply(session: Session, ticket: Ticket) -> dict[str, Any]:
+            tickets = TicketService(session, actor, self._clock)
+            try:
+                tickets.edit(ticket, subject=change.subject, description=change.description)
+                if change.status is not None and change.status != ticket.status:
+                    tickets.move(ticket, change.status, note=change.note)
+                if change.note.strip():
+                    tickets.add_note(ticket, change.note)
+            except IllegalTicketTransition as exc:
+                raise TicketMoveRefused(str(exc)) from None
+            except (InvalidField, InvalidTicket) as exc:
+                raise TicketRefused(str(exc)) from None
+            return ticket_json(session, ticket)
+        return await on_record(self._sessions, Ticket, ticket_id, apply)

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from agent_desktop.crm_desk import record_key
+from agent_desktop.crm_desk import on_record
 from bus.clock import Clock
 from crm_core import knowledge
 from crm_core.db import session_scope
@@ -48,15 +48,8 @@ class KnowledgeBase:
         return await asyncio.to_thread(run)
 
     async def article(self, article_id: str) -> dict[str, Any] | None:
-        key = record_key(article_id)
-        if key is None:
-            return None
-
-        def run() -> dict[str, Any] | None:
-            with self._sessions() as session:
-                found = session.get(KnowledgeArticle, key)
-                return None if found is None else article_json(found)
-        return await asyncio.to_thread(run)
+        return await on_record(self._sessions, KnowledgeArticle, article_id,
+                               lambda _session, found: article_json(found))
 
     async def create(self, draft: ArticleDraft, actor: str) -> dict[str, Any]:
         def run() -> dict[str, Any]:
@@ -68,33 +61,17 @@ class KnowledgeBase:
         return await asyncio.to_thread(run)
 
     async def update(self, article_id: str, draft: ArticleDraft, actor: str) -> dict[str, Any] | None:
-        key = record_key(article_id)
-        if key is None:
-            return None
-
-        def run() -> dict[str, Any] | None:
-            with session_scope(self._sessions) as session:
-                found = session.get(KnowledgeArticle, key)
-                if found is None:
-                    return None
-                try:
-                    KnowledgeService(session, actor, self._clock).update(found, draft)
-                except InvalidArticle as exc:
-                    raise ArticleRefused(str(exc)) from None
-                return article_json(found)
-        return await asyncio.to_thread(run)
+        def change(session: Session, found: KnowledgeArticle) -> dict[str, Any]:
+            try:
+                KnowledgeService(session, actor, self._clock).update(found, draft)
+            except InvalidArticle as exc:
+                raise ArticleRefused(str(exc)) from None
+            return article_json(found)
+        return await on_record(self._sessions, KnowledgeArticle, article_id, change)
 
     async def delete(self, article_id: str, actor: str) -> bool:
         """Remove the article; False when there is no such article."""
-        key = record_key(article_id)
-        if key is None:
-            return False
-
-        def run() -> bool:
-            with session_scope(self._sessions) as session:
-                found = session.get(KnowledgeArticle, key)
-                if found is None:
-                    return False
-                KnowledgeService(session, actor, self._clock).delete(found)
-                return True
-        return await asyncio.to_thread(run)
+        def remove(session: Session, found: KnowledgeArticle) -> bool:
+            KnowledgeService(session, actor, self._clock).delete(found)
+            return True
+        return await on_record(self._sessions, KnowledgeArticle, article_id, remove) is not None
