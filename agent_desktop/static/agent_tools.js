@@ -236,6 +236,8 @@
     }
   });
 
+  const DAY_REFRESH_SECONDS = 60;
   showDay();
+  setInterval(showDay, DAY_REFRESH_SECONDS * 1000);  // the figures move on with the day without a click
   showAutoAnswer();
 })();

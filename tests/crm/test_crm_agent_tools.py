@@ -1,16 +1,22 @@
 """The CRM behind an agent's tools, on SQLite and PostgreSQL: the paged customer search, tickets edited and
-noted with an audit trail, and the knowledge base (word search, Chinese included, audited writes)."""
+noted with an audit trail, the knowledge base (word search, Chinese included, audited writes) and an agent's
+day read from the event log."""
 
 from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from acd.events import AgentStateChanged, CallConnected, CallEnded, CallQueued
+from agent_desktop.my_day import MyDay, day_start
 from crm_core import audit, knowledge
 from crm_core.customer_search import search_page
 from crm_core.customers import CustomerService
+from crm_core.db import make_session_factory, session_scope
 from crm_core.demo import seed_knowledge
+from crm_core.eventlog import append_events
 from crm_core.knowledge import ArticleDraft, InvalidArticle, KnowledgeService
 from crm_core.tickets import IllegalTicketTransition, InvalidTicket, TicketService, tickets_of
 
@@ -139,3 +145,30 @@ def test_article_changes_are_audited_and_bad_articles_refused(session: Session) 
         except InvalidArticle:
             continue
         raise AssertionError(f"{bad!r} must be refused")
+
+
+async def test_an_agents_day_is_read_from_the_event_log_on_either_database(engine: Engine) -> None:
+    sessions = make_session_factory(engine)
+    now = day_start(1_700_000_000.0, None) + 12 * 3600
+    at = now - 1000
+
+    def state(when: float, new: str, old: str) -> AgentStateChanged:
+        return AgentStateChanged(agent_id="a1", state=new, previous=old, at=when)
+
+    with session_scope(sessions) as session:
+        append_events(session, [
+            state(at, "ready", "logged_out"),
+            CallQueued(call_id="d1", queue="support", priority=0, enter_time=at + 90, at=at + 90),
+            state(at + 100, "reserved", "ready"),
+            CallConnected(call_id="d1", queue="support", agent_id="a1", wait_seconds=10.0, at=at + 105),
+            state(at + 105, "on_call", "reserved"),
+            CallEnded(call_id="d1", queue="support", agent_id="a1", talk_seconds=200.0, at=at + 305),
+            state(at + 305, "wrap_up", "on_call"),
+            state(at + 345, "ready", "wrap_up"),
+            # Another agent's call the same day is not this agent's.
+            CallQueued(call_id="d2", queue="support", priority=0, enter_time=at + 400, at=at + 400),
+            CallConnected(call_id="d2", queue="support", agent_id="a2", wait_seconds=1.0, at=at + 401),
+        ])
+    day = await MyDay(sessions, clock=lambda: now).of("a1")
+    assert (day["calls"], day["aht"]) == (1, 200 + 40)
+    assert day["seconds_by_state"] == {"ready": 100 + 655, "reserved": 5, "on_call": 200, "wrap_up": 40}
