@@ -216,6 +216,14 @@
     });
   }
 
+  // Opened on a pop with nothing typed yet, the knowledge base looks up what the caller came for (the IVR's intent).
+  $("pop-kb").addEventListener("toggle", () => {
+    const intent = $("pop-intent").textContent.trim();
+    if (!$("pop-kb").open || $("pop-kb-query").value || !intent || intent === "—") return;
+    $("pop-kb-query").value = intent;
+    $("pop-kb-query").form.requestSubmit();
+  });
+
   // ---- auto-answer ---------------------------------------------------------------------------------------
   async function showAutoAnswer() {
     const choice = await apiGet("/api/agent/auto-answer");

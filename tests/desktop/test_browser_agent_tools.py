@@ -34,8 +34,10 @@ def seed(live_server: LiveServer) -> None:
     with session_scope(live_server.outbound.sessions) as session:
         CustomerService(session, "seed").create(name="Zephyrine Quill", company="Quill & Ink",
                                                 phones=["+14155550177"], email="zq@example.com")
-        KnowledgeService(session, "seed").create(ArticleDraft(
+        knowledge = KnowledgeService(session, "seed")
+        knowledge.create(ArticleDraft(
             "重置门户密码", "请客户在登录页点击“忘记密码”，邮件中的链接一小时内有效。", "密码 登录", "zh-CN"))
+        knowledge.create(ArticleDraft("Refund for a double charge", "Check the invoice number first.", "billing"))
 
 
 async def no_sideways_scroll_at_each_width(page: Any, folder: Path, name: str) -> None:
@@ -86,9 +88,12 @@ async def test_an_agent_finds_a_customer_works_a_ticket_and_searches_the_knowled
         # On a call: the knowledge base from the pop, in Chinese.
         await page.set_viewport_size({"width": 1366, "height": 900})
         live_server.bus.publish(CallOffered(call_id="kb-1", queue="support", agent_id="a1", at=time.time(),
-                                            caller=CallerData(ani="+441632960001", customer_id="c1")))
+                                            caller=CallerData(ani="+441632960001", customer_id="c1",
+                                                              intent="billing")))
         await expect(page.locator("#pop-name")).to_have_text("Ada Lovelace")
-        await page.click("#pop-kb summary")
+        await page.click("#pop-kb summary")  # opened, it looks up what the caller came for
+        await expect(page.locator("#pop-kb-query")).to_have_value("billing")
+        await expect(page.locator("#pop-kb-results")).to_contain_text("Refund for a double charge")
         await page.fill("#pop-kb-query", "密码")
         await page.click("#pop-kb-search")
         hit = page.locator("#pop-kb-results .kb-hit", has_text="重置门户密码")
