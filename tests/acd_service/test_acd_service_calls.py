@@ -463,7 +463,9 @@ async def test_an_agent_with_auto_answer_is_connected_by_their_phone_answering_b
     await h.until(lambda: h.of(CallConnected, call_id=call), "the phone to answer by itself")
     offered = h.of(CallOffered, call_id=call)[0]
     connected = h.of(CallConnected, call_id=call)[0]
-    assert 1.5 <= connected.at - offered.at < 5.0  # simulated seconds: the requested delay, not the 60 s
+    # Simulated seconds: it rang the requested delay first, and was answered within the ring time (the person
+    # would have taken 60 s; a loaded machine stretches simulated time, so no tighter bound).
+    assert 1.5 <= connected.at - offered.at < AcdServiceSettings().ring_timeout
     assert h.state("a1") is AgentState.ON_CALL
     await h.until(lambda: h.of(CallEnded, call_id=call), "the talk to end")
     # Turned off, the same phone rings until the ring time is up: the person is still away.
