@@ -23,6 +23,7 @@ TRANSFER_CONTEXT = "callcenter-transfer"
 TALK_CONTEXT = "callcenter-talk"
 HELD_CONTEXT = "callcenter-held"
 CONSULT_CONTEXT = "callcenter-consult"
+AUTO_ANSWER_CONTEXT = "callcenter-auto-answer"  # a pre-dial handler: asks the agent's phone to answer by itself
 CONSULT_OFFERED = "consult-offered"  # interruption of a consultation's wait: an agent was offered it
 AGENT_VARIABLE = "CC_AGENT"
 

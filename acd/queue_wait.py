@@ -30,6 +30,7 @@ from acd.errors import AcdError
 from acd.legs import Leg, LegPhase, Legs
 from acd.pbx_moves import (
     AGENT_VARIABLE,
+    AUTO_ANSWER_CONTEXT,
     CALLBACK_CONTEXT,
     CONNECT_CONTEXT,
     CONSULT_CONTEXT,
@@ -72,6 +73,8 @@ class QueueWait:
         self.settings = settings
         self.clock = clock
         self._apply = apply
+        # Agents whose phones answer by themselves, with the seconds they ring first (set from the desktop).
+        self.auto_answer: dict[str, int] = {}
         self._originates: dict[str, str] = {}  # AMI ActionID -> call id of a call-back being dialled
         self._early_results: collections.OrderedDict[str, OriginateResult] = collections.OrderedDict()
 
@@ -293,7 +296,8 @@ class QueueWait:
             # Not exec(): Dial's -1 is no hang-up signal. A real Asterisk returns -1 when the agent's side
             # ends the bridge (hangs up, or its line is taken elsewhere), 0 when the caller is moved out of it;
             # DIALSTATUS and our own marks below tell what happened.
-            await session.command("EXEC", "Dial", f"{offer.interface},{self.settings.ring_timeout}")
+            await session.command("EXEC", "Dial", f"{offer.interface},{self.settings.ring_timeout}"
+                                  f"{self._dial_options(offer.agent_id)}")
         finally:
             leg.ringing = None
             leg.dial_channel = None
@@ -325,6 +329,11 @@ class QueueWait:
         self._apply(self.acd.offer_failed(leg.call_id, reason))
         # A consultation pinned to the colleague ends there (the core dropped it).
         return leg.consult_for is not None and not self._exists(leg.call_id)
+
+    def _dial_options(self, agent_id: str) -> str:
+        """Dial's options for ringing ``agent_id``: the auto-answer pre-dial handler when the agent turned it on."""
+        seconds = self.auto_answer.get(agent_id)
+        return "" if seconds is None else f",b({AUTO_ANSWER_CONTEXT}^s^1({seconds}))"
 
     def answered(self, leg: Leg) -> None:
         """The agent rung for the leg answered: they talk."""

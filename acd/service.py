@@ -49,6 +49,7 @@ from ivr.outcome import IvrOutcome
 log = logging.getLogger(__name__)
 
 UNDISPOSED_KEPT = 10_000
+MAX_AUTO_ANSWER_SECONDS = 30
 # Real seconds the timer rests after a failed tick, so a deadline that keeps failing cannot spin the loop.
 TIMER_RETRY_SECONDS = 1.0
 
@@ -225,6 +226,16 @@ class AcdService:
             self._early[call_id, agent_id] = (disposition, notes)
             return
         self._save_disposition(call_id, agent_id, disposition, notes)
+
+    async def set_auto_answer(self, agent_id: str, seconds: int | None) -> None:
+        """Have the agent's phone answer offered calls by itself after ``seconds`` (None: the agent answers);
+        from the next call rung on. The phone picking up is the same answer the ACD sees from a hand."""
+        if seconds is not None and not 0 <= seconds <= MAX_AUTO_ANSWER_SECONDS:
+            raise AgentControlRefused(f"auto-answer delay must be 0 to {MAX_AUTO_ANSWER_SECONDS} seconds")
+        if seconds is None:
+            self._wait.auto_answer.pop(agent_id, None)
+        else:
+            self._wait.auto_answer[agent_id] = seconds
 
     async def extend_wrap_up(self, agent_id: str) -> None:
         """More wrap-up time for the agent, within their call's queue limit."""

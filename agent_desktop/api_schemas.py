@@ -21,6 +21,10 @@ from agent_desktop.admin_fields import (
     SKILL_OR_QUEUE,
 )
 from agent_desktop.text_input import (
+    ARTICLE_BODY,
+    ARTICLE_LANGUAGE,
+    ARTICLE_TAGS,
+    ARTICLE_TITLE,
     COMPANY,
     CUSTOMER_ID,
     CUSTOMER_NAME,
@@ -30,6 +34,10 @@ from agent_desktop.text_input import (
     PHONE,
     QUEUE,
     TARGET_AGENT,
+    TICKET_DESCRIPTION,
+    TICKET_NOTE,
+    TICKET_STATUS,
+    TICKET_SUBJECT,
 )
 
 JsonSchema = Mapping[str, Any]
@@ -251,3 +259,33 @@ SETTING_CHANGES = _object(("changes",), changes=_array(_object(
     ("at", "actor", "entity_type", "entity_key", "action", "field", "old_value", "new_value"),
     at={"type": "number"}, actor=_TEXT, entity_type=_TEXT, entity_key=_TEXT, action=_TEXT,
     field=_NULLABLE_TEXT, old_value=_NULLABLE_TEXT, new_value=_NULLABLE_TEXT)))
+
+# An agent's tools outside a call: customer search pages, the card, tickets, the agent's day, the knowledge base.
+CUSTOMER_PAGE = _object(("customers", "page", "more"), customers=_array(CUSTOMER_SUMMARY), page=_INTEGER,
+                        more=_BOOLEAN)
+_TRAIL_STEP = _object(("at", "actor", "action"), at=_NUMBER, actor=_TEXT, action=_TEXT, field=_NULLABLE_TEXT,
+                      old={}, new={})
+TICKET = _object(("ticket_id", "subject", "status", "priority", "next_statuses", "trail"), ticket_id=_TEXT,
+                 subject=_TEXT, description=_TEXT, status=_TEXT, priority=_TEXT, created_at=_NUMBER,
+                 updated_at=_NUMBER, next_statuses=_array(_TEXT), trail=_array(_TRAIL_STEP))
+TICKET_ANSWER = _object(("ticket",), ticket=TICKET)
+CRM_CARD = {**CUSTOMER_SUMMARY, "required": [*CUSTOMER_SUMMARY["required"], "interactions", "tickets"],
+            "properties": {**CUSTOMER_SUMMARY["properties"], "tier": _TEXT, "language": _TEXT, "notes": _TEXT,
+                           "interactions": _array(_object(("at", "direction"), at=_NUMBER, direction=_TEXT)),
+                           "tickets": _array(TICKET), "priorities": _array(_TEXT)}}
+NEW_TICKET = _object(("subject",), subject=TICKET_SUBJECT.schema(), description=TICKET_DESCRIPTION.schema(),
+                     priority={"type": "string", "enum": ["low", "normal", "high", "urgent"]})
+TICKET_CHANGE_BODY = _object(subject=TICKET_SUBJECT.schema(), description=TICKET_DESCRIPTION.schema(),
+                             status=TICKET_STATUS.schema(), note=TICKET_NOTE.schema())
+MY_DAY = _object(("since", "at", "calls", "aht", "seconds_by_state", "history"), since=_NUMBER, at=_NUMBER,
+                 calls=_INTEGER, aht=_nullable("number"), seconds_by_state={"type": "object"},
+                 not_ready_by_reason={"type": "object"},
+                 history=_array(_object(("call_id", "at"), call_id=_TEXT, at=_NUMBER)))
+ARTICLE = _object(("article_id", "title", "body", "tags", "language"), article_id=_TEXT, title=_TEXT, body=_TEXT,
+                  tags=_TEXT, language=_TEXT, updated_at=_NUMBER, updated_by=_TEXT)
+ARTICLE_ANSWER = _object(("article",), article=ARTICLE)
+ARTICLES = _object(("articles",), articles=_array(ARTICLE))
+ARTICLE_DRAFT = _object(("title",), title=ARTICLE_TITLE.schema(), body=ARTICLE_BODY.schema(),
+                        tags=ARTICLE_TAGS.schema(), language=ARTICLE_LANGUAGE.schema())
+AUTO_ANSWER = _object(("seconds", "choices"), seconds=_nullable("integer"), choices=_array(_INTEGER))
+AUTO_ANSWER_CHOICE = _object(("seconds",), seconds={"type": ["integer", "null"], "enum": [0, 2, 5, 10, None]})

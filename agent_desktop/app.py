@@ -15,10 +15,12 @@ from aiohttp import web
 from agent_desktop import (
     admin_routes,
     agent_routes,
+    agent_tool_routes,
     call_routes,
     campaign_routes,
     customer_routes,
     dnc_routes,
+    knowledge_routes,
     language_route,
     login_routes,
     page_routes,
@@ -28,9 +30,11 @@ from agent_desktop import (
 from agent_desktop.accounts import AccountStore
 from agent_desktop.admin import AgentDirectory, SettingsAudit
 from agent_desktop.agent_feed import AgentFeeds
+from agent_desktop.auto_answer import AutoAnswerChoices
 from agent_desktop.catalogue import HTTP_ROUTES
 from agent_desktop.catalogues import load_catalogues
 from agent_desktop.config import DesktopConfig
+from agent_desktop.crm_desk import CrmDesk
 from agent_desktop.guard import guard
 from agent_desktop.handling import (
     ACCOUNTS,
@@ -50,6 +54,8 @@ from agent_desktop.handling import (
     load_templates,
 )
 from agent_desktop.hub import DesktopHub
+from agent_desktop.knowledge_base import KnowledgeBase
+from agent_desktop.my_day import MyDay
 from agent_desktop.security import LoginRateLimiter, RequestRateLimiter, SessionStore
 from agent_desktop.services import AgentControl, CustomerLookup
 from agent_desktop.staffing_panel import StaffingPanel
@@ -71,6 +77,8 @@ HANDLERS: dict[str, Handler] = {
     **dnc_routes.HANDLERS,
     **socket_route.HANDLERS,
     **admin_routes.HANDLERS,
+    **agent_tool_routes.HANDLERS,
+    **knowledge_routes.HANDLERS,
 }
 
 
@@ -123,11 +131,18 @@ def create_app(
     app[OUTBOUND] = outbound
     app[admin_routes.AGENT_DIRECTORY] = agent_directory
     app[admin_routes.SETTINGS_AUDIT] = SettingsAudit(outbound.sessions, clock)
+    app[agent_tool_routes.CRM_DESK] = CrmDesk(outbound.sessions, clock)
+    app[agent_tool_routes.MY_DAY] = MyDay(outbound.sessions, tz=config.time_zone, clock=clock)
+    app[knowledge_routes.KNOWLEDGE] = KnowledgeBase(outbound.sessions, clock)
+    app[agent_routes.AUTO_ANSWER] = auto_answer = AutoAnswerChoices(outbound.sessions, clock)
     for route in HTTP_ROUTES:
         app.router.add_route(route.method, route.path, HANDLERS[route.name], name=route.name)
 
     async def start_hub(app: web.Application) -> None:
         hub.start()
+        # The ACD keeps the agents' auto-answer choices in memory only: hand it the stored ones.
+        for agent_id, seconds in (await auto_answer.everyone()).items():
+            await agent_control.set_auto_answer(agent_id, seconds)
 
     async def stop_hub(app: web.Application) -> None:
         await hub.stop()

@@ -15,11 +15,13 @@ from agent_desktop import api_schemas
 from agent_desktop.languages import LANGUAGES
 from agent_desktop.text_input import (
     AGENT_ID,
+    ARTICLE_QUERY,
     CALL_ID,
     CUSTOMER_ID,
     DIAL_NUMBER,
     NEXT_PATH,
     NUMBER_LOOKUP,
+    PAGE_NUMBER,
     SEARCH_TEXT,
     TextField,
 )
@@ -52,7 +54,10 @@ CUSTOMER_VISIBILITY = (
     "full card on the pop by design, and publishes CustomerMatched naming the user, so every card "
     "opened that way is on the event log. A new match replaces the old one, whose card the agent can "
     "then no longer read. A colleague consulted about a call is shown its customer's full card on the "
-    "consultation's pop, since the caller may be handed over to them."
+    "consultation's pop, since the caller may be handed over to them. Outside a call, agents, supervisors "
+    "and admins may search the CRM by name, phone, code or e-mail (summaries only, a page at a time) and "
+    "open a customer's card from the results to serve them (tickets, history); every card opened that "
+    "way writes an audit row (action viewed) naming the user."
 )
 
 
@@ -157,6 +162,8 @@ PATH_PARAMETERS: Mapping[str, JsonSchema] = {
     "campaign_id": {"type": "string", "pattern": r"^[0-9]{1,12}$"},
     "job_id": {"type": "string", "pattern": r"^[0-9]{1,12}$"},
     "account_id": {"type": "string", "minLength": 1, "maxLength": 128},
+    "ticket_id": {"type": "string", "pattern": r"^[0-9]{1,12}$"},
+    "article_id": {"type": "string", "pattern": r"^[0-9]{1,12}$"},
 }
 _REACH = (
     "An agent may act only on its own call (404 otherwise), supervisors and admins on any; 409 when the "
@@ -270,6 +277,64 @@ ADMIN_ROUTES: tuple[HttpRoute, ...] = (
     HttpRoute("POST", "/api/me/password", "change_password", EVERYONE,
               "Change your own password; the current one is required (400 when it is wrong).",
               answers={200: Answer("Changed.", api_schemas.OK)}, request_schema=api_schemas.PASSWORD_CHANGE),
+)
+
+_NO_TICKET = _refusals(404, s404="No such ticket.")
+_NO_ARTICLE = _refusals(404, s404="No such article.")
+# An agent's everyday tools outside a call (issue 11, part 6) and the knowledge base its admins write.
+AGENT_TOOL_ROUTES: tuple[HttpRoute, ...] = (
+    HttpRoute("GET", "/api/crm/customers", "crm_customer_search", CALL_HANDLERS,
+              "Search customers outside a call: an exact customer code or phone number, else every word of q in "
+              "the name, company or e-mail; 20 a page (page from 0), by name. Summaries only.",
+              answers={200: Answer("A page of customers; more says whether another follows.",
+                                   api_schemas.CUSTOMER_PAGE)} | _refusals(400), query=(SEARCH_TEXT, PAGE_NUMBER)),
+    HttpRoute("GET", "/api/crm/customers/{customer_id}", "crm_customer_card", CALL_HANDLERS,
+              "A customer's card outside a call: details, the latest interactions and every ticket with its trail. "
+              "Each read is audited (action viewed) with the user as actor. See the customer visibility rule.",
+              answers={200: Answer("The card.", api_schemas.CRM_CARD)} | _refusals(404, s404="No such customer.")),
+    HttpRoute("POST", "/api/crm/customers/{customer_id}/tickets", "ticket_create", CALL_HANDLERS,
+              "Open a ticket for the customer (status open), audited with the user as actor.",
+              answers={201: Answer("Opened.", api_schemas.TICKET_ANSWER)} | _refusals(400)
+              | _refusals(404, s404="No such customer."), request_schema=api_schemas.NEW_TICKET),
+    HttpRoute("POST", "/api/crm/tickets/{ticket_id}", "ticket_update", CALL_HANDLERS,
+              "Change a ticket: subject, description, status (one of next_statuses) and a note, all or nothing; "
+              "each change is audited with the user as actor.",
+              answers={200: Answer("Changed.", api_schemas.TICKET_ANSWER)} | _refusals(400) | _NO_TICKET
+              | _refusals(409, s409="The ticket's status does not allow this move."),
+              request_schema=api_schemas.TICKET_CHANGE_BODY),
+    HttpRoute("GET", "/api/agent/my-day", "agent_my_day", AGENTS_ONLY,
+              "The agent's own day since local midnight: calls, AHT (on call plus wrap-up over calls, as the "
+              "reports define it), seconds in each state and by not-ready reason, and the calls taken.",
+              answers={200: Answer("The day.", api_schemas.MY_DAY)}),
+    HttpRoute("GET", "/api/agent/auto-answer", "agent_auto_answer", AGENTS_ONLY,
+              "The agent's auto-answer delay (null: the agent answers) and the delays to choose from.",
+              answers={200: Answer("The choice.", api_schemas.AUTO_ANSWER)}),
+    HttpRoute("PUT", "/api/agent/auto-answer", "agent_set_auto_answer", AGENTS_ONLY,
+              "Choose auto-answer: the ACD rings the agent's own phone asking it to answer by itself after that "
+              "many seconds (SIP Call-Info answer-after), from the next call on; null turns it off. The phone "
+              "answering is the call's one answer path. Audited with the agent as actor.",
+              answers={200: Answer("Chosen.", api_schemas.AUTO_ANSWER)} | _refusals(400, 409),
+              request_schema=api_schemas.AUTO_ANSWER_CHOICE),
+    HttpRoute("GET", "/api/knowledge", "knowledge_search", CALL_HANDLERS,
+              "Search the knowledge base: articles holding every word of q (any language, Chinese included) in "
+              "title, tags or body, title matches first; the latest articles for an empty q. Body excerpts only.",
+              answers={200: Answer("Up to 20 articles.", api_schemas.ARTICLES)} | _refusals(400),
+              query=(ARTICLE_QUERY,)),
+    HttpRoute("GET", "/api/knowledge/{article_id}", "knowledge_article", CALL_HANDLERS, "A whole article.",
+              answers={200: Answer("The article.", api_schemas.ARTICLE_ANSWER)} | _NO_ARTICLE),
+    HttpRoute("GET", "/admin/knowledge", "knowledge_page", ADMINS, "The knowledge base editor.", kind="page",
+              answers=_PAGE),
+    HttpRoute("POST", "/api/admin/knowledge", "knowledge_create", ADMINS,
+              "Write a new article; audited with the admin as actor.",
+              answers={201: Answer("Stored.", api_schemas.ARTICLE_ANSWER)} | _refusals(400),
+              request_schema=api_schemas.ARTICLE_DRAFT),
+    HttpRoute("PUT", "/api/admin/knowledge/{article_id}", "knowledge_update", ADMINS,
+              "Replace an article's title, body, tags and language; each changed field is audited.",
+              answers={200: Answer("Changed.", api_schemas.ARTICLE_ANSWER)} | _refusals(400) | _NO_ARTICLE,
+              request_schema=api_schemas.ARTICLE_DRAFT),
+    HttpRoute("DELETE", "/api/admin/knowledge/{article_id}", "knowledge_delete", ADMINS,
+              "Remove an article; the audit keeps its title.",
+              answers={200: Answer("Removed.", api_schemas.OK)} | _NO_ARTICLE),
 )
 
 HTTP_ROUTES: tuple[HttpRoute, ...] = (
@@ -468,6 +533,7 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
     ),
     *OUTBOUND_ROUTES,
     *ADMIN_ROUTES,
+    *AGENT_TOOL_ROUTES,
     HttpRoute("GET", "/ws", "ws", EVERYONE, "WebSocket: see the message catalogue.", kind="page",
               answers={101: Answer("Switched to the WebSocket protocol.")} | _refusals(
                   400, 403, 429, s400="Not a WebSocket handshake.", s403="Cross-origin WebSocket refused.",

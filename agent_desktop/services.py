@@ -65,6 +65,10 @@ class AgentControl(Protocol):
 
     async def extend_wrap_up(self, agent_id: str) -> None: ...
 
+    async def set_auto_answer(self, agent_id: str, seconds: int | None) -> None:
+        """Ring the agent's phone asking it to answer by itself after ``seconds`` (None: the agent answers)."""
+        ...
+
     async def dispose(self, call_id: str, agent_id: str, disposition: str, notes: str) -> None: ...
 
     async def transfer_to_queue(self, call_id: str, agent_id: str | None, queue: str) -> None:

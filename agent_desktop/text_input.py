@@ -114,3 +114,18 @@ RECORD_ID = TextField("id", 12, min_length=1)  # a campaign's or an import's num
 # WebSocket frames.
 MESSAGE_TYPE = TextField("type", 64, min_length=1)
 PING_ID = TextField("id", 64)
+# The agent's tools outside a call: customer search pages, tickets (tickets.subject holds 200, status 20,
+# priority 10) and knowledge-base articles (knowledge_articles.title and tags hold 200, language 16).
+PAGE_NUMBER = TextField("page", 4, strip=True)
+TICKET_ID = TextField("ticket_id", 12, min_length=1)
+TICKET_SUBJECT = TextField("subject", 200, min_length=1, strip=True)
+TICKET_DESCRIPTION = TextField("description", 4000, multiline=True)
+TICKET_NOTE = TextField("note", 4000, multiline=True)
+TICKET_STATUS = TextField("status", 20, min_length=1)
+TICKET_PRIORITY = TextField("priority", 10, min_length=1)
+ARTICLE_ID = TextField("article_id", 12, min_length=1)
+ARTICLE_QUERY = TextField("q", 100, strip=True)
+ARTICLE_TITLE = TextField("title", 200, min_length=1, strip=True)
+ARTICLE_BODY = TextField("body", 20_000, multiline=True)
+ARTICLE_TAGS = TextField("tags", 200, strip=True)
+ARTICLE_LANGUAGE = TextField("language", 16, strip=True)

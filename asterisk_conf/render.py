@@ -13,7 +13,7 @@ from asterisk_conf.site import SiteConfig
 
 # Modules our dialplan and AMI use: FastAGI, the dialplan file itself, URIENCODE, CHANNEL() (the IVR sets
 # CHANNEL(language)), Dial (run from the FastAGI session), bridging for Dial, music on hold for the wait,
-# ChanSpy for supervisors.
+# ChanSpy for supervisors, the Gosub stack for the auto-answer pre-dial handler.
 # func_env gives STAT(), with which the doctor checks that the prompts are installed.
 # res_speech is res_agi's own dependency: with autoload = no, Asterisk does not load it by itself and
 # then refuses res_agi ("missing dependency: res_speech"), so it is listed before res_agi.
@@ -32,6 +32,8 @@ REQUIRED_MODULES: tuple[str, ...] = (
     "app_amd.so",
     "app_playback.so",
     "app_waitforsilence.so",
+    # Dial's pre-dial handler b() and its Return(): auto-answer for agents who ask for it.
+    "app_stack.so",
     # Speech input: AudioSocket() streams a caller's audio to the node (ivr/listener.py).
     "res_audiosocket.so",
     "app_audiosocket.so",

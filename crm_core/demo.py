@@ -1,4 +1,5 @@
-"""Demo data: a few hundred believable customers with tiers, contacts and open tickets."""
+"""Demo data: a few hundred believable customers with tiers, contacts and open tickets, and a small
+knowledge base in English and Chinese."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from sqlalchemy.orm import Session
 from bus.clock import Clock
 from crm_core.codes import make_customer_code
 from crm_core.customers import CustomerService
-from crm_core.models import Customer
+from crm_core.knowledge import ArticleDraft, KnowledgeService
+from crm_core.models import Customer, KnowledgeArticle
 from crm_core.tickets import IN_PROGRESS, TicketService
 from crm_core.tiers import recompute_tiers
 
@@ -80,4 +82,40 @@ def seed_demo(
         created += 1
     if created:
         recompute_tiers(session, actor=DEMO_ACTOR, clock=clock)
+    seed_knowledge(session, clock=clock)
     return created
+
+
+# (title, tags, language, text) of the demo knowledge base.
+_ARTICLES = (
+    ("Refund for a double charge", "billing refund invoice", "en",
+     "Check the invoice number with the customer and look for two payments of the same amount on the same day.\n"
+     "If both went through, open a ticket with priority high and subject 'Double charge <invoice>'. Finance "
+     "refunds within five working days; tell the customer the money returns to the card they paid with."),
+    ("Parcel has not arrived", "delivery shipping tracking", "en",
+     "Ask for the order number and read the tracking status aloud. A parcel without a scan for three days is "
+     "treated as lost: open a ticket and offer a replacement or a refund, whichever the customer prefers."),
+    ("Resetting a portal password", "login password portal", "en",
+     "The customer chooses 'Forgot password' on the login page; the link in the e-mail is valid for one hour. "
+     "Never read out or type a password for the customer. A locked account unlocks itself after 15 minutes."),
+    ("重复扣款的退款", "账单 退款 发票", "zh-CN",
+     "先与客户核对发票号码，确认同一天是否有两笔相同金额的付款。\n如果两笔都已成功，请建立优先级为“高”的工单，"
+     "财务部会在五个工作日内把款项退回客户付款时使用的银行卡。"),
+    ("包裹未送达", "快递 物流 查询", "zh-CN",
+     "请客户提供订单号，并读出最新的物流状态。三天没有任何扫描记录的包裹按丢失处理：建立工单，"
+     "按客户意愿补发或退款。"),
+    ("重置门户密码", "登录 密码 门户", "zh-CN",
+     "请客户在登录页点击“忘记密码”，邮件中的链接一小时内有效。切勿替客户读出或输入密码。"
+     "账户被锁定后十五分钟会自动解锁。"),
+)
+
+
+def seed_knowledge(session: Session, *, clock: Clock = time.time) -> int:
+    """Store the demo articles whose titles are not there yet; returns how many were new."""
+    titles = set(session.scalars(select(KnowledgeArticle.title)))
+    writer = KnowledgeService(session, DEMO_ACTOR, clock)
+    new = [ArticleDraft(title, body, tags, language) for title, tags, language, body in _ARTICLES
+           if title not in titles]
+    for draft in new:
+        writer.create(draft)
+    return len(new)

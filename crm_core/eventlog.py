@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
-from sqlalchemy import Float, Integer, String, Text, func, insert, select
+from sqlalchemy import Float, Index, Integer, String, Text, func, insert, select
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
@@ -22,6 +22,8 @@ class EventLogEntry(Base):
     """One logged event; ``payload`` is :meth:`DomainEvent.to_json` output."""
 
     __tablename__ = "event_log"
+    # An agent's day (the desktop's own figures) is read by agent and time.
+    __table_args__ = (Index("ix_event_log_agent_at", "agent_id", "at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     at: Mapped[float] = mapped_column(Float)

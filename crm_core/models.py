@@ -157,3 +157,34 @@ class AuditEntry(Base):
     field: Mapped[str | None] = mapped_column(String(100))
     old_value: Mapped[str | None] = mapped_column(Text)
     new_value: Mapped[str | None] = mapped_column(Text)
+
+
+TITLE_LENGTH = 200
+TAGS_LENGTH = 200
+
+
+class KnowledgeArticle(Base):
+    """A knowledge-base article (:mod:`crm_core.knowledge`): a title, free text and space-separated tags."""
+
+    __tablename__ = "knowledge_articles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(TITLE_LENGTH))
+    body: Mapped[str] = mapped_column(Text, default="")
+    tags: Mapped[str] = mapped_column(String(TAGS_LENGTH), default="")
+    language: Mapped[str] = mapped_column(String(16), default="en")
+    created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float, index=True)
+    updated_by: Mapped[str] = mapped_column(String(100))
+
+
+
+class AgentPreference(Base):
+    """An agent's own desktop choices: its phone answers offered calls by itself after
+    ``auto_answer_seconds`` (None: the agent answers)."""
+
+    __tablename__ = "agent_preferences"
+
+    agent_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    auto_answer_seconds: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[float] = mapped_column(Float)

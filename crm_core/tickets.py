@@ -102,6 +102,42 @@ class TicketService:
         return ticket
 
 
+    def edit(self, ticket: Ticket, *, subject: str | None = None, description: str | None = None) -> Ticket:
+        """Change the subject and/or the description; the fields that really change are audited."""
+        changes: dict[str, tuple[str, str]] = {}
+        if subject is not None and check_name(subject, "subject") != ticket.subject:
+            changes["subject"] = (ticket.subject, check_name(subject, "subject"))
+        if description is not None and description != ticket.description:
+            changes["description"] = (ticket.description, description)
+        if changes:
+            now = self.clock()
+            for name, (_old, new) in changes.items():
+                setattr(ticket, name, new)
+            ticket.updated_at = now
+            audit.record(self.session, at=now, actor=self.actor, entity_type=ENTITY, entity_id=ticket.id,
+                         action="update", changes=changes)
+            self.session.flush()
+        return ticket
+
+    def add_note(self, ticket: Ticket, note: str) -> Ticket:
+        """Add a note to the ticket's trail (audited as action ``note``) without moving it."""
+        if not note.strip():
+            raise InvalidTicket("note: required")
+        now = self.clock()
+        ticket.updated_at = now
+        audit.record(self.session, at=now, actor=self.actor, entity_type=ENTITY, entity_id=ticket.id,
+                     action="note", changes={"note": (None, note)})
+        self.session.flush()
+        return ticket
+
+
+def tickets_of(session: Session, customer_id: int, limit: int = 50) -> list[Ticket]:
+    """The customer's tickets of any status, newest first."""
+    query = (select(Ticket).where(Ticket.customer_id == customer_id)
+             .order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit))
+    return list(session.scalars(query))
+
+
 def active_tickets(session: Session, customer_id: int) -> list[Ticket]:
     """The customer's unresolved tickets, newest first (for IVR read-back and the screen pop)."""
     query = (

@@ -35,6 +35,8 @@ SAY_SECONDS_PER_DIGIT = 0.5
 DTMF_DIGITS = "0123456789*#ABCD"
 # Seconds from the interrupted command's reply to the HANGUP line after a Redirect (recording 11: ~40 ms).
 REDIRECT_HANGUP_DELAY = 0.04
+# Dial's option b(callcenter-auto-answer^s^1(<seconds>)): the shipped dialplan's auto-answer pre-dial handler.
+_AUTO_ANSWER = re.compile(r"\bb\(callcenter-auto-answer\^s\^1\(([0-9]+)\)\)")
 TRUE_WORDS = frozenset({"yes", "true", "y", "t", "1", "on"})
 DEAD_MSG = "Command Not Permitted on a dead channel or intercept routine"
 # Commands that still work once the channel is hung up (everything else answers 511).
@@ -521,7 +523,10 @@ class AgiSession:
         timeout = float(fields[1]) if len(fields) > 1 and fields[1].strip().isdigit() else None
         if self.chan.dead:
             return ok("-1")
-        status = await self.pbx.dialer.dial_and_bridge(self.chan, fields[0].split("&")[0], timeout)
+        # The shipped dialplan's auto-answer pre-dial handler stands for the SIP headers it adds.
+        auto_answer = _AUTO_ANSWER.search(fields[2]) if len(fields) > 2 else None
+        status = await self.pbx.dialer.dial_and_bridge(self.chan, fields[0].split("&")[0], timeout,
+                                                       float(auto_answer[1]) if auto_answer else None)
         self.pbx.set_variable(self.chan, "DIALSTATUS", status)
         # As a real Asterisk answers (checked against one): -1 when the caller hangs up or is moved while it
         # rings, 0 when it is moved out of the talk, -1 when the agent's side ends the talk, 0 unanswered.

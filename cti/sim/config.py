@@ -23,13 +23,16 @@ class PhoneBehaviour:
 
     ``talk_time`` of None keeps the call up until the other side hangs up. ``greeting`` is how long the
     answerer speaks first: a person's "hello?" is short, an answering machine's greeting is long (what
-    ``AMD()`` listens to; see :mod:`cti.sim.amd`).
+    ``AMD()`` listens to; see :mod:`cti.sim.amd`). A phone that ``auto_answers``
+    obeys a dial's auto-answer request (the dialplan's ``callcenter-auto-answer`` pre-dial handler): it
+    answers by itself after the requested delay, whoever sits at it.
     """
 
     outcome: PhoneOutcome = PhoneOutcome.ANSWER
     answer_after: float = 1.0
     talk_time: float | None = None
     greeting: float = 0.8
+    auto_answers: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from cti.sim.callees import draw_callee
 from cti.sim.channel import (
@@ -194,9 +194,11 @@ class Dialer:
     # ---- dialing --------------------------------------------------------------------------------
 
     async def dial(
-        self, leg: Channel, caller: Channel | None, dial_string: str, timeout: float | None
+        self, leg: Channel, caller: Channel | None, dial_string: str, timeout: float | None,
+        auto_answer_after: float | None = None,
     ) -> str:
-        """Ring ``leg`` (created by :meth:`_create_leg`) until it answers or fails; the DialStatus."""
+        """Ring ``leg`` (created by :meth:`_create_leg`) until it answers or fails; the DialStatus. A phone
+        that auto-answers answers by itself after ``auto_answer_after`` seconds when that is given."""
         dest = leg.snapshot("Dest")
         base = caller.snapshot() if caller is not None else []
         self.pbx.emit(
@@ -212,6 +214,9 @@ class Dialer:
             ],
         )
         phone = self.phone_for(dial_string)
+        if auto_answer_after is not None and phone.auto_answers and phone.outcome in (
+                PhoneOutcome.ANSWER, PhoneOutcome.NO_ANSWER):
+            phone = replace(phone, outcome=PhoneOutcome.ANSWER, answer_after=auto_answer_after)
         leg.dialing, leg.dialed_by = True, caller
         far = leg.local_peer
         if far is not None:
@@ -368,7 +373,8 @@ class Dialer:
 
     # ---- the Dial application and originates -----------------------------------------------------
 
-    async def dial_and_bridge(self, caller: Channel, dial_string: str, timeout: float | None) -> str:
+    async def dial_and_bridge(self, caller: Channel, dial_string: str, timeout: float | None,
+                              auto_answer_after: float | None = None) -> str:
         """The ``Dial`` application: ring, bridge on answer, return when the bridge is over (either side hung
         up or was redirected, or the leg was taken into another bridge)."""
         leg = self._create_leg(
@@ -380,7 +386,7 @@ class Dialer:
             variables=(),
             app="AppDial",
         )
-        status = await self.dial(leg, caller, dial_string, timeout)
+        status = await self.dial(leg, caller, dial_string, timeout, auto_answer_after)
         if status != "ANSWER":
             if not leg.gone:
                 self.pbx.hangup(leg, 16 if status == "CANCEL" else 19, soft_cause=None)

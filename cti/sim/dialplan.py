@@ -23,8 +23,8 @@ from cti.sim.ports import SimPbx
 
 SHIPPED_FILE = "extensions_callcenter.conf"
 APPLICATIONS = frozenset(
-    {"agi", "amd", "answer", "bridge", "goto", "gotoif", "hangup", "musiconhold", "noop", "playback", "set", "wait",
-     "waitforsilence"}
+    {"agi", "amd", "answer", "bridge", "goto", "gotoif", "hangup", "musiconhold", "noop", "playback", "return",
+     "set", "wait", "waitforsilence"}
 )
 _COMPARISON = re.compile(r'\s*("[^"]*"|[^\s"!=]*)\s*(!=|=)\s*("[^"]*"|[^\s"!=]*)\s*\Z')
 _FUNCTION = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\((.*)\)\Z", re.DOTALL)
@@ -181,6 +181,10 @@ class DialplanRunner:
             await pbx.bridges.application(chan, data)
         elif app == "hangup":
             pbx.hangup(chan, int(data) if data.isdigit() else 16)
+        elif app == "return":
+            # Pre-dial handlers end so; Dial stands in for them (see agi_client). Reached without a Gosub, as
+            # here, Asterisk finds its stack empty and the channel ends.
+            pbx.hangup(chan, 16)
         elif app == "goto":
             return self._target(chan, extension, data)
         elif app == "gotoif":

@@ -40,7 +40,8 @@ class DialplanPort(Protocol):
 class DialPort(Protocol):
     """The ``Dial`` application (:class:`cti.sim.dialing.Dialer`)."""
 
-    async def dial_and_bridge(self, caller: Channel, dial_string: str, timeout: float | None) -> str: ...
+    async def dial_and_bridge(self, caller: Channel, dial_string: str, timeout: float | None,
+                              auto_answer_after: float | None = None) -> str: ...
 
 
 class SimPbx(Protocol):

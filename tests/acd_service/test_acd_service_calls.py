@@ -449,3 +449,28 @@ async def test_a_wrap_up_saved_during_the_talk_is_kept_and_recorded_when_the_cal
     assert h.state("a1") is AgentState.READY  # saved already: no wrap-up time to wait out
     with pytest.raises(AgentControlRefused):
         await h.service.dispose("no-such-call", "a1", "solved", "")
+
+
+async def test_an_agent_with_auto_answer_is_connected_by_their_phone_answering_by_itself(make: MakeHarness) -> None:
+    # The person at a1's phone never picks up within the ring time; the phone honours auto-answer requests.
+    away = PhoneBehaviour(PhoneOutcome.ANSWER, answer_after=60.0, talk_time=5.0, auto_answers=True)
+    h = await make(phones(a1=away), "a1")
+    await h.service.set_auto_answer("a1", 2)
+    with pytest.raises(AgentControlRefused):
+        await h.service.set_auto_answer("a1", 31)
+    call = await h.call("5550001")
+    await h.service.set_ready("a1")
+    await h.until(lambda: h.of(CallConnected, call_id=call), "the phone to answer by itself")
+    offered = h.of(CallOffered, call_id=call)[0]
+    connected = h.of(CallConnected, call_id=call)[0]
+    # Simulated seconds: it rang the requested delay first, and was answered within the ring time (the person
+    # would have taken 60 s; a loaded machine stretches simulated time, so no tighter bound).
+    assert 1.5 <= connected.at - offered.at < AcdServiceSettings().ring_timeout
+    assert h.state("a1") is AgentState.ON_CALL
+    await h.until(lambda: h.of(CallEnded, call_id=call), "the talk to end")
+    # Turned off, the same phone rings until the ring time is up: the person is still away.
+    await h.service.dispose(call, "a1", "solved", "")
+    await h.service.set_auto_answer("a1", None)
+    second = await h.call("5550002")
+    await h.until(lambda: h.of(CallOfferFailed, call_id=second), "the ring to time out")
+    assert not h.of(CallConnected, call_id=second)

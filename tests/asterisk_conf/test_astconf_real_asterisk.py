@@ -46,6 +46,10 @@ def test_dialplan_is_loaded_as_written(asterisk: tuple[Instance, SiteConfig]) ->
     assert "AMD()" in dialer and "WaitForSilence(1500,1,30)" in dialer, dialer
     outbound = instance.cli("dialplan show callcenter-outbound")
     assert "'_+X!'" in outbound and "Dial(Local/${EXTEN}@callcenter-inbound,30)" in outbound, outbound
+    # The auto-answer pre-dial handler: its semicolons reach the SIP headers, not a comment.
+    auto = instance.cli("dialplan show callcenter-auto-answer")
+    assert "Set(PJSIP_HEADER(add,Call-Info)=<sip:auto-answer>;answer-after=${ARG1})" in auto, auto
+    assert "info=alert-autoanswer;delay=${ARG1})" in auto and "Return()" in auto, auto
 
 
 @pytest.mark.parametrize("function", ["URIENCODE", "CHANNEL"])
@@ -57,7 +61,7 @@ def test_functions_our_code_calls_are_registered(asterisk: tuple[Instance, SiteC
 
 @pytest.mark.parametrize(
     "application",
-    ["AGI", "Dial", "Bridge", "MusicOnHold", "ChanSpy", "Wait", "Hangup", "GotoIf", "Goto", "NoOp", "Set"],
+    ["AGI", "Dial", "Bridge", "MusicOnHold", "ChanSpy", "Wait", "Hangup", "GotoIf", "Goto", "NoOp", "Set", "Return"],
 )
 def test_applications_our_code_runs_are_registered(
     asterisk: tuple[Instance, SiteConfig], application: str,

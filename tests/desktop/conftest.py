@@ -21,7 +21,7 @@ from aiohttp.test_utils import TestServer
 from argon2 import PasswordHasher
 
 from acd.config import AgentConfig
-from acd.events import AgentStateChanged
+from acd.events import AgentStateChanged, CallConnected, CallOffered
 from agent_desktop.accounts import Account, AccountStore
 from agent_desktop.app import create_app
 from agent_desktop.config import DesktopConfig
@@ -77,6 +77,9 @@ class FakeAgentControl:
         self.states: dict[str, str] = {}
         self.calls: list[tuple[Any, ...]] = []
         self.refuse: str | None = None
+        self.auto_answer: dict[str, int] = {}
+        # The agents' phones: one asked to auto-answer picks an offered call up by itself, as the ACD then sees.
+        bus.add_listener(self._phone_rings, CallOffered)
         self.agents: list[AgentConfig] = [AgentConfig("a1", "Agent One", phone="PJSIP/1001", skills=(("english", 5),),
                                                       queues=("support",)),
                                           AgentConfig("a2", "Agent Two", phone="PJSIP/1002", skills=(("billing", 4),),
@@ -123,6 +126,23 @@ class FakeAgentControl:
     async def logout(self, agent_id: str) -> None:
         self.calls.append(("logout", agent_id))
         self._move(agent_id, "logged_out")
+
+    async def set_auto_answer(self, agent_id: str, seconds: int | None) -> None:
+        self.calls.append(("auto_answer", agent_id, seconds))
+        if self.refuse:
+            raise AgentControlRefused(self.refuse)
+        if seconds is None:
+            self.auto_answer.pop(agent_id, None)
+        else:
+            self.auto_answer[agent_id] = seconds
+
+    def _phone_rings(self, event: Any) -> None:
+        seconds = self.auto_answer.get(event.agent_id)
+        if seconds is None or event.consult_of is not None:
+            return
+        asyncio.get_running_loop().call_later(seconds, lambda: self.bus.publish(CallConnected(
+            call_id=event.call_id, queue=event.queue, agent_id=event.agent_id, wait_seconds=event.wait_seconds,
+            at=self.clock())))
 
     async def extend_wrap_up(self, agent_id: str) -> None:
         self.calls.append(("extend_wrap_up", agent_id))
