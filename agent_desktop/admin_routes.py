@@ -1,5 +1,6 @@
 """The admin console's routes: the page, the agents of the running ACD (listed and added, with a web
-login), accounts' passwords (reset by an admin, changed by their owner) and the audit trail of changes."""
+login), the other users (supervisors, campaign managers, admins: listed and added), accounts' passwords
+(reset by an admin, changed by their owner) and the audit trail of changes."""
 
 from __future__ import annotations
 
@@ -8,7 +9,16 @@ import asyncio
 from aiohttp import web
 
 from agent_desktop.accounts import Account
-from agent_desktop.admin import AgentDirectory, SettingsAudit, agent_fields, read_agent, read_new_agent
+from agent_desktop.admin import (
+    USER_ROLES,
+    AgentDirectory,
+    SettingsAudit,
+    account_fields,
+    agent_fields,
+    read_agent,
+    read_new_agent,
+    read_new_user,
+)
 from agent_desktop.admin_fields import ACCOUNT_ID, CHANGED_PASSWORD, NEW_PASSWORD, OLD_PASSWORD
 from agent_desktop.catalogue import AGENT
 from agent_desktop.handling import (
@@ -32,8 +42,12 @@ SETTINGS_AUDIT = web.AppKey("settings_audit", SettingsAudit)
 async def admin_page(request: web.Request) -> web.StreamResponse:
     directory = request.app[AGENT_DIRECTORY]
     return render(request, "admin.html", {
-        "queues": directory.queue_names(), "skills": directory.skill_names(),
+        "queues": directory.queue_names(), "skills": directory.skill_names(), "user_roles": USER_ROLES,
     })
+
+
+async def account_page(request: web.Request) -> web.StreamResponse:
+    return render(request, "account.html", {})
 
 
 async def admin_agents(request: web.Request) -> web.StreamResponse:
@@ -99,6 +113,22 @@ async def change_password(request: web.Request) -> web.StreamResponse:
     return web.json_response({"ok": True})
 
 
+async def admin_accounts(request: web.Request) -> web.StreamResponse:
+    return web.json_response({"accounts": [account_fields(a) for a in request.app[ACCOUNTS]]})
+
+
+async def add_account(request: web.Request) -> web.StreamResponse:
+    accounts = request.app[ACCOUNTS]
+    new = read_new_user(await json_body(request))
+    if accounts.get(new.id) is not None or any(a.id == new.id for a in request.app[AGENT_DIRECTORY].agent_configs()):
+        raise Conflict(UiText("an agent or account %(id)s exists already", id=new.id))
+    password_hash = await asyncio.to_thread(accounts.hasher.hash, new.password)
+    account = Account(id=new.id, name=new.name, role=new.role, password_hash=password_hash, phone=new.phone)
+    accounts.add(account)
+    await request.app[SETTINGS_AUDIT].account_added(account_of(request).id, account)
+    return web.json_response(account_fields(account), status=201)
+
+
 async def admin_audit(request: web.Request) -> web.StreamResponse:
     return web.json_response({"changes": await request.app[SETTINGS_AUDIT].latest()})
 
@@ -106,4 +136,5 @@ async def admin_audit(request: web.Request) -> web.StreamResponse:
 HANDLERS: dict[str, Handler] = {
     "admin_page": admin_page, "admin_agents": admin_agents, "add_agent": add_agent, "update_agent": update_agent,
     "reset_password": reset_password, "change_password": change_password, "admin_audit": admin_audit,
+    "admin_accounts": admin_accounts, "add_account": add_account, "account_page": account_page,
 }

@@ -99,6 +99,11 @@ class AgentFeeds:
         self._consulting: dict[str, ActivePop] = {}  # consult_id -> the consulting agent's pop
         self.seq = 0
 
+    def set_dispositions(self, queue: str, codes: Sequence[str]) -> None:
+        """A queue's changed wrap-up codes (the admin console's), for the calls offered from now on; none:
+        the default ones."""
+        self._dispositions[queue] = tuple(codes)
+
     def dispositions_for(self, queue: str) -> tuple[str, ...]:
         return self._dispositions.get(queue) or self._default_dispositions
 

@@ -251,3 +251,29 @@ SETTING_CHANGES = _object(("changes",), changes=_array(_object(
     ("at", "actor", "entity_type", "entity_key", "action", "field", "old_value", "new_value"),
     at={"type": "number"}, actor=_TEXT, entity_type=_TEXT, entity_key=_TEXT, action=_TEXT,
     field=_NULLABLE_TEXT, old_value=_NULLABLE_TEXT, new_value=_NULLABLE_TEXT)))
+
+# The admin console, second pass: users, queues, skills and pause reasons.
+_ROLE = {"type": "string", "enum": ["supervisor", "campaign_manager", "admin"]}
+ADMIN_ACCOUNT = _object(("id", "name", "role"), id=_TEXT, name=_TEXT, role=_TEXT, agent_id=_NULLABLE_TEXT,
+                        phone=_NULLABLE_TEXT)
+ADMIN_ACCOUNTS = _object(("accounts",), accounts=_array(ADMIN_ACCOUNT))
+NEW_USER = _object(("id", "name", "role", "password"), id=NEW_AGENT_ID.schema(), name=AGENT_NAME.schema(),
+                   role=_ROLE, phone={**DIAL_STRING.schema(), "description": "where listen/whisper/barge rings"},
+                   password=NEW_PASSWORD.schema())
+_CODES = _array({"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,63}$"})
+_SECONDS = {"type": "number", "minimum": 0}
+_SERVICE_LEVEL = _object(("percent", "seconds"), percent={"type": "number", "minimum": 0, "maximum": 100},
+                         seconds={"type": "number", "minimum": 1})
+_ALERTS = _object((), longest_wait={"type": ["number", "null"], "minimum": 1},
+                  service_level={"type": ["number", "null"], "minimum": 0, "maximum": 100})
+_HOURS = _array(_object(("days", "open", "close"), days=_TEXT, open=_TEXT, close=_TEXT))
+_ESCALATION = _array(_object(("after",), after=_SECONDS, drop=_array(_TEXT), lower=_LEVELS, overflow=_array(_TEXT)))
+QUEUE_CHANGE = _object((), service_level=_SERVICE_LEVEL, max_length={"type": ["integer", "null"], "minimum": 1},
+                       wrap_up_seconds=_SECONDS, wrap_up_limit_seconds=_SECONDS, dispositions=_CODES,
+                       escalation=_ESCALATION, timezone=_TEXT, hours=_HOURS, alerts=_ALERTS)
+ADMIN_QUEUE = {**QUEUE_CHANGE, "required": ["name", "service_level", "dispositions", "escalation", "hours"],
+               "properties": {**QUEUE_CHANGE["properties"], "name": _TEXT, "skills": _LEVELS,
+                              "expected_handle_seconds": _SECONDS}}
+ADMIN_QUEUES = _object(("queues", "skills", "pause_reasons"), queues=_array(ADMIN_QUEUE), skills=_array(_TEXT),
+                       pause_reasons=_array(_TEXT))
+NAME_LIST = _object(("names",), names=_CODES)

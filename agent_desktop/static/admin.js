@@ -102,6 +102,7 @@
     }
   });
 
+  document.addEventListener("admin-changed", showAudit);  // a queue, list or user saved by admin_settings.js
   showAgents();
   showAudit();
 })();

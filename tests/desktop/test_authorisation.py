@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from conftest import Desk
 
 PATH_VALUES = {"filename": "live.js", "call_id": "call-1", "customer_id": "c1", "agent_id": "a2", "campaign_id": "1",
-               "job_id": "1", "account_id": "agent2"}
+               "job_id": "1", "account_id": "agent2", "queue": "support"}
 CAMPAIGN = {"name": "Matrix", "caller_id": "+12125550199", "queue": "sales"}
 BODIES = {
     "agent_not_ready": {"reason": "lunch"},
@@ -34,6 +34,10 @@ BODIES = {
     "update_agent": {"name": "Agent Two", "phone": "PJSIP/1002", "skills": {"english": 3}, "queues": ["sales"]},
     "reset_password": {"password": "pw-agent2"},  # the same one: later logins of the walk still work
     "change_password": {"old_password": "not it", "new_password": "whatever-9"},  # refused: no state changes
+    "add_account": {"id": "boss9", "name": "New Boss", "role": "supervisor", "password": "pw-boss9"},
+    "update_queue": {"service_level": {"percent": 80, "seconds": 20}, "dispositions": ["resolved", "escalated"]},
+    "update_skills": {"names": ["billing", "english"]},
+    "update_pause_reasons": {"names": ["break", "lunch", "training"]},  # as they were: the walk goes on
 }
 
 
