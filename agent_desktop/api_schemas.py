@@ -260,17 +260,20 @@ ADMIN_ACCOUNTS = _object(("accounts",), accounts=_array(ADMIN_ACCOUNT))
 NEW_USER = _object(("id", "name", "role", "password"), id=NEW_AGENT_ID.schema(), name=AGENT_NAME.schema(),
                    role=_ROLE, phone={**DIAL_STRING.schema(), "description": "where listen/whisper/barge rings"},
                    password=NEW_PASSWORD.schema())
-_CODES = _array({"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,63}$"})
+_CODES = _array({"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,63}$", "maxLength": 64})
+_SHORT = {"type": "string", "minLength": 1, "maxLength": 64}
 _SECONDS = {"type": "number", "minimum": 0}
 _SERVICE_LEVEL = _object(("percent", "seconds"), percent={"type": "number", "minimum": 0, "maximum": 100},
                          seconds={"type": "number", "minimum": 1})
 _ALERTS = _object((), longest_wait={"type": ["number", "null"], "minimum": 1},
                   service_level={"type": ["number", "null"], "minimum": 0, "maximum": 100})
-_HOURS = _array(_object(("days", "open", "close"), days=_TEXT, open=_TEXT, close=_TEXT))
-_ESCALATION = _array(_object(("after",), after=_SECONDS, drop=_array(_TEXT), lower=_LEVELS, overflow=_array(_TEXT)))
+_HOURS = _array(_object(("days", "open", "close"), days={**_SHORT, "description": "e.g. mon-fri or sat,sun"},
+                        open={**_SHORT, "description": "HH:MM"}, close={**_SHORT, "description": "HH:MM"}))
+_ESCALATION = _array(_object(("after",), after=_SECONDS, drop=_array(_SHORT), lower=_LEVELS, overflow=_array(_SHORT)))
 QUEUE_CHANGE = _object((), service_level=_SERVICE_LEVEL, max_length={"type": ["integer", "null"], "minimum": 1},
                        wrap_up_seconds=_SECONDS, wrap_up_limit_seconds=_SECONDS, dispositions=_CODES,
-                       escalation=_ESCALATION, timezone=_TEXT, hours=_HOURS, alerts=_ALERTS)
+                       escalation=_ESCALATION, timezone={**_SHORT, "description": "IANA name, e.g. Europe/Berlin"},
+                       hours=_HOURS, alerts=_ALERTS)
 ADMIN_QUEUE = {**QUEUE_CHANGE, "required": ["name", "service_level", "dispositions", "escalation", "hours"],
                "properties": {**QUEUE_CHANGE["properties"], "name": _TEXT, "skills": _LEVELS,
                               "expected_handle_seconds": _SECONDS}}
