@@ -105,10 +105,10 @@ def read_queue(body: Mapping[str, Any], current: QueueConfig, queues: Sequence[s
     :class:`InvalidText` names the first wrong field."""
     entry = queue_fields(current)
     for field in EDITABLE_QUEUE_FIELDS:
-        if field in body:
+        if field == "max_length" and field in body and body[field] is None:
+            entry.pop(field, None)  # no limit
+        elif field in body:
             entry[field] = _checked(field, body[field])
-    if "max_length" in body and body["max_length"] is None:
-        del entry["max_length"]  # no limit
     if "wrap_up_seconds" in body and "wrap_up_limit_seconds" not in body:
         entry["wrap_up_limit_seconds"] = max(entry["wrap_up_limit_seconds"], entry["wrap_up_seconds"])
     try:

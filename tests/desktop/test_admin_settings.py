@@ -21,6 +21,7 @@ SUPPORT_CHANGE: dict[str, Any] = {
     "dispositions": ["resolved", "refund"], "wrap_up_seconds": 20,
     "escalation": [{"after": 60, "overflow": ["sales"]}],
     "timezone": "Europe/Berlin", "hours": [{"days": "mon-fri", "open": "08:00", "close": "18:00"}],
+    "max_length": None,  # no limit, as the page sends an empty field
 }
 
 
