@@ -8,6 +8,7 @@ import asyncio
 
 from aiohttp import web
 
+from acd.config import AgentConfig
 from agent_desktop.accounts import Account
 from agent_desktop.admin import (
     USER_ROLES,
@@ -23,6 +24,7 @@ from agent_desktop.admin_fields import ACCOUNT_ID, CHANGED_PASSWORD, NEW_PASSWOR
 from agent_desktop.catalogue import AGENT
 from agent_desktop.handling import (
     ACCOUNTS,
+    HUB,
     BadRequest,
     Conflict,
     Handler,
@@ -71,8 +73,16 @@ async def add_agent(request: web.Request) -> web.StreamResponse:
     await directory.add_agent(config)  # the ACD refuses (409) before any account exists
     account = Account(id=config.id, name=config.name, role=AGENT, password_hash=password_hash, agent_id=config.id)
     accounts.add(account)
+    _show_agent(request, config)
     await request.app[SETTINGS_AUDIT].agent_added(account_of(request).id, config, account)
     return web.json_response(agent_fields(config), status=201)
+
+
+def _show_agent(request: web.Request, config: AgentConfig) -> None:
+    """The wall's tiles count the agent in its queues, and the wall and desktops show its name, at once."""
+    hub = request.app[HUB]
+    hub.wall.set_membership(config.id, config.queues, config.name)
+    hub.feeds.set_name(config.id, config.name)
 
 
 async def update_agent(request: web.Request) -> web.StreamResponse:
@@ -83,6 +93,7 @@ async def update_agent(request: web.Request) -> web.StreamResponse:
         raise NotFound(UiText("no such agent"))
     new = read_agent(await json_body(request), directory, agent_id)
     await directory.update_agent(new)  # the ACD refuses (409) while the agent is logged in
+    _show_agent(request, new)
     await request.app[SETTINGS_AUDIT].agent_changed(account_of(request).id, old, new)
     return web.json_response(agent_fields(new))
 

@@ -107,6 +107,10 @@ class AgentFeeds:
     def dispositions_for(self, queue: str) -> tuple[str, ...]:
         return self._dispositions.get(queue) or self._default_dispositions
 
+    def set_name(self, agent_id: str, name: str) -> None:
+        """An agent's display name, e.g. added or changed in the admin console."""
+        self._names[agent_id] = name
+
     def name_of(self, agent_id: str) -> str:
         """The agent's display name (its id when none is configured)."""
         return self._names.get(agent_id, agent_id)

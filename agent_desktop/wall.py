@@ -293,7 +293,10 @@ class WallProjection:
         q.settings = KpiSettings(sl_seconds=targets.sl_seconds, short_abandon_seconds=targets.short_abandon_seconds)
         self.version += 1
 
-    def set_membership(self, agent_id: str, queues: Iterable[str]) -> None:
+    def set_membership(self, agent_id: str, queues: Iterable[str], name: str | None = None) -> None:
+        """An agent's queues (and name), e.g. added or changed in the admin console."""
+        if name:
+            self._names[agent_id] = name
         self._members[agent_id] = frozenset(queues)
         for queue in self._members[agent_id]:
             self._queue(queue)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from acd.events import CallConnected, CallOffered
+from acd.events import AgentStateChanged, CallConnected, CallOffered
 from agent_desktop.handling import HUB
 from ivr.caller import CallerData
 
@@ -177,3 +177,18 @@ async def test_everyone_has_a_page_to_change_their_own_password(desk: Desk) -> N
             assert response.status == 200
             page = await response.text()
     assert 'id="old-password"' in page and 'id="new-password"' in page
+
+
+async def test_an_added_agent_counts_on_the_wall_under_their_name_at_once(desk: Desk) -> None:
+    def support() -> Any:
+        return next(t for t in desk.app[HUB].wall.snapshot().queues if t.queue == "support")
+
+    before = support().agents["logged_out"]
+    grace = {"id": "2001", "name": "Grace Hopper", "phone": "PJSIP/2001", "password": "pw-grace-2001",
+             "skills": {"english": 7}, "queues": ["support"]}
+    status, _ = await send(desk, "root", "POST", "/api/admin/agents", grace)
+    assert status == 201
+    assert support().agents["logged_out"] == before + 1
+    desk.bus.publish(AgentStateChanged(agent_id="2001", state="ready", previous="logged_out", at=desk.clock()))
+    [row] = [r for r in desk.app[HUB].wall.snapshot().agents if r.agent_id == "2001"]
+    assert (row.name, support().agents["ready"]) == ("Grace Hopper", 1)
