@@ -123,6 +123,12 @@ def read_new_user(body: Mapping[str, Any]) -> NewUser:
     user_id = NEW_AGENT_ID.read(body)
     if not _AGENT_ID_SHAPE.match(user_id):
         raise InvalidText("id", UiText("letters, digits, '.', '_' and '-' only, starting with a letter or digit"))
+    name, role, phone = read_user(body)
+    return NewUser(user_id, name, role, phone, NEW_PASSWORD.read(body))
+
+
+def read_user(body: Mapping[str, Any]) -> tuple[str, str, str | None]:
+    """A user's name, role (not agent) and optional phone as ``body`` gives them."""
     name = AGENT_NAME.read(body)
     role = body.get("role")
     if role not in USER_ROLES:
@@ -133,7 +139,7 @@ def read_new_user(body: Mapping[str, Any]) -> NewUser:
             validate_dial_string(phone)
         except InvalidDialString:
             raise InvalidText("phone", UiText("expected a dial string such as PJSIP/1001")) from None
-    return NewUser(user_id, name, str(role), phone, NEW_PASSWORD.read(body))
+    return name, str(role), phone
 
 
 def account_fields(account: Account) -> dict[str, Any]:
@@ -202,6 +208,13 @@ class SettingsAudit:
         fields = {"name": account.name, "role": account.role, "phone": account.phone}
         await self._write(actor, "account", account.id, "create", {k: (None, v) for k, v in fields.items()},
                           lambda session: staff.save_account(session, _account_row(account)))
+
+    async def account_changed(self, actor: str, old: Account, new: Account) -> None:
+        """Keep a login's new name, role or phone; audit what changed, with the old and new values."""
+        changes = {k: (getattr(old, k), getattr(new, k)) for k in ("name", "role", "phone")
+                   if getattr(old, k) != getattr(new, k)}
+        await self._write(actor, "account", new.id, "update", changes,
+                          lambda session: staff.save_account(session, _account_row(new)))
 
     async def password_set(self, actor: str, account: Account, action: str) -> None:
         """Keep an account's new password hash; the audit says that it changed, never what it is."""

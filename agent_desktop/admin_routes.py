@@ -5,6 +5,7 @@ login), the other users (supervisors, campaign managers, admins: listed and adde
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 from aiohttp import web
 
@@ -19,6 +20,7 @@ from agent_desktop.admin import (
     read_agent,
     read_new_agent,
     read_new_user,
+    read_user,
 )
 from agent_desktop.admin_fields import ACCOUNT_ID, CHANGED_PASSWORD, NEW_PASSWORD, OLD_PASSWORD
 from agent_desktop.catalogue import AGENT
@@ -140,6 +142,23 @@ async def add_account(request: web.Request) -> web.StreamResponse:
     return web.json_response(account_fields(account), status=201)
 
 
+async def update_account(request: web.Request) -> web.StreamResponse:
+    accounts = request.app[ACCOUNTS]
+    account_id = path_segment(request, ACCOUNT_ID, UiText("no such account"))
+    old = accounts.get(account_id)
+    if old is None:
+        raise NotFound(UiText("no such account"))
+    name, role, phone = read_user(await json_body(request))
+    if old.agent_id is not None:
+        raise Conflict(UiText("an agent's login stays an agent: change the agent instead"))
+    if old.id == account_of(request).id and role != old.role:
+        raise Conflict(UiText("you cannot change your own role"))  # so the console always keeps an admin
+    new = dataclasses.replace(old, name=name, role=role, phone=phone)
+    accounts.replace(new)
+    await request.app[SETTINGS_AUDIT].account_changed(account_of(request).id, old, new)
+    return web.json_response(account_fields(new))
+
+
 async def admin_audit(request: web.Request) -> web.StreamResponse:
     return web.json_response({"changes": await request.app[SETTINGS_AUDIT].latest()})
 
@@ -148,4 +167,5 @@ HANDLERS: dict[str, Handler] = {
     "admin_page": admin_page, "admin_agents": admin_agents, "add_agent": add_agent, "update_agent": update_agent,
     "reset_password": reset_password, "change_password": change_password, "admin_audit": admin_audit,
     "admin_accounts": admin_accounts, "add_account": add_account, "account_page": account_page,
+    "update_account": update_account,
 }

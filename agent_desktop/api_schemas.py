@@ -260,6 +260,7 @@ ADMIN_ACCOUNTS = _object(("accounts",), accounts=_array(ADMIN_ACCOUNT))
 NEW_USER = _object(("id", "name", "role", "password"), id=NEW_AGENT_ID.schema(), name=AGENT_NAME.schema(),
                    role=_ROLE, phone={**DIAL_STRING.schema(), "description": "where listen/whisper/barge rings"},
                    password=NEW_PASSWORD.schema())
+USER_CHANGE = _object(("name", "role"), name=AGENT_NAME.schema(), role=_ROLE, phone=DIAL_STRING.schema())
 _CODES = _array({"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,63}$", "maxLength": 64})
 _SHORT = {"type": "string", "minLength": 1, "maxLength": 64}
 _SECONDS = {"type": "number", "minimum": 0}

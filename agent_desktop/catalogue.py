@@ -282,6 +282,12 @@ ADMIN_ROUTES: tuple[HttpRoute, ...] = (
               answers={201: Answer("Added; ready to log in.", api_schemas.ADMIN_ACCOUNT)} | _refusals(
                   409, s409="An agent or account with this id exists."),
               request_schema=api_schemas.NEW_USER),
+    HttpRoute("PUT", "/api/admin/accounts/{account_id}", "update_account", ADMINS,
+              "Change a user's name, role (supervisor, campaign manager, admin) or phone, from their next request; "
+              "audited with the old and new values.",
+              answers={200: Answer("Changed.", api_schemas.ADMIN_ACCOUNT)} | _refusals(
+                  404, 409, s404="No such account.", s409="An agent's login (change the agent), or your own role."),
+              request_schema=api_schemas.USER_CHANGE),
     HttpRoute("GET", "/api/admin/queues", "admin_queues", ADMINS,
               "The running ACD's queues as [[queues]] entries, the skills and the pause reasons.",
               answers={200: Answer("The queues.", api_schemas.ADMIN_QUEUES)}),

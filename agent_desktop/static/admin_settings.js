@@ -49,11 +49,41 @@
     for (const a of listing.accounts) {
       const tr = el("tr");
       tr.dataset.accountId = a.id;
-      for (const text of [a.id, a.name, label("role", a.role), a.agent_id || "", a.phone || ""]) {
-        tr.appendChild(el("td", text));
-      }
+      for (const text of [a.id, a.name]) tr.appendChild(el("td", text));
+      tr.appendChild(a.agent_id ? el("td", label("role", a.role)) : roleCell(a));
+      for (const text of [a.agent_id || "", a.phone || ""]) tr.appendChild(el("td", text));
       body.appendChild(tr);
     }
+  }
+
+  // A user's role, changed in place (an agent's login keeps the agent role: it is changed as an agent).
+  function roleCell(account) {
+    const cell = el("td", null, "role");
+    const choice = el("select");
+    choice.setAttribute("aria-label", t("Role of %(id)s", {id: account.id}));
+    for (const option of $("user-role").options) {
+      const copy = el("option", option.textContent);
+      copy.value = option.value;
+      copy.selected = option.value === account.role;
+      choice.appendChild(copy);
+    }
+    const save = el("button", t("Save the role"));
+    save.type = "button";
+    save.addEventListener("click", async () => {
+      const change = {name: account.name, role: choice.value};
+      if (account.phone) change.phone = account.phone;
+      try {
+        await api("/api/admin/accounts/" + encodeURIComponent(account.id), change, "PUT");
+        $("user-msg").textContent = t("The role of %(id)s is now %(role)s.", {id: account.id,
+                                                                              role: label("role", choice.value)});
+        await showAccounts();
+        refreshAudit();
+      } catch (error) {
+        $("user-msg").textContent = error.message;
+      }
+    });
+    cell.append(choice, " ", save);
+    return cell;
   }
 
   function refreshAudit() {

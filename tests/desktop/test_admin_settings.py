@@ -192,3 +192,19 @@ async def test_an_added_agent_counts_on_the_wall_under_their_name_at_once(desk: 
     desk.bus.publish(AgentStateChanged(agent_id="2001", state="ready", previous="logged_out", at=desk.clock()))
     [row] = [r for r in desk.app[HUB].wall.snapshot().agents if r.agent_id == "2001"]
     assert (row.name, support().agents["ready"]) == ("Grace Hopper", 1)
+
+
+async def test_an_admin_changes_a_users_role_from_their_next_request_but_not_their_own(desk: Desk) -> None:
+    assert (await get(desk, "camp", "/api/me"))["role"] == "campaign_manager"
+    status, changed = await send(desk, "root", "PUT", "/api/admin/accounts/camp",
+                                 {"name": "Camp Chief", "role": "supervisor"})
+    assert (status, changed["role"], changed["name"]) == (200, "supervisor", "Camp Chief")
+    assert (await get(desk, "camp", "/api/me"))["role"] == "supervisor"
+    changes = {c["field"]: (json.loads(c["old_value"]), json.loads(c["new_value"]))
+               for c in (await get(desk, "root", "/api/admin/audit"))["changes"]}
+    assert changes == {"name": ("Camp", "Camp Chief"), "role": ("campaign_manager", "supervisor")}
+    status, answer = await send(desk, "root", "PUT", "/api/admin/accounts/root", {"name": "Root", "role": "supervisor"})
+    assert (status, answer) == (409, {"error": "you cannot change your own role"})
+    status, answer = await send(desk, "root", "PUT", "/api/admin/accounts/agent1", {"name": "A", "role": "admin"})
+    assert (status, answer) == (409, {"error": "an agent's login stays an agent: change the agent instead"})
+    assert (await get(desk, "agent1", "/api/me"))["role"] == "agent"

@@ -36,6 +36,7 @@ BODIES = {
     "change_password": {"old_password": "not it", "new_password": "whatever-9"},  # refused: no state changes
     "add_account": {"id": "boss9", "name": "New Boss", "role": "supervisor", "password": "pw-boss9"},
     "update_queue": {"service_level": {"percent": 80, "seconds": 20}, "dispositions": ["resolved", "escalated"]},
+    "update_account": {"name": "Agent Two", "role": "supervisor"},  # refused: agent2 is an agent's login
     "update_skills": {"names": ["billing", "english"]},
     "update_pause_reasons": {"names": ["break", "lunch", "training"]},  # as they were: the walk goes on
 }

@@ -1,9 +1,9 @@
 """The admin console's second pass through a real node and a browser, with no restart anywhere: an admin
-tightens the support queue's alert threshold and changes its dispositions, adds a supervisor, resets a
-password and adds an agent with a skill; the supervisor's wall turns the queue's tile red (and says so to
-screen readers) while a call waits too long, the new agent is offered that call and their desktop offers
-the new wrap-up codes, the wall counts the call in the agent's figures, and the supervisor changes their
-own password (a wrong current one refused)."""
+tightens the support queue's alert threshold and changes its dispositions, adds a supervisor, makes a
+campaign manager a supervisor, resets a password and adds an agent with a skill; the supervisor's wall
+turns the queue's tile red (and says so to screen readers) while a call waits too long, the new agent is
+offered that call and their desktop offers the new wrap-up codes, the wall counts the call in the agent's
+figures, and the supervisor changes their own password (a wrong current one refused)."""
 
 from __future__ import annotations
 
@@ -48,6 +48,17 @@ async def no_sideways_scroll(page: Any, width: int, shots: Path, name: str) -> N
     await page.screenshot(path=str(shots / f"{name}-{width}.png"), full_page=True)
 
 
+async def add_user(admin: Any, user_id: str, name: str, role: str) -> None:
+    from playwright.async_api import expect
+
+    await admin.fill("#user-id", user_id)
+    await admin.fill("#user-name", name)
+    await admin.select_option("#user-role", role)
+    await admin.fill("#user-password", f"pw-{user_id}-first")
+    await admin.click("#user-add")
+    await expect(admin.locator("#user-msg")).to_have_text(f"User {user_id} added: they can sign in now.")
+
+
 async def test_admin_changes_apply_to_the_running_node_and_show_on_wall_and_desktop(
     browser: Any, sign_in: Callable[..., Any], tmp_path: Path, screenshot_dir: Path
 ) -> None:
@@ -87,13 +98,15 @@ async def test_admin_changes_apply_to_the_running_node_and_show_on_wall_and_desk
         await expect(admin.locator("#admin-audit tbody")).to_contain_text('["resolved","refund"]')
 
         # A supervisor, added and then given a new password by the admin.
-        await admin.fill("#user-id", "boss")
-        await admin.fill("#user-name", "Barbara Boss")
-        await admin.select_option("#user-role", "supervisor")
-        await admin.fill("#user-password", "pw-boss-first")
-        await admin.click("#user-add")
-        await expect(admin.locator("#user-msg")).to_have_text("User boss added: they can sign in now.")
+        await add_user(admin, "boss", "Barbara Boss", "supervisor")
         await expect(admin.locator('#admin-accounts tr[data-account-id="boss"]')).to_contain_text("supervisor")
+        # A campaign manager, then made a supervisor in the users' table.
+        await add_user(admin, "cam", "Cam Manager", "campaign_manager")
+        cam = admin.locator('#admin-accounts tr[data-account-id="cam"]')
+        await cam.locator("select").select_option("supervisor")
+        await cam.get_by_role("button", name="Save the role").click()
+        await expect(admin.locator("#user-msg")).to_have_text("The role of cam is now supervisor.")
+        await expect(admin.locator('#admin-accounts tr[data-account-id="cam"] select')).to_have_value("supervisor")
         await admin.fill("#reset-account", "boss")
         await admin.fill("#reset-password", "pw-boss-reset")
         await admin.click("#reset-submit")
