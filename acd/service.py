@@ -205,8 +205,7 @@ class AcdService:
 
     async def update_queue(self, config: QueueConfig) -> None:
         """Change a queue's settings in the running ACD; :class:`AgentControlRefused` for an unknown queue."""
-        with refused_by_core():
-            self.acd.update_queue(config)
+        self._core(lambda: self.acd.update_queue(config))  # a waiting call may reach an agent at once
         self._wake.set()  # a changed escalation may bring the next deadline closer
 
     async def set_names(self, skills: list[str], pause_reasons: list[str]) -> None:

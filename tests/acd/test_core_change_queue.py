@@ -4,8 +4,8 @@ the next pause follow them, with no restart."""
 import pytest
 from acd_helpers import agents, make_acd
 
-from acd.config import QueueConfig
-from acd.decisions import Refused
+from acd.config import EscalationStep, QueueConfig
+from acd.decisions import Offer, Refused
 from acd.errors import UnknownPauseReason, UnknownQueue
 from acd.events import AgentStateChanged
 from acd.hours import parse_opening_hours
@@ -50,3 +50,13 @@ def test_new_pause_reasons_are_accepted_and_the_acd_keeps_its_own() -> None:
     assert acd.agent("a1").reason == "coaching"
     assert {"missed", "busy", "failed"} <= acd.config.pause_reasons and "break" not in acd.config.pause_reasons
     assert acd.config.skills == ("en", "fr")
+
+
+def test_a_new_overflow_step_moves_a_call_already_waiting_past_it_to_a_free_agent() -> None:
+    acd, clock = make_acd({"queues": [{"name": "support"}, {"name": "sales"}],
+                           "agents": agents(("a1", {"en": 5}, ["sales"]))})
+    acd.login("a1", ready=True)
+    assert acd.enqueue("c1", "support").decisions == []  # nobody in support
+    clock.advance(90)
+    fx = acd.update_queue(QueueConfig("support", escalation=(EscalationStep(after=60.0, overflow=("sales",)),)))
+    assert [(d.call_id, d.agent_id) for d in fx.decisions if isinstance(d, Offer)] == [("c1", "a1")]
