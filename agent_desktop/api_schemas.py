@@ -141,11 +141,14 @@ WALL = _object(
                           waiting=_INTEGER, callbacks=_INTEGER, longest_wait=_NUMBER, today=_FIGURES,
                           last_30_min=_FIGURES, agents={"type": "object", "additionalProperties": _INTEGER},
                           colours={"type": "object", "additionalProperties": _TEXT},
-                          trends={"type": "object", "additionalProperties": _array(_nullable("number"))})),
+                          trends={"type": "object", "additionalProperties": _array(_nullable("number"))},
+                          alerts=_array({"type": "string", "enum": ["longest_wait", "service_level"]}),
+                          thresholds={"type": "object", "additionalProperties": _nullable("number")})),
     agents=_array(_object(("agent_id", "name", "state", "reason", "since", "time_in_state", "call_id", "queue"),
                           agent_id=_TEXT, name=_TEXT, state=_TEXT, reason=_nullable("string"), since=_NUMBER,
                           time_in_state=_NUMBER, call_id=_nullable("string"), queue=_nullable("string"),
-                          held_since=_nullable("number"))),
+                          held_since=_nullable("number"), answered_today=_INTEGER,
+                          aht_today=_nullable("number"))),
 )
 _LATENCY = _object(("count", "p50_ms", "p99_ms", "max_ms"), count=_INTEGER, p50_ms=_nullable("number"),
                    p99_ms=_nullable("number"), max_ms=_nullable("number"))

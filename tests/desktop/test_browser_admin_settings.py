@@ -97,6 +97,13 @@ async def test_admin_changes_apply_to_the_running_node_and_show_on_wall_and_desk
         assert (support.alert_wait_seconds, support.dispositions) == (3.0, ("resolved", "refund"))
         await expect(admin.locator("#admin-audit tbody")).to_contain_text('["resolved","refund"]')
 
+        # A new skill: the ACD knows it, and the agent form has a level field for it, without a reload.
+        await admin.fill("#skill-names", "support, sales, french")
+        await admin.click("#names-save")
+        await expect(admin.locator("#names-msg")).to_have_text("Skills and pause reasons saved.")
+        await expect(admin.locator("#skill-french")).to_be_visible()
+        assert node.acd.config.skills == ("support", "sales", "french")
+
         # A supervisor, added and then given a new password by the admin.
         await add_user(admin, "boss", "Barbara Boss", "supervisor")
         await expect(admin.locator('#admin-accounts tr[data-account-id="boss"]')).to_contain_text("supervisor")
