@@ -192,11 +192,13 @@ class SettingsAudit:
         await self._write(actor, "agent", new.id, "update", changes,
                           lambda session: staff.save_agent(session, after))
 
-    async def queue_changed(self, actor: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
-        """Keep a queue's changed ``[[queues]]`` entry over the seed; audit the fields that changed."""
+    async def queue_changed(self, actor: str, old: Mapping[str, Any], new: Mapping[str, Any],
+                            kept: Mapping[str, Any]) -> None:
+        """Keep the ``kept`` fields of a queue's ``[[queues]]`` entry over the seed (the file keeps the rest);
+        audit the fields that changed."""
         changes = {k: (old.get(k), new.get(k)) for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)}
         await self._write(actor, "queue", str(new["name"]), "update", changes,
-                          lambda session: staff.save_setting(session, "queue", str(new["name"]), dict(new)))
+                          lambda session: staff.save_setting(session, "queue", str(new["name"]), dict(kept)))
 
     async def names_changed(self, actor: str, kind: str, old: list[str], new: list[str]) -> None:
         """Keep the changed list of skills or pause reasons (``kind``) over the seed; audit old and new."""

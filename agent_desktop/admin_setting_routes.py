@@ -7,7 +7,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from acd.agents import SYSTEM_PAUSE_REASONS
-from agent_desktop.admin_queues import code_words, queue_fields, read_queue
+from agent_desktop.admin_queues import EDITABLE_QUEUE_FIELDS, code_words, queue_fields, read_queue
 from agent_desktop.admin_routes import AGENT_DIRECTORY, SETTINGS_AUDIT
 from agent_desktop.handling import (
     HUB,
@@ -44,7 +44,9 @@ async def update_queue(request: web.Request) -> web.StreamResponse:
     hub = request.app[HUB]
     hub.feeds.set_dispositions(name, new.dispositions)
     hub.wall.set_targets(name, QueueTargets.of(new))
-    await request.app[SETTINGS_AUDIT].queue_changed(account_of(request).id, queue_fields(old), entry)
+    # Only what the console edits is kept: the file still says the queue's name, call skills and handle time.
+    kept = {field: entry.get(field) for field in EDITABLE_QUEUE_FIELDS}  # max_length None: no limit
+    await request.app[SETTINGS_AUDIT].queue_changed(account_of(request).id, queue_fields(old), entry, kept)
     return web.json_response(entry)
 
 

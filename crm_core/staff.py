@@ -61,10 +61,14 @@ def save_setting(session: Session, kind: str, name: str, value: Any) -> None:
 
 
 def with_settings(session: Session, raw: Mapping[str, Any]) -> dict[str, Any]:
-    """``raw`` (the parsed ``callcenter.toml``) with the stored settings over it: changed queues replace the
-    declared ones of the same name, stored skill and pause-reason lists replace the declared lists."""
+    """``raw`` (the parsed ``callcenter.toml``) with the stored settings over it: a changed queue's stored
+    fields over its declared entry (a None value: the field unset), stored skill and pause-reason lists
+    instead of the declared ones."""
     stored = {(s.kind, s.name): s.value for s in session.scalars(select(StaffSetting))}
-    queues = [stored.get(("queue", str(q.get("name"))), q) for q in raw.get("queues", [])]
+    queues = []
+    for declared in raw.get("queues", []):
+        merged = {**declared, **stored.get(("queue", str(declared.get("name"))), {})}
+        queues.append({k: v for k, v in merged.items() if v is not None})
     out = {**raw, "queues": queues}
     if ("names", "skills") in stored:
         out["skills"] = [{"name": name} for name in stored["names", "skills"]]
