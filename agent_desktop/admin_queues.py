@@ -5,7 +5,7 @@ pause-reason list as an admin sent it, checked field by field with translated me
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from acd.config import ConfigError, QueueConfig, load_queue
@@ -96,7 +96,37 @@ def _checked(field: str, value: Any) -> Any:
         if value.get("service_level") is not None:
             alerts["service_level"] = _number(value["service_level"], "alerts.service_level", 0, 100)
         return alerts
+    if field == "timezone":
+        if not isinstance(value, str) or not 0 < len(value) <= 64:
+            raise InvalidText(field, UiText("expected a time zone name such as Europe/Berlin"))
+        return value
+    if field == "hours":
+        if not _list_of(value, lambda r: _has_text(r, ("days", "open", "close"))):
+            raise InvalidText(field, UiText("expected a list of ranges, each with days, open and close"))
+        return value
+    if field == "escalation":
+        if not _list_of(value, _step_shape):
+            raise InvalidText(field, UiText("expected a list of steps, each with after (seconds) and drop, lower "
+                                            "or overflow"))
+        return value
     return value
+
+
+def _list_of(value: Any, shape: Callable[[Any], bool]) -> bool:
+    return isinstance(value, list) and len(value) <= MAX_NAMES and all(shape(v) for v in value)
+
+
+def _has_text(value: Any, keys: Sequence[str]) -> bool:
+    return isinstance(value, Mapping) and all(isinstance(value.get(k), str) and len(value[k]) <= 64 for k in keys)
+
+
+def _step_shape(step: Any) -> bool:
+    def names(v: Any) -> bool:
+        return _list_of(v, lambda n: isinstance(n, str) and len(n) <= 64)
+
+    return isinstance(step, Mapping) and isinstance(step.get("after"), int | float) \
+        and not isinstance(step.get("after"), bool) and names(step.get("drop", [])) \
+        and names(step.get("overflow", [])) and isinstance(step.get("lower", {}), Mapping)
 
 
 def read_queue(body: Mapping[str, Any], current: QueueConfig, queues: Sequence[str],
@@ -115,7 +145,8 @@ def read_queue(body: Mapping[str, Any], current: QueueConfig, queues: Sequence[s
         config = load_queue(entry, 0, set(skills) if skills else None)
     except ConfigError as exc:
         # Hours, time zone and escalation steps: the parser's own words say what is wrong.
-        field = next((f for f in ("escalation", "wrap_up_limit_seconds") if f".{f}" in str(exc)), "hours")
+        field = next((f for f in ("escalation", "wrap_up_limit_seconds") if f".{f}" in str(exc)),
+                     "timezone" if "time zone" in str(exc) else "hours")
         raise InvalidText(field, UiText("not valid: %(detail)s", detail=str(exc))) from None
     for step in config.escalation:
         for target in step.overflow:

@@ -98,11 +98,14 @@ async def test_a_queue_change_reaches_the_acd_the_desktops_and_the_wall_and_is_a
     ({"wrap_up_seconds": -1}, "wrap_up_seconds: expected a number from 0 to 86400"),
     ({"max_length": 0}, "max_length: expected a whole number of at least 1"),
     ({"escalation": [{"after": 10, "overflow": ["nowhere"]}]}, "escalation: unknown queue nowhere"),
-    ({"escalation": [{"overflow": ["sales"]}]},
-     "escalation: not valid: queue 'support'.escalation[0]: 'after' (seconds) is required"),
+    ({"escalation": [{"after": 10, "lower": {"flying": 1}}]},
+     "escalation: not valid: queue 'support'.escalation[0].lower: unknown skill 'flying'"),
     ({"hours": [{"days": "someday", "open": "08:00", "close": "18:00"}]},
      "hours: not valid: queue 'support': unknown weekday in 'someday' (use mon, tue, wed, thu, fri, sat, sun)"),
-    ({"timezone": "Mars/Olympus"}, "hours: not valid: queue 'support': unknown time zone 'Mars/Olympus'"),
+    ({"timezone": "Mars/Olympus"}, "timezone: not valid: queue 'support': unknown time zone 'Mars/Olympus'"),
+    ({"hours": None}, "hours: expected a list of ranges, each with days, open and close"),
+    ({"escalation": [{"after": "soon"}]},
+     "escalation: expected a list of steps, each with after (seconds) and drop, lower or overflow"),
 ])
 async def test_a_wrong_queue_field_is_refused_by_name_and_changes_nothing(
         desk: Desk, change: dict[str, Any], error: str) -> None:
