@@ -360,6 +360,10 @@ class OutboundService:
 
     # ---- the dialer's side ------------------------------------------------------------------------
 
+    def running_campaigns(self) -> list[int]:
+        """The ids of the campaigns running here (each has its hopper)."""
+        return list(self._hoppers)
+
     def next_lead(self, campaign_id: int) -> Lead | None:
         hopper = self._hoppers.get(campaign_id)
         return None if hopper is None else hopper.next()
