@@ -44,6 +44,8 @@ async def update_queue(request: web.Request) -> web.StreamResponse:
     hub = request.app[HUB]
     hub.feeds.set_dispositions(name, new.dispositions)
     hub.wall.set_targets(name, QueueTargets.of(new))
+    if hub.staffing is not None:  # the staffing advice aims at the new service level too
+        hub.staffing.set_targets(name, QueueTargets.of(new))
     # Only what the console edits is kept: the file still says the queue's name, call skills and handle time.
     kept = {field: entry.get(field) for field in EDITABLE_QUEUE_FIELDS}  # max_length None: no limit
     await request.app[SETTINGS_AUDIT].queue_changed(account_of(request).id, queue_fields(old), entry, kept)

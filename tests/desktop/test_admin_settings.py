@@ -80,6 +80,8 @@ async def test_a_queue_change_reaches_the_acd_the_desktops_and_the_wall_and_is_a
     assert await dispose(desk, "refund") == 202  # the desktop takes the new code at once
     [tile] = [t for t in desk.app[HUB].wall.snapshot().queues if t.queue == "support"]
     assert tile.thresholds == {"longest_wait": 45.0, "service_level": 0.75}
+    [advice] = [p for p in desk.app[HUB].staffing.panels({}, ["support"]) if p["queue"] == "support"]
+    assert (advice["sl_target"], advice["sl_seconds"]) == (0.9, 15.0)
     listing = await get(desk, "root", "/api/admin/queues")
     assert next(q for q in listing["queues"] if q["name"] == "support") == saved
     changes = {c["field"]: c for c in (await get(desk, "root", "/api/admin/audit"))["changes"]}
