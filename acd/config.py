@@ -20,6 +20,7 @@ Example::
     hours = [{ days = "mon-fri", open = "08:00", close = "18:00" }]
     skills = { billing = 3 }
     escalation = [{ after = 60, lower = { billing = 1 } }, { after = 120, overflow = ["general"] }]
+    alerts = { longest_wait = 60, service_level = 70 }  # the wall alerts past these (seconds, percent)
 
     [[agents]]
     id = "1001"
@@ -84,6 +85,9 @@ class QueueConfig:
     skills: tuple[tuple[str, int], ...] = ()
     escalation: tuple[EscalationStep, ...] = ()
     dispositions: tuple[str, ...] = ()
+    # The wall alerts when the longest wait passes this many seconds / the service level falls below this percent.
+    alert_wait_seconds: float | None = None
+    alert_service_level_percent: float | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -147,7 +151,7 @@ def _names(value: Any, where: str) -> tuple[str, ...]:
 
 _QUEUE_KEYS = {"name", "service_level", "max_length", "wrap_up_seconds", "wrap_up_limit_seconds",
                "expected_handle_seconds",
-               "timezone", "hours", "skills", "escalation", "dispositions"}
+               "timezone", "hours", "skills", "escalation", "dispositions", "alerts"}
 _AGENT_KEYS = {"id", "name", "password", "phone", "skills", "queues"}
 
 
@@ -172,7 +176,21 @@ def _escalation(value: Any, where: str, skills: set[str] | None) -> tuple[Escala
     return tuple(sorted(steps, key=lambda s: s.after))
 
 
-def _queue(raw: Any, i: int, skills: set[str] | None) -> QueueConfig:
+def _alerts(value: Any, where: str) -> tuple[float | None, float | None]:
+    alerts = _table(value, where)
+    unknown = set(alerts) - {"longest_wait", "service_level"}
+    if unknown:
+        raise ConfigError(f"{where}: unknown keys {sorted(unknown)}")
+    wait = alerts.get("longest_wait")
+    percent = alerts.get("service_level")
+    if percent is not None and _number(percent, f"{where}.service_level") > 100:
+        raise ConfigError(f"{where}.service_level: at most 100, got {percent!r}")
+    return (None if wait is None else _number(wait, f"{where}.longest_wait", minimum=1.0),
+            None if percent is None else float(percent))
+
+
+def load_queue(raw: Any, i: int, skills: set[str] | None) -> QueueConfig:
+    """One ``[[queues]]`` entry (the ``i``-th, for messages); overflow targets are checked by the caller."""
     entry = _table(raw, f"queues[{i}]")
     name = entry.get("name")
     if not isinstance(name, str) or not name:
@@ -199,6 +217,7 @@ def _queue(raw: Any, i: int, skills: set[str] | None) -> QueueConfig:
     if wrap_up_limit < wrap_up:
         raise ConfigError(f"{where}.wrap_up_limit_seconds: at least wrap_up_seconds ({wrap_up:g}), "
                           f"got {wrap_up_limit:g}")
+    alert_wait, alert_percent = _alerts(entry.get("alerts", {}), f"{where}.alerts")
     return QueueConfig(
         name=name,
         service_level_percent=percent,
@@ -212,6 +231,7 @@ def _queue(raw: Any, i: int, skills: set[str] | None) -> QueueConfig:
         skills=_levels(entry.get("skills", {}), f"{where}.skills", skills),
         escalation=_escalation(entry.get("escalation", []), f"{where}.escalation", skills),
         dispositions=_names(entry.get("dispositions", []), f"{where}.dispositions"),
+        alert_wait_seconds=alert_wait, alert_service_level_percent=alert_percent,
     )
 
 
@@ -260,7 +280,7 @@ def load_config(raw: Mapping[str, Any]) -> AcdConfig:
                 raise ConfigError(f"skills[{i}]: a skill needs a name")
             names.append(name)
         declared = set(names)  # when skills are declared, every reference must name one of them
-    queues = tuple(_queue(q, i, declared) for i, q in enumerate(raw.get("queues", [])))
+    queues = tuple(load_queue(q, i, declared) for i, q in enumerate(raw.get("queues", [])))
     queue_names = [q.name for q in queues]
     duplicates = {n for n in queue_names if queue_names.count(n) > 1}
     if duplicates:

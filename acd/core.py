@@ -13,7 +13,7 @@ import dataclasses
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from acd.agents import AgentState, AgentView, IllegalTransition
+from acd.agents import SYSTEM_PAUSE_REASONS, AgentState, AgentView, IllegalTransition
 from acd.calls import Call, CallStatus, requirement_of
 from acd.config import AcdConfig, AgentConfig, QueueConfig
 from acd.deadlines import Deadlines
@@ -89,6 +89,24 @@ class Acd:
         agent.status = old.status
         self._agents[config.id] = agent
         self._router.add_agent(agent)
+
+    def update_queue(self, config: QueueConfig) -> Effects:
+        """Change a declared queue's settings at run time (service level, wrap-up, hours, escalation,
+        dispositions): new calls follow them, and its waiting calls escalate by the new steps at once."""
+        self._check_queues((config.name,))
+        self._queues[config.name] = config  # the router reads the same mapping
+        self.config = dataclasses.replace(self.config, queues=tuple(self._queues.values()))
+        fx, now = Effects(), self.clock()
+        for call in list(self._router.queued[config.name].values()):
+            self._router.unplace(call)
+            call.escalations = 0  # the steps due by now are counted again, from the new list
+            self._place(call, now, fx)
+        return fx
+
+    def set_names(self, skills: Iterable[str], pause_reasons: Iterable[str]) -> None:
+        """Replace the declared skills and the pause reasons a person may pick (the ACD's own stay)."""
+        self.config = dataclasses.replace(self.config, skills=tuple(skills),
+                                          pause_reasons=frozenset(pause_reasons) | SYSTEM_PAUSE_REASONS)
 
     def agent_configs(self) -> list[AgentConfig]:
         """Every agent as declared (from the settings or added since), in the order they were added."""

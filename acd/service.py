@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Iterable
 
 from acd.agents import AgentState, AgentView
-from acd.config import AgentConfig
+from acd.config import AgentConfig, QueueConfig
 from acd.control import AgentControlRefused, refused_by_core
 from acd.core import Acd
 from acd.decisions import Effects, Offer, OriginateCallback
@@ -195,6 +195,23 @@ class AcdService:
         """Change a logged-out agent in the running ACD; :class:`AgentControlRefused` when the core refuses."""
         with refused_by_core():
             self.acd.update_agent(config)
+
+    def queue_configs(self) -> list[QueueConfig]:
+        """Every queue as it routes now (declared, or changed in the admin pages since)."""
+        return list(self.acd.config.queues)
+
+    def pause_reasons(self) -> list[str]:
+        """The pause reasons the ACD accepts, its own (missed, busy...) included."""
+        return sorted(self.acd.config.pause_reasons)
+
+    async def update_queue(self, config: QueueConfig) -> None:
+        """Change a queue's settings in the running ACD; :class:`AgentControlRefused` for an unknown queue."""
+        self._core(lambda: self.acd.update_queue(config))  # a waiting call may reach an agent at once
+        self._wake.set()  # a changed escalation may bring the next deadline closer
+
+    async def set_names(self, skills: list[str], pause_reasons: list[str]) -> None:
+        """Replace the declared skills and the pause reasons people may pick, in the running ACD."""
+        self.acd.set_names(skills, pause_reasons)
 
     async def set_ready(self, agent_id: str) -> None:
         self._core(lambda: self.acd.make_ready(agent_id))

@@ -75,6 +75,12 @@ class AccountStore:
             raise AccountConfigError(f"duplicate account id {account.id!r}")
         self._accounts[account.id] = account
 
+    def replace(self, account: Account) -> None:
+        """Change an existing account (its name, role or phone), effective from its next request."""
+        if account.id not in self._accounts:
+            raise KeyError(account.id)
+        self._accounts[account.id] = account
+
     def set_password_hash(self, account_id: str, password_hash: str) -> None:
         """Replace the password of an existing account (already hashed: hashing belongs off the event loop)."""
         self._accounts[account_id] = dataclasses.replace(self._accounts[account_id], password_hash=password_hash)

@@ -1,6 +1,6 @@
 """The admin console's parts outside the web handlers: the ACD's agent directory (a Protocol the lead wires
-to the running ACD service, the single owner of agent state), checking a new agent as an admin typed it,
-and the audit trail of setting changes, stored in the CRM database off the event loop."""
+to the running ACD service, the single owner of agent and queue state), checking a new agent or user as an
+admin typed it, and the audit trail of setting changes, stored in the CRM database off the event loop."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from acd.config import MAX_LEVEL, MIN_LEVEL, AgentConfig
+from acd.config import MAX_LEVEL, MIN_LEVEL, AgentConfig, QueueConfig
 from agent_desktop.accounts import Account
 from agent_desktop.admin_fields import AGENT_NAME, DIAL_STRING, NEW_AGENT_ID, NEW_PASSWORD
+from agent_desktop.catalogue import ADMIN, CAMPAIGN_MANAGER, SUPERVISOR
 from agent_desktop.text_input import InvalidText
 from agent_desktop.ui_text import UiText
 from asterisk_conf.dialstring import InvalidDialString, validate_dial_string
@@ -23,12 +24,13 @@ from crm_core import staff
 from crm_core.audit import record_setting_change, setting_changes
 from crm_core.db import session_scope
 
+USER_ROLES = (SUPERVISOR, CAMPAIGN_MANAGER, ADMIN)
 _AGENT_ID_SHAPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # it becomes part of channel variables
 
 
 class AgentDirectory(Protocol):
-    """The running ACD's agents, queues and skills; :meth:`add_agent` raises ``AgentControlRefused`` when
-    the ACD refuses the agent."""
+    """The running ACD's agents, queues, skills and pause reasons; :meth:`add_agent`, :meth:`update_agent`
+    and :meth:`update_queue` raise ``AgentControlRefused`` when the ACD refuses the change."""
 
     def agent_configs(self) -> Sequence[AgentConfig]: ...
 
@@ -39,6 +41,14 @@ class AgentDirectory(Protocol):
     async def add_agent(self, config: AgentConfig) -> None: ...
 
     async def update_agent(self, config: AgentConfig) -> None: ...
+
+    def queue_configs(self) -> Sequence[QueueConfig]: ...
+
+    def pause_reasons(self) -> Sequence[str]: ...
+
+    async def update_queue(self, config: QueueConfig) -> None: ...
+
+    async def set_names(self, skills: list[str], pause_reasons: list[str]) -> None: ...
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -96,6 +106,48 @@ def read_new_agent(body: Mapping[str, Any], directory: AgentDirectory) -> NewAge
     return NewAgent(config, NEW_PASSWORD.read(body))
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class NewUser:
+    """A checked request to create a web login for a supervisor, campaign manager or admin."""
+
+    id: str
+    name: str
+    role: str
+    phone: str | None
+    password: str
+
+
+def read_new_user(body: Mapping[str, Any]) -> NewUser:
+    """A new user as ``body`` describes it (id, name, role, optional phone, password); agents are added as
+    agents, with their ACD settings (:class:`InvalidText` naming the field otherwise)."""
+    user_id = NEW_AGENT_ID.read(body)
+    if not _AGENT_ID_SHAPE.match(user_id):
+        raise InvalidText("id", UiText("letters, digits, '.', '_' and '-' only, starting with a letter or digit"))
+    name, role, phone = read_user(body)
+    return NewUser(user_id, name, role, phone, NEW_PASSWORD.read(body))
+
+
+def read_user(body: Mapping[str, Any]) -> tuple[str, str, str | None]:
+    """A user's name, role (not agent) and optional phone as ``body`` gives them."""
+    name = AGENT_NAME.read(body)
+    role = body.get("role")
+    if role not in USER_ROLES:
+        raise InvalidText("role", UiText("choose supervisor, campaign manager or admin (add agents as agents)"))
+    phone = DIAL_STRING.read(body, "") or None
+    if phone is not None:
+        try:
+            validate_dial_string(phone)
+        except InvalidDialString:
+            raise InvalidText("phone", UiText("expected a dial string such as PJSIP/1001")) from None
+    return name, str(role), phone
+
+
+def account_fields(account: Account) -> dict[str, Any]:
+    """A web login as the admin API shows it (never its password hash)."""
+    return {"id": account.id, "name": account.name, "role": account.role, "agent_id": account.agent_id,
+            "phone": account.phone}
+
+
 def agent_fields(config: AgentConfig) -> dict[str, Any]:
     """An agent as the admin API shows it (and the audit trail stores it)."""
     return {"id": config.id, "name": config.name, "phone": config.phone,
@@ -139,6 +191,32 @@ class SettingsAudit:
         changes = {k: (before[k], after[k]) for k in after if before[k] != after[k]}
         await self._write(actor, "agent", new.id, "update", changes,
                           lambda session: staff.save_agent(session, after))
+
+    async def queue_changed(self, actor: str, old: Mapping[str, Any], new: Mapping[str, Any],
+                            kept: Mapping[str, Any]) -> None:
+        """Keep the ``kept`` fields of a queue's ``[[queues]]`` entry over the seed (the file keeps the rest);
+        audit the fields that changed."""
+        changes = {k: (old.get(k), new.get(k)) for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)}
+        await self._write(actor, "queue", str(new["name"]), "update", changes,
+                          lambda session: staff.save_setting(session, "queue", str(new["name"]), dict(kept)))
+
+    async def names_changed(self, actor: str, kind: str, old: list[str], new: list[str]) -> None:
+        """Keep the changed list of skills or pause reasons (``kind``) over the seed; audit old and new."""
+        await self._write(actor, kind, kind, "update", {"names": (old, new)},
+                          lambda session: staff.save_setting(session, "names", kind, list(new)))
+
+    async def account_added(self, actor: str, account: Account) -> None:
+        """Keep a new web login; audit its name, role and phone (never the password)."""
+        fields = {"name": account.name, "role": account.role, "phone": account.phone}
+        await self._write(actor, "account", account.id, "create", {k: (None, v) for k, v in fields.items()},
+                          lambda session: staff.save_account(session, _account_row(account)))
+
+    async def account_changed(self, actor: str, old: Account, new: Account) -> None:
+        """Keep a login's new name, role or phone; audit what changed, with the old and new values."""
+        changes = {k: (getattr(old, k), getattr(new, k)) for k in ("name", "role", "phone")
+                   if getattr(old, k) != getattr(new, k)}
+        await self._write(actor, "account", new.id, "update", changes,
+                          lambda session: staff.save_account(session, _account_row(new)))
 
     async def password_set(self, actor: str, account: Account, action: str) -> None:
         """Keep an account's new password hash; the audit says that it changed, never what it is."""

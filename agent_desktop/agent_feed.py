@@ -99,8 +99,17 @@ class AgentFeeds:
         self._consulting: dict[str, ActivePop] = {}  # consult_id -> the consulting agent's pop
         self.seq = 0
 
+    def set_dispositions(self, queue: str, codes: Sequence[str]) -> None:
+        """A queue's changed wrap-up codes (the admin console's), for the calls offered from now on; none:
+        the default ones."""
+        self._dispositions[queue] = tuple(codes)
+
     def dispositions_for(self, queue: str) -> tuple[str, ...]:
         return self._dispositions.get(queue) or self._default_dispositions
+
+    def set_name(self, agent_id: str, name: str) -> None:
+        """An agent's display name, e.g. added or changed in the admin console."""
+        self._names[agent_id] = name
 
     def name_of(self, agent_id: str) -> str:
         """The agent's display name (its id when none is configured)."""

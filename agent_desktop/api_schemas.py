@@ -149,11 +149,14 @@ WALL = _object(
                           waiting=_INTEGER, callbacks=_INTEGER, longest_wait=_NUMBER, today=_FIGURES,
                           last_30_min=_FIGURES, agents={"type": "object", "additionalProperties": _INTEGER},
                           colours={"type": "object", "additionalProperties": _TEXT},
-                          trends={"type": "object", "additionalProperties": _array(_nullable("number"))})),
+                          trends={"type": "object", "additionalProperties": _array(_nullable("number"))},
+                          alerts=_array({"type": "string", "enum": ["longest_wait", "service_level"]}),
+                          thresholds={"type": "object", "additionalProperties": _nullable("number")})),
     agents=_array(_object(("agent_id", "name", "state", "reason", "since", "time_in_state", "call_id", "queue"),
                           agent_id=_TEXT, name=_TEXT, state=_TEXT, reason=_nullable("string"), since=_NUMBER,
                           time_in_state=_NUMBER, call_id=_nullable("string"), queue=_nullable("string"),
-                          held_since=_nullable("number"))),
+                          held_since=_nullable("number"), answered_today=_INTEGER,
+                          aht_today=_nullable("number"))),
 )
 _LATENCY = _object(("count", "p50_ms", "p99_ms", "max_ms"), count=_INTEGER, p50_ms=_nullable("number"),
                    p99_ms=_nullable("number"), max_ms=_nullable("number"))
@@ -289,3 +292,32 @@ ARTICLE_DRAFT = _object(("title",), title=ARTICLE_TITLE.schema(), body=ARTICLE_B
                         tags=ARTICLE_TAGS.schema(), language=ARTICLE_LANGUAGE.schema())
 AUTO_ANSWER = _object(("seconds", "choices"), seconds=_nullable("integer"), choices=_array(_INTEGER))
 AUTO_ANSWER_CHOICE = _object(("seconds",), seconds={"type": ["integer", "null"], "enum": [0, 2, 5, 10, None]})
+# The admin console, second pass: users, queues, skills and pause reasons.
+_ROLE = {"type": "string", "enum": ["supervisor", "campaign_manager", "admin"]}
+ADMIN_ACCOUNT = _object(("id", "name", "role"), id=_TEXT, name=_TEXT, role=_TEXT, agent_id=_NULLABLE_TEXT,
+                        phone=_NULLABLE_TEXT)
+ADMIN_ACCOUNTS = _object(("accounts",), accounts=_array(ADMIN_ACCOUNT))
+NEW_USER = _object(("id", "name", "role", "password"), id=NEW_AGENT_ID.schema(), name=AGENT_NAME.schema(),
+                   role=_ROLE, phone={**DIAL_STRING.schema(), "description": "where listen/whisper/barge rings"},
+                   password=NEW_PASSWORD.schema())
+USER_CHANGE = _object(("name", "role"), name=AGENT_NAME.schema(), role=_ROLE, phone=DIAL_STRING.schema())
+_CODES = _array({"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,63}$", "maxLength": 64})
+_SHORT = {"type": "string", "minLength": 1, "maxLength": 64}
+_SECONDS = {"type": "number", "minimum": 0}
+_SERVICE_LEVEL = _object(("percent", "seconds"), percent={"type": "number", "minimum": 0, "maximum": 100},
+                         seconds={"type": "number", "minimum": 1})
+_ALERTS = _object((), longest_wait={"type": ["number", "null"], "minimum": 1},
+                  service_level={"type": ["number", "null"], "minimum": 0, "maximum": 100})
+_HOURS = _array(_object(("days", "open", "close"), days={**_SHORT, "description": "e.g. mon-fri or sat,sun"},
+                        open={**_SHORT, "description": "HH:MM"}, close={**_SHORT, "description": "HH:MM"}))
+_ESCALATION = _array(_object(("after",), after=_SECONDS, drop=_array(_SHORT), lower=_LEVELS, overflow=_array(_SHORT)))
+QUEUE_CHANGE = _object((), service_level=_SERVICE_LEVEL, max_length={"type": ["integer", "null"], "minimum": 1},
+                       wrap_up_seconds=_SECONDS, wrap_up_limit_seconds=_SECONDS, dispositions=_CODES,
+                       escalation=_ESCALATION, timezone={**_SHORT, "description": "IANA name, e.g. Europe/Berlin"},
+                       hours=_HOURS, alerts=_ALERTS)
+ADMIN_QUEUE = {**QUEUE_CHANGE, "required": ["name", "service_level", "dispositions", "escalation", "hours"],
+               "properties": {**QUEUE_CHANGE["properties"], "name": _TEXT, "skills": _LEVELS,
+                              "expected_handle_seconds": _SECONDS}}
+ADMIN_QUEUES = _object(("queues", "skills", "pause_reasons"), queues=_array(ADMIN_QUEUE), skills=_array(_TEXT),
+                       pause_reasons=_array(_TEXT))
+NAME_LIST = _object(("names",), names=_CODES)

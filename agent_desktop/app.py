@@ -14,6 +14,7 @@ from aiohttp import web
 
 from agent_desktop import (
     admin_routes,
+    admin_setting_routes,
     agent_routes,
     agent_tool_routes,
     call_routes,
@@ -47,10 +48,12 @@ from agent_desktop.handling import (
     LIMITER,
     LOGIN_TRAFFIC,
     OUTBOUND,
+    PAUSE_REASONS,
     SESSIONS,
     SUPERVISION,
     TEMPLATES,
     Handler,
+    PauseReasons,
     load_templates,
 )
 from agent_desktop.hub import DesktopHub
@@ -79,6 +82,7 @@ HANDLERS: dict[str, Handler] = {
     **admin_routes.HANDLERS,
     **agent_tool_routes.HANDLERS,
     **knowledge_routes.HANDLERS,
+    **admin_setting_routes.HANDLERS,
 }
 
 
@@ -128,6 +132,7 @@ def create_app(
     app[TEMPLATES] = load_templates(catalogues)
     app[LANGUAGE_CHOICES] = {}
     app[CONFIG] = config
+    app[PAUSE_REASONS] = PauseReasons(config.pause_reasons)
     app[OUTBOUND] = outbound
     app[admin_routes.AGENT_DIRECTORY] = agent_directory
     app[admin_routes.SETTINGS_AUDIT] = SettingsAudit(outbound.sessions, clock)

@@ -22,6 +22,7 @@ from agent_desktop.text_input import (
     NEXT_PATH,
     NUMBER_LOOKUP,
     PAGE_NUMBER,
+    QUEUE,
     SEARCH_TEXT,
     TextField,
 )
@@ -164,6 +165,7 @@ PATH_PARAMETERS: Mapping[str, JsonSchema] = {
     "account_id": {"type": "string", "minLength": 1, "maxLength": 128},
     "ticket_id": {"type": "string", "pattern": r"^[0-9]{1,12}$"},
     "article_id": {"type": "string", "pattern": r"^[0-9]{1,12}$"},
+    "queue": QUEUE.schema(),
 }
 _REACH = (
     "An agent may act only on its own call (404 otherwise), supervisors and admins on any; 409 when the "
@@ -277,6 +279,39 @@ ADMIN_ROUTES: tuple[HttpRoute, ...] = (
     HttpRoute("POST", "/api/me/password", "change_password", EVERYONE,
               "Change your own password; the current one is required (400 when it is wrong).",
               answers={200: Answer("Changed.", api_schemas.OK)}, request_schema=api_schemas.PASSWORD_CHANGE),
+    HttpRoute("GET", "/account", "account_page", EVERYONE, "Your account: change your own password.",
+              kind="page", answers=_PAGE),
+    HttpRoute("GET", "/api/admin/accounts", "admin_accounts", ADMINS,
+              "Every web login with its role (never a password).",
+              answers={200: Answer("The accounts.", api_schemas.ADMIN_ACCOUNTS)}),
+    HttpRoute("POST", "/api/admin/accounts", "add_account", ADMINS,
+              "Add a supervisor, campaign manager or admin login (agents are added as agents); audited.",
+              answers={201: Answer("Added; ready to log in.", api_schemas.ADMIN_ACCOUNT)} | _refusals(
+                  409, s409="An agent or account with this id exists."),
+              request_schema=api_schemas.NEW_USER),
+    HttpRoute("PUT", "/api/admin/accounts/{account_id}", "update_account", ADMINS,
+              "Change a user's name, role (supervisor, campaign manager, admin) or phone, from their next request; "
+              "audited with the old and new values.",
+              answers={200: Answer("Changed.", api_schemas.ADMIN_ACCOUNT)} | _refusals(
+                  404, 409, s404="No such account.", s409="An agent's login (change the agent), or your own role."),
+              request_schema=api_schemas.USER_CHANGE),
+    HttpRoute("GET", "/api/admin/queues", "admin_queues", ADMINS,
+              "The running ACD's queues as [[queues]] entries, the skills and the pause reasons.",
+              answers={200: Answer("The queues.", api_schemas.ADMIN_QUEUES)}),
+    HttpRoute("PUT", "/api/admin/queues/{queue}", "update_queue", ADMINS,
+              "Change a queue's service level, alert thresholds, dispositions, wrap-up, escalation steps or hours "
+              "in the running ACD, the desktops and the wall (no restart); kept over callcenter.toml; audited.",
+              answers={200: Answer("Changed and applied.", api_schemas.ADMIN_QUEUE)} | _refusals(
+                  404, s404="No such queue."),
+              request_schema=api_schemas.QUEUE_CHANGE),
+    HttpRoute("PUT", "/api/admin/skills", "update_skills", ADMINS,
+              "Replace the list of skills (a skill an agent or queue uses cannot go); audited.",
+              answers={200: Answer("Changed.", api_schemas.NAME_LIST)} | _refusals(
+                  409, s409="A skill to remove is still in use."),
+              request_schema=api_schemas.NAME_LIST),
+    HttpRoute("PUT", "/api/admin/pause-reasons", "update_pause_reasons", ADMINS,
+              "Replace the not-ready reasons people may pick, in the ACD and the pages at once; audited.",
+              answers={200: Answer("Changed.", api_schemas.NAME_LIST)}, request_schema=api_schemas.NAME_LIST),
 )
 
 _NO_TICKET = _refusals(404, s404="No such ticket.")

@@ -132,9 +132,16 @@ def desktop_config_from_raw(raw: Mapping[str, Any]) -> DesktopConfig:
         service_level = entry.get("service_level", {})
         if not isinstance(service_level, Mapping):
             raise DesktopConfigError(f"{where}.service_level: expected a table {{percent, seconds}}")
+        alerts = entry.get("alerts", {})
+        if not isinstance(alerts, Mapping):
+            raise DesktopConfigError(f"{where}.alerts: expected a table {{longest_wait, service_level}}")
+        alert_sl = alerts.get("service_level")
         targets[name] = QueueTargets(
             sl_seconds=_number(service_level, "seconds", 20.0, f"{where}.service_level"),
             sl_target=_number(service_level, "percent", 80.0, f"{where}.service_level") / 100.0,
+            alert_wait_seconds=None if alerts.get("longest_wait") is None
+            else _number(alerts, "longest_wait", 0.0, f"{where}.alerts"),
+            alert_sl=None if alert_sl is None else _number(alerts, "service_level", 0.0, f"{where}.alerts") / 100.0,
         )
     memberships: dict[str, tuple[str, ...]] = {}
     names: dict[str, str] = {}

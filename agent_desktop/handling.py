@@ -5,6 +5,7 @@ and the errors the guard answers (400, 404, 409), each a :class:`UiText` transla
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,16 @@ TEMPLATES = web.AppKey("templates", Mapping[str, jinja2.Environment])
 # The language each account chose, by account id; in memory, like the accounts themselves.
 LANGUAGE_CHOICES = web.AppKey("language_choices", dict[str, str])
 CONFIG = web.AppKey("config", DesktopConfig)
+
+
+@dataclasses.dataclass(slots=True)
+class PauseReasons:
+    """The not-ready reasons people may pick now: the settings' at start, the admin console's since."""
+
+    names: tuple[str, ...]
+
+
+PAUSE_REASONS = web.AppKey("pause_reasons", PauseReasons)
 OUTBOUND = web.AppKey("outbound", OutboundService)
 SESSION: web.RequestKey[Session | None] = web.RequestKey("session")
 ACCOUNT: web.RequestKey[Account | None] = web.RequestKey("account")
@@ -197,10 +208,15 @@ async def json_body(request: web.Request) -> dict[str, Any]:
     return body
 
 
+def pause_reasons_of(request: web.Request) -> tuple[str, ...]:
+    """The not-ready reasons a person may pick now."""
+    return request.app[PAUSE_REASONS].names
+
+
 def pause_reason(request: web.Request, body: dict[str, Any]) -> str:
     """The body's ``reason``, one of the configured pause reasons (else 400)."""
     reason = PAUSE_REASON.read(body, "")
-    allowed = request.app[CONFIG].pause_reasons
+    allowed = pause_reasons_of(request)
     if reason not in allowed:
         raise BadRequest(UiText("reason must be one of: %(reasons)s", reasons=", ".join(allowed)))
     return reason

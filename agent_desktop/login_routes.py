@@ -27,6 +27,7 @@ from agent_desktop.handling import (
     catalogue_of,
     cookie_secure,
     form_fields,
+    pause_reasons_of,
     render,
     session_of,
 )
@@ -126,7 +127,7 @@ async def _leave_queues(request: web.Request, agent_id: str) -> str:
         await control.logout(agent_id)
         return "queues"
     except AgentControlRefused:  # talking: the ACD cannot log out an agent on a call
-        await control.set_not_ready(agent_id, request.app[CONFIG].pause_reasons[0])
+        await control.set_not_ready(agent_id, pause_reasons_of(request)[0])
         return "after_call"
 
 

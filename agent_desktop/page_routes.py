@@ -18,7 +18,7 @@ from agent_desktop.catalogue import (
     WS_EVENTS,
     WS_MESSAGES,
 )
-from agent_desktop.handling import CONFIG, Handler, NotFound, account_of, agent_id_of, render
+from agent_desktop.handling import CONFIG, Handler, NotFound, account_of, agent_id_of, pause_reasons_of, render
 from agent_desktop.openapi import build_openapi
 from agent_desktop.ui_text import UiText
 from agent_desktop.wall import AGENT_STATES
@@ -34,13 +34,13 @@ async def home(request: web.Request) -> web.StreamResponse:
 
 async def desktop(request: web.Request) -> web.StreamResponse:
     return render(request, "desktop.html", {
-        "agent_id": agent_id_of(request), "pause_reasons": request.app[CONFIG].pause_reasons,
+        "agent_id": agent_id_of(request), "pause_reasons": pause_reasons_of(request),
         "queues": request.app[CONFIG].queues,
     })
 
 
 async def wall_page(request: web.Request) -> web.StreamResponse:
-    return render(request, "wall.html", {"pause_reasons": request.app[CONFIG].pause_reasons,
+    return render(request, "wall.html", {"pause_reasons": pause_reasons_of(request),
                                          "agent_states": AGENT_STATES})
 
 
@@ -68,7 +68,7 @@ async def healthz(request: web.Request) -> web.StreamResponse:
 
 
 async def openapi(request: web.Request) -> web.StreamResponse:
-    return web.json_response(build_openapi(request.app[CONFIG].pause_reasons))
+    return web.json_response(build_openapi(pause_reasons_of(request)))
 
 
 HANDLERS: dict[str, Handler] = {

@@ -34,6 +34,11 @@ class StaffingPanel:
         self._events = 0
         self._cached: tuple[float, tuple[tuple[str, int], ...], int, list[dict[str, Any]]] | None = None
 
+    def set_targets(self, queue: str, targets: QueueTargets) -> None:
+        """A queue's changed service-level target (the admin console's), for the next advice computed."""
+        self._targets[queue] = targets
+        self._cached = None
+
     def apply(self, event: DomainEvent) -> None:
         self._history.apply(event)
         self._events += 1

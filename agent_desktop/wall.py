@@ -22,6 +22,7 @@ from collections import deque
 from collections.abc import Iterable, Mapping
 
 from acd.agents import AgentState
+from acd.config import QueueConfig
 from acd.events import (
     AgentStateChanged,
     CallAbandoned,
@@ -44,6 +45,7 @@ from reports.definitions import (
     QueueTally,
     abandon_outcome,
     abandon_rate,
+    average_handle_time,
     average_speed_of_answer,
     service_level,
 )
@@ -64,6 +66,17 @@ class QueueTargets:
     short_abandon_seconds: float = 0.0
     abandon_warn: float = 0.05
     abandon_alert: float = 0.10
+    # The admin's alert thresholds: the longest wait (seconds) above, the last 30 min's service level below.
+    alert_wait_seconds: float | None = None
+    alert_sl: float | None = None
+
+    @classmethod
+    def of(cls, queue: QueueConfig) -> QueueTargets:
+        """The targets and alert thresholds a queue of the ACD declares."""
+        return cls(sl_seconds=queue.service_level_seconds, sl_target=queue.service_level_percent / 100.0,
+                   alert_wait_seconds=queue.alert_wait_seconds,
+                   alert_sl=None if queue.alert_service_level_percent is None
+                   else queue.alert_service_level_percent / 100.0)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -88,6 +101,9 @@ class QueueTile:
     colours: Mapping[str, str]
     # Figure name -> one value per trend bucket, oldest first (None: not known yet).
     trends: Mapping[str, tuple[float | None, ...]]
+    # The admin's thresholds this queue crosses now: "longest_wait" and/or "service_level" (of the last 30 min).
+    alerts: tuple[str, ...] = ()
+    thresholds: Mapping[str, float | None] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -101,6 +117,8 @@ class AgentRow:
     call_id: str | None
     queue: str | None
     held_since: float | None = None  # the agent's caller is on hold since then
+    answered_today: int = 0  # customer calls the agent answered today
+    aht_today: float | None = None  # (talk + hold + wrap-up) / calls ended today (reports.definitions)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -162,6 +180,15 @@ class _AgentState:
     call_id: str | None = None
     queue: str | None = None
     held_since: float | None = None
+    answered: int = 0  # today's figures, reset at midnight
+    handled: int = 0
+    talk: float = 0.0
+    hold: float = 0.0
+    wrap_up: float = 0.0
+
+    def reset_day(self) -> None:
+        self.answered = self.handled = 0
+        self.talk = self.hold = self.wrap_up = 0.0
 
 
 class WallProjection:
@@ -220,6 +247,8 @@ class WallProjection:
             self._count(q, event.call_id, _Outcome(event.at, Outcome.ANSWERED, event.wait_seconds))
             q.record_trends(event.at)
             self._agent_on(event.agent_id, event.call_id, event.queue)
+            if event.agent_id in self._agents:
+                self._agents[event.agent_id].answered += 1
         elif isinstance(event, CallAbandoned):
             q = self._queue(event.queue)
             self._leave(q, event.call_id)
@@ -230,6 +259,11 @@ class WallProjection:
             q = self._queue(event.queue)
             self._leave(q, event.call_id)
             q.record_trends(event.at)
+            agent = self._agents.get(event.agent_id or "")
+            if agent is not None and event.outcome == "answered":
+                agent.handled += 1
+                agent.talk += event.talk_seconds - event.held_seconds
+                agent.hold += event.held_seconds
         elif isinstance(event, AgentStateChanged):
             self._agent_state(event)
         elif isinstance(event, CallHeld | CallResumed):
@@ -251,7 +285,18 @@ class WallProjection:
         ):
             self._consultations.discard(_queue_call_of(event) or "")
 
-    def set_membership(self, agent_id: str, queues: Iterable[str]) -> None:
+    def set_targets(self, queue: str, targets: QueueTargets) -> None:
+        """Apply a queue's changed targets and alert thresholds (the admin console's), from the next snapshot."""
+        self._targets[queue] = targets
+        q = self._queue(queue)
+        q.targets = targets
+        q.settings = KpiSettings(sl_seconds=targets.sl_seconds, short_abandon_seconds=targets.short_abandon_seconds)
+        self.version += 1
+
+    def set_membership(self, agent_id: str, queues: Iterable[str], name: str | None = None) -> None:
+        """An agent's queues (and name), e.g. added or changed in the admin console."""
+        if name:
+            self._names[agent_id] = name
         self._members[agent_id] = frozenset(queues)
         for queue in self._members[agent_id]:
             self._queue(queue)
@@ -278,6 +323,8 @@ class WallProjection:
                 call_id=a.call_id,
                 queue=a.queue,
                 held_since=a.held_since,
+                answered_today=a.answered,
+                aht_today=average_handle_time(a.talk, a.hold, a.wrap_up, a.handled),
             )
             for agent_id, a in sorted(self._agents.items())
         )
@@ -308,6 +355,8 @@ class WallProjection:
             agents=counts,
             colours=self._colours(q.targets, longest, today, recent),
             trends={"waiting": q.waiting_trend.values(now), "sl_30_min": q.sl_trend.values(now)},
+            alerts=_alerts(q.targets, longest, recent),
+            thresholds={"longest_wait": q.targets.alert_wait_seconds, "service_level": q.targets.alert_sl},
         )
 
     @staticmethod
@@ -327,10 +376,11 @@ class WallProjection:
             return "warn" if rate < t.abandon_alert else "alert"
 
         wait = "ok" if longest <= t.sl_seconds / 2 else "warn" if longest <= t.sl_seconds else "alert"
+        crossed = _alerts(t, longest, recent)
         return {
-            "longest_wait": wait,
+            "longest_wait": "alert" if "longest_wait" in crossed else wait,
             "sl_today": service(today),
-            "sl_30_min": service(recent),
+            "sl_30_min": "alert" if "service_level" in crossed else service(recent),
             "abandon_today": abandon(today),
             "abandon_30_min": abandon(recent),
         }
@@ -367,6 +417,8 @@ class WallProjection:
         if agent is None:
             agent = self._agents[event.agent_id] = _AgentState(event.state, event.reason, event.at)
         elif agent.state != event.state or agent.reason != event.reason:
+            if agent.state == "wrap_up":  # after-call work counts into the agent's AHT, as in the reports
+                agent.wrap_up += max(0.0, event.at - agent.since)
             agent.state, agent.reason, agent.since = event.state, event.reason, event.at
         if event.state in ("reserved", "on_call", "wrap_up"):
             agent.call_id = event.call_id or agent.call_id
@@ -394,6 +446,18 @@ class WallProjection:
         self._counted_today.clear()
         for q in self._queues.values():
             q.today = QueueTally()
+        for agent in self._agents.values():
+            agent.reset_day()
+
+
+def _alerts(t: QueueTargets, longest: float, recent: PeriodFigures) -> tuple[str, ...]:
+    """The admin's thresholds crossed now: the longest wait above its limit, the last 30 min's SL below."""
+    crossed = []
+    if t.alert_wait_seconds is not None and longest > t.alert_wait_seconds:
+        crossed.append("longest_wait")
+    if t.alert_sl is not None and recent.service_level is not None and recent.service_level < t.alert_sl:
+        crossed.append("service_level")
+    return tuple(crossed)
 
 
 _QUEUE_CALL_EVENTS = (CallQueued, CallbackRequested, CallOffered, CallOfferFailed, CallConnected, CallAbandoned,

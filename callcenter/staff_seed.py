@@ -18,9 +18,12 @@ from crm_core.db import session_scope
 def seeded_staff(
     sessions: sessionmaker[Session], raw: Mapping[str, Any], *, hasher: PasswordHasher | None = None
 ) -> tuple[dict[str, Any], list[Account]]:
-    """The settings with their ``[[agents]]`` replaced by the stored agents, and the stored accounts; both
+    """The settings with their ``[[agents]]`` replaced by the stored agents (and the queues, skills and pause
+    reasons the admin console changed over the declared ones), and the stored accounts; agents and accounts
     seeded from ``raw`` first when none is stored. Slow (password hashing): call it from a worker thread.
     Raises ``acd.config.ConfigError`` or ``AccountConfigError`` for settings that cannot seed."""
+    with session_scope(sessions) as session:
+        raw = staff.with_settings(session, raw)
     declared = load_config(raw)  # checked before anything is stored
     with session_scope(sessions) as session:
         if staff.is_empty(session):

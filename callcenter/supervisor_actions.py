@@ -43,7 +43,6 @@ class AcdSupervisor:
     def __init__(self, ami: Originator, acd_service: AcdService) -> None:
         self._ami = ami
         self._service = acd_service
-        self._phones = {a.id: a.phone for a in acd_service.acd.config.agents}
 
     def _state(self, agent_id: str) -> tuple[AgentState, str | None]:
         try:
@@ -56,7 +55,8 @@ class AcdSupervisor:
         state, call_id = self._state(agent_id)
         if state is not AgentState.ON_CALL:
             raise SupervisorActionRefused(f"agent {agent_id} is {state.value}, not on a call")
-        phone = self._phones.get(agent_id)
+        # Asked each time: the admin console adds agents and changes their phones while the node runs.
+        phone = next((a.phone for a in self._service.acd.agent_configs() if a.id == agent_id), "")
         if not phone:
             raise SupervisorActionRefused(f"agent {agent_id} has no phone configured")
         try:

@@ -4,6 +4,8 @@ beside the CRM's ``audit_log``."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import JSON, Float, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -50,3 +52,14 @@ class StaffAccount(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     agent_id: Mapped[str | None] = mapped_column(String(64))
     phone: Mapped[str | None] = mapped_column(String(100))
+
+
+class StaffSetting(Base):
+    """A setting the admin console changed, kept over the seed: a queue (``kind`` "queue", its ``[[queues]]``
+    entry), or the list of skills or pause reasons (``kind`` "names", ``name`` "skills" or "pause_reasons")."""
+
+    __tablename__ = "staff_settings"
+
+    kind: Mapped[str] = mapped_column(String(30), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)

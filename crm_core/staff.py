@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crm_core.admin_tables import StaffAccount, StaffAgent
+from crm_core.admin_tables import StaffAccount, StaffAgent, StaffSetting
 
 ACCOUNT_FIELDS = ("id", "name", "role", "password_hash", "agent_id", "phone")
 
@@ -53,3 +53,25 @@ def accounts(session: Session) -> list[dict[str, Any]]:
     """Every stored account (with its password hash), by id."""
     return [{name: getattr(a, name) for name in ACCOUNT_FIELDS}
             for a in session.scalars(select(StaffAccount).order_by(StaffAccount.id))]
+
+
+def save_setting(session: Session, kind: str, name: str, value: Any) -> None:
+    """Keep a setting the admin console changed (see :class:`StaffSetting`)."""
+    session.merge(StaffSetting(kind=kind, name=name, value=value))
+
+
+def with_settings(session: Session, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """``raw`` (the parsed ``callcenter.toml``) with the stored settings over it: a changed queue's stored
+    fields over its declared entry (a None value: the field unset), stored skill and pause-reason lists
+    instead of the declared ones."""
+    stored = {(s.kind, s.name): s.value for s in session.scalars(select(StaffSetting))}
+    queues = []
+    for declared in raw.get("queues", []):
+        merged = {**declared, **stored.get(("queue", str(declared.get("name"))), {})}
+        queues.append({k: v for k, v in merged.items() if v is not None})
+    out = {**raw, "queues": queues}
+    if ("names", "skills") in stored:
+        out["skills"] = [{"name": name} for name in stored["names", "skills"]]
+    if ("names", "pause_reasons") in stored:
+        out["acd"] = {**raw.get("acd", {}), "pause_reasons": stored["names", "pause_reasons"]}
+    return out

@@ -33,8 +33,23 @@
     $("agent-name").focus();
   }
 
+  // A skill added on this page since it loaded gets its level field too (the typed levels stay).
+  function showSkillInputs(skills) {
+    const box = $("agent-skills");
+    const shown = [...box.querySelectorAll(".skill-level")].map((input) => input.dataset.skill);
+    for (const skill of skills.filter((s) => !shown.includes(s))) {
+      const input = el("input", null, "skill-level");
+      Object.assign(input, {id: "skill-" + skill, type: "number", min: 1, max: 10});
+      input.dataset.skill = skill;
+      const field = el("label", skill + " ");
+      field.appendChild(input);
+      box.appendChild(field);
+    }
+  }
+
   async function showAgents() {
     const listing = await apiGet("/api/admin/agents");
+    showSkillInputs(listing.skills);
     const body = $("admin-agents").tBodies[0];
     clear(body);
     for (const agent of listing.agents) {
@@ -102,6 +117,8 @@
     }
   });
 
+  // A queue, list or user saved by admin_settings.js: the trail (and a new skill's field) show it.
+  document.addEventListener("admin-changed", () => Promise.all([showAgents(), showAudit()]));
   showAgents();
   showAudit();
 })();

@@ -82,6 +82,26 @@
     return box;
   }
 
+  // "support: longest wait 75 s, above 60 s" — what crossed which of the admin's thresholds.
+  function alertText(q) {
+    const parts = q.alerts.map((name) => name === "longest_wait"
+      ? t("longest wait %(wait)s, above %(limit)s", {wait: secs(q.longest_wait), limit: secs(q.thresholds.longest_wait)})
+      : t("service level %(sl)s, below %(limit)s", {sl: pct(q.last_30_min.service_level),
+                                                    limit: pct(q.thresholds.service_level)}));
+    return t("Alert: %(what)s", {what: parts.join("; ")});
+  }
+
+  // Screen readers hear an alert when it starts (or changes), not on every snapshot.
+  let announced = "";
+  function announceAlerts(queues) {
+    const text = queues.filter((q) => q.alerts.length).map((q) => q.queue + " — " + alertText(q)).join(". ");
+    const key = queues.map((q) => q.queue + ":" + q.alerts.join(",")).join("|");
+    if (key !== announced) {
+      announced = key;
+      $("wall-alerts").textContent = text;
+    }
+  }
+
   function renderTiles(queues) {
     const tiles = $("tiles");
     clear(tiles);
@@ -89,6 +109,10 @@
       const tile = el("article", null, "tile");
       tile.dataset.queue = q.queue;
       tile.appendChild(el("h2", q.queue));
+      if (q.alerts.length) {  // colour and words, so the alert does not rest on colour alone
+        tile.classList.add("alerting");
+        tile.appendChild(el("p", alertText(q), "alert-text"));
+      }
       tile.appendChild(figure(t("Waiting"), number(q.waiting)));
       tile.appendChild(figure(t("Longest wait"), secs(q.longest_wait), q.colours.longest_wait));
       tile.appendChild(figure(t("SL today"), pct(q.today.service_level), q.colours.sl_today));
@@ -124,7 +148,8 @@
   function shownAgents() {
     const name = $("filter-name").value.trim().toLocaleLowerCase(language);
     const state = $("filter-state").value;
-    const value = (a) => sortKey === "since" ? a.since : sortKey === "state" ? label("agent state", a.state) : a.name;
+    const value = (a) => sortKey === "since" ? a.since : sortKey === "answered" ? a.answered_today
+      : sortKey === "state" ? label("agent state", a.state) : a.name;
     return agents
       .filter((a) => (!state || a.state === state) && (!name || a.name.toLocaleLowerCase(language).includes(name)))
       .sort((x, y) => {
@@ -153,6 +178,8 @@
       row.appendChild(el("td", label("agent state", a.state)));
       row.appendChild(el("td", a.reason ? label("pause reason", a.reason) : ""));
       row.appendChild(el("td", duration(serverNow() / 1000 - a.since), "timer"));
+      row.appendChild(el("td", number(a.answered_today), "answered"));
+      row.appendChild(el("td", a.aht_today === null ? "—" : duration(a.aht_today), "aht"));
       const call = a.call_id ? [a.queue || "—"] : [];  // the queue tells people more than Asterisk's call id
       if (a.call_id && a.held_since) {
         call.push(t("caller on hold %(duration)s", {duration: duration(serverNow() / 1000 - a.held_since)}));
@@ -211,6 +238,7 @@
       if (message.type === "wall.snapshot") {
         renderDay(message);
         renderTiles(message.queues);
+        announceAlerts(message.queues);
         agents = message.agents;
         renderAgents();
         document.dispatchEvent(new CustomEvent("wall-snapshot", {detail: message}));

@@ -78,3 +78,13 @@ def test_agent_phones_that_are_one_dial_string_are_kept(phone: str) -> None:
 def test_agent_phones_that_would_add_dial_options_or_devices_are_refused(phone: object) -> None:
     with pytest.raises(ConfigError, match=r"agent '1'\.phone"):
         load_config({"agents": [{"id": "1", "phone": phone}]})
+
+
+def test_queue_alert_thresholds_are_read_and_checked() -> None:
+    config = load_config({"queues": [{"name": "q", "alerts": {"longest_wait": 60, "service_level": 70}}]})
+    assert (config.queue("q").alert_wait_seconds, config.queue("q").alert_service_level_percent) == (60.0, 70.0)
+    assert load_config({"queues": [{"name": "q"}]}).queue("q").alert_wait_seconds is None
+    for alerts, problem in (({"service_level": 120}, "at most 100"), ({"longest_wait": 0}, ">= 1"),
+                            ({"wait": 3}, "unknown keys")):
+        with pytest.raises(ConfigError, match=problem):
+            load_config({"queues": [{"name": "q", "alerts": alerts}]})

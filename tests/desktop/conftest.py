@@ -20,7 +20,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from argon2 import PasswordHasher
 
-from acd.config import AgentConfig
+from acd.config import AgentConfig, QueueConfig
 from acd.events import AgentStateChanged, CallConnected, CallOffered
 from agent_desktop.accounts import Account, AccountStore
 from agent_desktop.app import create_app
@@ -84,6 +84,10 @@ class FakeAgentControl:
                                                       queues=("support",)),
                                           AgentConfig("a2", "Agent Two", phone="PJSIP/1002", skills=(("billing", 4),),
                                                       queues=("support", "sales"))]
+        self.queues: list[QueueConfig] = [QueueConfig("support", dispositions=("resolved", "escalated")),
+                                          QueueConfig("sales")]
+        self.skills = ["billing", "english"]
+        self.reasons = ["break", "lunch", "training"]
 
     # The admin console's agent directory, as the ACD service answers it.
     def agent_configs(self) -> list[AgentConfig]:
@@ -93,7 +97,7 @@ class FakeAgentControl:
         return ["support", "sales"]
 
     def skill_names(self) -> list[str]:
-        return ["billing", "english"]
+        return list(self.skills)
 
     async def add_agent(self, config: AgentConfig) -> None:
         self.calls.append(("add_agent", config.id))
@@ -106,6 +110,22 @@ class FakeAgentControl:
         if self.refuse:
             raise AgentControlRefused(self.refuse)
         self.agents = [config if a.id == config.id else a for a in self.agents]
+
+    def queue_configs(self) -> list[QueueConfig]:
+        return list(self.queues)
+
+    def pause_reasons(self) -> list[str]:
+        return sorted(self.reasons)
+
+    async def update_queue(self, config: QueueConfig) -> None:
+        self.calls.append(("update_queue", config.name))
+        if self.refuse:
+            raise AgentControlRefused(self.refuse)
+        self.queues = [config if q.name == config.name else q for q in self.queues]
+
+    async def set_names(self, skills: list[str], pause_reasons: list[str]) -> None:
+        self.calls.append(("set_names", tuple(skills), tuple(pause_reasons)))
+        self.skills, self.reasons = list(skills), list(pause_reasons)
 
     def _move(self, agent_id: str, state: str, reason: str | None = None) -> None:
         if self.refuse:

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from conftest import Desk
 
 PATH_VALUES = {"filename": "live.js", "call_id": "call-1", "customer_id": "c1", "agent_id": "a2", "campaign_id": "1",
-               "job_id": "1", "account_id": "agent2", "ticket_id": "1", "article_id": "1"}
+               "job_id": "1", "account_id": "agent2", "ticket_id": "1", "article_id": "1", "queue": "support"}
 CAMPAIGN = {"name": "Matrix", "caller_id": "+12125550199", "queue": "sales"}
 BODIES = {
     "agent_not_ready": {"reason": "lunch"},
@@ -39,6 +39,11 @@ BODIES = {
     "ticket_update": {"status": "in_progress", "note": "walked"},
     "knowledge_create": {"title": "Walked", "body": "by the authorisation test"},
     "knowledge_update": {"title": "Walked again"},
+    "add_account": {"id": "boss9", "name": "New Boss", "role": "supervisor", "password": "pw-boss9"},
+    "update_queue": {"service_level": {"percent": 80, "seconds": 20}, "dispositions": ["resolved", "escalated"]},
+    "update_account": {"name": "Agent Two", "role": "supervisor"},  # refused: agent2 is an agent's login
+    "update_skills": {"names": ["billing", "english"]},
+    "update_pause_reasons": {"names": ["break", "lunch", "training"]},  # as they were: the walk goes on
 }
 
 

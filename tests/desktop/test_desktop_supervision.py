@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from acd.config import load_config
+from acd.config import AgentConfig, load_config
 from acd.core import Acd
 from acd.service import AcdService
 from agent_desktop.supervision import SpyMode, SupervisorActionFailed, SupervisorActionRefused
@@ -70,6 +70,14 @@ async def test_spy_rings_the_supervisors_phone_into_chanspy_on_the_agents_channe
     # The trailing "-" keeps agent 1001's spy off agent 10010's channels.
     assert sent["data"] == f"PJSIP/1001-,{options}"
     assert sent["variables"] == {"CC_SPY_AGENT": "1001", "CC_SPY_CALL": "call-7"}
+
+
+async def test_spy_reaches_an_agent_the_admin_console_added_while_the_node_runs() -> None:
+    supervisor, acd, originator = make_supervisor()
+    acd.add_agent(AgentConfig("2001", "Grace", phone="PJSIP/2001", skills=(("support", 7),), queues=("support",)))
+    put_on_call(acd, "2001", "call-9")
+    await supervisor.spy("2001", "PJSIP/9001", SpyMode.LISTEN)
+    assert [sent["data"] for sent in originator.originated] == ["PJSIP/2001-,q"]
 
 
 async def test_spy_on_a_local_channel_phone_uses_its_dial_string_as_prefix() -> None:
