@@ -433,19 +433,32 @@ async def desk(clock: ManualClock, tmp_path: Path, outbound_template: Path) -> A
         await outbound.stop()
 
 
+def start_on_fakes(clock: ManualClock, outbound: OutboundService,
+                   config: DesktopConfig = DESKTOP_CONFIG) -> tuple[web.Application, FakeAgentControl]:
+    """The app over ``outbound`` with fake ACD, CRM and supervision parts, not served, and its ACD stand-in."""
+    bus = EventBus()
+    control = FakeAgentControl(bus, clock)
+    app = create_app(bus=bus, accounts=make_accounts(), agent_control=control,
+                     customer_lookup=FakeCustomerLookup({}), supervisor_actions=FakeSupervisorActions(control),
+                     outbound=outbound, agent_directory=control, clock=clock, config=config)
+    return app, control
+
+
 @pytest.fixture
 def app_for(tmp_path: Path, outbound_template: Path) -> Any:
     """``app_for(config, clock)``: the app on fakes, not served, for tests of what a configuration does."""
 
     def build(config: DesktopConfig, clock: ManualClock) -> web.Application:
-        bus = EventBus()
-        control = FakeAgentControl(bus, clock)
-        return create_app(bus=bus, accounts=make_accounts(), agent_control=control,
-                          customer_lookup=FakeCustomerLookup({}), supervisor_actions=FakeSupervisorActions(control),
-                          outbound=outbound_service(tmp_path / "outbound", outbound_template, clock),
-                          agent_directory=control, clock=clock, config=config)
+        return start_on_fakes(clock, outbound_service(tmp_path / "outbound", outbound_template, clock), config)[0]
 
     return build
+
+
+@pytest.fixture
+def second_start() -> Any:
+    """``second_start(desk)``: the app started again over ``desk``'s database (what outlives a restart), with
+    its ACD stand-in; a fixture because a test module cannot import this conftest by name."""
+    return lambda desk: start_on_fakes(desk.clock, desk.outbound)
 
 
 # --- browser harness ---------------------------------------------------------------------------------

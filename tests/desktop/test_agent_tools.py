@@ -164,13 +164,9 @@ async def test_admins_write_articles_that_agents_find_in_either_language(desk: D
 
 
 async def test_an_agent_turns_auto_answer_on_for_their_own_phone_and_it_outlives_a_restart(
-    desk: Desk, tmp_path: Any
+    desk: Desk, second_start: Any
 ) -> None:
     from aiohttp.test_utils import TestServer
-    from conftest import DESKTOP_CONFIG, FakeAgentControl, FakeCustomerLookup, FakeSupervisorActions, make_accounts
-
-    from agent_desktop.app import create_app
-    from bus.eventbus import EventBus
 
     async with desk.session() as client:
         token = await desk.login(client, "agent1")
@@ -194,11 +190,7 @@ async def test_an_agent_turns_auto_answer_on_for_their_own_phone_and_it_outlives
         assert [(c.actor, c.entity_key, c.new_value) for c in setting_changes(session)
                 if c.entity_type == "auto_answer"] == [("agent1", "a1", "2")]
     # Another start over the same database hands the ACD the stored choice before any agent signs in.
-    bus = EventBus()
-    control = FakeAgentControl(bus, desk.clock)
-    app = create_app(bus=bus, accounts=make_accounts(), agent_control=control,
-                     customer_lookup=FakeCustomerLookup({}), supervisor_actions=FakeSupervisorActions(control),
-                     outbound=desk.outbound, agent_directory=control, clock=desk.clock, config=DESKTOP_CONFIG)
+    app, control = second_start(desk)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     try:
