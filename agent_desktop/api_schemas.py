@@ -251,3 +251,12 @@ SETTING_CHANGES = _object(("changes",), changes=_array(_object(
     ("at", "actor", "entity_type", "entity_key", "action", "field", "old_value", "new_value"),
     at={"type": "number"}, actor=_TEXT, entity_type=_TEXT, entity_key=_TEXT, action=_TEXT,
     field=_NULLABLE_TEXT, old_value=_NULLABLE_TEXT, new_value=_NULLABLE_TEXT)))
+# The campaign report: each table's rows as reports.campaign_kpis.GroupFigures.row() gives them.
+_REPORT_ROW = {"type": "object", "required": ["key", "dials", "contacts", "right_party_contacts"],
+               "additionalProperties": {"type": ["number", "null"]},
+               "properties": {"key": _TEXT, "dials": _INTEGER, "contacts": _INTEGER, "right_party_contacts": _INTEGER,
+                              "abandon_rate_us": _NUMBER, "abandon_rate_ofcom": _NUMBER,
+                              "talk_min_per_agent_hour": _nullable("number"), "penetration": _nullable("number"),
+                              "remaining_leads": _nullable("integer"), "expected_completion": _nullable("number")}}
+CAMPAIGN_REPORT = _object(("start", "end", "tables"), start=_NUMBER, end=_NUMBER, tables=_object(
+    ("campaign", "list", "agent"), campaign=_array(_REPORT_ROW), list=_array(_REPORT_ROW), agent=_array(_REPORT_ROW)))

@@ -16,6 +16,7 @@ from agent_desktop import (
     admin_routes,
     agent_routes,
     call_routes,
+    campaign_report_routes,
     campaign_routes,
     customer_routes,
     dnc_routes,
@@ -71,6 +72,7 @@ HANDLERS: dict[str, Handler] = {
     **dnc_routes.HANDLERS,
     **socket_route.HANDLERS,
     **admin_routes.HANDLERS,
+    **campaign_report_routes.HANDLERS,
 }
 
 

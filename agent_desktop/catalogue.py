@@ -20,6 +20,10 @@ from agent_desktop.text_input import (
     DIAL_NUMBER,
     NEXT_PATH,
     NUMBER_LOOKUP,
+    REPORT_END,
+    REPORT_FORMAT,
+    REPORT_GROUPING,
+    REPORT_START,
     SEARCH_TEXT,
     TextField,
 )
@@ -240,6 +244,29 @@ OUTBOUND_ROUTES: tuple[HttpRoute, ...] = (
               "A number's story (query parameter number): the lists that hold it, each lead of it with what the "
               "rules decide now, and every import, decision, dial and do-not-call change in time order.",
               answers={200: Answer("The story.", api_schemas.STORY)} | _refusals(400), query=(DIAL_NUMBER,)),
+)
+
+# Campaign managers, supervisors and admins read the campaign report.
+REPORT_READERS = frozenset({SUPERVISOR, CAMPAIGN_MANAGER, ADMIN})
+_PERIOD = (REPORT_START, REPORT_END)
+_PERIOD_NOTE = ("The period is start to end (dates YYYY-MM-DD, both included, in the wall's time zone); "
+                "without them the last seven days. ")
+REPORT_ROUTES: tuple[HttpRoute, ...] = (
+    HttpRoute("GET", "/reports/campaigns", "campaign_report_page", REPORT_READERS,
+              "The campaign report: per campaign, list and agent, dials, contacts, right-party contacts, "
+              "dispositions, abandon rate (US and Ofcom), talk per agent-hour, penetration, remaining leads and "
+              "expected completion, with each table to download. " + _PERIOD_NOTE, kind="page",
+              answers=_PAGE | {400: Answer("A date cannot be read or the period is too long.")}, query=_PERIOD),
+    HttpRoute("GET", "/api/reports/campaigns", "campaign_report_data", REPORT_READERS,
+              "The campaign report's three tables as JSON. " + _PERIOD_NOTE,
+              answers={200: Answer("The report.", api_schemas.CAMPAIGN_REPORT)} | _refusals(400), query=_PERIOD),
+    HttpRoute("GET", "/reports/campaigns/export", "campaign_report_export", REPORT_READERS,
+              "One table of the campaign report (by: campaign, list or agent) as CSV (UTF-8 with BOM) or XLSX "
+              "(format). " + _PERIOD_NOTE, kind="page",
+              answers={200: Answer("The file.", media=("text/csv", "application/vnd.openxmlformats-officedocument."
+                                                    "spreadsheetml.sheet")),
+                       400: Answer("A date, table or format cannot be read.")},
+              query=(*_PERIOD, REPORT_GROUPING, REPORT_FORMAT)),
 )
 
 ADMIN_ROUTES: tuple[HttpRoute, ...] = (
@@ -468,6 +495,7 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
     ),
     *OUTBOUND_ROUTES,
     *ADMIN_ROUTES,
+    *REPORT_ROUTES,
     HttpRoute("GET", "/ws", "ws", EVERYONE, "WebSocket: see the message catalogue.", kind="page",
               answers={101: Answer("Switched to the WebSocket protocol.")} | _refusals(
                   400, 403, 429, s400="Not a WebSocket handshake.", s403="Cross-origin WebSocket refused.",

@@ -114,3 +114,8 @@ RECORD_ID = TextField("id", 12, min_length=1)  # a campaign's or an import's num
 # WebSocket frames.
 MESSAGE_TYPE = TextField("type", 64, min_length=1)
 PING_ID = TextField("id", 64)
+# The campaign report's query: a period of dates (YYYY-MM-DD), the table and the file format of an export.
+REPORT_START = TextField("start", 10, strip=True)
+REPORT_END = TextField("end", 10, strip=True)
+REPORT_GROUPING = TextField("by", 10, strip=True)
+REPORT_FORMAT = TextField("format", 4, strip=True)

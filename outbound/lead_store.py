@@ -3,6 +3,7 @@ histories written back after each dial, and the story's rows (decisions and outc
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -49,6 +50,14 @@ def campaign_leads(session: Session, campaign_id: int) -> Iterator[tuple[Lead, L
         yield lead_of(row)
 
 
+def campaign_leads_by_list(session: Session, campaign_id: int) -> Iterator[tuple[int | None, Lead, LeadHistory]]:
+    """Every lead of a campaign with the import job (list) it came from (None: added otherwise), streamed."""
+    query = select(*_LEAD_COLUMNS, LeadRow.import_job_id).where(VISIBLE, LeadRow.campaign_id == campaign_id) \
+        .order_by(LeadRow.id)
+    for row in session.execute(query).yield_per(READ_BATCH):
+        yield (row.import_job_id, *lead_of(row))
+
+
 def job_leads(session: Session, job_id: int) -> Iterator[tuple[Lead, LeadHistory]]:
     """The leads a list import added."""
     query = _LEADS.where(LeadRow.import_job_id == job_id).order_by(LeadRow.id)
@@ -90,6 +99,41 @@ def record_decisions(session: Session, decisions: Iterable[tuple[Decision, int]]
 def record_outcome(session: Session, lead: Lead, outcome: str, *, at: float, detail: str = "") -> None:
     session.add(LeadEvent(lead_id=lead.id, campaign_id=int(lead.campaign), digits=lead.number.digits, at=at,
                           kind=OUTCOME, rule=None, detail=(detail or outcome)[:500], rules_version=None, next_at=None))
+
+
+def disposition_detail(outcome: str, disposition: str, by: str) -> str:
+    """The story's text of an agent's disposition: ``answered (sale) by agent-7``; read by
+    :func:`read_disposition_detail` (the campaign report's dispositions and agents)."""
+    return f"{outcome} ({disposition}) by {by}"
+
+
+_DISPOSITION_DETAIL = re.compile(r"^(?P<outcome>\w+) \((?P<disposition>.+)\) by (?P<by>\S+)$")
+
+
+def read_disposition_detail(detail: str) -> tuple[str, str | None, str | None]:
+    """(outcome, disposition, agent) of an outcome row's detail; the last two None for the dialer's own."""
+    found = _DISPOSITION_DETAIL.match(detail)
+    if found is None:
+        return detail.split(" ", 1)[0], None, None
+    return found["outcome"], found["disposition"], found["by"]
+
+
+def outcomes_between(session: Session, start: float, end: float) -> list[tuple[int, int, float, str]]:
+    """(campaign id, lead id, when, detail) of every dial's outcome in ``[start, end)``, oldest first."""
+    query = select(LeadEvent.campaign_id, LeadEvent.lead_id, LeadEvent.at, LeadEvent.detail).where(
+        LeadEvent.kind == OUTCOME, LeadEvent.at >= start, LeadEvent.at < end).order_by(LeadEvent.at, LeadEvent.id)
+    return [(campaign_id, lead_id, at, detail) for campaign_id, lead_id, at, detail in session.execute(query)]
+
+
+def lead_lists(session: Session, lead_ids: Iterable[int]) -> dict[int, int | None]:
+    """The import job (list) of each lead."""
+    wanted = sorted(set(lead_ids))
+    found: dict[int, int | None] = {}
+    for start in range(0, len(wanted), 1000):
+        chunk = wanted[start:start + 1000]
+        query = select(LeadRow.id, LeadRow.import_job_id).where(LeadRow.id.in_(chunk))
+        found.update((lead_id, job_id) for lead_id, job_id in session.execute(query))
+    return found
 
 
 def number_events(session: Session, digits: int) -> list[LeadEvent]:

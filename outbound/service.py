@@ -39,7 +39,7 @@ from outbound.contacts import ContactLog
 from outbound.dnc import DncList
 from outbound.eligibility import Decision, Eligibility
 from outbound.hopper import Hopper
-from outbound.leads import Lead
+from outbound.leads import Lead, LeadHistory
 from outbound.list_import import ImportSummary
 from outbound.numbers import DialNumber, digits_of, parse_number
 from outbound.progress import HOUR, Progress, tally
@@ -135,6 +135,11 @@ class OutboundService:
             with session_scope(self.sessions) as session:
                 return work(session)
         return await asyncio.to_thread(run)
+
+    async def read(self, work: Callable[[Session], T]) -> T:
+        """``work`` on the service's database in a worker thread (the campaign report reads what it stores)."""
+        await self._flush_decisions()
+        return await self._db(work)
 
     async def _keep_in_step(self) -> None:
         next_poll = 0.0
@@ -246,6 +251,25 @@ class OutboundService:
         progress = await self._db(count)
         self._progress[campaign.id] = progress
         return progress
+
+    async def progress_by_list(self, campaign: StoredCampaign) -> dict[int | None, Progress]:
+        """The campaign's counts per list import (None: leads added otherwise), counted now (no dial rate)."""
+        now = self.clock()
+        eligibility = self._eligibility(campaign)
+        day_end = _day_end(now, self.site_zone)
+
+        def count(session: Session) -> dict[int | None, Progress]:
+            by_list: dict[int | None, list[tuple[Lead, LeadHistory]]] = {}
+            for job_id, lead, history in lead_store.campaign_leads_by_list(session, campaign.id):
+                by_list.setdefault(job_id, []).append((lead, history))
+            return {job_id: tally(leads, eligibility, now=now, day_end=day_end) for job_id, leads in by_list.items()}
+
+        return await self._db(count)
+
+    async def list_names(self, campaign_id: int) -> dict[int, str]:
+        """The file name of each of the campaign's list imports, by job id."""
+        jobs = await self._db(lambda s: list_import.campaign_jobs(s, campaign_id, limit=10_000))
+        return {job.id: job.file_name for job in jobs}
 
     # ---- lists ------------------------------------------------------------------------------------
 
@@ -401,7 +425,7 @@ class OutboundService:
             raise DispositionError(f"{disposition} needs the time to call back")
         await self.dial_ended(campaign_id, lead_id, OUTCOME_OF_KIND[found.kind],
                               callback_at=callback_at if found.kind == CALLBACK else None, by=by,
-                              detail=f"{OUTCOME_OF_KIND[found.kind]} ({disposition})")
+                              detail=lead_store.disposition_detail(OUTCOME_OF_KIND[found.kind], disposition, by))
 
     def _hopper(self, campaign_id: int) -> Hopper:
         hopper = self._hoppers.get(campaign_id)

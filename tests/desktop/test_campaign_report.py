@@ -1,0 +1,133 @@
+"""The campaign report over a campaign that dialled: its page, JSON and CSV/XLSX files agree, per campaign,
+list and agent, with dispositions, agents' talk per logged-in hour, and the period filter."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import time
+import zipfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from acd.events import AgentStateChanged
+from crm_core.db import session_scope
+from crm_core.eventlog import SqlEventLog
+from crm_core.interactions import open_leg
+from outbound.campaigns import RUNNING
+from outbound.service import OutboundService
+
+if TYPE_CHECKING:
+    from conftest import Desk, LiveServer
+
+CAMPAIGN = {"name": "Spring renewals", "caller_id": "+12125550199", "queue": "sales", "default_region": "US"}
+LIST = "name,phone\r\nAda,212 234 5600\r\nBob,212 234 5601\r\nCy,212 234 5602\r\nDee,212 234 5603\r\n"
+
+
+async def dialled_campaign(service: OutboundService, now: float, name: str = "Spring renewals") -> int:
+    """A running campaign of four leads: one sale by a1 after 5 minutes of talk, one no-answer, one abandon;
+    a1 logged in for the half hour before."""
+    campaign = await service.create_campaign({**CAMPAIGN, "name": name}, actor="camp")
+    upload = service.upload_path("spring.csv")
+    upload.write_text(LIST)
+    job = await service.start_import(campaign.id, upload, file_name="spring.csv", actor="camp")
+    for _ in range(200):
+        if (job := await service.import_job(job.id)).over and not upload.exists():
+            break
+        await asyncio.sleep(0.02)
+    await service.set_status(campaign.id, RUNNING, actor="camp")
+    SqlEventLog(service.sessions).append([
+        AgentStateChanged(agent_id="a1", state="ready", previous="logged_out", at=now - 1800),
+        AgentStateChanged(agent_id="a1", state="logged_out", previous="ready", at=now)])
+    sale, missed, dropped = (service.next_lead(campaign.id) for _ in range(3))
+    assert sale and missed and dropped
+    with session_scope(service.sessions) as session:
+        open_leg(session, "leg-1", call_id="out-1", direction="outbound", campaign=str(campaign.id), agent_id="a1",
+                 ivr_data={"lead_id": sale.id}, enter_at=now - 400, talk_seconds=300.0)
+    await service.dispose(campaign.id, sale.id, "sale", by="a1")
+    await service.dial_ended(campaign.id, missed.id, "no_answer")
+    await service.dial_ended(campaign.id, dropped.id, "abandoned")
+    return campaign.id
+
+
+async def test_the_report_counts_dials_contacts_dispositions_and_talk_per_agent_hour(desk: Desk) -> None:
+    await dialled_campaign(desk.outbound, desk.clock())
+    async with desk.session() as client:
+        await desk.login(client, "super")
+        async with client.get(desk.url("/api/reports/campaigns")) as response:
+            assert response.status == 200
+            tables = (await response.json())["tables"]
+        [campaign] = tables["campaign"]
+        assert (campaign["key"], campaign["dials"], campaign["contacts"], campaign["right_party_contacts"]) == (
+            "Spring renewals", 3, 2, 1)
+        assert campaign["disposition:sale"] == 1
+        assert campaign["abandon_rate_us"] == 0.5  # one of the two people who answered was dropped
+        assert campaign["talk_min_per_agent_hour"] == 10.0  # 5 minutes in a half hour logged in
+        assert (campaign["penetration"], campaign["remaining_leads"]) == (0.75, 3)
+        [listed] = tables["list"]
+        assert listed["key"].startswith("Spring renewals / spring.csv #") and listed["dials"] == 3
+        [agent] = tables["agent"]
+        assert (agent["key"], agent["dials"], agent["talk_min_per_agent_hour"]) == ("a1", 1, 10.0)
+        async with client.get(desk.url("/reports/campaigns")) as page:
+            text = await page.text()
+            assert page.status == 200 and "Spring renewals" in text and "Right-party contacts" in text
+        async with client.get(desk.url("/api/reports/campaigns?start=2001-01-01&end=2001-01-31")) as response:
+            assert (await response.json())["tables"]["agent"] == []  # no dial then
+        async with client.get(desk.url("/api/reports/campaigns?start=2001-02-30")) as response:
+            assert response.status == 400 and "start" in (await response.json())["error"]
+
+
+async def test_every_table_downloads_as_csv_and_xlsx_with_the_pages_figures(desk: Desk) -> None:
+    await dialled_campaign(desk.outbound, desk.clock())
+    async with desk.session() as client:
+        await desk.login(client, "camp")
+        async with client.get(desk.url("/reports/campaigns/export?by=list&format=csv")) as response:
+            assert response.status == 200 and "attachment" in response.headers["Content-Disposition"]
+            rows = list(csv.DictReader(io.StringIO((await response.read()).decode("utf-8-sig"))))
+        assert [(r["dials"], r["contacts"], r["disposition:sale"]) for r in rows] == [("3", "2", "1")]
+        async with client.get(desk.url("/reports/campaigns/export?by=agent&format=xlsx")) as response:
+            assert response.status == 200
+            book = zipfile.ZipFile(io.BytesIO(await response.read()))
+        sheet = book.read("xl/worksheets/sheet1.xml").decode()
+        assert "a1" in sheet and "talk_min_per_agent_hour" in sheet
+        async with client.get(desk.url("/reports/campaigns/export?by=queue&format=csv")) as response:
+            assert response.status == 400
+    async with desk.session() as client:
+        await desk.login(client, "agent1")
+        async with client.get(desk.url("/api/reports/campaigns")) as response:
+            assert response.status == 403
+
+
+
+
+@pytest.mark.browser
+@pytest.mark.asyncio(loop_scope="session")
+async def test_a_supervisor_reads_the_report_and_downloads_a_table(
+        browser: Any, live_server: LiveServer, sign_in: Any, screenshot_dir: Path, tmp_path: Path) -> None:
+    await dialled_campaign(live_server.outbound, time.time(), name="Report in a browser")
+    context = await browser.new_context(accept_downloads=True)
+    page = await context.new_page()
+    page.set_default_timeout(15000)
+    try:
+        await sign_in(page, live_server.base_url, "super")
+        await page.goto(live_server.base_url + "/reports/campaigns")
+        row = page.locator("#report-campaign tr", has_text="Report in a browser")
+        assert "50%" in await row.inner_text()  # the US abandon rate: one of two people dropped
+        for width in (390, 1366, 1920):
+            await page.set_viewport_size({"width": width, "height": 900})
+            await page.screenshot(path=str(screenshot_dir / f"campaign-report-{width}.png"), full_page=True)
+            if width == 390:
+                assert await page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+        async with page.expect_download() as waiting:
+            await page.click("#export-campaign-csv")
+        saved = tmp_path / "campaigns.csv"
+        await (await waiting.value).save_as(saved)
+        rows = {r["key"]: r for r in csv.DictReader(io.StringIO(saved.read_text(encoding="utf-8-sig")))}
+        found = rows["Report in a browser"]
+        assert (found["dials"], found["contacts"], found["abandon_rate_us"], found["disposition:sale"]) == (
+            "3", "2", "0.5", "1")
+    finally:
+        await context.close()
