@@ -260,3 +260,10 @@ _REPORT_ROW = {"type": "object", "required": ["key", "dials", "contacts", "right
                               "remaining_leads": _nullable("integer"), "expected_completion": _nullable("number")}}
 CAMPAIGN_REPORT = _object(("start", "end", "tables"), start=_NUMBER, end=_NUMBER, tables=_object(
     ("campaign", "list", "agent"), campaign=_array(_REPORT_ROW), list=_array(_REPORT_ROW), agent=_array(_REPORT_ROW)))
+CAMPAIGN_TILE = _object(
+    ("campaign_id", "name", "abandon_rate_us", "abandon_rate_ofcom", "penetration", "colour"),
+    campaign_id=_INTEGER, name=_TEXT, mode=_TEXT, dial_level=_nullable("number"), abandon_rate_us=_NUMBER,
+    abandon_rate_ofcom=_NUMBER, abandon_target=_NUMBER, answer_rate=_nullable("number"),
+    talk_min_per_agent_hour=_nullable("number"), penetration=_NUMBER, colour={"enum": ["ok", "warn", "alert"]})
+CAMPAIGN_WITH_TILE = {**CAMPAIGN, "properties": {**CAMPAIGN["properties"], "live": {
+    "oneOf": [CAMPAIGN_TILE, {"type": "null"}], "description": "the running campaign's live figures"}}}

@@ -29,6 +29,7 @@ from agent_desktop import (
 from agent_desktop.accounts import AccountStore
 from agent_desktop.admin import AgentDirectory, SettingsAudit
 from agent_desktop.agent_feed import AgentFeeds
+from agent_desktop.campaign_tiles import CampaignWall
 from agent_desktop.catalogue import HTTP_ROUTES
 from agent_desktop.catalogues import load_catalogues
 from agent_desktop.config import DesktopConfig
@@ -36,6 +37,7 @@ from agent_desktop.guard import guard
 from agent_desktop.handling import (
     ACCOUNTS,
     AGENT_CONTROL,
+    CAMPAIGN_WALL,
     CATALOGUES,
     CONFIG,
     CUSTOMERS,
@@ -52,13 +54,14 @@ from agent_desktop.handling import (
 )
 from agent_desktop.hub import DesktopHub
 from agent_desktop.security import LoginRateLimiter, RequestRateLimiter, SessionStore
-from agent_desktop.services import AgentControl, CustomerLookup
+from agent_desktop.services import AgentControl, CustomerLookup, DialLevels
 from agent_desktop.staffing_panel import StaffingPanel
 from agent_desktop.supervision import SupervisorActions
 from agent_desktop.wall import WallProjection
 from bus.clock import Clock
 from bus.eventbus import EventBus
 from outbound.service import OutboundService
+from reports.campaign_report import campaign_tiles
 
 HANDLERS: dict[str, Handler] = {
     **page_routes.HANDLERS,
@@ -91,6 +94,7 @@ def create_app(
     login_traffic: RequestRateLimiter | None = None,
     wall_min_interval: float = 0.25,
     wall_max_interval: float = 1.0,
+    dial_levels: DialLevels | None = None,
 ) -> web.Application:
     """The desktop web application, driven by ``bus``, acting through ``agent_control`` for agents and
     ``supervisor_actions`` for the wall, ``outbound`` (started and stopped by its owner) for campaign managers, and
@@ -104,11 +108,14 @@ def create_app(
         memberships=config.memberships, agent_names=agent_names, tz=config.time_zone,
     )
     sessions = SessionStore(clock=clock)
+    campaign_wall = CampaignWall(lambda: campaign_tiles(
+        outbound, dial_levels=dial_levels.dial_levels() if dial_levels is not None else None))
     hub = DesktopHub(
         bus=bus, feeds=AgentFeeds(dispositions=config.dispositions, agent_names=agent_names), wall=wall,
         customer_lookup=customer_lookup, sessions=sessions, clock=clock,
         wall_min_interval=wall_min_interval, wall_max_interval=wall_max_interval,
         staffing=StaffingPanel(clock=clock, targets=config.targets),
+        campaigns=campaign_wall,
     )
     app[HUB] = hub
     app[SESSIONS] = sessions
@@ -123,6 +130,7 @@ def create_app(
     app[LANGUAGE_CHOICES] = {}
     app[CONFIG] = config
     app[OUTBOUND] = outbound
+    app[CAMPAIGN_WALL] = campaign_wall
     app[admin_routes.AGENT_DIRECTORY] = agent_directory
     app[admin_routes.SETTINGS_AUDIT] = SettingsAudit(outbound.sessions, clock)
     for route in HTTP_ROUTES:
@@ -130,8 +138,10 @@ def create_app(
 
     async def start_hub(app: web.Application) -> None:
         hub.start()
+        campaign_wall.start()
 
     async def stop_hub(app: web.Application) -> None:
+        await campaign_wall.stop()
         await hub.stop()
 
     app.on_startup.append(start_hub)

@@ -13,6 +13,7 @@ import jinja2
 from aiohttp import web
 
 from agent_desktop.accounts import Account, AccountStore
+from agent_desktop.campaign_tiles import CampaignWall
 from agent_desktop.catalogues import Catalogue
 from agent_desktop.client_address import forwarded_https
 from agent_desktop.config import DesktopConfig
@@ -42,6 +43,7 @@ TEMPLATES = web.AppKey("templates", Mapping[str, jinja2.Environment])
 LANGUAGE_CHOICES = web.AppKey("language_choices", dict[str, str])
 CONFIG = web.AppKey("config", DesktopConfig)
 OUTBOUND = web.AppKey("outbound", OutboundService)
+CAMPAIGN_WALL = web.AppKey("campaign_wall", CampaignWall)
 SESSION: web.RequestKey[Session | None] = web.RequestKey("session")
 ACCOUNT: web.RequestKey[Account | None] = web.RequestKey("account")
 LANGUAGE: web.RequestKey[Language] = web.RequestKey("language")

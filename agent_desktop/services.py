@@ -8,6 +8,7 @@ page shows what the ACD decided rather than what the browser asked for.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Protocol
 
 from acd.control import AgentControlRefused as AgentControlRefused
@@ -158,3 +159,9 @@ class CustomerLookup(Protocol):
         """Store ``draft`` on behalf of ``actor`` (audited); raises :class:`CustomerRejected`, and
         :class:`PossibleDuplicates` (storing nothing) when look-alikes exist and not ``allow_duplicates``."""
         ...
+
+
+class DialLevels(Protocol):
+    """The dialer's pacing as the wall shows it: lines dialled per available agent, by campaign id, now."""
+
+    def dial_levels(self) -> Mapping[int, float]: ...

@@ -125,6 +125,19 @@ def outcomes_between(session: Session, start: float, end: float) -> list[tuple[i
     return [(campaign_id, lead_id, at, detail) for campaign_id, lead_id, at, detail in session.execute(query)]
 
 
+def outcome_tallies(session: Session, campaign_ids: Iterable[int], since: float) -> dict[int, dict[str, int]]:
+    """How many dials of each campaign ended how (by outcome name) since ``since``."""
+    query = select(LeadEvent.campaign_id, LeadEvent.detail, func.count()).where(
+        LeadEvent.campaign_id.in_(list(campaign_ids)), LeadEvent.kind == OUTCOME, LeadEvent.at >= since
+    ).group_by(LeadEvent.campaign_id, LeadEvent.detail)
+    found: dict[int, dict[str, int]] = {}
+    for campaign_id, detail, count in session.execute(query):
+        outcome = read_disposition_detail(detail)[0]
+        tally = found.setdefault(campaign_id, {})
+        tally[outcome] = tally.get(outcome, 0) + count
+    return found
+
+
 def lead_lists(session: Session, lead_ids: Iterable[int]) -> dict[int, int | None]:
     """The import job (list) of each lead."""
     wanted = sorted(set(lead_ids))

@@ -27,20 +27,30 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from acd.events import AgentStateChanged
-from crm_core.eventlog import read_events
+from bus.events import DomainEvent
+from crm_core.eventlog import EventLogEntry
 from crm_core.models import Interaction
 from outbound.campaign_store import StoredCampaign
-from outbound.campaigns import CALLBACK, FINAL
-from outbound.lead_store import lead_lists, outcomes_between, read_disposition_detail
+from outbound.campaigns import CALLBACK, FINAL, RUNNING
+from outbound.lead_store import lead_lists, outcome_tallies, outcomes_between, read_disposition_detail
 from outbound.progress import Progress
 from outbound.rules import OUTCOMES
 from outbound.service import OutboundService
-from reports.campaign_kpis import GROUPINGS, Attempt, GroupFigures, LeadCounts, campaign_figures
-from reports.history import CallHistory
-from reports.tables import Period, agent_table
+from reports.campaign_kpis import (
+    GROUPINGS,
+    Attempt,
+    CampaignTile,
+    GroupFigures,
+    LeadCounts,
+    campaign_figures,
+    campaign_tile,
+    logged_in_seconds,
+)
 
 RIGHT_PARTY_KINDS = (FINAL, CALLBACK)
 OTHER_LEADS = "-"  # the list of leads added otherwise than by an import
+LOOKBACK = 86400.0  # how far before a period agents' state changes are read to know their state at its start
+HOUR, DAY, MONTH = 3600.0, 86400.0, 30 * 86400.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,13 +88,18 @@ def _campaign_talk(session: Session, start: float, end: float) -> dict[tuple[str
     return found
 
 
-def _logged_in_hours(session: Session, start: float, end: float) -> dict[str, float]:
-    history = CallHistory(keep_segments=True)
-    for event in read_events(session, types=[AgentStateChanged]):
-        history.apply(event)
-    history.close(end)
-    return {row.agent_id: sum(v for s, v in row.seconds_by_state.items() if s != "logged_out") / 3600
-            for row in agent_table(history, Period(start, end))}
+def logged_in_hours(session: Session, start: float, end: float) -> dict[str, float]:
+    """Each agent's logged-in hours in ``[start, end)`` from the event log's state changes since
+    :data:`LOOKBACK` before ``start`` (an agent logged in longer than that without a change is missed)."""
+    query = select(EventLogEntry.payload).where(
+        EventLogEntry.type == AgentStateChanged.__name__, EventLogEntry.at >= start - LOOKBACK,
+        EventLogEntry.at < end).order_by(EventLogEntry.id)
+    changes = []
+    for (payload,) in session.execute(query):
+        event = DomainEvent.from_json(payload)
+        if isinstance(event, AgentStateChanged):
+            changes.append((event.at, event.agent_id, event.previous, event.state))
+    return {agent: seconds / 3600 for agent, seconds in logged_in_seconds(changes, start, end).items()}
 
 
 def read_attempts(session: Session, campaigns: Mapping[int, StoredCampaign], list_names: Mapping[int, str],
@@ -115,7 +130,7 @@ def read_attempts(session: Session, campaigns: Mapping[int, StoredCampaign], lis
             at=at, campaign=campaign.name, list=list_key(campaign, lists.get(lead_id), list_names),
             lead_id=lead_id, outcome=outcome, agent=agent, disposition=disposition,
             right_party=found is not None and found.kind in RIGHT_PARTY_KINDS, talk_seconds=seconds))
-    return attempts, _logged_in_hours(session, start, end)
+    return attempts, logged_in_hours(session, start, end)
 
 
 def list_key(campaign: StoredCampaign, job_id: int | None, list_names: Mapping[int, str]) -> str:
@@ -160,3 +175,51 @@ async def campaign_report(service: OutboundService, start: float, end: float, *,
         group_hours = hours if by == "agent" else _group_hours(attempts, by, hours)
         tables[by] = campaign_figures(attempts, by=by, now=now, leads=leads.get(by), agent_hours=group_hours)
     return CampaignReport(start, end, tables)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _TileInputs:
+    month: dict[int, dict[str, int]]
+    day: dict[int, dict[str, int]]
+    hour: dict[int, dict[str, int]]
+    talk: dict[str, tuple[float, set[str]]]
+    hours: dict[str, float]
+
+
+def _hour_talk(session: Session, keys: Sequence[str], since: float) -> dict[str, tuple[float, set[str]]]:
+    """Per campaign (id as text): the talk seconds of its calls that began since ``since``, and their agents."""
+    query = select(Interaction.campaign, Interaction.agent_id, Interaction.talk_seconds).where(
+        Interaction.campaign.in_(list(keys)), Interaction.enter_at >= since)
+    found: dict[str, tuple[float, set[str]]] = {}
+    for campaign, agent_id, talk in session.execute(query):
+        key = str(campaign)
+        seconds, agents = found.get(key, (0.0, set()))
+        found[key] = (seconds + (talk or 0.0), agents | ({agent_id} if agent_id else set()))
+    return found
+
+
+async def campaign_tiles(service: OutboundService, *, dial_levels: Mapping[int, float] | None = None
+                         ) -> list[CampaignTile]:
+    """The tiles of the running campaigns now (see :class:`CampaignTile`); ``dial_levels`` by campaign id."""
+    now = service.clock()
+    views = [view for view in await service.campaigns() if view.campaign.status == RUNNING]
+    ids = [view.campaign.id for view in views]
+
+    def read(session: Session) -> _TileInputs:
+        talk = _hour_talk(session, [str(i) for i in ids], now - HOUR)
+        return _TileInputs(outcome_tallies(session, ids, now - MONTH), outcome_tallies(session, ids, now - DAY),
+                           outcome_tallies(session, ids, now - HOUR), talk,
+                           logged_in_hours(session, now - HOUR, now) if talk else {})
+
+    inputs = await service.read(read)
+    month, day, hour, talk, hours = inputs.month, inputs.day, inputs.hour, inputs.talk, inputs.hours
+    tiles = []
+    for view in views:
+        campaign = view.campaign
+        seconds, agents = talk.get(campaign.key, (0.0, set()))
+        tiles.append(campaign_tile(
+            campaign.id, campaign.name, campaign.settings.mode, month=month.get(campaign.id, {}),
+            day=day.get(campaign.id, {}), hour=hour.get(campaign.id, {}), talk_seconds_hour=seconds,
+            agent_hours_hour=sum(hours.get(agent, 0.0) for agent in agents), penetration=view.progress.penetration,
+            abandon_target=campaign.settings.abandon_target, dial_level=(dial_levels or {}).get(campaign.id)))
+    return tiles

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from acd.events import AgentStateChanged
+from agent_desktop.handling import CAMPAIGN_WALL
 from crm_core.db import session_scope
 from crm_core.eventlog import SqlEventLog
 from crm_core.interactions import open_leg
@@ -103,6 +104,24 @@ async def test_every_table_downloads_as_csv_and_xlsx_with_the_pages_figures(desk
 
 
 
+async def test_the_wall_and_the_campaign_page_show_a_running_campaigns_live_figures(desk: Desk) -> None:
+    campaign_id = await dialled_campaign(desk.outbound, desk.clock())
+    await desk.app[CAMPAIGN_WALL].refresh()
+    async with desk.session() as client:
+        await desk.login(client, "camp")
+        async with client.get(desk.url(f"/api/campaigns/{campaign_id}")) as response:
+            live = (await response.json())["live"]
+        assert (live["abandon_rate_us"], live["abandon_rate_ofcom"], live["colour"]) == (0.5, 0.5, "alert")
+        assert live["answer_rate"] == 2 / 3 and live["talk_min_per_agent_hour"] == 10.0
+        assert (live["penetration"], live["dial_level"]) == (0.75, None)  # no dialer wired here
+    async with desk.session() as client:
+        await desk.login(client, "super")
+        async with client.ws_connect(desk.ws_url()) as ws:
+            await ws.send_json({"type": "wall.subscribe"})
+            snapshot = (await desk.messages_until(ws, "wall.snapshot"))[-1]
+        assert [(c["name"], c["abandon_rate_us"]) for c in snapshot["campaigns"]] == [("Spring renewals", 0.5)]
+
+
 @pytest.mark.browser
 @pytest.mark.asyncio(loop_scope="session")
 async def test_a_supervisor_reads_the_report_and_downloads_a_table(
@@ -129,5 +148,11 @@ async def test_a_supervisor_reads_the_report_and_downloads_a_table(
         found = rows["Report in a browser"]
         assert (found["dials"], found["contacts"], found["abandon_rate_us"], found["disposition:sale"]) == (
             "3", "2", "0.5", "1")
+        await page.goto(live_server.base_url + "/wall")  # the same campaign's tile, within a refresh
+        tile = page.locator("#campaign-tiles .campaign-tile", has_text="Report in a browser")
+        await tile.wait_for()
+        assert "50%" in await tile.locator(".level-alert").first.inner_text()
+        await page.set_viewport_size({"width": 1366, "height": 900})
+        await page.locator("#campaign-tiles").screenshot(path=str(screenshot_dir / "wall-campaign-tiles.png"))
     finally:
         await context.close()
