@@ -22,6 +22,7 @@ from agent_desktop import (
     dnc_routes,
     language_route,
     login_routes,
+    outbound_call_routes,
     page_routes,
     socket_route,
     supervisor_routes,
@@ -53,6 +54,7 @@ from agent_desktop.handling import (
     load_templates,
 )
 from agent_desktop.hub import DesktopHub
+from agent_desktop.outbound_desk import CallPlacer, CampaignDesk, NoPbx
 from agent_desktop.security import LoginRateLimiter, RequestRateLimiter, SessionStore
 from agent_desktop.services import AgentControl, CustomerLookup, DialLevels
 from agent_desktop.staffing_panel import StaffingPanel
@@ -76,6 +78,7 @@ HANDLERS: dict[str, Handler] = {
     **socket_route.HANDLERS,
     **admin_routes.HANDLERS,
     **campaign_report_routes.HANDLERS,
+    **outbound_call_routes.HANDLERS,
 }
 
 
@@ -95,6 +98,7 @@ def create_app(
     wall_min_interval: float = 0.25,
     wall_max_interval: float = 1.0,
     dial_levels: DialLevels | None = None,
+    call_placer: CallPlacer | None = None,
 ) -> web.Application:
     """The desktop web application, driven by ``bus``, acting through ``agent_control`` for agents and
     ``supervisor_actions`` for the wall, ``outbound`` (started and stopped by its owner) for campaign managers, and
@@ -131,6 +135,8 @@ def create_app(
     app[CONFIG] = config
     app[OUTBOUND] = outbound
     app[CAMPAIGN_WALL] = campaign_wall
+    app[outbound_call_routes.OUTBOUND_DESK] = CampaignDesk(
+        outbound, call_placer or NoPbx(), agent_queues=lambda agent_id: config.memberships.get(agent_id, ()))
     app[admin_routes.AGENT_DIRECTORY] = agent_directory
     app[admin_routes.SETTINGS_AUDIT] = SettingsAudit(outbound.sessions, clock)
     for route in HTTP_ROUTES:

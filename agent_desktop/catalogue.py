@@ -161,6 +161,7 @@ PATH_PARAMETERS: Mapping[str, JsonSchema] = {
     "campaign_id": {"type": "string", "pattern": r"^[0-9]{1,12}$"},
     "job_id": {"type": "string", "pattern": r"^[0-9]{1,12}$"},
     "account_id": {"type": "string", "minLength": 1, "maxLength": 128},
+    "lead_id": {"type": "string", "pattern": r"^[0-9]{1,12}$"},
 }
 _REACH = (
     "An agent may act only on its own call (404 otherwise), supervisors and admins on any; 409 when the "
@@ -268,6 +269,37 @@ REPORT_ROUTES: tuple[HttpRoute, ...] = (
                                                     "spreadsheetml.sheet")),
                        400: Answer("A date, table or format cannot be read.")},
               query=(*_PERIOD, REPORT_GROUPING, REPORT_FORMAT)),
+)
+
+_DIAL_ANSWERS = {202: Answer("Placed: the agent's phone rings, then the number.", api_schemas.DIAL_PLACED),
+                 409: Answer("The rules forbid the call now (rule: dnc or window, ...); the message says why.",
+                             api_schemas.DIAL_REFUSED)} | _refusals(502, s502="The call could not be placed.")
+_NO_PREVIEW = _refusals(404, s404="The lead is no longer the agent's preview.")
+AGENT_OUTBOUND_ROUTES: tuple[HttpRoute, ...] = (
+    HttpRoute("GET", "/api/calls/{call_id}/campaign", "campaign_call", AGENTS_ONLY,
+              "A campaign's call of the agent (its caller data carries campaign_id and lead_id): the lead's data "
+              "and the campaign's dispositions with their kinds. 409 when the call is no campaign's.",
+              answers={200: Answer("The campaign call.", api_schemas.CAMPAIGN_CALL)} | _refusals(404, 409)),
+    HttpRoute("POST", "/api/calls/{call_id}/campaign-disposition", "campaign_disposition", AGENTS_ONLY,
+              "Wrap up a campaign's call with one of the campaign's dispositions: the outbound service takes the "
+              "outcome (a call-back at callback_at for the agent or anyone; do-not-call onto the internal list, "
+              "naming the agent), then the ACD ends the wrap-up.",
+              answers=_ACCEPTED | _refusals(400, 404, 409), request_schema=api_schemas.CAMPAIGN_DISPOSITION_BODY),
+    HttpRoute("GET", "/api/agent/preview", "agent_preview", AGENTS_ONLY,
+              "The lead a preview campaign holds for the agent (the same until dialled or skipped), or null.",
+              answers={200: Answer("The preview.", api_schemas.PREVIEW)}),
+    HttpRoute("POST", "/api/agent/preview/{lead_id}/dial", "preview_dial", AGENTS_ONLY,
+              "Dial the previewed lead (its lists and calling window are checked again first).",
+              answers=_DIAL_ANSWERS | _NO_PREVIEW),
+    HttpRoute("POST", "/api/agent/preview/{lead_id}/skip", "preview_skip", AGENTS_ONLY,
+              "Skip the previewed lead with a reason (audited); it goes back to the campaign.",
+              answers={200: Answer("Skipped.", api_schemas.OK)} | _NO_PREVIEW | _refusals(400),
+              request_schema=api_schemas.PREVIEW_SKIP),
+    HttpRoute("POST", "/api/agent/dial", "agent_dial", CALL_HANDLERS,
+              "Click-to-dial: call a number (e.g. a customer's) from the agent's phone. Refused (409, with the "
+              "rule) when the number is on a do-not-call list or outside its calling window. A supervisor or "
+              "admin names the agent, and with override_reason dials past a refusal; the override is audited.",
+              answers=_DIAL_ANSWERS | _refusals(400), request_schema=api_schemas.DIAL_BODY),
 )
 
 ADMIN_ROUTES: tuple[HttpRoute, ...] = (
@@ -497,6 +529,7 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
     *OUTBOUND_ROUTES,
     *ADMIN_ROUTES,
     *REPORT_ROUTES,
+    *AGENT_OUTBOUND_ROUTES,
     HttpRoute("GET", "/ws", "ws", EVERYONE, "WebSocket: see the message catalogue.", kind="page",
               answers={101: Answer("Switched to the WebSocket protocol.")} | _refusals(
                   400, 403, 429, s400="Not a WebSocket handshake.", s403="Cross-origin WebSocket refused.",

@@ -119,3 +119,8 @@ REPORT_START = TextField("start", 10, strip=True)
 REPORT_END = TextField("end", 10, strip=True)
 REPORT_GROUPING = TextField("by", 10, strip=True)
 REPORT_FORMAT = TextField("format", 4, strip=True)
+# The agent's outbound dialling: why a preview was skipped, a supervisor's reason to dial past a refusal, and
+# whom a call-back is kept for.
+SKIP_REASON = TextField("reason", 200, min_length=1, strip=True)
+OVERRIDE_REASON = TextField("override_reason", 500, strip=True)
+CALLBACK_TO = TextField("callback_to", 8, strip=True)

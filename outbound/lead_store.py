@@ -3,6 +3,8 @@ histories written back after each dial, and the story's rows (decisions and outc
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -101,13 +103,13 @@ def record_outcome(session: Session, lead: Lead, outcome: str, *, at: float, det
                           kind=OUTCOME, rule=None, detail=(detail or outcome)[:500], rules_version=None, next_at=None))
 
 
-def disposition_detail(outcome: str, disposition: str, by: str) -> str:
-    """The story's text of an agent's disposition: ``answered (sale) by agent-7``; read by
-    :func:`read_disposition_detail` (the campaign report's dispositions and agents)."""
-    return f"{outcome} ({disposition}) by {by}"
+def disposition_detail(outcome: str, disposition: str, by: str, callback_agent: str | None = None) -> str:
+    """The story's text of an agent's disposition: ``answered (sale) by agent-7``, with ``for agent-7`` after a
+    call-back kept for one agent; read by :func:`read_disposition_detail` and :func:`callback_agent`."""
+    return f"{outcome} ({disposition}) by {by}" + (f" for {callback_agent}" if callback_agent else "")
 
 
-_DISPOSITION_DETAIL = re.compile(r"^(?P<outcome>\w+) \((?P<disposition>.+)\) by (?P<by>\S+)$")
+_DISPOSITION_DETAIL = re.compile(r"^(?P<outcome>\w+) \((?P<disposition>.+)\) by (?P<by>\S+)(?: for (?P<owner>\S+))?$")
 
 
 def read_disposition_detail(detail: str) -> tuple[str, str | None, str | None]:
@@ -116,6 +118,41 @@ def read_disposition_detail(detail: str) -> tuple[str, str | None, str | None]:
     if found is None:
         return detail.split(" ", 1)[0], None, None
     return found["outcome"], found["disposition"], found["by"]
+
+
+def callback_agent(session: Session, lead_id: int) -> str | None:
+    """The agent the lead's pending call-back is kept for (None: anyone), from its latest outcome."""
+    query = select(LeadEvent.detail).where(LeadEvent.lead_id == lead_id, LeadEvent.kind == OUTCOME) \
+        .order_by(LeadEvent.at.desc(), LeadEvent.id.desc()).limit(1)
+    found = _DISPOSITION_DETAIL.match(session.scalar(query) or "")
+    return found["owner"] if found is not None else None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class LeadCard:
+    """What an agent sees of a lead: its campaign, name, number, the list's other columns, and its tries."""
+
+    lead_id: int
+    campaign_id: int
+    name: str
+    e164: str
+    fields: tuple[tuple[str, str], ...]
+    customer_id: int | None
+    attempts: int
+    last_outcome: str | None
+
+
+def lead_card(session: Session, lead_id: int) -> LeadCard | None:
+    row = session.get(LeadRow, lead_id)
+    if row is None:
+        return None
+    try:
+        fields = json.loads(row.fields) if row.fields else {}
+    except ValueError:
+        fields = {}
+    return LeadCard(row.id, row.campaign_id, row.name, row.e164,
+                    tuple((str(k), str(v)) for k, v in fields.items()) if isinstance(fields, dict) else (),
+                    row.customer_id, row.attempts, row.last_outcome)
 
 
 def outcomes_between(session: Session, start: float, end: float) -> list[tuple[int, int, float, str]]:

@@ -43,7 +43,7 @@ from outbound.leads import Lead, LeadHistory
 from outbound.list_import import ImportSummary
 from outbound.numbers import DialNumber, digits_of, parse_number
 from outbound.progress import HOUR, Progress, tally
-from outbound.rules import ANSWERED, NO_ANSWER
+from outbound.rules import ANSWERED, NO_ANSWER, RuleSet
 from outbound.rules import DO_NOT_CALL as DO_NOT_CALL_OUTCOME
 from outbound.story import NumberStory, number_story
 from outbound.windows import HolidayCalendar
@@ -51,6 +51,7 @@ from outbound.windows import HolidayCalendar
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 UPLOAD_FOLDER = "uploads"
+MANUAL = "manual"  # the campaign key of a number an agent dials by hand
 #: A campaign's counts are recounted when older than this (a count decides every lead).
 PROGRESS_MAX_AGE = 10.0
 #: What an agent's disposition of each kind tells the rules about the dial.
@@ -414,8 +415,9 @@ class OutboundService:
         self._progress.pop(campaign_id, None)
 
     async def dispose(self, campaign_id: int, lead_id: int, disposition: str, *, by: str,
-                      callback_at: float | None = None) -> None:
-        """An agent's disposition of a campaign call: its kind decides the outcome the rules see."""
+                      callback_at: float | None = None, callback_agent: str | None = None) -> None:
+        """An agent's disposition of a campaign call: its kind decides the outcome the rules see. A call-back
+        may be kept for one agent (``callback_agent``; :meth:`callback_agent` tells the dialer), else anyone's."""
         campaign = await self.campaign(campaign_id)
         found = campaign.settings.disposition(disposition)
         if found is None:
@@ -423,9 +425,34 @@ class OutboundService:
             raise DispositionError(f"campaign {campaign.name} has no disposition {disposition!r}; it has: {names}")
         if found.kind == CALLBACK and callback_at is None:
             raise DispositionError(f"{disposition} needs the time to call back")
+        callback = found.kind == CALLBACK
         await self.dial_ended(campaign_id, lead_id, OUTCOME_OF_KIND[found.kind],
-                              callback_at=callback_at if found.kind == CALLBACK else None, by=by,
-                              detail=lead_store.disposition_detail(OUTCOME_OF_KIND[found.kind], disposition, by))
+                              callback_at=callback_at if callback else None, by=by,
+                              detail=lead_store.disposition_detail(OUTCOME_OF_KIND[found.kind], disposition, by,
+                                                                   callback_agent if callback else None))
+
+    async def callback_agent(self, lead_id: int) -> str | None:
+        """The agent a lead's call-back is kept for (None: whoever is free)."""
+        return await self._db(lambda s: lead_store.callback_agent(s, lead_id))
+
+    async def lead_card(self, lead_id: int) -> lead_store.LeadCard | None:
+        return await self._db(lambda s: lead_store.lead_card(s, lead_id))
+
+    def put_back(self, campaign_id: int, lead_id: int) -> None:
+        """Take back a released lead nobody dialled (an agent skipped its preview); it is decided again."""
+        self._hopper(campaign_id).put_back(lead_id)
+
+    def manual_decision(self, text: str, *, campaign_id: int | None = None, region: str | None = None) -> Decision:
+        """May an agent dial ``text`` by hand now? The do-not-call lists (the internal one and the registry,
+        and the campaign's when given) and the calling window of the number's place; nothing else (a number
+        dialled by hand counts no campaign's attempts). :class:`NumberError` for text that is no number."""
+        number = self.number(text, region)
+        hopper = self._hoppers.get(campaign_id) if campaign_id is not None else None
+        rules = hopper.eligibility.rules if hopper is not None else RuleSet(version="manual")
+        manual = RuleSet(version=f"manual/{rules.version}", windows=rules.windows, other_campaign_gap=0.0)
+        lead = Lead(0, str(campaign_id) if campaign_id is not None else MANUAL, number, self.clock())
+        return Eligibility(manual, self.dnc, ContactLog(), calendar=self.calendar).decide(lead, LeadHistory(),
+                                                                                          self.clock())
 
     def _hopper(self, campaign_id: int) -> Hopper:
         hopper = self._hoppers.get(campaign_id)

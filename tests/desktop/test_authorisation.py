@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from conftest import Desk
 
 PATH_VALUES = {"filename": "live.js", "call_id": "call-1", "customer_id": "c1", "agent_id": "a2", "campaign_id": "1",
-               "job_id": "1", "account_id": "agent2"}
+               "job_id": "1", "account_id": "agent2", "lead_id": "1"}
 CAMPAIGN = {"name": "Matrix", "caller_id": "+12125550199", "queue": "sales"}
 BODIES = {
     "agent_not_ready": {"reason": "lunch"},
@@ -34,6 +34,8 @@ BODIES = {
     "update_agent": {"name": "Agent Two", "phone": "PJSIP/1002", "skills": {"english": 3}, "queues": ["sales"]},
     "reset_password": {"password": "pw-agent2"},  # the same one: later logins of the walk still work
     "change_password": {"old_password": "not it", "new_password": "whatever-9"},  # refused: no state changes
+    "agent_dial": {"number": "+12125550100", "agent": "a1"},
+    "preview_skip": {"reason": "wrong person"},
 }
 
 

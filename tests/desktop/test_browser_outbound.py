@@ -1,0 +1,67 @@
+"""An outbound call in a real browser (Debian's chromium): the events a connected campaign call produces
+bring the pop with the lead's data and the customer's card; the campaign's call-back disposition asks for a
+time and for whom, and goes to the campaign's scheduler; the Call button by the customer's phone says why it
+does not dial."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from outbound_calls import connect_campaign_call, running_campaign
+
+from tests.desktop.test_browser import signed_in_page
+
+if TYPE_CHECKING:
+    from conftest import LiveServer
+
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
+ROWS = "name,phone,plan\r\nGrace,212 555 0142,platinum\r\n"
+
+
+async def test_an_agent_wraps_up_a_campaign_call_with_a_call_back_for_anyone(
+        browser: Any, live_server: LiveServer, screenshot_dir: Path) -> None:
+    from playwright.async_api import expect
+
+    service = live_server.outbound
+    campaign_id = await running_campaign(service, ROWS, name="Browser call-backs")
+    lead = service.next_lead(campaign_id)  # what the dialer does before it dials
+    assert lead is not None
+    async with signed_in_page(browser, live_server.base_url, "agent1") as page:
+        page.set_default_timeout(5000)
+        await page.wait_for_url("**/desktop")
+        await expect(page.locator("#conn")).to_have_text("live")
+        connect_campaign_call(live_server.bus, time.time(), "out-b1", "a1", campaign_id, lead, customer_id="c1")
+        await expect(page.locator("#pop-name")).to_have_text("Ada Lovelace")  # the CRM card, as for a caller
+        await expect(page.locator("#campaign-call-name")).to_have_text("Browser call-backs")
+        await expect(page.locator("#campaign-call-lead")).to_contain_text("platinum")
+        assert await page.locator("#wrapup").is_hidden()  # the queue's wrap-up gives way to the campaign's
+        assert await page.locator("#campaign-callback").is_hidden()
+        await page.select_option("#campaign-disposition", "call back")
+        await expect(page.locator("#campaign-callback")).to_be_visible()
+        await page.click("#campaign-wrapup-save")  # no time yet: the browser asks for it, nothing is sent
+        assert await page.locator("#callback-at:invalid").count() == 1
+        assert not [c for c in live_server.control.calls if c[:2] == ("dispose", "out-b1")]
+        tomorrow = dt.datetime.now() + dt.timedelta(days=1)
+        await page.fill("#callback-at", tomorrow.strftime("%Y-%m-%dT10:30"))
+        await page.check("input[name=callback-to][value=anyone]")
+        await page.fill("#campaign-notes", "wants the platinum offer")
+        for width in (390, 1366):
+            await page.set_viewport_size({"width": width, "height": 900})
+            await page.screenshot(path=str(screenshot_dir / f"desktop-campaign-call-{width}.png"), full_page=True)
+            if width == 390:
+                assert await page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+        await page.click("#campaign-wrapup-save")
+        await expect(page.locator("#msg")).to_contain_text("Wrap-up saved; call-back on")
+        assert ("dispose", "out-b1", "a1", "call back", "wants the platinum offer") in live_server.control.calls
+        story = await service.story(lead.number.e164)
+        expected = dt.datetime.combine(tomorrow.date(), dt.time(10, 30)).timestamp()  # the browser's zone is ours
+        assert story.verdicts[0].decision.rule == "callback" and story.verdicts[0].decision.next_at == expected
+        assert await service.callback_agent(lead.id) is None  # anyone may take it
+        # The Call button by Ada's phone on the card: the sample number is a drama one, which the rules refuse.
+        await page.locator("#pop-phones button").first.click()
+        await expect(page.locator("#msg")).to_have_text(
+            "not dialled: this is not a number that can be dialled ('+441632960001' is not a valid number)")
