@@ -7,7 +7,8 @@ Where each figure comes from:
   agent's disposition writes ``answered (sale) by agent-7`` there (:func:`outbound.lead_store.disposition_detail`),
   which gives the disposition and the agent.
 - **talk**: the interaction rows of campaign calls: ``campaign`` holds the campaign's id (as text) and
-  ``ivr_data["lead_id"]`` the lead; each row's talk seconds (and agent, when the story lacks it) go to that
+  ``ivr_data["lead_id"]`` the lead (:data:`ivr.caller.LEAD_ID_KEY`, which the call's caller data carries);
+  each row's talk seconds (and agent, when the story lacks it) go to that
   lead's first dial outcome at or after the row's start.
 - **right-party contact**: a contact an agent disposed with a disposition of kind ``final`` or ``callback``
   (the agent spoke with the person the lead names and settled or arranged the call).
@@ -30,6 +31,7 @@ from acd.events import AgentStateChanged
 from bus.events import DomainEvent
 from crm_core.eventlog import EventLogEntry
 from crm_core.models import Interaction
+from ivr.caller import LEAD_ID_KEY
 from outbound.campaign_store import StoredCampaign
 from outbound.campaigns import CALLBACK, FINAL, RUNNING
 from outbound.lead_store import lead_lists, outcome_tallies, outcomes_between, read_disposition_detail
@@ -80,7 +82,7 @@ def _campaign_talk(session: Session, start: float, end: float) -> dict[tuple[str
                                                    Interaction.enter_at >= start - 86400.0)
     found: dict[tuple[str, int], list[_Talk]] = {}
     for campaign, data, enter_at, agent_id, talk in session.execute(query):
-        lead_id = (data or {}).get("lead_id")
+        lead_id = (data or {}).get(LEAD_ID_KEY)
         if isinstance(lead_id, int) or (isinstance(lead_id, str) and lead_id.isdigit()):
             found.setdefault((str(campaign), int(lead_id)), []).append(_Talk(enter_at, agent_id, talk or 0.0))
     for talks in found.values():

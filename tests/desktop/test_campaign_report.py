@@ -3,7 +3,6 @@ list and agent, with dispositions, agents' talk per logged-in hour, and the peri
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import time
@@ -12,46 +11,39 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from outbound_calls import running_campaign
 
 from acd.events import AgentStateChanged
 from agent_desktop.handling import CAMPAIGN_WALL
 from crm_core.db import session_scope
 from crm_core.eventlog import SqlEventLog
 from crm_core.interactions import open_leg
-from outbound.campaigns import RUNNING
+from ivr.caller import CAMPAIGN_ID_KEY, LEAD_ID_KEY
 from outbound.service import OutboundService
 
 if TYPE_CHECKING:
     from conftest import Desk, LiveServer
 
-CAMPAIGN = {"name": "Spring renewals", "caller_id": "+12125550199", "queue": "sales", "default_region": "US"}
 LIST = "name,phone\r\nAda,212 234 5600\r\nBob,212 234 5601\r\nCy,212 234 5602\r\nDee,212 234 5603\r\n"
 
 
 async def dialled_campaign(service: OutboundService, now: float, name: str = "Spring renewals") -> int:
     """A running campaign of four leads: one sale by a1 after 5 minutes of talk, one no-answer, one abandon;
     a1 logged in for the half hour before."""
-    campaign = await service.create_campaign({**CAMPAIGN, "name": name}, actor="camp")
-    upload = service.upload_path("spring.csv")
-    upload.write_text(LIST)
-    job = await service.start_import(campaign.id, upload, file_name="spring.csv", actor="camp")
-    for _ in range(200):
-        if (job := await service.import_job(job.id)).over and not upload.exists():
-            break
-        await asyncio.sleep(0.02)
-    await service.set_status(campaign.id, RUNNING, actor="camp")
+    campaign_id = await running_campaign(service, LIST, name=name)
     SqlEventLog(service.sessions).append([
         AgentStateChanged(agent_id="a1", state="ready", previous="logged_out", at=now - 1800),
         AgentStateChanged(agent_id="a1", state="logged_out", previous="ready", at=now)])
-    sale, missed, dropped = (service.next_lead(campaign.id) for _ in range(3))
+    sale, missed, dropped = (service.next_lead(campaign_id) for _ in range(3))
     assert sale and missed and dropped
     with session_scope(service.sessions) as session:
-        open_leg(session, "leg-1", call_id="out-1", direction="outbound", campaign=str(campaign.id), agent_id="a1",
-                 ivr_data={"lead_id": sale.id}, enter_at=now - 400, talk_seconds=300.0)
-    await service.dispose(campaign.id, sale.id, "sale", by="a1")
-    await service.dial_ended(campaign.id, missed.id, "no_answer")
-    await service.dial_ended(campaign.id, dropped.id, "abandoned")
-    return campaign.id
+        open_leg(session, "leg-1", call_id="out-1", direction="outbound", campaign=str(campaign_id), agent_id="a1",
+                 ivr_data={CAMPAIGN_ID_KEY: str(campaign_id), LEAD_ID_KEY: str(sale.id)}, enter_at=now - 400,
+                 talk_seconds=300.0)
+    await service.dispose(campaign_id, sale.id, "sale", by="a1")
+    await service.dial_ended(campaign_id, missed.id, "no_answer")
+    await service.dial_ended(campaign_id, dropped.id, "abandoned")
+    return campaign_id
 
 
 async def test_the_report_counts_dials_contacts_dispositions_and_talk_per_agent_hour(desk: Desk) -> None:
