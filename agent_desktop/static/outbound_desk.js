@@ -222,5 +222,10 @@
   $("preview-skip").addEventListener("click", skipPreview);
   setInterval(tickCountdown, 1000);
   setInterval(loadPreview, PREVIEW_POLL_SECONDS * 1000);
+  // Asked for at once when the agent becomes ready, and hidden when it no longer is.
+  new MutationObserver(() => {
+    if ($("state").dataset.state === "ready") loadPreview();
+    else $("preview").hidden = true;
+  }).observe($("state"), {attributes: true, attributeFilter: ["data-state"]});
   loadPreview();
 })();

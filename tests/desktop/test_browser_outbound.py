@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from outbound_calls import connect_campaign_call, running_campaign
 
+from acd.events import CallDisposed, CallEnded
 from tests.desktop.test_browser import signed_in_page
 
 if TYPE_CHECKING:
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 ROWS = "name,phone,plan\r\nGrace,212 555 0142,platinum\r\n"
+PREVIEW_ROWS = "name,phone\r\nHopper,212 555 0143\r\nLovelace,212 555 0144\r\n"
 
 
 async def test_an_agent_wraps_up_a_campaign_call_with_a_call_back_for_anyone(
@@ -65,3 +67,38 @@ async def test_an_agent_wraps_up_a_campaign_call_with_a_call_back_for_anyone(
         await page.locator("#pop-phones button").first.click()
         await expect(page.locator("#msg")).to_have_text(
             "not dialled: this is not a number that can be dialled ('+441632960001' is not a valid number)")
+        # The ACD's word on the wrap-up: the pop goes (and the agent is free for the next test).
+        now = time.time()
+        live_server.bus.publish(CallEnded(call_id="out-b1", queue="sales", agent_id="a1", talk_seconds=30.0, at=now))
+        live_server.bus.publish(CallDisposed(call_id="out-b1", agent_id="a1", disposition="call back", at=now))
+        await expect(page.locator("#pop")).to_be_hidden()
+
+
+async def test_a_preview_card_shows_the_lead_and_its_customer_and_skips_with_a_reason(
+        browser: Any, live_server: LiveServer, screenshot_dir: Path) -> None:
+    from playwright.async_api import expect
+
+    service = live_server.outbound
+    await running_campaign(service, PREVIEW_ROWS, name="Browser previews", mode="preview", queue="support")
+    async with signed_in_page(browser, live_server.base_url, "agent1") as page:
+        page.set_default_timeout(10000)  # the card is asked for every five seconds
+        await page.wait_for_url("**/desktop")
+        await expect(page.locator("#conn")).to_have_text("live")
+        await page.click("#btn-ready")
+        await expect(page.locator("#preview")).to_be_visible()
+        await expect(page.locator("#preview-campaign")).to_have_text("Browser previews")
+        first = await page.locator("#preview-name").inner_text()
+        assert first in ("Hopper", "Lovelace")
+        await page.set_viewport_size({"width": 390, "height": 900})
+        await page.locator("#preview").screenshot(path=str(screenshot_dir / "desktop-preview-390.png"))
+        assert await page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+        await page.click("#preview-skip")
+        await expect(page.locator("#msg")).to_have_text("Say why you skip this lead")
+        await page.fill("#preview-skip-reason", "already a customer")
+        await page.click("#preview-skip")
+        await expect(page.locator("#msg")).to_have_text("Lead skipped")
+        await expect(page.locator("#preview-name")).not_to_have_text(first)
+        await page.click("#preview-dial")
+        await expect(page.locator("#msg")).to_contain_text("your phone rings first")
+        await expect(page.locator("#preview")).to_be_hidden()
+        await page.click("#btn-not-ready")  # no further preview for the tests after this one
