@@ -134,7 +134,7 @@
     popOnScreen = event.detail;
     showPhones(event.detail);
     showCampaignCall(event.detail);
-    $("preview").hidden = true;  // a call on screen comes first
+    if (talking()) $("preview").hidden = true;  // a call ringing or talking comes first
   });
   document.addEventListener("pop-hidden", (event) => {
     campaignCalls.delete(event.detail);
@@ -146,10 +146,13 @@
 
   // --- the preview card ---------------------------------------------------------------------------------
 
+  // A call rings or talks on screen: no preview meanwhile (a call ended and not wrapped up does not stop one).
+  const talking = () => Boolean(popOnScreen) && ["offered", "connected"].includes(popOnScreen.status);
+
   function showPreview(data) {
     const lead = data.lead;
     preview = lead;
-    $("preview").hidden = !lead || $("pop").hidden === false;
+    $("preview").hidden = !lead || talking();
     if (!lead) { countdown = null; return; }
     $("preview-campaign").textContent = lead.campaign_name;
     $("preview-name").textContent = lead.name || t("Unknown caller");
@@ -179,7 +182,7 @@
 
   async function loadPreview() {
     const state = $("state").dataset.state;
-    if (state !== "ready" || !$("pop").hidden) return;
+    if (state !== "ready" || talking()) return;
     try {
       showPreview(await apiGet("/api/agent/preview"));
     } catch (error) {

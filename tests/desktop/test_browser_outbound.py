@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from outbound_calls import connect_campaign_call, running_campaign
 
-from acd.events import CallDisposed, CallEnded
+from acd.events import AgentStateChanged, CallDisposed, CallEnded
+from crm_core.audit import setting_changes
 from tests.desktop.test_browser import signed_in_page
 
 if TYPE_CHECKING:
@@ -71,7 +72,7 @@ async def test_an_agent_wraps_up_a_campaign_call_with_a_call_back_for_anyone(
         now = time.time()
         live_server.bus.publish(CallEnded(call_id="out-b1", queue="sales", agent_id="a1", talk_seconds=30.0, at=now))
         live_server.bus.publish(CallDisposed(call_id="out-b1", agent_id="a1", disposition="call back", at=now))
-        await expect(page.locator("#pop")).to_be_hidden()
+        await expect(page.locator("#campaign-call")).to_be_hidden()  # another call of a1's may show now
 
 
 async def test_a_preview_card_shows_the_lead_and_its_customer_and_skips_with_a_reason(
@@ -102,3 +103,31 @@ async def test_a_preview_card_shows_the_lead_and_its_customer_and_skips_with_a_r
         await expect(page.locator("#msg")).to_contain_text("your phone rings first")
         await expect(page.locator("#preview")).to_be_hidden()
         await page.click("#btn-not-ready")  # no further preview for the tests after this one
+
+
+async def test_a_supervisor_dials_for_an_agent_past_a_do_not_call_refusal_with_a_reason(
+        browser: Any, live_server: LiveServer, screenshot_dir: Path) -> None:
+    from playwright.async_api import expect
+
+    service = live_server.outbound
+    await service.dnc_add("212 555 0177", campaign_id=None, reason="asked", actor="camp")
+    live_server.bus.publish(AgentStateChanged(agent_id="a2", state="ready", previous="logged_out", at=time.time()))
+    async with signed_in_page(browser, live_server.base_url, "super") as page:
+        page.set_default_timeout(5000)
+        await page.wait_for_url("**/wall")
+        await expect(page.locator("#dial-for-agent option[value=a2]")).to_have_count(1)
+        await page.select_option("#dial-for-agent", "a2")
+        await page.fill("#dial-for-number", "212 555 0177")
+        await page.click("#dial-for-submit")
+        await expect(page.locator("#dial-for-msg")).to_contain_text("on a do-not-call list")
+        await expect(page.locator("#dial-for-msg")).to_contain_text("Give a reason to dial anyway.")
+        await page.fill("#dial-for-reason", "the customer rang and asked for this call")
+        await page.click("#dial-for-submit")
+        await expect(page.locator("#dial-for-msg")).to_have_text(
+            "Dialled +12125550177 past the refusal; the audit trail keeps your reason")
+        await page.locator("#dial-for").screenshot(path=str(screenshot_dir / "wall-dial-for.png"))
+    with service.sessions() as session:
+        rows = [r for r in setting_changes(session) if r.entity_type == "dial_override"]
+    fields = {r.field: r.new_value for r in rows}
+    assert {r.actor for r in rows} == {"super"} and rows[0].entity_key == "+12125550177"
+    assert (fields["agent"], fields["reason"]) == ('"a2"', '"the customer rang and asked for this call"')
