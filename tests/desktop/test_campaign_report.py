@@ -118,7 +118,7 @@ async def test_the_wall_and_the_campaign_page_show_a_running_campaigns_live_figu
 @pytest.mark.asyncio(loop_scope="session")
 async def test_a_supervisor_reads_the_report_and_downloads_a_table(
         browser: Any, live_server: LiveServer, sign_in: Any, screenshot_dir: Path, tmp_path: Path) -> None:
-    await dialled_campaign(live_server.outbound, time.time(), name="Report in a browser")
+    campaign_id = await dialled_campaign(live_server.outbound, time.time(), name="Report in a browser")
     context = await browser.new_context(accept_downloads=True)
     page = await context.new_page()
     page.set_default_timeout(15000)
@@ -146,5 +146,12 @@ async def test_a_supervisor_reads_the_report_and_downloads_a_table(
         assert "50%" in await tile.locator(".level-alert").first.inner_text()
         await page.set_viewport_size({"width": 1366, "height": 900})
         await page.locator("#campaign-tiles").screenshot(path=str(screenshot_dir / "wall-campaign-tiles.png"))
+        await context.clear_cookies()  # the campaign manager sees the same figures on the campaign's page
+        await sign_in(page, live_server.base_url, "camp")
+        await page.goto(f"{live_server.base_url}/campaigns/{campaign_id}")
+        live = page.locator("#campaign-live .campaign-tile")
+        await live.wait_for()
+        assert "50%" in await live.locator(".level-alert").first.inner_text()
+        assert "75%" in await live.inner_text()  # penetration
     finally:
         await context.close()
