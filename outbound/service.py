@@ -54,6 +54,7 @@ UPLOAD_FOLDER = "uploads"
 MANUAL = "manual"  # the campaign key of a number an agent dials by hand
 #: A campaign's counts are recounted when older than this (a count decides every lead).
 PROGRESS_MAX_AGE = 10.0
+LIST_PROGRESS_MAX_AGE = 60.0
 #: What an agent's disposition of each kind tells the rules about the dial.
 OUTCOME_OF_KIND = {FINAL: ANSWERED, CALLBACK: ANSWERED, DO_NOT_CALL: DO_NOT_CALL_OUTCOME, RETRY: NO_ANSWER}
 
@@ -107,6 +108,7 @@ class OutboundService:
         self._applied_here: set[int] = set()  # stored changes this process applied as it made them
         self._registry_id: int | None = None
         self._progress: dict[int, Progress] = {}
+        self._list_progress: dict[int, tuple[float, dict[int | None, Progress]]] = {}
         self._counting: dict[int, asyncio.Task[Progress]] = {}
         self._imports: asyncio.Queue[_ImportRequest] = asyncio.Queue()
         self._tasks = TaskSet("outbound", log)
@@ -254,8 +256,12 @@ class OutboundService:
         return progress
 
     async def progress_by_list(self, campaign: StoredCampaign) -> dict[int | None, Progress]:
-        """The campaign's counts per list import (None: leads added otherwise), counted now (no dial rate)."""
+        """The campaign's counts per list import (None: leads added otherwise), no dial rate; counted again
+        when older than :data:`LIST_PROGRESS_MAX_AGE` (a count decides every lead: reports ask, not pages)."""
         now = self.clock()
+        known = self._list_progress.get(campaign.id)
+        if known is not None and now - known[0] < LIST_PROGRESS_MAX_AGE:
+            return known[1]
         eligibility = self._eligibility(campaign)
         day_end = _day_end(now, self.site_zone)
 
@@ -265,7 +271,9 @@ class OutboundService:
                 by_list.setdefault(job_id, []).append((lead, history))
             return {job_id: tally(leads, eligibility, now=now, day_end=day_end) for job_id, leads in by_list.items()}
 
-        return await self._db(count)
+        counted = await self._db(count)
+        self._list_progress[campaign.id] = (now, counted)
+        return counted
 
     async def list_names(self, campaign_id: int) -> dict[int, str]:
         """The file name of each of the campaign's list imports, by job id."""

@@ -32,6 +32,7 @@ from bus.events import DomainEvent
 from crm_core.eventlog import EventLogEntry
 from crm_core.models import Interaction
 from ivr.caller import LEAD_ID_KEY
+from outbound import campaign_store
 from outbound.campaign_store import StoredCampaign
 from outbound.campaigns import CALLBACK, FINAL, RUNNING
 from outbound.lead_store import lead_lists, outcome_tallies, outcomes_between, read_disposition_detail
@@ -158,8 +159,8 @@ def _group_hours(attempts: Sequence[Attempt], by: str, hours: Mapping[str, float
 async def campaign_report(service: OutboundService, start: float, end: float, *,
                           campaign_ids: Sequence[int] | None = None) -> CampaignReport:
     """The report of ``[start, end)`` for every campaign (or those of ``campaign_ids``)."""
-    campaigns = {view.campaign.id: view.campaign for view in await service.campaigns()
-                 if campaign_ids is None or view.campaign.id in campaign_ids}
+    campaigns = {campaign.id: campaign for campaign in await service.read(campaign_store.list_campaigns)
+                 if campaign_ids is None or campaign.id in campaign_ids}
     leads: dict[str, dict[str, LeadCounts]] = {"campaign": {}, "list": {}}
     list_names: dict[int, str] = {}
     for campaign in campaigns.values():
