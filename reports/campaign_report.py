@@ -6,8 +6,9 @@ Where each figure comes from:
 - **dials**: every dial's outcome row of a lead's story (``lead_events``, kind ``outcome``) in the period; an
   agent's disposition writes ``answered (sale) by agent-7`` there (:func:`outbound.lead_store.disposition_detail`),
   which gives the disposition and the agent.
-- **talk**: the interaction rows of campaign calls: ``campaign`` holds the campaign's id (as text) and
-  ``ivr_data["lead_id"]`` the lead (:data:`ivr.caller.LEAD_ID_KEY`, which the call's caller data carries);
+- **talk**: the interaction rows of campaign calls: ``ivr_data`` holds the campaign's id and the lead
+  (:data:`ivr.caller.CAMPAIGN_ID_KEY`, :data:`~ivr.caller.LEAD_ID_KEY`, as the call's caller data carries them;
+  without them, the ``campaign`` column is read as the id);
   each row's talk seconds (and agent, when the story lacks it) go to that
   lead's first dial outcome at or after the row's start.
 - **right-party contact**: a contact an agent disposed with a disposition of kind ``final`` or ``callback``
@@ -31,7 +32,7 @@ from acd.events import AgentStateChanged
 from bus.events import DomainEvent
 from crm_core.eventlog import EventLogEntry
 from crm_core.models import Interaction
-from ivr.caller import LEAD_ID_KEY
+from ivr.caller import CAMPAIGN_ID_KEY, LEAD_ID_KEY
 from outbound import campaign_store
 from outbound.campaign_store import StoredCampaign
 from outbound.campaigns import CALLBACK, FINAL, RUNNING
@@ -76,6 +77,13 @@ class _Talk:
     seconds: float
 
 
+def _campaign_of(column: str | None, data: Mapping[str, Any] | None) -> str:
+    """The campaign id (as text) of an interaction row: its data's ``campaign_id`` (what the dialer writes,
+    its ``campaign`` column holding the name), else the column."""
+    found = (data or {}).get(CAMPAIGN_ID_KEY)
+    return str(found) if found is not None else str(column)
+
+
 def _campaign_talk(session: Session, start: float, end: float) -> dict[tuple[str, int], list[_Talk]]:
     """The campaign calls' talk by (campaign id text, lead id), in time order."""
     query = select(Interaction.campaign, Interaction.ivr_data, Interaction.enter_at, Interaction.agent_id,
@@ -85,7 +93,8 @@ def _campaign_talk(session: Session, start: float, end: float) -> dict[tuple[str
     for campaign, data, enter_at, agent_id, talk in session.execute(query):
         lead_id = (data or {}).get(LEAD_ID_KEY)
         if isinstance(lead_id, int) or (isinstance(lead_id, str) and lead_id.isdigit()):
-            found.setdefault((str(campaign), int(lead_id)), []).append(_Talk(enter_at, agent_id, talk or 0.0))
+            found.setdefault((_campaign_of(campaign, data), int(lead_id)), []).append(
+                _Talk(enter_at, agent_id, talk or 0.0))
     for talks in found.values():
         talks.sort(key=lambda t: t.at)
     return found
@@ -190,14 +199,16 @@ class _TileInputs:
 
 
 def _hour_talk(session: Session, keys: Sequence[str], since: float) -> dict[str, tuple[float, set[str]]]:
-    """Per campaign (id as text): the talk seconds of its calls that began since ``since``, and their agents."""
-    query = select(Interaction.campaign, Interaction.agent_id, Interaction.talk_seconds).where(
-        Interaction.campaign.in_(list(keys)), Interaction.enter_at >= since)
+    """Per campaign (id as text, of ``keys``): the talk seconds of its calls that began since ``since``, and
+    their agents."""
+    query = select(Interaction.campaign, Interaction.ivr_data, Interaction.agent_id, Interaction.talk_seconds) \
+        .where(Interaction.campaign.is_not(None), Interaction.enter_at >= since)
     found: dict[str, tuple[float, set[str]]] = {}
-    for campaign, agent_id, talk in session.execute(query):
-        key = str(campaign)
-        seconds, agents = found.get(key, (0.0, set()))
-        found[key] = (seconds + (talk or 0.0), agents | ({agent_id} if agent_id else set()))
+    for campaign, data, agent_id, talk in session.execute(query):
+        key = _campaign_of(campaign, data)
+        if key in keys:
+            seconds, agents = found.get(key, (0.0, set()))
+            found[key] = (seconds + (talk or 0.0), agents | ({agent_id} if agent_id else set()))
     return found
 
 

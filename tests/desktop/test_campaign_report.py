@@ -37,7 +37,7 @@ async def dialled_campaign(service: OutboundService, now: float, name: str = "Sp
     sale, missed, dropped = (service.next_lead(campaign_id) for _ in range(3))
     assert sale and missed and dropped
     with session_scope(service.sessions) as session:
-        open_leg(session, "leg-1", call_id="out-1", direction="outbound", campaign=str(campaign_id), agent_id="a1",
+        open_leg(session, "leg-1", call_id="out-1", direction="outbound", campaign=name, agent_id="a1",
                  ivr_data={CAMPAIGN_ID_KEY: str(campaign_id), LEAD_ID_KEY: str(sale.id)}, enter_at=now - 400,
                  talk_seconds=300.0)
     await service.dispose(campaign_id, sale.id, "sale", by="a1")
