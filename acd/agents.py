@@ -13,7 +13,7 @@ class AgentState(enum.StrEnum):
     LOGGED_OUT = "logged_out"
     READY = "ready"
     NOT_READY = "not_ready"
-    RESERVED = "reserved"  # a call was offered and the agent's phone is ringing
+    RESERVED = "reserved"  # a call was offered and the agent's phone is ringing, or held for an outbound dial
     ON_CALL = "on_call"
     WRAP_UP = "wrap_up"
 
@@ -27,8 +27,9 @@ TRANSITIONS: dict[AgentState, frozenset[AgentState]] = {
     # not_ready -> not_ready changes the pause reason.
     S.NOT_READY: frozenset({S.READY, S.NOT_READY, S.LOGGED_OUT}),
     # reserved -> ready: the caller hung up while the phone rang; -> not_ready: missed, busy or failed;
-    # -> logged_out: a supervisor forced the agent out while ringing.
-    S.RESERVED: frozenset({S.ON_CALL, S.READY, S.NOT_READY, S.LOGGED_OUT}),
+    # -> logged_out: a supervisor forced the agent out while ringing; -> reserved: the customer of the outbound
+    # call the agent was held for answered, and the call is offered to them.
+    S.RESERVED: frozenset({S.ON_CALL, S.READY, S.NOT_READY, S.LOGGED_OUT, S.RESERVED}),
     # on_call -> ready / not_ready when the queue has no wrap-up time.
     S.ON_CALL: frozenset({S.WRAP_UP, S.READY, S.NOT_READY}),
     S.WRAP_UP: frozenset({S.READY, S.NOT_READY, S.LOGGED_OUT}),

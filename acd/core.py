@@ -204,10 +204,11 @@ class Acd:
         Refused (decision, no event) when the queue is closed or full, unless ``adopting`` (a call
         re-adopted after a restart, with its original ``enter_time``), which is always taken.
 
-        ``agent_id`` pins the call to that agent (a transfer or consultation to a named colleague): it is
-        offered to them at once whatever their queues and skills, or refused (``agent_unavailable``) when
-        they are not ready; queue hours and length do not apply. ``consult_of`` marks a consultation: an
-        agent talking on that call asks a colleague about it; its "caller" is the consulting agent.
+        ``agent_id`` pins the call to that agent (a transfer or consultation to a named colleague, or an outbound
+        call's customer, :meth:`reserve`): offered to them at once whatever their queues and skills, or refused
+        (``agent_unavailable``) when they are neither ready nor held for ``call_id``; queue hours and length do
+        not apply. ``consult_of`` marks a consultation: an agent talking on that call asks a colleague about it;
+        its "caller" is the consulting agent.
         """
         q = self._queues.get(queue)
         if q is None:
@@ -218,7 +219,7 @@ class Acd:
         fx = Effects()
         target = None if agent_id is None else self._agent(agent_id)
         if target is not None:
-            if target.status.state is not AgentState.READY:
+            if target.status.state is not AgentState.READY and not self._holds(target, call_id):
                 fx.decisions.append(Refused(call_id, queue, "agent_unavailable"))
                 return fx
         elif not adopting:
@@ -380,6 +381,33 @@ class Acd:
         call.callback_number = number
         return Effects(events=[CallbackRequested(at=self.clock(), call_id=call_id, queue=call.queue,
                                                  number=number, enter_time=call.enter_time)])
+
+    def reserve(self, reservation_id: str, queue: str, agent_id: str | None = None) -> tuple[str | None, Effects]:
+        """Hold ``agent_id`` (else the member of ``queue`` ready longest) for the outbound call ``reservation_id``
+        being dialled: no other call is offered to it until a pinned :meth:`enqueue` under the same id brings
+        the answered customer, or :meth:`release`. None when nobody is ready."""
+        self._check_queues([queue])
+        if reservation_id in self._calls:
+            raise DuplicateCall(reservation_id)
+        members = self._router.members(queue) if agent_id is None else [self._agent(agent_id)]
+        ready = [a for a in members if a.status.state is AgentState.READY]
+        fx = Effects()
+        if ready:
+            agent = min(ready, key=lambda a: (a.status.since, a.config.id))
+            self._move(agent, AgentState.RESERVED, fx, call_id=reservation_id)
+        return (agent.config.id if ready else None), fx
+
+    def release(self, agent_id: str, reservation_id: str) -> Effects:
+        """The held agent's outbound call reached nobody: free again (or the pause chosen meanwhile)."""
+        agent, fx = self._agent(agent_id), Effects()
+        if self._holds(agent, reservation_id):
+            agent.status.call_id = None
+            self._end_wrap_up(agent, fx)
+        return fx
+
+    def _holds(self, agent: RoutedAgent, reservation_id: str) -> bool:
+        s = agent.status
+        return s.state is AgentState.RESERVED and s.call_id == reservation_id and reservation_id not in self._calls
 
     # ------------------------------------------------------------------- time
 

@@ -271,6 +271,29 @@ class AcdService:
         """See :meth:`acd.talk.Talk.cancel_consult`."""
         await self._talk.cancel_consult(call_id, agent_id)
 
+    # ---------------------------------------------------- outbound calls (see outbound.dialer)
+
+    def agents_of(self, queue: str) -> list[AgentView]:
+        """The agents who take ``queue``'s calls, in their current states."""
+        return [self.acd.agent(a.id) for a in self.acd.agent_configs() if queue in a.queues]
+
+    def reserve_agent(self, reservation_id: str, queue: str, agent_id: str | None = None) -> str | None:
+        """Hold a ready agent for an outbound call being dialled (see :meth:`acd.core.Acd.reserve`); the
+        answered customer reaches them through :meth:`wait_in_queue` with ``call_id`` = ``reservation_id``."""
+        with refused_by_core():
+            agent, fx = self.acd.reserve(reservation_id, queue, agent_id)
+        self._apply(fx)
+        return agent
+
+    def release_agent(self, agent_id: str, reservation_id: str) -> None:
+        """The outbound call reached nobody to talk to: the agent held for it is free again."""
+        self._core(lambda: self.acd.release(agent_id, reservation_id))
+
+    def holds(self, agent_id: str, reservation_id: str) -> bool:
+        """Whether ``agent_id`` is still held for ``reservation_id`` (not logged out or forced away meanwhile)."""
+        view = self._view(agent_id)
+        return view.state is AgentState.RESERVED and view.call_id == reservation_id
+
     # ------------------------------------------------------------ callers from the IVR (see acd.queue_wait)
 
     async def wait_in_queue(self, session: AgiSession, outcome: IvrOutcome, agent_id: str | None = None) -> None:

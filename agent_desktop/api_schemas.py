@@ -290,7 +290,7 @@ DIAL_BODY = _object(
     override_reason={"type": "string", "maxLength": 500,
                      "description": "supervisors and admins: dial past a refusal, with this reason (audited)"})
 DIAL_PLACED = _object(("e164", "reference"), e164=_TEXT, reference=_TEXT, overridden=_nullable("string"))
-DIAL_REFUSED = _object(("error", "rule"), error=_TEXT, rule={"enum": ["dnc", "window", "number", "attempts",
+DIAL_REFUSED = _object(("error", "rule"), error=_TEXT, rule={"enum": ["dnc", "window", "number", "preview", "attempts",
                                                                         "callback", "retry", "attempts_per_day",
                                                                         "other_campaign"]},
                        next_at=_nullable("number"))

@@ -54,7 +54,7 @@ from agent_desktop.handling import (
     load_templates,
 )
 from agent_desktop.hub import DesktopHub
-from agent_desktop.outbound_desk import CallPlacer, CampaignDesk, NoPbx
+from agent_desktop.outbound_desk import CallPlacer, CampaignDesk, NoPbx, PreviewDialer
 from agent_desktop.security import LoginRateLimiter, RequestRateLimiter, SessionStore
 from agent_desktop.services import AgentControl, CustomerLookup, DialLevels
 from agent_desktop.staffing_panel import StaffingPanel
@@ -99,6 +99,7 @@ def create_app(
     wall_max_interval: float = 1.0,
     dial_levels: DialLevels | None = None,
     call_placer: CallPlacer | None = None,
+    preview_dialer: PreviewDialer | None = None,
 ) -> web.Application:
     """The desktop web application, driven by ``bus``, acting through ``agent_control`` for agents and
     ``supervisor_actions`` for the wall, ``outbound`` (started and stopped by its owner) for campaign managers, and
@@ -136,7 +137,8 @@ def create_app(
     app[OUTBOUND] = outbound
     app[CAMPAIGN_WALL] = campaign_wall
     app[outbound_call_routes.OUTBOUND_DESK] = CampaignDesk(
-        outbound, call_placer or NoPbx(), agent_queues=lambda agent_id: config.memberships.get(agent_id, ()))
+        outbound, call_placer or NoPbx(), agent_queues=lambda agent_id: config.memberships.get(agent_id, ()),
+        dialer=preview_dialer)
     app[admin_routes.AGENT_DIRECTORY] = agent_directory
     app[admin_routes.SETTINGS_AUDIT] = SettingsAudit(outbound.sessions, clock)
     for route in HTTP_ROUTES:

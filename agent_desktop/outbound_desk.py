@@ -25,6 +25,7 @@ from crm_core.db import session_scope
 from ivr.caller import CAMPAIGN_ID_KEY, LEAD_ID_KEY
 from outbound.campaign_store import StoredCampaign
 from outbound.campaigns import PREVIEW, RUNNING
+from outbound.dialer import PreviewError
 from outbound.hopper import HopperError
 from outbound.numbers import NumberError
 from outbound.rules import RULE_DNC, RULE_WINDOW
@@ -48,6 +49,14 @@ class CallPlacer(Protocol):
                          variables: Mapping[str, str]) -> str: ...
 
 
+class PreviewDialer(Protocol):
+    """The dialer edge's dialling of a preview lead (:meth:`outbound.dialer.Dialer.preview_dial`): holds the
+    agent in the ACD, confirms the lead and dials it; the answered person is put through to that agent.
+    Raises :class:`outbound.dialer.PreviewError` when it cannot."""
+
+    async def preview_dial(self, campaign_id: int, agent_id: str, lead_id: int | None = None) -> str: ...
+
+
 class NoPbx:
     """The placer of a desktop without a PBX link: every call fails, saying so."""
 
@@ -66,9 +75,11 @@ class CampaignDesk:
     """See the module doc; ``agent_queues`` gives the queues an agent serves."""
 
     def __init__(self, service: OutboundService, placer: CallPlacer, *,
-                 agent_queues: Callable[[str], Collection[str]], auto_dial_seconds: int | None = None) -> None:
+                 agent_queues: Callable[[str], Collection[str]], auto_dial_seconds: int | None = None,
+                 dialer: PreviewDialer | None = None) -> None:
         self.service = service
         self.placer = placer
+        self.dialer = dialer
         self.agent_queues = agent_queues
         self.auto_dial_seconds = auto_dial_seconds
         self._held: dict[str, _Held] = {}
@@ -105,8 +116,18 @@ class CampaignDesk:
         return held
 
     async def dial_preview(self, agent_id: str, lead_id: int) -> PlacedCall:
+        """Through the dialer edge when there is one (it holds the agent in the ACD and connects the answered
+        person); else the lead is confirmed here and placed from the agent's phone."""
         held = self._take(agent_id, lead_id)
         campaign = held.campaign
+        if self.dialer is not None:
+            try:
+                attempt = await self.dialer.preview_dial(campaign.id, agent_id, lead_id)
+            except PreviewError as exc:
+                raise DialRefused("preview", str(exc)) from None
+            except (HopperError, ValueError) as exc:
+                raise PreviewGone(str(exc)) from None
+            return PlacedCall(held.preview.number, attempt)
         try:
             decision = self.service.confirm(campaign.id, lead_id)  # the lists and window again, just before
         except (HopperError, ValueError) as exc:

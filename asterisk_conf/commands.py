@@ -25,6 +25,7 @@ class NodeSettings(Protocol):
     ami_user: str
     ami_secret: str
     trunk: str
+    ring_seconds: int
 
 
 def _given(flag: T | None, setting: T) -> T:
@@ -55,6 +56,7 @@ def site_from_settings(
         ami_secret=_given(ami_secret, settings.ami_secret),
         trunk=_given(trunk, settings.trunk or None),
         ami_permit=ami_permit,
+        ring_seconds=settings.ring_seconds,
     )
 
 
@@ -94,7 +96,7 @@ def asterisk_config(args: argparse.Namespace) -> int:
               "(and set the same secret in callcenter.toml)", file=sys.stderr)
     if site.trunk is None:
         print("asterisk-config: warning: no trunk (--trunk, or trunk in callcenter.toml), so no "
-              "[callcenter-outbound] context: call-backs cannot reach customers "
+              "[callcenter-outbound] context: call-backs and campaigns cannot reach customers "
               "(e.g. --trunk 'PJSIP/{number}@provider')", file=sys.stderr)
     files = render_site(site)
     if args.out:

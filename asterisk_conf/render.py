@@ -28,6 +28,10 @@ REQUIRED_MODULES: tuple[str, ...] = (
     "bridge_simple.so",
     "res_musiconhold.so",
     "app_chanspy.so",
+    # The dialer: answering-machine detection, and the messages machines and abandoned persons hear.
+    "app_amd.so",
+    "app_playback.so",
+    "app_waitforsilence.so",
     # Speech input: AudioSocket() streams a caller's audio to the node (ivr/listener.py).
     "res_audiosocket.so",
     "app_audiosocket.so",
@@ -47,12 +51,16 @@ EXTENSION_PATTERNS: tuple[str, ...] = ("_X!", "_+X!", "_[a-zA-Z].")
 # The outbound context takes extensions starting with a digit or '+' (the ACD calls back numbers only).
 OUTBOUND_PATTERNS: tuple[str, ...] = ("_X!", "_+X!")
 
+# The longest a machine's greeting is waited out before the campaign's message plays over what is left.
+GREETING_WAIT_SECONDS = 30
+
 # Output file name -> template; the order is the order they are printed in.
 TEMPLATES: dict[str, str] = {
     "extensions_callcenter.conf": "extensions_callcenter.conf.j2",
     "manager_callcenter.conf": "manager_callcenter.conf.j2",
     "manager.conf": "manager.conf.j2",
     "musiconhold.conf": "musiconhold.conf.j2",
+    "amd.conf": "amd.conf.j2",
     "modules.conf": "modules.conf.j2",
 }
 
@@ -105,6 +113,8 @@ def _render(site: SiteConfig, *, dialplan_version: str) -> dict[str, str]:
         "patterns": EXTENSION_PATTERNS,
         "outbound_patterns": OUTBOUND_PATTERNS,
         "trunk_dial": site.trunk_dial,
+        "ring_seconds": site.ring_seconds,
+        "greeting_wait_seconds": GREETING_WAIT_SECONDS,
         "read_classes": AMI_READ_CLASSES,
         "write_classes": AMI_WRITE_CLASSES,
         "required_modules": REQUIRED_MODULES,

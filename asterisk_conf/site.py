@@ -110,6 +110,17 @@ def validate_trunk(value: str) -> str:
     return value
 
 
+MIN_RING_SECONDS, MAX_RING_SECONDS = 15, 120
+
+
+def validate_ring_seconds(value: int) -> int:
+    """Return ``value`` if it is a whole number of seconds a customer's phone may ring, else raise."""
+    if isinstance(value, bool) or not isinstance(value, int) \
+            or not MIN_RING_SECONDS <= value <= MAX_RING_SECONDS:
+        raise SiteValueError(f"ring_seconds: {value!r} must be {MIN_RING_SECONDS}-{MAX_RING_SECONDS} whole seconds")
+    return value
+
+
 def _ip_url_host(host: str) -> str:
     """A host as written inside a URL: IPv6 literals go in brackets."""
     try:
@@ -126,6 +137,8 @@ class SiteConfig:
     where Asterisk's manager interface listens. ``ami_permit``: networks allowed to log in as ``ami_user``.
     ``trunk``: how call-backs reach customers, a dial string with ``{number}`` (see :func:`validate_trunk`);
     without one no ``[callcenter-outbound]`` context is rendered and call-backs cannot be dialled.
+    ``ring_seconds``: how long a customer's phone rings there (:data:`MIN_RING_SECONDS` to
+    :data:`MAX_RING_SECONDS`; shorter rings hang up on people still reaching for the phone).
     """
 
     agi_host: str = "127.0.0.1"
@@ -136,6 +149,7 @@ class SiteConfig:
     ami_secret: str = "callcenter"
     ami_permit: tuple[str, ...] = ("127.0.0.1/32",)
     trunk: str | None = None
+    ring_seconds: int = 30
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -157,6 +171,7 @@ class SiteConfig:
         set_(self, "ami_permit", tuple(dict.fromkeys(validate_permit(p) for p in self.ami_permit)))
         if self.trunk is not None:
             validate_trunk(self.trunk)
+        validate_ring_seconds(self.ring_seconds)
 
     @property
     def agi_url(self) -> str:
@@ -179,6 +194,7 @@ def site_for_node(
     ami_secret: str,
     trunk: str | None = None,
     ami_permit: list[str] | None = None,
+    ring_seconds: int = 30,
 ) -> SiteConfig:
     """Site values for a node whose FastAGI server is at ``agi_host``.
 
@@ -197,4 +213,5 @@ def site_for_node(
     return SiteConfig(
         agi_host=agi_host, agi_port=agi_port, ami_bind=ami_bind, ami_port=ami_port, ami_user=ami_user,
         ami_secret=ami_secret, ami_permit=tuple(ami_permit), trunk=trunk or None,
+        ring_seconds=ring_seconds,
     )

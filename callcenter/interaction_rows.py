@@ -2,8 +2,11 @@
 
 The leg id is the call id: the PBX's channel in the inbound context opens it (DNIS, arrival time), the
 IVR fills in who calls and why (and ends it when the call never reaches a queue), the ACD adds queue,
-agent, times, outcome and disposition. A call queued again after a blind transfer opens its next leg
-(``<call id>#2``) carrying the same caller, customer and IVR data. Every write is idempotent per leg
+agent, times, outcome and disposition. A campaign's attempt opens an outbound leg (the attempt id is the
+leg and call id) with its campaign, number and lead; one that reaches nobody ends there with the dial's
+outcome, a person handed to an agent goes on with the ACD's events like an inbound call. A call queued
+again after a blind transfer opens its next leg (``<call id>#2``) carrying the same caller, customer and
+IVR data. Every write is idempotent per leg
 (see :mod:`crm_core.interactions`), so a replayed or retried event leaves the same rows.
 """
 
@@ -30,6 +33,7 @@ from crm_core.eventlog import unavailable_on_connection_loss
 from crm_core.interactions import (
     CONSULT,
     INBOUND,
+    OUTBOUND,
     TRANSFER_LEG_MARK,
     TRANSFERRED,
     UnknownLeg,
@@ -47,6 +51,7 @@ from cti.ami.events import ChannelAppeared
 from ivr.caller import CallerData
 from ivr.events import IvrFinished
 from ivr.outcome import OutcomeKind
+from outbound.dial_events import CONNECTED, CampaignDialEnded, CampaignDialPlaced
 
 # The dialplan context where calls from the network start (see asterisk_conf).
 INBOUND_CONTEXTS = frozenset({"callcenter-inbound"})
@@ -56,7 +61,7 @@ RING_STATE = 4
 # The events :func:`apply_event` records; a bus listener can filter on these.
 LEG_EVENTS: tuple[type[DomainEvent], ...] = (
     ChannelAppeared, IvrFinished, CallQueued, CallOffered, CallConnected, CallAbandoned, CallbackRequested,
-    CallEnded, CallDisposed, CustomerMatched, AgentStateChanged,
+    CallEnded, CallDisposed, CustomerMatched, AgentStateChanged, CampaignDialPlaced, CampaignDialEnded,
 )
 WRAP_UP = "wrap_up"  # the agent state of after-call work (acd.agents.AgentState.WRAP_UP)
 
@@ -170,6 +175,16 @@ def apply_event(
             if event.agent_id is not None:
                 fields["agent_id"] = event.agent_id
             return close_leg(session, leg_id, end_at=event.at, outcome=event.outcome, **fields)
+        case CampaignDialPlaced():
+            return open_leg(session, event.attempt_id, call_id=event.attempt_id, direction=OUTBOUND,
+                            enter_at=event.at, queue=event.queue, campaign=event.campaign, ani=event.number,
+                            agent_id=event.agent_id, ivr_data={"campaign_id": str(event.campaign_id),
+                                                               "lead_id": str(event.lead_id)})
+        case CampaignDialEnded() if event.outcome != CONNECTED:
+            open_leg(session, event.attempt_id, call_id=event.attempt_id, direction=OUTBOUND,
+                     enter_at=event.at - event.ring_seconds, campaign=event.campaign)
+            return close_leg(session, event.attempt_id, end_at=event.at, outcome=event.outcome,
+                             wait_seconds=event.ring_seconds)
         case CustomerMatched():
             if get_leg(session, event.call_id) is None:
                 raise UnknownLeg(event.call_id)

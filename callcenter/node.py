@@ -47,6 +47,7 @@ from cti.agi import AgiApplicationNotFound, AgiHangup, AgiServer, AgiSession
 from cti.agi.server import parse_peer_networks
 from cti.ami.client import AmiClient, AmiConfig
 from cti.sim import Simulator, SimulatorConfig, TrafficSettings
+from cti.sim.config import CalleePopulation
 from ivr.agi_channel import AgiCallChannel
 from ivr.agi_runner import run_flow
 from ivr.directory import CustomerDirectory
@@ -56,6 +57,7 @@ from ivr.loader import load_builtin_flow
 from ivr.outcome import OutcomeKind
 from ivr.prompts import PromptLibrary
 from ivr.tts import SpeechSynthesizer
+from outbound.dialer import Dialer, DialerSettings, DialerSettingsError
 from outbound.service import OutboundService
 
 log = logging.getLogger(__name__)
@@ -100,6 +102,7 @@ class Node:
     recorder: EventRecorder | None = None
     interactions: InteractionRecorder | None = None
     outbound: OutboundService | None = None
+    dialer: Dialer | None = None
     simulator_speed: float = 1.0
     flow: Flow | None = None
     speech: SpeechInput | None = None
@@ -130,6 +133,10 @@ class Node:
             agi_peers = parse_peer_networks(s.agi_allow)
         except ValueError as exc:
             raise NodeStartError(f"agi_allow {s.agi_allow!r}: {exc}") from exc
+        try:
+            dialer_settings = DialerSettings.from_table(s.raw.get("dialer", {}), ring_seconds=s.ring_seconds)
+        except DialerSettingsError as exc:
+            raise NodeStartError(str(exc)) from exc
         self.engine = make_engine(s.db_url)
         await asyncio.to_thread(migrate, self.engine)
         self.sessions = make_session_factory(self.engine)
@@ -215,6 +222,11 @@ class Node:
         self.outbound = OutboundService(self.sessions, data_dir=s.data_dir, default_region=default_region(s),
                                         site_zone=_site_zone(s))
         await self.outbound.start()
+        if dialer_settings.enabled:  # running campaigns dial (on the simulator: a simulated callee population)
+            self.dialer = Dialer(self.outbound, self.acd_service, self.ami, self.agi, self.bus,
+                                 settings=dialer_settings)
+            self.dialer.register_routes()
+            await self.dialer.start()
 
         if web_app is not None:
             self.web_app = web_app(self)
@@ -317,6 +329,7 @@ class Node:
             shipped_dialplan=True,
             speed=self.simulator_speed,
             traffic=traffic,
+            callees=CalleePopulation(),
         )
 
     def _started_here(self, event: DomainEvent) -> bool:
@@ -359,6 +372,8 @@ class Node:
 
     async def stop(self) -> None:
         # Deciding stops first: a node that lost the lead must not act on the PBX a moment longer.
+        if self.dialer is not None:
+            await self.dialer.stop()
         if self.acd_service is not None:
             await self.acd_service.close()
         if self.open_calls is not None:

@@ -33,6 +33,8 @@ class Settings:
     # How call-backs reach customers: a dial string with {number}, e.g. "PJSIP/{number}@provider" (rendered
     # by ``callcenter asterisk-config`` into [callcenter-outbound]); empty: no call-backs through a trunk.
     trunk: str = ""
+    # How long a customer's phone rings for a call-back or a campaign's dial (15-120 s; see asterisk_conf.site).
+    ring_seconds: int = 30
     # With Redis, one node leads the ACD; the lead is a lease of this many seconds, renewed every third of it
     # while alive (a standby takes over at most this long after a leader dies, and a leader cut off from
     # Redis steps down within 0.8 of it).

@@ -268,5 +268,7 @@ def desktop_app(node: Node) -> web.Application:
         agent_directory=node.acd_service,
         config=config,
         call_placer=AmiCallPlacer(node.ami, node.acd_service),
+        preview_dialer=node.dialer,
+        dial_levels=node.dialer,
     )
 

@@ -1,4 +1,4 @@
-"""Outbound: who may be dialled now, in which order, and why (pure cores; the dialer edge comes later).
+"""Outbound: who may be dialled now, in which order, and why (pure cores), and the dialer edge that dials them.
 
 The pieces, bottom up (each module's docstring says more):
 
@@ -25,10 +25,15 @@ The pieces, bottom up (each module's docstring says more):
 - :mod:`outbound.callees`, :mod:`outbound.dialer_day`, :mod:`outbound.dialer_bench` — a simulated callee
   population and dialling day, checked for do-not-call and window breaches from its event log, and
   ``callcenter bench dialer``.
+- :mod:`outbound.dialer_lines` (pure) — the lines in progress, each round's confirmed leads and held agents,
+  what the pacer sees; :mod:`outbound.dial_events` — each attempt's timeline on the bus;
+  :mod:`outbound.dialer` — the edge: originates through the AMI, hands persons to the ACD's agents, reports
+  outcomes to :class:`~outbound.service.OutboundService`.
 
 How the edges use it: the storage edge fills :class:`Lead`/:class:`LeadHistory` rows and
 :meth:`DncBook.restore`, persists the :class:`LeadHistory` and :class:`DncChange` values the cores return,
 and stores recorded :class:`Decision` values for ``callcenter lists why NUMBER``; the importer calls
 :func:`parse_number` and :func:`build_registry`; the dialer loops ``hopper.next()`` → ``hopper.confirm()``
-→ originate → ``hopper.outcome()``. Times are epoch seconds from an injected clock throughout.
+→ originate → ``hopper.outcome()`` (through the service's ``next_lead``, ``confirm`` and ``dial_ended``).
+Times are epoch seconds from an injected clock throughout.
 """

@@ -393,6 +393,10 @@ class OutboundService:
 
     # ---- the dialer's side ------------------------------------------------------------------------
 
+    def running_campaigns(self) -> list[int]:
+        """The ids of the campaigns running here (each has its hopper)."""
+        return list(self._hoppers)
+
     def next_lead(self, campaign_id: int) -> Lead | None:
         hopper = self._hoppers.get(campaign_id)
         return None if hopper is None else hopper.next()
@@ -445,6 +449,10 @@ class OutboundService:
 
     async def lead_card(self, lead_id: int) -> lead_store.LeadCard | None:
         return await self._db(lambda s: lead_store.lead_card(s, lead_id))
+
+    def held_lead(self, campaign_id: int, lead_id: int) -> Lead:
+        """A lead taken out of the running campaign's hopper (a preview card's), to dial it."""
+        return self._hopper(campaign_id).lead(lead_id)
 
     def put_back(self, campaign_id: int, lead_id: int) -> None:
         """Take back a released lead nobody dialled (an agent skipped its preview); it is decided again."""

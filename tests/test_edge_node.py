@@ -55,6 +55,28 @@ async def test_an_unreadable_agi_allow_list_stops_the_start(tmp_path: Path) -> N
         await node.stop()
 
 
+async def test_a_dialer_setting_that_cannot_work_stops_the_start_before_anything_is_created(tmp_path: Path) -> None:
+    node = Node(_settings(tmp_path, raw={"dialer": {"machine_rule": "voicemail"}}), directory_factory=crm_directory,
+                say=lambda line: None)
+    try:
+        with pytest.raises(NodeStartError, match="machine rule"):
+            await node.start()
+        assert not (tmp_path / "cc.sqlite3").exists()
+    finally:
+        await node.stop()
+
+
+async def test_the_dialer_runs_unless_the_settings_turn_it_off(tmp_path: Path) -> None:
+    for enabled in (True, False):
+        node = Node(_settings(tmp_path, raw={"dialer": {"enabled": enabled}}), directory_factory=crm_directory,
+                    say=lambda line: None)
+        try:
+            await node.start()
+            assert (node.dialer is not None) == enabled
+        finally:
+            await node.stop()
+
+
 async def test_the_fastagi_server_accepts_the_networks_of_the_settings(tmp_path: Path) -> None:
     node = Node(_settings(tmp_path, agi_allow="127.0.0.1/32, 10.1.2.0/24"), directory_factory=crm_directory,
                 say=lambda line: None)

@@ -30,6 +30,7 @@ CAUSE_TEXT = {
     16: "Normal Clearing",
     17: "User busy",
     19: "User alerting, no answer",
+    1: "Unallocated (unassigned) number",
     21: "Call Rejected",
     32: "Circuit/channel congestion",
     34: "Circuit/channel congestion",
@@ -91,6 +92,8 @@ class Channel:
     variables: dict[str, str] = field(default_factory=dict)
     cdr_userfield: str = ""
     answered_at: float | None = None
+    # Seconds the answerer at the far end speaks first (set when a simulated phone answers; read by AMD()).
+    greeting: float | None = None
     local_peer: Channel | None = None
     bridge: Bridge | None = None
     # Set when a hangup was requested (HangupRequest/SoftHangupRequest seen); the cause to use.

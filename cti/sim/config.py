@@ -14,18 +14,43 @@ class PhoneOutcome(StrEnum):
     BUSY = "busy"
     CONGESTION = "congestion"
     REJECT = "reject"
+    INVALID = "invalid"  # the network refuses the number (unallocated, Q.850 cause 1) without ringing
 
 
 @dataclass(frozen=True, slots=True)
 class PhoneBehaviour:
     """A simulated phone: rings ``answer_after`` s then does ``outcome``; hangs up after ``talk_time``.
 
-    ``talk_time`` of None keeps the call up until the other side hangs up.
+    ``talk_time`` of None keeps the call up until the other side hangs up. ``greeting`` is how long the
+    answerer speaks first: a person's "hello?" is short, an answering machine's greeting is long (what
+    ``AMD()`` listens to; see :mod:`cti.sim.amd`).
     """
 
     outcome: PhoneOutcome = PhoneOutcome.ANSWER
     answer_after: float = 1.0
     talk_time: float | None = None
+    greeting: float = 0.8
+
+
+@dataclass(frozen=True, slots=True)
+class CalleePopulation:
+    """The customers a campaign dials, for numbers no entry of ``phones`` names: each dial draws its callee.
+
+    Shares of the dials: ``invalid`` numbers not in service, ``busy``, ``no_answer`` (rings out), and the
+    rest answers after ``ring`` (uniform, seconds); of the answers ``machines`` are answering machines with
+    a greeting of ``machine_greeting`` seconds (uniform), the others persons saying a short hello and
+    talking ``talk`` seconds (uniform) unless the other side ends first. A number listed in ``always`` gets
+    that outcome on every dial (a test's fixed cast).
+    """
+
+    invalid: float = 0.02
+    busy: float = 0.08
+    no_answer: float = 0.25
+    machines: float = 0.2
+    ring: tuple[float, float] = (2.0, 12.0)
+    machine_greeting: tuple[float, float] = (2.5, 8.0)
+    talk: tuple[float, float] = (30.0, 240.0)
+    always: dict[str, PhoneBehaviour] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +94,10 @@ class SimulatorConfig:
     # Dial string (e.g. "PJSIP/1001", "Local/1001@phones") -> behaviour of that phone.
     phones: dict[str, PhoneBehaviour] = field(default_factory=dict)
     default_phone: PhoneBehaviour = field(default_factory=PhoneBehaviour)
+    # Who answers the numbers dialled through callee_context (Local/<number>@callcenter-outbound, the
+    # dialer's and call-backs' way out) when no phones entry names the dial string; None: default_phone.
+    callees: CalleePopulation | None = None
+    callee_context: str = "callcenter-outbound"
     traffic: TrafficSettings = field(default_factory=TrafficSettings)
     # Run the callcenter-* contexts asterisk_conf renders (FastAGI scripts inbound, connect, callback and
     # resume on agi_url's host and port, and the holding loop after each). Off: those contexts run

@@ -8,9 +8,11 @@ far end behaves as :class:`~cti.sim.config.PhoneBehaviour` says for its dial str
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from cti.sim.callees import draw_callee
 from cti.sim.channel import (
     CID_PRES,
     STATE_BUSY,
@@ -66,6 +68,7 @@ class Dialer:
         self.namer = ChannelNamer(int(pbx.clock.now()))
         self.callers: dict[str, CallerScript] = {}
         self.processed_calls = 0
+        self._callee_rng = random.Random(pbx.config.seed)
 
     # ---- legs -----------------------------------------------------------------------------------
 
@@ -178,7 +181,15 @@ class Dialer:
         return chan
 
     def phone_for(self, dial_string: str) -> PhoneBehaviour:
-        return self.pbx.config.phones.get(dial_string, self.pbx.config.default_phone)
+        """The phone a dial string rings: a listed one, a callee of the population, else the default."""
+        config = self.pbx.config
+        listed = config.phones.get(dial_string)
+        if listed is not None:
+            return listed
+        number, _, context = dial_string.removeprefix("Local/").partition("@")
+        if config.callees is not None and dial_string.startswith("Local/") and context == config.callee_context:
+            return draw_callee(config.callees, number, self._callee_rng)
+        return config.default_phone
 
     # ---- dialing --------------------------------------------------------------------------------
 
@@ -269,9 +280,10 @@ class Dialer:
         near = far.local_peer
         assert near is not None
         try:
-            if phone.outcome is PhoneOutcome.REJECT:
-                self.pbx.newexten(far, "Hangup", "21")
-                self.pbx.hangup(far, 21)
+            if phone.outcome in (PhoneOutcome.REJECT, PhoneOutcome.INVALID):
+                cause = 21 if phone.outcome is PhoneOutcome.REJECT else 1
+                self.pbx.newexten(far, "Hangup", str(cause))
+                self.pbx.hangup(far, cause)
                 return
             if phone.outcome is PhoneOutcome.CONGESTION:
                 self.pbx.newexten(far, "Progress")
@@ -301,6 +313,7 @@ class Dialer:
                 self.pbx.hangup(far, 19)
                 return
             self.pbx.newexten(far, "Answer")
+            near.greeting = phone.greeting  # what AMD() on the originated half hears
             self.pbx.answer(far)
             if phone.talk_time is not None:
                 self.pbx.newexten(far, "Wait", f"{phone.talk_time:g}")
@@ -316,9 +329,10 @@ class Dialer:
 
     async def _run_phone_device(self, chan: Channel, phone: PhoneBehaviour) -> None:
         """A device channel (``PJSIP/1001-…``) behaving like the phone at the far end."""
-        if phone.outcome in (PhoneOutcome.REJECT, PhoneOutcome.CONGESTION):
+        if phone.outcome in (PhoneOutcome.REJECT, PhoneOutcome.CONGESTION, PhoneOutcome.INVALID):
             chan.dial_status = "CONGESTION" if phone.outcome is PhoneOutcome.CONGESTION else "NOANSWER"
-            self.pbx.hangup(chan, 34 if phone.outcome is PhoneOutcome.CONGESTION else 21, soft_cause=None)
+            cause = {PhoneOutcome.CONGESTION: 34, PhoneOutcome.REJECT: 21}.get(phone.outcome, 1)
+            self.pbx.hangup(chan, cause, soft_cause=None)
             return
         if phone.answer_after > 0:
             self.pbx.set_state(chan, STATE_RINGING)
@@ -330,6 +344,7 @@ class Dialer:
             chan.dial_status = "BUSY" if busy else "NOANSWER"
             self.pbx.hangup(chan, 17 if busy else 19, soft_cause=None)
             return
+        chan.greeting = phone.greeting
         self.pbx.answer(chan)
         if phone.talk_time is None:
             return  # stays up until the other side hangs it up

@@ -16,13 +16,15 @@ from asterisk_conf.checker import Dialplan, Extension, check_dialplan, parse_con
 from asterisk_conf.render import render_site
 from asterisk_conf.site import SiteConfig
 from cti.sim.agi_client import DEFAULT_AGI_PORT, run_fastagi
+from cti.sim.callees import amd_verdict
 from cti.sim.channel import STATE_UP, Channel, Place
 from cti.sim.media import music_on_hold, playback, wait
 from cti.sim.ports import SimPbx
 
 SHIPPED_FILE = "extensions_callcenter.conf"
 APPLICATIONS = frozenset(
-    {"agi", "answer", "bridge", "goto", "gotoif", "hangup", "musiconhold", "noop", "playback", "set", "wait"}
+    {"agi", "amd", "answer", "bridge", "goto", "gotoif", "hangup", "musiconhold", "noop", "playback", "set", "wait",
+     "waitforsilence"}
 )
 _COMPARISON = re.compile(r'\s*("[^"]*"|[^\s"!=]*)\s*(!=|=)\s*("[^"]*"|[^\s"!=]*)\s*\Z')
 _FUNCTION = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\((.*)\)\Z", re.DOTALL)
@@ -165,6 +167,16 @@ class DialplanRunner:
             await playback(pbx, chan, data.split(",", 1)[0].split("&"))
         elif app == "wait":
             await wait(pbx.clock, [chan], _seconds(data) or 0.0)
+        elif app == "amd":
+            await self._amd(chan)
+        elif app == "waitforsilence":
+            # Until the answerer's greeting is over and 1.5 s of silence followed (at most the timeout).
+            parts = data.split(",")
+            silence = (_seconds(parts[0]) or 0.0) / 1000
+            limit = _seconds(parts[2]) if len(parts) > 2 else None
+            spoken = 0.0 if chan.answered_at is None else pbx.clock.now() - chan.answered_at
+            left = max(0.0, (chan.greeting or 0.0) - spoken) + silence
+            await wait(pbx.clock, [chan], left if limit is None else min(left, limit))
         elif app == "bridge":
             await pbx.bridges.application(chan, data)
         elif app == "hangup":
@@ -177,6 +189,18 @@ class DialplanRunner:
             chosen = when_true if condition.strip() not in ("", "0") else when_false
             return self._target(chan, extension, chosen) if chosen else None
         return None  # NoOp
+
+    async def _amd(self, chan: Channel) -> None:
+        """``AMD()``: listen to the answerer's greeting, then set ``AMDSTATUS`` and ``AMDCAUSE``."""
+        if chan.greeting is None:  # nobody simulated speaks: AMD hears its initial silence run out
+            status, cause, seconds = "MACHINE", "INITIALSILENCE-2500-2500", 2.5
+        else:
+            status, cause, seconds = amd_verdict(chan.greeting)
+        if await wait(self.pbx.clock, [chan], seconds) is not None:
+            status, cause = "HANGUP", ""
+        if not chan.gone:
+            self.pbx.set_variable(chan, "AMDSTATUS", status)
+            self.pbx.set_variable(chan, "AMDCAUSE", cause)
 
     def _target(self, chan: Channel, extension: Extension, target: str) -> Place:
         """``[[context,]exten,]priority-or-label`` -> a place in the dialplan."""

@@ -42,8 +42,10 @@ def test_dialplan_is_loaded_as_written(asterisk: tuple[Instance, SiteConfig]) ->
     assert f":{site.agi_port}/transfer?call=${{URIENCODE(${{EXTEN}})}})" in transfer, transfer
     assert 'GotoIf($["${AGISTATUS}" = "HANGUP"]?done)' in inbound
     assert "MusicOnHold(default,20)" in inbound and "Goto(hold)" in inbound
+    dialer = instance.cli("dialplan show callcenter-dialer")
+    assert "AMD()" in dialer and "WaitForSilence(1500,1,30)" in dialer, dialer
     outbound = instance.cli("dialplan show callcenter-outbound")
-    assert "'_+X!'" in outbound and "Dial(Local/${EXTEN}@callcenter-inbound)" in outbound, outbound
+    assert "'_+X!'" in outbound and "Dial(Local/${EXTEN}@callcenter-inbound,30)" in outbound, outbound
 
 
 @pytest.mark.parametrize("function", ["URIENCODE", "CHANNEL"])

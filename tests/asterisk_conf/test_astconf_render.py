@@ -159,9 +159,9 @@ def test_settings_supply_the_defaults_and_flags_override_them() -> None:
 
 def test_the_trunk_setting_renders_the_outbound_context_and_the_flag_overrides_it() -> None:
     assert "[callcenter-outbound]" not in render_site(site_from_settings(Settings()))["extensions_callcenter.conf"]
-    node = Settings(trunk="PJSIP/{number}@provider")
+    node = Settings(trunk="PJSIP/{number}@provider", ring_seconds=25)
     outbound = steps(dialplan_of(render_site(site_from_settings(node))), "callcenter-outbound", "+4930123")
-    assert ("Dial", "PJSIP/${EXTEN}@provider") in outbound
+    assert ("Dial", "PJSIP/${EXTEN}@provider,25") in outbound
     other = site_from_settings(node, trunk="IAX2/carrier/{number}")
     assert other.trunk == "IAX2/carrier/{number}"
     with pytest.raises(SiteValueError, match="trunk"):
@@ -273,7 +273,7 @@ def test_command_writes_files_and_checks_them(tmp_path: Path, capsys: pytest.Cap
     text = (out / "manager_callcenter.conf").read_text()
     assert "[node]" in text and "permit = 10.0.0.0/24" in text and "permit = 10.0.1.7/32" in text
     dialplan = (out / "extensions_callcenter.conf").read_text()
-    assert "agi://10.0.0.2:4580/inbound?" in dialplan and "Dial(SIP/provider/${EXTEN})" in dialplan
+    assert "agi://10.0.0.2:4580/inbound?" in dialplan and "Dial(SIP/provider/${EXTEN},30)" in dialplan
     assert "warning" not in capsys.readouterr().err
     assert run_command(["--check", *(str(p) for p in sorted(out.iterdir()))]) == 0
     tampered = out / "extensions_callcenter.conf"
@@ -309,8 +309,8 @@ def test_without_a_trunk_no_outbound_context_is_rendered(default_files: dict[str
 def test_the_outbound_context_dials_the_number_through_the_trunk(number: str) -> None:
     dialplan = dialplan_of(render_site(SiteConfig(trunk=TRUNK)))
     assert steps(dialplan, "callcenter-outbound", number) == [
-        ("NoOp", "callcenter: call-back dialling ${EXTEN}"),
-        ("Dial", "PJSIP/${EXTEN}@provider"),
+        ("NoOp", "callcenter: dialling ${EXTEN}"),
+        ("Dial", "PJSIP/${EXTEN}@provider,30"),
         ("Hangup", ""),
     ]
 
@@ -350,3 +350,20 @@ def test_any_accepted_trunk_becomes_one_dial_argument_of_the_outbound_context(pr
     dial = steps(dialplan_of(files), "callcenter-outbound", "5550042")[1]
     assert dial == ("Dial", f"{prefix}${{EXTEN}}{suffix}")
     assert not set(dial[1]) & set(",&|;()[] \t")
+
+
+def test_the_dialer_context_runs_amd_and_branches_on_the_machine_rule() -> None:
+    dialer = steps(dialplan_of(render_site(site_from_settings(Settings()))), "callcenter-dialer", "d17")
+    apps = [app for app, _ in dialer]
+    assert apps.index("AMD") < apps.index("AGI")  # the verdict comes before anyone is connected
+    assert ("GotoIf", '$["${AMDSTATUS}" = "MACHINE"]?machine') in dialer
+    assert ("AGI", "agi://127.0.0.1:4573/dialer?attempt=${URIENCODE(${EXTEN})}") in dialer
+    # A person nobody takes, and a machine under the 'message' rule, hear the campaign's messages.
+    assert ("Playback", "${CC_ABANDON_MESSAGE}") in dialer and ("Playback", "${CC_MACHINE_MESSAGE}") in dialer
+    assert ("GotoIf", '$["${CC_MACHINE_RULE}" = "agent"]?person') in dialer
+
+
+@pytest.mark.parametrize("seconds", [14, 121, True])
+def test_a_ring_time_too_short_or_too_long_is_refused(seconds: int) -> None:
+    with pytest.raises(SiteValueError, match="ring_seconds"):
+        site_from_settings(Settings(ring_seconds=seconds))

@@ -1,0 +1,65 @@
+"""Domain events of the dialer: every campaign attempt's timeline, as the recorder and the desktops see it.
+
+An attempt publishes :class:`CampaignDialPlaced` when it is originated, :class:`CampaignDialAnswered` when the
+callee picked up and AMD told a person from a machine, and one :class:`CampaignDialEnded` with what it came
+to (an outcome of :mod:`outbound.dial_outcomes`, or ``connected``: the person was handed to an agent, whose
+disposition then decides the lead). The attempt id is also the ACD call id of a connected person, so the
+ACD's own events (``CallQueued`` ... ``CallDisposed``) continue the same timeline.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+
+from bus.events import DomainEvent
+
+_T = typing.TypeVar("_T")
+#: The outcome of an attempt whose person was passed to an agent.
+CONNECTED = "connected"
+
+
+@typing.dataclass_transform(frozen_default=True, kw_only_default=True)
+def _event(cls: type[_T]) -> type[_T]:
+    return dataclasses.dataclass(frozen=True, slots=True, kw_only=True)(cls)
+
+
+@_event
+class CampaignDialPlaced(DomainEvent):
+    """A lead of a campaign is being dialled as ``attempt_id``; ``agent_id`` is the agent held for it (None:
+    predictive, found when a person answers)."""
+
+    attempt_id: str
+    campaign_id: int
+    campaign: str
+    lead_id: int
+    number: str
+    queue: str
+    mode: str
+    agent_id: str | None = None
+
+
+@_event
+class CampaignDialAnswered(DomainEvent):
+    """The callee answered and ``AMD()`` heard ``verdict`` (``person`` or ``machine``)."""
+
+    attempt_id: str
+    campaign_id: int
+    lead_id: int
+    verdict: str
+    amd_status: str
+    amd_cause: str = ""
+
+
+@_event
+class CampaignDialEnded(DomainEvent):
+    """What the attempt came to; ``ring_seconds`` from the dial to the answer or the failure."""
+
+    attempt_id: str
+    campaign_id: int
+    campaign: str
+    lead_id: int
+    outcome: str
+    ring_seconds: float
+    agent_id: str | None = None
+    detail: str = ""

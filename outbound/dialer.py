@@ -1,0 +1,477 @@
+"""The dialer: the edge that makes running campaigns dial, through the ACD's agents and Asterisk's AMI.
+
+Every ``tick_seconds`` each running progressive or predictive campaign gets a round: its pacer
+(:mod:`outbound.pacing`) says how many lines, :func:`outbound.dialer_lines.take_leads` holds agents (progressive)
+and takes confirmed leads from :class:`~outbound.service.OutboundService`, and each lead is originated
+(``Async``, ``ActionID`` = the attempt) as ``Local/<number>@callcenter-outbound`` into ``callcenter-dialer``/<attempt
+id> with the channel variables the dialplan reads (see ``asterisk_conf``). A preview campaign dials only when
+a desk asks: :meth:`Dialer.preview_dial` holds that agent and dials the next lead (or one named lead) for them.
+
+What the PBX reports decides each attempt (:mod:`outbound.dial_outcomes`): a failed ``OriginateResponse`` with
+the hang-up causes of its channels (busy, no answer, congestion, invalid, failed); ``CC_AMD_STATUS`` set by the
+dialplan for a machine (hang up or message there); the ``dialer`` FastAGI script for a person, which hands them
+to the held agent (or, predictive, to any ready agent of the campaign's queue) the way inbound callers reach
+agents (:meth:`acd.service.AcdService.wait_in_queue`, pinned, with the attempt id as call id), or plays the
+abandon message at once when nobody is free. Outcomes go to :meth:`OutboundService.dial_ended` (retries and
+do-not-call follow the campaign's rules); a connected person's lead is decided by the agent's disposition
+(``CallDisposed`` → :meth:`OutboundService.dispose`). Each attempt's timeline is published on the bus
+(:mod:`outbound.dial_events`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import functools
+import logging
+import re
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from acd.agents import AgentState
+from acd.events import CallAbandoned, CallDisposed, CallEnded
+from acd.service import AcdService
+from asterisk_conf.dialstring import callback_number
+from bus.clock import Clock
+from bus.eventbus import EventBus
+from bus.events import DomainEvent
+from bus.tasks import TaskSet
+from cti.agi import AgiError, AgiHangup, AgiServer, AgiSession
+from cti.ami.client import AmiClient, AmiError
+from cti.ami.events import ChannelHungUp, OriginateResult, VariableSet
+from ivr.caller import CallerData
+from ivr.outcome import IvrOutcome, OutcomeKind
+from outbound import dial_outcomes as dial
+from outbound.campaign_store import StoredCampaign
+from outbound.campaigns import PREDICTIVE, PREVIEW, CampaignError
+from outbound.dial_events import CONNECTED, CampaignDialAnswered, CampaignDialEnded, CampaignDialPlaced
+from outbound.dialer_lines import AGENT, HANGUP, MACHINE_RULES, Line, LineBook, Take, pacing_state, take_leads
+from outbound.hopper import HopperError
+from outbound.leads import Lead
+from outbound.pacing import Pacer, PredictivePacer
+from outbound.rules import ANSWERED
+from outbound.service import DispositionError, OutboundService
+
+log = logging.getLogger(__name__)
+
+DIALER_CONTEXT = "callcenter-dialer"
+#: The channel variables the dialplan and a restarted node read (values are ids, rules and sound names only).
+CAMPAIGN_VARIABLE, LEAD_VARIABLE, ATTEMPT_VARIABLE = "CC_CAMPAIGN_ID", "CC_LEAD_ID", "CC_ATTEMPT_ID"
+RULE_VARIABLE, MACHINE_MESSAGE_VARIABLE, ABANDON_MESSAGE_VARIABLE = (
+    "CC_MACHINE_RULE", "CC_MACHINE_MESSAGE", "CC_ABANDON_MESSAGE")
+AMD_STATUS_VARIABLE, AMD_CAUSE_VARIABLE = "CC_AMD_STATUS", "CC_AMD_CAUSE"
+_SOUND = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_/-]{0,63}")
+#: The far half of an attempt's Local channel has the attempt id and this as its Uniqueid (ids have no '.').
+OTHER_HALF = ".2"
+#: Real seconds a failed originate waits for its channels' hang-up causes, which may come after it.
+CAUSE_GRACE = 0.3
+CAMPAIGN_CACHE_SECONDS = 5.0
+
+
+class DialerSettingsError(ValueError):
+    """A ``[dialer]`` setting that cannot work."""
+
+
+class PreviewError(RuntimeError):
+    """A preview dial that cannot be made now (agent not ready, no lead, campaign not running)."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DialerSettings:
+    """The ``[dialer]`` table. ``machine_rules`` overrides ``machine_rule`` per campaign id."""
+
+    enabled: bool = True
+    tick_seconds: float = 1.0
+    ring_seconds: int = 30
+    dial: str = "Local/{number}@callcenter-outbound"
+    machine_rule: str = HANGUP
+    machine_rules: Mapping[int, str] = dataclasses.field(default_factory=dict)
+    machine_message: str = "vm-goodbye"
+    abandon_message: str = "sorry-youre-having-problems"
+    keep_for_inbound: int = 0
+    max_lines: int = 50
+    # Seconds after a connected call's talk ends that the lead waits for the agent's disposition; then it is
+    # recorded as answered (a final outcome), so no lead stays taken out for good.
+    disposition_wait: float = 900.0
+
+    def __post_init__(self) -> None:
+        for rule in (self.machine_rule, *self.machine_rules.values()):
+            if rule not in MACHINE_RULES:
+                raise DialerSettingsError(f"machine rule {rule!r}: one of {', '.join(MACHINE_RULES)}")
+        for name in (self.machine_message, self.abandon_message):
+            if not _SOUND.fullmatch(name):
+                raise DialerSettingsError(f"message {name!r}: a sound name of letters, digits, _ / - only")
+        if not 15 <= self.ring_seconds <= 120:
+            raise DialerSettingsError("ring_seconds: 15-120")
+        if self.tick_seconds <= 0 or self.max_lines < 1 or self.keep_for_inbound < 0:
+            raise DialerSettingsError("tick_seconds and max_lines must be positive, keep_for_inbound not negative")
+        if "{number}" not in self.dial:
+            raise DialerSettingsError("dial: needs {number}")
+
+    @classmethod
+    def from_table(cls, table: Mapping[str, Any], *, ring_seconds: int = 30) -> DialerSettings:
+        """Read the ``[dialer]`` table (unknown keys refused); ``ring_seconds`` is the node's setting."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(table) - known)
+        if unknown:
+            raise DialerSettingsError(f"[dialer]: unknown settings {', '.join(unknown)}")
+        values = dict(table)
+        values.setdefault("ring_seconds", ring_seconds)
+        try:
+            values["machine_rules"] = {int(k): str(v) for k, v in dict(values.get("machine_rules", {})).items()}
+            return cls(**values)
+        except (TypeError, ValueError) as exc:
+            raise DialerSettingsError(f"[dialer]: {exc}") from exc
+
+    def rule_for(self, campaign_id: int) -> str:
+        return self.machine_rules.get(campaign_id, self.machine_rule)
+
+
+@dataclasses.dataclass(slots=True)
+class _Handed:
+    """A person handed to an agent: the lead waits for the agent's disposition."""
+
+    campaign_id: int
+    lead_id: int
+    talk_ended_at: float | None = None
+
+
+class Dialer:
+    """See the module doc. ``clock`` must be the ACD's and the outbound service's."""
+
+    def __init__(self, outbound: OutboundService, acd: AcdService, ami: AmiClient, agi: AgiServer, bus: EventBus,
+                 *, settings: DialerSettings | None = None, clock: Clock = time.time) -> None:
+        self.outbound = outbound
+        self.acd = acd
+        self.ami = ami
+        self.agi = agi
+        self.bus = bus
+        self.settings = settings or DialerSettings()
+        self.clock = clock
+        self.lines = LineBook(prefix=f"dial-{secrets.token_hex(3)}-")
+        self._pacers: dict[int, Pacer] = {}
+        self._campaigns: dict[int, tuple[float, StoredCampaign]] = {}
+        self._actions: dict[str, str] = {}  # AMI ActionID -> attempt id
+        self._early: dict[str, OriginateResult] = {}
+        self._handed: dict[str, _Handed] = {}  # attempt id (= ACD call id) -> its lead
+        self._tasks = TaskSet("dialer", log)
+
+    # ---- running ----------------------------------------------------------------------------------
+
+    def register_routes(self) -> None:
+        """Route the ``dialer`` FastAGI script (a person answered a campaign's call) to this dialer."""
+        self.agi.route("dialer", self.person_answered)
+
+    async def start(self) -> None:
+        self.bus.add_listener(self._on_event, OriginateResult, ChannelHungUp, VariableSet, CallDisposed, CallEnded,
+                              CallAbandoned)
+        self._tasks.spawn(self._run(), name="dialer-rounds")
+
+    async def stop(self) -> None:
+        self.bus.remove_listener(self._on_event)
+        await self._tasks.cancel_all()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.dial_round()
+            except Exception:
+                log.exception("dialer round failed; carrying on")
+            await asyncio.sleep(self.settings.tick_seconds)
+
+    async def dial_round(self) -> int:
+        """One round over every running campaign; returns the lines originated."""
+        placed = 0
+        for campaign_id in self.outbound.running_campaigns():
+            campaign = await self._campaign(campaign_id)
+            if campaign is not None and campaign.settings.mode != PREVIEW:
+                placed += await self._campaign_round(campaign)
+        self._sweep()
+        return placed
+
+    async def _campaign(self, campaign_id: int) -> StoredCampaign | None:
+        cached = self._campaigns.get(campaign_id)
+        now = time.monotonic()
+        if cached is None or now - cached[0] > CAMPAIGN_CACHE_SECONDS:
+            try:
+                cached = (now, await self.outbound.campaign(campaign_id))
+            except CampaignError:
+                return None
+            self._campaigns[campaign_id] = cached
+        return cached[1]
+
+    def _pacer(self, campaign: StoredCampaign) -> Pacer:
+        pacer = self._pacers.get(campaign.id)
+        predictive = campaign.settings.mode == PREDICTIVE
+        if pacer is None or isinstance(pacer, PredictivePacer) != predictive:
+            pacer = PredictivePacer(target=campaign.settings.abandon_target) if predictive else Pacer()
+            self._pacers[campaign.id] = pacer
+        return pacer
+
+    async def _campaign_round(self, campaign: StoredCampaign) -> int:
+        s = campaign.settings
+        pacer = self._pacer(campaign)
+        lines = self.lines.of(campaign.id)
+        state = pacing_state(self.clock(), self.acd.agents_of(s.queue), lines,
+                             keep_for_inbound=self.settings.keep_for_inbound)
+        wanted = min(pacer.lines(state), self.settings.max_lines - len(lines))
+        if wanted <= 0:
+            return 0
+        holds = pacer.reserves_agents()
+        takes = take_leads(
+            wanted, new_id=self.lines.new_id, next_lead=lambda: self.outbound.next_lead(campaign.id),
+            confirm=lambda lead_id: self.outbound.confirm(campaign.id, lead_id),
+            hold=(lambda attempt_id: self.acd.reserve_agent(attempt_id, s.queue)) if holds else None,
+            let_go=self.acd.release_agent)
+        for take in takes:
+            await self._originate(campaign, take)
+        return len(takes)
+
+    async def preview_dial(self, campaign_id: int, agent_id: str, lead_id: int | None = None) -> str:
+        """A desk's "dial the next lead for me": hold ``agent_id`` (who must be ready), take the campaign's
+        next confirmed lead (or ``lead_id``, a lead the desk's preview card took out of the hopper) and dial it;
+        the answered person is connected to that agent. Returns the attempt id (its events tell the lead, see
+        :mod:`outbound.dial_events`); :class:`PreviewError` when it cannot (the lead's rules refuse it now)."""
+        campaign = await self._campaign(campaign_id)
+        if campaign is None or campaign_id not in self.outbound.running_campaigns():
+            raise PreviewError(f"campaign {campaign_id} is not running")
+        queue = campaign.settings.queue
+        next_lead: Callable[[], Lead | None] = functools.partial(self.outbound.next_lead, campaign_id)
+        if lead_id is not None:  # the desk's lead, once
+            next_lead = functools.partial(next, iter([self.outbound.held_lead(campaign_id, lead_id)]), None)
+        takes = take_leads(
+            1, new_id=self.lines.new_id, next_lead=next_lead,
+            confirm=lambda found: self.outbound.confirm(campaign_id, found),
+            hold=lambda attempt_id: self.acd.reserve_agent(attempt_id, queue, agent_id),
+            let_go=self.acd.release_agent)
+        if not takes:
+            raise PreviewError(f"agent {agent_id} is not ready, or campaign {campaign.name} has no lead to dial now")
+        await self._originate(campaign, takes[0])
+        return takes[0].attempt_id
+
+    def dial_levels(self) -> dict[int, float]:
+        """The wall's dial level: lines in progress per logged-in agent of the campaign's queue, by campaign."""
+        levels = {}
+        for campaign_id, (_, campaign) in self._campaigns.items():
+            agents = [a for a in self.acd.agents_of(campaign.settings.queue) if a.state is not AgentState.LOGGED_OUT]
+            if agents and campaign_id in self.outbound.running_campaigns():
+                levels[campaign_id] = len(self.lines.of(campaign_id)) / len(agents)
+        return levels
+
+    # ---- originating ------------------------------------------------------------------------------
+
+    async def _originate(self, campaign: StoredCampaign, take: Take) -> None:
+        s = campaign.settings
+        now = self.clock()
+        line = self.lines.open(Line(take.attempt_id, campaign.id, take.lead, now, agent_id=take.agent_id))
+        number = take.lead.number.e164
+        self.bus.publish(CampaignDialPlaced(
+            at=now, attempt_id=line.attempt_id, campaign_id=campaign.id, campaign=s.name, lead_id=take.lead.id,
+            number=number, queue=s.queue, mode=s.mode, agent_id=take.agent_id))
+        if callback_number(number) is None:
+            self._end(line, dial.INVALID, detail=f"not a number to dial: {number!r}")
+            return
+        variables = {
+            CAMPAIGN_VARIABLE: str(campaign.id), LEAD_VARIABLE: str(take.lead.id), ATTEMPT_VARIABLE: line.attempt_id,
+            RULE_VARIABLE: self.settings.rule_for(campaign.id), MACHINE_MESSAGE_VARIABLE: self.settings.machine_message,
+            ABANDON_MESSAGE_VARIABLE: self.settings.abandon_message,
+        }
+        try:
+            action_id = await self.ami.originate(
+                self.settings.dial.format(number=number), context=DIALER_CONTEXT, exten=line.attempt_id,
+                caller_id=s.caller_id, timeout_ms=self.settings.ring_seconds * 1000, variables=variables,
+                channel_id=line.attempt_id, other_channel_id=f"{line.attempt_id}{OTHER_HALF}")
+        except (AmiError, ValueError) as exc:
+            self._end(line, dial.FAILED, detail=f"originate refused: {exc}")
+            return
+        early = self._early.pop(action_id, None)
+        if early is not None:
+            self._originated(line.attempt_id, early)
+        else:
+            self._actions[action_id] = line.attempt_id
+
+    # ---- what the PBX reports ---------------------------------------------------------------------
+
+    def _on_event(self, event: DomainEvent) -> None:
+        if isinstance(event, OriginateResult):
+            attempt_id = self._actions.pop(event.action_id or "", None)
+            if attempt_id is not None:
+                self._originated(attempt_id, event)
+            elif event.action_id is not None and event.action_id.startswith(self.lines.prefix):
+                self._early[event.action_id] = event  # before originate() returned
+        elif isinstance(event, ChannelHungUp):
+            self._hung_up(event)
+        elif isinstance(event, VariableSet) and event.name == AMD_CAUSE_VARIABLE:
+            line = self.lines.get(event.uniqueid or "")
+            if line is not None:
+                line.amd_cause = event.value
+        elif isinstance(event, VariableSet) and event.name == AMD_STATUS_VARIABLE:
+            line = self.lines.get(event.uniqueid or "")
+            if line is not None and event.value == "MACHINE" and self.settings.rule_for(line.campaign_id) != AGENT:
+                self._answered(line, dial.MACHINE, event.value, line.amd_cause)
+                self._end(line, dial.MACHINE, detail=f"answering machine ({self.settings.rule_for(line.campaign_id)})")
+        elif isinstance(event, CallDisposed):
+            handed = self._handed.pop(event.call_id, None)
+            if handed is not None:
+                self._tasks.spawn(self._dispose(handed, event), name=f"dispose-{event.call_id}")
+        elif isinstance(event, CallAbandoned):
+            handed = self._handed.pop(event.call_id, None)
+            if handed is not None:  # gone while the agent's phone rang
+                self._report(handed.campaign_id, handed.lead_id, dial.HOPPER_OUTCOME[dial.ABANDONED])
+        elif isinstance(event, CallEnded) and event.call_id in self._handed:
+            handed = self._handed[event.call_id]
+            handed.talk_ended_at = event.at
+            pacer = self._pacers.get(handed.campaign_id)
+            if pacer is not None:
+                pacer.handled(event.talk_seconds)
+
+    def _originated(self, attempt_id: str, result: OriginateResult) -> None:
+        line = self.lines.get(attempt_id)
+        if line is None:
+            return
+        if result.success:
+            line.answered_at = self.clock()
+            return
+        # The channels' hang-up causes tell an invalid number from a rejection; they may still be on the way.
+        loop = asyncio.get_running_loop()
+        loop.call_later(CAUSE_GRACE, self._failed, attempt_id, result)
+
+    def _failed(self, attempt_id: str, result: OriginateResult) -> None:
+        line = self.lines.get(attempt_id)
+        if line is None:
+            return
+        try:
+            outcome = dial.originate_outcome("Failure", result.reason, line.causes)
+        except dial.DialOutcomeError as exc:
+            outcome = dial.FAILED
+            log.warning("attempt %s: %s", attempt_id, exc)
+        self._end(line, outcome or dial.FAILED, detail=f"originate reason {result.reason}, causes {line.causes}")
+
+    def _hung_up(self, event: ChannelHungUp) -> None:
+        attempt_id = event.uniqueid.partition(OTHER_HALF)[0]
+        line = self.lines.get(attempt_id)
+        if line is None:
+            return
+        line.causes.append(event.cause)
+        if event.uniqueid == attempt_id and line.answered_at is not None and line.verdict is None:
+            self._end(line, dial.FAILED, detail="hung up before AMD could tell")  # AMDSTATUS HANGUP
+
+    def _answered(self, line: Line, verdict: str, status: str, cause: str = "") -> None:
+        now = self.clock()
+        line.verdict = verdict
+        line.answered_at = line.answered_at or now
+        pacer = self._pacers.get(line.campaign_id)
+        if pacer is not None:
+            pacer.resolved(now, now - line.dialled_at, connect=verdict == dial.PERSON)
+            if verdict == dial.MACHINE:
+                pacer.machine(now)
+        self.bus.publish(CampaignDialAnswered(at=now, attempt_id=line.attempt_id, campaign_id=line.campaign_id,
+                                              lead_id=line.lead.id, verdict=verdict, amd_status=status,
+                                              amd_cause=cause))
+
+    def _end(self, line: Line, outcome: str, *, agent_id: str | None = None, detail: str = "") -> None:
+        """Close the line: let its held agent go (unless it took the person), publish, and tell the hopper."""
+        if self.lines.close(line.attempt_id) is None:
+            return
+        now = self.clock()
+        if line.agent_id is not None and outcome != CONNECTED:
+            self.acd.release_agent(line.agent_id, line.attempt_id)
+        pacer = self._pacers.get(line.campaign_id)
+        if pacer is not None and line.verdict is None:
+            pacer.resolved(now, now - line.dialled_at, connect=False)
+        cached = self._campaigns.get(line.campaign_id)
+        self.bus.publish(CampaignDialEnded(
+            at=now, attempt_id=line.attempt_id, campaign_id=line.campaign_id,
+            campaign=cached[1].name if cached else line.lead.campaign, lead_id=line.lead.id, outcome=outcome,
+            ring_seconds=(line.answered_at or now) - line.dialled_at, agent_id=agent_id or line.agent_id,
+            detail=detail))
+        if outcome == CONNECTED:
+            self._handed[line.attempt_id] = _Handed(line.campaign_id, line.lead.id)
+            return
+        self._report(line.campaign_id, line.lead.id, dial.HOPPER_OUTCOME[outcome], detail=detail)
+
+    def _sweep(self) -> None:
+        """Backstops for reports that never came: a line ringing past its time (and a minute) has failed; a talk
+        the agent did not dispose of within ``disposition_wait`` was answered."""
+        limit = self.settings.ring_seconds + 60.0
+        now = self.clock()
+        for line in list(self.lines):
+            if now - (line.answered_at or line.dialled_at) > limit:
+                self._end(line, dial.FAILED, detail="no report from the PBX")
+        for call_id, handed in list(self._handed.items()):
+            if handed.talk_ended_at is not None and now - handed.talk_ended_at > self.settings.disposition_wait:
+                del self._handed[call_id]
+                self._report(handed.campaign_id, handed.lead_id, ANSWERED, detail="answered (no disposition)")
+
+    def _report(self, campaign_id: int, lead_id: int, outcome: str, *, detail: str = "", by: str = "dialer") -> None:
+        """Tell the outbound service how a lead's dial ended (in the background)."""
+        async def report() -> None:
+            try:
+                await self.outbound.dial_ended(campaign_id, lead_id, outcome, detail=detail, by=by)
+            except CampaignError:  # paused or stopped meanwhile: its hopper reloads the lead from storage
+                log.info("campaign %s no longer runs: lead %s's %s is not kept", campaign_id, lead_id, outcome)
+        self._tasks.spawn(report(), name=f"dial-ended-{lead_id}")
+
+    async def _dispose(self, handed: _Handed, event: CallDisposed) -> None:
+        try:
+            await self.outbound.dispose(handed.campaign_id, handed.lead_id, event.disposition, by=event.agent_id)
+        except DispositionError as exc:
+            log.warning("call %s: %s; the lead is recorded as answered", event.call_id, exc)
+            self._report(handed.campaign_id, handed.lead_id, ANSWERED, detail=f"answered ({event.disposition})",
+                         by=event.agent_id)
+        except CampaignError:
+            log.info("campaign %s no longer runs: lead %s's disposition %r is not kept", handed.campaign_id,
+                     handed.lead_id, event.disposition)
+        except HopperError:  # the desk's campaign wrap-up gave the lead its outcome (and call-back time) already
+            log.debug("call %s: lead %s was disposed of at the desk", event.call_id, handed.lead_id)
+
+    # ---- a person answered: the 'dialer' FastAGI script --------------------------------------------
+
+    async def person_answered(self, session: AgiSession) -> None:
+        """Hand the person to the agent held for the attempt, or any ready one; else the abandon message."""
+        line = self.lines.get(session.env.extension or "")
+        if line is None:
+            log.warning("dialer: no attempt %r in progress on %s; hanging up", session.env.extension, session.channel)
+            with contextlib.suppress(AgiError):
+                await session.hangup()
+            return
+        status = await session.get_variable("AMDSTATUS") or "NOTSURE"
+        cause = await session.get_variable("AMDCAUSE") or ""
+        try:
+            verdict = dial.amd_outcome(status, cause)
+        except dial.DialOutcomeError:
+            verdict = dial.PERSON
+        self._answered(line, dial.PERSON if verdict == dial.FAILED else verdict, status, cause)
+        campaign = await self._campaign(line.campaign_id)
+        queue = campaign.settings.queue if campaign is not None else ""
+        agent_id = line.agent_id
+        if agent_id is None or not self.acd.holds(agent_id, line.attempt_id):
+            agent_id = self.acd.reserve_agent(line.attempt_id, queue) if queue else None
+        pacer = self._pacers.get(line.campaign_id)
+        if pacer is not None and status != "MACHINE":
+            pacer.live(self.clock(), abandoned=agent_id is None)
+        if agent_id is None:
+            line.agent_id = None
+            self._end(line, dial.ABANDONED, detail="no agent free for the answered person")
+            with contextlib.suppress(AgiError):
+                await session.stream_file(self.settings.abandon_message)
+                await session.hangup()
+            return
+        line.agent_id = agent_id
+        assert campaign is not None
+        self._end(line, CONNECTED, agent_id=agent_id)
+        outcome = IvrOutcome(kind=OutcomeKind.QUEUE, call_id=line.attempt_id, queue=queue,
+                             caller=caller_data(campaign, line))
+        with contextlib.suppress(AgiHangup):
+            await self.acd.wait_in_queue(session, outcome, agent_id)
+
+
+def caller_data(campaign: StoredCampaign, line: Line) -> CallerData:
+    """What the agent's screen pop and the interaction row know of a campaign call: the number, and
+    ``campaign_id``, ``lead_id``, ``campaign`` and ``attempt_id`` in its data."""
+    return CallerData(ani=line.lead.number.e164, intent=f"campaign: {campaign.name}", ivr_data=(
+        ("attempt_id", line.attempt_id), ("campaign", campaign.name), ("campaign_id", str(campaign.id)),
+        ("lead_id", str(line.lead.id))))

@@ -1,0 +1,213 @@
+"""The dialer against a real Asterisk (``ASTERISK_BIN``): a campaign's calls go out through the rendered
+[callcenter-outbound] trunk context into [callcenter-dialer], where a real AMD() listens.
+
+The "trunk" loops back to Local channels in a test context: one callee answers like a person (a short
+spoken "hello?" then silence), one like an answering machine (a long spoken greeting). The sounds are made
+with espeak-ng and sox in the test's folder (no sound packages are installed). The person must be bridged to
+the agent held for the line; the machine must be hung up and its agent let go. Without espeak-ng or sox the
+test is skipped.
+
+With ``CC_RECORD_DIALER_TRACE=1`` the AMI traffic of the run (a second, listening AMI session) is written to
+``tests/fixtures/traces/13-dialer-context.ami.jsonl``, the recording the simulator's dialer events are held
+to (tests/sim/test_sim_dialer_trace.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from real_asterisk import SECRET, free_port, running_asterisk
+
+from acd.config import AcdConfig, AgentConfig, QueueConfig
+from acd.core import Acd
+from acd.events import CallConnected
+from acd.pbx_moves import CONNECT_CONTEXT
+from acd.service import AcdService
+from acd.service_settings import AcdServiceSettings
+from asterisk_conf.site import SiteConfig
+from bus.eventbus import EventBus
+from bus.events import DomainEvent
+from crm_core.db import make_engine, make_session_factory, migrate
+from cti.agi import AgiServer
+from cti.ami.client import AmiClient, AmiConfig
+from outbound.campaigns import RUNNING
+from outbound.dial_events import CONNECTED, CampaignDialAnswered, CampaignDialEnded, CampaignDialPlaced
+from outbound.dialer import Dialer, DialerSettings
+from outbound.service import OutboundService
+
+pytestmark = pytest.mark.asterisk
+
+PERSON, MACHINE = "+12125550101", "+12125550102"
+TUESDAY_10_NY = 1741100400.0
+WAIT = 30.0
+TRACE = Path(__file__).parents[1] / "fixtures" / "traces" / "13-dialer-context.ami.jsonl"
+
+
+def callees(sounds: Path) -> str:
+    return f"""
+[cc-test-callees]
+exten => {PERSON},1,Answer()
+ same => n,Playback({sounds}/hello)
+ same => n,Wait(60)
+exten => {MACHINE},1,Answer()
+ same => n,Playback({sounds}/greeting)
+ same => n,Wait(60)
+
+[cc-test-phones]
+exten => _a[0-9],1,Answer()
+ same => n,Wait(300)
+ same => n,Hangup()
+"""
+
+
+def make_sounds(folder: Path) -> Path:
+    """hello.wav: a short "hello?" then 3 s of silence; greeting.wav: 6 s of an answering machine speaking."""
+    if shutil.which("espeak-ng") is None or shutil.which("sox") is None:
+        pytest.skip("espeak-ng and sox make the callees' voices; one is missing")
+    folder.mkdir()
+    for name, text, pad in (("hello", "Hello?", "pad 0.2 3"),
+                            ("greeting", "Hi, you have reached the Miller family. We cannot come to the phone "
+                                         "right now, please leave a message after the tone.", "pad 0 1")):
+        raw = folder / f"{name}-raw.wav"
+        subprocess.run(["espeak-ng", "-s", "170", "-w", str(raw), text], check=True, capture_output=True)
+        subprocess.run(["sox", str(raw), "-r", "8000", "-c", "1", "-b", "16", str(folder / f"{name}.wav"),
+                        *pad.split()], check=True, capture_output=True)
+    return folder
+
+
+@pytest.fixture
+def asterisk_site(tmp_path: Path) -> Iterator[SiteConfig]:
+    sounds = make_sounds(tmp_path / "sounds")
+    site = SiteConfig(agi_port=free_port(), ami_port=free_port(), ami_secret=SECRET,
+                      trunk="Local/{number}@cc-test-callees", ring_seconds=15)
+    with running_asterisk(site, callees(sounds)):
+        yield site
+
+
+async def record_ami(site: SiteConfig, out: Path, stop: asyncio.Event) -> None:
+    """Listen on an AMI session of its own and write what Asterisk sends, as the trace files hold it."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", site.ami_port)
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    login = f"Action: Login\r\nActionID: login-1\r\nUsername: {site.ami_user}\r\nSecret: {SECRET}\r\n\r\n"
+    records = [{"t": 0.0, "dir": "out", "conn": 1, "raw": login}]
+    writer.write(login.encode())
+    while not stop.is_set():
+        read = asyncio.ensure_future(reader.read(65536))
+        halt = asyncio.ensure_future(stop.wait())
+        done, _ = await asyncio.wait({read, halt}, return_when=asyncio.FIRST_COMPLETED)
+        halt.cancel()
+        if read not in done:
+            read.cancel()
+            break
+        if not (data := read.result()):
+            break
+        records.append({"t": round(loop.time() - start, 6), "dir": "in", "conn": 1, "raw": data.decode("utf-8")})
+    writer.close()
+    out.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+
+
+class Floor:
+    def __init__(self, events: list[DomainEvent], outbound: OutboundService, dialer: Dialer) -> None:
+        self.events, self.outbound, self.dialer = events, outbound, dialer
+
+    def of(self, kind: type[DomainEvent]) -> list[DomainEvent]:
+        return [e for e in self.events if isinstance(e, kind)]
+
+    async def until(self, found: object, what: str) -> None:
+        deadline = time.monotonic() + WAIT
+        while not found():  # type: ignore[operator]
+            if time.monotonic() > deadline:
+                raise AssertionError(f"waited in vain for {what}: {[e.type_name for e in self.events][-30:]}")
+            await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+async def floor(asterisk_site: SiteConfig, tmp_path: Path) -> AsyncIterator[Floor]:
+    site = asterisk_site
+    offset = TUESDAY_10_NY - time.time()  # 10:00 in New York, whenever the test runs
+
+    def clock() -> float:
+        return time.time() + offset
+
+    bus = EventBus()
+    events: list[DomainEvent] = []
+    bus.add_listener(events.append)
+    ami = AmiClient(AmiConfig(port=site.ami_port, username=site.ami_user, secret=SECRET, ping_interval=60.0), bus)
+
+    async def interrupter(channel: str, agent_id: str) -> None:
+        await ami.redirect(channel, CONNECT_CONTEXT, agent_id, 1)
+
+    agi = AgiServer("127.0.0.1", site.agi_port, interrupter=interrupter, shutdown_grace=0.5)
+    await agi.start()
+    await ami.connect(timeout=WAIT)
+    stop_recording = asyncio.Event()
+    recording = None
+    if os.environ.get("CC_RECORD_DIALER_TRACE") == "1":
+        recording = asyncio.create_task(record_ami(site, TRACE, stop_recording))
+    acd = Acd(AcdConfig(queues=(QueueConfig("sales", wrap_up_seconds=5.0),),
+                        agents=tuple(AgentConfig(a, phone=f"Local/{a}@cc-test-phones/n", queues=("sales",))
+                                     for a in ("a1", "a2"))), clock=clock)
+    service = AcdService(acd, bus, ami, agi, clock=clock, settings=AcdServiceSettings(
+        announce_every=1000.0, callback_offer_every=0.0))
+    service.register_routes()
+    await service.start()
+    engine = make_engine(f"sqlite:///{tmp_path / 'crm.sqlite3'}")
+    migrate(engine)
+    outbound = OutboundService(make_session_factory(engine), data_dir=tmp_path / "data", clock=clock,
+                               poll_seconds=3600)
+    await outbound.start()
+    dialer = Dialer(outbound, service, ami, agi, bus, clock=clock,
+                    settings=DialerSettings(tick_seconds=0.2, ring_seconds=15))
+    dialer.register_routes()
+    try:
+        yield Floor(events, outbound, dialer)
+    finally:
+        stop_recording.set()
+        if recording is not None:
+            await recording
+        await dialer.stop()
+        await outbound.stop()
+        await service.close()
+        await ami.close()
+        await agi.close()
+        engine.dispose()
+
+
+async def test_a_person_reaches_the_held_agent_and_a_machine_is_hung_up_on_a_real_asterisk(floor: Floor) -> None:
+    campaign = await floor.outbound.create_campaign(
+        {"name": "Spring renewals", "caller_id": "+12125550199", "queue": "sales", "default_region": "US"},
+        actor="camp")
+    upload = floor.outbound.upload_path("list.csv")
+    upload.write_text(f"name,phone\r\nPat,{PERSON}\r\nMiller,{MACHINE}\r\n", encoding="utf-8")
+    job = await floor.outbound.start_import(campaign.id, upload, file_name="list.csv", actor="camp")
+    while not (job := await floor.outbound.import_job(job.id)).over or upload.exists():
+        await asyncio.sleep(0.05)
+    assert job.added == 2
+    await floor.outbound.set_status(campaign.id, RUNNING, actor="camp")
+    acd = floor.dialer.acd
+    await acd.set_ready("a1")
+    await acd.set_ready("a2")
+    await floor.dialer.start()
+    await floor.until(lambda: len(floor.of(CampaignDialEnded)) == 2, "both dials to end")
+    placed = {e.attempt_id: e.number for e in floor.of(CampaignDialPlaced)}  # type: ignore[attr-defined]
+    ended = {placed[e.attempt_id]: e for e in floor.of(CampaignDialEnded)}  # type: ignore[attr-defined]
+    heard = {placed[e.attempt_id]: e for e in floor.of(CampaignDialAnswered)}  # type: ignore[attr-defined]
+    assert (heard[PERSON].verdict, heard[PERSON].amd_status) == ("person", "HUMAN"), heard[PERSON]
+    assert heard[PERSON].amd_cause.startswith("HUMAN-")
+    assert (heard[MACHINE].verdict, heard[MACHINE].amd_status) == ("machine", "MACHINE"), heard[MACHINE]
+    assert (ended[PERSON].outcome, ended[MACHINE].outcome) == (CONNECTED, "machine")
+    person_attempt = ended[PERSON].attempt_id
+    await floor.until(lambda: any(e.call_id == person_attempt for e in floor.of(CallConnected)),  # type: ignore[attr-defined]
+                      "the agent to answer the person")
+    [connected] = [e for e in floor.of(CallConnected) if e.call_id == person_attempt]  # type: ignore[attr-defined]
+    assert connected.agent_id == ended[PERSON].agent_id
+    assert connected.at - heard[PERSON].at <= 2.0

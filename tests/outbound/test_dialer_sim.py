@@ -1,0 +1,295 @@
+"""A progressive campaign dialled end to end on the simulator: the shipped dialplan's callcenter-dialer context,
+AMD, the ACD holding agents, the outcomes in the lead histories and the interaction rows."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from sqlalchemy import Engine, select
+from storage_helpers import TUESDAY_10_NY, factory, write_csv
+
+from acd.agents import AgentState
+from acd.config import AcdConfig, AgentConfig, QueueConfig
+from acd.core import Acd
+from acd.events import CallConnected, CallEnded
+from acd.service import AcdService
+from acd.service_settings import AcdServiceSettings
+from bus.eventbus import EventBus
+from bus.events import DomainEvent
+from callcenter.interaction_recorder import InteractionRecorder
+from crm_core.db import session_scope
+from crm_core.models import Interaction
+from cti.agi import AgiServer
+from cti.ami.client import AmiClient, AmiConfig
+from cti.ami.events import OriginateResult
+from cti.sim import PhoneBehaviour, PhoneOutcome, Simulator, SimulatorConfig
+from cti.sim.config import CalleePopulation
+from outbound import rules
+from outbound.campaigns import RUNNING
+from outbound.dial_events import CONNECTED, CampaignDialAnswered, CampaignDialEnded, CampaignDialPlaced
+from outbound.dialer import Dialer, DialerSettings, PreviewError
+from outbound.service import OutboundService
+
+SPEED = 20.0
+WAIT = 20.0  # real seconds
+USER, SECRET = "dialer", "dialer-secret"
+CAMPAIGN = {"name": "Spring renewals", "caller_id": "+12125550199", "queue": "sales", "default_region": "US"}
+# Who answers each New York number (10:00 there at the simulated start).
+CAST = {
+    "+12122345600": PhoneBehaviour(answer_after=2.0, greeting=0.4, talk_time=8.0),  # a person
+    "+12122345601": PhoneBehaviour(PhoneOutcome.BUSY, answer_after=1.0),
+    "+12122345602": PhoneBehaviour(PhoneOutcome.NO_ANSWER, answer_after=60.0),  # rings past the 15 s
+    "+12122345603": PhoneBehaviour(answer_after=3.0, greeting=5.0, talk_time=30.0),  # an answering machine
+    "+12122345604": PhoneBehaviour(PhoneOutcome.INVALID, answer_after=0.0),  # not in service
+}
+EXPECTED = {"+12122345600": CONNECTED, "+12122345601": "busy", "+12122345602": "no_answer",
+            "+12122345603": "machine", "+12122345604": "invalid"}
+
+
+@dataclass
+class Rig:
+    bus: EventBus
+    sim: Simulator
+    acd: AcdService
+    outbound: OutboundService
+    dialer: Dialer
+    events: list[DomainEvent]
+    engine: Engine
+
+    async def until(self, found: Callable[[], object], what: str) -> None:
+        for _ in range(int(WAIT / 0.02)):
+            if found():
+                return
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"waited in vain for {what}")
+
+    def of(self, kind: type[DomainEvent]) -> list[DomainEvent]:
+        return [e for e in self.events if isinstance(e, kind)]
+
+
+@pytest_asyncio.fixture
+async def rig(engine: Engine, tmp_path: Path) -> AsyncIterator[Rig]:
+    bus = EventBus()
+    events: list[DomainEvent] = []
+    bus.add_listener(events.append)
+    ami_holder: list[AmiClient] = []
+
+    async def interrupter(channel: str, agent_id: str) -> None:
+        await ami_holder[0].redirect(channel, "callcenter-connect", agent_id, 1)
+
+    agi = AgiServer("127.0.0.1", 0, interrupter=interrupter, shutdown_grace=0.5)
+    await agi.start()
+    agent_phone = PhoneBehaviour(answer_after=0.3)  # auto-answer headsets, as outbound desks use
+    sim = Simulator(SimulatorConfig(
+        ami_port=0, ami_user=USER, ami_secret=SECRET, agi_url=f"agi://127.0.0.1:{agi.port}/inbound", speed=SPEED,
+        phones={"PJSIP/a1": agent_phone, "PJSIP/a2": agent_phone}, shipped_dialplan=True,
+        callees=CalleePopulation(always=CAST)))
+    await sim.start()
+    offset = TUESDAY_10_NY - sim.clock.now()
+
+    def clock() -> float:
+        return sim.clock.now() + offset
+
+    ami = AmiClient(AmiConfig(port=sim.ami_port, username=USER, secret=SECRET, ping_interval=60.0), bus, clock=clock)
+    ami_holder.append(ami)
+    await ami.connect(timeout=WAIT)
+    config = AcdConfig(queues=(QueueConfig("sales", wrap_up_seconds=5.0),),
+                       agents=(AgentConfig("a1", phone="PJSIP/a1", queues=("sales",)),
+                               AgentConfig("a2", phone="PJSIP/a2", queues=("sales",))))
+    acd = AcdService(Acd(config, clock=clock), bus, ami, agi, clock=clock, time_scale=SPEED,
+                     settings=AcdServiceSettings(announce_every=1000.0, callback_offer_every=0.0))
+    acd.register_routes()
+    await acd.start()
+    sessions = factory(engine)
+    recorder = InteractionRecorder(bus, sessions, flush_interval=0.02)
+    recorder.start()
+    outbound = OutboundService(sessions, data_dir=tmp_path / "data", clock=clock, poll_seconds=3600)
+    await outbound.start()
+    dialer = Dialer(outbound, acd, ami, agi, bus, clock=clock,
+                    settings=DialerSettings(tick_seconds=0.05, ring_seconds=15))
+    dialer.register_routes()
+    try:
+        yield Rig(bus, sim, acd, outbound, dialer, events, engine)
+    finally:
+        await dialer.stop()
+        await outbound.stop()
+        await acd.close()
+        await ami.close()
+        await sim.stop()
+        await agi.close()
+        await recorder.stop()
+
+
+async def running_campaign(rig: Rig, tmp_path: Path, numbers: tuple[str, ...] = tuple(CAST)) -> int:
+    campaign = await rig.outbound.create_campaign(CAMPAIGN, actor="camp")
+    rows = [["name", "phone"], *[[f"P{i}", number] for i, number in enumerate(numbers)]]
+    upload = rig.outbound.upload_path("list.csv")
+    shutil.copy(write_csv(tmp_path / "list.csv", rows), upload)
+    job = await rig.outbound.start_import(campaign.id, upload, file_name="list.csv", actor="camp")
+    while not (job := await rig.outbound.import_job(job.id)).over or upload.exists():
+        await asyncio.sleep(0.02)
+    assert job.added == len(numbers)
+    await rig.outbound.set_status(campaign.id, RUNNING, actor="camp")
+    return campaign.id
+
+
+async def test_a_progressive_campaign_reaches_each_kind_of_callee_and_connects_the_person(
+        rig: Rig, tmp_path: Path) -> None:
+    campaign_id = await running_campaign(rig, tmp_path)
+    await rig.acd.set_ready("a1")
+    await rig.acd.set_ready("a2")
+    await rig.dialer.start()
+    ended = lambda: {e.attempt_id: e for e in rig.of(CampaignDialEnded)}  # noqa: E731
+    await rig.until(lambda: len(ended()) == len(CAST), "every lead's dial to end")
+    placed = {e.attempt_id: e for e in rig.of(CampaignDialPlaced)}
+    assert len(placed) == len(CAST)  # each lead dialled once: none again before its retry time
+    outcomes = {placed[a].number: e.outcome for a, e in ended().items()}
+    assert outcomes == EXPECTED
+    # Progressive: every line held an agent from the dial on, never more lines than agents.
+    assert all(e.agent_id in ("a1", "a2") for e in placed.values())
+
+    person = next(a for a, e in ended().items() if e.outcome == CONNECTED)
+    [answer] = [e for e in rig.of(OriginateResult) if e.success and e.channel.startswith("Local/+12122345600@")]
+    await rig.until(lambda: any(e.call_id == person for e in rig.of(CallConnected)), "the person's agent to answer")
+    [connected] = [e for e in rig.of(CallConnected) if e.call_id == person]
+    assert connected.agent_id == placed[person].agent_id
+    assert connected.at - answer.at <= 2.0, "the person waited more than 2 s for the agent"
+    [heard] = [e for e in rig.of(CampaignDialAnswered) if e.attempt_id == person]
+    assert (heard.verdict, heard.amd_status) == ("person", "HUMAN")
+    assert [e.amd_cause for e in rig.of(CampaignDialAnswered) if e.verdict == "machine"] == ["LONGGREETING-1500-1500"]
+
+    # The agent's disposition decides the person's lead; the others' outcomes schedule their retries.
+    agent = connected.agent_id
+    await rig.acd.dispose(person, agent, "sale", "renewed for a year")
+    await rig.until(lambda: any(e.call_id == person for e in rig.of(CallEnded)), "the talk to end")
+    hopper = rig.outbound.hopper(campaign_id)
+    assert hopper is not None
+    by_number = {placed[a].number: placed[a].lead_id for a in placed}
+    await rig.until(lambda: hopper.history(by_number["+12122345600"]).last_outcome == rules.ANSWERED,
+                    "the disposition to reach the lead")
+    histories = {n: hopper.history(lead_id) for n, lead_id in by_number.items()}
+    assert {n: h.last_outcome for n, h in histories.items()} == {
+        "+12122345600": rules.ANSWERED, "+12122345601": rules.BUSY, "+12122345602": rules.NO_ANSWER,
+        "+12122345603": rules.MACHINE, "+12122345604": rules.FAILED}
+    assert all(h.attempts == 1 for h in histories.values())
+    now = rig.dialer.clock()
+    busy = hopper.eligibility.decide(hopper.lead(by_number["+12122345601"]), histories["+12122345601"], now)
+    assert not busy.released and busy.next_at is not None and busy.next_at > now  # retried later, not now
+    assert {a.agent_id: a.state for a in rig.acd.agents_of("sales")}[agent] is not AgentState.RESERVED
+
+    # One outbound interaction row per attempt, with its campaign, lead and outcome (and the sale).
+    def rows() -> dict[str, Interaction]:
+        with session_scope(factory(rig.engine)) as session:
+            found = session.scalars(select(Interaction)).all()
+            session.expunge_all()
+            return {r.leg_id: r for r in found}
+
+    await rig.until(lambda: (row := rows().get(person)) is not None and row.disposition == "sale",
+                    "the person's row to get the disposition")
+    stored = rows()
+    assert set(stored) == set(placed)
+    for attempt, row in stored.items():
+        assert (row.direction, row.campaign, row.ani) == ("outbound", "Spring renewals", placed[attempt].number)
+        assert row.ivr_data["lead_id"] == str(placed[attempt].lead_id)
+        assert row.ivr_data["campaign_id"] == str(campaign_id)
+    assert stored[person].outcome == "answered" and stored[person].agent_id == agent
+    assert {placed[a].number: r.outcome for a, r in stored.items() if a != person} == {
+        n: o for n, o in EXPECTED.items() if o != CONNECTED}
+
+
+
+async def test_a_person_nobody_can_take_hears_the_message_at_once_and_counts_as_abandoned(
+        rig: Rig, tmp_path: Path) -> None:
+    """The agent held for the line logs out while it rings and nobody else is ready: the answered person
+    is let go with the campaign's message right after AMD's verdict, and the lead's outcome is 'abandoned'."""
+    heard_on_wire: list[str] = []
+    rig.sim.add_event_sink(lambda headers: heard_on_wire.extend(v for k, v in headers if "sorry-youre" in v))
+    campaign_id = await running_campaign(rig, tmp_path, ("+12122345600",))
+    hopper = rig.outbound.hopper(campaign_id)
+    assert hopper is not None
+    await rig.acd.set_ready("a1")
+    await rig.dialer.start()
+    await rig.until(lambda: rig.of(CampaignDialPlaced), "the person's number to be dialled")
+    await rig.acd.logout("a1")
+    await rig.until(lambda: rig.of(CampaignDialEnded), "the person's dial to end")
+    [ended] = rig.of(CampaignDialEnded)
+    [heard] = rig.of(CampaignDialAnswered)
+    assert (ended.outcome, heard.verdict) == ("abandoned", "person")
+    assert ended.at - heard.at <= 2.0
+    await rig.until(lambda: hopper.history(ended.lead_id).last_outcome == rules.ABANDONED, "the abandon to be kept")
+    await rig.until(lambda: not rig.sim.live_channels(), "the person's line to hang up")
+    assert heard_on_wire, "the abandon message was not played"
+    assert not rig.of(CallConnected)
+
+
+async def test_a_machine_under_the_message_rule_hears_the_message_after_its_greeting(rig: Rig, tmp_path: Path) -> None:
+    played: list[float] = []
+    rig.sim.add_event_sink(lambda headers: played.extend(
+        rig.dialer.clock() for k, v in headers if k == "AppData" and v == "vm-goodbye"))
+    rig.dialer.settings = DialerSettings(tick_seconds=0.05, ring_seconds=15, machine_rule="message")
+    campaign_id = await running_campaign(rig, tmp_path, ("+12122345603",))
+    await rig.acd.set_ready("a1")
+    await rig.dialer.start()
+    await rig.until(lambda: played, "the machine's message")
+    [heard] = rig.of(CampaignDialAnswered)
+    assert heard.verdict == "machine"
+    assert played[0] - heard.at >= 5.0 - 1.5  # the 5 s greeting was over (AMD decided 1.5 s into it)
+    [ended] = rig.of(CampaignDialEnded)
+    assert ended.outcome == "machine"
+    assert {a.agent_id: a.state for a in rig.acd.agents_of("sales")}["a1"] is AgentState.READY  # let go
+    hopper = rig.outbound.hopper(campaign_id)
+    assert hopper is not None
+    await rig.until(lambda: hopper.history(ended.lead_id).last_outcome == rules.MACHINE, "the machine outcome")
+
+
+async def test_a_person_whose_held_agent_left_reaches_another_ready_agent(rig: Rig, tmp_path: Path) -> None:
+    """As a predictive line does (it holds nobody while it rings), the answered person takes any ready agent."""
+    await running_campaign(rig, tmp_path, ("+12122345600",))
+    await rig.acd.set_ready("a1")
+    await rig.dialer.start()
+    await rig.until(lambda: rig.of(CampaignDialPlaced), "the person's number to be dialled")
+    [placed] = rig.of(CampaignDialPlaced)
+    assert placed.agent_id == "a1"
+    await rig.acd.logout("a1")
+    await rig.acd.set_ready("a2")
+    await rig.until(lambda: rig.of(CallConnected), "the person to reach an agent")
+    [ended] = rig.of(CampaignDialEnded)
+    [connected] = rig.of(CallConnected)
+    assert (ended.outcome, ended.agent_id, connected.agent_id) == (CONNECTED, "a2", "a2")
+    assert not any(e.outcome == "abandoned" for e in rig.of(CampaignDialEnded))
+
+
+async def test_a_preview_campaign_dials_only_when_a_desk_asks_and_for_that_agent(rig: Rig, tmp_path: Path) -> None:
+    campaign_id = await running_campaign(rig, tmp_path, ("+12122345600",))
+    await rig.outbound.update_campaign(campaign_id, {**CAMPAIGN, "mode": "preview"}, actor="camp")
+    await rig.acd.set_ready("a1")
+    await rig.acd.set_ready("a2")
+    await rig.dialer.start()
+    await asyncio.sleep(0.3)
+    assert not rig.of(CampaignDialPlaced)  # the rounds leave a preview campaign alone
+    attempt = await rig.dialer.preview_dial(campaign_id, "a2")
+    await rig.until(lambda: rig.of(CallConnected), "the person to reach a2")
+    [connected] = rig.of(CallConnected)
+    assert (connected.call_id, connected.agent_id) == (attempt, "a2")
+    with pytest.raises(PreviewError, match="no lead"):
+        await rig.dialer.preview_dial(campaign_id, "a1")  # the list is used up
+    assert {a.agent_id: a.state for a in rig.acd.agents_of("sales")}["a1"] is AgentState.READY
+
+
+async def test_a_talk_never_disposed_of_leaves_its_lead_answered_after_the_wait(rig: Rig, tmp_path: Path) -> None:
+    rig.dialer.settings = DialerSettings(tick_seconds=0.05, ring_seconds=15, disposition_wait=10.0)
+    campaign_id = await running_campaign(rig, tmp_path, ("+12122345600",))
+    await rig.acd.set_ready("a1")
+    await rig.dialer.start()
+    await rig.until(lambda: rig.of(CallEnded), "the person's talk to end")
+    [ended] = rig.of(CampaignDialEnded)
+    hopper = rig.outbound.hopper(campaign_id)
+    assert hopper is not None
+    assert hopper.history(ended.lead_id).last_outcome is None  # still waiting for the agent's word
+    await rig.until(lambda: hopper.history(ended.lead_id).last_outcome == rules.ANSWERED, "the wait to run out")
