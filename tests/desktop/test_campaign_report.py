@@ -67,6 +67,9 @@ async def test_the_report_counts_dials_contacts_dispositions_and_talk_per_agent_
         async with client.get(desk.url("/reports/campaigns")) as page:
             text = await page.text()
             assert page.status == 200 and "Spring renewals" in text and "Right-party contacts" in text
+        async with client.get(desk.url("/reports/campaigns"), headers={"Accept-Language": "zh-CN"}) as page:
+            text = await page.text()
+            assert "外呼活动报表" in text and "本人接通数" in text and "放弃率（美国，30 天）" in text
         async with client.get(desk.url("/api/reports/campaigns?start=2001-01-01&end=2001-01-31")) as response:
             assert (await response.json())["tables"]["agent"] == []  # no dial then
         async with client.get(desk.url("/api/reports/campaigns?start=2001-02-30")) as response:
