@@ -73,6 +73,7 @@ class ActivePop:
     held_since: float | None = None  # the caller is on hold since then
     consult: Consult | None = None
     consultation: Consultation | None = None
+    campaign_lead: tuple[int, int] | None = None  # (campaign id, lead id) of a campaign's call
 
 
 @dataclasses.dataclass(slots=True)
@@ -132,7 +133,8 @@ class AgentFeeds:
             agent = self._agent(event.agent_id)
             if len(agent.pops) >= MAX_ACTIVE_POPS_PER_AGENT:
                 self._drop(next(iter(agent.pops.values())))
-            pop = ActivePop(event.call_id, event.agent_id, event.queue, event.caller.customer_id, event.at)
+            pop = ActivePop(event.call_id, event.agent_id, event.queue, event.caller.customer_id, event.at,
+                            campaign_lead=event.caller.campaign_lead())
             if event.consult_of is not None:
                 pop.consultation = Consultation(event.consult_of, self._consulting_agent(event))
             agent.pops[event.call_id] = pop

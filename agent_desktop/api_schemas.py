@@ -321,3 +321,46 @@ ADMIN_QUEUE = {**QUEUE_CHANGE, "required": ["name", "service_level", "dispositio
 ADMIN_QUEUES = _object(("queues", "skills", "pause_reasons"), queues=_array(ADMIN_QUEUE), skills=_array(_TEXT),
                        pause_reasons=_array(_TEXT))
 NAME_LIST = _object(("names",), names=_CODES)
+# The campaign report: each table's rows as reports.campaign_kpis.GroupFigures.row() gives them.
+_REPORT_ROW = {"type": "object", "required": ["key", "dials", "contacts", "right_party_contacts"],
+               "additionalProperties": {"type": ["number", "null"]},
+               "properties": {"key": _TEXT, "dials": _INTEGER, "contacts": _INTEGER, "right_party_contacts": _INTEGER,
+                              "abandon_rate_us": _NUMBER, "abandon_rate_ofcom": _NUMBER,
+                              "talk_min_per_agent_hour": _nullable("number"), "penetration": _nullable("number"),
+                              "remaining_leads": _nullable("integer"), "expected_completion": _nullable("number")}}
+CAMPAIGN_REPORT = _object(("start", "end", "tables"), start=_NUMBER, end=_NUMBER, tables=_object(
+    ("campaign", "list", "agent"), campaign=_array(_REPORT_ROW), list=_array(_REPORT_ROW), agent=_array(_REPORT_ROW)))
+CAMPAIGN_TILE = _object(
+    ("campaign_id", "name", "abandon_rate_us", "abandon_rate_ofcom", "penetration", "colour"),
+    campaign_id=_INTEGER, name=_TEXT, mode=_TEXT, dial_level=_nullable("number"), abandon_rate_us=_NUMBER,
+    abandon_rate_ofcom=_NUMBER, abandon_target=_NUMBER, answer_rate=_nullable("number"),
+    talk_min_per_agent_hour=_nullable("number"), penetration=_NUMBER, colour={"enum": ["ok", "warn", "alert"]})
+CAMPAIGN_WITH_TILE = {**CAMPAIGN, "properties": {**CAMPAIGN["properties"], "live": {
+    "oneOf": [CAMPAIGN_TILE, {"type": "null"}], "description": "the running campaign's live figures"}}}
+# An agent's outbound dialling.
+_PAIRS = _array({"type": "array", "items": _TEXT, "minItems": 2, "maxItems": 2})
+CAMPAIGN_CALL = _object(
+    ("campaign_id", "campaign_name", "dispositions", "lead"), campaign_id=_INTEGER, campaign_name=_TEXT, mode=_TEXT,
+    dispositions=_array(_object(("name", "kind"), name=_TEXT, kind={"enum": ["final", "retry", "callback",
+                                                                            "do_not_call"]})),
+    lead=_object(("lead_id", "name", "number"), lead_id=_INTEGER, name=_TEXT, number=_TEXT, fields=_PAIRS,
+                 attempts=_INTEGER, last_outcome=_nullable("string"), customer_id=_nullable("string")))
+CAMPAIGN_DISPOSITION_BODY = _object(
+    ("disposition",), disposition=DISPOSITION.schema(), notes=NOTES.schema(),
+    callback_at={"type": "number", "description": "a call-back disposition's time (epoch seconds)"},
+    callback_to={"enum": ["me", "anyone"], "description": "whom the call-back is kept for (default anyone)"})
+PREVIEW = _object(("lead",), lead={"oneOf": [{"type": "null"}, _object(
+    ("campaign_id", "campaign_name", "lead_id", "name", "number"), campaign_id=_INTEGER, campaign_name=_TEXT,
+    lead_id=_INTEGER, name=_TEXT, number=_TEXT, fields=_PAIRS, customer_id=_nullable("string"), attempts=_INTEGER,
+    auto_dial_seconds=_nullable("integer"))]}, customer={"oneOf": [{"type": "null"}, CUSTOMER_CARD]})
+PREVIEW_SKIP = _object(("reason",), reason={"type": "string", "minLength": 1, "maxLength": 200})
+DIAL_BODY = _object(
+    ("number",), number={"type": "string", "minLength": 1, "maxLength": 40}, customer_id=CUSTOMER_ID.schema(),
+    agent={"type": "string", "minLength": 1, "maxLength": 64, "description": "supervisors and admins: for whom"},
+    override_reason={"type": "string", "maxLength": 500,
+                     "description": "supervisors and admins: dial past a refusal, with this reason (audited)"})
+DIAL_PLACED = _object(("e164", "reference"), e164=_TEXT, reference=_TEXT, overridden=_nullable("string"))
+DIAL_REFUSED = _object(("error", "rule"), error=_TEXT, rule={"enum": ["dnc", "window", "number", "preview", "attempts",
+                                                                        "callback", "retry", "attempts_per_day",
+                                                                        "other_campaign"]},
+                       next_at=_nullable("number"))

@@ -18,12 +18,14 @@ from agent_desktop import (
     agent_routes,
     agent_tool_routes,
     call_routes,
+    campaign_report_routes,
     campaign_routes,
     customer_routes,
     dnc_routes,
     knowledge_routes,
     language_route,
     login_routes,
+    outbound_call_routes,
     page_routes,
     socket_route,
     supervisor_routes,
@@ -32,6 +34,7 @@ from agent_desktop.accounts import AccountStore
 from agent_desktop.admin import AgentDirectory, SettingsAudit
 from agent_desktop.agent_feed import AgentFeeds
 from agent_desktop.auto_answer import AutoAnswerChoices
+from agent_desktop.campaign_tiles import CampaignWall
 from agent_desktop.catalogue import HTTP_ROUTES
 from agent_desktop.catalogues import load_catalogues
 from agent_desktop.config import DesktopConfig
@@ -40,6 +43,7 @@ from agent_desktop.guard import guard
 from agent_desktop.handling import (
     ACCOUNTS,
     AGENT_CONTROL,
+    CAMPAIGN_WALL,
     CATALOGUES,
     CONFIG,
     CUSTOMERS,
@@ -59,14 +63,16 @@ from agent_desktop.handling import (
 from agent_desktop.hub import DesktopHub
 from agent_desktop.knowledge_base import KnowledgeBase
 from agent_desktop.my_day import MyDay
+from agent_desktop.outbound_desk import CallPlacer, CampaignDesk, NoPbx, PreviewDialer
 from agent_desktop.security import LoginRateLimiter, RequestRateLimiter, SessionStore
-from agent_desktop.services import AgentControl, CustomerLookup
+from agent_desktop.services import AgentControl, CustomerLookup, DialLevels
 from agent_desktop.staffing_panel import StaffingPanel
 from agent_desktop.supervision import SupervisorActions
 from agent_desktop.wall import WallProjection
 from bus.clock import Clock
 from bus.eventbus import EventBus
 from outbound.service import OutboundService
+from reports.campaign_report import campaign_tiles
 
 HANDLERS: dict[str, Handler] = {
     **page_routes.HANDLERS,
@@ -83,6 +89,8 @@ HANDLERS: dict[str, Handler] = {
     **agent_tool_routes.HANDLERS,
     **knowledge_routes.HANDLERS,
     **admin_setting_routes.HANDLERS,
+    **campaign_report_routes.HANDLERS,
+    **outbound_call_routes.HANDLERS,
 }
 
 
@@ -101,6 +109,9 @@ def create_app(
     login_traffic: RequestRateLimiter | None = None,
     wall_min_interval: float = 0.25,
     wall_max_interval: float = 1.0,
+    dial_levels: DialLevels | None = None,
+    call_placer: CallPlacer | None = None,
+    preview_dialer: PreviewDialer | None = None,
 ) -> web.Application:
     """The desktop web application, driven by ``bus``, acting through ``agent_control`` for agents and
     ``supervisor_actions`` for the wall, ``outbound`` (started and stopped by its owner) for campaign managers, and
@@ -114,11 +125,14 @@ def create_app(
         memberships=config.memberships, agent_names=agent_names, tz=config.time_zone,
     )
     sessions = SessionStore(clock=clock)
+    campaign_wall = CampaignWall(lambda: campaign_tiles(
+        outbound, dial_levels=dial_levels.dial_levels() if dial_levels is not None else None))
     hub = DesktopHub(
         bus=bus, feeds=AgentFeeds(dispositions=config.dispositions, agent_names=agent_names), wall=wall,
         customer_lookup=customer_lookup, sessions=sessions, clock=clock,
         wall_min_interval=wall_min_interval, wall_max_interval=wall_max_interval,
         staffing=StaffingPanel(clock=clock, targets=config.targets),
+        campaigns=campaign_wall,
     )
     app[HUB] = hub
     app[SESSIONS] = sessions
@@ -134,6 +148,10 @@ def create_app(
     app[CONFIG] = config
     app[PAUSE_REASONS] = PauseReasons(config.pause_reasons)
     app[OUTBOUND] = outbound
+    app[CAMPAIGN_WALL] = campaign_wall
+    app[outbound_call_routes.OUTBOUND_DESK] = CampaignDesk(
+        outbound, call_placer or NoPbx(), agent_queues=lambda agent_id: config.memberships.get(agent_id, ()),
+        dialer=preview_dialer)
     app[admin_routes.AGENT_DIRECTORY] = agent_directory
     app[admin_routes.SETTINGS_AUDIT] = SettingsAudit(outbound.sessions, clock)
     app[agent_tool_routes.CRM_DESK] = CrmDesk(outbound.sessions, clock)
@@ -148,8 +166,10 @@ def create_app(
         # The ACD keeps the agents' auto-answer choices in memory only: hand it the stored ones.
         for agent_id, seconds in (await auto_answer.everyone()).items():
             await agent_control.set_auto_answer(agent_id, seconds)
+        campaign_wall.start()
 
     async def stop_hub(app: web.Application) -> None:
+        await campaign_wall.stop()
         await hub.stop()
 
     app.on_startup.append(start_hub)

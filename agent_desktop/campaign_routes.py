@@ -15,7 +15,9 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
+from agent_desktop.campaign_tiles import CampaignWall
 from agent_desktop.handling import (
+    CAMPAIGN_WALL,
     CONFIG,
     OUTBOUND,
     BadRequest,
@@ -86,8 +88,14 @@ async def _settings_body(request: web.Request) -> dict[str, Any]:
     return body
 
 
-async def _view(service: OutboundService, campaign: StoredCampaign) -> dict[str, Any]:
-    return {**campaign.to_json(), "progress": (await service.progress(campaign)).to_json()}
+async def _view(service: OutboundService, campaign: StoredCampaign, wall: CampaignWall | None = None
+                ) -> dict[str, Any]:
+    """The campaign with its counts and, on the campaign's own page, its live tile (None: not running)."""
+    view = {**campaign.to_json(), "progress": (await service.progress(campaign)).to_json()}
+    if wall is not None:
+        tile = wall.tile(campaign.id)
+        view["live"] = tile.to_json() if tile is not None else None
+    return view
 
 
 def _refused(exc: CampaignError) -> BadRequest:
@@ -129,7 +137,7 @@ async def campaigns(request: web.Request) -> web.StreamResponse:
 
 
 async def campaign(request: web.Request) -> web.StreamResponse:
-    return web.json_response(await _view(request.app[OUTBOUND], await _campaign(request)))
+    return web.json_response(await _view(request.app[OUTBOUND], await _campaign(request), request.app[CAMPAIGN_WALL]))
 
 
 async def create_campaign(request: web.Request) -> web.StreamResponse:

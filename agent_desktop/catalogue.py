@@ -23,6 +23,10 @@ from agent_desktop.text_input import (
     NUMBER_LOOKUP,
     PAGE_NUMBER,
     QUEUE,
+    REPORT_END,
+    REPORT_FORMAT,
+    REPORT_GROUPING,
+    REPORT_START,
     SEARCH_TEXT,
     TextField,
 )
@@ -166,6 +170,7 @@ PATH_PARAMETERS: Mapping[str, JsonSchema] = {
     "ticket_id": {"type": "string", "pattern": r"^[0-9]{1,12}$"},
     "article_id": {"type": "string", "pattern": r"^[0-9]{1,12}$"},
     "queue": QUEUE.schema(),
+    "lead_id": {"type": "string", "pattern": r"^[0-9]{1,12}$"},
 }
 _REACH = (
     "An agent may act only on its own call (404 otherwise), supervisors and admins on any; 409 when the "
@@ -199,8 +204,9 @@ OUTBOUND_ROUTES: tuple[HttpRoute, ...] = (
               "Create a campaign (a draft); audited with the user as actor. 400 names a field that breaks its rule.",
               answers={201: Answer("Created.", api_schemas.CAMPAIGN)} | _refusals(400),
               request_schema=api_schemas.CAMPAIGN_SETTINGS),
-    HttpRoute("GET", "/api/campaigns/{campaign_id}", "campaign", CAMPAIGN_MANAGERS, "A campaign with its counts.",
-              answers={200: Answer("The campaign.", api_schemas.CAMPAIGN)} | _NO_CAMPAIGN),
+    HttpRoute("GET", "/api/campaigns/{campaign_id}", "campaign", CAMPAIGN_MANAGERS,
+              "A campaign with its counts and, while it runs, the wall's live figures (live).",
+              answers={200: Answer("The campaign.", api_schemas.CAMPAIGN_WITH_TILE)} | _NO_CAMPAIGN),
     HttpRoute("PUT", "/api/campaigns/{campaign_id}", "update_campaign", CAMPAIGN_MANAGERS,
               "Replace a campaign's settings; each changed field is audited, and a change to the calling hours, "
               "retry rules or attempt limits makes a new rule set version.",
@@ -249,6 +255,60 @@ OUTBOUND_ROUTES: tuple[HttpRoute, ...] = (
               "A number's story (query parameter number): the lists that hold it, each lead of it with what the "
               "rules decide now, and every import, decision, dial and do-not-call change in time order.",
               answers={200: Answer("The story.", api_schemas.STORY)} | _refusals(400), query=(DIAL_NUMBER,)),
+)
+
+# Campaign managers, supervisors and admins read the campaign report.
+REPORT_READERS = frozenset({SUPERVISOR, CAMPAIGN_MANAGER, ADMIN})
+_PERIOD = (REPORT_START, REPORT_END)
+_PERIOD_NOTE = ("The period is start to end (dates YYYY-MM-DD, both included, in the wall's time zone); "
+                "without them the last seven days. ")
+REPORT_ROUTES: tuple[HttpRoute, ...] = (
+    HttpRoute("GET", "/reports/campaigns", "campaign_report_page", REPORT_READERS,
+              "The campaign report: per campaign, list and agent, dials, contacts, right-party contacts, "
+              "dispositions, abandon rate (US and Ofcom), talk per agent-hour, penetration, remaining leads and "
+              "expected completion, with each table to download. " + _PERIOD_NOTE, kind="page",
+              answers=_PAGE | {400: Answer("A date cannot be read or the period is too long.")}, query=_PERIOD),
+    HttpRoute("GET", "/api/reports/campaigns", "campaign_report_data", REPORT_READERS,
+              "The campaign report's three tables as JSON. " + _PERIOD_NOTE,
+              answers={200: Answer("The report.", api_schemas.CAMPAIGN_REPORT)} | _refusals(400), query=_PERIOD),
+    HttpRoute("GET", "/reports/campaigns/export", "campaign_report_export", REPORT_READERS,
+              "One table of the campaign report (by: campaign, list or agent) as CSV (UTF-8 with BOM) or XLSX "
+              "(format). " + _PERIOD_NOTE, kind="page",
+              answers={200: Answer("The file.", media=("text/csv", "application/vnd.openxmlformats-officedocument."
+                                                    "spreadsheetml.sheet")),
+                       400: Answer("A date, table or format cannot be read.")},
+              query=(*_PERIOD, REPORT_GROUPING, REPORT_FORMAT)),
+)
+
+_DIAL_ANSWERS = {202: Answer("Placed: the agent's phone rings, then the number.", api_schemas.DIAL_PLACED),
+                 409: Answer("The rules forbid the call now (rule: dnc or window, ...); the message says why.",
+                             api_schemas.DIAL_REFUSED)} | _refusals(502, s502="The call could not be placed.")
+_NO_PREVIEW = _refusals(404, s404="The lead is no longer the agent's preview.")
+AGENT_OUTBOUND_ROUTES: tuple[HttpRoute, ...] = (
+    HttpRoute("GET", "/api/calls/{call_id}/campaign", "campaign_call", AGENTS_ONLY,
+              "A campaign's call of the agent (its caller data carries campaign_id and lead_id): the lead's data "
+              "and the campaign's dispositions with their kinds. 409 when the call is no campaign's.",
+              answers={200: Answer("The campaign call.", api_schemas.CAMPAIGN_CALL)} | _refusals(404, 409)),
+    HttpRoute("POST", "/api/calls/{call_id}/campaign-disposition", "campaign_disposition", AGENTS_ONLY,
+              "Wrap up a campaign's call with one of the campaign's dispositions: the outbound service takes the "
+              "outcome (a call-back at callback_at for the agent or anyone; do-not-call onto the internal list, "
+              "naming the agent), then the ACD ends the wrap-up.",
+              answers=_ACCEPTED | _refusals(400, 404, 409), request_schema=api_schemas.CAMPAIGN_DISPOSITION_BODY),
+    HttpRoute("GET", "/api/agent/preview", "agent_preview", AGENTS_ONLY,
+              "The lead a preview campaign holds for the agent (the same until dialled or skipped), or null.",
+              answers={200: Answer("The preview.", api_schemas.PREVIEW)}),
+    HttpRoute("POST", "/api/agent/preview/{lead_id}/dial", "preview_dial", AGENTS_ONLY,
+              "Dial the previewed lead (its lists and calling window are checked again first).",
+              answers=_DIAL_ANSWERS | _NO_PREVIEW),
+    HttpRoute("POST", "/api/agent/preview/{lead_id}/skip", "preview_skip", AGENTS_ONLY,
+              "Skip the previewed lead with a reason (audited); it goes back to the campaign.",
+              answers={200: Answer("Skipped.", api_schemas.OK)} | _NO_PREVIEW | _refusals(400),
+              request_schema=api_schemas.PREVIEW_SKIP),
+    HttpRoute("POST", "/api/agent/dial", "agent_dial", CALL_HANDLERS,
+              "Click-to-dial: call a number (e.g. a customer's) from the agent's phone. Refused (409, with the "
+              "rule) when the number is on a do-not-call list or outside its calling window. A supervisor or "
+              "admin names the agent, and with override_reason dials past a refusal; the override is audited.",
+              answers=_DIAL_ANSWERS | _refusals(400), request_schema=api_schemas.DIAL_BODY),
 )
 
 ADMIN_ROUTES: tuple[HttpRoute, ...] = (
@@ -569,6 +629,8 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
     *OUTBOUND_ROUTES,
     *ADMIN_ROUTES,
     *AGENT_TOOL_ROUTES,
+    *REPORT_ROUTES,
+    *AGENT_OUTBOUND_ROUTES,
     HttpRoute("GET", "/ws", "ws", EVERYONE, "WebSocket: see the message catalogue.", kind="page",
               answers={101: Answer("Switched to the WebSocket protocol.")} | _refusals(
                   400, 403, 429, s400="Not a WebSocket handshake.", s403="Cross-origin WebSocket refused.",
@@ -637,7 +699,8 @@ WS_EVENTS: tuple[WsEvent, ...] = (
             {"seq": "current sequence", "active_calls": "call ids still active for this agent"}),
     WsEvent("wall.snapshot", "subscribed supervisors and admins",
             "Coalesced wall figures, pushed at least once a second.",
-            {"at": "epoch seconds", "queues": "queue tiles", "agents": "agent grid"}),
+            {"at": "epoch seconds", "queues": "queue tiles", "agents": "agent grid",
+             "campaigns": "running campaigns' tiles (dial level, abandon rates, answer rate, talk, penetration)"}),
     WsEvent("error", "the sender of a refused or bad message", "A message was refused.",
             {"code": "forbidden|bad_request|unknown_type", "request_type": "the refused type",
              "message": "human-readable reason"}),

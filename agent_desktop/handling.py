@@ -14,6 +14,7 @@ import jinja2
 from aiohttp import web
 
 from agent_desktop.accounts import Account, AccountStore
+from agent_desktop.campaign_tiles import CampaignWall
 from agent_desktop.catalogues import Catalogue
 from agent_desktop.client_address import forwarded_https
 from agent_desktop.config import DesktopConfig
@@ -53,6 +54,7 @@ class PauseReasons:
 
 PAUSE_REASONS = web.AppKey("pause_reasons", PauseReasons)
 OUTBOUND = web.AppKey("outbound", OutboundService)
+CAMPAIGN_WALL = web.AppKey("campaign_wall", CampaignWall)
 SESSION: web.RequestKey[Session | None] = web.RequestKey("session")
 ACCOUNT: web.RequestKey[Account | None] = web.RequestKey("account")
 LANGUAGE: web.RequestKey[Language] = web.RequestKey("language")

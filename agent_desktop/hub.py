@@ -27,6 +27,7 @@ from aiohttp import web
 
 from acd.events import CallAbandoned, CallOffered, CallQueued
 from agent_desktop.agent_feed import AgentFeeds, Delivery, Message
+from agent_desktop.campaign_tiles import CampaignWall
 from agent_desktop.catalogue import MAX_SOCKETS_PER_SESSION, WS_MESSAGES_BY_TYPE
 from agent_desktop.events import CustomerMatched
 from agent_desktop.json_input import InvalidJson, parse_json
@@ -101,11 +102,13 @@ class DesktopHub:
         wall_max_interval: float = 1.0,
         lookup_timeout: float = 0.5,
         staffing: StaffingPanel | None = None,
+        campaigns: CampaignWall | None = None,
     ) -> None:
         self.bus = bus
         self.feeds = feeds
         self.wall = wall
         self.staffing = staffing
+        self.campaigns = campaigns
         self.customer_lookup = customer_lookup
         self.sessions = sessions
         self.clock = clock
@@ -326,6 +329,8 @@ class DesktopHub:
         snapshot = self.wall.snapshot()
         message = snapshot.to_dict()
         message["type"] = "wall.snapshot"
+        if self.campaigns is not None:
+            message["campaigns"] = self.campaigns.to_json()
         if self.staffing is not None:
             logged_in = {tile.queue: sum(n for state, n in tile.agents.items() if state != "logged_out")
                          for tile in snapshot.queues}

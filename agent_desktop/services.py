@@ -8,6 +8,7 @@ page shows what the ACD decided rather than what the browser asked for.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Protocol
 
 from acd.control import AgentControlRefused as AgentControlRefused
@@ -161,4 +162,74 @@ class CustomerLookup(Protocol):
     ) -> CustomerSummary:
         """Store ``draft`` on behalf of ``actor`` (audited); raises :class:`CustomerRejected`, and
         :class:`PossibleDuplicates` (storing nothing) when look-alikes exist and not ``allow_duplicates``."""
+        ...
+
+
+class DialLevels(Protocol):
+    """The dialer's pacing as the wall shows it: lines dialled per available agent, by campaign id, now."""
+
+    def dial_levels(self) -> Mapping[int, float]: ...
+
+
+class DialRefused(Exception):
+    """The rules forbid dialling a number now: ``rule`` names which (``dnc``, ``window``, ``number`` for text
+    that is no phone number), ``detail`` says why in English, ``next_at`` when it may be dialled (if known)."""
+
+    def __init__(self, rule: str, detail: str, next_at: float | None = None) -> None:
+        super().__init__(f"{rule}: {detail}")
+        self.rule = rule
+        self.detail = detail
+        self.next_at = next_at
+
+
+class DialFailed(Exception):
+    """The call could not be placed (no PBX link, no phone for the agent, the PBX refused)."""
+
+
+class PreviewGone(LookupError):
+    """The lead is not the one held for this agent's preview (skipped, dialled, or never offered)."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PreviewLead:
+    """The lead a preview campaign holds for an agent to look at before dialling (or skipping) it."""
+
+    campaign_id: int
+    campaign_name: str
+    lead_id: int
+    name: str
+    number: str
+    fields: tuple[tuple[str, str], ...] = ()
+    customer_id: str | None = None
+    attempts: int = 0
+    auto_dial_seconds: int | None = None  # dialled by itself after this long unless skipped (None: never)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PlacedCall:
+    """A call placed for an agent: the number dialled, the PBX's reference of the attempt, and the rule a
+    supervisor overrode to place it (None: the rules allowed it)."""
+
+    e164: str
+    reference: str
+    overridden: str | None = None
+
+
+class OutboundDesk(Protocol):
+    """What an agent's desktop asks of outbound dialling: the preview card of preview campaigns, and dialling
+    a number from a customer's card under the do-not-call lists and calling windows (a supervisor may
+    override, audited). Each raises :class:`DialRefused`, :class:`DialFailed` or :class:`PreviewGone`."""
+
+    async def preview(self, agent_id: str) -> PreviewLead | None:
+        """The lead held for the agent (the same one until dialled or skipped); None when none is due."""
+        ...
+
+    async def dial_preview(self, agent_id: str, lead_id: int) -> PlacedCall: ...
+
+    async def skip_preview(self, agent_id: str, lead_id: int, reason: str) -> None: ...
+
+    async def click_to_dial(self, agent_id: str, number: str, *, customer_id: str | None = None,
+                            override_by: str | None = None, override_reason: str = "") -> PlacedCall:
+        """Call ``number`` for ``agent_id``; ``override_by`` (a supervisor or admin) dials past a refusal,
+        with ``override_reason`` in the audit trail."""
         ...

@@ -129,3 +129,13 @@ ARTICLE_TITLE = TextField("title", 200, min_length=1, strip=True)
 ARTICLE_BODY = TextField("body", 20_000, multiline=True)
 ARTICLE_TAGS = TextField("tags", 200, strip=True)
 ARTICLE_LANGUAGE = TextField("language", 16, strip=True)
+# The campaign report's query: a period of dates (YYYY-MM-DD), the table and the file format of an export.
+REPORT_START = TextField("start", 10, strip=True)
+REPORT_END = TextField("end", 10, strip=True)
+REPORT_GROUPING = TextField("by", 10, strip=True)
+REPORT_FORMAT = TextField("format", 4, strip=True)
+# The agent's outbound dialling: why a preview was skipped, a supervisor's reason to dial past a refusal, and
+# whom a call-back is kept for.
+SKIP_REASON = TextField("reason", 200, min_length=1, strip=True)
+OVERRIDE_REASON = TextField("override_reason", 500, strip=True)
+CALLBACK_TO = TextField("callback_to", 8, strip=True)

@@ -30,6 +30,7 @@ from agent_desktop.services import (
     TicketSummary,
 )
 from callcenter.node import Node, NodeStartError
+from callcenter.outbound_dial import AmiCallPlacer
 from callcenter.supervisor_actions import AcdSupervisor
 from crm_core import lookup
 from crm_core.codes import InvalidCustomerCode
@@ -266,5 +267,8 @@ def desktop_app(node: Node) -> web.Application:
         outbound=node.outbound,
         agent_directory=node.acd_service,
         config=config,
+        call_placer=AmiCallPlacer(node.ami, node.acd_service),
+        preview_dialer=node.dialer,
+        dial_levels=node.dialer,
     )
 

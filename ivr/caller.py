@@ -7,6 +7,11 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+#: The ``ivr_data`` keys of a campaign's call: the dialer sets them on the call's :class:`CallerData`, the
+#: agent's pop shows the lead and the campaign's dispositions from them, and the interaction row keeps them.
+CAMPAIGN_ID_KEY = "campaign_id"
+LEAD_ID_KEY = "lead_id"
+
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class CallerData:
@@ -26,6 +31,14 @@ class CallerData:
     def __post_init__(self) -> None:
         if self.ani == "":
             object.__setattr__(self, "ani", None)
+
+    def campaign_lead(self) -> tuple[int, int] | None:
+        """(campaign id, lead id) of a campaign's call, from :data:`CAMPAIGN_ID_KEY` and :data:`LEAD_ID_KEY`."""
+        data = dict(self.ivr_data)
+        campaign, lead = data.get(CAMPAIGN_ID_KEY, ""), data.get(LEAD_ID_KEY, "")
+        if campaign.isascii() and campaign.isdigit() and lead.isascii() and lead.isdigit():
+            return int(campaign), int(lead)
+        return None
 
     def to_record(self) -> dict[str, Any]:
         """The fields as a flat JSON-able dict (the keys records carried before the fields were one value)."""

@@ -23,13 +23,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import logging
 import re
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from acd.agents import AgentState
 from acd.events import CallAbandoned, CallDisposed, CallEnded
 from acd.service import AcdService
 from asterisk_conf.dialstring import callback_number
@@ -47,6 +49,8 @@ from outbound.campaign_store import StoredCampaign
 from outbound.campaigns import PREDICTIVE, PREVIEW, CampaignError
 from outbound.dial_events import CONNECTED, CampaignDialAnswered, CampaignDialEnded, CampaignDialPlaced
 from outbound.dialer_lines import AGENT, HANGUP, MACHINE_RULES, Line, LineBook, Take, pacing_state, take_leads
+from outbound.hopper import HopperError
+from outbound.leads import Lead
 from outbound.pacing import Pacer, PredictivePacer
 from outbound.rules import ANSWERED
 from outbound.service import DispositionError, OutboundService
@@ -226,16 +230,20 @@ class Dialer:
             await self._originate(campaign, take)
         return len(takes)
 
-    async def preview_dial(self, campaign_id: int, agent_id: str) -> str:
+    async def preview_dial(self, campaign_id: int, agent_id: str, lead_id: int | None = None) -> str:
         """A desk's "dial the next lead for me": hold ``agent_id`` (who must be ready), take the campaign's
-        next confirmed lead and dial it; the answered person is connected to that agent. Returns the attempt
-        id (its events tell the lead, see :mod:`outbound.dial_events`); :class:`PreviewError` when it cannot."""
+        next confirmed lead (or ``lead_id``, a lead the desk's preview card took out of the hopper) and dial it;
+        the answered person is connected to that agent. Returns the attempt id (its events tell the lead, see
+        :mod:`outbound.dial_events`); :class:`PreviewError` when it cannot (the lead's rules refuse it now)."""
         campaign = await self._campaign(campaign_id)
         if campaign is None or campaign_id not in self.outbound.running_campaigns():
             raise PreviewError(f"campaign {campaign_id} is not running")
         queue = campaign.settings.queue
+        next_lead: Callable[[], Lead | None] = functools.partial(self.outbound.next_lead, campaign_id)
+        if lead_id is not None:  # the desk's lead, once
+            next_lead = functools.partial(next, iter([self.outbound.held_lead(campaign_id, lead_id)]), None)
         takes = take_leads(
-            1, new_id=self.lines.new_id, next_lead=lambda: self.outbound.next_lead(campaign_id),
+            1, new_id=self.lines.new_id, next_lead=next_lead,
             confirm=lambda found: self.outbound.confirm(campaign_id, found),
             hold=lambda attempt_id: self.acd.reserve_agent(attempt_id, queue, agent_id),
             let_go=self.acd.release_agent)
@@ -243,6 +251,15 @@ class Dialer:
             raise PreviewError(f"agent {agent_id} is not ready, or campaign {campaign.name} has no lead to dial now")
         await self._originate(campaign, takes[0])
         return takes[0].attempt_id
+
+    def dial_levels(self) -> dict[int, float]:
+        """The wall's dial level: lines in progress per logged-in agent of the campaign's queue, by campaign."""
+        levels = {}
+        for campaign_id, (_, campaign) in self._campaigns.items():
+            agents = [a for a in self.acd.agents_of(campaign.settings.queue) if a.state is not AgentState.LOGGED_OUT]
+            if agents and campaign_id in self.outbound.running_campaigns():
+                levels[campaign_id] = len(self.lines.of(campaign_id)) / len(agents)
+        return levels
 
     # ---- originating ------------------------------------------------------------------------------
 
@@ -408,6 +425,8 @@ class Dialer:
         except CampaignError:
             log.info("campaign %s no longer runs: lead %s's disposition %r is not kept", handed.campaign_id,
                      handed.lead_id, event.disposition)
+        except HopperError:  # the desk's campaign wrap-up gave the lead its outcome (and call-back time) already
+            log.debug("call %s: lead %s was disposed of at the desk", event.call_id, handed.lead_id)
 
     # ---- a person answered: the 'dialer' FastAGI script --------------------------------------------
 

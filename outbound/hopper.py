@@ -150,6 +150,12 @@ class Hopper:
             self._place(slot, decision, now)
         return decision
 
+    def put_back(self, lead_id: int) -> None:
+        """Take back a released lead that was not dialled: decided again now, as if never released."""
+        slot = self._slot(lead_id, OUT)
+        slot.version += 1
+        self._evaluate(slot, self._clock())
+
     def outcome(self, lead_id: int, outcome: str, *, at: float | None = None, callback_at: float | None = None,
                 by: str = "dialer") -> OutcomeEffects:
         """Take in how a released lead's dial ended; ``do_not_call`` puts its number on the internal list."""

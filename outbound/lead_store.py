@@ -3,6 +3,9 @@ histories written back after each dial, and the story's rows (decisions and outc
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -49,6 +52,14 @@ def campaign_leads(session: Session, campaign_id: int) -> Iterator[tuple[Lead, L
         yield lead_of(row)
 
 
+def campaign_leads_by_list(session: Session, campaign_id: int) -> Iterator[tuple[int | None, Lead, LeadHistory]]:
+    """Every lead of a campaign with the import job (list) it came from (None: added otherwise), streamed."""
+    query = select(*_LEAD_COLUMNS, LeadRow.import_job_id).where(VISIBLE, LeadRow.campaign_id == campaign_id) \
+        .order_by(LeadRow.id)
+    for row in session.execute(query).yield_per(READ_BATCH):
+        yield (row.import_job_id, *lead_of(row))
+
+
 def job_leads(session: Session, job_id: int) -> Iterator[tuple[Lead, LeadHistory]]:
     """The leads a list import added."""
     query = _LEADS.where(LeadRow.import_job_id == job_id).order_by(LeadRow.id)
@@ -90,6 +101,89 @@ def record_decisions(session: Session, decisions: Iterable[tuple[Decision, int]]
 def record_outcome(session: Session, lead: Lead, outcome: str, *, at: float, detail: str = "") -> None:
     session.add(LeadEvent(lead_id=lead.id, campaign_id=int(lead.campaign), digits=lead.number.digits, at=at,
                           kind=OUTCOME, rule=None, detail=(detail or outcome)[:500], rules_version=None, next_at=None))
+
+
+def disposition_detail(outcome: str, disposition: str, by: str, callback_agent: str | None = None) -> str:
+    """The story's text of an agent's disposition: ``answered (sale) by agent-7``, with ``for agent-7`` after a
+    call-back kept for one agent; read by :func:`read_disposition_detail` and :func:`callback_agent`."""
+    return f"{outcome} ({disposition}) by {by}" + (f" for {callback_agent}" if callback_agent else "")
+
+
+_DISPOSITION_DETAIL = re.compile(r"^(?P<outcome>\w+) \((?P<disposition>.+)\) by (?P<by>\S+)(?: for (?P<owner>\S+))?$")
+
+
+def read_disposition_detail(detail: str) -> tuple[str, str | None, str | None]:
+    """(outcome, disposition, agent) of an outcome row's detail; the last two None for the dialer's own."""
+    found = _DISPOSITION_DETAIL.match(detail)
+    if found is None:
+        return detail.split(" ", 1)[0], None, None
+    return found["outcome"], found["disposition"], found["by"]
+
+
+def callback_agent(session: Session, lead_id: int) -> str | None:
+    """The agent the lead's pending call-back is kept for (None: anyone), from its latest outcome."""
+    query = select(LeadEvent.detail).where(LeadEvent.lead_id == lead_id, LeadEvent.kind == OUTCOME) \
+        .order_by(LeadEvent.at.desc(), LeadEvent.id.desc()).limit(1)
+    found = _DISPOSITION_DETAIL.match(session.scalar(query) or "")
+    return found["owner"] if found is not None else None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class LeadCard:
+    """What an agent sees of a lead: its campaign, name, number, the list's other columns, and its tries."""
+
+    lead_id: int
+    campaign_id: int
+    name: str
+    e164: str
+    fields: tuple[tuple[str, str], ...]
+    customer_id: int | None
+    attempts: int
+    last_outcome: str | None
+
+
+def lead_card(session: Session, lead_id: int) -> LeadCard | None:
+    row = session.get(LeadRow, lead_id)
+    if row is None:
+        return None
+    try:
+        fields = json.loads(row.fields) if row.fields else {}
+    except ValueError:
+        fields = {}
+    return LeadCard(row.id, row.campaign_id, row.name, row.e164,
+                    tuple((str(k), str(v)) for k, v in fields.items()) if isinstance(fields, dict) else (),
+                    row.customer_id, row.attempts, row.last_outcome)
+
+
+def outcomes_between(session: Session, start: float, end: float) -> list[tuple[int, int, float, str]]:
+    """(campaign id, lead id, when, detail) of every dial's outcome in ``[start, end)``, oldest first."""
+    query = select(LeadEvent.campaign_id, LeadEvent.lead_id, LeadEvent.at, LeadEvent.detail).where(
+        LeadEvent.kind == OUTCOME, LeadEvent.at >= start, LeadEvent.at < end).order_by(LeadEvent.at, LeadEvent.id)
+    return [(campaign_id, lead_id, at, detail) for campaign_id, lead_id, at, detail in session.execute(query)]
+
+
+def outcome_tallies(session: Session, campaign_ids: Iterable[int], since: float) -> dict[int, dict[str, int]]:
+    """How many dials of each campaign ended how (by outcome name) since ``since``."""
+    query = select(LeadEvent.campaign_id, LeadEvent.detail, func.count()).where(
+        LeadEvent.campaign_id.in_(list(campaign_ids)), LeadEvent.kind == OUTCOME, LeadEvent.at >= since
+    ).group_by(LeadEvent.campaign_id, LeadEvent.detail)
+    found: dict[int, dict[str, int]] = {}
+    for campaign_id, detail, count in session.execute(query):
+        outcome = read_disposition_detail(detail)[0]
+        tally = found.setdefault(campaign_id, {})
+        tally[outcome] = tally.get(outcome, 0) + count
+    return found
+
+
+def lead_lists(session: Session, lead_ids: Iterable[int]) -> dict[int, int | None]:
+    """The import job (list) of each lead."""
+    wanted = sorted(set(lead_ids))
+    found: dict[int, int | None] = {}
+    for start in range(0, len(wanted), 1000):
+        chunk = wanted[start:start + 1000]
+        query = select(LeadRow.id, LeadRow.import_job_id).where(LeadRow.id.in_(chunk))
+        found.update((lead_id, job_id) for lead_id, job_id in session.execute(query))
+    return found
 
 
 def number_events(session: Session, digits: int) -> list[LeadEvent]:

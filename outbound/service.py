@@ -39,11 +39,11 @@ from outbound.contacts import ContactLog
 from outbound.dnc import DncList
 from outbound.eligibility import Decision, Eligibility
 from outbound.hopper import Hopper
-from outbound.leads import Lead
+from outbound.leads import Lead, LeadHistory
 from outbound.list_import import ImportSummary
 from outbound.numbers import DialNumber, digits_of, parse_number
 from outbound.progress import HOUR, Progress, tally
-from outbound.rules import ANSWERED, NO_ANSWER
+from outbound.rules import ANSWERED, NO_ANSWER, RuleSet
 from outbound.rules import DO_NOT_CALL as DO_NOT_CALL_OUTCOME
 from outbound.story import NumberStory, number_story
 from outbound.windows import HolidayCalendar
@@ -51,8 +51,10 @@ from outbound.windows import HolidayCalendar
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 UPLOAD_FOLDER = "uploads"
+MANUAL = "manual"  # the campaign key of a number an agent dials by hand
 #: A campaign's counts are recounted when older than this (a count decides every lead).
 PROGRESS_MAX_AGE = 10.0
+LIST_PROGRESS_MAX_AGE = 60.0
 #: What an agent's disposition of each kind tells the rules about the dial.
 OUTCOME_OF_KIND = {FINAL: ANSWERED, CALLBACK: ANSWERED, DO_NOT_CALL: DO_NOT_CALL_OUTCOME, RETRY: NO_ANSWER}
 
@@ -106,6 +108,7 @@ class OutboundService:
         self._applied_here: set[int] = set()  # stored changes this process applied as it made them
         self._registry_id: int | None = None
         self._progress: dict[int, Progress] = {}
+        self._list_progress: dict[int, tuple[float, dict[int | None, Progress]]] = {}
         self._counting: dict[int, asyncio.Task[Progress]] = {}
         self._imports: asyncio.Queue[_ImportRequest] = asyncio.Queue()
         self._tasks = TaskSet("outbound", log)
@@ -135,6 +138,11 @@ class OutboundService:
             with session_scope(self.sessions) as session:
                 return work(session)
         return await asyncio.to_thread(run)
+
+    async def read(self, work: Callable[[Session], T]) -> T:
+        """``work`` on the service's database in a worker thread (the campaign report reads what it stores)."""
+        await self._flush_decisions()
+        return await self._db(work)
 
     async def _keep_in_step(self) -> None:
         next_poll = 0.0
@@ -246,6 +254,31 @@ class OutboundService:
         progress = await self._db(count)
         self._progress[campaign.id] = progress
         return progress
+
+    async def progress_by_list(self, campaign: StoredCampaign) -> dict[int | None, Progress]:
+        """The campaign's counts per list import (None: leads added otherwise), no dial rate; counted again
+        when older than :data:`LIST_PROGRESS_MAX_AGE` (a count decides every lead: reports ask, not pages)."""
+        now = self.clock()
+        known = self._list_progress.get(campaign.id)
+        if known is not None and now - known[0] < LIST_PROGRESS_MAX_AGE:
+            return known[1]
+        eligibility = self._eligibility(campaign)
+        day_end = _day_end(now, self.site_zone)
+
+        def count(session: Session) -> dict[int | None, Progress]:
+            by_list: dict[int | None, list[tuple[Lead, LeadHistory]]] = {}
+            for job_id, lead, history in lead_store.campaign_leads_by_list(session, campaign.id):
+                by_list.setdefault(job_id, []).append((lead, history))
+            return {job_id: tally(leads, eligibility, now=now, day_end=day_end) for job_id, leads in by_list.items()}
+
+        counted = await self._db(count)
+        self._list_progress[campaign.id] = (now, counted)
+        return counted
+
+    async def list_names(self, campaign_id: int) -> dict[int, str]:
+        """The file name of each of the campaign's list imports, by job id."""
+        jobs = await self._db(lambda s: list_import.campaign_jobs(s, campaign_id, limit=10_000))
+        return {job.id: job.file_name for job in jobs}
 
     # ---- lists ------------------------------------------------------------------------------------
 
@@ -394,8 +427,9 @@ class OutboundService:
         self._progress.pop(campaign_id, None)
 
     async def dispose(self, campaign_id: int, lead_id: int, disposition: str, *, by: str,
-                      callback_at: float | None = None) -> None:
-        """An agent's disposition of a campaign call: its kind decides the outcome the rules see."""
+                      callback_at: float | None = None, callback_agent: str | None = None) -> None:
+        """An agent's disposition of a campaign call: its kind decides the outcome the rules see. A call-back
+        may be kept for one agent (``callback_agent``; :meth:`callback_agent` tells the dialer), else anyone's."""
         campaign = await self.campaign(campaign_id)
         found = campaign.settings.disposition(disposition)
         if found is None:
@@ -403,9 +437,38 @@ class OutboundService:
             raise DispositionError(f"campaign {campaign.name} has no disposition {disposition!r}; it has: {names}")
         if found.kind == CALLBACK and callback_at is None:
             raise DispositionError(f"{disposition} needs the time to call back")
+        callback = found.kind == CALLBACK
         await self.dial_ended(campaign_id, lead_id, OUTCOME_OF_KIND[found.kind],
-                              callback_at=callback_at if found.kind == CALLBACK else None, by=by,
-                              detail=f"{OUTCOME_OF_KIND[found.kind]} ({disposition})")
+                              callback_at=callback_at if callback else None, by=by,
+                              detail=lead_store.disposition_detail(OUTCOME_OF_KIND[found.kind], disposition, by,
+                                                                   callback_agent if callback else None))
+
+    async def callback_agent(self, lead_id: int) -> str | None:
+        """The agent a lead's call-back is kept for (None: whoever is free)."""
+        return await self._db(lambda s: lead_store.callback_agent(s, lead_id))
+
+    async def lead_card(self, lead_id: int) -> lead_store.LeadCard | None:
+        return await self._db(lambda s: lead_store.lead_card(s, lead_id))
+
+    def held_lead(self, campaign_id: int, lead_id: int) -> Lead:
+        """A lead taken out of the running campaign's hopper (a preview card's), to dial it."""
+        return self._hopper(campaign_id).lead(lead_id)
+
+    def put_back(self, campaign_id: int, lead_id: int) -> None:
+        """Take back a released lead nobody dialled (an agent skipped its preview); it is decided again."""
+        self._hopper(campaign_id).put_back(lead_id)
+
+    def manual_decision(self, text: str, *, campaign_id: int | None = None, region: str | None = None) -> Decision:
+        """May an agent dial ``text`` by hand now? The do-not-call lists (the internal one and the registry,
+        and the campaign's when given) and the calling window of the number's place; nothing else (a number
+        dialled by hand counts no campaign's attempts). :class:`NumberError` for text that is no number."""
+        number = self.number(text, region)
+        hopper = self._hoppers.get(campaign_id) if campaign_id is not None else None
+        rules = hopper.eligibility.rules if hopper is not None else RuleSet(version="manual")
+        manual = RuleSet(version=f"manual/{rules.version}", windows=rules.windows, other_campaign_gap=0.0)
+        lead = Lead(0, str(campaign_id) if campaign_id is not None else MANUAL, number, self.clock())
+        return Eligibility(manual, self.dnc, ContactLog(), calendar=self.calendar).decide(lead, LeadHistory(),
+                                                                                          self.clock())
 
     def _hopper(self, campaign_id: int) -> Hopper:
         hopper = self._hoppers.get(campaign_id)

@@ -117,3 +117,73 @@ def _figures(key: str, attempts: list[Attempt], now: float, leads: LeadCounts | 
         talk_min_per_agent_hour=talk / 60 / hours if hours else None,
         penetration=penetration, remaining_leads=remaining, expected_completion=completion,
     )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CampaignTile:
+    """A running campaign on the supervisor wall and its page: dial level (lines per agent, from the dialer; None
+    until it says), abandon rate by the US rule (30 days) and Ofcom's (24 hours, AMD-adjusted) with the colour
+    the campaign's target gives, answer rate and talk minutes per agent-hour over the last hour, penetration."""
+
+    campaign_id: int
+    name: str
+    mode: str
+    dial_level: float | None
+    abandon_rate_us: float
+    abandon_rate_ofcom: float
+    abandon_target: float
+    answer_rate: float | None
+    talk_min_per_agent_hour: float | None
+    penetration: float
+    colour: str
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+#: The share of the abandon target where a campaign's tile turns yellow.
+ABANDON_WARN_SHARE = 0.8
+
+
+def outcome_counts(outcomes: Mapping[str, int], false_positive: float = 0.0) -> tuple[Counts, int]:
+    """Abandon-rate counts of a window's outcomes (by outcome name) and how many dials they were."""
+    counts = Counts(live=sum(outcomes.get(o, 0) for o in CONTACT_OUTCOMES), abandoned=outcomes.get(ABANDONED, 0),
+                    machines=outcomes.get(MACHINE, 0))
+    return counts, sum(outcomes.values())
+
+
+def campaign_tile(campaign_id: int, name: str, mode: str, *, month: Mapping[str, int], day: Mapping[str, int],
+                  hour: Mapping[str, int], talk_seconds_hour: float, agent_hours_hour: float, penetration: float,
+                  abandon_target: float, dial_level: float | None = None, false_positive: float = 0.0) -> CampaignTile:
+    """The tile from the outcome counts of the last 30 days, 24 hours and hour (by outcome name)."""
+    us = us_rate(outcome_counts(month)[0])
+    ofcom = ofcom_rate(outcome_counts(day)[0], false_positive)
+    live, dials = outcome_counts(hour)
+    worst = max(us, ofcom)
+    colour = "alert" if worst > abandon_target else "warn" if worst > ABANDON_WARN_SHARE * abandon_target else "ok"
+    return CampaignTile(
+        campaign_id=campaign_id, name=name, mode=mode, dial_level=dial_level, abandon_rate_us=us,
+        abandon_rate_ofcom=ofcom, abandon_target=abandon_target, answer_rate=live.live / dials if dials else None,
+        talk_min_per_agent_hour=talk_seconds_hour / 60 / agent_hours_hour if agent_hours_hour else None,
+        penetration=penetration, colour=colour)
+
+
+def logged_in_seconds(changes: Iterable[tuple[float, str, str, str]], start: float, end: float) -> dict[str, float]:
+    """Each agent's logged-in seconds within ``[start, end)`` from its state changes (when, agent, previous
+    state, new state), oldest first, read from some time before ``start``: an agent's state before its first
+    change is that change's previous state."""
+    state: dict[str, tuple[str, float]] = {}
+    seconds: dict[str, float] = {}
+
+    def close(agent: str, was: str, since: float, until: float) -> None:
+        spent = min(until, end) - max(since, start)
+        if was != "logged_out" and spent > 0:
+            seconds[agent] = seconds.get(agent, 0.0) + spent
+
+    for at, agent, previous, new in changes:
+        was, since = state.get(agent, (previous, start))
+        close(agent, was, since, at)
+        state[agent] = (new, at)
+    for agent, (was, since) in state.items():
+        close(agent, was, since, end)
+    return seconds

@@ -7,6 +7,7 @@ import dataclasses
 from collections.abc import Sequence
 
 from crm_core.table_files import Cell
+from reports.campaign_kpis import GroupFigures
 from reports.ivr_report import IvrReport
 from reports.tables import AgentRow, QueueRow
 
@@ -47,3 +48,12 @@ def ivr_rows(report: IvrReport) -> Table:
     header = ["path", "calls", "containment", "abandon_rate", "code_recognition"]
     return header, [[path, n, report.containment, report.abandon_rate, report.code_recognition]
                     for path, n in report.paths]
+
+
+def campaign_rows(groups: Sequence[GroupFigures]) -> Table:
+    """One campaign report table (per campaign, list or agent): the figures, then a column per disposition."""
+    fixed = [f.name for f in dataclasses.fields(GroupFigures) if f.name != "dispositions"]
+    names = sorted({name for group in groups for name in group.dispositions})
+    return [*fixed, *(f"disposition:{name}" for name in names)], [
+        [getattr(group, field) for field in fixed] + [group.dispositions.get(name, 0) for name in names]
+        for group in groups]

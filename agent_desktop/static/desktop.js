@@ -280,7 +280,9 @@
       "below), who is on hold and does not hear you.", {colleague: consultation.agent_name || t("a colleague")}) : "");
     const wasHidden = $("talk").hidden;
     $("talk").hidden = Boolean(consultation) || status !== "connected";
-    $("wrapup").hidden = Boolean(consultation) || !(status === "connected" || status === "ended");
+    // A campaign's call is wrapped up with the campaign's dispositions (outbound_desk.js).
+    const campaignCall = pop.ivr_data.some(([key]) => key === "lead_id");
+    $("wrapup").hidden = Boolean(consultation) || campaignCall || !(status === "connected" || status === "ended");
     const consult = $("talk").hidden ? null : pop.consult;
     const held = !$("talk").hidden && Boolean(pop.held_since);
     heldSince = held ? pop.held_since : null;
@@ -295,6 +297,7 @@
     $("consult-complete").disabled = !consult || consult.state !== "talking";
     if (wasHidden && !$("talk").hidden) loadTargets();
     tick();
+    document.dispatchEvent(new CustomEvent("pop-shown", {detail: pop}));
   }
 
   // The transfer picker: queues come with the page, agents ready right now from the server.
@@ -335,6 +338,7 @@
     if (current !== callId) return;
     current = null;
     $("pop").hidden = true;
+    document.dispatchEvent(new CustomEvent("pop-hidden", {detail: callId}));
     $("wrapup").reset();
     const next = [...pops.values()].pop();
     if (next) showPop(next);

@@ -225,6 +225,17 @@ class FakeSupervisorActions:
         await self.control.logout(agent_id)
 
 
+class FakeCallPlacer:
+    """Places calls on paper: (agent, number, caller id, variables) of each, in order."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, str | None, dict[str, str]]] = []
+
+    async def place_call(self, agent_id: str, e164: str, *, caller_id: str | None, variables: Any) -> str:
+        self.calls.append((agent_id, e164, caller_id, dict(variables)))
+        return f"placed-{len(self.calls)}"
+
+
 def summary_of(card: CustomerCard) -> CustomerSummary:
     return CustomerSummary(card.customer_id, card.code, card.name, card.company, card.phones, card.email)
 
@@ -422,7 +433,8 @@ async def desk(clock: ManualClock, tmp_path: Path, outbound_template: Path) -> A
     app = create_app(bus=bus, accounts=make_accounts(), agent_control=control, customer_lookup=lookup,
                      supervisor_actions=supervision, outbound=outbound, agent_directory=control,
                      clock=clock, config=DESKTOP_CONFIG,
-                     limiter=limiter, login_traffic=login_traffic, wall_min_interval=0.02, wall_max_interval=0.2)
+                     limiter=limiter, login_traffic=login_traffic, wall_min_interval=0.02, wall_max_interval=0.2,
+                     call_placer=FakeCallPlacer())
     await outbound.start()
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
@@ -486,7 +498,7 @@ async def live_server(tmp_path_factory: pytest.TempPathFactory, outbound_templat
     app = create_app(bus=bus, accounts=make_accounts(), agent_control=control,
                      customer_lookup=FakeCustomerLookup(sample_cards()),
                      supervisor_actions=FakeSupervisorActions(control), outbound=outbound, agent_directory=control,
-                     config=DESKTOP_CONFIG)
+                     config=DESKTOP_CONFIG, call_placer=FakeCallPlacer())
     await outbound.start()
     runner = web.AppRunner(app)
     await runner.setup()

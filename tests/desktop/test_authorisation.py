@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from conftest import Desk
 
 PATH_VALUES = {"filename": "live.js", "call_id": "call-1", "customer_id": "c1", "agent_id": "a2", "campaign_id": "1",
-               "job_id": "1", "account_id": "agent2", "ticket_id": "1", "article_id": "1", "queue": "support"}
+               "job_id": "1", "account_id": "agent2", "ticket_id": "1", "article_id": "1", "queue": "support",
+               "lead_id": "1"}
 CAMPAIGN = {"name": "Matrix", "caller_id": "+12125550199", "queue": "sales"}
 BODIES = {
     "agent_not_ready": {"reason": "lunch"},
@@ -44,6 +45,8 @@ BODIES = {
     "update_account": {"name": "Agent Two", "role": "supervisor"},  # refused: agent2 is an agent's login
     "update_skills": {"names": ["billing", "english"]},
     "update_pause_reasons": {"names": ["break", "lunch", "training"]},  # as they were: the walk goes on
+    "agent_dial": {"number": "+12125550100", "agent": "a1"},
+    "preview_skip": {"reason": "wrong person"},
 }
 
 

@@ -63,5 +63,5 @@ async def test_the_agent_grid_sorts_filters_and_forces_ready_at_every_width(
             assert sideways <= 0, f"the wall scrolls sideways by {sideways} px at {width} px: {wide}"
             await page.screenshot(path=str(screenshot_dir / f"wall-{width}.png"), full_page=True)
         tiles_per_row = await page.evaluate(
-            "new Set([...document.querySelectorAll('.tile')].map((t) => t.getBoundingClientRect().top)).size")
+            "new Set([...document.querySelectorAll('#tiles .tile')].map((t) => t.getBoundingClientRect().top)).size")
         assert tiles_per_row == 1  # at 1920 px every queue fits in one row, none left below half a screen

@@ -1,0 +1,41 @@
+"""Calls placed by hand over AMI: the agent's phone rings first, then the number through the site's outbound
+route, with the desk's variables; a missing phone or a link down fails the placing, saying why."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from test_desktop_supervision import RAW, RecordingOriginator
+
+from acd.config import load_config
+from acd.core import Acd
+from acd.service import AcdService
+from agent_desktop.services import DialFailed
+from bus.eventbus import EventBus
+from callcenter.outbound_dial import AmiCallPlacer
+
+
+def make_placer() -> tuple[AmiCallPlacer, RecordingOriginator]:
+    originator = RecordingOriginator()
+    service = AcdService(Acd(load_config(RAW), time.time), EventBus(), originator, agi=None)  # type: ignore[arg-type]
+    return AmiCallPlacer(originator, service), originator
+
+
+async def test_the_agents_phone_rings_then_the_number_is_dialled_through_the_outbound_route() -> None:
+    placer, originator = make_placer()
+    reference = await placer.place_call("1001", "+12125550142", caller_id="+12125550199",
+                                        variables={"campaign_id": "3", "lead_id": "42"})
+    assert reference == "action-1"
+    assert originator.originated == [{"channel": "PJSIP/1001", "application": "Dial",
+                                      "data": "Local/+12125550142@callcenter-outbound",
+                                      "variables": {"campaign_id": "3", "lead_id": "42"}}]
+
+
+async def test_no_phone_or_no_link_fails_the_call_with_the_reason() -> None:
+    placer, originator = make_placer()
+    with pytest.raises(DialFailed, match="no phone"):
+        await placer.place_call("9999", "+12125550142", caller_id=None, variables={})
+    originator.fail = True
+    with pytest.raises(DialFailed, match="link down"):
+        await placer.place_call("1001", "+12125550142", caller_id=None, variables={})
