@@ -112,7 +112,7 @@
       $("card-phones").textContent = card.phones.join(", ");
       $("card-email").textContent = card.email;
       $("card-notes").textContent = card.notes;
-      $("card-call").dataset.phones = JSON.stringify(card.phones);  // for the click-to-dial button
+      window.ClickToDial.callButtons($("card-call"), card.phones, customerId);
       clear($("card-history"));
       for (const i of card.interactions) {
         $("card-history").appendChild(el("li", [dateTime(i.at), label("direction", i.direction), i.queue,

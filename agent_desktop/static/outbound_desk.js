@@ -45,17 +45,21 @@
     }
   }
 
-  function showPhones(pop) {
-    const box = $("pop-phones");
+  // A Call button by each of a customer's phones in ``box``: on the pop and on the card opened outside a call.
+  function callButtons(box, phones, customerId) {
     clear(box);
-    const customer = pop.customer;
-    const phones = customer ? customer.phones : [];
     if (!phones.length) box.textContent = "—";
     for (const phone of phones) {
       const item = el("span", phone + " ", "phone");
-      item.appendChild(button(t("Call"), () => dial(phone, customer.customer_id)));
+      item.appendChild(button(t("Call"), () => dial(phone, customerId)));
       box.appendChild(item);
     }
+  }
+  window.ClickToDial = {callButtons};
+
+  function showPhones(pop) {
+    const customer = pop.customer;
+    callButtons($("pop-phones"), customer ? customer.phones : [], customer && customer.customer_id);
   }
 
   // --- a campaign's call --------------------------------------------------------------------------------
