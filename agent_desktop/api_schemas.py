@@ -251,3 +251,15 @@ SETTING_CHANGES = _object(("changes",), changes=_array(_object(
     ("at", "actor", "entity_type", "entity_key", "action", "field", "old_value", "new_value"),
     at={"type": "number"}, actor=_TEXT, entity_type=_TEXT, entity_key=_TEXT, action=_TEXT,
     field=_NULLABLE_TEXT, old_value=_NULLABLE_TEXT, new_value=_NULLABLE_TEXT)))
+
+# The report pages' data (agent_desktop.report_routes): a table of plain cells, its chart and headline figures.
+_CELL = {"type": ["string", "number", "null"]}
+REPORT = _object(
+    ("report", "columns", "labels", "rows", "chart", "summary", "period"), report=_TEXT, columns=_array(_TEXT),
+    labels=_array(_TEXT), rows=_array(_array(_CELL)),
+    chart=_object(("kind", "labels", "series", "unit", "stacked", "horizontal"), kind=_TEXT, labels=_TEXT,
+                  series=_array(_TEXT), pivot=_nullable("string"), value=_nullable("string"), unit=_TEXT,
+                  stacked={"type": "boolean"}, horizontal={"type": "boolean"}),
+    summary={"type": "object", "additionalProperties": _nullable("number")},
+    period=_object(("from", "to", "tz", "start", "end"), **{"from": _TEXT}, to=_TEXT, tz=_TEXT, start=_NUMBER,
+                   end=_NUMBER))

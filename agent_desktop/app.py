@@ -22,6 +22,7 @@ from agent_desktop import (
     language_route,
     login_routes,
     page_routes,
+    report_routes,
     socket_route,
     supervisor_routes,
 )
@@ -71,6 +72,7 @@ HANDLERS: dict[str, Handler] = {
     **dnc_routes.HANDLERS,
     **socket_route.HANDLERS,
     **admin_routes.HANDLERS,
+    **report_routes.HANDLERS,
 }
 
 

@@ -114,3 +114,14 @@ RECORD_ID = TextField("id", 12, min_length=1)  # a campaign's or an import's num
 # WebSocket frames.
 MESSAGE_TYPE = TextField("type", 64, min_length=1)
 PING_ID = TextField("id", 64)
+# The report pages' filters (query parameters); empty: the default (today, the site's zone, every queue...).
+REPORT_FROM = TextField("from", 10)  # YYYY-MM-DD, the first local day
+REPORT_TO = TextField("to", 10)  # YYYY-MM-DD, the last local day (included)
+REPORT_QUICK = TextField("quick", 16)  # today, yesterday or last_7_days (wins over from/to)
+REPORT_ZONE = TextField("tz", 64)  # an IANA time zone name
+REPORT_MINUTES = TextField("minutes", 2)  # the interval report's 15, 30 or 60
+REPORT_BY = TextField("by", 16)  # the disposition report's grouping: queue, campaign or agent_id
+REPORT_QUEUE = TextField("queue", 100)
+REPORT_AGENT = TextField("agent_id", 100)
+REPORT_CAMPAIGN = TextField("campaign", 100)
+EXPORT_FORMAT = TextField("format", 4, min_length=1)  # csv or xlsx
