@@ -102,9 +102,10 @@ def _query(request: web.Request, names: Sequence[str], path_name: str) -> tuple[
         raise BadRequest(UiText("no time zone %(zone)s (IANA names, e.g. Europe/Paris)", zone=zone_name)) from None
     today = dt.datetime.fromtimestamp(request.app[HUB].clock(), zone).date()
     quick = REPORT_QUICK.read(q, "")
+    first, last = _day(REPORT_FROM.read(q, ""), today), _day(REPORT_TO.read(q, ""), today)
     try:
-        first, last = quick_period(quick, today) if quick else (
-            _day(REPORT_FROM.read(q, ""), today), _day(REPORT_TO.read(q, ""), today))
+        if quick:
+            first, last = quick_period(quick, today)
         start, end = local_period(zone, first, last)
         minutes = REPORT_MINUTES.read(q, "") or "60"
         query = ReportQuery(name, start, end, zone, minutes=int(minutes) if minutes.isdigit() else 0,

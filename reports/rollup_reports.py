@@ -86,12 +86,20 @@ class Report:
                 "chart": dataclasses.asdict(self.chart), "summary": dict(self.summary)}
 
 
-def _share(value: float | None) -> float | None:
-    return None if value is None else round(value, 4)
+def _plain(value: float | None, digits: int) -> float | int | None:
+    """Rounded; a whole number as an integer, so a page and a file write it alike (``150``, not ``150.0``)."""
+    if value is None:
+        return None
+    rounded = round(value, digits)
+    return int(rounded) if rounded.is_integer() else rounded
 
 
-def _seconds(value: float | None) -> float | None:
-    return None if value is None else round(value, 1)
+def _share(value: float | None) -> float | int | None:
+    return _plain(value, 4)
+
+
+def _seconds(value: float | None) -> float | int | None:
+    return _plain(value, 1)
 
 
 def _count(value: float) -> int:
