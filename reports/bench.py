@@ -4,8 +4,9 @@ Set up first, untimed, on a throw-away database (SQLite in a temporary folder; w
 database on that PostgreSQL server, dropped afterwards unless ``--keep``):
 
 - ``--interactions`` legs over ``--days`` days ending today (UTC), in time order: 10 inbound queues, 200
-  agents, 5 outbound campaigns (10% of legs), 4% ended by the IVR, 8% abandoned (a third of them short),
-  2% call-back requests; answered legs have talk, hold, wrap-up and one of 6 dispositions;
+  agents (each in two queues, or 20 of them on the campaigns), 5 outbound campaigns (10% of legs), 4% ended
+  by the IVR, 8% abandoned (one in twelve of them within 5 s: short), 2% call-back requests; answered legs
+  have talk, hold, wrap-up and one of 6 dispositions;
 - 32 agent-state stretches per agent and day;
 - the rollups, built as the recorder builds them (each leg's contributions, :mod:`reports.rollups`), kept
   per day in memory and written with the rows. Rows and rollups go in with COPY on PostgreSQL, executemany
@@ -56,7 +57,11 @@ from reports.rollups import (
 ZONE = ZoneInfo("Asia/Kathmandu")
 QUEUES = tuple(f"queue{n}" for n in range(10))
 AGENTS = tuple(f"agent{n:03d}" for n in range(200))
+# As on a real floor, each agent answers a few queues: the first 180 two neighbouring queues each, the last 20
+# the campaigns (``--any-agent``: every agent any queue and campaign, the rollups' worst case).
+QUEUE_AGENTS = {q: tuple(AGENTS[n] for n in range(180) if n % 10 in (i, (i + 1) % 10)) for i, q in enumerate(QUEUES)}
 CAMPAIGNS = tuple(f"campaign{n}" for n in range(5))
+CAMPAIGN_AGENTS = AGENTS[180:]
 DISPOSITIONS = ("sale", "info", "complaint", "callback_later", "wrong_number", "resolved")
 STATES = ("ready", "on_call", "wrap_up", "not_ready", "reserved")
 REASONS = ("lunch", "training", "break")
@@ -66,11 +71,11 @@ _LEG_COLUMNS = ("leg_id", "call_id", "direction", "channel", "queue", "campaign"
 KPIS = KpiSettings(sl_seconds=20, short_abandon_seconds=5)
 
 
-def _leg(rng: random.Random, n: int, at: float) -> tuple[tuple[Any, ...], LegFacts]:
+def _leg(rng: random.Random, n: int, at: float, any_agent: bool) -> tuple[tuple[Any, ...], LegFacts]:
     """One leg's row and facts."""
     roll = rng.random()
     queue: str | None = rng.choice(QUEUES)
-    agent = rng.choice(AGENTS)
+    agent = rng.choice(AGENTS if any_agent else QUEUE_AGENTS[queue])
     wait = float(rng.randrange(0, 120))
     direction = "inbound"
     campaign: str | None = None
@@ -89,6 +94,7 @@ def _leg(rng: random.Random, n: int, at: float) -> tuple[tuple[Any, ...], LegFac
     else:
         if roll < 0.24:
             direction, campaign, queue = "outbound", rng.choice(CAMPAIGNS), None
+            agent = agent if any_agent else rng.choice(CAMPAIGN_AGENTS)
         talk, hold, wrap = float(rng.randrange(30, 600)), float(rng.randrange(0, 3) * 20), float(rng.randrange(0, 60))
         answer_at = at + wait
         end_at = answer_at + talk + hold
@@ -122,7 +128,7 @@ def _rollup_rows(sums: Sums) -> dict[str, list[tuple[Any, ...]]]:
     return out
 
 
-def generate(engine: Engine, interactions: int, days: int, seed: int) -> dict[str, int]:
+def generate(engine: Engine, interactions: int, days: int, seed: int, any_agent: bool = False) -> dict[str, int]:
     """Write the legs, agent stretches and their rollups; returns the rows written per table."""
     rng = random.Random(seed)
     sessions = make_session_factory(engine)
@@ -136,7 +142,7 @@ def generate(engine: Engine, interactions: int, days: int, seed: int) -> dict[st
         day_start = start + day * DAY
         legs = []
         while n < interactions and start + n * step < day_start + DAY:
-            row, facts = _leg(rng, n, start + n * step)
+            row, facts = _leg(rng, n, start + n * step, any_agent)
             legs.append(row)
             _add(sums, delta([], contributions(facts, KPIS)))
             n += 1
@@ -212,18 +218,19 @@ def _database(url: str | None, keep: bool) -> Iterator[str]:
 
 
 def run_reports_bench(interactions: int, days: int, database_url: str | None, seed: int = 7,
-                      keep: bool = False) -> dict[str, Any]:
+                      keep: bool = False, any_agent: bool = False) -> dict[str, Any]:
     """Generate, then time every report; the figures as a dict."""
     with _database(database_url, keep) as url:
         engine = make_engine(url)
         migrate(engine)
         began = time.perf_counter()
-        written = generate(engine, interactions, days, seed)
+        written = generate(engine, interactions, days, seed, any_agent)
         generated = time.perf_counter() - began
         _analyse(engine)
         seconds = time_reports(engine, days)
         engine.dispose()
     return {"database": engine.dialect.name, "interactions": written.pop("interactions"), "days": days,
+            "any_agent": any_agent,
             "rollup_rows": written, "generate_seconds": round(generated, 1),
             "rows_per_second": round(interactions / generated) if generated else None,
             "report_seconds": seconds, "slowest": max(seconds.values()),
@@ -240,9 +247,12 @@ def register(bench_subparsers: argparse._SubParsersAction) -> None:  # type: ign
                             "(default: SQLite in a temporary folder)")
     bench.add_argument("--keep", action="store_true", help="keep the PostgreSQL database (its URL is printed)")
     bench.add_argument("--seed", type=int, default=7)
+    bench.add_argument("--any-agent", action="store_true",
+                       help="every agent answers every queue and campaign (the rollups' worst case)")
 
     def handle(args: argparse.Namespace) -> int:
-        print(json.dumps(run_reports_bench(args.interactions, args.days, args.database_url, args.seed, args.keep)))
+        print(json.dumps(run_reports_bench(args.interactions, args.days, args.database_url, args.seed, args.keep,
+                                           args.any_agent)))
         return 0
 
     bench.set_defaults(func=handle)

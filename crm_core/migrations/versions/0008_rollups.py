@@ -35,6 +35,8 @@ def upgrade() -> None:
             *(sa.Column(c, sa.Float(), nullable=False) for c in counters),
             sa.PrimaryKeyConstraint("grain", "bucket", *dimensions),
         )
+    for name in ("rollup_agent", "rollup_agent_state"):
+        op.create_index(f"ix_{name}_agent", name, ["agent_id", "grain", "bucket"])
     op.create_table(
         "rollup_agent_open",
         sa.Column("agent_id", sa.String(100), primary_key=True),
