@@ -74,8 +74,9 @@ KPIS = KpiSettings(sl_seconds=20, short_abandon_seconds=5)
 def _leg(rng: random.Random, n: int, at: float, any_agent: bool) -> tuple[tuple[Any, ...], LegFacts]:
     """One leg's row and facts."""
     roll = rng.random()
-    queue: str | None = rng.choice(QUEUES)
-    agent = rng.choice(AGENTS if any_agent else QUEUE_AGENTS[queue])
+    chosen = rng.choice(QUEUES)
+    queue: str | None = chosen
+    agent = rng.choice(AGENTS if any_agent else QUEUE_AGENTS[chosen])
     wait = float(rng.randrange(0, 120))
     direction = "inbound"
     campaign: str | None = None
