@@ -178,6 +178,12 @@
   }
   for (const id of ["report-from", "report-to"]) $(id).addEventListener("change", () => { quick = ""; });
   form.addEventListener("submit", (event) => { event.preventDefault(); run(); });
+  // A link may name the report and its filters: /reports?report=disposition&by=campaign&campaign=spring
+  const asked = new URLSearchParams(location.search);
+  if ([...picker.options].some((option) => option.value === asked.get("report"))) picker.value = asked.get("report");
+  for (const field of form.querySelectorAll("[data-for] select, [data-for] input, #report-tz")) {
+    if (asked.get(field.name)) field.value = asked.get(field.name);
+  }
   showFilters();
   run();
 })();

@@ -89,10 +89,17 @@ async def test_a_report_page_draws_its_table_and_chart_and_exports_them(
         await page.screenshot(path=str(screenshot_dir / "reports-agent-390.png"), full_page=True)
 
 
-async def test_a_campaign_manager_picks_from_the_outbound_reports_only(browser: Any, live_server: LiveServer) -> None:
+async def test_a_campaign_manager_picks_from_the_outbound_reports_only_and_links_name_one(
+        browser: Any, live_server: LiveServer) -> None:
     async with signed_in_page(browser, live_server.base_url, "camp") as page:
         await page.goto(live_server.base_url + "/reports")
         options = await page.locator("#report-name option").evaluate_all("(os) => os.map((o) => o.value)")
         assert options == ["campaign", "disposition"]
         await page.wait_for_selector("#report-result:not([hidden])")
         assert await page.locator("#report-msg").text_content() == ""
+        # A link names the report and its filters (as the campaign pages may).
+        await page.goto(live_server.base_url + "/reports?report=disposition&by=campaign")
+        await page.wait_for_selector("#report-result:not([hidden])")
+        assert (await page.input_value("#report-name"), await page.input_value("#report-by")) == (
+            "disposition", "campaign")
+        assert await page.locator("#report-table thead th").first.text_content() == "Campaign"
