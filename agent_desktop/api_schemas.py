@@ -364,3 +364,14 @@ DIAL_REFUSED = _object(("error", "rule"), error=_TEXT, rule={"enum": ["dnc", "wi
                                                                         "callback", "retry", "attempts_per_day",
                                                                         "other_campaign"]},
                        next_at=_nullable("number"))
+# The report pages' data (agent_desktop.report_routes): a table of plain cells, its chart and headline figures.
+_CELL = {"type": ["string", "number", "null"]}
+REPORT = _object(
+    ("report", "columns", "labels", "rows", "chart", "summary", "period"), report=_TEXT, columns=_array(_TEXT),
+    labels=_array(_TEXT), rows=_array(_array(_CELL)),
+    chart=_object(("kind", "labels", "series", "unit", "stacked", "horizontal"), kind=_TEXT, labels=_TEXT,
+                  series=_array(_TEXT), pivot=_nullable("string"), value=_nullable("string"), unit=_TEXT,
+                  stacked={"type": "boolean"}, horizontal={"type": "boolean"}),
+    summary={"type": "object", "additionalProperties": _nullable("number")},
+    period=_object(("from", "to", "tz", "start", "end"), **{"from": _TEXT}, to=_TEXT, tz=_TEXT, start=_NUMBER,
+                   end=_NUMBER))

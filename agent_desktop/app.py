@@ -27,6 +27,7 @@ from agent_desktop import (
     login_routes,
     outbound_call_routes,
     page_routes,
+    report_routes,
     socket_route,
     supervisor_routes,
 )
@@ -91,6 +92,7 @@ HANDLERS: dict[str, Handler] = {
     **admin_setting_routes.HANDLERS,
     **campaign_report_routes.HANDLERS,
     **outbound_call_routes.HANDLERS,
+    **report_routes.HANDLERS,
 }
 
 

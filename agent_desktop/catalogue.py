@@ -19,6 +19,7 @@ from agent_desktop.text_input import (
     CALL_ID,
     CUSTOMER_ID,
     DIAL_NUMBER,
+    EXPORT_FORMAT,
     NEXT_PATH,
     NUMBER_LOOKUP,
     PAGE_NUMBER,
@@ -27,6 +28,15 @@ from agent_desktop.text_input import (
     REPORT_FORMAT,
     REPORT_GROUPING,
     REPORT_START,
+    REPORT_AGENT,
+    REPORT_BY,
+    REPORT_CAMPAIGN,
+    REPORT_FROM,
+    REPORT_MINUTES,
+    REPORT_QUEUE,
+    REPORT_QUICK,
+    REPORT_TO,
+    REPORT_ZONE,
     SEARCH_TEXT,
     TextField,
 )
@@ -160,6 +170,7 @@ class WsEvent:
 
 
 STATIC_FILE_NAME = r"^[a-z0-9_-]+\.(js|css|svg)$"
+VENDOR_FILE_NAME = r"^[a-z0-9-]+(\.[a-z0-9-]+)*\.js$"  # third-party scripts, named with their version
 # What the paths' {parameters} may be; the routes answer 404 for anything else.
 PATH_PARAMETERS: Mapping[str, JsonSchema] = {
     "call_id": CALL_ID.schema(), "customer_id": CUSTOMER_ID.schema(), "agent_id": AGENT_ID.schema(),
@@ -171,6 +182,9 @@ PATH_PARAMETERS: Mapping[str, JsonSchema] = {
     "article_id": {"type": "string", "pattern": r"^[0-9]{1,12}$"},
     "queue": QUEUE.schema(),
     "lead_id": {"type": "string", "pattern": r"^[0-9]{1,12}$"},
+    "report": {"type": "string", "pattern": r"^(interval|queue|agent|disposition|ivr|campaign)$"},
+    "outbound_report": {"type": "string", "pattern": r"^(campaign|disposition)$"},
+    "vendor_file": {"type": "string", "pattern": VENDOR_FILE_NAME},
 }
 _REACH = (
     "An agent may act only on its own call (404 otherwise), supervisors and admins on any; 409 when the "
@@ -262,7 +276,8 @@ REPORT_READERS = frozenset({SUPERVISOR, CAMPAIGN_MANAGER, ADMIN})
 _PERIOD = (REPORT_START, REPORT_END)
 _PERIOD_NOTE = ("The period is start to end (dates YYYY-MM-DD, both included, in the wall's time zone); "
                 "without them the last seven days. ")
-REPORT_ROUTES: tuple[HttpRoute, ...] = (
+# Before the report pages' /reports/{report} routes, which would otherwise take /reports/campaigns/export.
+CAMPAIGN_REPORT_ROUTES: tuple[HttpRoute, ...] = (
     HttpRoute("GET", "/reports/campaigns", "campaign_report_page", REPORT_READERS,
               "The campaign report: per campaign, list and agent, dials, contacts, right-party contacts, "
               "dispositions, abandon rate (US and Ofcom), talk per agent-hour, penetration, remaining leads and "
@@ -430,6 +445,41 @@ AGENT_TOOL_ROUTES: tuple[HttpRoute, ...] = (
     HttpRoute("DELETE", "/api/admin/knowledge/{article_id}", "knowledge_delete", ADMINS,
               "Remove an article; the audit keeps its title.",
               answers={200: Answer("Removed.", api_schemas.OK)} | _NO_ARTICLE),
+)
+
+# The report pages: every report for the floor managers; campaign managers read the campaign and
+# disposition reports (the outbound ones). Query parameters: the period (from/to or a quick pick), the zone,
+# the interval size, the disposition report's grouping, and queue/agent/campaign filters.
+REPORT_FILTERS = (REPORT_FROM, REPORT_TO, REPORT_QUICK, REPORT_ZONE, REPORT_MINUTES, REPORT_BY, REPORT_QUEUE,
+                  REPORT_AGENT, REPORT_CAMPAIGN)
+READERS_OF_REPORTS = FLOOR_MANAGERS | CAMPAIGN_MANAGERS
+_REPORT_ANSWERS = {200: Answer("The report: columns (keys and translated labels), rows, chart and headline "
+                               "figures.", api_schemas.REPORT)} | _refusals(
+    400, 404, s400="A filter breaks its rule (a day not YYYY-MM-DD, an unknown zone, a period ending before it "
+    "starts, an interval table over 31 days); the message says which.", s404="No such report.")
+_EXPORT_ANSWERS = {200: Answer("The table as shown on the page, as a file.", media=(
+    "text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")),
+    400: Answer("A filter breaks its rule, or format is not csv or xlsx (the page says which)."),
+    404: Answer("No such report.")}
+REPORT_ROUTES: tuple[HttpRoute, ...] = (
+    HttpRoute("GET", "/reports", "reports_page", READERS_OF_REPORTS,
+              "The reports: pick one, its period, zone and filters; a table, a chart and CSV/XLSX export.",
+              kind="page", answers=_PAGE),
+    HttpRoute("GET", "/api/reports/{report}", "report_data", FLOOR_MANAGERS,
+              "A report (interval, queue, agent, disposition, ivr, campaign) from the rollups.",
+              answers=_REPORT_ANSWERS, query=REPORT_FILTERS),
+    HttpRoute("GET", "/reports/{report}/export", "report_export", FLOOR_MANAGERS,
+              "A report's table as CSV or XLSX (query parameter format), exactly as the page shows it.",
+              kind="page", answers=_EXPORT_ANSWERS, query=(*REPORT_FILTERS, EXPORT_FORMAT)),
+    HttpRoute("GET", "/api/outbound-reports/{outbound_report}", "outbound_report_data", READERS_OF_REPORTS,
+              "The campaign or disposition report, for campaign managers too.",
+              answers=_REPORT_ANSWERS, query=REPORT_FILTERS),
+    HttpRoute("GET", "/outbound-reports/{outbound_report}/export", "outbound_report_export", READERS_OF_REPORTS,
+              "The campaign or disposition report's table as CSV or XLSX.",
+              kind="page", answers=_EXPORT_ANSWERS, query=(*REPORT_FILTERS, EXPORT_FORMAT)),
+    HttpRoute("GET", "/static/vendor/{vendor_file}", "vendor_static", None,
+              "Third-party scripts served from our own files (the chart library).", kind="page",
+              answers={200: Answer("The file.", media=("text/javascript",)), 404: Answer("No such file.")}),
 )
 
 HTTP_ROUTES: tuple[HttpRoute, ...] = (
@@ -629,8 +679,9 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
     *OUTBOUND_ROUTES,
     *ADMIN_ROUTES,
     *AGENT_TOOL_ROUTES,
-    *REPORT_ROUTES,
+    *CAMPAIGN_REPORT_ROUTES,
     *AGENT_OUTBOUND_ROUTES,
+    *REPORT_ROUTES,
     HttpRoute("GET", "/ws", "ws", EVERYONE, "WebSocket: see the message catalogue.", kind="page",
               answers={101: Answer("Switched to the WebSocket protocol.")} | _refusals(
                   400, 403, 429, s400="Not a WebSocket handshake.", s403="Cross-origin WebSocket refused.",

@@ -115,5 +115,12 @@ CODE_WORDS: tuple[CodeWord, ...] = (
     CodeWord("campaign change", "create"),
     CodeWord("campaign change", "update"),
     CodeWord("campaign change", "status"),
+    # the report pages' picker
+    CodeWord("report", "interval"),
+    CodeWord("report", "queue"),
+    CodeWord("report", "agent"),
+    CodeWord("report", "disposition"),
+    CodeWord("report", "ivr"),
+    CodeWord("report", "campaign"),
 )
 

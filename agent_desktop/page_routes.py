@@ -15,6 +15,7 @@ from agent_desktop.catalogue import (
     HTTP_ROUTES,
     STATIC_FILE_NAME,
     SUPERVISOR,
+    VENDOR_FILE_NAME,
     WS_EVENTS,
     WS_MESSAGES,
 )
@@ -25,6 +26,7 @@ from agent_desktop.wall import AGENT_STATES
 
 HOME_BY_ROLE = {AGENT: "/desktop", SUPERVISOR: "/wall", ADMIN: "/wall", CAMPAIGN_MANAGER: "/campaigns"}
 _STATIC_NAME = re.compile(STATIC_FILE_NAME)
+_VENDOR_NAME = re.compile(VENDOR_FILE_NAME)
 _STATIC_TYPES = {"js": "text/javascript", "css": "text/css", "svg": "image/svg+xml"}
 
 
@@ -62,6 +64,15 @@ async def static(request: web.Request) -> web.StreamResponse:
     )
 
 
+async def vendor_static(request: web.Request) -> web.StreamResponse:
+    name = request.match_info["vendor_file"]
+    resource = resources.files("agent_desktop").joinpath("static", "vendor", name)
+    if _VENDOR_NAME.match(name) is None or not resource.is_file():
+        raise NotFound(UiText("no such file"))
+    return web.Response(body=resource.read_bytes(), content_type="text/javascript", charset="utf-8",
+                        headers={"Cache-Control": "public, max-age=86400"})
+
+
 async def healthz(request: web.Request) -> web.StreamResponse:
     return web.json_response({"ok": True})
 
@@ -73,5 +84,5 @@ async def openapi(request: web.Request) -> web.StreamResponse:
 
 HANDLERS: dict[str, Handler] = {
     "healthz": healthz, "static": static, "home": home, "desktop": desktop, "wall": wall_page, "api_docs": api_docs,
-    "openapi": openapi,
+    "openapi": openapi, "vendor_static": vendor_static,
 }

@@ -139,3 +139,14 @@ REPORT_FORMAT = TextField("format", 4, strip=True)
 SKIP_REASON = TextField("reason", 200, min_length=1, strip=True)
 OVERRIDE_REASON = TextField("override_reason", 500, strip=True)
 CALLBACK_TO = TextField("callback_to", 8, strip=True)
+# The report pages' filters (query parameters); empty: the default (today, the site's zone, every queue...).
+REPORT_FROM = TextField("from", 10)  # YYYY-MM-DD, the first local day
+REPORT_TO = TextField("to", 10)  # YYYY-MM-DD, the last local day (included)
+REPORT_QUICK = TextField("quick", 16)  # today, yesterday or last_7_days (wins over from/to)
+REPORT_ZONE = TextField("tz", 64)  # an IANA time zone name
+REPORT_MINUTES = TextField("minutes", 2)  # the interval report's 15, 30 or 60
+REPORT_BY = TextField("by", 16)  # the disposition report's grouping: queue, campaign or agent_id
+REPORT_QUEUE = TextField("queue", 100)
+REPORT_AGENT = TextField("agent_id", 100)
+REPORT_CAMPAIGN = TextField("campaign", 100)
+EXPORT_FORMAT = TextField("format", 4, min_length=1)  # csv or xlsx

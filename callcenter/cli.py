@@ -27,7 +27,7 @@ COMMAND_MODULES = (
 )
 BENCH_MODULES = ("cti.ami.bench", "acd.bench", "ivr.bench", "callcenter.screenpop_bench", "callcenter.soak_bench",
                  "callcenter.sip_bench", "callcenter.restart_bench", "outbound.bench", "outbound.import_bench",
-                 "outbound.dialer_bench")
+                 "outbound.dialer_bench", "reports.bench")
 
 
 def _registrars(modules: tuple[str, ...]) -> list[Callable[[argparse._SubParsersAction], None]]:  # type: ignore[type-arg]

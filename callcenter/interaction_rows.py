@@ -52,6 +52,7 @@ from ivr.caller import CallerData
 from ivr.events import IvrFinished
 from ivr.outcome import OutcomeKind
 from outbound.dial_events import CONNECTED, CampaignDialEnded, CampaignDialPlaced
+from reports.rollup_store import keep_rollups, record_agent_state
 
 # The dialplan context where calls from the network start (see asterisk_conf).
 INBOUND_CONTEXTS = frozenset({"callcenter-inbound"})
@@ -213,7 +214,8 @@ def apply_event(
 
 
 class InteractionRowWriter:
-    """An event-log writer (:class:`bus.eventlog.EventLogWriter`) whose log is the ``interactions`` table."""
+    """An event-log writer (:class:`bus.eventlog.EventLogWriter`) whose log is the ``interactions`` table
+    and, through it, the report rollups (:mod:`reports.rollup_store`)."""
 
     def __init__(
         self,
@@ -223,12 +225,15 @@ class InteractionRowWriter:
         on_unknown_leg: Callable[[DomainEvent, UnknownLeg], None] | None = None,
     ) -> None:
         self._sessions = sessions
+        keep_rollups(sessions)
         self._inbound_contexts = inbound_contexts
         self._on_unknown_leg = on_unknown_leg
 
     def append(self, events: Sequence[DomainEvent]) -> None:
         with unavailable_on_connection_loss(self._sessions) as session:
             for event in events:
+                if isinstance(event, AgentStateChanged):
+                    record_agent_state(session, event.agent_id, event.state, event.reason, event.at)
                 try:
                     apply_event(session, event, inbound_contexts=self._inbound_contexts)
                 except UnknownLeg as exc:

@@ -2,7 +2,7 @@
 agent's day be read from the event log without scanning it.
 
 Revision ID: 0009_knowledge
-Revises: 0007
+Revises: 0008_rollups
 Create Date: 2026-12-05
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_knowledge"
-down_revision = "0007"
+down_revision = "0008_rollups"
 branch_labels = None
 depends_on = None
 

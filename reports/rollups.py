@@ -1,0 +1,201 @@
+"""What one interaction row (a call leg) or one agent-state stretch adds to the report rollups, and which
+buckets a period reads: pure.
+
+A rollup is a table of counters keyed by a time bucket and a few dimensions. Every contribution is added
+to a quarter-hour bucket (:data:`QUARTER`) and to a UTC day bucket (:data:`DAY`): a report reads whole
+UTC days from the day buckets and the ragged ends from the quarter-hours (:func:`cover`), so a year costs
+about as much as a few days. A period must start and end on quarter-hours, which local midnights and
+local 15/30/60-minute interval starts are in every zone whose offset from UTC is a whole number of
+quarter-hours: all of today's zones, Asia/Kathmandu's +5:45 and the Chatham Islands' +12:45 included
+(:func:`check_zone_offsets` refuses the rest, e.g. a zone's 19th-century local mean time).
+
+A leg counts once it is closed, at the time of its queue outcome (answered: when answered; otherwise when
+it ended). Later writes to a closed leg (its disposition, its wrap-up) change its contribution: the store
+takes the old one back out and adds the new (:func:`delta`). Consultations are no customer calls and count
+in no call rollup; their agents' time is in the agent-state rollup.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterator, Mapping, Sequence
+from zoneinfo import ZoneInfo
+
+from reports.definitions import KpiSettings, Outcome, abandon_outcome
+
+QUARTER = 900
+DAY = 86400
+GRAINS = (QUARTER, DAY)
+CONSULT = "consult"
+QUEUE_TABLE, AGENT_TABLE, IVR_TABLE, STATE_TABLE = "rollup_queue", "rollup_agent", "rollup_ivr", "rollup_agent_state"
+# Each rollup's dimensions and counters, in column order (the store's tables have exactly these columns
+# after ``grain`` and ``bucket``).
+DIMENSIONS: Mapping[str, tuple[str, ...]] = {
+    QUEUE_TABLE: ("direction", "queue", "campaign", "result"),
+    AGENT_TABLE: ("direction", "queue", "campaign", "agent_id", "disposition"),
+    IVR_TABLE: ("outcome", "last_node"),
+    STATE_TABLE: ("agent_id", "state", "reason"),
+}
+COUNTERS: Mapping[str, tuple[str, ...]] = {
+    QUEUE_TABLE: ("calls", "in_sl", "wait_sum", "handle_sum"),
+    AGENT_TABLE: ("calls", "talk_sum", "hold_sum", "wrap_sum"),
+    IVR_TABLE: ("calls",),
+    STATE_TABLE: ("seconds",),
+}
+ROUTED = "queue"  # the IVR outcome of a call the IVR handed to a queue
+UNTRACKED_STATES = frozenset({"logged_out"})  # no report reads time logged out; it would fill the buckets
+
+
+class ZoneNotQuarterHour(ValueError):
+    """A time zone whose offset from UTC in the period is not a whole number of quarter-hours."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class LegFacts:
+    """The columns of an interaction row the rollups read (``None`` where the row holds NULL)."""
+
+    direction: str
+    queue: str | None
+    campaign: str | None
+    agent_id: str | None
+    enter_at: float
+    answer_at: float | None
+    end_at: float | None
+    outcome: str | None
+    disposition: str | None
+    wait_seconds: float | None
+    talk_seconds: float | None
+    hold_seconds: float
+    wrap_up_seconds: float | None
+    first_leg: bool  # the call's first leg (the one that went through the IVR)
+    ivr_last_node: str | None  # set when the IVR itself ended the call
+
+
+Key = tuple[str, ...]
+Counters = tuple[float, ...]
+Contribution = tuple[str, float, Key, Counters]  # rollup, time, dimensions, counters
+
+
+def result_of(leg: LegFacts, settings: KpiSettings) -> str:
+    """The queue result of a closed leg: an :class:`Outcome` value, or the row's own outcome otherwise."""
+    if leg.outcome == "abandoned":
+        return abandon_outcome(leg.wait_seconds or 0.0, settings).value
+    if leg.outcome == "callback_requested":  # counted once as asked for, even when rung back and answered
+        return Outcome.CALLBACK.value
+    if leg.answer_at is not None:
+        return Outcome.ANSWERED.value
+    return leg.outcome or ""
+
+
+def contributions(leg: LegFacts, settings: KpiSettings) -> list[Contribution]:
+    """What the leg adds to each call rollup (nothing while it is open or when it is a consultation)."""
+    if leg.end_at is None or leg.outcome is None or leg.direction == CONSULT:
+        return []
+    out: list[Contribution] = []
+    if leg.first_leg and leg.direction != "outbound":
+        ivr_outcome = leg.outcome if leg.ivr_last_node is not None else ROUTED
+        out.append((IVR_TABLE, leg.enter_at, (ivr_outcome, leg.ivr_last_node or ""), (1.0,)))
+    if leg.ivr_last_node is not None:
+        return out  # the IVR ended it: it never was in a queue
+    result = result_of(leg, settings)
+    answered = result == Outcome.ANSWERED.value
+    wait = leg.wait_seconds or 0.0
+    talk, wrap = leg.talk_seconds or 0.0, leg.wrap_up_seconds or 0.0
+    handle = talk + leg.hold_seconds + wrap if answered else 0.0
+    in_sl = 1.0 if answered and wait <= settings.sl_seconds else 0.0
+    queue, campaign = leg.queue or "", leg.campaign or ""
+    at = leg.answer_at if answered and leg.answer_at is not None else leg.end_at
+    out.append((QUEUE_TABLE, at, (leg.direction, queue, campaign, result), (1.0, in_sl, wait, handle)))
+    if leg.answer_at is not None and leg.agent_id:  # an agent talked with the caller (a call-back's too)
+        out.append((AGENT_TABLE, leg.answer_at, (leg.direction, queue, campaign, leg.agent_id,
+                                                 leg.disposition or ""), (1.0, talk, leg.hold_seconds, wrap)))
+    return out
+
+
+def bucket_of(at: float, grain: int) -> int:
+    return int(at // grain) * grain
+
+
+RollupRow = tuple[str, int, int, Key, Counters]  # rollup, grain, bucket, dimensions, counters
+
+
+def delta(old: Sequence[Contribution], new: Sequence[Contribution]) -> list[RollupRow]:
+    """The counter changes (at both grains) that turn ``old`` into ``new``; rows that cancel are left out."""
+    sums: dict[tuple[str, int, int, Key], list[float]] = {}
+    for sign, items in ((-1.0, old), (1.0, new)):
+        for table, at, key, counters in items:
+            for grain in GRAINS:
+                row = sums.setdefault((table, grain, bucket_of(at, grain), key), [0.0] * len(counters))
+                for i, value in enumerate(counters):
+                    row[i] += sign * value
+    return [(table, grain, bucket, key, tuple(values)) for (table, grain, bucket, key), values in sums.items()
+            if any(values)]
+
+
+def state_seconds(agent_id: str, state: str, reason: str | None, start: float, end: float) -> list[RollupRow]:
+    """An agent's stretch in a state split over the quarter-hours and days it covers."""
+    if state in UNTRACKED_STATES or end <= start:
+        return []
+    key = (agent_id, state, reason or "")
+    rows: list[RollupRow] = []
+    for grain in GRAINS:
+        bucket = bucket_of(start, grain)
+        while bucket < end:
+            seconds = min(end, bucket + grain) - max(start, bucket)
+            if seconds > 0:
+                rows.append((STATE_TABLE, grain, bucket, key, (seconds,)))
+            bucket += grain
+    return rows
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Span:
+    """Buckets of one grain, ``start`` included, ``end`` not (epoch seconds)."""
+
+    grain: int
+    start: int
+    end: int
+
+
+def cover(start: int, end: int) -> list[Span]:
+    """The fewest buckets that add up to ``[start, end)``: whole UTC days, quarter-hours at both ends."""
+    if start % QUARTER or end % QUARTER:
+        raise ZoneNotQuarterHour("a period starts and ends on a quarter-hour")
+    first_day, last_day = -(-start // DAY) * DAY, end // DAY * DAY
+    if first_day >= last_day:
+        return [Span(QUARTER, start, end)] if start < end else []
+    spans = [Span(QUARTER, start, first_day), Span(DAY, first_day, last_day), Span(QUARTER, last_day, end)]
+    return [s for s in spans if s.start < s.end]
+
+
+def check_zone_offsets(zone: ZoneInfo, start: float, end: float) -> None:
+    """Refuse a zone whose UTC offset at any change in ``[start, end)`` is not whole quarter-hours."""
+    for at in _offset_changes(zone, start, end):
+        offset = dt.datetime.fromtimestamp(at, zone).utcoffset()
+        if offset is not None and offset.total_seconds() % QUARTER:
+            raise ZoneNotQuarterHour(f"{zone.key} is {offset} from UTC then: reports need whole quarter-hours")
+
+
+def _offset_changes(zone: ZoneInfo, start: float, end: float) -> Iterator[float]:
+    """``start`` and one instant a day after it: enough to meet every offset a zone takes in the period."""
+    at = start
+    while at < end:
+        yield at
+        at += DAY
+
+
+def local_period(zone: ZoneInfo, first: dt.date, last: dt.date) -> tuple[int, int]:
+    """The epoch seconds of local midnight starting ``first`` and ending ``last`` (both days included)."""
+    if last < first:
+        raise ValueError("the period ends before it starts")
+    start = dt.datetime.combine(first, dt.time(), zone).timestamp()
+    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), zone).timestamp()
+    check_zone_offsets(zone, start, end)
+    return int(start), int(end)
+
+
+def interval_start(at: float, zone: ZoneInfo, minutes: int) -> dt.datetime:
+    """The local interval of ``minutes`` an instant (or a quarter-hour bucket's start) falls in: its local start."""
+    local = dt.datetime.fromtimestamp(at, zone)
+    return local.replace(minute=local.minute // minutes * minutes, second=0, microsecond=0)
