@@ -15,6 +15,7 @@ from agent_desktop.catalogue import (
     HTTP_ROUTES,
     STATIC_FILE_NAME,
     SUPERVISOR,
+    VENDOR_PACKAGE,
     WS_EVENTS,
     WS_MESSAGES,
 )
@@ -25,6 +26,7 @@ from agent_desktop.wall import AGENT_STATES
 
 HOME_BY_ROLE = {AGENT: "/desktop", SUPERVISOR: "/wall", ADMIN: "/wall", CAMPAIGN_MANAGER: "/campaigns"}
 _STATIC_NAME = re.compile(STATIC_FILE_NAME)
+_VENDOR_PACKAGE = re.compile(VENDOR_PACKAGE)
 _STATIC_TYPES = {"js": "text/javascript", "css": "text/css", "svg": "image/svg+xml"}
 
 
@@ -51,15 +53,26 @@ async def api_docs(request: web.Request) -> web.StreamResponse:
     )
 
 
-async def static(request: web.Request) -> web.StreamResponse:
-    name = request.match_info["filename"]
-    match = _STATIC_NAME.match(name)
-    resource = resources.files("agent_desktop").joinpath("static", name)
+def _static_file(*parts: str) -> web.StreamResponse:
+    """One file under static/: every part checked against its pattern first, so no path leaves the folder."""
+    match = _STATIC_NAME.match(parts[-1])
+    resource = resources.files("agent_desktop").joinpath("static", *parts)
     if match is None or not resource.is_file():
         raise NotFound(UiText("no such file"))
     return web.Response(
         body=resource.read_bytes(), content_type=_STATIC_TYPES[match.group(1)], charset="utf-8"
     )
+
+
+async def static(request: web.Request) -> web.StreamResponse:
+    return _static_file(request.match_info["filename"])
+
+
+async def vendor_static(request: web.Request) -> web.StreamResponse:
+    package = request.match_info["package"]
+    if _VENDOR_PACKAGE.match(package) is None:
+        raise NotFound(UiText("no such file"))
+    return _static_file("vendor", package, request.match_info["filename"])
 
 
 async def healthz(request: web.Request) -> web.StreamResponse:
@@ -72,6 +85,6 @@ async def openapi(request: web.Request) -> web.StreamResponse:
 
 
 HANDLERS: dict[str, Handler] = {
-    "healthz": healthz, "static": static, "home": home, "desktop": desktop, "wall": wall_page, "api_docs": api_docs,
-    "openapi": openapi,
+    "healthz": healthz, "static": static, "vendor_static": vendor_static, "home": home, "desktop": desktop,
+    "wall": wall_page, "api_docs": api_docs, "openapi": openapi,
 }
