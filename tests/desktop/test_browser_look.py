@@ -176,6 +176,9 @@ async def test_every_page_is_usable_by_keyboard_readable_and_self_hosted(
                 sideways = await page.evaluate(
                     "() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
                 assert sideways <= 0, f"{where}: the page scrolls sideways by {sideways} px"
+                moving = await page.evaluate("""() => [...document.querySelectorAll("a, button, input, select")]
+                    .map((el) => getComputedStyle(el).transitionDuration).filter((d) => d !== "0s")""")
+                assert moving == [], f"{where}: transitions despite prefers-reduced-motion: {moving[:3]}"
                 low = await page.evaluate(LOW_CONTRAST, MIN_CONTRAST)
                 assert low == [], f"{where}: text below {MIN_CONTRAST}:1: {low}"
                 if width == 1920:  # the wall display: the content uses the width
