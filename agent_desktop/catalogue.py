@@ -169,12 +169,14 @@ class WsEvent:
     fields: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
-STATIC_FILE_NAME = r"^[a-z0-9_-]+\.(js|css|svg)$"
-VENDOR_FILE_NAME = r"^[a-z0-9-]+(\.[a-z0-9-]+)*\.js$"  # third-party scripts, named with their version
+# Dots inside a name are allowed (a vendored "pico.classless.min.css"), never two in a row nor a slash.
+STATIC_FILE_NAME = r"^[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.(js|css|svg)$"
+VENDOR_PACKAGE = r"^[a-z0-9_-]+$"
 # What the paths' {parameters} may be; the routes answer 404 for anything else.
 PATH_PARAMETERS: Mapping[str, JsonSchema] = {
     "call_id": CALL_ID.schema(), "customer_id": CUSTOMER_ID.schema(), "agent_id": AGENT_ID.schema(),
     "filename": {"type": "string", "pattern": STATIC_FILE_NAME},
+    "package": {"type": "string", "pattern": VENDOR_PACKAGE},
     "campaign_id": {"type": "string", "pattern": r"^[0-9]{1,12}$"},
     "job_id": {"type": "string", "pattern": r"^[0-9]{1,12}$"},
     "account_id": {"type": "string", "minLength": 1, "maxLength": 128},
@@ -184,7 +186,6 @@ PATH_PARAMETERS: Mapping[str, JsonSchema] = {
     "lead_id": {"type": "string", "pattern": r"^[0-9]{1,12}$"},
     "report": {"type": "string", "pattern": r"^(interval|queue|agent|disposition|ivr|campaign)$"},
     "outbound_report": {"type": "string", "pattern": r"^(campaign|disposition)$"},
-    "vendor_file": {"type": "string", "pattern": VENDOR_FILE_NAME},
 }
 _REACH = (
     "An agent may act only on its own call (404 otherwise), supervisors and admins on any; 409 when the "
@@ -477,15 +478,16 @@ REPORT_ROUTES: tuple[HttpRoute, ...] = (
     HttpRoute("GET", "/outbound-reports/{outbound_report}/export", "outbound_report_export", READERS_OF_REPORTS,
               "The campaign or disposition report's table as CSV or XLSX.",
               kind="page", answers=_EXPORT_ANSWERS, query=(*REPORT_FILTERS, EXPORT_FORMAT)),
-    HttpRoute("GET", "/static/vendor/{vendor_file}", "vendor_static", None,
-              "Third-party scripts served from our own files (the chart library).", kind="page",
-              answers={200: Answer("The file.", media=("text/javascript",)), 404: Answer("No such file.")}),
 )
 
 HTTP_ROUTES: tuple[HttpRoute, ...] = (
     HttpRoute("GET", "/healthz", "healthz", None, "Liveness probe.", answers={200: Answer("Alive.", api_schemas.OK)}),
     HttpRoute("GET", "/static/{filename}", "static", None, "Scripts and style sheets.", kind="page",
               answers={200: Answer("The file.", media=("text/javascript", "text/css")), 404: Answer("No such file.")}),
+    HttpRoute("GET", "/static/vendor/{package}/{filename}", "vendor_static", None,
+              "Third-party style sheets and scripts we ship (static/vendor/<package>/, each with its licence).",
+              kind="page", answers={200: Answer("The file.", media=("text/javascript", "text/css")),
+                                    404: Answer("No such file.")}),
     HttpRoute("GET", "/login", "login_page", None, "Login form.", kind="page",
               answers=_PAGE | {302: Answer("Logged in already: to the start page."),
                                429: Answer("Too many requests from this address; the page says how long to wait.")}),

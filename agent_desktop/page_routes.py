@@ -15,7 +15,7 @@ from agent_desktop.catalogue import (
     HTTP_ROUTES,
     STATIC_FILE_NAME,
     SUPERVISOR,
-    VENDOR_FILE_NAME,
+    VENDOR_PACKAGE,
     WS_EVENTS,
     WS_MESSAGES,
 )
@@ -26,7 +26,7 @@ from agent_desktop.wall import AGENT_STATES
 
 HOME_BY_ROLE = {AGENT: "/desktop", SUPERVISOR: "/wall", ADMIN: "/wall", CAMPAIGN_MANAGER: "/campaigns"}
 _STATIC_NAME = re.compile(STATIC_FILE_NAME)
-_VENDOR_NAME = re.compile(VENDOR_FILE_NAME)
+_VENDOR_PACKAGE = re.compile(VENDOR_PACKAGE)
 _STATIC_TYPES = {"js": "text/javascript", "css": "text/css", "svg": "image/svg+xml"}
 
 
@@ -53,10 +53,10 @@ async def api_docs(request: web.Request) -> web.StreamResponse:
     )
 
 
-async def static(request: web.Request) -> web.StreamResponse:
-    name = request.match_info["filename"]
-    match = _STATIC_NAME.match(name)
-    resource = resources.files("agent_desktop").joinpath("static", name)
+def _static_file(*parts: str) -> web.StreamResponse:
+    """One file under static/: every part checked against its pattern first, so no path leaves the folder."""
+    match = _STATIC_NAME.match(parts[-1])
+    resource = resources.files("agent_desktop").joinpath("static", *parts)
     if match is None or not resource.is_file():
         raise NotFound(UiText("no such file"))
     return web.Response(
@@ -64,13 +64,15 @@ async def static(request: web.Request) -> web.StreamResponse:
     )
 
 
+async def static(request: web.Request) -> web.StreamResponse:
+    return _static_file(request.match_info["filename"])
+
+
 async def vendor_static(request: web.Request) -> web.StreamResponse:
-    name = request.match_info["vendor_file"]
-    resource = resources.files("agent_desktop").joinpath("static", "vendor", name)
-    if _VENDOR_NAME.match(name) is None or not resource.is_file():
+    package = request.match_info["package"]
+    if _VENDOR_PACKAGE.match(package) is None:
         raise NotFound(UiText("no such file"))
-    return web.Response(body=resource.read_bytes(), content_type="text/javascript", charset="utf-8",
-                        headers={"Cache-Control": "public, max-age=86400"})
+    return _static_file("vendor", package, request.match_info["filename"])
 
 
 async def healthz(request: web.Request) -> web.StreamResponse:
@@ -83,6 +85,6 @@ async def openapi(request: web.Request) -> web.StreamResponse:
 
 
 HANDLERS: dict[str, Handler] = {
-    "healthz": healthz, "static": static, "home": home, "desktop": desktop, "wall": wall_page, "api_docs": api_docs,
-    "openapi": openapi, "vendor_static": vendor_static,
+    "healthz": healthz, "static": static, "vendor_static": vendor_static, "home": home, "desktop": desktop,
+    "wall": wall_page, "api_docs": api_docs, "openapi": openapi,
 }

@@ -41,8 +41,8 @@ CASES_PER_OPERATION = 8  # per generation mode: about 500 requests per role
 BUDGET_SECONDS = 150.0
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 # Values that name something, so that some cases get past the 404 to the handler's own checks.
-KNOWN = {"call_id": "call-1", "customer_id": "c1", "agent_id": "a2", "filename": "live.js", "campaign_id": "1",
-         "job_id": "1"}
+KNOWN = {"call_id": "call-1", "customer_id": "c1", "agent_id": "a2", "filename": "live.js", "package": "pico",
+         "campaign_id": "1", "job_id": "1"}
 # Logging out would end the session the rest of the run needs.
 SKIPPED = {"POST /logout"}
 

@@ -80,3 +80,8 @@ async def test_static_files_are_served_and_nothing_else(desk: Desk) -> None:
         for name in ("..%2F__init__.py", "nothing.js", "desktop.html"):
             async with client.get(desk.url(f"/static/{name}")) as response:
                 assert response.status == 404, name
+        async with client.get(desk.url("/static/vendor/pico/pico.classless.min.css")) as response:
+            assert response.status == 200 and response.content_type == "text/css"
+        for name in ("pico/LICENSE.md", "pico/..%2F..%2Fstyle.css", "..%2Fvendor/style.css", "nothing/style.css"):
+            async with client.get(desk.url(f"/static/vendor/{name}")) as response:
+                assert response.status == 404, name
