@@ -16,9 +16,9 @@ from ivr.caller import CallerData
 if TYPE_CHECKING:
     from conftest import Desk
 
-PATH_VALUES = {"filename": "live.js", "package": "pico", "call_id": "call-1", "customer_id": "c1", "agent_id": "a2", "campaign_id": "1",
-               "job_id": "1", "account_id": "agent2", "ticket_id": "1", "article_id": "1", "queue": "support",
-               "lead_id": "1", "report": "queue", "outbound_report": "disposition"}
+PATH_VALUES = {"filename": "live.js", "package": "pico", "call_id": "call-1", "customer_id": "c1", "agent_id": "a2",
+               "campaign_id": "1", "job_id": "1", "account_id": "agent2", "ticket_id": "1", "article_id": "1",
+               "queue": "support", "lead_id": "1", "report": "queue", "outbound_report": "disposition"}
 CAMPAIGN = {"name": "Matrix", "caller_id": "+12125550199", "queue": "sales"}
 BODIES = {
     "agent_not_ready": {"reason": "lunch"},
