@@ -19,6 +19,7 @@ from sim_calls import at_each_width, keyed, wait_for
 from sqlalchemy import select
 
 from acd.events import CallOffered
+from agent_desktop.outbound_desk import CUSTOMER_VARIABLE, MANUAL_VARIABLE
 from bus.events import DomainEvent
 from callcenter.node import Node
 from callcenter.settings import Settings
@@ -99,6 +100,7 @@ async def test_a_day_in_the_life_of_an_agent(
             service = CustomerService(session, "test")
             grace = service.create(name="Grace Tester", company="Tester & Sons", phones=[reachable, DNC_NUMBER])
             henry = service.create(name="Henry Second", phones=["+14155550188"])
+            grace_id = grace.customer.id
             callers = [(grace.customer.code, "Grace Tester", "4155550123"),
                        (henry.customer.code, "Henry Second", "4155550188")]
         await node.outbound.dnc_add(DNC_NUMBER, campaign_id=None, reason="asked not to be called", actor="sam")
@@ -168,6 +170,10 @@ async def test_a_day_in_the_life_of_an_agent(
         dialled = f"Local/{reachable}@callcenter-outbound"
         await wait_for(lambda: any(c.name.startswith("PJSIP/1001-") and c.application == "Dial"
                                    and c.app_data == dialled for c in pbx.channels.values()))
+        [agent_leg] = [c for c in pbx.channels.values() if c.app_data == dialled]
+        assert agent_leg.answered_at is not None  # the agent's phone answered before the number is dialled
+        assert (agent_leg.variables.get(MANUAL_VARIABLE), agent_leg.variables.get(CUSTOMER_VARIABLE)) == (
+            "1", str(grace_id))
         assert not any(DNC_NUMBER in c.app_data or DNC_NUMBER in c.name for c in pbx.channels.values())
         await at_each_width(desk, screenshot_dir, "day-desktop-card-dialled")
         for channel in [c.name for c in pbx.channels.values() if c.app_data == dialled and not c.gone]:
