@@ -1,5 +1,6 @@
 """Helpers for browser tests on a real node with its PBX simulator: the digits a simulated caller keys in the
-IVR, waiting for a condition of the node, and a page checked for sideways scroll and photographed."""
+IVR, waiting for a condition of the node, a figure of the wall, and a page checked for sideways scroll and
+photographed."""
 
 from __future__ import annotations
 
@@ -25,6 +26,11 @@ async def wait_for(predicate: Callable[[], bool], timeout: float = 20.0) -> None
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(0.05)
+
+
+def figure(page: Any, queue: str, label: str) -> Any:
+    """The value of the wall's figure ``label`` ("Waiting", "Answered"...) on ``queue``'s tile."""
+    return page.locator(f'.tile[data-queue="{queue}"] .figure:has(.label:text-is("{label}")) .value')
 
 
 async def no_sideways_scroll(page: Any, width: int, shots: Path, name: str) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sim_calls import at_each_width, keyed, wait_for
+from sim_calls import at_each_width, figure, keyed, wait_for
 from sqlalchemy import select
 
 from acd.events import CallOffered
@@ -197,6 +197,8 @@ async def test_a_day_in_the_life_of_an_agent(
         await wait_for(lambda: node.acd is not None and node.acd.waiting("support") == 1, timeout=30)
         await asyncio.sleep(3.0)  # 15 simulated seconds in the queue; a ready agent is offered a call at once
         assert node.acd.waiting("support") == 1
+        await expect(figure(wall, "support", "Waiting")).to_have_text("1")
+        await expect(figure(wall, "support", "Answered")).to_have_text("2")
         assert [e.call_id for e in published if isinstance(e, CallOffered)] == taken
         await at_each_width(wall, screenshot_dir, "day-wall-signed-out")
     finally:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sim_calls import keyed, wait_for
+from sim_calls import figure, keyed, wait_for
 
 from acd.events import CallConnected, CallDisposed, CallEnded, CallOffered
 from bus.events import DomainEvent
@@ -53,10 +53,6 @@ def node_on(tmp_path: Path, simulator_speed: float = 1.0) -> tuple[Node, list[Do
     published: list[DomainEvent] = []
     node.bus.add_listener(published.append)
     return node, published
-
-
-def figure(page: Any, queue: str, label: str) -> Any:
-    return page.locator(f'.tile[data-queue="{queue}"] .figure:has(.label:text-is("{label}")) .value')
 
 
 async def test_a_caller_pops_on_the_desktop_moves_the_wall_and_the_disposition_is_logged(
