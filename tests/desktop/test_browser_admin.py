@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sim_calls import keyed
 
 from acd.events import CallOffered
 from bus.events import DomainEvent
@@ -101,9 +102,8 @@ async def test_an_agent_added_on_the_admin_page_is_routed_a_call_without_a_resta
         await expect(desk.locator("#conn")).to_have_text("live")
         await desk.click("#btn-ready")
         await expect(desk.locator("#state")).to_have_text("ready")
-        keyed = ((1.0, CODE[0]), *((0.2, d) for d in CODE[1:]), (0.3, "1"))  # code, then 1 = support
         await node.simulator.place_inbound_call(
-            "5551000", "4155550123", "Grace", script=CallerScript(digits=keyed, patience=120))
+            "5551000", "4155550123", "Grace", script=CallerScript(digits=keyed(CODE), patience=120))
         await expect(desk.locator("#pop-name")).to_have_text("Grace Tester", timeout=40_000)
         assert [e.agent_id for e in published if isinstance(e, CallOffered)] == ["2001"]
     finally:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sim_calls import WIDTHS, keyed, no_sideways_scroll
 
 from callcenter.node import Node
 from callcenter.settings import Settings
@@ -24,7 +25,6 @@ from cti.sim import CallerScript
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 TIMEOUT_MS = 20_000
 CODE = "100008"
-WIDTHS = (390, 1366, 1920)
 CONTACT_CENTER: dict[str, Any] = {
     "skills": [{"name": "support"}, {"name": "sales"}],
     "queues": [
@@ -36,16 +36,6 @@ CONTACT_CENTER: dict[str, Any] = {
                 "skills": {"sales": 5}, "queues": ["sales"]}],
     "users": [{"id": "root", "name": "Rita Root", "role": "admin", "password": "pw-root", "phone": "PJSIP/9002"}],
 }
-
-
-async def no_sideways_scroll(page: Any, width: int, shots: Path, name: str) -> None:
-    await page.set_viewport_size({"width": width, "height": 900})
-    sideways = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    wide = await page.evaluate("""[...document.querySelectorAll('body *')]
-      .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
-      .map((e) => e.tagName + '#' + e.id + '.' + e.className).slice(0, 8)""")
-    assert sideways <= 0, f"{name} scrolls sideways by {sideways} px at {width} px: {wide}"
-    await page.screenshot(path=str(shots / f"{name}-{width}.png"), full_page=True)
 
 
 async def add_user(admin: Any, user_id: str, name: str, role: str) -> None:
@@ -134,9 +124,8 @@ async def test_admin_changes_apply_to_the_running_node_and_show_on_wall_and_desk
         await sign_in(boss, base, "boss", "pw-boss-reset")
         await boss.wait_for_url("**/wall")
         # A call waits in support with nobody ready: past 3 s the tile alerts, in colour and in words.
-        keyed = ((1.0, CODE[0]), *((0.2, d) for d in CODE[1:]), (0.3, "1"))  # code, then 1 = support
         await node.simulator.place_inbound_call(
-            "5551000", "4155550123", "Grace", script=CallerScript(digits=keyed, patience=120))
+            "5551000", "4155550123", "Grace", script=CallerScript(digits=keyed(CODE), patience=120))
         tile = boss.locator('.tile[data-queue="support"]')
         await expect(tile).to_have_class("tile alerting", timeout=40_000)
         await expect(tile.locator(".alert-text")).to_contain_text("Alert: longest wait")

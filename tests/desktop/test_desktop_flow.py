@@ -4,13 +4,12 @@ unknown caller's customer created and matched from the pop."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sim_calls import figure, keyed, wait_for
 
 from acd.events import CallConnected, CallDisposed, CallEnded, CallOffered
 from bus.events import DomainEvent
@@ -46,14 +45,6 @@ CONTACT_CENTER: dict[str, Any] = {
 }
 
 
-async def wait_for(predicate: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
-
-
 def node_on(tmp_path: Path, simulator_speed: float = 1.0) -> tuple[Node, list[DomainEvent]]:
     """A node (not started) for CONTACT_CENTER on its simulator, and the list of what it will publish."""
     settings = Settings(db_url=f"sqlite:///{tmp_path / 'cc.sqlite3'}", http_port=0, ami_port=0, agi_port=0,
@@ -62,10 +53,6 @@ def node_on(tmp_path: Path, simulator_speed: float = 1.0) -> tuple[Node, list[Do
     published: list[DomainEvent] = []
     node.bus.add_listener(published.append)
     return node, published
-
-
-def figure(page: Any, queue: str, label: str) -> Any:
-    return page.locator(f'.tile[data-queue="{queue}"] .figure:has(.label:text-is("{label}")) .value')
 
 
 async def test_a_caller_pops_on_the_desktop_moves_the_wall_and_the_disposition_is_logged(
@@ -108,9 +95,8 @@ async def test_a_caller_pops_on_the_desktop_moves_the_wall_and_the_disposition_i
         await desk.click("#btn-not-ready")
         await expect(desk.locator("#state")).to_have_text("not ready")
         await expect(ada).to_contain_text("break")
-        keyed = ((1.0, CODE[0]), *((0.2, d) for d in CODE[1:]), (0.3, "1"))  # code, then 1 = support
         caller = await node.simulator.place_inbound_call(
-            "5551000", "4155550123", "Grace", script=CallerScript(digits=keyed, patience=120)
+            "5551000", "4155550123", "Grace", script=CallerScript(digits=keyed(CODE), patience=120)
         )
         await expect(figure(wall, "support", "Waiting")).to_have_text("1", timeout=40_000)
         await desk.click("#btn-ready")
@@ -280,9 +266,8 @@ async def test_hold_and_an_attended_transfer_through_the_acd_and_the_pbx(
             CustomerService(session, "test").create(name="Walter Held", code=CODE, phones=["+14155550199"])
         await ada.click("#btn-ready")
         await expect(ada.locator("#state")).to_have_text("ready")
-        keyed = ((1.0, CODE[0]), *((0.2, d) for d in CODE[1:]), (0.3, "1"))  # code, then 1 = support
         await node.simulator.place_inbound_call("5551000", "4155550199", "Walter",
-                                                script=CallerScript(digits=keyed, patience=300))
+                                                script=CallerScript(digits=keyed(CODE), patience=300))
         await expect(ada.locator("#pop-name")).to_have_text("Walter Held", timeout=40_000)
         await expect(ada.locator("#pop-status")).to_have_text("connected")
         offer = next(e for e in published if isinstance(e, CallOffered) and e.agent_id == "1001")
