@@ -413,6 +413,8 @@ class Dialer:
                 await self.outbound.dial_ended(campaign_id, lead_id, outcome, detail=detail, by=by)
             except CampaignError:  # paused or stopped meanwhile: its hopper reloads the lead from storage
                 log.info("campaign %s no longer runs: lead %s's %s is not kept", campaign_id, lead_id, outcome)
+            except HopperError:  # the desk's campaign wrap-up decided the lead already (a call-back, say)
+                log.debug("lead %s was decided at the desk; the dialer's %s is not kept", lead_id, outcome)
         self._tasks.spawn(report(), name=f"dial-ended-{lead_id}")
 
     async def _dispose(self, handed: _Handed, event: CallDisposed) -> None:

@@ -4,8 +4,11 @@ ACD's disposal follows, and the dial level the wall shows."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from pathlib import Path
 
+import pytest
 from test_dialer_sim import CAMPAIGN, Rig, running_campaign
 from test_dialer_sim import rig as rig  # the fixture, by its name
 
@@ -15,7 +18,7 @@ from outbound.dial_events import CampaignDialPlaced
 
 
 async def test_a_preview_cards_lead_is_dialled_for_its_agent_and_wrapped_up_once(
-        rig: Rig, tmp_path: Path) -> None:
+        rig: Rig, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     campaign_id = await running_campaign(rig, tmp_path, ("+12122345600",))
     await rig.outbound.update_campaign(campaign_id, {**CAMPAIGN, "mode": "preview"}, actor="camp")
     await rig.acd.set_ready("a1")
@@ -41,3 +44,7 @@ async def test_a_preview_cards_lead_is_dialled_for_its_agent_and_wrapped_up_once
     hopper = rig.outbound.hopper(campaign_id)
     assert hopper is not None and hopper.history(preview.lead_id).callback_at == callback_at
     assert await rig.outbound.callback_agent(preview.lead_id) == "a2"
+    # The ACD's "call back" (with no time) cannot decide the lead again, and the dialer does not try to.
+    await asyncio.sleep(0.3)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.records
+    assert hopper.history(preview.lead_id).callback_at == callback_at
