@@ -458,7 +458,8 @@ class Dialer:
         try:
             await self.outbound.dispose(handed.campaign_id, handed.lead_id, event.disposition, by=event.agent_id)
         except DispositionError as exc:
-            log.warning("call %s: %s; the lead is recorded as answered", event.call_id, exc)
+            log.warning("call %s: %s; the lead is recorded as answered unless the desk's wrap-up decided it",
+                        event.call_id, exc)
             self._report(handed.campaign_id, handed.lead_id, ANSWERED, detail=f"answered ({event.disposition})",
                          by=event.agent_id)
         except CampaignError:
