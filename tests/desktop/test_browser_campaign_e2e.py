@@ -176,6 +176,7 @@ async def test_a_predictive_campaign_runs_end_to_end_on_the_simulator(
         # The first browser agent: a call-back tomorrow at 10:30, for themself.
         callback_desk, dnc_desk = desks
         await expect(callback_desk.locator("#campaign-call-name")).to_have_text("Issue 13 renewals")
+        callback_pop = await callback_desk.locator("#campaign-call-lead").inner_text()
         await callback_desk.select_option("#campaign-disposition", "call back")
         tomorrow = dt.date.today() + dt.timedelta(days=1)
         await callback_desk.fill("#callback-at", f"{tomorrow:%Y-%m-%d}T10:30")
@@ -185,6 +186,7 @@ async def test_a_predictive_campaign_runs_end_to_end_on_the_simulator(
         await callback_desk.screenshot(path=str(screenshot_dir / "e2e-campaign-callback.png"), full_page=True)
         # The second: the person asks never to be called again.
         await expect(dnc_desk.locator("#campaign-call-name")).to_have_text("Issue 13 renewals")
+        dnc_pop = await dnc_desk.locator("#campaign-call-lead").inner_text()
         await dnc_desk.select_option("#campaign-disposition", "do not call")
         await dnc_desk.click("#campaign-wrapup-save")
         await expect(dnc_desk.locator("#msg")).to_contain_text("Wrap-up saved")
@@ -202,20 +204,24 @@ async def test_a_predictive_campaign_runs_end_to_end_on_the_simulator(
         dnc_lead = placed()[first_call[BY_HAND[1]]].lead_id
         dnc_number = lead_numbers[dnc_lead]
         assert KIND_OF[lead_numbers[callback_lead]] == KIND_OF[dnc_number] == "person"
+        for pop, number in ((callback_pop, lead_numbers[callback_lead]), (dnc_pop, dnc_number)):  # the lead's pop
+            assert f"Lead {NUMBERS.index(number)}\n" in pop + "\n" and number in pop, (pop, number)
         outcomes = {placed()[a].number: e.outcome for a, e in ended().items()}
         assert {KIND_OF[n] for n, o in outcomes.items() if o == "busy"} == {"busy"}
         assert Counter(KIND_OF[n] for n, o in outcomes.items() if o == CONNECTED)["person"] >= 2
 
-        # 4a. Busy and unanswered leads are retried after their rules' delays (10 minutes, 3 hours).
+        # 4a. Busy, unanswered and machine-answered leads are retried after their rules' delays.
+        retried = {"busy": 10 * rules.MINUTE, "no_answer": 3 * rules.HOUR, "machine": 4 * rules.HOUR}
+        assert {outcomes[n] for n, kind in KIND_OF.items() if kind != "person"} == set(retried)
         for number, outcome in outcomes.items():
-            if outcome not in ("busy", "no_answer"):
+            if outcome not in retried:
                 continue
             lead = hopper.lead(lead_of[number])
             history = hopper.history(lead.id)
             assert history.last_outcome == outcome and history.attempts == 1
             end = next(e for e in ended().values() if e.lead_id == lead.id)
             decision = hopper.eligibility.decide(lead, history, time.time())
-            delay = {"busy": 10 * rules.MINUTE, "no_answer": 3 * rules.HOUR}[outcome]
+            delay = retried[outcome]
             assert not decision.released and decision.rule == rules.RULE_RETRY, (number, decision)
             assert decision.next_at is not None and abs(decision.next_at - (end.at + delay)) < 5.0, (number, decision)
 
