@@ -228,23 +228,32 @@ class Dialer:
         if wanted <= 0:
             return 0
         holds = pacer.reserves_agents()
-        takes = take_leads(
-            wanted, new_id=self.lines.new_id, next_lead=lambda: self.outbound.next_lead(campaign.id),
-            confirm=lambda lead_id: self.outbound.confirm(campaign.id, lead_id),
-            hold=(lambda attempt_id: self.acd.reserve_agent(attempt_id, s.queue)) if holds else None,
-            let_go=self.acd.release_agent)
         placed = 0
-        for take in takes:
-            owned = await self._for_callback_owner(campaign, take)
-            if owned is not None:
-                await self._originate(campaign, owned)
-                placed += 1
+        deferred: list[int] = []  # call-backs waiting for their agent: out of the hopper until the round ends
+        while placed < wanted:
+            takes = take_leads(
+                wanted - placed, new_id=self.lines.new_id, next_lead=lambda: self.outbound.next_lead(campaign.id),
+                confirm=lambda lead_id: self.outbound.confirm(campaign.id, lead_id),
+                hold=(lambda attempt_id: self.acd.reserve_agent(attempt_id, s.queue)) if holds else None,
+                let_go=self.acd.release_agent)
+            if not takes:
+                break
+            for take in takes:
+                owned = await self._for_callback_owner(campaign, take)
+                if owned is None:
+                    deferred.append(take.lead.id)
+                else:
+                    await self._originate(campaign, owned)
+                    placed += 1
+        for lead_id in deferred:
+            self.outbound.put_back(campaign.id, lead_id)
         return placed
 
     async def _for_callback_owner(self, campaign: StoredCampaign, take: Take) -> Take | None:
         """A due call-back kept for one agent ("call me back, with you") goes to that agent: held for the attempt
-        when ready (the agent the round held, if another, let go). While they are not free the lead goes back
-        to the hopper (None), until ``callback_grace`` seconds past its time; then whoever is free takes it."""
+        when ready (the agent the round held, if another, let go). While they are not free the lead waits (None:
+        the round puts it back and dials others), until ``callback_grace`` seconds past its time; then whoever is
+        free takes it."""
         hopper = self.outbound.hopper(campaign.id)
         due = hopper.history(take.lead.id).callback_at if hopper is not None else None
         if due is None:
@@ -259,7 +268,6 @@ class Dialer:
         if held is None and self.clock() < due + self.settings.callback_grace:
             if take.agent_id is not None:
                 self.acd.release_agent(take.agent_id, take.attempt_id)
-            self.outbound.put_back(campaign.id, take.lead.id)
             return None
         if held is None:
             return take

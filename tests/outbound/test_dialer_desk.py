@@ -54,10 +54,11 @@ async def test_a_preview_cards_lead_is_dialled_for_its_agent_and_wrapped_up_once
     assert hopper.history(preview.lead_id).callback_at == callback_at
 
 
-async def callback_for_a2(rig: Rig, tmp_path: Path, *, due_in: float) -> tuple[int, int, float]:
-    """A running campaign whose one lead (a person) has a call-back kept for a2, due ``due_in`` seconds from
-    now: (campaign id, lead id, when it is due)."""
-    campaign_id = await running_campaign(rig, tmp_path, ("+12122345600",))
+async def callback_for_a2(rig: Rig, tmp_path: Path, *, due_in: float, others: tuple[str, ...] = ()
+                          ) -> tuple[int, int, float]:
+    """A running campaign whose first lead (a person) has a call-back kept for a2, due ``due_in`` seconds from
+    now, and leads of ``others`` not dialled yet: (campaign id, lead id, when it is due)."""
+    campaign_id = await running_campaign(rig, tmp_path, ("+12122345600", *others))
     lead = rig.outbound.next_lead(campaign_id)  # out of the hopper, as for the call the agent wrapped up
     assert lead is not None
     due = rig.dialer.clock() + due_in
@@ -81,11 +82,14 @@ async def test_a_call_back_kept_for_an_agent_is_dialled_for_that_agent(rig: Rig,
 
 async def test_a_call_back_waits_for_its_busy_agent_then_anyone_takes_it(rig: Rig, tmp_path: Path) -> None:
     rig.dialer.settings = DialerSettings(tick_seconds=0.05, ring_seconds=15, callback_grace=40.0)
-    _, lead_id, due = await callback_for_a2(rig, tmp_path, due_in=10.0)
-    await rig.acd.set_ready("a1")
+    _, lead_id, due = await callback_for_a2(rig, tmp_path, due_in=10.0, others=("+12122345601",))  # 601: busy
     await rig.acd.set_not_ready("a2", "break")  # not free for their call-back
     await rig.dialer.start()
-    await rig.until(lambda: rig.of(CampaignDialPlaced), "the call-back to be dialled after the grace")
-    [dialled] = rig.of(CampaignDialPlaced)
-    assert (dialled.lead_id, dialled.agent_id) == (lead_id, "a1")
-    assert dialled.at >= due + 40.0  # not before the grace was over
+    await rig.until(lambda: rig.dialer.clock() > due + 1.0, "the call-back to be due")
+    await rig.acd.set_ready("a1")
+    await rig.until(lambda: len(rig.of(CampaignDialPlaced)) == 2, "both leads to be dialled")
+    other, callback = rig.of(CampaignDialPlaced)
+    # The waiting call-back does not keep a1 from the other lead meanwhile...
+    assert other.lead_id != lead_id and other.agent_id == "a1" and other.at < due + 40.0
+    # ...and goes to a1 only once the grace is over.
+    assert (callback.lead_id, callback.agent_id) == (lead_id, "a1") and callback.at >= due + 40.0
