@@ -6,6 +6,8 @@ and takes confirmed leads from :class:`~outbound.service.OutboundService`, and e
 (``Async``, ``ActionID`` = the attempt) as ``Local/<number>@callcenter-outbound`` into ``callcenter-dialer``/<attempt
 id> with the channel variables the dialplan reads (see ``asterisk_conf``). A preview campaign dials only when
 a desk asks: :meth:`Dialer.preview_dial` holds that agent and dials the next lead (or one named lead) for them.
+A due call-back an agent kept for themself is dialled holding that agent; while they are not free it waits, up to
+``callback_grace`` seconds past its time, then goes to whoever is free.
 
 What the PBX reports decides each attempt (:mod:`outbound.dial_outcomes`): a failed ``OriginateResponse`` with
 the hang-up causes of its channels (busy, no answer, congestion, invalid, failed); ``CC_AMD_STATUS`` set by the
@@ -32,6 +34,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from acd.agents import AgentState
+from acd.control import AgentControlRefused
 from acd.events import CallAbandoned, CallDisposed, CallEnded
 from acd.service import AcdService
 from asterisk_conf.dialstring import callback_number
@@ -96,6 +99,9 @@ class DialerSettings:
     # Seconds after a connected call's talk ends that the lead waits for the agent's disposition; then it is
     # recorded as answered (a final outcome), so no lead stays taken out for good.
     disposition_wait: float = 900.0
+    # Seconds past a call-back's time that a call-back kept for one agent waits for that agent to be free;
+    # then whoever is free takes it.
+    callback_grace: float = 300.0
 
     def __post_init__(self) -> None:
         for rule in (self.machine_rule, *self.machine_rules.values()):
@@ -106,8 +112,9 @@ class DialerSettings:
                 raise DialerSettingsError(f"message {name!r}: a sound name of letters, digits, _ / - only")
         if not 15 <= self.ring_seconds <= 120:
             raise DialerSettingsError("ring_seconds: 15-120")
-        if self.tick_seconds <= 0 or self.max_lines < 1 or self.keep_for_inbound < 0:
-            raise DialerSettingsError("tick_seconds and max_lines must be positive, keep_for_inbound not negative")
+        if self.tick_seconds <= 0 or self.max_lines < 1 or self.keep_for_inbound < 0 or self.callback_grace < 0:
+            raise DialerSettingsError(
+                "tick_seconds and max_lines must be positive, keep_for_inbound and callback_grace not negative")
         if "{number}" not in self.dial:
             raise DialerSettingsError("dial: needs {number}")
 
@@ -221,14 +228,52 @@ class Dialer:
         if wanted <= 0:
             return 0
         holds = pacer.reserves_agents()
-        takes = take_leads(
-            wanted, new_id=self.lines.new_id, next_lead=lambda: self.outbound.next_lead(campaign.id),
-            confirm=lambda lead_id: self.outbound.confirm(campaign.id, lead_id),
-            hold=(lambda attempt_id: self.acd.reserve_agent(attempt_id, s.queue)) if holds else None,
-            let_go=self.acd.release_agent)
-        for take in takes:
-            await self._originate(campaign, take)
-        return len(takes)
+        placed = 0
+        deferred: list[int] = []  # call-backs waiting for their agent: out of the hopper until the round ends
+        while placed < wanted:
+            takes = take_leads(
+                wanted - placed, new_id=self.lines.new_id, next_lead=lambda: self.outbound.next_lead(campaign.id),
+                confirm=lambda lead_id: self.outbound.confirm(campaign.id, lead_id),
+                hold=(lambda attempt_id: self.acd.reserve_agent(attempt_id, s.queue)) if holds else None,
+                let_go=self.acd.release_agent)
+            if not takes:
+                break
+            for take in takes:
+                owned = await self._for_callback_owner(campaign, take)
+                if owned is None:
+                    deferred.append(take.lead.id)
+                else:
+                    await self._originate(campaign, owned)
+                    placed += 1
+        for lead_id in deferred:
+            self.outbound.put_back(campaign.id, lead_id)
+        return placed
+
+    async def _for_callback_owner(self, campaign: StoredCampaign, take: Take) -> Take | None:
+        """A due call-back kept for one agent ("call me back, with you") goes to that agent: held for the attempt
+        when ready (the agent the round held, if another, let go). While they are not free the lead waits (None:
+        the round puts it back and dials others), until ``callback_grace`` seconds past its time; then whoever is
+        free takes it."""
+        hopper = self.outbound.hopper(campaign.id)
+        due = hopper.history(take.lead.id).callback_at if hopper is not None else None
+        if due is None:
+            return take
+        owner = await self.outbound.callback_agent(take.lead.id)
+        if owner is None or owner == take.agent_id:
+            return take
+        try:
+            held = self.acd.reserve_agent(take.attempt_id, campaign.settings.queue, owner)
+        except AgentControlRefused:  # no such agent any more: anyone
+            return take
+        if held is None and self.clock() < due + self.settings.callback_grace:
+            if take.agent_id is not None:
+                self.acd.release_agent(take.agent_id, take.attempt_id)
+            return None
+        if held is None:
+            return take
+        if take.agent_id is not None:
+            self.acd.release_agent(take.agent_id, take.attempt_id)
+        return dataclasses.replace(take, agent_id=held)
 
     async def preview_dial(self, campaign_id: int, agent_id: str, lead_id: int | None = None) -> str:
         """A desk's "dial the next lead for me": hold ``agent_id`` (who must be ready), take the campaign's
@@ -413,13 +458,16 @@ class Dialer:
                 await self.outbound.dial_ended(campaign_id, lead_id, outcome, detail=detail, by=by)
             except CampaignError:  # paused or stopped meanwhile: its hopper reloads the lead from storage
                 log.info("campaign %s no longer runs: lead %s's %s is not kept", campaign_id, lead_id, outcome)
+            except HopperError:  # the desk's campaign wrap-up decided the lead already (a call-back, say)
+                log.debug("lead %s was decided at the desk; the dialer's %s is not kept", lead_id, outcome)
         self._tasks.spawn(report(), name=f"dial-ended-{lead_id}")
 
     async def _dispose(self, handed: _Handed, event: CallDisposed) -> None:
         try:
             await self.outbound.dispose(handed.campaign_id, handed.lead_id, event.disposition, by=event.agent_id)
         except DispositionError as exc:
-            log.warning("call %s: %s; the lead is recorded as answered", event.call_id, exc)
+            log.warning("call %s: %s; the lead is recorded as answered unless the desk's wrap-up decided it",
+                        event.call_id, exc)
             self._report(handed.campaign_id, handed.lead_id, ANSWERED, detail=f"answered ({event.disposition})",
                          by=event.agent_id)
         except CampaignError:

@@ -99,8 +99,14 @@ def record_decisions(session: Session, decisions: Iterable[tuple[Decision, int]]
 
 
 def record_outcome(session: Session, lead: Lead, outcome: str, *, at: float, detail: str = "") -> None:
+    """Store a dial's outcome; its detail always starts with the outcome (``busy (originate reason 5...)``),
+    which the report and the wall's tallies read back with :func:`read_disposition_detail`."""
+    if not detail:
+        detail = outcome
+    elif read_disposition_detail(detail)[0] != outcome:
+        detail = f"{outcome} ({detail})"
     session.add(LeadEvent(lead_id=lead.id, campaign_id=int(lead.campaign), digits=lead.number.digits, at=at,
-                          kind=OUTCOME, rule=None, detail=(detail or outcome)[:500], rules_version=None, next_at=None))
+                          kind=OUTCOME, rule=None, detail=detail[:500], rules_version=None, next_at=None))
 
 
 def disposition_detail(outcome: str, disposition: str, by: str, callback_agent: str | None = None) -> str:

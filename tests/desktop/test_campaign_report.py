@@ -19,7 +19,9 @@ from crm_core.db import session_scope
 from crm_core.eventlog import SqlEventLog
 from crm_core.interactions import open_leg
 from ivr.caller import CAMPAIGN_ID_KEY, LEAD_ID_KEY
+from outbound.lead_store import outcome_tallies
 from outbound.service import OutboundService
+from reports.campaign_report import campaign_report
 
 if TYPE_CHECKING:
     from conftest import Desk, LiveServer
@@ -74,6 +76,23 @@ async def test_the_report_counts_dials_contacts_dispositions_and_talk_per_agent_
             assert (await response.json())["tables"]["agent"] == []  # no dial then
         async with client.get(desk.url("/api/reports/campaigns?start=2001-02-30")) as response:
             assert response.status == 400 and "start" in (await response.json())["error"]
+
+
+async def test_the_dialers_outcomes_count_whatever_detail_the_dialer_gives(desk: Desk) -> None:
+    """The dialer tells why a dial ended in its detail (the PBX's reason and causes); the report and the wall's
+    tallies still count the outcome."""
+    campaign_id = await running_campaign(desk.outbound, LIST, name="Dialled")
+    busy, machine = desk.outbound.next_lead(campaign_id), desk.outbound.next_lead(campaign_id)
+    assert busy and machine
+    await desk.outbound.dial_ended(campaign_id, busy.id, "busy", detail="originate reason 5, causes [17]")
+    await desk.outbound.dial_ended(campaign_id, machine.id, "machine", detail="answering machine (hangup)")
+    report = await campaign_report(desk.outbound, desk.clock() - 60, desk.clock() + 60)
+    [row] = [r.row() for r in report.tables["campaign"]]
+    assert (row["dials"], row["contacts"]) == (2, 0)
+    with session_scope(desk.outbound.sessions) as session:
+        assert outcome_tallies(session, [campaign_id], 0) == {campaign_id: {"busy": 1, "machine": 1}}
+    story = await desk.outbound.story(busy.number.e164)
+    assert any("busy (originate reason 5, causes [17])" in line.text for line in story.lines), story.lines
 
 
 async def test_every_table_downloads_as_csv_and_xlsx_with_the_pages_figures(desk: Desk) -> None:
