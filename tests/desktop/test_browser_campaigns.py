@@ -118,5 +118,8 @@ async def test_a_campaign_manager_imports_a_list_and_stops_a_number(
         await page.click("#language-switcher button[lang='zh-CN']")
         await expect(page.locator("#story-verdicts li")).to_contain_text("不会被拨打")
         await page.screenshot(path=str(screenshot_dir / "number-story-zh.png"), full_page=True)
+        # The choice is kept with camp's account: back to English for the tests that sign camp in later.
+        await page.click("#language-switcher button[lang='en']")
+        await expect(page.locator("#story-verdicts li")).to_contain_text("will not be dialled")
     finally:
         await context.close()
