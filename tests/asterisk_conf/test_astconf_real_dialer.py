@@ -8,7 +8,7 @@ the agent held for the line; the machine must be hung up and its agent let go. W
 test is skipped.
 
 With ``CC_RECORD_DIALER_TRACE=1`` the AMI traffic of the run (a second, listening AMI session) is written to
-``tests/fixtures/traces/13-dialer-context.ami.jsonl``, the recording the simulator's dialer events are held
+``tests/fixtures/recorded/13-dialer-context.ami.jsonl``, the recording the simulator's dialer events are held
 to (tests/sim/test_sim_dialer_trace.py).
 """
 
@@ -48,7 +48,7 @@ pytestmark = pytest.mark.asterisk
 PERSON, MACHINE = "+12125550101", "+12125550102"
 TUESDAY_10_NY = 1741100400.0
 WAIT = 30.0
-TRACE = Path(__file__).parents[1] / "fixtures" / "traces" / "13-dialer-context.ami.jsonl"
+TRACE = Path(__file__).parents[1] / "fixtures" / "recorded" / "13-dialer-context.ami.jsonl"
 
 
 def callees(sounds: Path) -> str:

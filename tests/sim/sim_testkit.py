@@ -9,13 +9,21 @@ from pathlib import Path
 
 from cti.ami.protocol import AmiMessage, AmiParser, MessageKind, encode_action
 
-TRACES = Path(__file__).resolve().parents[1] / "fixtures" / "traces"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+TRACES = FIXTURES / "traces"  # the set recorded for the project (../shared/asterisk-traces)
+RECORDED = FIXTURES / "recorded"  # our own recordings from the Asterisk we build
+
+
+def trace_file(name: str, kind: str) -> Path:
+    """A recording's ``kind`` (ami/agi) capture, from the shared set or our own recordings."""
+    shared = TRACES / f"{name}.{kind}.jsonl"
+    return shared if shared.exists() else RECORDED / f"{name}.{kind}.jsonl"
 
 
 def trace_messages(name: str, conn: int = 1) -> list[AmiMessage]:
     """Every message Asterisk sent on one AMI connection of a recorded trace."""
     parser = AmiParser()
-    for line in (TRACES / f"{name}.ami.jsonl").read_text().splitlines():
+    for line in trace_file(name, "ami").read_text().splitlines():
         record = json.loads(line)
         if record["dir"] == "in" and record["conn"] == conn:
             parser.receive_data(record["raw"].encode())
@@ -35,7 +43,7 @@ def trace_key_lists(names: list[str]) -> dict[str, set[tuple[str, ...]]]:
 def agi_records(name: str, conn: int = 1) -> list[tuple[str, str]]:
     """(direction, raw) of one FastAGI session of a trace."""
     out = []
-    for line in (TRACES / f"{name}.agi.jsonl").read_text().splitlines():
+    for line in trace_file(name, "agi").read_text().splitlines():
         record = json.loads(line)
         if record["conn"] == conn and record["dir"] in ("in", "out"):
             out.append((record["dir"], record["raw"]))
