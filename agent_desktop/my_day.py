@@ -15,27 +15,15 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from acd.events import (
-    AgentStateChanged,
-    CallAbandoned,
-    CallbackRequested,
-    CallConnected,
-    CallDisposed,
-    CallEnded,
-    CallQueued,
-    ConsultEnded,
-    ConsultStarted,
-)
+from acd.events import AgentStateChanged
 from bus.clock import Clock
 from bus.events import DomainEvent
 from crm_core.eventlog import EventLogEntry
 from crm_core.models import Customer, Interaction
-from reports.history import replay
+from reports.history import REPLAYED_EVENTS, replay
 from reports.tables import Period, agent_table
 
-# The events the reports' replay reads.
-_REPLAYED = tuple(t.__name__ for t in (AgentStateChanged, CallQueued, CallConnected, CallAbandoned, CallbackRequested,
-                                      CallEnded, CallDisposed, ConsultStarted, ConsultEnded))
+_REPLAYED = tuple(t.__name__ for t in REPLAYED_EVENTS)
 MAX_CALLS_LISTED = 200
 
 

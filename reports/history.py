@@ -26,6 +26,10 @@ from bus.events import DomainEvent
 from reports.definitions import KpiSettings, Outcome, abandon_outcome
 
 HANDLING_STATES = frozenset({"reserved", "on_call", "wrap_up"})
+#: The events :func:`replay` reads: a reader of the event log need fetch no others.
+REPLAYED_EVENTS: tuple[type[DomainEvent], ...] = (
+    AgentStateChanged, CallQueued, CallConnected, CallAbandoned, CallbackRequested, CallEnded, CallDisposed,
+    ConsultStarted, ConsultEnded)
 
 
 @dataclasses.dataclass(slots=True)

@@ -359,6 +359,15 @@ class Desk:
             me: dict[str, Any] = await response.json()
         return str(me["csrf_token"])
 
+    async def can_log_in(self, user: str, password: str) -> bool:
+        """Whether ``user`` gets in with ``password`` (from a client of its own)."""
+        async with self.session() as client:
+            token = await self.anonymous_token(client)
+            async with client.post(self.url("/login"), allow_redirects=False, data={
+                "username": user, "password": password, "csrf_token": token,
+            }) as response:
+                return response.status == 303
+
     @staticmethod
     async def next_message(ws: aiohttp.ClientWebSocketResponse, timeout: float = 2.0) -> dict[str, Any]:
         message: dict[str, Any] = await asyncio.wait_for(ws.receive_json(), timeout)

@@ -11,6 +11,19 @@ from pathlib import Path
 from typing import Any
 
 WIDTHS = (390, 1366, 1920)
+CODE = "100008"  # the code of the customer the admin tests ring in with
+# The admin tests' contact centre: a support queue nobody can take yet (only an agent the admin adds can).
+ADMIN_FLOOR: dict[str, Any] = {
+    "skills": [{"name": "support"}, {"name": "sales"}],
+    "queues": [
+        {"name": "support", "skills": {"support": 1}, "dispositions": ["resolved"], "wrap_up_seconds": 30},
+        {"name": "sales", "skills": {"sales": 1}},
+    ],
+    # Nobody who could take a support call: only the agent the admin adds can.
+    "agents": [{"id": "1001", "name": "Ada Lovelace", "password": "pw-1001", "phone": "PJSIP/1001",
+                "skills": {"sales": 5}, "queues": ["sales"]}],
+    "users": [{"id": "root", "name": "Rita Root", "role": "admin", "password": "pw-root", "phone": "PJSIP/9002"}],
+}
 
 
 def keyed(code: str, choice: str = "1") -> tuple[tuple[float, str], ...]:

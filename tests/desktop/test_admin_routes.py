@@ -30,21 +30,12 @@ async def audit(desk: Desk) -> list[dict[str, Any]]:
             return changes
 
 
-async def can_log_in(desk: Desk, user: str, password: str) -> bool:
-    async with desk.session() as client:
-        token = await desk.anonymous_token(client)
-        async with client.post(desk.url("/login"), allow_redirects=False, data={
-            "username": user, "password": password, "csrf_token": token,
-        }) as response:
-            return response.status == 303
-
-
 async def test_an_added_agent_is_in_the_acd_can_log_in_and_is_audited(desk: Desk) -> None:
     status, added = await post(desk, "root", "/api/admin/agents", GRACE)
     assert status == 201
     assert added == {k: v for k, v in GRACE.items() if k != "password"}
     assert ("add_agent", "2001") in desk.control.calls
-    assert await can_log_in(desk, "2001", "pw-grace-2001")
+    assert await desk.can_log_in("2001", "pw-grace-2001")
     async with desk.session() as client:
         await desk.login(client, "2001", "pw-grace-2001")
         async with client.get(desk.url("/api/me")) as response:
@@ -93,15 +84,15 @@ async def test_a_taken_id_or_an_acd_refusal_is_a_conflict_and_leaves_no_login(de
     desk.control.refuse = "unknown queue 'support'"
     status, answer = await post(desk, "root", "/api/admin/agents", GRACE)
     assert (status, answer) == (409, {"error": "unknown queue 'support'"})
-    assert not await can_log_in(desk, "2001", "pw-grace-2001")
+    assert not await desk.can_log_in("2001", "pw-grace-2001")
     assert await audit(desk) == []
 
 
 async def test_an_admin_resets_a_password_and_the_old_one_stops_working(desk: Desk) -> None:
     status, _ = await post(desk, "root", "/api/admin/accounts/agent2/password", {"password": "new-secret-2"})
     assert status == 200
-    assert not await can_log_in(desk, "agent2", "pw-agent2")
-    assert await can_log_in(desk, "agent2", "new-secret-2")
+    assert not await desk.can_log_in("agent2", "pw-agent2")
+    assert await desk.can_log_in("agent2", "new-secret-2")
     [change] = await audit(desk)
     assert (change["actor"], change["entity_key"], change["action"], change["new_value"]) == (
         "root", "agent2", "reset_password", None)
@@ -113,12 +104,12 @@ async def test_the_owner_changes_a_password_only_with_the_current_one(desk: Desk
     status, answer = await post(desk, "super", "/api/me/password",
                                 {"old_password": "wrong one", "new_password": "brand-new-1"})
     assert (status, answer) == (400, {"error": "the current password is wrong"})
-    assert await can_log_in(desk, "super", "pw-super")
+    assert await desk.can_log_in("super", "pw-super")
     status, _ = await post(desk, "super", "/api/me/password",
                            {"old_password": "pw-super", "new_password": "brand-new-1"})
     assert status == 200
-    assert not await can_log_in(desk, "super", "pw-super")
-    assert await can_log_in(desk, "super", "brand-new-1")
+    assert not await desk.can_log_in("super", "pw-super")
+    assert await desk.can_log_in("super", "brand-new-1")
     assert [(c["actor"], c["action"]) for c in await audit(desk)] == [("super", "change_password")]
 
 

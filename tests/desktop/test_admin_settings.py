@@ -43,15 +43,6 @@ async def get(desk: Desk, user: str, path: str, password: str | None = None) -> 
             return answer
 
 
-async def can_log_in(desk: Desk, user: str, password: str) -> bool:
-    async with desk.session() as client:
-        token = await desk.anonymous_token(client)
-        async with client.post(desk.url("/login"), allow_redirects=False, data={
-            "username": user, "password": password, "csrf_token": token,
-        }) as response:
-            return response.status == 303
-
-
 def call_for_agent1(desk: Desk) -> None:
     desk.bus.publish(CallOffered(call_id="call-1", queue="support", agent_id="a1", caller=CallerData(),
                                  at=desk.clock()))
@@ -151,7 +142,7 @@ async def test_an_admin_adds_a_supervisor_who_signs_in_with_that_role(desk: Desk
     status, added = await send(desk, "root", "POST", "/api/admin/accounts", boss)
     assert (status, added) == (201, {"id": "boss", "name": "Barbara Boss", "role": "supervisor", "agent_id": None,
                                      "phone": "PJSIP/9009"})
-    assert await can_log_in(desk, "boss", "pw-boss-1")
+    assert await desk.can_log_in("boss", "pw-boss-1")
     assert (await get(desk, "boss", "/api/me", "pw-boss-1"))["role"] == "supervisor"
     assert added in (await get(desk, "root", "/api/admin/accounts"))["accounts"]
     changes = {c["field"]: c for c in (await get(desk, "root", "/api/admin/audit"))["changes"]}
@@ -172,7 +163,7 @@ async def test_a_wrong_user_is_refused_by_field(desk: Desk, change: dict[str, An
     user = {"id": "boss", "name": "Barbara Boss", "role": "campaign_manager", "password": "pw-boss-1"}
     status, answer = await send(desk, "root", "POST", "/api/admin/accounts", user | change)
     assert (status, answer) == (400, {"error": error})
-    assert not await can_log_in(desk, "boss", user["password"])
+    assert not await desk.can_log_in("boss", user["password"])
 
 
 async def test_everyone_has_a_page_to_change_their_own_password(desk: Desk) -> None:

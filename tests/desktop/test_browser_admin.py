@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sim_calls import keyed
+from sim_calls import ADMIN_FLOOR, CODE, keyed
 
 from acd.events import CallOffered
 from bus.events import DomainEvent
@@ -21,23 +21,11 @@ from cti.sim import CallerScript
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 TIMEOUT_MS = 20_000
-CODE = "100008"
-CONTACT_CENTER: dict[str, Any] = {
-    "skills": [{"name": "support"}, {"name": "sales"}],
-    "queues": [
-        {"name": "support", "skills": {"support": 1}, "dispositions": ["resolved"], "wrap_up_seconds": 30},
-        {"name": "sales", "skills": {"sales": 1}},
-    ],
-    # Nobody who could take a support call: only the agent the admin adds can.
-    "agents": [{"id": "1001", "name": "Ada Lovelace", "password": "pw-1001", "phone": "PJSIP/1001",
-                "skills": {"sales": 5}, "queues": ["sales"]}],
-    "users": [{"id": "root", "name": "Rita Root", "role": "admin", "password": "pw-root", "phone": "PJSIP/9002"}],
-}
 
 
 def node_on(tmp_path: Path) -> tuple[Node, list[DomainEvent]]:
     settings = Settings(db_url=f"sqlite:///{tmp_path / 'cc.sqlite3'}", http_port=0, ami_port=0, agi_port=0,
-                        data_dir=str(tmp_path), raw=dict(CONTACT_CENTER))
+                        data_dir=str(tmp_path), raw=dict(ADMIN_FLOOR))
     node = Node(settings, directory_factory=crm_directory, say=lambda line: None)
     published: list[DomainEvent] = []
     node.bus.add_listener(published.append)

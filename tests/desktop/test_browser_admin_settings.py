@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sim_calls import WIDTHS, keyed, no_sideways_scroll
+from sim_calls import ADMIN_FLOOR, CODE, WIDTHS, keyed, no_sideways_scroll
 
 from callcenter.node import Node
 from callcenter.settings import Settings
@@ -24,18 +24,6 @@ from cti.sim import CallerScript
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 TIMEOUT_MS = 20_000
-CODE = "100008"
-CONTACT_CENTER: dict[str, Any] = {
-    "skills": [{"name": "support"}, {"name": "sales"}],
-    "queues": [
-        {"name": "support", "skills": {"support": 1}, "dispositions": ["resolved"], "wrap_up_seconds": 30},
-        {"name": "sales", "skills": {"sales": 1}},
-    ],
-    # Nobody who could take a support call: only the agent the admin adds can.
-    "agents": [{"id": "1001", "name": "Ada Lovelace", "password": "pw-1001", "phone": "PJSIP/1001",
-                "skills": {"sales": 5}, "queues": ["sales"]}],
-    "users": [{"id": "root", "name": "Rita Root", "role": "admin", "password": "pw-root", "phone": "PJSIP/9002"}],
-}
 
 
 async def add_user(admin: Any, user_id: str, name: str, role: str) -> None:
@@ -55,7 +43,7 @@ async def test_admin_changes_apply_to_the_running_node_and_show_on_wall_and_desk
     from playwright.async_api import expect
 
     settings = Settings(db_url=f"sqlite:///{tmp_path / 'cc.sqlite3'}", http_port=0, ami_port=0, agi_port=0,
-                        data_dir=str(tmp_path), raw=dict(CONTACT_CENTER))
+                        data_dir=str(tmp_path), raw=dict(ADMIN_FLOOR))
     node = Node(settings, directory_factory=crm_directory, say=lambda line: None)
     contexts = [await browser.new_context() for _ in range(3)]
     try:
@@ -161,7 +149,7 @@ async def test_admin_changes_apply_to_the_running_node_and_show_on_wall_and_desk
         with session_scope(node.sessions) as session:  # kept for the next start, as the queue's change is
             stored = {a["id"]: a["role"] for a in staff.accounts(session)}
             assert stored["boss"] == "supervisor"
-            assert staff.with_settings(session, CONTACT_CENTER)["queues"][0]["alerts"] == {"longest_wait": 3.0}
+            assert staff.with_settings(session, ADMIN_FLOOR)["queues"][0]["alerts"] == {"longest_wait": 3.0}
     finally:
         for ctx in contexts:
             await ctx.close()
