@@ -24,20 +24,16 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from real_asterisk import SECRET, free_port, running_asterisk
+from real_asterisk import SECRET, free_port, open_edges, running_asterisk
 
 from acd.config import AcdConfig, AgentConfig, QueueConfig
 from acd.core import Acd
 from acd.events import CallConnected
-from acd.pbx_moves import CONNECT_CONTEXT
 from acd.service import AcdService
 from acd.service_settings import AcdServiceSettings
 from asterisk_conf.site import SiteConfig
-from bus.eventbus import EventBus
 from bus.events import DomainEvent
 from crm_core.db import make_engine, make_session_factory, migrate
-from cti.agi import AgiServer
-from cti.ami.client import AmiClient, AmiConfig
 from outbound.campaigns import RUNNING
 from outbound.dial_events import CONNECTED, CampaignDialAnswered, CampaignDialEnded, CampaignDialPlaced
 from outbound.dialer import Dialer, DialerSettings
@@ -138,17 +134,8 @@ async def floor(asterisk_site: SiteConfig, tmp_path: Path) -> AsyncIterator[Floo
     def clock() -> float:
         return time.time() + offset
 
-    bus = EventBus()
-    events: list[DomainEvent] = []
-    bus.add_listener(events.append)
-    ami = AmiClient(AmiConfig(port=site.ami_port, username=site.ami_user, secret=SECRET, ping_interval=60.0), bus)
-
-    async def interrupter(channel: str, agent_id: str) -> None:
-        await ami.redirect(channel, CONNECT_CONTEXT, agent_id, 1)
-
-    agi = AgiServer("127.0.0.1", site.agi_port, interrupter=interrupter, shutdown_grace=0.5)
-    await agi.start()
-    await ami.connect(timeout=WAIT)
+    edges = await open_edges(site, timeout=WAIT)
+    bus, events, ami, agi = edges.bus, edges.events, edges.ami, edges.agi
     stop_recording = asyncio.Event()
     recording = None
     if os.environ.get("CC_RECORD_DIALER_TRACE") == "1":

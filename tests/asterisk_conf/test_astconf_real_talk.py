@@ -12,20 +12,18 @@ import time
 from collections.abc import AsyncIterator, Callable
 
 import pytest
-from real_asterisk import SECRET, free_port, running_asterisk
+from real_asterisk import SECRET, free_port, open_edges, running_asterisk
 
 from acd.config import AcdConfig, AgentConfig, QueueConfig
 from acd.core import Acd
 from acd.events import CallConnected, CallEnded, CallHeld, CallResumed, ConsultEnded, ConsultStarted
-from acd.pbx_moves import CONNECT_CONTEXT
 from acd.service import AcdService
 from acd.service_settings import AcdServiceSettings
 from asterisk_conf.site import SiteConfig
-from bus.eventbus import EventBus
 from bus.events import DomainEvent
 from cti.agi import AgiServer, AgiSession
 from cti.ami.channels import ChannelInfo
-from cti.ami.client import AmiClient, AmiConfig
+from cti.ami.client import AmiClient
 from cti.ami.events import DialStarted
 from ivr.caller import CallerData
 from ivr.outcome import IvrOutcome, OutcomeKind
@@ -85,17 +83,8 @@ def running(channels: dict[str, ChannelInfo], name: str, context: str, applicati
 
 async def start_floor(site: SiteConfig) -> Floor:
     """Our FastAGI server, AMI client and ACD service (agents a1, a3 on Local phones) on ``site``."""
-    bus = EventBus()
-    events: list[DomainEvent] = []
-    bus.add_listener(events.append)
-    ami = AmiClient(AmiConfig(port=site.ami_port, username=site.ami_user, secret=SECRET, ping_interval=60.0), bus)
-
-    async def interrupter(channel: str, agent_id: str) -> None:
-        await ami.redirect(channel, CONNECT_CONTEXT, agent_id, 1)
-
-    agi = AgiServer("127.0.0.1", site.agi_port, interrupter=interrupter, shutdown_grace=0.5)
-    await agi.start()
-    await ami.connect(timeout=WAIT)
+    edges = await open_edges(site, timeout=WAIT)
+    bus, events, ami, agi = edges.bus, edges.events, edges.ami, edges.agi
     acd = Acd(AcdConfig(
         queues=(QueueConfig("support", wrap_up_seconds=5.0),),
         agents=tuple(AgentConfig(a, phone=f"Local/{a}@cc-test-phones/n", queues=("support",)) for a in ("a1", "a3")),
