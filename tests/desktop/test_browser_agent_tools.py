@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from sim_calls import at_each_width
 
 from acd.events import AgentStateChanged, CallConnected, CallDisposed, CallEnded, CallOffered
 from crm_core.customers import CustomerService
@@ -21,13 +22,6 @@ if TYPE_CHECKING:
     from conftest import LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
-WIDTHS = (390, 1366, 1920)
-# What sticks out furthest to the right (outside the tables that scroll by themselves): named in a failure, so
-# the fix knows where to look.
-WIDEST = """[...document.querySelectorAll("body *")].filter(e => !e.closest(".grid-scroll"))
-  .map(e => [e.getBoundingClientRect().right, e.tagName + "#" + e.id + "." + e.className + " "
-             + (e.textContent || "").slice(0, 60)])
-  .sort((a, b) => b[0] - a[0])[0]"""
 
 
 def seed(live_server: LiveServer) -> None:
@@ -38,15 +32,6 @@ def seed(live_server: LiveServer) -> None:
         knowledge.create(ArticleDraft(
             "重置门户密码", "请客户在登录页点击“忘记密码”，邮件中的链接一小时内有效。", "密码 登录", "zh-CN"))
         knowledge.create(ArticleDraft("Refund for a double charge", "Check the invoice number first.", "billing"))
-
-
-async def no_sideways_scroll_at_each_width(page: Any, folder: Path, name: str) -> None:
-    for width in WIDTHS:
-        await page.set_viewport_size({"width": width, "height": 900})
-        await page.screenshot(path=str(folder / f"{name}-{width}.png"), full_page=True)
-        sideways = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        widest = await page.evaluate(WIDEST)
-        assert sideways <= 0, f"{name} scrolls sideways by {sideways} px at {width} px: {widest}"
 
 
 async def test_an_agent_finds_a_customer_works_a_ticket_and_searches_the_knowledge_base_from_a_pop(
@@ -87,7 +72,7 @@ async def test_an_agent_finds_a_customer_works_a_ticket_and_searches_the_knowled
         await expect(page.locator("#ticket-priority")).to_have_value("normal")  # the form is ready for the next
         await page.click("#my-day-refresh")
         await expect(page.locator("#day-calls")).to_have_text("0")
-        await no_sideways_scroll_at_each_width(page, screenshot_dir, "desktop-customer-card")
+        await at_each_width(page, screenshot_dir, "desktop-customer-card")
 
         # On a call: the knowledge base from the pop, in Chinese.
         await page.set_viewport_size({"width": 1366, "height": 900})
@@ -103,7 +88,7 @@ async def test_an_agent_finds_a_customer_works_a_ticket_and_searches_the_knowled
         hit = page.locator("#pop-kb-results .kb-hit", has_text="重置门户密码")
         await hit.get_by_role("button").click()
         await expect(hit.locator(".kb-body")).to_contain_text("邮件中的链接一小时内有效")
-        await no_sideways_scroll_at_each_width(page, screenshot_dir, "desktop-pop-knowledge")
+        await at_each_width(page, screenshot_dir, "desktop-pop-knowledge")
         for event in (
             CallConnected(call_id="kb-1", queue="support", agent_id="a1", wait_seconds=1.0, at=time.time()),
             CallEnded(call_id="kb-1", queue="support", agent_id="a1", talk_seconds=5.0, at=time.time()),
@@ -133,7 +118,7 @@ async def test_an_admin_writes_an_article_on_the_knowledge_page(
         await page.fill("#kb-body", "Monday to Saturday, 9 to 5.")
         await page.click("#kb-save")
         await expect(page.locator("#kb-msg")).to_have_text("Article saved.")
-        await no_sideways_scroll_at_each_width(page, screenshot_dir, "knowledge-admin")
+        await at_each_width(page, screenshot_dir, "knowledge-admin")
     async with signed_in_page(browser, live_server.base_url, "agent2") as agent:
         await agent.wait_for_url("**/desktop")
         await agent.fill("#kb-query", "saturday")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from sim_calls import WIDTHS, no_sideways_scroll
 
 from acd.events import AgentStateChanged
 from tests.desktop.test_browser import signed_in_page
@@ -16,7 +17,6 @@ if TYPE_CHECKING:
     from conftest import LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
-WIDTHS = (390, 1366, 1920)
 
 
 async def test_the_agent_grid_sorts_filters_and_forces_ready_at_every_width(
@@ -55,13 +55,7 @@ async def test_the_agent_grid_sorts_filters_and_forces_ready_at_every_width(
         live_server.bus.publish(AgentStateChanged(agent_id="a1", state="logged_out", previous="ready", at=time.time()))
 
         for width in WIDTHS:
-            await page.set_viewport_size({"width": width, "height": 900})
-            sideways = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-            wide = await page.evaluate("""[...document.querySelectorAll('body *')]
-              .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
-              .map((e) => e.tagName + '#' + e.id + '.' + e.className).slice(0, 8)""")
-            assert sideways <= 0, f"the wall scrolls sideways by {sideways} px at {width} px: {wide}"
-            await page.screenshot(path=str(screenshot_dir / f"wall-{width}.png"), full_page=True)
+            await no_sideways_scroll(page, width, screenshot_dir, "wall")
         tiles_per_row = await page.evaluate(
             "new Set([...document.querySelectorAll('#tiles .tile')].map((t) => t.getBoundingClientRect().top)).size")
         assert tiles_per_row == 1  # at 1920 px every queue fits in one row, none left below half a screen
