@@ -3,16 +3,9 @@
 "use strict";
 
 const CampaignTiles = (() => {
-  const {t, number, percent, el, clear, apiGet} = Live;
-  const pct = (x) => (x === null || x === undefined ? "—" : percent(x));
-  const decimal = (x) => (x === null || x === undefined ? "—" : number(Math.round(x * 10) / 10));
-
-  function figure(label, value, colour) {
-    const box = el("div", null, "figure" + (colour ? " level-" + colour : ""));
-    box.appendChild(el("span", label, "label"));
-    box.appendChild(el("span", value, "value"));
-    return box;
-  }
+  const {t, number, percent, el, clear, apiGet, figure, NO_FIGURE} = Live;
+  const pct = (x) => (x === null || x === undefined ? NO_FIGURE : percent(x));
+  const decimal = (x) => (x === null || x === undefined ? NO_FIGURE : number(Math.round(x * 10) / 10));
 
   function tile(c, heading) {
     const box = el("article", null, ["tile", "campaign-tile"].join(" "));

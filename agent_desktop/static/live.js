@@ -150,5 +150,16 @@ const Live = (() => {
     note.textContent = t("Too long: only the first %(count)s characters were kept", {count: number(field.maxLength)});
   });
 
-  return {t, label, language, number, percent, dateTime, el, clear, serverNow, duration, api, apiGet, connect, csrf};
+  // A tile's figure: its label and value, levelled ("ok", "warn", "alert": colour, edge and sign) only when
+  // there is a value to judge ("—" is no figure yet, neither good nor bad).
+  const NO_FIGURE = "—";
+  function figure(name, value, level) {
+    const box = el("div", null, "figure" + (level && value !== NO_FIGURE ? " level-" + level : ""));
+    box.appendChild(el("span", name, "label"));
+    box.appendChild(el("span", value, "value"));
+    return box;
+  }
+
+  return {t, label, language, number, percent, dateTime, el, clear, serverNow, duration, api, apiGet, connect, csrf,
+          figure, NO_FIGURE};
 })();

@@ -2,25 +2,18 @@
 "use strict";
 
 (() => {
-  const {t, label, language, number, percent, el, clear, serverNow, duration, api, connect} = Live;
+  const {t, label, language, number, percent, el, clear, serverNow, duration, api, connect, figure, NO_FIGURE} = Live;
   const $ = (id) => document.getElementById(id);
   let agents = [];
   let sortKey = "name", sortDir = 1;  // the grid's order: a column and ascending (1) or descending (-1)
 
-  const pct = (x) => (x === null || x === undefined ? "—" : percent(x));
+  const pct = (x) => (x === null || x === undefined ? NO_FIGURE : percent(x));
   const two = (n) => String(n).padStart(2, "0");
-  const secs = (x) => (x === null || x === undefined ? "—" : t("%(seconds)s s", {seconds: number(Math.round(x))}));
+  const secs = (x) => (x === null || x === undefined ? NO_FIGURE : t("%(seconds)s s", {seconds: number(Math.round(x))}));
   const SPY_BUTTONS = {listen: t("Listen"), whisper: t("Whisper"), barge: t("Barge")};
   // The time of day in the wall's zone: the snapshot's moment already moved by the zone's offset, read as UTC.
   const clock = new Intl.DateTimeFormat(language, {hour: "2-digit", minute: "2-digit", hourCycle: "h23",
                                                    timeZone: "UTC"});
-
-  function figure(label, value, colour) {
-    const box = el("div", null, "figure" + (colour ? " level-" + colour : ""));
-    box.appendChild(el("span", label, "label"));
-    box.appendChild(el("span", value, "value"));
-    return box;
-  }
 
   // A sparkline as inline SVG: one polyline over the points known so far, scaled to the box, with its axes:
   // the scale's top and zero on the left, the window's start and now below.
