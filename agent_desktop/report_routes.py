@@ -54,13 +54,14 @@ _COLUMNS = {
     "queue": UiText("Queue"), "interval_start": UiText("Interval"), "offered": UiText("Offered"),
     "answered": UiText("Answered"), "answered_in_sl": UiText("Answered in SL"), "abandoned": UiText("Abandoned"),
     "short_abandoned": UiText("Short abandons"), "callbacks": UiText("Call-backs asked"),
-    "service_level": UiText("Service level (0–1)"), "asa": UiText("ASA (s)"), "abandon_rate": UiText("Abandon rate (0–1)"),
+    "service_level": UiText("Service level (0-1)"), "asa": UiText("ASA (s)"),
+    "abandon_rate": UiText("Abandon rate (0-1)"),
     "aht": UiText("AHT (s)"), "agent_id": UiText("Agent"), "ready_seconds": UiText("Ready (s)"),
     "reserved_seconds": UiText("Reserved (s)"), "on_call_seconds": UiText("On call (s)"),
     "wrap_up_seconds": UiText("Wrap-up (s)"), "not_ready_seconds": UiText("Not ready (s)"),
-    "calls": UiText("Calls"), "occupancy": UiText("Occupancy (0–1)"), "utilisation": UiText("Utilisation (0–1)"),
+    "calls": UiText("Calls"), "occupancy": UiText("Occupancy (0-1)"), "utilisation": UiText("Utilisation (0-1)"),
     "campaign": UiText("Campaign"), "direction": UiText("Direction"), "disposition": UiText("Disposition"),
-    "outcome": UiText("Outcome"), "last_node": UiText("Last IVR node"), "share": UiText("Share (0–1)"),
+    "outcome": UiText("Outcome"), "last_node": UiText("Last IVR node"), "share": UiText("Share (0-1)"),
     "result": UiText("Result"),
 }
 _NOT_READ_PREFIX = "not_ready:"
