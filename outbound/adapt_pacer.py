@@ -54,7 +54,7 @@ class AdaptPacer(Pacer):
             self._adjust(self._next_adjust)
             self._next_adjust += self.period
         self._ready_seen = self._ready_seen or state.ready > 0
-        in_use = len(state.ringing_elapsed) + len(state.busy_elapsed)
+        in_use = len(state.ringing_elapsed) + len(state.busy_elapsed) + len(state.wrapping_elapsed)
         return max(0, int(self.level * state.agents) - in_use)
 
     def _adjust(self, now: float) -> None:

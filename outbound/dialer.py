@@ -35,7 +35,7 @@ from typing import Any
 
 from acd.agents import AgentState
 from acd.control import AgentControlRefused
-from acd.events import CallAbandoned, CallDisposed, CallEnded
+from acd.events import AgentStateChanged, CallAbandoned, CallDisposed, CallEnded
 from acd.service import AcdService
 from asterisk_conf.dialstring import callback_number
 from bus.clock import Clock
@@ -164,6 +164,7 @@ class Dialer:
         self._actions: dict[str, str] = {}  # AMI ActionID -> attempt id
         self._early: dict[str, OriginateResult] = {}
         self._handed: dict[str, _Handed] = {}  # attempt id (= ACD call id) -> its lead
+        self._wrapping: dict[str, tuple[int, float]] = {}  # agent id -> (campaign id, talk ended) of our calls
         self._tasks = TaskSet("dialer", log)
 
     # ---- running ----------------------------------------------------------------------------------
@@ -174,7 +175,7 @@ class Dialer:
 
     async def start(self) -> None:
         self.bus.add_listener(self._on_event, OriginateResult, ChannelHungUp, VariableSet, CallDisposed, CallEnded,
-                              CallAbandoned)
+                              CallAbandoned, AgentStateChanged)
         self._tasks.spawn(self._run(), name="dialer-rounds")
 
     async def stop(self) -> None:
@@ -372,6 +373,18 @@ class Dialer:
             pacer = self._pacers.get(handed.campaign_id)
             if pacer is not None:
                 pacer.handled(event.talk_seconds)
+            if event.agent_id is not None:
+                self._wrapping[event.agent_id] = (handed.campaign_id, event.at)
+        elif isinstance(event, AgentStateChanged):
+            self._wrap_up_ended(event)
+
+    def _wrap_up_ended(self, event: AgentStateChanged) -> None:
+        """Teach the campaign's pacer how long after-call work lasts, however it ends."""
+        if event.previous == AgentState.WRAP_UP and event.agent_id in self._wrapping:
+            campaign_id, since = self._wrapping.pop(event.agent_id)
+            pacer = self._pacers.get(campaign_id)
+            if pacer is not None:
+                pacer.wrapped(event.at - since)
 
     def _originated(self, attempt_id: str, result: OriginateResult) -> None:
         line = self.lines.get(attempt_id)

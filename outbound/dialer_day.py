@@ -131,7 +131,8 @@ class _Day:
         self.events: list[tuple[float, int, str, tuple[Any, ...]]] = []
         self.seq = itertools.count()
         self.free = list(range(plan.agents))
-        self.busy: dict[int, float] = {}
+        self.busy: dict[int, float] = {}  # agent -> when their call began
+        self.wrapping: dict[int, float] = {}  # agent -> when their after-call work began
         self.lines: dict[int, tuple[float, int | None]] = {}  # lead id -> (dialled at, reserved agent)
         self.waiting: collections.OrderedDict[int, DialResult] = collections.OrderedDict()
         self.rng = random.Random(plan.seed + 1)
@@ -154,8 +155,9 @@ class _Day:
     def _tick(self) -> None:
         now = self.now
         ready = len(self.free)
-        state = PacingState(now, ready, tuple(now - s for s in self.busy.values()),
-                            tuple(now - d for d, _ in self.lines.values()))
+        talking = tuple(now - s for a, s in self.busy.items() if a not in self.wrapping)
+        state = PacingState(now, ready, talking, tuple(now - d for d, _ in self.lines.values()),
+                            tuple(now - s for s in self.wrapping.values()))
         for _ in range(self.pacer.lines(state)):
             if not self._dial():
                 break
@@ -206,7 +208,7 @@ class _Day:
             self.pacer.live(self.now, abandoned=False)
             self.result.talk_seconds += min(outcome.talk, self.end - self.now)
         self.result.events.append((self.now, "connect", lead_id, agent))
-        self.at(self.now + outcome.talk + self.plan.wrap, "free", agent, lead_id, outcome.kind == HUMAN)
+        self.at(self.now + outcome.talk, "hang_up", agent, lead_id, outcome.kind == HUMAN)
 
     def _give_up(self, lead_id: int, outcome: DialResult) -> None:
         if self.waiting.pop(lead_id, None) is None:
@@ -217,10 +219,15 @@ class _Day:
         self.result.events.append((self.now, "abandon", lead_id, 0))
         self.hopper.outcome(lead_id, ABANDONED)
 
+    def _hang_up(self, agent: int, lead_id: int, human: bool) -> None:
+        self.wrapping[agent] = self.now
+        self.pacer.handled(self.now - self.busy[agent])
+        self.at(self.now + self.plan.wrap, "free", agent, lead_id, human)
+
     def _free(self, agent: int, lead_id: int, human: bool) -> None:
         started = self.busy.pop(agent)
         self.result.busy_seconds += self.now - started
-        self.pacer.handled(self.now - started)
+        self.pacer.wrapped(self.now - self.wrapping.pop(agent))
         roll = self.rng.random()
         if human and roll < 0.02:
             self.hopper.outcome(lead_id, DO_NOT_CALL, by=f"agent{agent}")

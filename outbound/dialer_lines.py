@@ -26,7 +26,6 @@ HANGUP, MESSAGE, AGENT = "hangup", "message", "agent"
 MACHINE_RULES = (HANGUP, MESSAGE, AGENT)
 #: How many skipped leads one round looks past per wanted line before giving up for now.
 SKIPS_PER_LINE = 20
-BUSY_STATES = frozenset({AgentState.ON_CALL, AgentState.WRAP_UP})
 
 
 @dataclasses.dataclass(slots=True)
@@ -91,9 +90,11 @@ def pacing_state(now: float, agents: Iterable[AgentView], lines: Iterable[Line],
     ready agent, and each line a failed dial frees is dialled again at once."""
     views = list(agents)
     ready = sum(1 for a in views if a.state is AgentState.READY)
-    busy = tuple(now - a.since for a in views if a.state in BUSY_STATES)
+    talking = tuple(now - a.since for a in views if a.state is AgentState.ON_CALL)
+    wrapping = tuple(now - a.since for a in views if a.state is AgentState.WRAP_UP)
     ringing = tuple(now - line.dialled_at for line in lines if line.answered_at is None and line.agent_id is None)
-    return PacingState(now=now, ready=max(0, ready - keep_for_inbound), busy_elapsed=busy, ringing_elapsed=ringing)
+    return PacingState(now=now, ready=max(0, ready - keep_for_inbound), busy_elapsed=talking,
+                       ringing_elapsed=ringing, wrapping_elapsed=wrapping)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

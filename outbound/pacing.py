@@ -2,7 +2,8 @@
 
 Every second or so the dialer builds a :class:`PacingState` (agents ready, how long each busy agent has been
 busy, how long each line in progress has been ringing) and asks its pacer for :meth:`Pacer.lines`; it reports
-back what happened (:meth:`Pacer.resolved`, :meth:`Pacer.handled`, :meth:`Pacer.live`, :meth:`Pacer.machine`).
+back what happened (:meth:`Pacer.resolved`, :meth:`Pacer.handled`, :meth:`Pacer.wrapped`, :meth:`Pacer.live`,
+:meth:`Pacer.machine`).
 
 - :class:`ProgressivePacer`: one line per ready agent, each line's agent reserved: nobody is ever abandoned.
   (Lines of other pacers hold no agent; their progressive fallback is one line per ready agent that no line
@@ -10,21 +11,27 @@ back what happened (:meth:`Pacer.resolved`, :meth:`Pacer.handled`, :meth:`Pacer.
 - :class:`PredictivePacer`: a model of the next 25 seconds (:class:`DialStats` learns it from recent dials and
   calls). For each horizon ``h`` (4, 7, ... 25 s): the connects ``C(h)`` expected by then, each line in
   progress counted with the chance that a line still unresolved after as long connects within ``h`` (from the
-  delays of earlier connects and other ends, and the connect share of the latest 300 dials); the agents
-  ``A(h)`` free by ``h`` plus the 2 s a person waits, each busy agent counted with the chance that a handle
-  time that already lasted as long ends by then (the conditional remaining time). Each new line connects
+  delays of earlier connects and other ends, and the connect share of the latest 600 dials); the agents
+  ``A(h)`` free by ``h`` plus the 2 s a person waits: an agent on a call counted with the chance that a talk
+  that already lasted as long, and the after-call work after it, end by then (the conditional remaining
+  time); an agent already wrapping up with the chance that an after-call work that lasted as long ends by
+  then (the end of a call is the best news of an agent about to free: the wrap-up's length is known far
+  better than a talk's). Each new line connects
   within ``h`` with the learned chance. The person of the ``n``-th new line is abandoned when it connects in
   some horizon bin while ``C(h) >= A(h)`` already: a Poisson-binomial tail, taken as a normal with continuity
   correction, weighted over the bins its connect may fall in. Lines are added while that chance stays under
-  a threshold (the marginal rule: abandons are spent where they buy the most talk) and the chance that the
-  lines in progress abandon more people than the target still has room for (whole abandons of
+  a threshold (the marginal rule: abandons are spent where they buy the most talk; with fewer than
+  ``wary_room`` abandons of room left, in proportion to the room) and the chance that the lines in progress
+  abandon more people than the target still has room for (whole abandons of
   ``target * lives - abandoned``, by the US 30-day or the Ofcom 24-hour formula of
   :class:`outbound.abandon.AbandonLedger`) stays under ``risk`` (5%): a Poisson tail of the abandons expected
   from the lines dialled in the last 30 s and the new ones, not their mean, so a small team with room for
   one abandon does not bet two. The threshold is learned from each live answer (times
-  ``exp(gain * (aim - abandoned))``), so it settles where the measured rate is the aim, ``target * margin``.
-  With no room for one more abandon, or before it has seen three handle times per agent (the first calls to
-  end are the short ones, so earlier samples promise agents free too soon), it falls back to progressive.
+  ``exp(gain * (aim - abandoned))``), so it settles where the measured rate is the aim, ``target * margin``;
+  answers that come while it falls back teach it nothing (their lack of abandons says nothing of the
+  threshold, and would raise it just before predictive dialling resumes). With no room for one more
+  abandon, or before it has seen three talk times per agent (the first calls to end are the short ones, so
+  earlier samples promise agents free too soon), it falls back to progressive.
 """
 
 from __future__ import annotations
@@ -43,16 +50,18 @@ class PacingError(ValueError):
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class PacingState:
-    """What a pacer sees: agents free and unreserved, busy agents' elapsed handle times, lines' ringing times."""
+    """What a pacer sees: agents free and unreserved, how long each agent on a call has been talking, how long
+    each agent in after-call work has been wrapping up, how long each line in progress has been ringing."""
 
     now: float
     ready: int
     busy_elapsed: tuple[float, ...] = ()
     ringing_elapsed: tuple[float, ...] = ()
+    wrapping_elapsed: tuple[float, ...] = ()
 
     @property
     def agents(self) -> int:
-        return self.ready + len(self.busy_elapsed)
+        return self.ready + len(self.busy_elapsed) + len(self.wrapping_elapsed)
 
 
 class _Samples:
@@ -88,19 +97,26 @@ class _Samples:
     def mean(self, default: float) -> float:
         return sum(self.sorted) / len(self.sorted) if self.sorted else default
 
+    def spread(self) -> tuple[float, ...]:
+        """Three quantiles (1/6, 1/2, 5/6), or one value when they are within a second of each other."""
+        n = len(self.sorted)
+        points = tuple(self.sorted[min(n - 1, int(n * q))] for q in (1 / 6, 1 / 2, 5 / 6))
+        return points[1:2] if points[2] - points[0] < 1.0 else points
+
 
 class DialStats:
-    """What recent dials and calls teach: connect share, when lines resolve, how long agents stay busy."""
+    """What recent dials and calls teach: connect share, when lines resolve, how long agents talk and wrap up."""
 
-    def __init__(self, *, answer_prior: float = 0.3, handle_prior: float = 180.0, connect_prior: float = 12.0,
-                 size: int = 2000, share_size: int = 300, min_samples: int = 30) -> None:
+    def __init__(self, *, answer_prior: float = 0.3, talk_prior: float = 180.0, connect_prior: float = 12.0,
+                 size: int = 2000, share_size: int = 600, min_samples: int = 30) -> None:
         self.answer_prior = answer_prior
-        self.handle_prior = handle_prior
+        self.talk_prior = talk_prior
         self.connect_prior = connect_prior
         self.min_samples = min_samples
         self.connects = _Samples(size)  # dial to "person, pass to an agent"
         self.others = _Samples(size)  # dial to any other end (busy, no answer, machine, failure)
-        self.handles = _Samples(size)
+        self.talks = _Samples(size)
+        self.wraps = _Samples(size)  # after-call work, however it ended
         self.recent: collections.deque[bool] = collections.deque()  # the latest dials: connect or not
         self.recent_connects = 0
         self.share_size = share_size  # fewer than ``size``: answer rates move with the callees' hour
@@ -120,10 +136,10 @@ class DialStats:
     def learned(self, agents: int) -> bool:
         """Whether enough lines and calls ended to trust the distributions over the priors.
 
-        Three handle times per agent: the first calls to end are the short ones, and a handle-time sample
-        taken before the long calls could end would promise agents free too soon."""
-        return (min(len(self.connects), len(self.others)) >= self.min_samples
-                and len(self.handles) >= max(self.min_samples, 3 * agents))
+        Three talk times per agent: the first calls to end are the short ones, and a talk-time sample taken
+        before the long calls could end would promise agents free too soon."""
+        return (min(len(self.connects), len(self.others), len(self.wraps)) >= self.min_samples
+                and len(self.talks) >= max(self.min_samples, 3 * agents))
 
     def connect_chance(self, elapsed: float, share: float, within: float = math.inf) -> float:
         """The chance that a line unresolved after ``elapsed`` seconds becomes a connect (within ``within``
@@ -141,14 +157,29 @@ class DialStats:
         return (yes - later) / (yes + no)
 
     def free_chance(self, elapsed: float, horizon: float) -> float:
-        """The chance that an agent busy for ``elapsed`` seconds is free within ``horizon`` more: handle
-        times that lasted as long and ended within as much more, over those that lasted as long."""
-        if len(self.handles) < self.min_samples:
-            return 1 - math.exp(-horizon / self.handle_prior)  # memoryless until we know better
-        alive = self.handles.beyond(elapsed)
-        if alive == 0:
-            return 1.0  # longer than anything seen: due any moment
-        return 1 - self.handles.beyond(elapsed + horizon) / alive
+        """The chance that an agent talking for ``elapsed`` seconds is free within ``horizon`` more: talks
+        that lasted as long and ended early enough for the after-call work to end within ``horizon`` too
+        (at each of a few after-call lengths seen), over the talks that lasted as long."""
+        if len(self.talks) < self.min_samples or len(self.wraps) < self.min_samples:
+            return 1 - math.exp(-horizon / self.talk_prior)  # memoryless until we know better
+        wraps = self.wraps.spread()
+        return sum(_ends_within(self.talks, elapsed, horizon - wrap) for wrap in wraps) / len(wraps)
+
+    def wrap_free_chance(self, elapsed: float, horizon: float) -> float:
+        """The chance that an agent wrapping up for ``elapsed`` seconds is free within ``horizon`` more."""
+        if len(self.wraps) < self.min_samples:
+            return 1.0  # unknown after-call work: the call has ended, take the agent as about free
+        return _ends_within(self.wraps, elapsed, horizon)
+
+
+def _ends_within(samples: _Samples, elapsed: float, more: float) -> float:
+    """Of the durations that lasted ``elapsed``, the share that ended within ``more`` seconds after."""
+    if more < 0:
+        return 0.0
+    alive = samples.beyond(elapsed)
+    if alive == 0:
+        return 1.0  # longer than anything seen: due any moment
+    return 1 - samples.beyond(elapsed + more) / alive
 
 
 def poisson_beyond(mean: float, count: int) -> float:
@@ -179,7 +210,10 @@ class Pacer:
         """A line ended ringing ``delay`` s after its dial: a person to pass to an agent, or anything else."""
 
     def handled(self, seconds: float) -> None:
-        """An agent finished a call (talk and wrap-up) that kept them ``seconds``."""
+        """An agent's call ended after ``seconds`` of talk; after-call work follows."""
+
+    def wrapped(self, seconds: float) -> None:
+        """An agent's after-call work ended after ``seconds`` (by a disposition, its timer or a pause)."""
 
     def live(self, at: float, *, abandoned: bool) -> None:
         """A person answered; ``abandoned`` when no agent took them in time."""
@@ -200,10 +234,10 @@ class PredictivePacer(Pacer):
     #: Seconds after which a dialled line's expected abandons no longer count as pending (ring time-out + grace).
     COMMIT_SPAN = 30.0
 
-    def __init__(self, *, target: float = 0.03, margin: float = 0.9, formula: str = US,
+    def __init__(self, *, target: float = 0.03, margin: float = 1.0, formula: str = US,
                  stats: DialStats | None = None, ledger: AbandonLedger | None = None,
                  max_ratio: float = 6.0, threshold: float = 0.015, gain: float = 0.2,
-                 grace: float = 2.0, risk: float = 0.05) -> None:
+                 grace: float = 2.0, risk: float = 0.05, wary_room: float = 8.0) -> None:
         if not 0 < target < 1 or not 0 < margin <= 1:
             raise PacingError("the abandon target must be in (0, 1) and the margin in (0, 1]")
         self.target = target
@@ -219,6 +253,8 @@ class PredictivePacer(Pacer):
         self.risk = risk  # the highest chance that the lines in progress abandon more people than the room left
         self._committed: collections.deque[tuple[float, float]] = collections.deque()  # (dialled at, abandons)
         self._pending = 0.0
+        self._falling_back = True
+        self.wary_room = wary_room
 
     def reserves_agents(self) -> bool:
         return False
@@ -232,22 +268,26 @@ class PredictivePacer(Pacer):
         # whole abandons the target still allows; lines dialled and not yet resolved may spend some
         room = math.floor(self.target * lives - abandoned + 1e-9)
         stats = self.stats
-        if room < 1 or not stats.learned(state.agents):  # one more would breach, or too little seen to predict
+        self._falling_back = room < 1 or not stats.learned(state.agents)
+        if self._falling_back:  # one more would breach, or too little seen to predict
             self.fallbacks += 1
             return progressive
         share = stats.connect_share()
+        # little room left: spend it more warily (a burst of abandons would stop predictive dialling for long)
+        threshold = self.threshold * min(1.0, room / self.wary_room)
         # per horizon h: connects by h minus agents free by h + grace (mean, variance), and the chance that a
         # line dialled now connects within h
         gaps: list[tuple[float, float, float]] = []
         for h in self.HORIZONS:
             chances = [stats.connect_chance(e, share, h) for e in state.ringing_elapsed]
             frees = [stats.free_chance(e, h + self.grace) for e in state.busy_elapsed]
+            frees += [stats.wrap_free_chance(e, h + self.grace) for e in state.wrapping_elapsed]
             var = sum(p * (1 - p) for p in chances) + sum(q * (1 - q) for q in frees)
             gaps.append((sum(chances) - state.ready - sum(frees), var, stats.connect_chance(0.0, share, h)))
         best, expected = 0, 0.0
         for n in range(int(self.max_ratio * state.agents) - len(state.ringing_elapsed)):
             chance = self._abandon_chance(gaps, n, share)
-            if chance > self.threshold or poisson_beyond(self._pending + expected + chance * share, room) > self.risk:
+            if chance > threshold or poisson_beyond(self._pending + expected + chance * share, room) > self.risk:
                 break
             best, expected = n + 1, expected + chance * share
         if expected > 0:
@@ -273,10 +313,15 @@ class PredictivePacer(Pacer):
         self.stats.resolved(delay, connect=connect)
 
     def handled(self, seconds: float) -> None:
-        self.stats.handles.add(seconds)
+        self.stats.talks.add(seconds)
+
+    def wrapped(self, seconds: float) -> None:
+        self.stats.wraps.add(seconds)
 
     def live(self, at: float, *, abandoned: bool) -> None:
         self.ledger.live(at, abandoned=abandoned)
+        if self._falling_back:
+            return
         step = math.exp(self.gain * (self.aim - float(abandoned)))
         self.threshold = min(0.9, max(0.005, self.threshold * step))
 

@@ -34,6 +34,7 @@ from outbound import rules
 from outbound.campaigns import RUNNING
 from outbound.dial_events import CONNECTED, CampaignDialAnswered, CampaignDialEnded, CampaignDialPlaced
 from outbound.dialer import Dialer, DialerSettings, PreviewError
+from outbound.pacing import Pacer
 from outbound.service import OutboundService
 
 SPEED = 20.0
@@ -282,12 +283,31 @@ async def test_a_preview_campaign_dials_only_when_a_desk_asks_and_for_that_agent
     assert {a.agent_id: a.state for a in rig.acd.agents_of("sales")}["a1"] is AgentState.READY
 
 
+class Taught(Pacer):
+    """Progressive pacing that keeps what the dialer teaches it."""
+
+    def __init__(self) -> None:
+        self.talks: list[float] = []
+        self.wraps: list[float] = []
+
+    def handled(self, seconds: float) -> None:
+        self.talks.append(seconds)
+
+    def wrapped(self, seconds: float) -> None:
+        self.wraps.append(seconds)
+
+
 async def test_a_talk_never_disposed_of_leaves_its_lead_answered_after_the_wait(rig: Rig, tmp_path: Path) -> None:
     rig.dialer.settings = DialerSettings(tick_seconds=0.05, ring_seconds=15, disposition_wait=10.0)
     campaign_id = await running_campaign(rig, tmp_path, ("+12122345600",))
     await rig.acd.set_ready("a1")
+    taught = rig.dialer._pacers[campaign_id] = Taught()
     await rig.dialer.start()
-    await rig.until(lambda: rig.of(CallEnded), "the person's talk to end")
+    # The pacer learns the talk and the after-call work, which here ends by the queue's 5 s timer.
+    await rig.until(lambda: taught.wraps, "the wrap-up to end")
+    [talk] = rig.of(CallEnded)
+    assert isinstance(talk, CallEnded) and taught.talks == [talk.talk_seconds] and talk.talk_seconds > 0
+    assert taught.wraps == [pytest.approx(5.0, abs=0.5)]
     [ended] = rig.of(CampaignDialEnded)
     hopper = rig.outbound.hopper(campaign_id)
     assert hopper is not None

@@ -57,6 +57,7 @@ states = st.builds(
     ready=st.integers(0, 60),
     busy_elapsed=st.lists(st.floats(0, 900), max_size=60).map(tuple),
     ringing_elapsed=st.lists(st.floats(0, 30), max_size=120).map(tuple),
+    wrapping_elapsed=st.lists(st.floats(0, 120), max_size=20).map(tuple),
 )
 
 
@@ -91,11 +92,12 @@ def test_predictive_falls_back_to_progressive_when_the_measured_rate_is_over() -
 
 def taught(pacer: PredictivePacer, *, lives: int = 1000, abandoned: int = 0) -> PredictivePacer:
     """A pacer that has seen 1000 dials (30% connect after 10 s, the rest end at 20 s), 200 calls of
-    60-300 s, and ``lives`` live answers of which ``abandoned`` were abandoned."""
+    60-300 s talk and 10 s wrap-up, and ``lives`` live answers of which ``abandoned`` were abandoned."""
     for i in range(1000):
         pacer.resolved(T0, 10.0 if i % 10 < 3 else 20.0, connect=i % 10 < 3)
     for i in range(200):
         pacer.handled(60.0 + 240.0 * i / 199)
+        pacer.wrapped(10.0)
     for i in range(lives):
         pacer.live(T0 + i, abandoned=i < abandoned)
     return pacer
@@ -119,8 +121,9 @@ def test_predictive_is_progressive_until_it_has_seen_enough_calls() -> None:
 
 def test_predictive_spends_no_more_than_the_abandon_budget_left() -> None:
     state = PacingState(T0 + 2000, ready=2, busy_elapsed=(250.0,) * 18)
-    roomy = taught(PredictivePacer(target=0.03, threshold=0.5), abandoned=0)  # 30 abandons left
-    tight = taught(PredictivePacer(target=0.03, threshold=0.5), abandoned=29)  # one left
+    # (no wariness with little room: the budget alone holds the lines back here)
+    roomy = taught(PredictivePacer(target=0.03, threshold=0.5, wary_room=1.0), abandoned=0)  # 30 abandons left
+    tight = taught(PredictivePacer(target=0.03, threshold=0.5, wary_room=1.0), abandoned=29)  # one left
     first, roomy_first = tight.lines(state), roomy.lines(state)
     assert first < roomy_first
     # the lines just dialled hold most of the last abandon until they resolve: fewer lines the next second
@@ -130,18 +133,47 @@ def test_predictive_spends_no_more_than_the_abandon_budget_left() -> None:
 
 
 def test_predictive_dials_ahead_for_agents_near_the_end_of_their_calls() -> None:
-    pacer = taught(PredictivePacer(target=0.03))
+    pacer = taught(PredictivePacer(target=0.03, threshold=0.05))
     just_started = PacingState(T0 + 2000, ready=0, busy_elapsed=(5.0,) * 20)
     nearly_done = PacingState(T0 + 2000, ready=0, busy_elapsed=(290.0,) * 20)
     assert pacer.lines(just_started) < pacer.lines(nearly_done)
 
 
-def test_free_chance_is_conditional_on_the_time_already_spent() -> None:
+def test_an_agent_wrapping_up_is_counted_on_sooner_than_one_still_talking() -> None:
+    pacer = taught(PredictivePacer(target=0.03))
+    # the same 20 agents: 290 s into their talk (a 10 s wrap-up still to come), or 8 s into that wrap-up
+    talking = PacingState(T0 + 2000, ready=0, busy_elapsed=(290.0,) * 20)
+    wrapping = PacingState(T0 + 2000, ready=0, wrapping_elapsed=(8.0,) * 20)
+    assert pacer.lines(talking) < pacer.lines(wrapping)
+
+
+def test_free_chance_is_conditional_on_the_time_already_spent_and_adds_the_wrap_up() -> None:
     stats = DialStats(min_samples=10)
     for _ in range(50):
-        stats.handles.add(100.0)
-    assert stats.free_chance(95.0, 10.0) == 1.0
+        stats.talks.add(100.0)
+        stats.wraps.add(10.0)
+    assert stats.free_chance(95.0, 16.0) == 1.0  # 5 s of talk and 10 s of wrap-up left
+    assert stats.free_chance(95.0, 10.0) == 0.0  # the talk ends, the wrap-up does not
     assert stats.free_chance(50.0, 10.0) == 0.0
+    assert stats.wrap_free_chance(4.0, 7.0) == 1.0
+    assert stats.wrap_free_chance(1.0, 7.0) == 0.0
+
+
+def test_little_room_left_is_spent_warily() -> None:
+    state = PacingState(T0 + 2000, ready=2, busy_elapsed=(250.0,) * 18)
+    bold = taught(PredictivePacer(target=0.03, threshold=0.5, wary_room=1.0), abandoned=27)  # three left
+    wary = taught(PredictivePacer(target=0.03, threshold=0.5), abandoned=27)
+    assert wary.lines(state) < bold.lines(state)
+
+
+def test_answers_while_falling_back_do_not_teach_the_threshold() -> None:
+    pacer = taught(PredictivePacer(target=0.03), lives=100, abandoned=3)  # no room: progressive
+    threshold = pacer.threshold
+    pacer.lines(PacingState(T0 + 2000, ready=2, busy_elapsed=(100.0,) * 18))
+    assert pacer.fallbacks == 1
+    for i in range(30):
+        pacer.live(T0 + 2001 + i, abandoned=False)
+    assert pacer.threshold == threshold
 
 
 def test_adapt_level_falls_to_one_at_the_hard_limit_and_climbs_only_with_agents_waiting() -> None:
