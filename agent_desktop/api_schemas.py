@@ -187,6 +187,11 @@ CAMPAIGN_SETTINGS = _object(
     dispositions=_array(_object(("name", "kind"), name={"type": "string", "minLength": 1, "maxLength": 64},
                                 kind={"type": "string", "enum": ["final", "retry", "callback", "do_not_call"]})),
     abandon_target={"type": "number", "minimum": 0, "maximum": 0.5},
+    abandon_formula={"type": "string", "enum": ["us", "ofcom"],
+                     "description": "the rule predictive pacing keeps: US 30 days, or Ofcom 24 h AMD-adjusted"},
+    amd_false_positive={"type": "number", "minimum": 0, "maximum": 0.5,
+                        "description": "share of AMD's machines that were people (Ofcom's estimate)"},
+    machine_rule={"type": "string", "enum": ["hangup", "message", "agent"]},
 )
 CAMPAIGN_STATUS = _object(("status",), status={"type": "string",
                                               "enum": ["draft", "running", "paused", "stopped", "finished"]})
@@ -333,7 +338,7 @@ CAMPAIGN_REPORT = _object(("start", "end", "tables"), start=_NUMBER, end=_NUMBER
 CAMPAIGN_TILE = _object(
     ("campaign_id", "name", "abandon_rate_us", "abandon_rate_ofcom", "penetration", "colour"),
     campaign_id=_INTEGER, name=_TEXT, mode=_TEXT, dial_level=_nullable("number"), abandon_rate_us=_NUMBER,
-    abandon_rate_ofcom=_NUMBER, abandon_target=_NUMBER, answer_rate=_nullable("number"),
+    abandon_rate_ofcom=_NUMBER, abandon_target=_NUMBER, abandon_formula=_TEXT, answer_rate=_nullable("number"),
     talk_min_per_agent_hour=_nullable("number"), penetration=_NUMBER, colour={"enum": ["ok", "warn", "alert"]})
 CAMPAIGN_WITH_TILE = {**CAMPAIGN, "properties": {**CAMPAIGN["properties"], "live": {
     "oneOf": [CAMPAIGN_TILE, {"type": "null"}], "description": "the running campaign's live figures"}}}

@@ -32,8 +32,9 @@ from agent_desktop.handling import (
 )
 from agent_desktop.text_input import CAMPAIGN_TEXT, COLUMN_HEADER, ENCODING, RECORD_ID, TextField
 from agent_desktop.ui_text import UiText
+from outbound.abandon import FORMULAS
 from outbound.campaign_store import CampaignNotFound, StoredCampaign
-from outbound.campaigns import MODES, CampaignError, CampaignSettings, StatusError
+from outbound.campaigns import MACHINE_RULES, MODES, CampaignError, CampaignSettings, StatusError
 from outbound.list_columns import LIST_COLUMNS
 from outbound.list_import import JobNotFound
 from outbound.rules import RETRYABLE
@@ -112,9 +113,9 @@ async def campaigns_page(request: web.Request) -> web.StreamResponse:
 def _editor(request: web.Request, campaign: StoredCampaign | None, settings: CampaignSettings) -> web.Response:
     data = {**settings.to_json(), **(campaign.to_json() if campaign else {})}
     return render(request, "campaign.html", {
-        "campaign": campaign, "campaign_data": data, "modes": MODES,
-        "queues": request.app[CONFIG].queues, "outcomes": RETRYABLE, "list_columns": LIST_COLUMNS,
-        "encodings": ENCODINGS,
+        "campaign": campaign, "campaign_data": data, "modes": MODES, "formulas": FORMULAS,
+        "machine_rules": MACHINE_RULES, "queues": request.app[CONFIG].queues, "outcomes": RETRYABLE,
+        "list_columns": LIST_COLUMNS, "encodings": ENCODINGS,
     })
 
 

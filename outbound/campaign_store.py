@@ -61,7 +61,8 @@ def _stored(row: Campaign) -> StoredCampaign:
     settings = CampaignSettings.from_json({
         "name": row.name, "mode": row.mode, "caller_id": row.caller_id, "queue": row.queue, "skills": row.skills,
         "default_region": row.default_region, **row.rules, "dispositions": row.dispositions,
-        "abandon_target": row.abandon_target,
+        "abandon_target": row.abandon_target, "abandon_formula": row.abandon_formula,
+        "amd_false_positive": row.amd_false_positive, "machine_rule": row.machine_rule,
     })
     return StoredCampaign(row.id, settings, row.status, row.rules_version, row.created_by, row.created_at,
                           row.updated_at)
@@ -71,7 +72,9 @@ def _columns(settings: CampaignSettings) -> dict[str, Any]:
     data = settings.to_json()
     return {"name": settings.name, "mode": settings.mode, "caller_id": settings.caller_id, "queue": settings.queue,
             "skills": data["skills"], "default_region": settings.default_region, "rules": settings.rules_json(),
-            "dispositions": data["dispositions"], "abandon_target": settings.abandon_target}
+            "dispositions": data["dispositions"], "abandon_target": settings.abandon_target,
+            "abandon_formula": settings.abandon_formula, "amd_false_positive": settings.amd_false_positive,
+            "machine_rule": settings.machine_rule}
 
 
 def _check_name_free(session: Session, name: str, campaign_id: int | None = None) -> None:

@@ -12,7 +12,12 @@ The JSON shape::
                        "overrides": {"US-FL": {"hours": [{"days": "mon-sat", "open": "08:00", "close": "20:00"}]}}},
      "retry": {"busy": {"retry": true, "delay": 600}, ...}, "max_attempts": 6, "max_attempts_per_day": 3,
      "other_campaign_gap": 14400, "dispositions": [{"name": "sale", "kind": "final"}, ...],
-     "abandon_target": 0.03}
+     "abandon_target": 0.03, "abandon_formula": "us", "amd_false_positive": 0.03, "machine_rule": "hangup"}
+
+``abandon_formula`` is the rule predictive pacing keeps the abandon rate under (``us``: 30 days over live
+answers; ``ofcom``: 24 hours, AMD-adjusted with ``amd_false_positive``, the campaign's reasoned estimate of the
+share of people AMD calls machines); ``machine_rule`` is what a call AMD judges a machine gets (hang up,
+the recorded message once the greeting is over, or an agent as if a person).
 
 Statuses move along :data:`TRANSITIONS`: a draft starts running; a running campaign pauses, stops or
 finishes; a stopped one may run again; a finished one is over.
@@ -27,6 +32,7 @@ from typing import Any
 import phonenumbers
 
 from acd.hours import WEEKDAYS, HoursError, OpeningRange, parse_opening_hours
+from outbound.abandon import FORMULAS, US
 from outbound.numbers import NumberError, parse_number
 from outbound.rules import RETRYABLE, RetryRule, RuleSet, default_retry_rules
 from outbound.windows import CallingWindow, WindowRules
@@ -45,6 +51,10 @@ TRANSITIONS: Mapping[str, frozenset[str]] = {
 #: What a disposition does to its lead: done, dial again by the retry rules, call back when the customer
 #: asked, or never call the number again (the internal do-not-call list).
 FINAL, RETRY, CALLBACK, DO_NOT_CALL = "final", "retry", "callback", "do_not_call"
+#: What a call AMD judges an answering machine gets (the dialplan's ``CC_MACHINE_RULE``): hang up, the
+#: campaign's recorded message once the greeting is over, or an agent as if it were a person.
+HANGUP, MESSAGE, AGENT = "hangup", "message", "agent"
+MACHINE_RULES = (HANGUP, MESSAGE, AGENT)
 DISPOSITION_KINDS = (FINAL, RETRY, CALLBACK, DO_NOT_CALL)
 #: The fields whose change makes a new rule set version.
 RULE_FIELDS = ("calling_hours", "retry", "max_attempts", "max_attempts_per_day", "other_campaign_gap")
@@ -93,6 +103,9 @@ class CampaignSettings:
         Disposition("no answer", RETRY), Disposition("do not call", DO_NOT_CALL),
     )
     abandon_target: float = 0.03
+    abandon_formula: str = US
+    amd_false_positive: float = 0.03
+    machine_rule: str = HANGUP
 
     def rule_set(self, version: int | str) -> RuleSet:
         return RuleSet(version=str(version), windows=self.windows, max_attempts=self.max_attempts,
@@ -108,7 +121,8 @@ class CampaignSettings:
             "skills": list(self.skills), "default_region": self.default_region,
             **self.rules_json(),
             "dispositions": [{"name": d.name, "kind": d.kind} for d in self.dispositions],
-            "abandon_target": self.abandon_target,
+            "abandon_target": self.abandon_target, "abandon_formula": self.abandon_formula,
+            "amd_false_positive": self.amd_false_positive, "machine_rule": self.machine_rule,
         }
 
     def rules_json(self) -> dict[str, Any]:
@@ -143,7 +157,12 @@ class CampaignSettings:
             other_campaign_gap=_seconds(data.get("other_campaign_gap", default.other_campaign_gap),
                                         "other_campaign_gap"),
             dispositions=_dispositions(data.get("dispositions", None), default.dispositions),
-            abandon_target=_share(data.get("abandon_target", default.abandon_target)),
+            abandon_target=_share(data.get("abandon_target", default.abandon_target), "abandon_target",
+                                  "a share of answered calls from 0 to 0.5 (0.03 is 3%)"),
+            abandon_formula=_choice(data, "abandon_formula", FORMULAS, default.abandon_formula),
+            amd_false_positive=_share(data.get("amd_false_positive", default.amd_false_positive),
+                                      "amd_false_positive", "a share of AMD's machines from 0 to 0.5 (0.03 is 3%)"),
+            machine_rule=_choice(data, "machine_rule", MACHINE_RULES, default.machine_rule),
         )
 
 
@@ -213,9 +232,9 @@ def _seconds(value: object, field: str) -> float:
     return float(value)
 
 
-def _share(value: object) -> float:
+def _share(value: object, field: str, reason: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 0.5:
-        raise CampaignError("abandon_target", "a share of answered calls from 0 to 0.5 (0.03 is 3%)")
+        raise CampaignError(field, reason)
     return float(value)
 
 

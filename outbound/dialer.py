@@ -48,10 +48,11 @@ from cti.ami.events import ChannelHungUp, OriginateResult, VariableSet
 from ivr.caller import CallerData
 from ivr.outcome import IvrOutcome, OutcomeKind
 from outbound import dial_outcomes as dial
+from outbound.abandon import AbandonLedger
 from outbound.campaign_store import StoredCampaign
-from outbound.campaigns import PREDICTIVE, PREVIEW, CampaignError
+from outbound.campaigns import AGENT, PREDICTIVE, PREVIEW, CampaignError
 from outbound.dial_events import CONNECTED, CampaignDialAnswered, CampaignDialEnded, CampaignDialPlaced
-from outbound.dialer_lines import AGENT, HANGUP, MACHINE_RULES, Line, LineBook, Take, pacing_state, take_leads
+from outbound.dialer_lines import Line, LineBook, Take, pacing_state, take_leads
 from outbound.hopper import HopperError
 from outbound.leads import Lead
 from outbound.pacing import Pacer, PredictivePacer
@@ -84,14 +85,12 @@ class PreviewError(RuntimeError):
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class DialerSettings:
-    """The ``[dialer]`` table. ``machine_rules`` overrides ``machine_rule`` per campaign id."""
+    """The ``[dialer]`` table (what a call AMD judges a machine gets is each campaign's ``machine_rule``)."""
 
     enabled: bool = True
     tick_seconds: float = 1.0
     ring_seconds: int = 30
     dial: str = "Local/{number}@callcenter-outbound"
-    machine_rule: str = HANGUP
-    machine_rules: Mapping[int, str] = dataclasses.field(default_factory=dict)
     machine_message: str = "vm-goodbye"
     abandon_message: str = "sorry-youre-having-problems"
     keep_for_inbound: int = 0
@@ -104,9 +103,6 @@ class DialerSettings:
     callback_grace: float = 300.0
 
     def __post_init__(self) -> None:
-        for rule in (self.machine_rule, *self.machine_rules.values()):
-            if rule not in MACHINE_RULES:
-                raise DialerSettingsError(f"machine rule {rule!r}: one of {', '.join(MACHINE_RULES)}")
         for name in (self.machine_message, self.abandon_message):
             if not _SOUND.fullmatch(name):
                 raise DialerSettingsError(f"message {name!r}: a sound name of letters, digits, _ / - only")
@@ -123,18 +119,18 @@ class DialerSettings:
         """Read the ``[dialer]`` table (unknown keys refused); ``ring_seconds`` is the node's setting."""
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(table) - known)
+        moved = sorted(set(unknown) & {"machine_rule", "machine_rules"})
+        if moved:
+            raise DialerSettingsError(f"[dialer]: {', '.join(moved)}: each campaign now has its own machine rule "
+                                      "(the campaign page, 'Answering machines'); take it out of [dialer]")
         if unknown:
             raise DialerSettingsError(f"[dialer]: unknown settings {', '.join(unknown)}")
         values = dict(table)
         values.setdefault("ring_seconds", ring_seconds)
         try:
-            values["machine_rules"] = {int(k): str(v) for k, v in dict(values.get("machine_rules", {})).items()}
             return cls(**values)
         except (TypeError, ValueError) as exc:
             raise DialerSettingsError(f"[dialer]: {exc}") from exc
-
-    def rule_for(self, campaign_id: int) -> str:
-        return self.machine_rules.get(campaign_id, self.machine_rule)
 
 
 @dataclasses.dataclass(slots=True)
@@ -214,9 +210,14 @@ class Dialer:
     def _pacer(self, campaign: StoredCampaign) -> Pacer:
         pacer = self._pacers.get(campaign.id)
         predictive = campaign.settings.mode == PREDICTIVE
+        s = campaign.settings
         if pacer is None or isinstance(pacer, PredictivePacer) != predictive:
-            pacer = PredictivePacer(target=campaign.settings.abandon_target) if predictive else Pacer()
+            ledger = AbandonLedger(false_positive=s.amd_false_positive)
+            pacer = PredictivePacer(target=s.abandon_target, formula=s.abandon_formula, ledger=ledger) \
+                if predictive else Pacer()
             self._pacers[campaign.id] = pacer
+        elif isinstance(pacer, PredictivePacer):  # the campaign's settings may have changed since
+            pacer.retarget(s.abandon_target, s.abandon_formula, s.amd_false_positive)
         return pacer
 
     async def _campaign_round(self, campaign: StoredCampaign) -> int:
@@ -312,7 +313,8 @@ class Dialer:
     async def _originate(self, campaign: StoredCampaign, take: Take) -> None:
         s = campaign.settings
         now = self.clock()
-        line = self.lines.open(Line(take.attempt_id, campaign.id, take.lead, now, agent_id=take.agent_id))
+        line = self.lines.open(Line(take.attempt_id, campaign.id, take.lead, now, agent_id=take.agent_id,
+                                    machine_rule=s.machine_rule))
         number = take.lead.number.e164
         self.bus.publish(CampaignDialPlaced(
             at=now, attempt_id=line.attempt_id, campaign_id=campaign.id, campaign=s.name, lead_id=take.lead.id,
@@ -322,7 +324,7 @@ class Dialer:
             return
         variables = {
             CAMPAIGN_VARIABLE: str(campaign.id), LEAD_VARIABLE: str(take.lead.id), ATTEMPT_VARIABLE: line.attempt_id,
-            RULE_VARIABLE: self.settings.rule_for(campaign.id), MACHINE_MESSAGE_VARIABLE: self.settings.machine_message,
+            RULE_VARIABLE: s.machine_rule, MACHINE_MESSAGE_VARIABLE: self.settings.machine_message,
             ABANDON_MESSAGE_VARIABLE: self.settings.abandon_message,
         }
         try:
@@ -356,9 +358,9 @@ class Dialer:
                 line.amd_cause = event.value
         elif isinstance(event, VariableSet) and event.name == AMD_STATUS_VARIABLE:
             line = self.lines.get(event.uniqueid or "")
-            if line is not None and event.value == "MACHINE" and self.settings.rule_for(line.campaign_id) != AGENT:
+            if line is not None and event.value == "MACHINE" and line.machine_rule != AGENT:
                 self._answered(line, dial.MACHINE, event.value, line.amd_cause)
-                self._end(line, dial.MACHINE, detail=f"answering machine ({self.settings.rule_for(line.campaign_id)})")
+                self._end(line, dial.MACHINE, detail=f"answering machine ({line.machine_rule})")
         elif isinstance(event, CallDisposed):
             handed = self._handed.pop(event.call_id, None)
             if handed is not None:

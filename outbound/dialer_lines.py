@@ -16,14 +16,11 @@ import dataclasses
 from collections.abc import Callable, Iterable, Iterator
 
 from acd.agents import AgentState, AgentView
+from outbound.campaigns import HANGUP
 from outbound.eligibility import Decision
 from outbound.leads import Lead
 from outbound.pacing import PacingState
 
-#: What the dialplan does with an answering machine (``CC_MACHINE_RULE``): hang up, play the campaign's
-#: message once the greeting is over, or treat it as a person and pass it to an agent.
-HANGUP, MESSAGE, AGENT = "hangup", "message", "agent"
-MACHINE_RULES = (HANGUP, MESSAGE, AGENT)
 #: How many skipped leads one round looks past per wanted line before giving up for now.
 SKIPS_PER_LINE = 20
 
@@ -40,6 +37,7 @@ class Line:
     answered_at: float | None = None
     verdict: str | None = None  # dial_outcomes.PERSON / MACHINE once AMD told
     amd_cause: str = ""  # AMDCAUSE, set just before AMDSTATUS
+    machine_rule: str = HANGUP  # the campaign's, when the line was dialled
     causes: list[int] = dataclasses.field(default_factory=list)  # Q.850 causes of its channels' hang-ups
 
 

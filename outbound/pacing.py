@@ -41,7 +41,7 @@ import collections
 import dataclasses
 import math
 
-from outbound.abandon import US, AbandonLedger
+from outbound.abandon import FORMULAS, US, AbandonLedger
 
 
 class PacingError(ValueError):
@@ -238,13 +238,12 @@ class PredictivePacer(Pacer):
                  stats: DialStats | None = None, ledger: AbandonLedger | None = None,
                  max_ratio: float = 6.0, threshold: float = 0.015, gain: float = 0.2,
                  grace: float = 2.0, risk: float = 0.05, wary_room: float = 8.0) -> None:
-        if not 0 < target < 1 or not 0 < margin <= 1:
-            raise PacingError("the abandon target must be in (0, 1) and the margin in (0, 1]")
-        self.target = target
-        self.aim = target * margin
-        self.formula = formula
+        if not 0 < margin <= 1:
+            raise PacingError("the margin must be in (0, 1]")
+        self.margin = margin
         self.stats = stats if stats is not None else DialStats()
         self.ledger = ledger if ledger is not None else AbandonLedger()
+        self.retarget(target, formula, self.ledger.false_positive)
         self.max_ratio = max_ratio
         self.fallbacks = 0  # decisions that fell back to progressive
         self.gain = gain
@@ -255,6 +254,15 @@ class PredictivePacer(Pacer):
         self._pending = 0.0
         self._falling_back = True
         self.wary_room = wary_room
+
+    def retarget(self, target: float, formula: str, false_positive: float) -> None:
+        """Follow a campaign's abandon target, formula and AMD false-positive estimate (what was learned stays)."""
+        if not 0 < target < 1 or formula not in FORMULAS:
+            raise PacingError(f"the abandon target must be in (0, 1) and the formula one of {', '.join(FORMULAS)}")
+        self.target = target
+        self.aim = target * self.margin
+        self.formula = formula
+        self.ledger.false_positive = false_positive
 
     def reserves_agents(self) -> bool:
         return False

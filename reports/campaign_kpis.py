@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from outbound.abandon import Counts, ofcom_rate, us_rate
+from outbound.abandon import OFCOM, US, Counts, ofcom_rate, us_rate
 from outbound.rules import ABANDONED, ANSWERED, DO_NOT_CALL, MACHINE
 
 GROUPINGS = ("campaign", "list", "agent")
@@ -79,8 +79,10 @@ def _key(attempt: Attempt, by: str) -> str | None:
 
 def campaign_figures(attempts: Iterable[Attempt], *, by: str = "campaign", now: float,
                      leads: Mapping[str, LeadCounts] | None = None, agent_hours: Mapping[str, float] | None = None,
-                     false_positive: float = 0.0, pace_window: float = 3600.0) -> list[GroupFigures]:
-    """The figures per group, sorted by key; see the module doc. Leads and agent-hours are per group key."""
+                     false_positives: Mapping[str, float] | None = None, pace_window: float = 3600.0
+                     ) -> list[GroupFigures]:
+    """The figures per group, sorted by key; see the module doc. Leads and agent-hours are per group key;
+    ``false_positives`` is each campaign's AMD false-positive estimate (by campaign name; none: 0)."""
     if by not in GROUPINGS:
         raise ReportError(f"group by one of {', '.join(GROUPINGS)}, not {by!r}")
     groups: dict[str, list[Attempt]] = {}
@@ -90,15 +92,18 @@ def campaign_figures(attempts: Iterable[Attempt], *, by: str = "campaign", now: 
             groups.setdefault(key, []).append(attempt)
     leads = leads or {}
     agent_hours = agent_hours or {}
-    return [_figures(key, groups.get(key, []), now, leads.get(key), agent_hours.get(key), false_positive,
+    return [_figures(key, groups.get(key, []), now, leads.get(key), agent_hours.get(key), false_positives or {},
                      pace_window) for key in sorted(set(groups) | set(leads))]
 
 
 def _figures(key: str, attempts: list[Attempt], now: float, leads: LeadCounts | None, hours: float | None,
-             false_positive: float, pace_window: float) -> GroupFigures:
+             false_positives: Mapping[str, float], pace_window: float) -> GroupFigures:
     contacts = [a for a in attempts if a.outcome in CONTACT_OUTCOMES]
+    machines = [a for a in attempts if a.outcome == MACHINE]
     counts = Counts(live=len(contacts), abandoned=sum(a.outcome == ABANDONED for a in attempts),
-                    machines=sum(a.outcome == MACHINE for a in attempts))
+                    machines=len(machines))
+    # a list or an agent may span campaigns: each machine counts with its own campaign's estimate
+    false_positive = sum(false_positives.get(a.campaign, 0.0) for a in machines) / len(machines) if machines else 0.0
     talk = sum(a.talk_seconds for a in attempts)
     remaining = completion = penetration = None
     if leads is not None:
@@ -122,8 +127,9 @@ def _figures(key: str, attempts: list[Attempt], now: float, leads: LeadCounts | 
 @dataclasses.dataclass(frozen=True, slots=True)
 class CampaignTile:
     """A running campaign on the supervisor wall and its page: dial level (lines per agent, from the dialer; None
-    until it says), abandon rate by the US rule (30 days) and Ofcom's (24 hours, AMD-adjusted) with the colour
-    the campaign's target gives, answer rate and talk minutes per agent-hour over the last hour, penetration."""
+    until it says), abandon rate by the US rule (30 days) and Ofcom's (24 hours, AMD-adjusted with the campaign's
+    estimate), coloured by the campaign's own formula against its target, answer rate and talk minutes per
+    agent-hour over the last hour, penetration."""
 
     campaign_id: int
     name: str
@@ -132,6 +138,7 @@ class CampaignTile:
     abandon_rate_us: float
     abandon_rate_ofcom: float
     abandon_target: float
+    abandon_formula: str
     answer_rate: float | None
     talk_min_per_agent_hour: float | None
     penetration: float
@@ -145,7 +152,7 @@ class CampaignTile:
 ABANDON_WARN_SHARE = 0.8
 
 
-def outcome_counts(outcomes: Mapping[str, int], false_positive: float = 0.0) -> tuple[Counts, int]:
+def outcome_counts(outcomes: Mapping[str, int]) -> tuple[Counts, int]:
     """Abandon-rate counts of a window's outcomes (by outcome name) and how many dials they were."""
     counts = Counts(live=sum(outcomes.get(o, 0) for o in CONTACT_OUTCOMES), abandoned=outcomes.get(ABANDONED, 0),
                     machines=outcomes.get(MACHINE, 0))
@@ -154,16 +161,18 @@ def outcome_counts(outcomes: Mapping[str, int], false_positive: float = 0.0) -> 
 
 def campaign_tile(campaign_id: int, name: str, mode: str, *, month: Mapping[str, int], day: Mapping[str, int],
                   hour: Mapping[str, int], talk_seconds_hour: float, agent_hours_hour: float, penetration: float,
-                  abandon_target: float, dial_level: float | None = None, false_positive: float = 0.0) -> CampaignTile:
+                  abandon_target: float, abandon_formula: str = US, dial_level: float | None = None,
+                  false_positive: float = 0.0) -> CampaignTile:
     """The tile from the outcome counts of the last 30 days, 24 hours and hour (by outcome name)."""
     us = us_rate(outcome_counts(month)[0])
     ofcom = ofcom_rate(outcome_counts(day)[0], false_positive)
     live, dials = outcome_counts(hour)
-    worst = max(us, ofcom)
-    colour = "alert" if worst > abandon_target else "warn" if worst > ABANDON_WARN_SHARE * abandon_target else "ok"
+    kept = ofcom if abandon_formula == OFCOM else us
+    colour = "alert" if kept > abandon_target else "warn" if kept > ABANDON_WARN_SHARE * abandon_target else "ok"
     return CampaignTile(
         campaign_id=campaign_id, name=name, mode=mode, dial_level=dial_level, abandon_rate_us=us,
-        abandon_rate_ofcom=ofcom, abandon_target=abandon_target, answer_rate=live.live / dials if dials else None,
+        abandon_rate_ofcom=ofcom, abandon_target=abandon_target, abandon_formula=abandon_formula,
+        answer_rate=live.live / dials if dials else None,
         talk_min_per_agent_hour=talk_seconds_hour / 60 / agent_hours_hour if agent_hours_hour else None,
         penetration=penetration, colour=colour)
 

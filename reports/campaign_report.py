@@ -182,10 +182,12 @@ async def campaign_report(service: OutboundService, start: float, end: float, *,
             finished=sum(p.never for p in by_list.values()))
     attempts, hours = await service.read(lambda s: read_attempts(s, campaigns, list_names, start, end))
     now = min(service.clock(), end)
+    false_positives = {c.name: c.settings.amd_false_positive for c in campaigns.values()}
     tables = {}
     for by in GROUPINGS:
         group_hours = hours if by == "agent" else _group_hours(attempts, by, hours)
-        tables[by] = campaign_figures(attempts, by=by, now=now, leads=leads.get(by), agent_hours=group_hours)
+        tables[by] = campaign_figures(attempts, by=by, now=now, leads=leads.get(by), agent_hours=group_hours,
+                                      false_positives=false_positives)
     return CampaignReport(start, end, tables)
 
 
@@ -235,5 +237,6 @@ async def campaign_tiles(service: OutboundService, *, dial_levels: Mapping[int, 
             campaign.id, campaign.name, campaign.settings.mode, month=month.get(campaign.id, {}),
             day=day.get(campaign.id, {}), hour=hour.get(campaign.id, {}), talk_seconds_hour=seconds,
             agent_hours_hour=sum(hours.get(agent, 0.0) for agent in agents), penetration=view.progress.penetration,
-            abandon_target=campaign.settings.abandon_target, dial_level=(dial_levels or {}).get(campaign.id)))
+            abandon_target=campaign.settings.abandon_target, abandon_formula=campaign.settings.abandon_formula,
+            false_positive=campaign.settings.amd_false_positive, dial_level=(dial_levels or {}).get(campaign.id)))
     return tiles

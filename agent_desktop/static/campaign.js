@@ -43,6 +43,9 @@
     $("f-gap").value = data.other_campaign_gap / 3600;
     $("f-dispositions").value = data.dispositions.map((d) => d.name + ": " + d.kind).join("\n");
     $("f-abandon").value = Math.round(data.abandon_target * 1000) / 10;
+    $("f-formula").value = data.abandon_formula;
+    $("f-false-positive").value = Math.round(data.amd_false_positive * 1000) / 10;
+    $("f-machine-rule").value = data.machine_rule;
   }
 
   function settings() {
@@ -69,7 +72,8 @@
       calling_hours: {hours: parseRanges($("f-hours").value), on_holidays: onHolidays, overrides},
       retry, max_attempts: Number($("f-attempts").value), max_attempts_per_day: Number($("f-attempts-day").value),
       other_campaign_gap: Number($("f-gap").value) * 3600, dispositions,
-      abandon_target: Number($("f-abandon").value) / 100,
+      abandon_target: Number($("f-abandon").value) / 100, abandon_formula: $("f-formula").value,
+      amd_false_positive: Number($("f-false-positive").value) / 100, machine_rule: $("f-machine-rule").value,
     };
   }
 

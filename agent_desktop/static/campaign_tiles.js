@@ -12,8 +12,11 @@ const CampaignTiles = (() => {
     box.dataset.campaignId = String(c.campaign_id);
     if (heading) box.appendChild(el("h2", c.name));
     box.appendChild(figure(t("Dial level"), decimal(c.dial_level)));
-    box.appendChild(figure(t("Abandon (US, 30 days)"), pct(c.abandon_rate_us), c.colour));
-    box.appendChild(figure(t("Abandon (Ofcom, 24 h)"), pct(c.abandon_rate_ofcom), c.colour));
+    // the colour marks the rule the campaign keeps; the other rate is shown for reference
+    box.appendChild(figure(t("Abandon (US, 30 days)"), pct(c.abandon_rate_us),
+                           c.abandon_formula === "us" ? c.colour : undefined));
+    box.appendChild(figure(t("Abandon (Ofcom, 24 h)"), pct(c.abandon_rate_ofcom),
+                           c.abandon_formula === "ofcom" ? c.colour : undefined));
     box.appendChild(figure(t("Answer rate, last hour"), pct(c.answer_rate)));
     box.appendChild(figure(t("Talk min per agent-hour"), decimal(c.talk_min_per_agent_hour)));
     box.appendChild(figure(t("Penetration"), pct(c.penetration)));

@@ -27,7 +27,7 @@ def attempts() -> list[Attempt]:
 
 def test_per_campaign_dials_contacts_abandons_talk_and_completion() -> None:
     [spring] = campaign_figures(attempts(), now=NOW, leads={"spring": LeadCounts(total=100, dialled=16, finished=4)},
-                                agent_hours={"spring": 0.5}, false_positive=0.1)
+                                agent_hours={"spring": 0.5}, false_positives={"spring": 0.1, "autumn": 0.5})
     assert spring.dials == 16
     assert spring.contacts == 4  # three talked, one abandoned
     assert spring.right_party_contacts == 2
@@ -58,7 +58,7 @@ def test_an_unknown_grouping_is_refused() -> None:
 @given(st.lists(st.sampled_from(OUTCOMES), max_size=60))
 def test_rates_stay_between_zero_and_one_and_dials_add_up(outcomes: list[str]) -> None:
     made = [Attempt(NOW - i, "c", "l", i, outcome) for i, outcome in enumerate(outcomes)]
-    figures = campaign_figures(made, now=NOW, false_positive=0.2)
+    figures = campaign_figures(made, now=NOW, false_positives={"c": 0.2})
     assert sum(f.dials for f in figures) == len(outcomes)
     for f in figures:
         assert 0.0 <= f.abandon_rate_us <= 1.0 and 0.0 <= f.abandon_rate_ofcom <= 1.0

@@ -7,15 +7,18 @@ import pytest
 from outbound.dialer import DialerSettings, DialerSettingsError
 
 
-def test_the_table_sets_rules_per_campaign_and_takes_the_nodes_ring_time() -> None:
-    settings = DialerSettings.from_table({"machine_rule": "message", "machine_rules": {"7": "agent"},
-                                          "keep_for_inbound": 1}, ring_seconds=25)
-    assert (settings.rule_for(7), settings.rule_for(8), settings.ring_seconds) == ("agent", "message", 25)
+def test_the_table_takes_the_nodes_ring_time() -> None:
+    settings = DialerSettings.from_table({"keep_for_inbound": 1, "machine_message": "vm-goodbye"}, ring_seconds=25)
+    assert (settings.keep_for_inbound, settings.ring_seconds) == (1, 25)
+
+
+@pytest.mark.parametrize("key", ["machine_rule", "machine_rules"])
+def test_machine_rules_left_in_the_table_point_to_the_campaign_page(key: str) -> None:
+    with pytest.raises(DialerSettingsError, match="each campaign now has its own machine rule"):
+        DialerSettings.from_table({key: "message"})
 
 
 @pytest.mark.parametrize("table", [
-    {"machine_rule": "voicemail"},
-    {"machine_rules": {"7": "drop"}},
     {"machine_message": "hello\r\nAction: Originate"},  # would forge AMI lines
     {"abandon_message": "a&b"},  # would play a second file
     {"ring_seconds": 10},

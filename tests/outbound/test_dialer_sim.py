@@ -127,8 +127,9 @@ async def rig(engine: Engine, tmp_path: Path) -> AsyncIterator[Rig]:
         await recorder.stop()
 
 
-async def running_campaign(rig: Rig, tmp_path: Path, numbers: tuple[str, ...] = tuple(CAST)) -> int:
-    campaign = await rig.outbound.create_campaign(CAMPAIGN, actor="camp")
+async def running_campaign(rig: Rig, tmp_path: Path, numbers: tuple[str, ...] = tuple(CAST),
+                           machine_rule: str = "hangup") -> int:
+    campaign = await rig.outbound.create_campaign({**CAMPAIGN, "machine_rule": machine_rule}, actor="camp")
     rows = [["name", "phone"], *[[f"P{i}", number] for i, number in enumerate(numbers)]]
     upload = rig.outbound.upload_path("list.csv")
     shutil.copy(write_csv(tmp_path / "list.csv", rows), upload)
@@ -233,8 +234,7 @@ async def test_a_machine_under_the_message_rule_hears_the_message_after_its_gree
     played: list[float] = []
     rig.sim.add_event_sink(lambda headers: played.extend(
         rig.dialer.clock() for k, v in headers if k == "AppData" and v == "vm-goodbye"))
-    rig.dialer.settings = DialerSettings(tick_seconds=0.05, ring_seconds=15, machine_rule="message")
-    campaign_id = await running_campaign(rig, tmp_path, ("+12122345603",))
+    campaign_id = await running_campaign(rig, tmp_path, ("+12122345603",), machine_rule="message")
     await rig.acd.set_ready("a1")
     await rig.dialer.start()
     await rig.until(lambda: played, "the machine's message")

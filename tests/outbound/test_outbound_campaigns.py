@@ -37,9 +37,10 @@ def test_settings_round_trip_through_json_and_make_the_rule_set() -> None:
         "max_attempts": 4, "max_attempts_per_day": 2, "other_campaign_gap": 0,
         "dispositions": [{"name": "sale", "kind": "final"}, {"name": "later", "kind": "callback"},
                          {"name": "never again", "kind": "do_not_call"}],
-        "abandon_target": 0.02,
+        "abandon_target": 0.02, "abandon_formula": "ofcom", "amd_false_positive": 0.05, "machine_rule": "message",
     }
     read = CampaignSettings.from_json(data)
+    assert (read.abandon_formula, read.amd_false_positive, read.machine_rule) == ("ofcom", 0.05, "message")
     assert (read.name, read.caller_id, read.default_region) == ("Spring renewals", "+12125550199", "US")
     assert CampaignSettings.from_json(json.loads(json.dumps(read.to_json()))) == read
     rules = read.rule_set(7)
@@ -69,6 +70,9 @@ def test_settings_round_trip_through_json_and_make_the_rule_set() -> None:
     ({"dispositions": [{"name": "a", "kind": "final"}, {"name": "a", "kind": "retry"}]}, "dispositions"),
     ({"dispositions": [{"name": "a", "kind": "maybe"}]}, "dispositions"),
     ({"abandon_target": 0.9}, "abandon_target"),
+    ({"abandon_formula": "eu"}, "abandon_formula"),
+    ({"amd_false_positive": -0.1}, "amd_false_positive"),
+    ({"machine_rule": "voicemail"}, "machine_rule"),
 ])
 def test_a_bad_field_is_refused_by_name(change: dict[str, object], field: str) -> None:
     with pytest.raises(CampaignError) as refused:

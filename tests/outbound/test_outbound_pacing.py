@@ -244,3 +244,15 @@ def test_poisson_tail_is_a_probability_that_falls_as_the_room_grows(mean: float,
     assert 0.0 <= tail <= 1.0
     assert poisson_beyond(mean, count + 1) <= tail
     assert poisson_beyond(1.0, 0) == pytest.approx(1 - math.exp(-1))
+
+
+def test_under_the_ofcom_rule_the_machines_amd_may_have_misjudged_spend_the_room() -> None:
+    state = PacingState(T0 + 2000, ready=5, busy_elapsed=(170.0,) * 15)
+    us, ofcom = (taught(PredictivePacer(target=0.03, ledger=AbandonLedger(false_positive=0.05))) for _ in range(2))
+    ofcom.retarget(0.03, OFCOM, 0.05)
+    for pacer in (us, ofcom):
+        for i in range(600):
+            pacer.machine(T0 + 1000 + i)
+    # US: 30 abandons of room; Ofcom: (0 + 0.05 * 600) / (1000 + 30) is over 3% already
+    assert us.lines(state) > 5 and us.fallbacks == 0
+    assert ofcom.lines(state) == 5 and ofcom.fallbacks == 1
