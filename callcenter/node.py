@@ -59,6 +59,7 @@ from ivr.prompts import PromptLibrary
 from ivr.tts import SpeechSynthesizer
 from outbound.dialer import Dialer, DialerSettings, DialerSettingsError
 from outbound.service import OutboundService
+from reports.definitions import KpiSettings
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +121,12 @@ class Node:
     _web: web.AppRunner | None = None
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
+    def _queue_kpis(self, queue: str) -> KpiSettings:
+        """A queue's KPI parameters as the ACD has them now (the admin console may change them): its
+        service-level threshold; short abandons are not configured (none), as on the wall."""
+        config = next((q for q in self.acd.config.queues if q.name == queue), None) if self.acd else None
+        return KpiSettings(sl_seconds=config.service_level_seconds) if config else KpiSettings()
+
     async def start(self, web_app: Callable[[Node], web.Application] | None = None) -> None:
         s = self.settings
         if s.demo and not s.simulated_pbx:
@@ -146,7 +153,8 @@ class Node:
         # With several nodes on Redis, an event is stored once: by the node where it was published.
         self.recorder = EventRecorder(self.bus, SqlEventLog(self.sessions), keep=self._started_here)
         self.recorder.start()
-        self.interactions = InteractionRecorder(self.bus, self.sessions, keep=self._started_here)
+        self.interactions = InteractionRecorder(self.bus, self.sessions, keep=self._started_here,
+                                                kpis=self._queue_kpis)
         self.interactions.start()
 
         if "queues" not in s.raw:
