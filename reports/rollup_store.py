@@ -134,7 +134,7 @@ def rebuild_call_rollups(session: Session, kpis: KpisOf, batch: int = 20_000) ->
     changes: list[RollupRow] = []
     legs: list[LegFacts] = []
     for row in session.execute(query.execution_options(yield_per=batch)).mappings():
-        facts = facts_of(row, row["leg_id"])
+        facts = facts_of(dict(row), row["leg_id"])
         if legs and legs[-1].call_id != facts.call_id:
             changes.extend(delta([], call_contributions(legs, kpis)))
             legs = []

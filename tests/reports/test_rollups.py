@@ -25,7 +25,7 @@ from day_fixture import (
 )
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.interaction_rows import InteractionRowWriter
@@ -273,3 +273,32 @@ def test_rebuilt_from_the_rows_the_rollups_are_the_same(hand_day: sessionmaker[S
     with hand_day.begin() as session:
         rebuild_call_rollups(session, same_kpis(SETTINGS))
     assert {name: _page(hand_day, name) for name in REPORTS} == before
+
+
+def test_the_upgrade_counts_the_kept_rollups_again_per_call(hand_day: sessionmaker[Session], tmp_path: Path) -> None:
+    """A database kept by the per-leg rollups (schema 0010) holds, after the upgrade, a recount of its rows per
+    call, with the default thresholds the old rollups were kept with."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    migrate(engine, "0010")
+    with hand_day() as session:
+        rows = [{c.name: getattr(r, c.name) for c in Interaction.__table__.columns}
+                for r in session.scalars(select(Interaction))]
+    with engine.begin() as connection:
+        connection.execute(Interaction.__table__.insert(), rows)
+        # the old count of c2's transfer leg in sales, which the upgrade must not keep
+        connection.execute(insert(ROLLUP_TABLES[0]).values(
+            grain=900, bucket=int(T0), direction="inbound", queue="sales", campaign="", result="answered", calls=1,
+            in_sl=1, wait_sum=10, handle_sum=70))
+    migrate(engine)
+    recount = Recount([facts_of(row, str(row["leg_id"])) for row in rows], [], same_kpis(KpiSettings()))
+    with make_session_factory(engine)() as session:
+        # The agents' states are kept from their events, which this database never had.
+        for name in (n for n in REPORTS if n != "agent"):
+            query = ReportQuery(name, int(T0), int(T0) + 1800, ZoneInfo("UTC"))
+            assert build_report(query, store_reader(session, END), KpiSettings()) == build_report(
+                query, recount, KpiSettings()), name
+        queue = build_report(ReportQuery("queue", int(T0), int(T0) + 1800, ZoneInfo("UTC")),
+                             store_reader(session, END), KpiSettings())
+    total = _table(queue)["*"]
+    assert (total["answered"], total["abandoned"], total["short_abandoned"]) == (4, 2, 0)
+    engine.dispose()

@@ -29,9 +29,9 @@ def upgrade() -> None:
     # The rows are the truth: the rollups they kept per leg are counted again, per call, by the code that
     # keeps them (imported here, not copied). The thresholds are the defaults the old rollups were kept
     # with; `callcenter reports rebuild-rollups` counts them again with each queue's own.
+    from reports.definitions import KpiSettings
     from reports.rollup_store import rebuild_call_rollups
     from reports.rollups import same_kpis
-    from reports.definitions import KpiSettings
 
     rebuild_call_rollups(Session(bind=op.get_bind()), same_kpis(KpiSettings()))
 
