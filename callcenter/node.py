@@ -59,7 +59,7 @@ from ivr.prompts import PromptLibrary
 from ivr.tts import SpeechSynthesizer
 from outbound.dialer import Dialer, DialerSettings, DialerSettingsError
 from outbound.service import OutboundService
-from reports.definitions import KpiSettings
+from reports.rollups import queue_kpis
 
 log = logging.getLogger(__name__)
 
@@ -121,12 +121,6 @@ class Node:
     _web: web.AppRunner | None = None
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
-    def _queue_kpis(self, queue: str) -> KpiSettings:
-        """A queue's KPI parameters as the ACD has them now (the admin console may change them): its
-        service-level threshold; short abandons are not configured (none), as on the wall."""
-        config = next((q for q in self.acd.config.queues if q.name == queue), None) if self.acd else None
-        return KpiSettings(sl_seconds=config.service_level_seconds) if config else KpiSettings()
-
     async def start(self, web_app: Callable[[Node], web.Application] | None = None) -> None:
         s = self.settings
         if s.demo and not s.simulated_pbx:
@@ -153,8 +147,10 @@ class Node:
         # With several nodes on Redis, an event is stored once: by the node where it was published.
         self.recorder = EventRecorder(self.bus, SqlEventLog(self.sessions), keep=self._started_here)
         self.recorder.start()
-        self.interactions = InteractionRecorder(self.bus, self.sessions, keep=self._started_here,
-                                                kpis=self._queue_kpis)
+        # The rollups count each queue's calls with its thresholds as the ACD has them (once it is made, below).
+        self.interactions = InteractionRecorder(
+            self.bus, self.sessions, keep=self._started_here,
+            kpis=queue_kpis(lambda: self.acd.config.queues if self.acd is not None else ()))
         self.interactions.start()
 
         if "queues" not in s.raw:

@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
+from acd.config import QueueConfig
 from reports.definitions import KpiSettings, Outcome, abandon_outcome
 
 QUARTER = 900
@@ -65,6 +66,18 @@ KpisOf = Callable[[str], KpiSettings]
 def same_kpis(settings: KpiSettings) -> KpisOf:
     """Every queue with the same parameters."""
     return lambda _queue: settings
+
+
+def queue_kpis(queues: Callable[[], Iterable[QueueConfig]]) -> KpisOf:
+    """Each queue's parameters as the ACD's queue configuration has them when asked (``queues()``, so a change
+    in the admin console counts from then on): its service-level threshold. Short abandons are configured
+    nowhere, so there are none, as on the wall; a queue not configured gets the defaults."""
+
+    def of(queue: str) -> KpiSettings:
+        config = next((q for q in queues() if q.name == queue), None)
+        return KpiSettings(sl_seconds=config.service_level_seconds) if config is not None else KpiSettings()
+
+    return of
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from callcenter.cli import main as callcenter_main
 from callcenter.interaction_rows import InteractionRowWriter
 from crm_core.db import make_engine, make_session_factory, migrate
 from crm_core.interactions import close_leg, open_leg, update_leg
@@ -301,4 +302,22 @@ def test_the_upgrade_counts_the_kept_rollups_again_per_call(hand_day: sessionmak
                              store_reader(session, END), KpiSettings())
     total = _table(queue)["*"]
     assert (total["answered"], total["abandoned"], total["short_abandoned"]) == (4, 2, 0)
+    engine.dispose()
+
+
+def test_rebuilt_by_the_command_each_queue_counts_with_its_configured_threshold(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'crm.sqlite3'}"
+    engine = make_engine(url)
+    migrate(engine)
+    InteractionRowWriter(make_session_factory(engine), kpis=same_kpis(SETTINGS)).append(EVENTS)
+    config = tmp_path / "callcenter.toml"
+    config.write_text('[[queues]]\nname = "support"\nservice_level = {seconds = 10}\n\n[[queues]]\nname = "sales"\n',
+                      encoding="utf-8")
+    assert callcenter_main(["--config", str(config), "--db-url", url, "rebuild-rollups"]) == 0
+    rows = _table(_page(make_session_factory(engine), "queue"))
+    # support's calls waited 10 s (c1), 30 s (c2) and 15 s (c7): within 10 s only c1. No short abandons are
+    # configured, so c4's 3 s count as an abandon.
+    assert (rows["support"]["answered_in_sl"], rows["support"]["abandoned"], rows["support"]["short_abandoned"]) == (
+        1, 2, 0)
+    assert rows["sales"]["answered_in_sl"] == 1  # c3 waited 5 s, within sales' default 20 s
     engine.dispose()
