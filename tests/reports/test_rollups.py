@@ -61,7 +61,7 @@ def sessions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sessionmaker[
     engine.dispose()
 
 
-LEG = st.fixed_dictionaries({
+CALL = st.fixed_dictionaries({
     "day": st.integers(0, 35), "second": st.integers(0, DAY - 1), "kind": st.sampled_from(
         ["answered", "answered", "abandoned", "callback", "ivr_hangup", "ivr_abandon", "outbound"]),
     "queue": st.sampled_from(["sales", "support"]), "agent": st.sampled_from(["a1", "a2", "a3"]),
@@ -115,7 +115,7 @@ def _write_call(session: Session, n: int, leg: dict[str, object]) -> None:
         return
     answered = at + wait
     _answer(session, call, answered, leg)
-    if leg["consulted"]:  # a colleague in the other queue takes the consultation, while the caller is held
+    if leg["consulted"]:  # a colleague in support takes a consultation about it, while the caller is held
         other = f"k{n}"
         open_leg(session, other, call_id=call, direction="consult", enter_at=answered + 5, queue="support")
         _talk(session, other, answered + 10, {**leg, "agent": "a3", "wait": 5})
@@ -141,18 +141,18 @@ def _write_states(session: Session, agent: str, stretches: list[tuple[int, str, 
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(legs=st.lists(LEG, max_size=40), states=st.lists(STATE, max_size=12), zone=st.sampled_from(ZONES),
+@given(calls=st.lists(CALL, max_size=40), states=st.lists(STATE, max_size=12), zone=st.sampled_from(ZONES),
        first=st.integers(0, 33), days=st.integers(1, 4), minutes=st.sampled_from([15, 30, 60]),
        queue=st.sampled_from(["", "sales"]), by=st.sampled_from(["queue", "campaign", "agent_id"]))
 def test_reports_from_rollups_equal_a_recount_of_the_rows(
-        sessions: sessionmaker[Session], legs: list[dict[str, object]], states: list[tuple[int, str, str | None]],
+        sessions: sessionmaker[Session], calls: list[dict[str, object]], states: list[tuple[int, str, str | None]],
         zone: str, first: int, days: int, minutes: int, queue: str, by: str) -> None:
     with sessions.begin() as session:
         for table in (*ROLLUP_TABLES, ROLLUP_AGENT_OPEN, Interaction.__table__):
             session.execute(delete(table))
     with sessions.begin() as session:
-        for n, leg in enumerate(legs):
-            _write_call(session, n, leg)
+        for n, call in enumerate(calls):
+            _write_call(session, n, call)
         segments = _write_states(session, "a1", states)
     with sessions() as session:
         rows = session.scalars(select(Interaction)).all()
@@ -320,4 +320,23 @@ def test_rebuilt_by_the_command_each_queue_counts_with_its_configured_threshold(
     assert (rows["support"]["answered_in_sl"], rows["support"]["abandoned"], rows["support"]["short_abandoned"]) == (
         1, 2, 0)
     assert rows["sales"]["answered_in_sl"] == 1  # c3 waited 5 s, within sales' default 20 s
+    engine.dispose()
+
+
+def test_a_replayed_day_leaves_the_same_rows_and_figures(hand_day: sessionmaker[Session], tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'crm.sqlite3'}")
+    migrate(engine)
+    replayed = make_session_factory(engine)
+    writer = InteractionRowWriter(replayed, kpis=same_kpis(SETTINGS))
+    writer.append(EVENTS)
+    writer.append(EVENTS)  # after a crash, the recorder may write the same events again
+
+    def legs(sessions: sessionmaker[Session]) -> list[tuple[object, ...]]:
+        with sessions() as session:
+            return [(r.leg_id, r.queue, r.agent_id, r.answer_at, r.end_at, r.outcome, r.talk_seconds,
+                     r.wrap_up_seconds) for r in session.scalars(select(Interaction).order_by(Interaction.leg_id))]
+
+    assert legs(replayed) == legs(hand_day)
+    assert ("c6#callback", "sales", "a2", T0 + 1000, T0 + 1060, "answered", 60.0, 10.0) in legs(replayed)
+    assert {name: _page(replayed, name) for name in REPORTS} == {name: _page(hand_day, name) for name in REPORTS}
     engine.dispose()
