@@ -54,6 +54,8 @@ _COLUMNS = {
     "queue": UiText("Queue"), "interval_start": UiText("Interval"), "offered": UiText("Offered"),
     "answered": UiText("Answered"), "answered_in_sl": UiText("Answered in SL"), "abandoned": UiText("Abandoned"),
     "short_abandoned": UiText("Short abandons"), "callbacks": UiText("Call-backs asked"),
+    "callbacks_answered": UiText("Call-backs answered"), "transfers": UiText("Transfers"),
+    "consultations": UiText("Consultations"),
     "service_level": UiText("Service level (0-1)"), "asa": UiText("ASA (s)"),
     "abandon_rate": UiText("Abandon rate (0-1)"),
     "aht": UiText("AHT (s)"), "agent_id": UiText("Agent"), "ready_seconds": UiText("Ready (s)"),

@@ -1,4 +1,5 @@
-"""``callcenter serve``: run a node until SIGINT/SIGTERM."""
+"""``callcenter serve``: run a node until SIGINT/SIGTERM; ``callcenter rebuild-rollups``: count the report
+rollups of calls again."""
 
 from __future__ import annotations
 
@@ -8,10 +9,16 @@ import contextlib
 import logging
 import signal
 import sys
+import tomllib
 
+from acd.config import load_config as load_acd_config
 from callcenter.logs import LOG_FORMATS, configure_logging
-from callcenter.node import Node, NodeStartError
+from callcenter.node import DEMO_CONFIG, Node, NodeStartError
 from callcenter.wiring import crm_directory, desktop_app
+from crm_core import staff
+from crm_core.db import make_engine, make_session_factory, migrate, session_scope
+from reports.rollup_store import rebuild_call_rollups
+from reports.rollups import queue_kpis
 
 
 async def _serve(node: Node) -> int:
@@ -70,6 +77,25 @@ def serve(args: argparse.Namespace) -> int:
     return asyncio.run(_serve(node))
 
 
+def rebuild_rollups(args: argparse.Namespace) -> int:
+    """Count the report rollups of calls again from the interaction rows, with each queue's thresholds as
+    configured now (``callcenter.toml``, then the admin console's changes)."""
+    settings = args.settings
+    raw = settings.raw if "queues" in settings.raw else {
+        **tomllib.loads(DEMO_CONFIG.read_text(encoding="utf-8")), **settings.raw}
+    engine = make_engine(settings.db_url)
+    try:
+        migrate(engine)
+        sessions = make_session_factory(engine)
+        with session_scope(sessions) as session:
+            queues = load_acd_config(staff.with_settings(session, raw)).queues
+            rebuild_call_rollups(session, queue_kpis(lambda: queues))
+    finally:
+        engine.dispose()
+    print("report rollups counted again from the interaction rows")
+    return 0
+
+
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = commands.add_parser("serve", help="run the contact center (PBX simulator when no AMI host is set)")
     parser.add_argument("--demo", action="store_true", help="seed demo customers and accounts, simulate traffic")
@@ -79,3 +105,8 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     parser.add_argument("--log-format", choices=LOG_FORMATS,
                         help="text lines (default) or one JSON object per line carrying the call id")
     parser.set_defaults(func=serve)
+    rebuild = commands.add_parser(
+        "rebuild-rollups",
+        help="count the report rollups of calls again from the interaction rows, with each queue's thresholds "
+             "as configured now (stop the nodes first)")
+    rebuild.set_defaults(func=rebuild_rollups)

@@ -18,6 +18,7 @@ from bus.events import DomainEvent
 from callcenter.interaction_rows import INBOUND_CONTEXTS, LEG_EVENTS, InteractionRowWriter
 from callcenter.recorder import EventRecorder
 from crm_core.interactions import UnknownLeg
+from reports.rollups import KpisOf
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,8 @@ def _log_unknown_leg(event: DomainEvent, exc: UnknownLeg) -> None:
 class InteractionRecorder(EventRecorder):
     """Applies the call events of the bus to the ``interactions`` table, in publish order, in batches.
 
-    ``keep(event)`` narrows further which call events are applied (e.g. only this node's own).
+    ``keep(event)`` narrows further which call events are applied (e.g. only this node's own); ``kpis``
+    gives each queue's KPI parameters the report rollups are counted with.
     """
 
     def __init__(
@@ -40,9 +42,11 @@ class InteractionRecorder(EventRecorder):
         flush_interval: float = 0.1,
         inbound_contexts: frozenset[str] = INBOUND_CONTEXTS,
         keep: Callable[[DomainEvent], bool] | None = None,
+        kpis: KpisOf | None = None,
     ) -> None:
         def keep_leg_event(event: DomainEvent) -> bool:
             return isinstance(event, LEG_EVENTS) and (keep is None or keep(event))
 
-        writer = InteractionRowWriter(sessions, inbound_contexts=inbound_contexts, on_unknown_leg=_log_unknown_leg)
+        writer = InteractionRowWriter(sessions, inbound_contexts=inbound_contexts, on_unknown_leg=_log_unknown_leg,
+                                      kpis=kpis)
         super().__init__(bus, writer, flush_interval=flush_interval, keep=keep_leg_event, store="interaction history")

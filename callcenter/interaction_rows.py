@@ -5,8 +5,9 @@ IVR fills in who calls and why (and ends it when the call never reaches a queue)
 agent, times, outcome and disposition. A campaign's attempt opens an outbound leg (the attempt id is the
 leg and call id) with its campaign, number and lead; one that reaches nobody ends there with the dial's
 outcome, a person handed to an agent goes on with the ACD's events like an inbound call. A call queued
-again after a blind transfer opens its next leg (``<call id>#2``) carrying the same caller, customer and
-IVR data. Every write is idempotent per leg
+again after a blind transfer opens its next leg (``<call id>#2``), and a call-back ringing the caller opens
+``<call id>#callback``, both carrying the same caller, customer and IVR data: the first leg keeps the call's
+queue outcome (see :mod:`reports.rollups`). Every write is idempotent per leg
 (see :mod:`crm_core.interactions`), so a replayed or retried event leaves the same rows.
 """
 
@@ -53,6 +54,7 @@ from ivr.events import IvrFinished
 from ivr.outcome import OutcomeKind
 from outbound.dial_events import CONNECTED, CampaignDialEnded, CampaignDialPlaced
 from reports.rollup_store import keep_rollups, record_agent_state
+from reports.rollups import CALLBACK_LEG, KpisOf
 
 # The dialplan context where calls from the network start (see asterisk_conf).
 INBOUND_CONTEXTS = frozenset({"callcenter-inbound"})
@@ -65,6 +67,7 @@ LEG_EVENTS: tuple[type[DomainEvent], ...] = (
     CallEnded, CallDisposed, CustomerMatched, AgentStateChanged, CampaignDialPlaced, CampaignDialEnded,
 )
 WRAP_UP = "wrap_up"  # the agent state of after-call work (acd.agents.AgentState.WRAP_UP)
+CALLBACK_REQUESTED = "callback_requested"  # the outcome of a leg whose caller asked to be called back
 
 
 def _open_from(session: Session, leg_id: str, queue: str, enter_at: float, **fields: Any) -> Interaction:
@@ -82,6 +85,14 @@ def _caller_columns(session: Session, caller: CallerData) -> dict[str, Any]:
     }
 
 
+def _next_leg(session: Session, first: Interaction, leg_id: str, enter_at: float) -> str:
+    """Open a later leg of ``first``'s call, copying the caller's data (the events fill in its queue)."""
+    open_leg(session, leg_id, call_id=first.call_id, direction=INBOUND, enter_at=enter_at, ani=first.ani,
+             dnis=first.dnis, customer_id=first.customer_id, customer_code=first.customer_code, intent=first.intent,
+             ivr_data=dict(first.ivr_data))
+    return leg_id
+
+
 def _queued_leg(session: Session, event: CallQueued) -> str:
     """A call queued again after its leg ended ``transferred`` opens the next leg, copying the caller's
     data; otherwise the call's current leg."""
@@ -90,12 +101,17 @@ def _queued_leg(session: Session, event: CallQueued) -> str:
     current = begun[-1] if begun else None
     if current is None or current.outcome != TRANSFERRED or current.enter_at >= event.enter_time:
         return current.leg_id if current is not None else event.call_id
-    leg_id = f"{event.call_id}{TRANSFER_LEG_MARK}{len(legs) + 1}"
-    first = legs[0]
-    open_leg(session, leg_id, call_id=event.call_id, direction=INBOUND, enter_at=event.enter_time,
-             ani=first.ani, dnis=first.dnis, customer_id=first.customer_id, customer_code=first.customer_code,
-             intent=first.intent, ivr_data=dict(first.ivr_data))
-    return leg_id
+    return _next_leg(session, legs[0], f"{event.call_id}{TRANSFER_LEG_MARK}{len(legs) + 1}", event.enter_time)
+
+
+def _ringing_leg(session: Session, call_id: str, at: float) -> str:
+    """The leg an agent's ring of ``call_id`` at ``at`` belongs to: a call whose leg ended with a call-back
+    request is rung back on its own call-back leg (opened here, from the ring's time)."""
+    leg_id = leg_at(session, call_id, at)
+    leg = get_leg(session, leg_id)
+    if leg is None or leg.end_at is None or leg.outcome != CALLBACK_REQUESTED:
+        return leg_id
+    return _next_leg(session, leg, call_id + CALLBACK_LEG, at)
 
 
 def _apply_ivr_finished(session: Session, event: IvrFinished) -> Interaction:
@@ -111,7 +127,7 @@ def _apply_ivr_finished(session: Session, event: IvrFinished) -> Interaction:
     if event.outcome == OutcomeKind.QUEUE:
         return leg
     # Same word as the ACD's CallbackRequested, so reports count call-backs one way.
-    outcome = "callback_requested" if event.outcome == OutcomeKind.CALLBACK else event.outcome
+    outcome = CALLBACK_REQUESTED if event.outcome == OutcomeKind.CALLBACK else event.outcome
     # The call never waited in a queue: its IVR time is not queue wait.
     return close_leg(session, event.call_id, end_at=event.at, outcome=outcome, wait_seconds=0.0,
                      ivr_data={"last_node": event.last_node})
@@ -147,12 +163,12 @@ def apply_event(
                 **_caller_columns(session, event.caller), ivr_data=ivr,
             )
         case CallOffered():
-            leg_id = leg_at(session, event.call_id, event.at)
+            leg_id = _ringing_leg(session, event.call_id, event.at)
             _open_from(session, leg_id, event.queue, event.at - event.wait_seconds,
                        **_caller_columns(session, event.caller))
             return update_leg(session, leg_id, agent_id=event.agent_id, ivr_data=dict(event.caller.ivr_data))
         case CallConnected():
-            leg_id = leg_at(session, event.call_id, event.at)
+            leg_id = _ringing_leg(session, event.call_id, event.at)
             _open_from(session, leg_id, event.queue, event.at - event.wait_seconds)
             return update_leg(
                 session, leg_id, agent_id=event.agent_id, answer_at=event.at,
@@ -166,7 +182,7 @@ def apply_event(
         case CallbackRequested():
             leg_id = leg_at(session, event.call_id, event.at)
             _open_from(session, leg_id, event.queue, event.enter_time)
-            return close_leg(session, leg_id, end_at=event.at, outcome="callback_requested")
+            return close_leg(session, leg_id, end_at=event.at, outcome=CALLBACK_REQUESTED)
         case CallEnded():
             leg_id = leg_at(session, event.call_id, event.at, event.agent_id)
             _open_from(session, leg_id, event.queue, event.at - event.talk_seconds)
@@ -215,7 +231,8 @@ def apply_event(
 
 class InteractionRowWriter:
     """An event-log writer (:class:`bus.eventlog.EventLogWriter`) whose log is the ``interactions`` table
-    and, through it, the report rollups (:mod:`reports.rollup_store`)."""
+    and, through it, the report rollups (:mod:`reports.rollup_store`), counted with each queue's KPI
+    parameters from ``kpis`` (default: :class:`reports.definitions.KpiSettings`' defaults)."""
 
     def __init__(
         self,
@@ -223,9 +240,10 @@ class InteractionRowWriter:
         *,
         inbound_contexts: frozenset[str] = INBOUND_CONTEXTS,
         on_unknown_leg: Callable[[DomainEvent, UnknownLeg], None] | None = None,
+        kpis: KpisOf | None = None,
     ) -> None:
         self._sessions = sessions
-        keep_rollups(sessions)
+        keep_rollups(sessions, kpis)
         self._inbound_contexts = inbound_contexts
         self._on_unknown_leg = on_unknown_leg
 

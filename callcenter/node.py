@@ -59,6 +59,7 @@ from ivr.prompts import PromptLibrary
 from ivr.tts import SpeechSynthesizer
 from outbound.dialer import Dialer, DialerSettings, DialerSettingsError
 from outbound.service import OutboundService
+from reports.rollups import queue_kpis
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +147,10 @@ class Node:
         # With several nodes on Redis, an event is stored once: by the node where it was published.
         self.recorder = EventRecorder(self.bus, SqlEventLog(self.sessions), keep=self._started_here)
         self.recorder.start()
-        self.interactions = InteractionRecorder(self.bus, self.sessions, keep=self._started_here)
+        # The rollups count each queue's calls with its thresholds as the ACD has them (once it is made, below).
+        self.interactions = InteractionRecorder(
+            self.bus, self.sessions, keep=self._started_here,
+            kpis=queue_kpis(lambda: self.acd.config.queues if self.acd is not None else ()))
         self.interactions.start()
 
         if "queues" not in s.raw:

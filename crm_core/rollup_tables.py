@@ -8,25 +8,28 @@ which keeps the key unique.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Float, Index, Integer, String, Table
+from sqlalchemy import BigInteger, Column, Float, Index, Integer, String, Table, text
 
 from crm_core.db import Base
 
 
-def _rollup(name: str, dimensions: tuple[str, ...], counters: tuple[str, ...]) -> Table:
+def _rollup(name: str, dimensions: tuple[str, ...], counters: tuple[str, ...],
+            added: tuple[str, ...] = ()) -> Table:
+    """``added``: counters added since the table was made (0 in the rows that were there)."""
     return Table(
         name, Base.metadata,
         Column("grain", Integer, primary_key=True),  # seconds: 900 (quarter-hour) or 86400 (UTC day)
         Column("bucket", BigInteger, primary_key=True),  # epoch seconds of the bucket's start
         *(Column(d, String(100), primary_key=True) for d in dimensions),
         *(Column(c, Float, nullable=False) for c in counters),
+        *(Column(c, Float, nullable=False, server_default=text("0")) for c in added),
     )
 
 
 ROLLUP_QUEUE = _rollup("rollup_queue", ("direction", "queue", "campaign", "result"),
-                       ("calls", "in_sl", "wait_sum", "handle_sum"))
+                       ("calls", "in_sl", "wait_sum", "handle_sum"), ("handled", "transfers", "consultations"))
 ROLLUP_AGENT = _rollup("rollup_agent", ("direction", "queue", "campaign", "agent_id", "disposition"),
-                       ("calls", "talk_sum", "hold_sum", "wrap_sum"))
+                       ("calls", "talk_sum", "hold_sum", "wrap_sum"), ("handled",))
 ROLLUP_IVR = _rollup("rollup_ivr", ("outcome", "last_node"), ("calls",))
 ROLLUP_AGENT_STATE = _rollup("rollup_agent_state", ("agent_id", "state", "reason"), ("seconds",))
 # Each agent's current state since when: its stretch is added to rollup_agent_state when it ends.

@@ -48,9 +48,10 @@ from reports.rollups import (
     DIMENSIONS,
     LegFacts,
     RollupRow,
-    contributions,
+    call_contributions,
     delta,
     local_period,
+    same_kpis,
     state_seconds,
 )
 
@@ -100,12 +101,14 @@ def _leg(rng: random.Random, n: int, at: float, any_agent: bool) -> tuple[tuple[
         answer_at = at + wait
         end_at = answer_at + talk + hold
         outcome, disposition = "answered", rng.choice(DISPOSITIONS)
-    row = (f"L{n}", f"L{n}", direction, "voice", queue, campaign, agent if answer_at is not None else None,
+    leg_id = f"L{n}"  # every generated call has one leg
+    row = (leg_id, leg_id, direction, "voice", queue, campaign, agent if answer_at is not None else None,
            json.dumps({"last_node": ivr_node}) if ivr_node else "{}", at, answer_at, end_at, wait, talk, hold, wrap,
            outcome, disposition, "")
-    facts = LegFacts(direction=direction, queue=queue, campaign=campaign, agent_id=row[6], enter_at=at,
-                     answer_at=answer_at, end_at=end_at, outcome=outcome, disposition=disposition, wait_seconds=wait,
-                     talk_seconds=talk, hold_seconds=hold, wrap_up_seconds=wrap, first_leg=True, ivr_last_node=ivr_node)
+    facts = LegFacts(leg_id=leg_id, call_id=leg_id, direction=direction, queue=queue, campaign=campaign,
+                     agent_id=row[6], enter_at=at, answer_at=answer_at, end_at=end_at, outcome=outcome,
+                     disposition=disposition, wait_seconds=wait, talk_seconds=talk, hold_seconds=hold,
+                     wrap_up_seconds=wrap, ivr_last_node=ivr_node)
     return row, facts
 
 
@@ -145,7 +148,7 @@ def generate(engine: Engine, interactions: int, days: int, seed: int, any_agent:
         while n < interactions and start + n * step < day_start + DAY:
             row, facts = _leg(rng, n, start + n * step, any_agent)
             legs.append(row)
-            _add(sums, delta([], contributions(facts, KPIS)))
+            _add(sums, delta([], call_contributions([facts], same_kpis(KPIS))))
             n += 1
         for agent in AGENTS:
             at = day_start + 8 * 3600.0

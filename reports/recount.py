@@ -1,6 +1,6 @@
-"""The rollups' sums recounted from the rows themselves (each leg's contributions at their exact times,
-agents' stretches clipped to the period): pure. Reports built from it must equal those built from the
-stored rollups, which is how the rollups are checked."""
+"""The rollups' sums recounted from the rows themselves (the legs gathered by call, each call's contributions
+at their exact times, agents' stretches clipped to the period): pure. Reports built from it must equal those
+built from the stored rollups, which is how the rollups are checked."""
 
 from __future__ import annotations
 
@@ -8,16 +8,26 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from reports.definitions import KpiSettings
 from reports.history import AgentSegment
-from reports.rollups import DIMENSIONS, STATE_TABLE, UNTRACKED_STATES, Contribution, LegFacts, contributions
+from reports.rollups import (
+    DIMENSIONS,
+    STATE_TABLE,
+    UNTRACKED_STATES,
+    Contribution,
+    KpisOf,
+    LegFacts,
+    call_contributions,
+)
 
 
 class Recount:
     """A :class:`reports.rollup_reports.RollupReader` over legs and agent stretches."""
 
-    def __init__(self, legs: Iterable[LegFacts], segments: Iterable[AgentSegment], settings: KpiSettings) -> None:
-        self._contributions: list[Contribution] = [c for leg in legs for c in contributions(leg, settings)]
+    def __init__(self, legs: Iterable[LegFacts], segments: Iterable[AgentSegment], kpis: KpisOf) -> None:
+        calls: dict[str, list[LegFacts]] = defaultdict(list)
+        for leg in legs:
+            calls[leg.call_id].append(leg)
+        self._contributions: list[Contribution] = [c for call in calls.values() for c in call_contributions(call, kpis)]
         self._segments = [s for s in segments if s.state not in UNTRACKED_STATES]
 
     def _items(self, name: str, start: int, end: int) -> Iterable[tuple[float, tuple[str, ...], tuple[float, ...]]]:

@@ -5,9 +5,11 @@ and the CSV/XLSX files hold exactly these rows. Every figure comes from :mod:`re
 
 * interval: the inbound queues' totals per local 15/30/60-minute interval, every interval of the period;
 * queue: per queue, then the total (queue ``*``);
-* agent: per agent, seconds in each state, not-ready seconds by reason, calls answered, AHT (talk + hold +
-  wrap-up of those calls over the calls), occupancy and utilisation (from the state seconds);
-* disposition: calls answered by an agent per queue, campaign or agent, direction and disposition;
+* agent: per agent, seconds in each state, not-ready seconds by reason, calls taken (each agent who talked on
+  a call counts it), AHT (talk + hold + wrap-up of those calls over the calls), occupancy and utilisation
+  (from the state seconds);
+* disposition: calls handled (answered, or rung back) per queue, campaign or agent (who answered them),
+  direction and disposition;
 * ivr: calls by how they left the IVR (``queue``: handed to a queue) and the node they left at;
 * campaign: outbound legs per campaign and result.
 """
@@ -36,6 +38,7 @@ from reports.definitions import (
 from reports.history import HANDLING_STATES
 from reports.rollups import (
     AGENT_TABLE,
+    COUNTERS,
     DAY,
     IVR_TABLE,
     QUARTER,
@@ -50,9 +53,10 @@ GROUPINGS = ("queue", "campaign", "agent_id")
 TOTAL = "*"
 STATES = ("ready", "reserved", "on_call", "wrap_up", "not_ready")
 QUEUE_FIGURES = ("offered", "answered", "answered_in_sl", "abandoned", "short_abandoned", "callbacks",
-                 "service_level", "asa", "abandon_rate", "aht")
+                 "callbacks_answered", "service_level", "asa", "abandon_rate", "aht", "transfers", "consultations")
 CONTAINED, ABANDONED_IN_IVR = "hangup", "abandoned_in_ivr"
-# (result, calls, answered in SL, wait seconds, handle seconds) and the like: what the store sums.
+_HANDLED = COUNTERS[AGENT_TABLE].index("handled")  # the disposition report counts the calls handled
+# (result, calls, answered in SL, wait seconds, handle seconds, ...) and the like: what the store sums.
 SumRow = Sequence[Any]
 
 
@@ -110,35 +114,44 @@ def _count(value: float) -> int:
 class _Sums:
     tally: QueueTally = dataclasses.field(default_factory=QueueTally)
     handle: float = 0.0
+    handled: int = 0
+    callbacks_answered: int = 0
+    transfers: int = 0
+    consultations: int = 0
 
-    def add(self, result: str, calls: float, in_sl: float, wait: float, handle: float) -> None:
+    def add(self, result: str, calls: float, in_sl: float, wait: float, handle: float, handled: float,
+            transfers: float, consultations: float) -> None:
         n = _count(calls)
         t = self.tally
+        self.handle += handle
+        self.handled += _count(handled)
+        self.transfers += _count(transfers)
+        self.consultations += _count(consultations)
         if result == Outcome.ANSWERED.value:
             t.answered += n
             t.answered_in_sl += _count(in_sl)
             t.total_wait += wait
-            self.handle += handle
         elif result == Outcome.ABANDONED.value:
             t.abandoned += n
         elif result == Outcome.SHORT_ABANDONED.value:
             t.short_abandoned += n
         elif result == Outcome.CALLBACK.value:
             t.callbacks += n
+            self.callbacks_answered += _count(handled)
 
     def cells(self, settings: KpiSettings) -> list[Cell]:
         t = self.tally
-        aht = self.handle / t.answered if t.answered else None
         return [t.offered, t.answered, t.answered_in_sl, t.abandoned, t.short_abandoned, t.callbacks,
-                _share(service_level(t, settings.sl_variant)), _seconds(average_speed_of_answer(t)),
-                _share(abandon_rate(t)), _seconds(aht)]
+                self.callbacks_answered, _share(service_level(t, settings.sl_variant)),
+                _seconds(average_speed_of_answer(t)), _share(abandon_rate(t)),
+                _seconds(self.handle / self.handled if self.handled else None), self.transfers, self.consultations]
 
 
 _QUEUE_CHART_SERIES = ("answered", "abandoned", "short_abandoned", "callbacks")
 
 
 def queue_report(rows: Iterable[SumRow], settings: KpiSettings) -> Report:
-    """``rows``: (queue, result, calls, in SL, wait, handle)."""
+    """``rows``: (queue, result, then the queue rollup's counters)."""
     by_queue: dict[str, _Sums] = defaultdict(_Sums)
     total = _Sums()
     for queue, *sums in rows:
@@ -158,8 +171,8 @@ def interval_keys(start: int, end: int, zone: ZoneInfo, minutes: int) -> list[st
 
 def interval_report(rows: Iterable[SumRow], start: int, end: int, zone: ZoneInfo, minutes: int,
                     settings: KpiSettings) -> Report:
-    """``rows``: (time, result, calls, in SL, wait, handle); the time is a quarter-hour bucket or, for a
-    recount from the rows themselves, the exact time of the outcome."""
+    """``rows``: (time, result, then the queue rollup's counters); the time is a quarter-hour bucket or, for
+    a recount from the rows themselves, the exact time of the outcome."""
     if minutes not in INTERVAL_MINUTES:
         raise ValueError("intervals are 15, 30 or 60 minutes")
     sums: dict[str, _Sums] = {key: _Sums() for key in interval_keys(start, end, zone, minutes)}
@@ -171,7 +184,7 @@ def interval_report(rows: Iterable[SumRow], start: int, end: int, zone: ZoneInfo
 
 
 def agent_report(state_rows: Iterable[SumRow], call_rows: Iterable[SumRow]) -> Report:
-    """``state_rows``: (agent, state, reason, seconds); ``call_rows``: (agent, calls, talk, hold, wrap-up)."""
+    """``state_rows``: (agent, state, reason, seconds); ``call_rows``: (agent, calls, talk, hold, wrap-up, ...)."""
     states: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     reasons: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for agent, state, reason, seconds in state_rows:
@@ -180,7 +193,7 @@ def agent_report(state_rows: Iterable[SumRow], call_rows: Iterable[SumRow]) -> R
             reasons[agent][reason] += seconds
     calls: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0])
     for agent, *sums in call_rows:
-        calls[agent] = [a + b for a, b in zip(calls[agent], sums, strict=True)]
+        calls[agent] = [a + b for a, b in zip(calls[agent], sums[:4], strict=True)]
     all_reasons = sorted({r for by_reason in reasons.values() for r in by_reason})
     table: list[list[Cell]] = []
     for agent in sorted(set(states) | set(calls)):
@@ -202,7 +215,7 @@ def agent_report(state_rows: Iterable[SumRow], call_rows: Iterable[SumRow]) -> R
 
 
 def disposition_report(rows: Iterable[SumRow], by: str) -> Report:
-    """``rows``: (group, direction, disposition, calls), grouped ``by`` queue, campaign or agent."""
+    """``rows``: (group, direction, disposition, calls handled), grouped ``by`` queue, campaign or agent."""
     if by not in GROUPINGS:
         raise ValueError(f"group by one of {', '.join(GROUPINGS)}")
     counts: dict[tuple[str, str, str], float] = defaultdict(float)
@@ -307,8 +320,9 @@ def build_report(query: ReportQuery, read: RollupReader, settings: KpiSettings) 
             read(AGENT_TABLE, q.start, q.end, ("agent_id",),
                  {"agent_id": q.agent_id, "queue": q.queue, "campaign": q.campaign})),
         "disposition": lambda: disposition_report(
-            [row[:4] for row in read(AGENT_TABLE, q.start, q.end, (q.by, "direction", "disposition"),
-                                     {"agent_id": q.agent_id, "queue": q.queue, "campaign": q.campaign})], q.by),
+            [(*row[:3], row[3 + _HANDLED]) for row in read(
+                AGENT_TABLE, q.start, q.end, (q.by, "direction", "disposition"),
+                {"agent_id": q.agent_id, "queue": q.queue, "campaign": q.campaign})], q.by),
         "ivr": lambda: ivr_report(read(IVR_TABLE, q.start, q.end, ("outcome", "last_node"), {})),
         "campaign": lambda: campaign_report(
             [row[:3] for row in read(QUEUE_TABLE, q.start, q.end, ("campaign", "result"),

@@ -3,8 +3,10 @@ and read back summed over a period.
 
 :func:`keep_rollups` hooks a session factory: whenever a session flushes an interaction row, the row's old
 contribution (from the values it was loaded with) is taken out and its new one added, in the same
-transaction, so the rollups always equal a recount of the rows (:mod:`reports.rollups`). Agent states go
-through :func:`record_agent_state`, which closes the agent's previous stretch.
+transaction, so the rollups always equal a recount of the rows (:mod:`reports.rollups`). A leg that is not
+its call's first finds the call's outcome on the first leg, by its unique leg id (the call id). Agent states
+go through :func:`record_agent_state`, which closes the agent's previous stretch.
+:func:`rebuild_call_rollups` recounts the call rollups from the rows (after a change of what they count).
 """
 
 from __future__ import annotations
@@ -19,29 +21,37 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
-from crm_core.interactions import TRANSFER_LEG_MARK, UnsupportedDatabase
+from crm_core.interactions import UnsupportedDatabase
 from crm_core.models import Interaction
 from crm_core.rollup_tables import ROLLUP_AGENT_OPEN, ROLLUP_TABLES
 from reports.definitions import KpiSettings
 from reports.rollup_reports import RollupReader
 from reports.rollups import (
+    AGENT_TABLE,
     COUNTERS,
     DIMENSIONS,
+    IVR_TABLE,
     QUARTER,
+    QUEUE_TABLE,
     STATE_TABLE,
     UNTRACKED_STATES,
+    CallOutcome,
     Contribution,
+    KpisOf,
     LegFacts,
     RollupRow,
     Span,
+    call_contributions,
+    call_outcome,
     contributions,
     cover,
     delta,
+    same_kpis,
     state_seconds,
 )
 
 TABLES: Mapping[str, Table] = {t.name: t for t in ROLLUP_TABLES}
-_FACT_COLUMNS = ("direction", "queue", "campaign", "agent_id", "enter_at", "answer_at", "end_at", "outcome",
+_FACT_COLUMNS = ("call_id", "direction", "queue", "campaign", "agent_id", "enter_at", "answer_at", "end_at", "outcome",
                  "disposition", "wait_seconds", "talk_seconds", "hold_seconds", "wrap_up_seconds")
 Filters = Mapping[str, str]  # dimension -> value; "" or absent: every value
 
@@ -51,10 +61,22 @@ def facts_of(values: Mapping[str, Any], leg_id: str) -> LegFacts:
     ivr = values.get("ivr_data") or {}
     last_node = ivr.get("last_node") if isinstance(ivr, dict) else None
     columns: dict[str, Any] = {name: values.get(name) for name in _FACT_COLUMNS if name != "hold_seconds"}
-    return LegFacts(**columns,
+    return LegFacts(leg_id=leg_id, **columns,
                     hold_seconds=values.get("hold_seconds") or 0.0,
-                    first_leg=TRANSFER_LEG_MARK not in leg_id,
                     ivr_last_node=last_node if isinstance(last_node, str) else None)
+
+
+def _row_facts(leg: Interaction) -> LegFacts:
+    return facts_of({name: getattr(leg, name) for name in (*_FACT_COLUMNS, "ivr_data")}, leg.leg_id)
+
+
+def _outcome_of_call(session: Session, leg: LegFacts, kpis: KpisOf) -> CallOutcome | None:
+    """The queue outcome of ``leg``'s call, from the call's first leg (``leg`` itself, or looked up)."""
+    if leg.first_leg:
+        return call_outcome(leg, kpis)
+    with session.no_autoflush:
+        first = session.scalars(select(Interaction).where(Interaction.leg_id == leg.call_id)).one_or_none()
+    return call_outcome(_row_facts(first), kpis) if first is not None else None
 
 
 def _loaded_and_current(leg: Interaction) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -72,13 +94,18 @@ def _loaded_and_current(leg: Interaction) -> tuple[dict[str, Any], dict[str, Any
 _KEPT: weakref.WeakSet[sessionmaker[Session]] = weakref.WeakSet()
 
 
-def keep_rollups(sessions: sessionmaker[Session], settings: KpiSettings | None = None) -> None:
+def keep_rollups(sessions: sessionmaker[Session], kpis: KpisOf | None = None) -> None:
     """Keep the rollups up to date with every interaction row that sessions of ``sessions`` write (once,
-    however many writers share the factory)."""
+    however many writers share the factory), with each queue's KPI parameters from ``kpis`` (default: the
+    defaults of :class:`KpiSettings`).
+
+    A later leg is counted with its call's outcome as the first leg holds it when the later leg is written;
+    the first leg's queue, time and result are settled by then (a transfer, a consultation or a call-back
+    follows the outcome)."""
     if sessions in _KEPT:
         return
     _KEPT.add(sessions)
-    kpis = settings or KpiSettings()
+    kpis_of = kpis or same_kpis(KpiSettings())
 
     def before_flush(session: Session, _context: object, _instances: object) -> None:
         changes: list[RollupRow] = []
@@ -86,11 +113,37 @@ def keep_rollups(sessions: sessionmaker[Session], settings: KpiSettings | None =
             if not isinstance(leg, Interaction):
                 continue
             old, new = _loaded_and_current(leg)
-            before: list[Contribution] = [] if leg in session.new else contributions(facts_of(old, leg.leg_id), kpis)
-            changes.extend(delta(before, contributions(facts_of(new, leg.leg_id), kpis)))
+            old_facts, new_facts = facts_of(old, leg.leg_id), facts_of(new, leg.leg_id)
+            new_call = _outcome_of_call(session, new_facts, kpis_of)
+            # A later leg's call outcome is the first leg's, the same before and after this change.
+            old_call = call_outcome(old_facts, kpis_of) if old_facts.first_leg else new_call
+            before: list[Contribution] = [] if leg in session.new else contributions(old_facts, old_call)
+            changes.extend(delta(before, contributions(new_facts, new_call)))
         add_rows(session, changes)
 
     event.listen(sessions, "before_flush", before_flush)
+
+
+def rebuild_call_rollups(session: Session, kpis: KpisOf, batch: int = 20_000) -> None:
+    """Count the call rollups (queue, agent, IVR) again from the interaction rows, call by call. The agents'
+    state rollup is left as it is: it is kept from the agents' state changes, not from the rows."""
+    for name in (QUEUE_TABLE, AGENT_TABLE, IVR_TABLE):
+        session.execute(TABLES[name].delete())
+    columns = [Interaction.__table__.c[name] for name in ("leg_id", *_FACT_COLUMNS, "ivr_data")]
+    query = select(*columns).order_by(Interaction.call_id)
+    changes: list[RollupRow] = []
+    legs: list[LegFacts] = []
+    for row in session.execute(query.execution_options(yield_per=batch)).mappings():
+        facts = facts_of(dict(row), row["leg_id"])
+        if legs and legs[-1].call_id != facts.call_id:
+            changes.extend(delta([], call_contributions(legs, kpis)))
+            legs = []
+            if len(changes) >= batch:
+                add_rows(session, changes)
+                changes = []
+        legs.append(facts)
+    changes.extend(delta([], call_contributions(legs, kpis)))
+    add_rows(session, changes)
 
 
 def _upsert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:

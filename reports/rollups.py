@@ -9,25 +9,31 @@ local 15/30/60-minute interval starts are in every zone whose offset from UTC is
 quarter-hours: all of today's zones, Asia/Kathmandu's +5:45 and the Chatham Islands' +12:45 included
 (:func:`check_zone_offsets` refuses the rest, e.g. a zone's 19th-century local mean time).
 
-A leg counts once it is closed, at the time of its queue outcome (answered: when answered; otherwise when
-it ended). Later writes to a closed leg (its disposition, its wrap-up) change its contribution: the store
-takes the old one back out and adds the new (:func:`delta`). Consultations are no customer calls and count
-in no call rollup; their agents' time is in the agent-state rollup.
+Each customer call's queue outcome counts once, as the definitions say (``docs/kpis.md``): its first leg
+(the leg whose id is the call id) decides it, in the queue the call first entered, at the time it happened
+(answered: when answered; otherwise when the leg ended). The call's later legs (queued again after a blind
+transfer, a call-back's ring, a consultation about it) never count it again: they add only their agents'
+handling (talk, hold, wrap-up) to that call, in its queue and at its outcome time (:func:`call_contributions`).
+A leg counts once it is closed. Later writes to a closed leg (its disposition, its wrap-up) change its
+contribution: the store takes the old one back out and adds the new (:func:`delta`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
+from acd.config import QueueConfig
 from reports.definitions import KpiSettings, Outcome, abandon_outcome
 
 QUARTER = 900
 DAY = 86400
 GRAINS = (QUARTER, DAY)
-CONSULT = "consult"
+CONSULT, OUTBOUND = "consult", "outbound"
+TRANSFERRED = "transferred"  # the outcome of a leg its agent transferred (blind or attended)
+CALLBACK_LEG = "#callback"  # the id of a call-back's ring leg is the call id and this
 QUEUE_TABLE, AGENT_TABLE, IVR_TABLE, STATE_TABLE = "rollup_queue", "rollup_agent", "rollup_ivr", "rollup_agent_state"
 # Each rollup's dimensions and counters, in column order (the store's tables have exactly these columns
 # after ``grain`` and ``bucket``).
@@ -38,8 +44,10 @@ DIMENSIONS: Mapping[str, tuple[str, ...]] = {
     STATE_TABLE: ("agent_id", "state", "reason"),
 }
 COUNTERS: Mapping[str, tuple[str, ...]] = {
-    QUEUE_TABLE: ("calls", "in_sl", "wait_sum", "handle_sum"),
-    AGENT_TABLE: ("calls", "talk_sum", "hold_sum", "wrap_sum"),
+    # calls: customer calls (by queue outcome); handled: those answered, or whose call-back was answered
+    QUEUE_TABLE: ("calls", "in_sl", "wait_sum", "handle_sum", "handled", "transfers", "consultations"),
+    # calls: legs the agent talked on; handled: the calls the agent answered first (or rang back)
+    AGENT_TABLE: ("calls", "talk_sum", "hold_sum", "wrap_sum", "handled"),
     IVR_TABLE: ("calls",),
     STATE_TABLE: ("seconds",),
 }
@@ -51,10 +59,33 @@ class ZoneNotQuarterHour(ValueError):
     """A time zone whose offset from UTC in the period is not a whole number of quarter-hours."""
 
 
+# A queue's KPI parameters (its service-level and short-abandon thresholds), by queue name.
+KpisOf = Callable[[str], KpiSettings]
+
+
+def same_kpis(settings: KpiSettings) -> KpisOf:
+    """Every queue with the same parameters."""
+    return lambda _queue: settings
+
+
+def queue_kpis(queues: Callable[[], Iterable[QueueConfig]]) -> KpisOf:
+    """Each queue's parameters as the ACD's queue configuration has them when asked (``queues()``, so a change
+    in the admin console counts from then on): its service-level threshold. Short abandons are configured
+    nowhere, so there are none, as on the wall; a queue not configured gets the defaults."""
+
+    def of(queue: str) -> KpiSettings:
+        config = next((q for q in queues() if q.name == queue), None)
+        return KpiSettings(sl_seconds=config.service_level_seconds) if config is not None else KpiSettings()
+
+    return of
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class LegFacts:
     """The columns of an interaction row the rollups read (``None`` where the row holds NULL)."""
 
+    leg_id: str
+    call_id: str
     direction: str
     queue: str | None
     campaign: str | None
@@ -68,8 +99,29 @@ class LegFacts:
     talk_seconds: float | None
     hold_seconds: float
     wrap_up_seconds: float | None
-    first_leg: bool  # the call's first leg (the one that went through the IVR)
     ivr_last_node: str | None  # set when the IVR itself ended the call
+
+    @property
+    def first_leg(self) -> bool:
+        """The call's first leg (the one that went through the IVR): it decides the call's queue outcome."""
+        return self.leg_id == self.call_id
+
+    @property
+    def callback_leg(self) -> bool:
+        """The leg that rang the caller back."""
+        return self.leg_id == self.call_id + CALLBACK_LEG
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CallOutcome:
+    """A customer call's queue outcome as its first leg holds it: where and when the call counts."""
+
+    direction: str
+    queue: str
+    campaign: str
+    result: str  # an Outcome value, or the row's own outcome (an outbound dial's, e.g. busy)
+    at: float
+    settings: KpiSettings
 
 
 Key = tuple[str, ...]
@@ -77,40 +129,74 @@ Counters = tuple[float, ...]
 Contribution = tuple[str, float, Key, Counters]  # rollup, time, dimensions, counters
 
 
-def result_of(leg: LegFacts, settings: KpiSettings) -> str:
-    """The queue result of a closed leg: an :class:`Outcome` value, or the row's own outcome otherwise."""
+def result_of(leg: LegFacts, settings: KpiSettings) -> str | None:
+    """The queue result of a first leg: an :class:`Outcome` value, the row's own outcome otherwise, ``None``
+    while it is undecided (queued, or ringing an agent)."""
     if leg.outcome == "abandoned":
         return abandon_outcome(leg.wait_seconds or 0.0, settings).value
-    if leg.outcome == "callback_requested":  # counted once as asked for, even when rung back and answered
+    if leg.outcome == "callback_requested":  # counted once, as asked for; the call-back is a later leg
         return Outcome.CALLBACK.value
     if leg.answer_at is not None:
         return Outcome.ANSWERED.value
-    return leg.outcome or ""
+    return leg.outcome
 
 
-def contributions(leg: LegFacts, settings: KpiSettings) -> list[Contribution]:
-    """What the leg adds to each call rollup (nothing while it is open or when it is a consultation)."""
-    if leg.end_at is None or leg.outcome is None or leg.direction == CONSULT:
+def call_outcome(first: LegFacts, kpis: KpisOf) -> CallOutcome | None:
+    """The queue outcome of the call whose first leg is ``first``; ``None`` while undecided, and for a call
+    the IVR ended (it never was in a queue)."""
+    if not first.first_leg or first.direction == CONSULT or first.ivr_last_node is not None:
+        return None
+    queue = first.queue or ""
+    settings = kpis(queue)
+    result = result_of(first, settings)
+    if result is None:
+        return None
+    answered = result == Outcome.ANSWERED.value
+    at = first.answer_at if answered and first.answer_at is not None else first.end_at
+    if at is None:
+        return None
+    return CallOutcome(first.direction, queue, first.campaign or "", result, at, settings)
+
+
+def contributions(leg: LegFacts, call: CallOutcome | None) -> list[Contribution]:
+    """What the closed ``leg`` of the call whose outcome is ``call`` adds to each call rollup: the first leg
+    counts the call's outcome; every leg adds its agent's handling to the call (nothing while the leg is
+    open, or while the call has no queue outcome)."""
+    if leg.end_at is None or leg.outcome is None:
         return []
     out: list[Contribution] = []
-    if leg.first_leg and leg.direction != "outbound":
+    if leg.first_leg and leg.direction not in (OUTBOUND, CONSULT):
         ivr_outcome = leg.outcome if leg.ivr_last_node is not None else ROUTED
         out.append((IVR_TABLE, leg.enter_at, (ivr_outcome, leg.ivr_last_node or ""), (1.0,)))
-    if leg.ivr_last_node is not None:
-        return out  # the IVR ended it: it never was in a queue
-    result = result_of(leg, settings)
-    answered = result == Outcome.ANSWERED.value
-    wait = leg.wait_seconds or 0.0
-    talk, wrap = leg.talk_seconds or 0.0, leg.wrap_up_seconds or 0.0
-    handle = talk + leg.hold_seconds + wrap if answered else 0.0
-    in_sl = 1.0 if answered and wait <= settings.sl_seconds else 0.0
-    queue, campaign = leg.queue or "", leg.campaign or ""
-    at = leg.answer_at if answered and leg.answer_at is not None else leg.end_at
-    out.append((QUEUE_TABLE, at, (leg.direction, queue, campaign, result), (1.0, in_sl, wait, handle)))
-    if leg.answer_at is not None and leg.agent_id:  # an agent talked with the caller (a call-back's too)
-        out.append((AGENT_TABLE, leg.answer_at, (leg.direction, queue, campaign, leg.agent_id,
-                                                 leg.disposition or ""), (1.0, talk, leg.hold_seconds, wrap)))
+    if call is None:
+        return out
+    answered_call = call.result == Outcome.ANSWERED.value
+    talked = leg.answer_at is not None
+    if leg.first_leg:
+        calls, wait = 1.0, leg.wait_seconds or 0.0
+        in_sl = 1.0 if answered_call and wait <= call.settings.sl_seconds else 0.0
+        # A first leg whose outcome is no answer holds no handling of its own.
+        handled = talked = talked and answered_call
+    else:
+        calls, wait, in_sl = 0.0, 0.0, 0.0
+        handled = talked and leg.callback_leg and call.result == Outcome.CALLBACK.value
+    talk, hold, wrap = (leg.talk_seconds or 0.0, leg.hold_seconds, leg.wrap_up_seconds or 0.0) if talked else (
+        0.0, 0.0, 0.0)
+    transfers = 1.0 if leg.outcome == TRANSFERRED else 0.0
+    consultations = 1.0 if leg.direction == CONSULT else 0.0
+    out.append((QUEUE_TABLE, call.at, (call.direction, call.queue, call.campaign, call.result),
+                (calls, in_sl, wait, talk + hold + wrap, float(handled), transfers, consultations)))
+    if talked and leg.agent_id:  # an agent talked with the caller (a consultation's colleague too)
+        out.append((AGENT_TABLE, call.at, (call.direction, call.queue, call.campaign, leg.agent_id,
+                                           leg.disposition or ""), (1.0, talk, hold, wrap, float(handled))))
     return out
+
+
+def call_contributions(legs: Sequence[LegFacts], kpis: KpisOf) -> list[Contribution]:
+    """What all the legs of one call (the same call id, its consultations included) add to the rollups."""
+    first = next((leg for leg in legs if leg.first_leg), None)
+    call = call_outcome(first, kpis) if first is not None else None
+    return [c for leg in legs for c in contributions(leg, call)]
 
 
 def bucket_of(at: float, grain: int) -> int:

@@ -13,6 +13,9 @@ The calls (queue SL threshold 20 s, short abandons under 5 s):
 * c6 sales, customer C1: asks for a call-back after 30 s; a2 rings back at 1000 s, talks 60 s, wrap-up 10 s.
 * c7 support, customer C3: waits 15 s at 950 s, a1 talks 100 s, wrap-up 10 s ended by the disposition.
 * i1: hangs up in the IVR (never queued).
+
+Below the events, the figures worked out by hand from this story: every report (the definitions' tables,
+the report pages' rollups) and the live wall must give them.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from acd.events import (
 from bus.events import DomainEvent
 from ivr.caller import CallerData
 from ivr.events import IvrFinished
+from reports.definitions import KpiSettings
 
 T0 = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC).timestamp()
 END = T0 + 1200
@@ -103,3 +107,34 @@ DAY: list[DomainEvent] = [
     _state(1075, "a1", "wrap_up", "ready"),
     _state(1100, "a1", "ready", "not_ready", reason="lunch"),
 ]
+
+SETTINGS = KpiSettings(sl_seconds=20, short_abandon_seconds=5)
+
+# queue: offered, answered, in SL, abandoned, short, call-backs (answered), SL, ASA, abandon %, AHT,
+# transfers, consultations, attended transfers
+EXPECTED = {
+    # c1 10 s in SL, c2 30 s out, c7 15 s in; c4 short, c5 long. SL 2/(5-1); ASA 55/3; AHT (150+140+110)/3
+    "support": (5, 3, 2, 1, 1, 0, 0, 2 / 4, 55 / 3, 1 / 4, 400 / 3, 1, 0, 0),
+    # c3 5 s in SL; c6 call-back. SL 1/2; AHT c3 (95 talk + 30 hold + 25 ACW) and c6 (60 + 10): 220/2
+    "sales": (2, 1, 1, 0, 0, 1, 1, 1 / 2, 5.0, 0.0, 110.0, 1, 1, 1),
+    "*": (7, 4, 3, 1, 1, 1, 1, 3 / 6, 60 / 4, 1 / 6, 620 / 5, 2, 1, 1),
+}
+QUEUE_FIGURES = ("offered", "answered", "answered_in_sl", "abandoned", "short_abandoned", "callbacks",
+                 "callbacks_answered", "service_level", "asa", "abandon_rate", "aht", "transfers", "consultations",
+                 "attended_transfers")
+# 15-minute intervals (start after T0, offered, answered, in SL, SL): 08:00-08:15 c1..c6 decided (c3 in SL
+# with c1); 08:15-08:30 c7 only.
+EXPECTED_INTERVALS_15 = [(0, 6, 3, 2, 2 / 5), (900, 1, 1, 1, 1.0)]
+# agent: seconds by state, not ready by reason, calls, AHT, occupancy, utilisation. a1 took c1, c3 (handed
+# over by a3) and c7; a2 took c2 and c6's call-back; a3 took c2 and c3.
+EXPECTED_AGENTS = {
+    "a1": ({"ready": 750, "on_call": 300, "wrap_up": 50, "not_ready": 100}, {"lunch": 100}, 3, 350 / 3,
+           350 / 1100, 350 / 1200),
+    "a2": ({"ready": 1060, "on_call": 120, "wrap_up": 20}, {}, 2, 140 / 2, 140 / 1200, 140 / 1200),
+    "a3": ({"ready": 1070, "on_call": 105, "wrap_up": 25}, {}, 2, 130 / 2, 130 / 1200, 130 / 1200),
+}
+# handled calls by (queue first entered, agent who answered them or rang back, disposition)
+EXPECTED_DISPOSITIONS = {
+    ("support", "a1", "info"): 1, ("support", "a2", ""): 1, ("support", "a1", "resolved"): 1,
+    ("sales", "a3", ""): 1, ("sales", "a2", ""): 1,
+}

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012_campaign_amd"
-down_revision = "0010"
+down_revision = "0011_rollups_per_call"
 branch_labels = None
 depends_on = None
 
