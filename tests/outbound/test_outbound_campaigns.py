@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from storage_helpers import TUESDAY_10_NY, factory, new_campaign, settings
 
-from crm_core.db import session_scope
+from crm_core.db import make_engine, make_session_factory, migrate, session_scope
 from outbound import campaign_store
 from outbound.campaigns import (
     CALLBACK,
@@ -126,3 +127,22 @@ def test_campaign_names_are_unique_whatever_their_case(engine: Engine) -> None:
         assert campaign_store.find_campaign(session, "spring renewals").name == "Spring renewals"
         with pytest.raises(campaign_store.CampaignNotFound):
             campaign_store.find_campaign(session, "autumn")
+
+
+def test_campaigns_made_before_their_machine_and_abandon_rules_keep_what_the_dialer_did(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    migrate(engine, "0011_rollups_per_call")
+    old = settings()
+    with engine.begin() as connection:  # a campaign as the schema before kept it
+        connection.execute(text(
+            "INSERT INTO campaigns (name, mode, caller_id, queue, skills, default_region, rules, rules_version,"
+            " dispositions, abandon_target, status, created_by, created_at, updated_at) VALUES (:name, 'predictive',"
+            " :caller_id, 'sales', '[]', 'US', :rules, 1, :dispositions, 0.03, 'running', 'ann', 0, 0)"),
+            {"name": old.name, "caller_id": old.caller_id, "rules": json.dumps(old.rules_json()),
+             "dispositions": json.dumps(old.to_json()["dispositions"])})
+    migrate(engine)
+    with session_scope(make_session_factory(engine)) as session:
+        [kept] = campaign_store.list_campaigns(session)
+    assert (kept.settings.machine_rule, kept.settings.abandon_formula, kept.settings.amd_false_positive) == (
+        "hangup", "us", 0.03)
+    engine.dispose()
