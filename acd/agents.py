@@ -35,8 +35,10 @@ TRANSITIONS: dict[AgentState, frozenset[AgentState]] = {
     S.WRAP_UP: frozenset({S.READY, S.NOT_READY, S.LOGGED_OUT}),
 }
 
-#: Pause reasons the ACD itself sets after an offer the agent did not take.
-SYSTEM_PAUSE_REASONS = frozenset({"missed", "busy", "failed"})
+#: A ready agent who dials by hand is paused for it, so no queue offers them a call meanwhile.
+MANUAL_CALL_PAUSE = "manual_call"
+#: Pause reasons the system sets: after an offer the agent did not take, and for a call dialled by hand.
+SYSTEM_PAUSE_REASONS = frozenset({"missed", "busy", "failed", MANUAL_CALL_PAUSE})
 
 
 class IllegalTransition(ValueError):

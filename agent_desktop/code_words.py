@@ -36,6 +36,7 @@ CODE_WORDS: tuple[CodeWord, ...] = (
     CodeWord("pause reason", "missed"),
     CodeWord("pause reason", "busy"),
     CodeWord("pause reason", "failed"),
+    CodeWord("pause reason", "manual_call"),
     CodeWord("disposition", "resolved"),
     CodeWord("disposition", "follow_up"),
     CodeWord("disposition", "escalated"),
