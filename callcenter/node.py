@@ -59,6 +59,7 @@ from ivr.prompts import PromptLibrary
 from ivr.tts import SpeechSynthesizer
 from outbound.dialer import Dialer, DialerSettings, DialerSettingsError
 from outbound.service import OutboundService
+from reports.rollup_store import rebuild_if_missing
 from reports.rollups import queue_kpis
 
 log = logging.getLogger(__name__)
@@ -162,6 +163,8 @@ class Node:
         except (ConfigError, AccountConfigError) as exc:
             raise NodeStartError(f"settings: {exc}") from exc
         self.acd = Acd(load_acd_config(s.raw), time.time)
+        if await asyncio.to_thread(self._count_rollups_if_missing):
+            self.say("report rollups counted again from the interaction rows (after an upgrade)")
         if s.redis_url:
             self.redis = RedisBridge(self.bus, s.redis_url)
             try:
@@ -344,6 +347,13 @@ class Node:
         """What the web app calls to change agent states and save dispositions."""
         assert self.acd_service is not None
         return self.acd_service
+
+    def _count_rollups_if_missing(self) -> bool:
+        """After an upgrade emptied the report rollups: count them again, each queue with its thresholds."""
+        assert self.sessions is not None and self.acd is not None
+        queues = self.acd.config.queues
+        with session_scope(self.sessions) as session:
+            return rebuild_if_missing(session, queue_kpis(lambda: queues))
 
     def _seed_demo(self) -> tuple[str, ...]:
         assert self.sessions is not None

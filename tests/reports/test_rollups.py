@@ -38,7 +38,14 @@ from reports.definitions import KpiSettings
 from reports.history import AgentSegment
 from reports.recount import Recount
 from reports.rollup_reports import REPORTS, Report, ReportQuery, ReportRefused, build_report
-from reports.rollup_store import facts_of, keep_rollups, rebuild_call_rollups, record_agent_state, store_reader
+from reports.rollup_store import (
+    facts_of,
+    keep_rollups,
+    rebuild_call_rollups,
+    rebuild_if_missing,
+    record_agent_state,
+    store_reader,
+)
 from reports.rollups import CALLBACK_LEG, DAY, ZoneNotQuarterHour, cover, local_period, same_kpis
 
 KPIS = KpiSettings(sl_seconds=20, short_abandon_seconds=5)
@@ -276,9 +283,10 @@ def test_rebuilt_from_the_rows_the_rollups_are_the_same(hand_day: sessionmaker[S
     assert {name: _page(hand_day, name) for name in REPORTS} == before
 
 
-def test_the_upgrade_counts_the_kept_rollups_again_per_call(hand_day: sessionmaker[Session], tmp_path: Path) -> None:
-    """A database kept by the per-leg rollups (schema 0010) holds, after the upgrade, a recount of its rows per
-    call, with the default thresholds the old rollups were kept with."""
+def test_the_upgrade_drops_the_per_leg_rollups_and_they_are_counted_again_per_call(
+        hand_day: sessionmaker[Session], tmp_path: Path) -> None:
+    """A database kept by the per-leg rollups (schema 0010): the upgrade drops them, and the node's start
+    (rebuild_if_missing) counts its rows again per call, once."""
     engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
     migrate(engine, "0010")
     with hand_day() as session:
@@ -291,8 +299,14 @@ def test_the_upgrade_counts_the_kept_rollups_again_per_call(hand_day: sessionmak
             grain=900, bucket=int(T0), direction="inbound", queue="sales", campaign="", result="answered", calls=1,
             in_sl=1, wait_sum=10, handle_sum=70))
     migrate(engine)
+    sessions = make_session_factory(engine)
+    with sessions.begin() as session:
+        assert session.execute(select(ROLLUP_TABLES[0])).first() is None  # the old counts are gone
+        assert rebuild_if_missing(session, same_kpis(KpiSettings()))
+    with sessions.begin() as session:
+        assert not rebuild_if_missing(session, same_kpis(KpiSettings()))  # counted already
     recount = Recount([facts_of(row, str(row["leg_id"])) for row in rows], [], same_kpis(KpiSettings()))
-    with make_session_factory(engine)() as session:
+    with sessions() as session:
         # The agents' states are kept from their events, which this database never had.
         for name in (n for n in REPORTS if n != "agent"):
             query = ReportQuery(name, int(T0), int(T0) + 1800, ZoneInfo("UTC"))

@@ -1,6 +1,6 @@
 """Report rollups count each customer call once (in the queue it first entered, at its outcome) and add the
-later legs' handling to it: new counters (calls handled, transfers, consultations), and the call rollups
-counted again from the interaction rows.
+later legs' handling to it: new counters (calls handled, transfers, consultations); the call rollups kept per
+leg are dropped, for the node's next start to count them again from the interaction rows.
 
 Revision ID: 0011_rollups_per_call
 Revises: 0010
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.orm import Session
 
 revision = "0011_rollups_per_call"
 down_revision = "0010"
@@ -19,6 +18,7 @@ branch_labels = None
 depends_on = None
 
 _ADDED = {"rollup_queue": ("handled", "transfers", "consultations"), "rollup_agent": ("handled",)}
+_CALL_ROLLUPS = ("rollup_queue", "rollup_agent", "rollup_ivr")
 
 
 def upgrade() -> None:
@@ -26,14 +26,11 @@ def upgrade() -> None:
         with op.batch_alter_table(table) as batch:
             for counter in counters:
                 batch.add_column(sa.Column(counter, sa.Float(), nullable=False, server_default=sa.text("0")))
-    # The rows are the truth: the rollups they kept per leg are counted again, per call, by the code that
-    # keeps them (imported here, not copied). The thresholds are the defaults the old rollups were kept
-    # with; `callcenter reports rebuild-rollups` counts them again with each queue's own.
-    from reports.definitions import KpiSettings
-    from reports.rollup_store import rebuild_call_rollups
-    from reports.rollups import same_kpis
-
-    rebuild_call_rollups(Session(bind=op.get_bind()), same_kpis(KpiSettings()))
+    # The rows are the truth: the rollups they kept per leg are dropped, and the node's next start counts
+    # them again per call with each queue's thresholds (reports.rollup_store.rebuild_if_missing; by hand:
+    # `callcenter rebuild-rollups`). The counting stays in reports/, which the schema does not import.
+    for table in _CALL_ROLLUPS:
+        op.execute(sa.text(f"DELETE FROM {table}"))
 
 
 def downgrade() -> None:
