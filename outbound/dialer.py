@@ -496,9 +496,11 @@ class Dialer:
     async def person_answered(self, session: AgiSession) -> None:
         """Hand the person to the agent held for the attempt, or any ready one; else the abandon message."""
         line = self.lines.get(session.env.extension or "")
-        if line is None:
-            log.warning("dialer: no attempt %r in progress on %s; hanging up", session.env.extension, session.channel)
+        if line is None:  # dialled before this node started: nobody is held for them, but a person hears why
+            log.warning("dialer: no attempt %r in progress on %s; the abandon message, then hang up",
+                        session.env.extension, session.channel)
             with contextlib.suppress(AgiError):
+                await session.stream_file(self.settings.abandon_message)
                 await session.hangup()
             return
         status = await session.get_variable("AMDSTATUS") or "NOTSURE"

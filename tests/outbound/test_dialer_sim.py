@@ -127,6 +127,14 @@ async def rig(engine: Engine, tmp_path: Path) -> AsyncIterator[Rig]:
         await recorder.stop()
 
 
+def abandon_messages(rig: Rig) -> list[str]:
+    """The abandon messages the PBX plays from now on (its FastAGI commands, as AMI reports them)."""
+    played: list[str] = []
+    rig.sim.add_event_sink(lambda headers: played.extend(
+        v for k, v in headers if k == "Command" and v.startswith("STREAM FILE sorry-youre")))
+    return played
+
+
 async def running_campaign(rig: Rig, tmp_path: Path, numbers: tuple[str, ...] = tuple(CAST),
                            machine_rule: str = "hangup") -> int:
     campaign = await rig.outbound.create_campaign({**CAMPAIGN, "machine_rule": machine_rule}, actor="camp")
@@ -210,8 +218,7 @@ async def test_a_person_nobody_can_take_hears_the_message_at_once_and_counts_as_
         rig: Rig, tmp_path: Path) -> None:
     """The agent held for the line logs out while it rings and nobody else is ready: the answered person
     is let go with the campaign's message right after AMD's verdict, and the lead's outcome is 'abandoned'."""
-    heard_on_wire: list[str] = []
-    rig.sim.add_event_sink(lambda headers: heard_on_wire.extend(v for k, v in headers if "sorry-youre" in v))
+    heard_on_wire = abandon_messages(rig)
     campaign_id = await running_campaign(rig, tmp_path, ("+12122345600",))
     hopper = rig.outbound.hopper(campaign_id)
     assert hopper is not None
@@ -227,6 +234,22 @@ async def test_a_person_nobody_can_take_hears_the_message_at_once_and_counts_as_
     await rig.until(lambda: hopper.history(ended.lead_id).last_outcome == rules.ABANDONED, "the abandon to be kept")
     await rig.until(lambda: not rig.sim.live_channels(), "the person's line to hang up")
     assert heard_on_wire, "the abandon message was not played"
+    assert not rig.of(CallConnected)
+
+
+async def test_a_person_answering_a_line_the_node_forgot_hears_the_abandon_message(
+        rig: Rig, tmp_path: Path) -> None:
+    """A line dialled before the node restarted is not in its book: the person is not left in silence."""
+    heard_on_wire = abandon_messages(rig)
+    await running_campaign(rig, tmp_path, ("+12122345600",))
+    await rig.acd.set_ready("a1")
+    await rig.dialer.start()
+    await rig.until(lambda: rig.of(CampaignDialPlaced), "the person's number to be dialled")
+    [placed] = rig.of(CampaignDialPlaced)
+    assert isinstance(placed, CampaignDialPlaced)
+    rig.dialer.lines.close(placed.attempt_id)  # what a restart forgets
+    await rig.until(lambda: heard_on_wire, "the abandon message")
+    await rig.until(lambda: not rig.sim.live_channels(), "the person's line to hang up")
     assert not rig.of(CallConnected)
 
 
