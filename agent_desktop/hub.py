@@ -100,7 +100,7 @@ class DesktopHub:
         clock: Clock,
         wall_min_interval: float = 0.25,
         wall_max_interval: float = 1.0,
-        lookup_timeout: float = 0.5,
+        lookup_timeout: float = 1.0,  # a CRM stall up to this long still pops the card; longer, the pop goes without
         staffing: StaffingPanel | None = None,
         campaigns: CampaignWall | None = None,
     ) -> None:
