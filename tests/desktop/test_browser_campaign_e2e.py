@@ -177,6 +177,7 @@ async def test_a_predictive_campaign_runs_end_to_end_on_the_simulator(
         callback_desk, dnc_desk = desks
         await expect(callback_desk.locator("#campaign-call-name")).to_have_text("Issue 13 renewals")
         callback_pop = await callback_desk.locator("#campaign-call-lead").inner_text()
+        await expect(callback_desk.locator("#campaign-wrapup")).to_be_visible()  # once the call is connected
         await callback_desk.select_option("#campaign-disposition", "call back")
         tomorrow = dt.date.today() + dt.timedelta(days=1)
         await callback_desk.fill("#callback-at", f"{tomorrow:%Y-%m-%d}T10:30")
@@ -187,6 +188,7 @@ async def test_a_predictive_campaign_runs_end_to_end_on_the_simulator(
         # The second: the person asks never to be called again.
         await expect(dnc_desk.locator("#campaign-call-name")).to_have_text("Issue 13 renewals")
         dnc_pop = await dnc_desk.locator("#campaign-call-lead").inner_text()
+        await expect(dnc_desk.locator("#campaign-wrapup")).to_be_visible()
         await dnc_desk.select_option("#campaign-disposition", "do not call")
         await dnc_desk.click("#campaign-wrapup-save")
         await expect(dnc_desk.locator("#msg")).to_contain_text("Wrap-up saved")
