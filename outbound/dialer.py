@@ -49,6 +49,7 @@ from ivr.caller import CallerData
 from ivr.outcome import IvrOutcome, OutcomeKind
 from outbound import dial_outcomes as dial
 from outbound.abandon import AbandonLedger
+from outbound.after_call import AfterCallWork
 from outbound.campaign_store import StoredCampaign
 from outbound.campaigns import AGENT, PREDICTIVE, PREVIEW, CampaignError
 from outbound.dial_events import CONNECTED, CampaignDialAnswered, CampaignDialEnded, CampaignDialPlaced
@@ -160,7 +161,7 @@ class Dialer:
         self._actions: dict[str, str] = {}  # AMI ActionID -> attempt id
         self._early: dict[str, OriginateResult] = {}
         self._handed: dict[str, _Handed] = {}  # attempt id (= ACD call id) -> its lead
-        self._wrapping: dict[str, tuple[int, float]] = {}  # agent id -> (campaign id, talk ended) of our calls
+        self._after_call = AfterCallWork()
         self._tasks = TaskSet("dialer", log)
 
     # ---- running ----------------------------------------------------------------------------------
@@ -208,9 +209,9 @@ class Dialer:
         return cached[1]
 
     def _pacer(self, campaign: StoredCampaign) -> Pacer:
-        pacer = self._pacers.get(campaign.id)
-        predictive = campaign.settings.mode == PREDICTIVE
         s = campaign.settings
+        pacer = self._pacers.get(campaign.id)
+        predictive = s.mode == PREDICTIVE
         if pacer is None or isinstance(pacer, PredictivePacer) != predictive:
             ledger = AbandonLedger(false_positive=s.amd_false_positive)
             pacer = PredictivePacer(target=s.abandon_target, formula=s.abandon_formula, ledger=ledger) \
@@ -376,17 +377,12 @@ class Dialer:
             if pacer is not None:
                 pacer.handled(event.talk_seconds)
             if event.agent_id is not None:
-                self._wrapping[event.agent_id] = (handed.campaign_id, event.at)
+                self._after_call.talk_ended(event.agent_id, handed.campaign_id, event.at)
         elif isinstance(event, AgentStateChanged):
-            self._wrap_up_ended(event)
-
-    def _wrap_up_ended(self, event: AgentStateChanged) -> None:
-        """Teach the campaign's pacer how long after-call work lasts, however it ends."""
-        if event.previous == AgentState.WRAP_UP and event.agent_id in self._wrapping:
-            campaign_id, since = self._wrapping.pop(event.agent_id)
-            pacer = self._pacers.get(campaign_id)
-            if pacer is not None:
-                pacer.wrapped(event.at - since)
+            wrapped = self._after_call.state_changed(event.agent_id, event.previous, event.state, event.at)
+            pacer = self._pacers.get(wrapped.campaign_id) if wrapped is not None else None
+            if wrapped is not None and pacer is not None:
+                pacer.wrapped(wrapped.seconds)
 
     def _originated(self, attempt_id: str, result: OriginateResult) -> None:
         line = self.lines.get(attempt_id)
