@@ -9,11 +9,10 @@ import contextlib
 import logging
 import signal
 import sys
-import tomllib
 
 from acd.config import load_config as load_acd_config
 from callcenter.logs import LOG_FORMATS, configure_logging
-from callcenter.node import DEMO_CONFIG, Node, NodeStartError
+from callcenter.node import Node, NodeStartError, with_demo_center
 from callcenter.wiring import crm_directory, desktop_app
 from crm_core import staff
 from crm_core.db import make_engine, make_session_factory, migrate, session_scope
@@ -81,8 +80,7 @@ def rebuild_rollups(args: argparse.Namespace) -> int:
     """Count the report rollups of calls again from the interaction rows, with each queue's thresholds as
     configured now (``callcenter.toml``, then the admin console's changes)."""
     settings = args.settings
-    raw = settings.raw if "queues" in settings.raw else {
-        **tomllib.loads(DEMO_CONFIG.read_text(encoding="utf-8")), **settings.raw}
+    raw = with_demo_center(settings.raw)
     engine = make_engine(settings.db_url)
     try:
         migrate(engine)

@@ -10,6 +10,7 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -65,6 +66,14 @@ from reports.rollups import queue_kpis
 log = logging.getLogger(__name__)
 
 DEMO_CONFIG = Path(__file__).with_name("demo.toml")
+
+
+def with_demo_center(raw: dict[str, Any]) -> dict[str, Any]:
+    """The settings as they are when they declare a contact center; else with the demo one's queues and agents
+    added, so a newcomer has some."""
+    if "queues" in raw:
+        return raw
+    return {**tomllib.loads(DEMO_CONFIG.read_text(encoding="utf-8")), **raw}
 
 # Demo traffic: enough calls that the wall moves within seconds of `make run`.
 DEMO_CALLS_PER_HOUR = 240.0
@@ -155,8 +164,7 @@ class Node:
         self.interactions.start()
 
         if "queues" not in s.raw:
-            # No contact center declared: run the demo one, so a newcomer has queues and agents.
-            s.raw = {**tomllib.loads(DEMO_CONFIG.read_text(encoding="utf-8")), **s.raw}
+            s.raw = with_demo_center(s.raw)
             self.say(f"no [[queues]] in callcenter.toml: using the demo queues and agents of {DEMO_CONFIG.name}")
         try:
             s.raw, self.staff_accounts = await asyncio.to_thread(seeded_staff, self.sessions, s.raw)

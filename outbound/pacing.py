@@ -73,6 +73,7 @@ class _Samples:
         self.size = size
         self._above: list[int] = []  # [t]: samples longer than t seconds; rebuilt lazily
         self._stale = 0
+        self._spread: tuple[float, ...] | None = None  # spread(), until the next sample
 
     def add(self, value: float) -> None:
         self.order.append(value)
@@ -80,6 +81,7 @@ class _Samples:
         if len(self.order) > self.size:
             del self.sorted[bisect.bisect_left(self.sorted, self.order.popleft())]
         self._stale += 1
+        self._spread = None
 
     def __len__(self) -> int:
         return len(self.sorted)
@@ -99,9 +101,11 @@ class _Samples:
 
     def spread(self) -> tuple[float, ...]:
         """Three quantiles (1/6, 1/2, 5/6), or one value when they are within a second of each other."""
-        n = len(self.sorted)
-        points = tuple(self.sorted[min(n - 1, int(n * q))] for q in (1 / 6, 1 / 2, 5 / 6))
-        return points[1:2] if points[2] - points[0] < 1.0 else points
+        if self._spread is None:  # asked for each agent at each horizon, many times a second
+            n = len(self.sorted)
+            points = tuple(self.sorted[min(n - 1, int(n * q))] for q in (1 / 6, 1 / 2, 5 / 6))
+            self._spread = points[1:2] if points[2] - points[0] < 1.0 else points
+        return self._spread
 
 
 class DialStats:

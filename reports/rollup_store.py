@@ -114,6 +114,8 @@ def keep_rollups(sessions: sessionmaker[Session], kpis: KpisOf | None = None) ->
                 continue
             old, new = _loaded_and_current(leg)
             old_facts, new_facts = facts_of(old, leg.leg_id), facts_of(new, leg.leg_id)
+            if not new_facts.closed:  # an open leg counts nowhere yet (and a closed one never reopens)
+                continue
             new_call = _outcome_of_call(session, new_facts, kpis_of)
             # A later leg's call outcome is the first leg's, the same before and after this change.
             old_call = call_outcome(old_facts, kpis_of) if old_facts.first_leg else new_call

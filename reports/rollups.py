@@ -102,6 +102,11 @@ class LegFacts:
     ivr_last_node: str | None  # set when the IVR itself ended the call
 
     @property
+    def closed(self) -> bool:
+        """Whether the leg has ended with an outcome: only then does it count."""
+        return self.end_at is not None and self.outcome is not None
+
+    @property
     def first_leg(self) -> bool:
         """The call's first leg (the one that went through the IVR): it decides the call's queue outcome."""
         return self.leg_id == self.call_id
@@ -162,8 +167,9 @@ def contributions(leg: LegFacts, call: CallOutcome | None) -> list[Contribution]
     """What the closed ``leg`` of the call whose outcome is ``call`` adds to each call rollup: the first leg
     counts the call's outcome; every leg adds its agent's handling to the call (nothing while the leg is
     open, or while the call has no queue outcome)."""
-    if leg.end_at is None or leg.outcome is None:
+    if not leg.closed:
         return []
+    assert leg.outcome is not None  # closed
     out: list[Contribution] = []
     if leg.first_leg and leg.direction not in (OUTBOUND, CONSULT):
         ivr_outcome = leg.outcome if leg.ivr_last_node is not None else ROUTED
