@@ -215,6 +215,9 @@ async def test_a_predictive_campaign_runs_end_to_end_on_the_simulator(
         # 4a. Busy, unanswered and machine-answered leads are retried after their rules' delays.
         retried = {"busy": 10 * rules.MINUTE, "no_answer": 3 * rules.HOUR, "machine": 4 * rules.HOUR}
         assert {outcomes[n] for n, kind in KIND_OF.items() if kind != "person"} == set(retried)
+        # the dialer hands each outcome to the hopper in the background, just after it publishes the end
+        await until(lambda: all(hopper.history(lead_of[n]).attempts for n, o in outcomes.items() if o in retried),
+                    "every retried lead's outcome to be kept")
         for number, outcome in outcomes.items():
             if outcome not in retried:
                 continue

@@ -82,9 +82,10 @@ LOW_CONTRAST = """(minimum) => {
   return bad;
 }"""
 
-# A control's name that survives a live page redrawing its rows: tag, id, text, and the row's text.
+# A control's name that survives a live page redrawing its rows: tag, id, text, and the row's first cell (its
+# name: the rest of a live row, such as a state or a timer, changes while the keyboard walks the page).
 KEY = """(el) => [el.tagName, el.id, el.getAttribute("name"), el.getAttribute("aria-label"), el.textContent.trim(),
-  (el.closest("tr") || {textContent: ""}).textContent.trim()].join("|")"""
+  ((el.closest("tr") || {cells: []}).cells[0] || {textContent: ""}).textContent.trim()].join("|")"""
 # The controls a keyboard user must be able to reach: visible, enabled, not taken out of the Tab order.
 FOCUSABLE = """() => {
   const key = """ + KEY + """;
