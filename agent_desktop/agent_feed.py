@@ -191,15 +191,23 @@ class AgentFeeds:
     def complete_match(self, event: CustomerMatched, customer: Mapping[str, Any] | None) -> Delivery | None:
         """Put the matched customer's card on the shown pop; None if the card could not be read, or the
         pop is gone, not yet shown, or matched to somebody else since."""
-        pop = self._calls.get(event.call_id)
-        if customer is None or pop is None or pop.message is None or pop.customer_id != event.customer_id:
+        return self.complete_card(event.call_id, event.customer_id, event.customer_code, customer,
+                                  created=event.created)
+
+    def complete_card(self, call_id: str, customer_id: str, customer_code: str | None,
+                      customer: Mapping[str, Any] | None, *, created: bool = False) -> Delivery | None:
+        """Put ``customer_id``'s card on the shown pop of ``call_id`` (one matched at the desk, or one the CRM
+        answered after the pop went without it); None if there is no card, or the pop is gone, not yet
+        shown, or shows somebody else now."""
+        pop = self._calls.get(call_id)
+        if customer is None or pop is None or pop.message is None or pop.customer_id != customer_id:
             return None
         tier = customer.get("tier") or pop.message["tier"]
         update = self._next({
-            "type": "call.customer", "call_id": event.call_id, "customer_code": event.customer_code,
-            "tier": tier, "customer": dict(customer), "created": event.created,
+            "type": "call.customer", "call_id": call_id, "customer_code": customer_code,
+            "tier": tier, "customer": dict(customer), "created": created,
         })
-        pop.message.update(customer_code=event.customer_code, tier=tier, customer=update["customer"])
+        pop.message.update(customer_code=customer_code, tier=tier, customer=update["customer"])
         pop.message["seq"] = update["seq"]  # a client that missed the update gets the whole pop again
         return pop.agent_id, update
 

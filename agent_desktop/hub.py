@@ -45,6 +45,8 @@ from bus.tasks import TaskSet
 log = logging.getLogger(__name__)
 
 MAX_PREFETCHED_CARDS = 10_000
+#: How long a card the CRM is late with is still waited for after the pop went without it.
+LATE_CARD_SECONDS = 30.0
 
 
 def _dumps(message: Message) -> str:
@@ -172,14 +174,32 @@ class DesktopHub:
 
     async def _pop(self, event: CallOffered) -> None:
         customer: dict[str, Any] | None = None
+        late: asyncio.Task[CustomerCard | None] | None = None
         if event.caller.customer_id:
             fetch = self._prefetch(event.call_id, event.caller.customer_id)  # usually started at CallQueued
             del self._cards[event.call_id]
             customer = await self._card_of(event.call_id, asyncio.shield(fetch))
+            late = None if fetch.done() else fetch
         delivery = self.feeds.complete_pop(event, customer)
-        if delivery is not None:
-            self._deliver(delivery)
-            self.pop_send_latency.add((self.clock() - event.at) * 1000.0)
+        if delivery is None:
+            return
+        self._deliver(delivery)
+        self.pop_send_latency.add((self.clock() - event.at) * 1000.0)
+        if late is not None and event.caller.customer_id:
+            self._spawn(self._late_card(event.call_id, event.caller.customer_id, event.caller.customer_code, late))
+
+    async def _late_card(self, call_id: str, customer_id: str, customer_code: str | None,
+                         fetch: asyncio.Task[CustomerCard | None]) -> None:
+        """The card of a CRM that answered after the pop went without it, put on the pop when it comes."""
+        try:
+            card = await asyncio.wait_for(fetch, LATE_CARD_SECONDS)
+        except Exception:  # the pop stands without the card; the agent can still search for the customer
+            log.warning("customer card for call %s never came", call_id, exc_info=True)
+            return
+        if card is not None:
+            delivery = self.feeds.complete_card(call_id, customer_id, customer_code, dataclasses.asdict(card))
+            if delivery is not None:
+                self._deliver(delivery)
 
     async def _show_match(self, event: CustomerMatched) -> None:
         customer = await self._card_of(event.call_id, self.customer_lookup.customer_card(event.customer_id))

@@ -59,7 +59,8 @@ async def test_a_node_answers_health_readiness_and_metrics_that_follow_its_calls
         connected: list[CallConnected] = []
         node.bus.add_listener(lambda e: connected.append(e) if isinstance(e, CallConnected) else None)
         code = node.demo_codes[0]
-        digits = tuple((1.0 if i == 0 else 0.2, d) for i, d in enumerate(code)) + ((0.3, "1"),)  # and support in the menu
+        # the code, then support in the menu
+        digits = (*((1.0 if i == 0 else 0.2, d) for i, d in enumerate(code)), (0.3, "1"))
         await node.simulator.place_inbound_call("5551000", "5550100", "Metrics", script=CallerScript(digits=digits,
                                                                                                     patience=60))
         deadline = time.monotonic() + 60

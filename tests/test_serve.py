@@ -50,7 +50,8 @@ async def test_a_simulated_call_is_identified_and_lands_in_the_event_log(tmp_pat
         )
         connected: list[CallConnected] = []
         node.bus.add_listener(lambda e: connected.append(e) if isinstance(e, CallConnected) else None)
-        digits = tuple((1.0 if i == 0 else 0.2, d) for i, d in enumerate(code)) + ((0.3, "1"),)  # and support in the menu
+        # the code, then support in the menu
+        digits = (*((1.0 if i == 0 else 0.2, d) for i, d in enumerate(code)), (0.3, "1"))
         script = CallerScript(digits=digits, patience=60)
         await node.simulator.place_inbound_call("5551000", "5550100", "Test Caller", script=script)
         await _wait_for(lambda: bool(finished), timeout=60)

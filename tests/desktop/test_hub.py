@@ -142,7 +142,7 @@ async def test_disposition_must_come_from_the_queues_list_after_the_answer(desk:
             assert r.status == 202
 
 
-async def test_a_slow_or_missing_customer_still_pops(desk: Desk) -> None:
+async def test_a_slow_or_missing_customer_still_pops_and_a_late_card_follows(desk: Desk) -> None:
     async with desk.session() as client:
         await desk.login(client, "agent1")
         ws = await connect(desk, client)
@@ -150,10 +150,21 @@ async def test_a_slow_or_missing_customer_still_pops(desk: Desk) -> None:
         offer(desk, "call-u", customer_id=None)
         pop = (await desk.messages_until(ws, "call.offered"))[-1]
         assert pop["customer"] is None and pop["ani"] == "+441632960001"
-        desk.lookup.delay = 5.0  # longer than the hub's look-up timeout
+        desk.lookup.delay = 2.5  # longer than the hub's 1 s look-up timeout
+        loop = asyncio.get_running_loop()
+        offered_at = loop.time()
         offer(desk, "call-s")
         pop = (await desk.messages_until(ws, "call.offered", timeout=3))[-1]
         assert (pop["call_id"], pop["customer"]) == ("call-s", None)
+        assert loop.time() - offered_at < 2.0  # the pop did not wait for the CRM
+        # The CRM answers at last: the card goes onto the pop the agent already has...
+        late = (await desk.messages_until(ws, "call.customer", timeout=3))[-1]
+        assert (late["call_id"], late["customer"]["name"], late["created"]) == ("call-s", "Ada Lovelace", False)
+        await ws.close()
+        # ...and onto the pop a reconnecting page is given again.
+        ws = await connect(desk, client)
+        replayed = [m for m in await desk.messages_until(ws, "resync.done") if m["type"] == "call.offered"]
+        assert {m["call_id"]: (m["customer"] or {}).get("name") for m in replayed}["call-s"] == "Ada Lovelace"
         await ws.close()
 
 
