@@ -6,6 +6,7 @@
   const {t, label, dateTime, el, clear, serverNow, duration, api, apiGet, connect} = Live;
   const $ = (id) => document.getElementById(id);
   const MESSAGE_SECONDS = 8;
+  const DIALER_KEYS = new Set(["campaign_id", "lead_id"]);  // ivr.caller's CAMPAIGN_ID_KEY and LEAD_ID_KEY
   const pops = new Map();  // call_id -> pop message
   // call_id -> {disposition, notes, saved}: a wrap-up typed (during the call or after) lives here, not only in
   // the form, so another call's pop never loses it.
@@ -242,12 +243,16 @@
     $("pop-notes").textContent = (c && c.notes) || "—";
     const ivr = $("pop-ivr");
     clear(ivr);
-    for (const [key, value] of pop.ivr_data) {
+    // A campaign call's campaign and lead ids are the dialer's, not what the caller told the IVR: the
+    // campaign panel shows the lead itself.
+    const told = pop.ivr_data.filter(([key]) => !DIALER_KEYS.has(key));
+    for (const [key, value] of told) {
       const row = el("tr");
       row.appendChild(el("th", key));
       row.appendChild(el("td", value));
       ivr.appendChild(row);
     }
+    $("pop-ivr-section").hidden = told.length === 0;
     fillList($("pop-history"), c ? c.last_interactions : [], historyLine);
     fillList($("pop-tickets"), c ? c.open_tickets : [], (ticket) => "#" + ticket.ticket_id + " " + ticket.subject +
       " (" + label("ticket status", ticket.status) + ")");

@@ -41,6 +41,9 @@ async def test_an_agent_wraps_up_a_campaign_call_with_a_call_back_for_anyone(
         await expect(page.locator("#pop-name")).to_have_text("Ada Lovelace")  # the CRM card, as for a caller
         await expect(page.locator("#campaign-call-name")).to_have_text("Browser call-backs")
         await expect(page.locator("#campaign-call-lead")).to_contain_text("platinum")
+        # the dialer's campaign and lead ids are not shown as if the caller had keyed them into the IVR
+        await expect(page.locator("#pop-ivr")).not_to_contain_text("lead_id")
+        await expect(page.locator("#pop-ivr-section")).to_be_hidden()  # nothing else was keyed in
         assert await page.locator("#wrapup").is_hidden()  # the queue's wrap-up gives way to the campaign's
         assert await page.locator("#campaign-callback").is_hidden()
         await page.select_option("#campaign-disposition", "call back")
