@@ -555,7 +555,7 @@ class Acd:
     def _check_reason(self, reason: str | None, *, allow_none: bool = False) -> None:
         if reason is None and allow_none:
             return
-        if reason not in self.config.pause_reasons:
+        if reason not in self.config.pause_reasons and reason not in SYSTEM_PAUSE_REASONS:  # the ACD's own always
             raise UnknownPauseReason(f"{reason!r} is not a pause reason ({sorted(self.config.pause_reasons)})")
 
     def _staffed(self, queue: str) -> int:

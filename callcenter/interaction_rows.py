@@ -4,7 +4,8 @@ The leg id is the call id: the PBX's channel in the inbound context opens it (DN
 IVR fills in who calls and why (and ends it when the call never reaches a queue), the ACD adds queue,
 agent, times, outcome and disposition. A campaign's attempt opens an outbound leg (the attempt id is the
 leg and call id) with its campaign, number and lead; one that reaches nobody ends there with the dial's
-outcome, a person handed to an agent goes on with the ACD's events like an inbound call. A call queued
+outcome, a person handed to an agent goes on with the ACD's events like an inbound call. A call an agent
+places by hand is one ``manual`` leg: its agent, number and customer, and what it came to. A call queued
 again after a blind transfer opens its next leg (``<call id>#2``), and a call-back ringing the caller opens
 ``<call id>#callback``, both carrying the same caller, customer and IVR data: the first leg keeps the call's
 queue outcome (see :mod:`reports.rollups`). Every write is idempotent per leg
@@ -34,6 +35,7 @@ from crm_core.eventlog import unavailable_on_connection_loss
 from crm_core.interactions import (
     CONSULT,
     INBOUND,
+    MANUAL,
     OUTBOUND,
     TRANSFER_LEG_MARK,
     TRANSFERRED,
@@ -52,7 +54,7 @@ from cti.ami.events import ChannelAppeared
 from ivr.caller import CallerData
 from ivr.events import IvrFinished
 from ivr.outcome import OutcomeKind
-from outbound.dial_events import CONNECTED, CampaignDialEnded, CampaignDialPlaced
+from outbound.dial_events import CONNECTED, CampaignDialEnded, CampaignDialPlaced, ManualCallEnded, ManualCallPlaced
 from reports.rollup_store import keep_rollups, record_agent_state
 from reports.rollups import CALLBACK_LEG, KpisOf
 
@@ -65,6 +67,7 @@ RING_STATE = 4
 LEG_EVENTS: tuple[type[DomainEvent], ...] = (
     ChannelAppeared, IvrFinished, CallQueued, CallOffered, CallConnected, CallAbandoned, CallbackRequested,
     CallEnded, CallDisposed, CustomerMatched, AgentStateChanged, CampaignDialPlaced, CampaignDialEnded,
+    ManualCallPlaced, ManualCallEnded,
 )
 WRAP_UP = "wrap_up"  # the agent state of after-call work (acd.agents.AgentState.WRAP_UP)
 CALLBACK_REQUESTED = "callback_requested"  # the outcome of a leg whose caller asked to be called back
@@ -202,6 +205,16 @@ def apply_event(
                      enter_at=event.at - event.ring_seconds, campaign=event.campaign)
             return close_leg(session, event.attempt_id, end_at=event.at, outcome=event.outcome,
                              wait_seconds=event.ring_seconds)
+        case ManualCallPlaced():
+            return open_leg(session, event.call_id, call_id=event.call_id, direction=MANUAL, enter_at=event.at,
+                            agent_id=event.agent_id, ani=event.number,
+                            customer_id=stored_customer_id(session, None, event.customer_id))
+        case ManualCallEnded():
+            open_leg(session, event.call_id, call_id=event.call_id, direction=MANUAL,
+                     enter_at=(event.answered_at or event.at) - event.ring_seconds,
+                     agent_id=event.agent_id)
+            return close_leg(session, event.call_id, end_at=event.at, outcome=event.outcome,
+                             answer_at=event.answered_at, wait_seconds=event.ring_seconds)
         case CustomerMatched():
             if get_leg(session, event.call_id) is None:
                 raise UnknownLeg(event.call_id)

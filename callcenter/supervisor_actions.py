@@ -34,6 +34,7 @@ class Originator(Protocol):
         caller_id: str | None = None,
         timeout_ms: int | None = None,
         variables: Mapping[str, str] | None = None,
+        channel_id: str | None = None,
     ) -> str: ...
 
 

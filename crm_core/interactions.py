@@ -22,6 +22,7 @@ from crm_core.models import Customer, Interaction
 INBOUND, OUTBOUND = "inbound", "outbound"
 # A colleague consulted about a call: a leg of that call (its id is the consultation's call id).
 CONSULT = "consult"
+MANUAL = "manual"  # a call an agent placed by hand (click-to-dial)
 TRANSFERRED = "transferred"  # CallEnded outcome of an agent's part of a blind-transferred call
 TRANSFER_LEG_MARK = "#"  # legs after a transfer: "<call id>#2", "<call id>#3", ...
 LEG_FIELDS = frozenset(

@@ -5,6 +5,9 @@ callee picked up and AMD told a person from a machine, and one :class:`CampaignD
 to (an outcome of :mod:`outbound.dial_outcomes`, or ``connected``: the person was handed to an agent, whose
 disposition then decides the lead). The attempt id is also the ACD call id of a connected person, so the
 ACD's own events (``CallQueued`` ... ``CallDisposed``) continue the same timeline.
+
+A call an agent places by hand (click-to-dial) publishes :class:`ManualCallPlaced` and, once it is over,
+:class:`ManualCallEnded` (see :mod:`outbound.manual_calls`).
 """
 
 from __future__ import annotations
@@ -63,3 +66,26 @@ class CampaignDialEnded(DomainEvent):
     ring_seconds: float
     agent_id: str | None = None
     detail: str = ""
+
+
+@_event
+class ManualCallPlaced(DomainEvent):
+    """An agent dials ``number`` by hand as ``call_id`` (their phone rings first); ``customer_id`` is the CRM
+    record they dialled from, if any."""
+
+    call_id: str
+    agent_id: str
+    number: str
+    customer_id: str | None = None
+
+
+@_event
+class ManualCallEnded(DomainEvent):
+    """What a call placed by hand came to (:data:`outbound.manual_calls.OUTCOMES`): ``answered_at`` is when the
+    number answered (None when it did not), ``ring_seconds`` from the placing to that answer or to the end."""
+
+    call_id: str
+    agent_id: str
+    outcome: str
+    ring_seconds: float
+    answered_at: float | None = None

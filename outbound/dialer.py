@@ -489,10 +489,32 @@ class Dialer:
 
     # ---- a person answered: the 'dialer' FastAGI script --------------------------------------------
 
+    async def _adopt(self, session: AgiSession) -> Line | None:
+        """Take over the line of a person who answered a dial made before this node started (a restart): its
+        campaign and lead from the call's variables, when that campaign runs here; the lead is out again until
+        this attempt's outcome, so it is not dialled twice."""
+        attempt_id = session.env.extension or ""
+        try:
+            campaign_id = int(await session.get_variable(CAMPAIGN_VARIABLE) or "")
+            lead_id = int(await session.get_variable(LEAD_VARIABLE) or "")
+        except ValueError:
+            return None
+        campaign = await self._campaign(campaign_id)
+        if not attempt_id or campaign is None or campaign_id not in self.outbound.running_campaigns():
+            return None
+        now = self.clock()
+        try:
+            lead = self.outbound.adopt_lead(campaign_id, lead_id, now)
+        except (HopperError, CampaignError):
+            return None
+        log.info("dialer: attempt %s (lead %s) of campaign %s dialled before this node started, taken over",
+                 attempt_id, lead_id, campaign.name)
+        return self.lines.open(Line(attempt_id, campaign_id, lead, now, machine_rule=campaign.settings.machine_rule))
+
     async def person_answered(self, session: AgiSession) -> None:
         """Hand the person to the agent held for the attempt, or any ready one; else the abandon message."""
-        line = self.lines.get(session.env.extension or "")
-        if line is None:  # dialled before this node started: nobody is held for them, but a person hears why
+        line = self.lines.get(session.env.extension or "") or await self._adopt(session)
+        if line is None:  # not a campaign running here: nobody can take them, but a person hears why
             log.warning("dialer: no attempt %r in progress on %s; the abandon message, then hang up",
                         session.env.extension, session.channel)
             with contextlib.suppress(AgiError):

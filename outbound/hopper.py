@@ -156,6 +156,19 @@ class Hopper:
         slot.version += 1
         self._evaluate(slot, self._clock())
 
+    def adopt(self, lead_id: int, dialed_at: float) -> Lead:
+        """Take out a lead whose dial began before the hopper was loaded (a node restarted while its call was
+        on): out until its outcome, wherever it was; a lead with nothing left to do cannot be."""
+        slot = self._slot(lead_id)
+        if slot.place == DONE:
+            raise HopperError(f"lead {lead_id} is done")
+        if slot.place != OUT:
+            slot.version += 1  # its entry in a bucket or the wake-up queue goes stale
+            self._unpark(slot)
+            self._set_place(slot, OUT)
+            slot.dialed_at = dialed_at
+        return slot.lead
+
     def outcome(self, lead_id: int, outcome: str, *, at: float | None = None, callback_at: float | None = None,
                 by: str = "dialer") -> OutcomeEffects:
         """Take in how a released lead's dial ended; ``do_not_call`` puts its number on the internal list."""

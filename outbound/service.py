@@ -454,6 +454,11 @@ class OutboundService:
         """A lead taken out of the running campaign's hopper (a preview card's), to dial it."""
         return self._hopper(campaign_id).lead(lead_id)
 
+    def adopt_lead(self, campaign_id: int, lead_id: int, dialed_at: float) -> Lead:
+        """A lead of the running campaign dialled before this node started, whose call is on: out until its
+        outcome (:meth:`Hopper.adopt`)."""
+        return self._hopper(campaign_id).adopt(lead_id, dialed_at)
+
     def put_back(self, campaign_id: int, lead_id: int) -> None:
         """Take back a released lead nobody dialled (an agent skipped its preview); it is decided again."""
         self._hopper(campaign_id).put_back(lead_id)

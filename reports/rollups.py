@@ -31,7 +31,7 @@ from reports.definitions import KpiSettings, Outcome, abandon_outcome
 QUARTER = 900
 DAY = 86400
 GRAINS = (QUARTER, DAY)
-CONSULT, OUTBOUND = "consult", "outbound"
+CONSULT, OUTBOUND, MANUAL = "consult", "outbound", "manual"
 TRANSFERRED = "transferred"  # the outcome of a leg its agent transferred (blind or attended)
 CALLBACK_LEG = "#callback"  # the id of a call-back's ring leg is the call id and this
 QUEUE_TABLE, AGENT_TABLE, IVR_TABLE, STATE_TABLE = "rollup_queue", "rollup_agent", "rollup_ivr", "rollup_agent_state"
@@ -171,7 +171,7 @@ def contributions(leg: LegFacts, call: CallOutcome | None) -> list[Contribution]
         return []
     assert leg.outcome is not None  # closed
     out: list[Contribution] = []
-    if leg.first_leg and leg.direction not in (OUTBOUND, CONSULT):
+    if leg.first_leg and leg.direction not in (OUTBOUND, CONSULT, MANUAL):
         ivr_outcome = leg.outcome if leg.ivr_last_node is not None else ROUTED
         out.append((IVR_TABLE, leg.enter_at, (ivr_outcome, leg.ivr_last_node or ""), (1.0,)))
     if call is None:

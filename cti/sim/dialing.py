@@ -447,9 +447,17 @@ class Dialer:
         return OriginateResult(4, leg)
 
     async def _run_application(self, chan: Channel, application: str, data: str) -> None:
-        """An originate straight into an application: only waiting ones are simulated."""
+        """An originate straight into an application: ``Dial`` (ring the dial string, bridge on answer, then
+        hang up as Asterisk does when the application returns) or a waiting one."""
         chan.has_pbx = True
         self.pbx.newexten(chan, application, data, step=False)
+        if application.lower() == "dial":
+            dial_string, _, rest = data.partition(",")
+            timeout = rest.partition(",")[0].strip()
+            await self.dial_and_bridge(chan, dial_string, float(timeout) if timeout.isdigit() else None)
+            if not chan.gone:
+                self.pbx.hangup(chan, chan.hangup_cause if chan.hangup_cause is not None else 16)
+            return
         seconds: float | None = None
         if application.lower() == "wait":
             try:

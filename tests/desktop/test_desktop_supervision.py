@@ -38,11 +38,13 @@ class RecordingOriginator:
     async def originate(
         self, channel: str, *, application: str | None = None, data: str | None = None,
         caller_id: str | None = None, timeout_ms: int | None = None, variables: Mapping[str, str] | None = None,
+        channel_id: str | None = None,
     ) -> str:
         if self.fail:
             raise AmiDisconnected("link down")
         self.originated.append({"channel": channel, "application": application, "data": data,
-                                "variables": dict(variables or {})})
+                                "variables": dict(variables or {}),
+                                **({"channel_id": channel_id} if channel_id else {})})
         return "action-1"
 
 

@@ -27,10 +27,11 @@ async def test_the_agents_phone_rings_then_the_number_is_dialled_through_the_out
     placer, originator, _ = make_placer()
     reference = await placer.place_call("1001", "+12125550142", caller_id="+12125550199",
                                         variables={"campaign_id": "3", "lead_id": "42"})
-    assert reference == "action-1"
+    # the agent's channel is the call: its id is the reference the desk gets
+    assert reference.startswith("manual-")
     assert originator.originated == [{"channel": "PJSIP/1001", "application": "Dial",
                                       "data": "Local/+12125550142@callcenter-outbound",
-                                      "variables": {"campaign_id": "3", "lead_id": "42"}}]
+                                      "variables": {"campaign_id": "3", "lead_id": "42"}, "channel_id": reference}]
 
 
 async def test_no_phone_or_no_link_fails_the_call_with_the_reason_and_the_agent_is_ready_again() -> None:

@@ -14,25 +14,33 @@ import pytest_asyncio
 from sqlalchemy import Engine, select
 from storage_helpers import TUESDAY_10_NY, factory, write_csv
 
-from acd.agents import AgentState
+from acd.agents import MANUAL_CALL_PAUSE, AgentState
 from acd.config import AcdConfig, AgentConfig, QueueConfig
 from acd.core import Acd
 from acd.events import CallConnected, CallEnded
 from acd.service import AcdService
 from acd.service_settings import AcdServiceSettings
+from agent_desktop.outbound_desk import CUSTOMER_VARIABLE
 from bus.eventbus import EventBus
 from bus.events import DomainEvent
 from callcenter.interaction_recorder import InteractionRecorder
+from callcenter.outbound_dial import AmiCallPlacer
 from crm_core.db import session_scope
-from crm_core.models import Interaction
+from crm_core.models import Customer, Interaction
 from cti.agi import AgiServer
 from cti.ami.client import AmiClient, AmiConfig
 from cti.ami.events import OriginateResult
 from cti.sim import PhoneBehaviour, PhoneOutcome, Simulator, SimulatorConfig
 from cti.sim.config import CalleePopulation
 from outbound import rules
-from outbound.campaigns import RUNNING
-from outbound.dial_events import CONNECTED, CampaignDialAnswered, CampaignDialEnded, CampaignDialPlaced
+from outbound.campaigns import PAUSED, RUNNING
+from outbound.dial_events import (
+    CONNECTED,
+    CampaignDialAnswered,
+    CampaignDialEnded,
+    CampaignDialPlaced,
+    ManualCallEnded,
+)
 from outbound.dialer import Dialer, DialerSettings, PreviewError
 from outbound.pacing import Pacer
 from outbound.service import OutboundService
@@ -57,6 +65,7 @@ EXPECTED = {"+12122345600": CONNECTED, "+12122345601": "busy", "+12122345602": "
 class Rig:
     bus: EventBus
     sim: Simulator
+    ami: AmiClient
     acd: AcdService
     outbound: OutboundService
     dialer: Dialer
@@ -116,7 +125,7 @@ async def rig(engine: Engine, tmp_path: Path) -> AsyncIterator[Rig]:
                     settings=DialerSettings(tick_seconds=0.05, ring_seconds=15))
     dialer.register_routes()
     try:
-        yield Rig(bus, sim, acd, outbound, dialer, events, engine)
+        yield Rig(bus, sim, ami, acd, outbound, dialer, events, engine)
     finally:
         await dialer.stop()
         await outbound.stop()
@@ -238,17 +247,47 @@ async def test_a_person_nobody_can_take_hears_the_message_at_once_and_counts_as_
     assert not rig.of(CallConnected)
 
 
-async def test_a_person_answering_a_line_the_node_forgot_hears_the_abandon_message(
-        rig: Rig, tmp_path: Path) -> None:
-    """A line dialled before the node restarted is not in its book: the person is not left in silence."""
-    heard_on_wire = abandon_messages(rig)
-    await running_campaign(rig, tmp_path, ("+12122345600",))
-    await rig.acd.set_ready("a1")
-    await rig.dialer.start()
+async def forget_the_line(rig: Rig) -> CampaignDialPlaced:
+    """What a restart forgets of a line in progress: the line, and the agent it held."""
     await rig.until(lambda: rig.of(CampaignDialPlaced), "the person's number to be dialled")
     [placed] = rig.of(CampaignDialPlaced)
-    assert isinstance(placed, CampaignDialPlaced)
-    rig.dialer.lines.close(placed.attempt_id)  # what a restart forgets
+    assert isinstance(placed, CampaignDialPlaced) and placed.agent_id is not None
+    rig.dialer.lines.close(placed.attempt_id)
+    rig.acd.release_agent(placed.agent_id, placed.attempt_id)
+    return placed
+
+
+async def test_a_person_answering_a_line_dialled_before_a_restart_is_taken_over_and_reaches_an_agent(
+        rig: Rig, tmp_path: Path) -> None:
+    heard_on_wire = abandon_messages(rig)
+    campaign_id = await running_campaign(rig, tmp_path, ("+12122345600",))
+    await rig.acd.set_ready("a1")
+    await rig.dialer.start()
+    placed = await forget_the_line(rig)
+    await rig.until(lambda: rig.of(CallConnected), "the person to reach the agent")
+    [connected] = rig.of(CallConnected)
+    assert isinstance(connected, CallConnected) and connected.call_id == placed.attempt_id
+    [ended] = rig.of(CampaignDialEnded)
+    assert isinstance(ended, CampaignDialEnded) and (ended.outcome, ended.lead_id) == (CONNECTED, placed.lead_id)
+    # the lead is out until the agent's word: not dialled again meanwhile, then decided by it
+    await asyncio.sleep(0.3)
+    assert len(rig.of(CampaignDialPlaced)) == 1
+    await rig.acd.dispose(placed.attempt_id, connected.agent_id, "sale", "")
+    hopper = rig.outbound.hopper(campaign_id)
+    assert hopper is not None
+    await rig.until(lambda: hopper.history(placed.lead_id).last_outcome == rules.ANSWERED, "the disposition")
+    assert not heard_on_wire
+
+
+async def test_a_person_answering_a_line_of_a_campaign_no_longer_running_hears_the_abandon_message(
+        rig: Rig, tmp_path: Path) -> None:
+    """The person is not left in silence."""
+    heard_on_wire = abandon_messages(rig)
+    campaign_id = await running_campaign(rig, tmp_path, ("+12122345600",))
+    await rig.acd.set_ready("a1")
+    await rig.dialer.start()
+    await forget_the_line(rig)
+    await rig.outbound.set_status(campaign_id, PAUSED, actor="camp")
     await rig.until(lambda: heard_on_wire, "the abandon message")
     await rig.until(lambda: not rig.sim.live_channels(), "the person's line to hang up")
     assert not rig.of(CallConnected)
@@ -337,3 +376,36 @@ async def test_a_talk_never_disposed_of_leaves_its_lead_answered_after_the_wait(
     assert hopper is not None
     assert hopper.history(ended.lead_id).last_outcome is None  # still waiting for the agent's word
     await rig.until(lambda: hopper.history(ended.lead_id).last_outcome == rules.ANSWERED, "the wait to run out")
+
+
+async def test_a_call_dialled_by_hand_is_kept_in_the_history_and_its_agent_is_ready_again(rig: Rig) -> None:
+    with session_scope(factory(rig.engine)) as session:
+        customer = Customer(code="123456", name="Ada Lovelace", created_at=0.0, updated_at=0.0)
+        session.add(customer)
+        session.flush()
+        customer_id = str(customer.id)
+    placer = AmiCallPlacer(rig.ami, rig.acd)
+    await rig.acd.set_ready("a1")
+    await rig.acd.set_ready("a2")
+    person = await placer.place_call("a1", "+12122345600", caller_id=None,
+                                     variables={CUSTOMER_VARIABLE: customer_id})
+    busy = await placer.place_call("a2", "+12122345601", caller_id=None, variables={})
+    assert {rig.acd.acd.agent(a).reason for a in ("a1", "a2")} == {MANUAL_CALL_PAUSE}  # no queue offers them calls
+    ended = lambda: {e.call_id: e for e in rig.of(ManualCallEnded)}  # noqa: E731
+    await rig.until(lambda: {person, busy} <= set(ended()), "both calls to end")
+    assert (ended()[person].outcome, ended()[busy].outcome) == ("answered", "busy")
+
+    def rows() -> dict[str, Interaction]:
+        with session_scope(factory(rig.engine)) as session:
+            return {row.call_id: row for row in session.scalars(select(Interaction)).all()}
+
+    await rig.until(lambda: all(rows().get(c) is not None and rows()[c].end_at for c in (person, busy)), "the rows")
+    talked, refused = rows()[person], rows()[busy]
+    assert (talked.direction, talked.agent_id, talked.ani, talked.customer_id) == (
+        "manual", "a1", "+12122345600", int(customer_id))
+    assert talked.outcome == "answered" and talked.answer_at is not None
+    assert talked.talk_seconds == pytest.approx(8.0, abs=1.5)  # the person's 8 s
+    assert (refused.direction, refused.agent_id, refused.outcome, refused.answer_at) == ("manual", "a2", "busy", None)
+    # the pause the call put them in is over with it
+    await rig.until(lambda: all(rig.acd.acd.agent(a).state is AgentState.READY for a in ("a1", "a2")),
+                    "both agents to be ready again")

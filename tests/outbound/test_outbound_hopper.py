@@ -283,3 +283,22 @@ def test_requests_about_leads_the_hopper_does_not_hold_are_refused() -> None:
         h.outcome(1, "sale")
     with pytest.raises(HopperError):
         h.confirm(99)
+
+
+def test_a_lead_dialled_before_a_restart_is_adopted_out_of_any_place_and_takes_its_outcome() -> None:
+    clock = FakeClock(NOON)
+    h, _ = hopper(clock, eligibility(RuleSet(max_attempts=1)))
+    ready, waiting = lead(1, variant(number(NY), 1)), lead(2, variant(number(NY), 2))
+    retry = LeadHistory(attempts=0, last_outcome=None, last_outcome_at=None, callback_at=NOON + 3600)
+    h.load([(ready, LeadHistory()), (waiting, retry)])
+    assert (h.place(1), h.place(2)) == (READY, WAITING)
+    for found in (ready, waiting):
+        assert h.adopt(found.id, NOON - 20) == found
+        assert h.place(found.id) == OUT
+    assert h.next() is None  # neither is released again while its call is on
+    clock.now += 5
+    assert h.outcome(1, ANSWERED).history.recent_dials == (NOON - 20,)  # the dial began before the restart
+    assert h.place(1) == DONE
+    with pytest.raises(HopperError):
+        h.adopt(1, NOON)  # nothing left to do for it
+    assert h.adopt(2, NOON) == waiting  # out already: stays so
