@@ -3,7 +3,7 @@
 "use strict";
 
 (() => {
-  const {t, label, dateTime, el, clear, duration, api, apiGet} = Live;
+  const {t, label, dateTime, historyLine, el, clear, duration, api, apiGet} = Live;
   const $ = (id) => document.getElementById(id);
   const STATUSES = {
     open: t("Open"), in_progress: t("In progress"), waiting_customer: t("Waiting for the customer"),
@@ -115,8 +115,7 @@
       window.ClickToDial.callButtons($("card-call"), card.phones, customerId);
       clear($("card-history"));
       for (const i of card.interactions) {
-        $("card-history").appendChild(el("li", [dateTime(i.at), label("direction", i.direction), i.queue,
-          i.disposition && label("disposition", i.disposition), i.notes].filter(Boolean).join(" · ")));
+        $("card-history").appendChild(el("li", historyLine(i)));
       }
       if (!card.interactions.length) $("card-history").appendChild(el("li", t("No interactions yet."), "muted"));
       clear($("card-tickets"));
@@ -166,7 +165,9 @@
       clear(body);
       for (const call of day.history) {
         const tr = el("tr");
-        for (const cell of [dateTime(call.at), call.queue || "", call.customer_name || call.ani || "",
+        // a call with no queue (one dialled by hand) says what it was instead
+        for (const cell of [dateTime(call.at), call.queue || label("direction", call.direction),
+          call.customer_name || call.ani || "",
           call.talk_seconds === null ? "" : duration(call.talk_seconds),
           call.disposition ? label("disposition", call.disposition) : "", call.notes]) {
           tr.appendChild(el("td", cell));

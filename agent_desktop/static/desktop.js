@@ -3,7 +3,7 @@
 "use strict";
 
 (() => {
-  const {t, label, dateTime, el, clear, serverNow, duration, api, apiGet, connect} = Live;
+  const {t, label, historyLine, el, clear, serverNow, duration, api, apiGet, connect} = Live;
   const $ = (id) => document.getElementById(id);
   const MESSAGE_SECONDS = 8;
   const DIALER_KEYS = new Set(["campaign_id", "lead_id"]);  // ivr.caller's CAMPAIGN_ID_KEY and LEAD_ID_KEY
@@ -142,12 +142,6 @@
 
   function callPath(suffix) {
     return "/api/calls/" + encodeURIComponent(current) + suffix;
-  }
-
-  // One past interaction: only the parts it has, so no empty "· ·".
-  function historyLine(i) {
-    const result = i.disposition ? label("disposition", i.disposition) : i.outcome ? label("outcome", i.outcome) : "";
-    return [dateTime(i.at), label("direction", i.direction), i.queue, result, i.notes].filter(Boolean).join(" · ");
   }
 
   function customerLine(c) {

@@ -37,6 +37,13 @@ const Live = (() => {
     return new Date(epochSeconds * 1000).toLocaleString(language);
   }
 
+  // One past interaction of a customer: only the parts it has (so no empty "· ·"); its disposition, else
+  // what the call came to (a campaign's busy line, a call dialled by hand that nobody answered).
+  function historyLine(i) {
+    const result = i.disposition ? label("disposition", i.disposition) : i.outcome ? label("outcome", i.outcome) : "";
+    return [dateTime(i.at), label("direction", i.direction), i.queue, result, i.notes].filter(Boolean).join(" · ");
+  }
+
   function el(tag, text, className) {
     const node = document.createElement(tag);
     if (text !== undefined && text !== null) node.textContent = String(text);
@@ -160,6 +167,6 @@ const Live = (() => {
     return box;
   }
 
-  return {t, label, language, number, percent, dateTime, el, clear, serverNow, duration, api, apiGet, connect, csrf,
-          figure, NO_FIGURE};
+  return {t, label, language, number, percent, dateTime, historyLine, el, clear, serverNow, duration, api, apiGet,
+          connect, csrf, figure, NO_FIGURE};
 })();

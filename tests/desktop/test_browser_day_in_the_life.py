@@ -178,6 +178,16 @@ async def test_a_day_in_the_life_of_an_agent(
         await at_each_width(desk, screenshot_dir, "day-desktop-card-dialled")
         for channel in [c.name for c in pbx.channels.values() if c.app_data == dialled and not c.gone]:
             await node.ami.hangup(channel)
+        # Over, the call is kept in the history as one dialled by hand, and the agent is ready again.
+        await expect(desk.locator("#state")).to_have_text("ready")
+
+        def by_hand() -> list[Interaction]:
+            with session_scope(node.sessions) as session:
+                return list(session.scalars(select(Interaction).where(Interaction.direction == "manual")))
+
+        await wait_for(lambda: any(row.end_at for row in by_hand()))
+        [kept] = by_hand()
+        assert (kept.agent_id, kept.customer_id, kept.ani) == ("1001", grace_id, reachable)
 
         # 4. My day counts both calls, with their dispositions and notes.
         await desk.click("#my-day-refresh")
@@ -185,6 +195,7 @@ async def test_a_day_in_the_life_of_an_agent(
         history = desk.locator("#day-history tbody")
         await expect(history).to_contain_text("wants a refund")
         await expect(history).to_contain_text("address changed")
+        await expect(history.locator("tr", has_text="dialled by hand")).to_contain_text("Grace Tester")
         await at_each_width(desk, screenshot_dir, "day-desktop-my-day")
 
         # 5. Signed out, the agent is logged out on the wall and the next caller waits instead of ringing them.
