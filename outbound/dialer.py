@@ -467,8 +467,8 @@ class Dialer:
         async def report() -> None:
             try:
                 await self.outbound.dial_ended(campaign_id, lead_id, outcome, detail=detail, by=by)
-            except CampaignError:  # paused or stopped meanwhile: its hopper reloads the lead from storage
-                log.info("campaign %s no longer runs: lead %s's %s is not kept", campaign_id, lead_id, outcome)
+            except CampaignError:  # a campaign that is no more (one paused or stopped meanwhile keeps it)
+                log.info("campaign %s is gone: lead %s's %s is not kept", campaign_id, lead_id, outcome)
             except HopperError:  # the desk's campaign wrap-up decided the lead already (a call-back, say)
                 log.debug("lead %s was decided at the desk; the dialer's %s is not kept", lead_id, outcome)
         self._tasks.spawn(report(), name=f"dial-ended-{lead_id}")
@@ -482,7 +482,7 @@ class Dialer:
             self._report(handed.campaign_id, handed.lead_id, ANSWERED, detail=f"answered ({event.disposition})",
                          by=event.agent_id)
         except CampaignError:
-            log.info("campaign %s no longer runs: lead %s's disposition %r is not kept", handed.campaign_id,
+            log.info("campaign %s is gone: lead %s's disposition %r is not kept", handed.campaign_id,
                      handed.lead_id, event.disposition)
         except HopperError:  # the desk's campaign wrap-up gave the lead its outcome (and call-back time) already
             log.debug("call %s: lead %s was disposed of at the desk", event.call_id, handed.lead_id)

@@ -48,6 +48,7 @@ from outbound.windows import DAY, HORIZON_DAYS
 Recorder = Callable[[Decision], None]
 READY, WAITING, PARKED, OUT, DONE = "ready", "waiting", "parked", "out", "done"
 PLACES = (READY, WAITING, PARKED, OUT, DONE)
+DNC_DISPOSITION = "do-not-call disposition"  # the internal list's reason for a number a callee asked off
 SCORE_REFRESH = 900.0  # every zone's hour of week changes on a quarter of an hour (UTC+5:45 included)
 _CALLBACK_CLASS, _TIER_CLASS = 0, 1
 
@@ -183,8 +184,7 @@ class Hopper:
         self.best_time.learn(hour_of_week(slot.dialed_at, slot.locale.zone), outcome)
         change = None
         if outcome == DO_NOT_CALL:
-            change = self.eligibility.dnc.internal.add(slot.lead.number, at=now, by=by,
-                                                       reason="do-not-call disposition")
+            change = self.eligibility.dnc.internal.add(slot.lead.number, at=now, by=by, reason=DNC_DISPOSITION)
         self._evaluate(slot, now)
         return OutcomeEffects(slot.history, change)
 

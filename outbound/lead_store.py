@@ -98,6 +98,14 @@ def record_decisions(session: Session, decisions: Iterable[tuple[Decision, int]]
     return len(rows)
 
 
+def decided_since_release(session: Session, lead_id: int) -> bool:
+    """Whether the lead's latest release already has its outcome stored (a dial is decided once)."""
+    released = select(func.max(LeadEvent.at)).where(LeadEvent.lead_id == lead_id, LeadEvent.kind == RELEASED)
+    outcome = select(LeadEvent.id).where(LeadEvent.lead_id == lead_id, LeadEvent.kind == OUTCOME,
+                                         LeadEvent.at >= released.scalar_subquery()).limit(1)
+    return session.scalar(outcome) is not None
+
+
 def record_outcome(session: Session, lead: Lead, outcome: str, *, at: float, detail: str = "") -> None:
     """Store a dial's outcome; its detail always starts with the outcome (``busy (originate reason 5...)``),
     which the report and the wall's tallies read back with :func:`read_disposition_detail`."""

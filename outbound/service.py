@@ -38,7 +38,7 @@ from outbound.campaigns import CALLBACK, DO_NOT_CALL, FINAL, RETRY, RUNNING, Cam
 from outbound.contacts import ContactLog
 from outbound.dnc import DncList
 from outbound.eligibility import Decision, Eligibility
-from outbound.hopper import Hopper
+from outbound.hopper import DNC_DISPOSITION, Hopper
 from outbound.leads import Lead, LeadHistory
 from outbound.list_import import ImportSummary
 from outbound.numbers import DialNumber, digits_of, parse_number
@@ -104,6 +104,7 @@ class OutboundService:
         self.contacts = ContactLog()
         self._hoppers: dict[int, Hopper] = {}
         self._recorded: list[tuple[Decision, int]] = []
+        self._unloaded_outcomes = asyncio.Lock()  # outcomes of campaigns not running here, kept one at a time
         self._last_change = 0
         self._applied_here: set[int] = set()  # stored changes this process applied as it made them
         self._registry_id: int | None = None
@@ -407,24 +408,54 @@ class OutboundService:
 
     async def dial_ended(self, campaign_id: int, lead_id: int, outcome: str, *, callback_at: float | None = None,
                          by: str = "dialer", detail: str = "") -> None:
-        """Take in how a released lead's dial ended: its history and story saved, a do-not-call entry stored."""
-        hopper = self._hopper(campaign_id)
-        now = self.clock()
-        effects = hopper.outcome(lead_id, outcome, at=now, callback_at=callback_at, by=by)
-        lead = hopper.lead(lead_id)
+        """Take in how a released lead's dial ended: its history and story saved, a do-not-call entry stored. A
+        campaign paused or stopped since the dial keeps it too (straight into storage, where its hopper reloads
+        it from), unless the lead's dial was decided already."""
+        hopper = self._hoppers.get(campaign_id)
+        if hopper is None:
+            async with self._unloaded_outcomes:  # one at a time, so that a dial is decided once
+                await self._flush_decisions()  # the lead's release, if still in memory
+                found = await self._db(lambda s: self._undecided_lead(s, campaign_id, lead_id))
+                if found is not None:
+                    lead, history, rules = found
+                    now = self.clock()  # the dial's start is not known here: its end stands for it
+                    await self._keep_outcome(campaign_id, lead, history.after(
+                        outcome, dialed_at=now, at=now, callback_at=callback_at, keep=rules.max_attempts_per_day),
+                        outcome, by=by, detail=detail)
+            return
+        effects = hopper.outcome(lead_id, outcome, at=self.clock(), callback_at=callback_at, by=by)
+        await self._keep_outcome(campaign_id, hopper.lead(lead_id), effects.history, outcome, by=by, detail=detail,
+                                 dnc_listed=effects.dnc_change is not None)
+
+    async def _keep_outcome(self, campaign_id: int, lead: Lead, history: LeadHistory, outcome: str, *, by: str,
+                            detail: str, dnc_listed: bool = False) -> None:
+        """Store a lead's new history and its outcome in the story; a do-not-call outcome's number goes on the
+        internal list (here already when ``dnc_listed``) and into storage for every process."""
+        now, lead_id = self.clock(), lead.id
+        if outcome == DO_NOT_CALL_OUTCOME and not dnc_listed:
+            self.dnc.internal.add(lead.number, at=now, by=by, reason=DNC_DISPOSITION)
 
         def save(session: Session) -> dnc_store.StoredChange | None:
-            lead_store.save_history(session, lead_id, effects.history)
+            lead_store.save_history(session, lead_id, history)
             lead_store.record_outcome(session, lead, outcome, at=now, detail=detail)
-            if effects.dnc_change is None:
+            if outcome != DO_NOT_CALL_OUTCOME:
                 return None
-            return dnc_store.add_number(session, lead.number, campaign_id=None, actor=by,
-                                        reason=effects.dnc_change.reason, at=now)
+            return dnc_store.add_number(session, lead.number, campaign_id=None, actor=by, reason=DNC_DISPOSITION,
+                                        at=now)
 
         change = await self._db(save)
         if change is not None:  # on the internal list in memory already; now stored for every process
             self._applied_here.add(change.id)
         self._progress.pop(campaign_id, None)
+
+    @staticmethod
+    def _undecided_lead(session: Session, campaign_id: int, lead_id: int) -> tuple[Lead, LeadHistory, RuleSet] | None:
+        """A stored lead of the campaign whose latest dial has no outcome yet, with the campaign's rules."""
+        rules = campaign_store.get_campaign(session, campaign_id).rule_set()
+        found = lead_store.lead_by_id(session, lead_id)
+        if found is None or found[0].campaign != str(campaign_id) or lead_store.decided_since_release(session, lead_id):
+            return None
+        return (*found, rules)
 
     async def dispose(self, campaign_id: int, lead_id: int, disposition: str, *, by: str,
                       callback_at: float | None = None, callback_agent: str | None = None) -> None:

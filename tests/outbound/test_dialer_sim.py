@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from storage_helpers import TUESDAY_10_NY, factory, write_csv
 
 from acd.agents import MANUAL_CALL_PAUSE, AgentState
@@ -25,6 +25,9 @@ from bus.eventbus import EventBus
 from bus.events import DomainEvent
 from callcenter.interaction_recorder import InteractionRecorder
 from callcenter.outbound_dial import AmiCallPlacer
+from crm_core.campaign_tables import DncEntry as DncEntryRow
+from crm_core.campaign_tables import Lead as LeadRow
+from crm_core.campaign_tables import LeadEvent
 from crm_core.db import session_scope
 from crm_core.models import Customer, Interaction
 from cti.agi import AgiServer
@@ -42,6 +45,7 @@ from outbound.dial_events import (
     ManualCallEnded,
 )
 from outbound.dialer import Dialer, DialerSettings, PreviewError
+from outbound.numbers import parse_number
 from outbound.pacing import Pacer
 from outbound.service import OutboundService
 
@@ -409,3 +413,38 @@ async def test_a_call_dialled_by_hand_is_kept_in_the_history_and_its_agent_is_re
     # the pause the call put them in is over with it
     await rig.until(lambda: all(rig.acd.acd.agent(a).state is AgentState.READY for a in ("a1", "a2")),
                     "both agents to be ready again")
+
+
+async def test_a_do_not_call_said_while_the_campaign_was_paused_is_kept_and_decided_once(
+        rig: Rig, tmp_path: Path) -> None:
+    campaign_id = await running_campaign(rig, tmp_path, ("+12122345600",))
+    await rig.acd.set_ready("a1")
+    await rig.dialer.start()
+    await rig.until(lambda: rig.of(CallConnected), "the person to reach the agent")
+    [connected] = rig.of(CallConnected)
+    assert isinstance(connected, CallConnected)
+    [placed] = rig.of(CampaignDialPlaced)
+    assert isinstance(placed, CampaignDialPlaced)
+    await rig.outbound.set_status(campaign_id, PAUSED, actor="camp")  # while they talk
+    assert rig.outbound.hopper(campaign_id) is None
+    await rig.acd.dispose(connected.call_id, connected.agent_id, "do not call", "asked to be taken off")
+    number = parse_number("+12122345600")
+    await rig.until(lambda: rig.outbound.dnc.blocks(number.digits, str(campaign_id)) is not None,
+                    "the number to be on the internal list")
+    # kept in storage: the lead's history and story, and the list entry every process reads
+    await rig.outbound.dial_ended(campaign_id, placed.lead_id, rules.ANSWERED, detail="late report")  # decided once
+
+    def stored() -> tuple[int, str | None, list[str], int]:
+        with session_scope(factory(rig.engine)) as session:
+            lead = session.get(LeadRow, placed.lead_id)
+            assert lead is not None
+            story = session.scalars(select(LeadEvent.detail).where(LeadEvent.lead_id == placed.lead_id,
+                                                                   LeadEvent.kind == "outcome")).all()
+            listed = session.scalar(select(func.count()).select_from(DncEntryRow).where(
+                DncEntryRow.digits == number.digits))
+            return lead.attempts, lead.last_outcome, list(story), listed or 0
+
+    await rig.until(lambda: stored()[3] == 1, "the list entry to be stored")
+    attempts, last_outcome, story, _ = stored()
+    assert (attempts, last_outcome) == (1, rules.DO_NOT_CALL)
+    assert story == ["do_not_call (do not call) by a1"]
