@@ -106,6 +106,17 @@ def decided_since_release(session: Session, lead_id: int) -> bool:
     return session.scalar(outcome) is not None
 
 
+def undecided_releases(session: Session, campaign_id: int, since: float) -> dict[int, float]:
+    """Leads of the campaign released since ``since`` whose latest release has no outcome stored yet (their call
+    may still be on): lead id -> when released."""
+    released = (select(LeadEvent.lead_id, func.max(LeadEvent.at).label("at"))
+                .where(LeadEvent.campaign_id == campaign_id, LeadEvent.kind == RELEASED, LeadEvent.at >= since)
+                .group_by(LeadEvent.lead_id).subquery())
+    decided = select(LeadEvent.id).where(LeadEvent.lead_id == released.c.lead_id, LeadEvent.kind == OUTCOME,
+                                         LeadEvent.at >= released.c.at).exists()
+    return {lead_id: at for lead_id, at in session.execute(select(released.c.lead_id, released.c.at).where(~decided))}
+
+
 def record_outcome(session: Session, lead: Lead, outcome: str, *, at: float, detail: str = "") -> None:
     """Store a dial's outcome; its detail always starts with the outcome (``busy (originate reason 5...)``),
     which the report and the wall's tallies read back with :func:`read_disposition_detail`."""

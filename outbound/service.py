@@ -38,7 +38,7 @@ from outbound.campaigns import CALLBACK, DO_NOT_CALL, FINAL, RETRY, RUNNING, Cam
 from outbound.contacts import ContactLog
 from outbound.dnc import DncList
 from outbound.eligibility import Decision, Eligibility
-from outbound.hopper import DNC_DISPOSITION, Hopper
+from outbound.hopper import DNC_DISPOSITION, DONE, OUT, Hopper
 from outbound.leads import Lead, LeadHistory
 from outbound.list_import import ImportSummary
 from outbound.numbers import DialNumber, digits_of, parse_number
@@ -54,6 +54,8 @@ UPLOAD_FOLDER = "uploads"
 MANUAL = "manual"  # the campaign key of a number an agent dials by hand
 #: A campaign's counts are recounted when older than this (a count decides every lead).
 PROGRESS_MAX_AGE = 10.0
+#: How long a lead whose dial had no outcome when its hopper was loaded stays out: ring, talk and wrap-up.
+RELEASE_HOLD = 900.0
 LIST_PROGRESS_MAX_AGE = 60.0
 #: What an agent's disposition of each kind tells the rules about the dial.
 OUTCOME_OF_KIND = {FINAL: ANSWERED, CALLBACK: ANSWERED, DO_NOT_CALL: DO_NOT_CALL_OUTCOME, RETRY: NO_ANSWER}
@@ -105,6 +107,7 @@ class OutboundService:
         self._hoppers: dict[int, Hopper] = {}
         self._recorded: list[tuple[Decision, int]] = []
         self._unloaded_outcomes = asyncio.Lock()  # outcomes of campaigns not running here, kept one at a time
+        self._held: dict[int, dict[int, float]] = {}  # campaign -> lead held out since the load -> until when
         self._last_change = 0
         self._applied_here: set[int] = set()  # stored changes this process applied as it made them
         self._registry_id: int | None = None
@@ -153,6 +156,7 @@ class OutboundService:
             if time.monotonic() >= next_poll:
                 next_poll = time.monotonic() + self.poll_seconds
                 await self.sync_lists()
+            self._let_go_of_held()
             for hopper in self._hoppers.values():
                 hopper.tick()
 
@@ -183,10 +187,36 @@ class OutboundService:
         return Eligibility(campaign.rule_set(), self.dnc, self.contacts, calendar=self.calendar)
 
     async def _run(self, campaign: StoredCampaign) -> None:
-        """Give a running campaign its hopper, filled from storage."""
+        """Give a running campaign its hopper, filled from storage. A lead whose latest dial has no outcome yet
+        (dialled before this process started, or before a pause) stays out for :data:`RELEASE_HOLD`: its call
+        may still be on, and its outcome may still come."""
         hopper = Hopper(campaign.key, self._eligibility(campaign), self.clock, recorder=self._record)
-        await self._db(lambda s: hopper.load(lead_store.campaign_leads(s, campaign.id)))
+        await self._flush_decisions()
+        since = self.clock() - RELEASE_HOLD
+
+        def load(session: Session) -> dict[int, float]:
+            hopper.load(lead_store.campaign_leads(session, campaign.id))
+            return lead_store.undecided_releases(session, campaign.id, since)
+
+        undecided = await self._db(load)
+        held = self._held[campaign.id] = {}
+        for lead_id, released_at in undecided.items():
+            if lead_id in hopper and hopper.place(lead_id) != DONE:
+                hopper.adopt(lead_id, released_at)
+                held[lead_id] = released_at + RELEASE_HOLD
         self._hoppers[campaign.id] = hopper
+
+    def _let_go_of_held(self) -> None:
+        """Leads held out since the hopper's load whose outcome never came are decided again."""
+        now = self.clock()
+        for campaign_id, held in self._held.items():
+            hopper = self._hoppers.get(campaign_id)
+            for lead_id, until in list(held.items()):
+                if until <= now:
+                    del held[lead_id]
+                    if hopper is not None and hopper.place(lead_id) == OUT:
+                        log.info("lead %s: no outcome of its dial before the hold ran out; decided again", lead_id)
+                        hopper.put_back(lead_id)
 
     # ---- campaigns --------------------------------------------------------------------------------
 
@@ -424,6 +454,7 @@ class OutboundService:
                         outcome, by=by, detail=detail)
             return
         effects = hopper.outcome(lead_id, outcome, at=self.clock(), callback_at=callback_at, by=by)
+        self._held.get(campaign_id, {}).pop(lead_id, None)
         await self._keep_outcome(campaign_id, hopper.lead(lead_id), effects.history, outcome, by=by, detail=detail,
                                  dnc_listed=effects.dnc_change is not None)
 
@@ -488,7 +519,9 @@ class OutboundService:
     def adopt_lead(self, campaign_id: int, lead_id: int, dialed_at: float) -> Lead:
         """A lead of the running campaign dialled before this node started, whose call is on: out until its
         outcome (:meth:`Hopper.adopt`)."""
-        return self._hopper(campaign_id).adopt(lead_id, dialed_at)
+        lead = self._hopper(campaign_id).adopt(lead_id, dialed_at)
+        self._held.get(campaign_id, {}).pop(lead_id, None)  # the dialer waits for its outcome now
+        return lead
 
     def put_back(self, campaign_id: int, lead_id: int) -> None:
         """Take back a released lead nobody dialled (an agent skipped its preview); it is decided again."""

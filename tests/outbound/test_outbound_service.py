@@ -20,7 +20,8 @@ from outbound.campaign_store import StoredCampaign
 from outbound.campaigns import RUNNING
 from outbound.list_import import ImportSummary
 from outbound.numbers import parse_number
-from outbound.service import DispositionError, OutboundService
+from outbound.rules import NO_ANSWER
+from outbound.service import RELEASE_HOLD, DispositionError, OutboundService
 
 CAMPAIGN = {"name": "Spring renewals", "caller_id": "+12125550199", "queue": "sales", "default_region": "US"}
 NUMBERS = ["212 234 5600", "212 234 5601", "212 234 5602", "808 234 5678"]  # New York (open), Hawaii (05:00)
@@ -139,3 +140,27 @@ async def test_leads_imported_into_a_running_campaign_join_its_hopper(service: O
     await imported(service, campaign, tmp_path, NUMBERS[:1])
     lead = service.next_lead(campaign.id)
     assert lead is not None and lead.number == parse_number("+12122345600")
+
+
+async def test_a_lead_whose_dial_had_no_outcome_before_a_restart_is_not_dialled_again_until_the_hold_ends(
+        service: OutboundService, engine: Engine, tmp_path: Path) -> None:
+    campaign = await service.create_campaign(CAMPAIGN, actor="camp")
+    await imported(service, campaign, tmp_path, NUMBERS[:3])
+    await service.set_status(campaign.id, RUNNING, actor="camp")
+    on_the_line, ended = service.next_lead(campaign.id), service.next_lead(campaign.id)
+    assert on_the_line is not None and ended is not None
+    await service.dial_ended(campaign.id, ended.id, NO_ANSWER)
+    await service.read(lambda session: None)  # the releases are stored
+    clock = FakeClock(service.clock() + 60)
+    restarted = OutboundService(factory(engine), data_dir=tmp_path / "data", clock=clock, poll_seconds=3600)
+    await restarted.start()
+    try:
+        # the third lead comes out; the one whose call may still be on does not, the one that ended waits its retry
+        released = [lead.id for lead in iter(lambda: restarted.next_lead(campaign.id), None)]
+        assert len(released) == 1 and not {on_the_line.id, ended.id} & set(released)
+        clock.now += RELEASE_HOLD
+        await asyncio.sleep(1.5)  # the service's once-a-second round lets go of the hold
+        again = restarted.next_lead(campaign.id)
+        assert again is not None and again.id == on_the_line.id
+    finally:
+        await restarted.stop()
