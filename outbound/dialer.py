@@ -494,13 +494,15 @@ class Dialer:
         campaign and lead from the call's variables, when that campaign runs here; the lead is out again until
         this attempt's outcome, so it is not dialled twice."""
         attempt_id = session.env.extension or ""
+        if not attempt_id or await session.get_variable(ATTEMPT_VARIABLE) != attempt_id:
+            return None  # not the attempt's own answered channel (e.g. the 'failed' run of a failed originate)
         try:
             campaign_id = int(await session.get_variable(CAMPAIGN_VARIABLE) or "")
             lead_id = int(await session.get_variable(LEAD_VARIABLE) or "")
         except ValueError:
             return None
         campaign = await self._campaign(campaign_id)
-        if not attempt_id or campaign is None or campaign_id not in self.outbound.running_campaigns():
+        if campaign is None or campaign_id not in self.outbound.running_campaigns():
             return None
         now = self.clock()
         try:

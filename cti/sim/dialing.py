@@ -450,14 +450,15 @@ class Dialer:
         """An originate straight into an application: ``Dial`` (ring the dial string, bridge on answer, then
         hang up as Asterisk does when the application returns) or a waiting one."""
         chan.has_pbx = True
-        self.pbx.newexten(chan, application, data, step=False)
-        if application.lower() == "dial":
+        if application.lower() == "dial":  # no Newexten: a real Asterisk raises none for it (trace 14)
+            chan.application, chan.app_data = application, data
             dial_string, _, rest = data.partition(",")
             timeout = rest.partition(",")[0].strip()
             await self.dial_and_bridge(chan, dial_string, float(timeout) if timeout.isdigit() else None)
             if not chan.gone:
                 self.pbx.hangup(chan, chan.hangup_cause if chan.hangup_cause is not None else 16)
             return
+        self.pbx.newexten(chan, application, data, step=False)
         seconds: float | None = None
         if application.lower() == "wait":
             try:

@@ -2,14 +2,15 @@
 [callcenter-outbound] trunk context into [callcenter-dialer], where a real AMD() listens.
 
 The "trunk" loops back to Local channels in a test context: one callee answers like a person (a short
-spoken "hello?" then silence), one like an answering machine (a long spoken greeting). The sounds are made
+spoken "hello?" then silence), one like an answering machine (a long spoken greeting), one is busy. The sounds are made
 with espeak-ng and sox in the test's folder (no sound packages are installed). The person must be bridged to
-the agent held for the line; the machine must be hung up and its agent let go. Without espeak-ng or sox the
-test is skipped.
+the agent held for the line; the machine must be hung up and its agent let go. An agent's call dialled by hand
+(the agent's phone, then the number) is followed from the same PBX's events to what it came to. Without
+espeak-ng or sox the tests are skipped.
 
-With ``CC_RECORD_DIALER_TRACE=1`` the AMI traffic of the run (a second, listening AMI session) is written to
-``tests/fixtures/recorded/13-dialer-context.ami.jsonl``, the recording the simulator's dialer events are held
-to (tests/sim/test_sim_dialer_trace.py).
+With ``CC_RECORD_DIALER_TRACE=1`` the AMI traffic of each run (a second, listening AMI session) is written to
+``tests/fixtures/recorded/``: ``13-dialer-context.ami.jsonl`` (the campaign) and ``14-manual-call.ami.jsonl``
+(the calls dialled by hand), the recordings the simulator's events are held to (tests/sim/test_sim_dialer_trace.py).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pathlib import Path
 import pytest
 from real_asterisk import SECRET, free_port, open_edges, running_asterisk
 
+from acd.agents import AgentState
 from acd.config import AcdConfig, AgentConfig, QueueConfig
 from acd.core import Acd
 from acd.events import CallConnected
@@ -33,18 +35,29 @@ from acd.service import AcdService
 from acd.service_settings import AcdServiceSettings
 from asterisk_conf.site import SiteConfig
 from bus.events import DomainEvent
+from callcenter.outbound_dial import AmiCallPlacer
 from crm_core.db import make_engine, make_session_factory, migrate
+from cti.ami.events import DialEnded
 from outbound.campaigns import RUNNING
-from outbound.dial_events import CONNECTED, CampaignDialAnswered, CampaignDialEnded, CampaignDialPlaced
+from outbound.dial_events import (
+    CONNECTED,
+    CampaignDialAnswered,
+    CampaignDialEnded,
+    CampaignDialPlaced,
+    ManualCallEnded,
+)
 from outbound.dialer import Dialer, DialerSettings
 from outbound.service import OutboundService
 
 pytestmark = pytest.mark.asterisk
 
-PERSON, MACHINE = "+12125550101", "+12125550102"
+PERSON, MACHINE, BUSY = "+12125550101", "+12125550102", "+12125550103"
 TUESDAY_10_NY = 1741100400.0
 WAIT = 30.0
-TRACE = Path(__file__).parents[1] / "fixtures" / "recorded" / "13-dialer-context.ami.jsonl"
+RECORDED = Path(__file__).parents[1] / "fixtures" / "recorded"
+#: The recording each test writes with CC_RECORD_DIALER_TRACE=1.
+TRACES = {"test_a_person_reaches_the_held_agent_and_a_machine_is_hung_up_on_a_real_asterisk": "13-dialer-context",
+          "test_calls_dialled_by_hand_are_followed_to_what_they_came_to_on_a_real_asterisk": "14-manual-call"}
 
 
 def callees(sounds: Path) -> str:
@@ -56,6 +69,7 @@ exten => {PERSON},1,Answer()
 exten => {MACHINE},1,Answer()
  same => n,Playback({sounds}/greeting)
  same => n,Wait(60)
+exten => {BUSY},1,Busy(3)
 
 [cc-test-phones]
 exten => _a[0-9],1,Answer()
@@ -127,7 +141,7 @@ class Floor:
 
 
 @pytest.fixture
-async def floor(asterisk_site: SiteConfig, tmp_path: Path) -> AsyncIterator[Floor]:
+async def floor(asterisk_site: SiteConfig, tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Floor]:
     site = asterisk_site
     offset = TUESDAY_10_NY - time.time()  # 10:00 in New York, whenever the test runs
 
@@ -139,7 +153,8 @@ async def floor(asterisk_site: SiteConfig, tmp_path: Path) -> AsyncIterator[Floo
     stop_recording = asyncio.Event()
     recording = None
     if os.environ.get("CC_RECORD_DIALER_TRACE") == "1":
-        recording = asyncio.create_task(record_ami(site, TRACE, stop_recording))
+        trace = RECORDED / f"{TRACES[request.node.originalname]}.ami.jsonl"
+        recording = asyncio.create_task(record_ami(site, trace, stop_recording))
     acd = Acd(AcdConfig(queues=(QueueConfig("sales", wrap_up_seconds=5.0),),
                         agents=tuple(AgentConfig(a, phone=f"Local/{a}@cc-test-phones/n", queues=("sales",))
                                      for a in ("a1", "a2"))), clock=clock)
@@ -174,27 +189,51 @@ async def test_a_person_reaches_the_held_agent_and_a_machine_is_hung_up_on_a_rea
         {"name": "Spring renewals", "caller_id": "+12125550199", "queue": "sales", "default_region": "US"},
         actor="camp")
     upload = floor.outbound.upload_path("list.csv")
-    upload.write_text(f"name,phone\r\nPat,{PERSON}\r\nMiller,{MACHINE}\r\n", encoding="utf-8")
+    upload.write_text(f"name,phone\r\nPat,{PERSON}\r\nMiller,{MACHINE}\r\nBusy,{BUSY}\r\n", encoding="utf-8")
     job = await floor.outbound.start_import(campaign.id, upload, file_name="list.csv", actor="camp")
     while not (job := await floor.outbound.import_job(job.id)).over or upload.exists():
         await asyncio.sleep(0.05)
-    assert job.added == 2
+    assert job.added == 3
     await floor.outbound.set_status(campaign.id, RUNNING, actor="camp")
     acd = floor.dialer.acd
     await acd.set_ready("a1")
     await acd.set_ready("a2")
     await floor.dialer.start()
-    await floor.until(lambda: len(floor.of(CampaignDialEnded)) == 2, "both dials to end")
+    await floor.until(lambda: len(floor.of(CampaignDialEnded)) == 3, "the three dials to end")
     placed = {e.attempt_id: e.number for e in floor.of(CampaignDialPlaced)}  # type: ignore[attr-defined]
     ended = {placed[e.attempt_id]: e for e in floor.of(CampaignDialEnded)}  # type: ignore[attr-defined]
     heard = {placed[e.attempt_id]: e for e in floor.of(CampaignDialAnswered)}  # type: ignore[attr-defined]
     assert (heard[PERSON].verdict, heard[PERSON].amd_status) == ("person", "HUMAN"), heard[PERSON]
     assert heard[PERSON].amd_cause.startswith("HUMAN-")
     assert (heard[MACHINE].verdict, heard[MACHINE].amd_status) == ("machine", "MACHINE"), heard[MACHINE]
-    assert (ended[PERSON].outcome, ended[MACHINE].outcome) == (CONNECTED, "machine")
+    # busy through the rendered trunk context, as the shipped dialplan says it again (not no answer)
+    assert (ended[PERSON].outcome, ended[MACHINE].outcome, ended[BUSY].outcome) == (CONNECTED, "machine", "busy")
     person_attempt = ended[PERSON].attempt_id
     await floor.until(lambda: any(e.call_id == person_attempt for e in floor.of(CallConnected)),  # type: ignore[attr-defined]
                       "the agent to answer the person")
     [connected] = [e for e in floor.of(CallConnected) if e.call_id == person_attempt]  # type: ignore[attr-defined]
     assert connected.agent_id == ended[PERSON].agent_id
     assert connected.at - heard[PERSON].at <= 2.0
+
+
+async def test_calls_dialled_by_hand_are_followed_to_what_they_came_to_on_a_real_asterisk(floor: Floor) -> None:
+    acd = floor.dialer.acd
+    placer = AmiCallPlacer(floor.dialer.ami, acd)
+    await acd.set_ready("a1")
+    await acd.set_ready("a2")
+    talked = await placer.place_call("a1", PERSON, caller_id=None, variables={})
+    refused = await placer.place_call("a2", BUSY, caller_id=None, variables={})
+    ended = lambda: {e.call_id: e for e in floor.of(ManualCallEnded)}  # type: ignore[attr-defined]  # noqa: E731
+    await floor.until(lambda: refused in ended(), "the busy number's call to end")
+    assert (ended()[refused].outcome, ended()[refused].answered_at) == ("busy", None)
+    await floor.until(lambda: any(isinstance(e, DialEnded) and e.uniqueid == talked for e in floor.events),
+                      "the person to answer")
+    await asyncio.sleep(1.0)
+    [agent_channel] = {e.channel for e in floor.events if isinstance(e, DialEnded) and e.uniqueid == talked}
+    assert agent_channel is not None
+    await floor.dialer.ami.hangup(agent_channel)  # the agent hangs up
+    await floor.until(lambda: talked in ended(), "the answered call to end")
+    call = ended()[talked]
+    assert call.outcome == "answered" and call.answered_at is not None and call.at - call.answered_at >= 1.0
+    await floor.until(lambda: all(acd.acd.agent(a).state is AgentState.READY for a in ("a1", "a2")),
+                      "both agents to be ready again")

@@ -311,6 +311,13 @@ def test_the_outbound_context_dials_the_number_through_the_trunk(number: str) ->
     assert steps(dialplan, "callcenter-outbound", number) == [
         ("NoOp", "callcenter: dialling ${EXTEN}"),
         ("Dial", "PJSIP/${EXTEN}@provider,30"),
+        # a busy or congested line said again, so that it does not reach the dialling side as no answer
+        ("GotoIf", '$["${DIALSTATUS}" = "BUSY"]?busy'),
+        ("GotoIf", '$["${DIALSTATUS}" = "CONGESTION"]?congestion'),
+        ("Hangup", ""),
+        ("Busy", "2"),
+        ("Hangup", ""),
+        ("Congestion", "2"),
         ("Hangup", ""),
     ]
 
