@@ -169,6 +169,8 @@ OPENAPI_DOCUMENT = _object(("openapi", "info", "paths"), openapi=_TEXT, info={"t
 _HOURS = _array(_object(("days", "open", "close"), days={"type": "string", "maxLength": 40},
                         open={"type": "string", "maxLength": 5}, close={"type": "string", "maxLength": 5}))
 _WINDOW = _object(hours=_HOURS, on_holidays=_BOOLEAN)
+#: A sound name (outbound.campaigns.SOUND_NAME), or empty.
+_SOUND = {"type": "string", "pattern": "^([A-Za-z0-9_][A-Za-z0-9_/-]{0,63})?$"}
 _RETRY = _object(retry=_BOOLEAN, delay={"type": "number", "minimum": 0})
 CAMPAIGN_SETTINGS = _object(
     ("name", "caller_id", "queue"),
@@ -180,7 +182,8 @@ CAMPAIGN_SETTINGS = _object(
     default_region={"type": "string", "minLength": 2, "maxLength": 2, "description": "of national numbers"},
     calling_hours={**_WINDOW, "properties": {**_WINDOW["properties"],
                                              "overrides": {"type": "object", "additionalProperties": _WINDOW}}},
-    retry=_object(busy=_RETRY, no_answer=_RETRY, machine=_RETRY, abandoned=_RETRY, failed=_RETRY),
+    retry=_object(busy=_RETRY, no_answer=_RETRY, machine=_RETRY, abandoned=_RETRY, failed=_RETRY,
+                  invalid=_RETRY),
     max_attempts={"type": "integer", "minimum": 1, "maximum": 100},
     max_attempts_per_day={"type": "integer", "minimum": 1, "maximum": 50},
     other_campaign_gap={"type": "number", "minimum": 0},
@@ -192,6 +195,11 @@ CAMPAIGN_SETTINGS = _object(
     amd_false_positive={"type": "number", "minimum": 0, "maximum": 0.5,
                         "description": "share of AMD's machines that were people (Ofcom's estimate)"},
     machine_rule={"type": "string", "enum": ["hangup", "message", "agent"]},
+    machine_message={**_SOUND, "description": "the campaign's recording for machines (empty: the dialer's)"},
+    abandon_message={**_SOUND, "description": "the campaign's recording for a person no agent was free for "
+                                              "(empty: the dialer's)"},
+    preview_dial_seconds={"oneOf": [{"type": "null"}, {"type": "integer", "minimum": 5, "maximum": 600}],
+                          "description": "preview: the lead is dialled by itself after this long (null: never)"},
 )
 CAMPAIGN_STATUS = _object(("status",), status={"type": "string",
                                               "enum": ["draft", "running", "paused", "stopped", "finished"]})

@@ -110,6 +110,7 @@ CODE_WORDS: tuple[CodeWord, ...] = (
     CodeWord("dial outcome", "machine"),
     CodeWord("dial outcome", "abandoned"),
     CodeWord("dial outcome", "failed"),
+    CodeWord("dial outcome", "invalid"),
     CodeWord("eligibility rule", "dnc"),
     CodeWord("eligibility rule", "attempts"),
     CodeWord("eligibility rule", "callback"),

@@ -75,13 +75,11 @@ class CampaignDesk:
     """See the module doc; ``agent_queues`` gives the queues an agent serves."""
 
     def __init__(self, service: OutboundService, placer: CallPlacer, *,
-                 agent_queues: Callable[[str], Collection[str]], auto_dial_seconds: int | None = None,
-                 dialer: PreviewDialer | None = None) -> None:
+                 agent_queues: Callable[[str], Collection[str]], dialer: PreviewDialer | None = None) -> None:
         self.service = service
         self.placer = placer
         self.dialer = dialer
         self.agent_queues = agent_queues
-        self.auto_dial_seconds = auto_dial_seconds
         self._held: dict[str, _Held] = {}
 
     # ---- preview ----------------------------------------------------------------------------------
@@ -103,7 +101,8 @@ class CampaignDesk:
                 campaign_id=campaign.id, campaign_name=campaign.name, lead_id=lead.id,
                 name=card.name if card else "", number=lead.number.e164, fields=card.fields if card else (),
                 customer_id=str(card.customer_id) if card and card.customer_id is not None else None,
-                attempts=card.attempts if card else 0, auto_dial_seconds=self.auto_dial_seconds)
+                attempts=card.attempts if card else 0,
+                auto_dial_seconds=campaign.settings.preview_dial_seconds)
             self._held[agent_id] = _Held(campaign, preview)
             return preview
         return None

@@ -63,6 +63,8 @@ def _stored(row: Campaign) -> StoredCampaign:
         "default_region": row.default_region, **row.rules, "dispositions": row.dispositions,
         "abandon_target": row.abandon_target, "abandon_formula": row.abandon_formula,
         "amd_false_positive": row.amd_false_positive, "machine_rule": row.machine_rule,
+        "machine_message": row.machine_message, "abandon_message": row.abandon_message,
+        "preview_dial_seconds": row.preview_dial_seconds,
     })
     return StoredCampaign(row.id, settings, row.status, row.rules_version, row.created_by, row.created_at,
                           row.updated_at)
@@ -74,7 +76,8 @@ def _columns(settings: CampaignSettings) -> dict[str, Any]:
             "skills": data["skills"], "default_region": settings.default_region, "rules": settings.rules_json(),
             "dispositions": data["dispositions"], "abandon_target": settings.abandon_target,
             "abandon_formula": settings.abandon_formula, "amd_false_positive": settings.amd_false_positive,
-            "machine_rule": settings.machine_rule}
+            "machine_rule": settings.machine_rule, "machine_message": settings.machine_message,
+            "abandon_message": settings.abandon_message, "preview_dial_seconds": settings.preview_dial_seconds}
 
 
 def _check_name_free(session: Session, name: str, campaign_id: int | None = None) -> None:

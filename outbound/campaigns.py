@@ -12,12 +12,16 @@ The JSON shape::
                        "overrides": {"US-FL": {"hours": [{"days": "mon-sat", "open": "08:00", "close": "20:00"}]}}},
      "retry": {"busy": {"retry": true, "delay": 600}, ...}, "max_attempts": 6, "max_attempts_per_day": 3,
      "other_campaign_gap": 14400, "dispositions": [{"name": "sale", "kind": "final"}, ...],
-     "abandon_target": 0.03, "abandon_formula": "us", "amd_false_positive": 0.03, "machine_rule": "hangup"}
+     "abandon_target": 0.03, "abandon_formula": "us", "amd_false_positive": 0.03, "machine_rule": "hangup",
+     "machine_message": "", "abandon_message": "", "preview_dial_seconds": null}
 
 ``abandon_formula`` is the rule predictive pacing keeps the abandon rate under (``us``: 30 days over live
 answers; ``ofcom``: 24 hours, AMD-adjusted with ``amd_false_positive``, the campaign's reasoned estimate of the
 share of people AMD calls machines); ``machine_rule`` is what a call AMD judges a machine gets (hang up,
-the recorded message once the greeting is over, or an agent as if a person).
+the recorded message once the greeting is over, or an agent as if a person). ``machine_message`` and
+``abandon_message`` are the campaign's recordings (sound names) for machines and for people no agent was free
+for; empty, the node's ``[dialer]`` ones play. ``preview_dial_seconds``: in preview mode, the card's lead is
+dialled by itself after that many seconds unless the agent skips it (null: only when the agent dials).
 
 Statuses move along :data:`TRANSITIONS`: a draft starts running; a running campaign pauses, stops or
 finishes; a stopped one may run again; a finished one is over.
@@ -26,6 +30,7 @@ finishes; a stopped one may run again; a finished one is over.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -56,6 +61,10 @@ FINAL, RETRY, CALLBACK, DO_NOT_CALL = "final", "retry", "callback", "do_not_call
 HANGUP, MESSAGE, AGENT = "hangup", "message", "agent"
 MACHINE_RULES = (HANGUP, MESSAGE, AGENT)
 DISPOSITION_KINDS = (FINAL, RETRY, CALLBACK, DO_NOT_CALL)
+#: A sound Asterisk's Playback finds in its sounds folder: no spaces, dots or separators a dialplan reads.
+SOUND_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_/-]{0,63}")
+#: The shortest and longest wait before a preview card's lead is dialled by itself.
+PREVIEW_DIAL_SECONDS = (5, 600)
 #: The fields whose change makes a new rule set version.
 RULE_FIELDS = ("calling_hours", "retry", "max_attempts", "max_attempts_per_day", "other_campaign_gap")
 MAX_NAME = 100
@@ -106,6 +115,9 @@ class CampaignSettings:
     abandon_formula: str = US
     amd_false_positive: float = 0.03
     machine_rule: str = HANGUP
+    machine_message: str = ""
+    abandon_message: str = ""
+    preview_dial_seconds: int | None = None
 
     def rule_set(self, version: int | str) -> RuleSet:
         return RuleSet(version=str(version), windows=self.windows, max_attempts=self.max_attempts,
@@ -123,6 +135,8 @@ class CampaignSettings:
             "dispositions": [{"name": d.name, "kind": d.kind} for d in self.dispositions],
             "abandon_target": self.abandon_target, "abandon_formula": self.abandon_formula,
             "amd_false_positive": self.amd_false_positive, "machine_rule": self.machine_rule,
+            "machine_message": self.machine_message, "abandon_message": self.abandon_message,
+            "preview_dial_seconds": self.preview_dial_seconds,
         }
 
     def rules_json(self) -> dict[str, Any]:
@@ -163,6 +177,9 @@ class CampaignSettings:
             amd_false_positive=_share(data.get("amd_false_positive", default.amd_false_positive),
                                       "amd_false_positive", "a share of AMD's machines from 0 to 0.5 (0.03 is 3%)"),
             machine_rule=_choice(data, "machine_rule", MACHINE_RULES, default.machine_rule),
+            machine_message=_sound(data.get("machine_message", ""), "machine_message"),
+            abandon_message=_sound(data.get("abandon_message", ""), "abandon_message"),
+            preview_dial_seconds=_preview_dial_seconds(data.get("preview_dial_seconds")),
         )
 
 
@@ -236,6 +253,21 @@ def _share(value: object, field: str, reason: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 0.5:
         raise CampaignError(field, reason)
     return float(value)
+
+
+def _sound(value: object, field: str) -> str:
+    if not isinstance(value, str) or (value.strip() and not SOUND_NAME.fullmatch(value.strip())):
+        raise CampaignError(field, "a sound name of letters, digits, _ / - only (empty: the dialer's own)")
+    return value.strip()
+
+
+def _preview_dial_seconds(value: object) -> int | None:
+    low, high = PREVIEW_DIAL_SECONDS
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise CampaignError("preview_dial_seconds", f"a whole number of seconds from {low} to {high}, or null")
+    return value
 
 
 def _window(value: object, field: str) -> CallingWindow:

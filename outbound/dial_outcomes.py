@@ -26,7 +26,7 @@ CONGESTION_CAUSES = frozenset({34, 38, 41, 42})
 #: What the campaign's machine rule makes of ``NOTSURE``: AMD could not tell, so a person may be there.
 NOTSURE_IS_PERSON = True
 #: The hopper outcome of each dial outcome (:mod:`outbound.rules`), which decides retries.
-HOPPER_OUTCOME = {BUSY: rules.BUSY, NO_ANSWER: rules.NO_ANSWER, CONGESTION: rules.FAILED, INVALID: rules.FAILED,
+HOPPER_OUTCOME = {BUSY: rules.BUSY, NO_ANSWER: rules.NO_ANSWER, CONGESTION: rules.FAILED, INVALID: rules.INVALID,
                   FAILED: rules.FAILED, MACHINE: rules.MACHINE, ABANDONED: rules.ABANDONED,
                   PERSON: rules.ANSWERED}
 

@@ -27,7 +27,6 @@ import contextlib
 import dataclasses
 import functools
 import logging
-import re
 import secrets
 import time
 from collections.abc import Callable, Mapping
@@ -51,7 +50,7 @@ from outbound import dial_outcomes as dial
 from outbound.abandon import AbandonLedger
 from outbound.after_call import AfterCallWork
 from outbound.campaign_store import StoredCampaign
-from outbound.campaigns import AGENT, PREDICTIVE, PREVIEW, CampaignError
+from outbound.campaigns import AGENT, PREDICTIVE, PREVIEW, SOUND_NAME, CampaignError
 from outbound.dial_events import CONNECTED, CampaignDialAnswered, CampaignDialEnded, CampaignDialPlaced
 from outbound.dialer_lines import Line, LineBook, Take, pacing_state, take_leads
 from outbound.hopper import HopperError
@@ -68,7 +67,6 @@ CAMPAIGN_VARIABLE, LEAD_VARIABLE, ATTEMPT_VARIABLE = "CC_CAMPAIGN_ID", "CC_LEAD_
 RULE_VARIABLE, MACHINE_MESSAGE_VARIABLE, ABANDON_MESSAGE_VARIABLE = (
     "CC_MACHINE_RULE", "CC_MACHINE_MESSAGE", "CC_ABANDON_MESSAGE")
 AMD_STATUS_VARIABLE, AMD_CAUSE_VARIABLE = "CC_AMD_STATUS", "CC_AMD_CAUSE"
-_SOUND = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_/-]{0,63}")
 #: The far half of an attempt's Local channel has the attempt id and this as its Uniqueid (ids have no '.').
 OTHER_HALF = ".2"
 #: Real seconds a failed originate waits for its channels' hang-up causes, which may come after it.
@@ -86,7 +84,8 @@ class PreviewError(RuntimeError):
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class DialerSettings:
-    """The ``[dialer]`` table (what a call AMD judges a machine gets is each campaign's ``machine_rule``)."""
+    """The ``[dialer]`` table (what a call AMD judges a machine gets is each campaign's ``machine_rule``; the
+    messages here play for campaigns that have no recording of their own)."""
 
     enabled: bool = True
     tick_seconds: float = 1.0
@@ -105,7 +104,7 @@ class DialerSettings:
 
     def __post_init__(self) -> None:
         for name in (self.machine_message, self.abandon_message):
-            if not _SOUND.fullmatch(name):
+            if not SOUND_NAME.fullmatch(name):
                 raise DialerSettingsError(f"message {name!r}: a sound name of letters, digits, _ / - only")
         if not 15 <= self.ring_seconds <= 120:
             raise DialerSettingsError("ring_seconds: 15-120")
@@ -325,8 +324,8 @@ class Dialer:
             return
         variables = {
             CAMPAIGN_VARIABLE: str(campaign.id), LEAD_VARIABLE: str(take.lead.id), ATTEMPT_VARIABLE: line.attempt_id,
-            RULE_VARIABLE: s.machine_rule, MACHINE_MESSAGE_VARIABLE: self.settings.machine_message,
-            ABANDON_MESSAGE_VARIABLE: self.settings.abandon_message,
+            RULE_VARIABLE: s.machine_rule, MACHINE_MESSAGE_VARIABLE: s.machine_message or self.settings.machine_message,
+            ABANDON_MESSAGE_VARIABLE: self._abandon_message(campaign),
         }
         try:
             action_id = await self.ami.originate(
@@ -513,6 +512,10 @@ class Dialer:
                  attempt_id, lead_id, campaign.name)
         return self.lines.open(Line(attempt_id, campaign_id, lead, now, machine_rule=campaign.settings.machine_rule))
 
+    def _abandon_message(self, campaign: StoredCampaign | None) -> str:
+        """What a person no agent can take hears: the campaign's recording, else the ``[dialer]`` one."""
+        return (campaign.settings.abandon_message if campaign is not None else "") or self.settings.abandon_message
+
     async def person_answered(self, session: AgiSession) -> None:
         """Hand the person to the agent held for the attempt, or any ready one; else the abandon message."""
         line = self.lines.get(session.env.extension or "") or await self._adopt(session)
@@ -542,7 +545,7 @@ class Dialer:
             line.agent_id = None
             self._end(line, dial.ABANDONED, detail="no agent free for the answered person")
             with contextlib.suppress(AgiError):
-                await session.stream_file(self.settings.abandon_message)
+                await session.stream_file(self._abandon_message(campaign))
                 await session.hangup()
             return
         line.agent_id = agent_id

@@ -33,7 +33,8 @@ from outbound.hopper import Hopper
 from outbound.leads import Lead, LeadHistory
 from outbound.numbers import DialNumber, parse_number
 from outbound.pacing import Pacer, PacingState
-from outbound.rules import ABANDONED, ANSWERED, BUSY, DO_NOT_CALL, FAILED, NO_ANSWER, RuleSet
+from outbound.rules import ABANDONED, ANSWERED, BUSY, DO_NOT_CALL, NO_ANSWER, RuleSet
+from outbound.rules import INVALID as INVALID_NUMBER
 from outbound.rules import MACHINE as MACHINE_OUTCOME
 from outbound.windows import CallingWindows, WindowRules
 
@@ -198,7 +199,7 @@ class _Day:
         if outcome.amd == MACHINE:
             self.result.machines += 1
             self.pacer.machine(self.now)
-        ends = {CALLEE_BUSY: BUSY, INVALID: FAILED, HUMAN: MACHINE_OUTCOME, MACHINE: MACHINE_OUTCOME}
+        ends = {CALLEE_BUSY: BUSY, INVALID: INVALID_NUMBER, HUMAN: MACHINE_OUTCOME, MACHINE: MACHINE_OUTCOME}
         self.hopper.outcome(lead_id, ends.get(outcome.kind, NO_ANSWER))
         self._serve_waiting()
 

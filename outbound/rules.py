@@ -18,11 +18,14 @@ NO_ANSWER = "no_answer"
 MACHINE = "machine"
 ABANDONED = "abandoned"
 FAILED = "failed"
+#: The network says the number does not exist (unallocated, no route, invalid format): not dialled again
+#: unless the campaign's retry rule for it says so.
+INVALID = "invalid"
 #: A person took the call and an agent talked to them; the lead is done unless a call-back is scheduled.
 ANSWERED = "answered"
 #: The agent's "do not call" disposition: the number goes on the internal list at once.
 DO_NOT_CALL = "do_not_call"
-RETRYABLE = (BUSY, NO_ANSWER, MACHINE, ABANDONED, FAILED)
+RETRYABLE = (BUSY, NO_ANSWER, MACHINE, ABANDONED, FAILED, INVALID)
 OUTCOMES = (*RETRYABLE, ANSWERED, DO_NOT_CALL)
 
 # The rules a decision can name, in the order they are checked (see outbound.eligibility).
@@ -61,6 +64,7 @@ def default_retry_rules() -> dict[str, RetryRule]:
         MACHINE: RetryRule(True, 4 * HOUR),
         ABANDONED: RetryRule(True, 24 * HOUR),
         FAILED: RetryRule(True, 30 * MINUTE),
+        INVALID: RetryRule(False, 0.0),
     }
 
 

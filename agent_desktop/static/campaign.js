@@ -46,6 +46,9 @@
     $("f-formula").value = data.abandon_formula;
     $("f-false-positive").value = Math.round(data.amd_false_positive * 1000) / 10;
     $("f-machine-rule").value = data.machine_rule;
+    $("f-machine-message").value = data.machine_message;
+    $("f-abandon-message").value = data.abandon_message;
+    $("f-preview-dial").value = data.preview_dial_seconds ?? "";
   }
 
   function settings() {
@@ -74,6 +77,8 @@
       other_campaign_gap: Number($("f-gap").value) * 3600, dispositions,
       abandon_target: Number($("f-abandon").value) / 100, abandon_formula: $("f-formula").value,
       amd_false_positive: Number($("f-false-positive").value) / 100, machine_rule: $("f-machine-rule").value,
+      machine_message: $("f-machine-message").value.trim(), abandon_message: $("f-abandon-message").value.trim(),
+      preview_dial_seconds: $("f-preview-dial").value === "" ? null : Number($("f-preview-dial").value),
     };
   }
 

@@ -63,16 +63,21 @@ async def test_a_campaign_manager_imports_a_list_and_stops_a_number(
         await page.select_option("#f-formula", "ofcom")
         await page.fill("#f-false-positive", "4")
         await page.fill("#f-region", "CN")
+        await page.fill("#f-preview-dial", "30")
+        await page.fill("#f-machine-message", "spring/machine-note")
         await page.screenshot(path=str(screenshot_dir / "campaign-new.png"), full_page=True)
         await page.click("#campaign-save")
         await page.wait_for_url(re.compile(r".*/campaigns/\d+$"))
         await expect(page.locator("#campaign-title")).to_have_text("春季回访")
         await expect(page.locator("#campaign-status")).to_have_text("draft")
-        await expect(page.locator("#history-rows tr")).to_have_count(16)  # every field, created by camp
+        await expect(page.locator("#history-rows tr")).to_have_count(19)  # every field, created by camp
         # the answering-machine rule and the abandon rule came back as saved
         await expect(page.locator("#f-machine-rule")).to_have_value("message")
         await expect(page.locator("#f-formula")).to_have_value("ofcom")
         await expect(page.locator("#f-false-positive")).to_have_value("4")
+        await expect(page.locator("#f-machine-message")).to_have_value("spring/machine-note")
+        await expect(page.locator("#f-abandon-message")).to_have_value("")  # the dialer's own
+        await expect(page.locator("#f-preview-dial")).to_have_value("30")
 
         await page.evaluate(WATCH_PROGRESS)
         await page.set_input_files("#upload-file", str(gbk_list(tmp_path / "名单.csv")))

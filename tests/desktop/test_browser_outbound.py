@@ -15,6 +15,7 @@ from outbound_calls import connect_campaign_call, running_campaign
 
 from acd.events import AgentStateChanged, CallDisposed, CallEnded
 from crm_core.audit import setting_changes
+from outbound.campaigns import PAUSED, RUNNING
 from tests.desktop.test_browser import signed_in_page
 
 if TYPE_CHECKING:
@@ -106,6 +107,30 @@ async def test_a_preview_card_shows_the_lead_and_its_customer_and_skips_with_a_r
         await expect(page.locator("#msg")).to_contain_text("your phone rings first")
         await expect(page.locator("#preview")).to_be_hidden()
         await page.click("#btn-not-ready")  # no further preview for the tests after this one
+
+
+async def test_a_preview_campaign_with_a_timer_dials_the_card_by_itself(
+        browser: Any, live_server: LiveServer) -> None:
+    from playwright.async_api import expect
+
+    service = live_server.outbound
+    for view in await service.campaigns():  # earlier tests' preview campaigns would show their cards first
+        if view.campaign.status == RUNNING:
+            await service.set_status(view.campaign.id, PAUSED, actor="camp")
+    await running_campaign(service, "name,phone\r\nTuring,212 555 0145\r\n", name="Browser timed previews",
+                           mode="preview", queue="support", preview_dial_seconds=5)
+    async with signed_in_page(browser, live_server.base_url, "agent1") as page:
+        page.set_default_timeout(10000)  # the card is asked for every five seconds
+        await page.wait_for_url("**/desktop")
+        await expect(page.locator("#conn")).to_have_text("live")
+        await page.click("#btn-ready")
+        await expect(page.locator("#preview-name")).to_have_text("Turing")
+        await expect(page.locator("#preview-countdown")).to_contain_text("Dialled by itself in")
+        shown = time.monotonic()
+        await expect(page.locator("#msg")).to_contain_text("your phone rings first", timeout=9000)  # no click
+        assert 3.0 <= time.monotonic() - shown <= 7.0
+        await expect(page.locator("#preview")).to_be_hidden()
+        await page.click("#btn-not-ready")
 
 
 async def test_a_supervisor_dials_for_an_agent_past_a_do_not_call_refusal_with_a_reason(

@@ -8,6 +8,7 @@ import shutil
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -140,17 +141,17 @@ async def rig(engine: Engine, tmp_path: Path) -> AsyncIterator[Rig]:
         await recorder.stop()
 
 
-def abandon_messages(rig: Rig) -> list[str]:
-    """The abandon messages the PBX plays from now on (its FastAGI commands, as AMI reports them)."""
+def abandon_messages(rig: Rig, sound: str = "sorry-youre-having-problems") -> list[str]:
+    """The abandon messages (``sound``) the PBX plays from now on (its FastAGI commands, as AMI reports them)."""
     played: list[str] = []
     rig.sim.add_event_sink(lambda headers: played.extend(
-        v for k, v in headers if k == "Command" and v.startswith("STREAM FILE sorry-youre")))
+        v for k, v in headers if k == "Command" and v.startswith(f"STREAM FILE {sound} ")))
     return played
 
 
 async def running_campaign(rig: Rig, tmp_path: Path, numbers: tuple[str, ...] = tuple(CAST),
-                           machine_rule: str = "hangup") -> int:
-    campaign = await rig.outbound.create_campaign({**CAMPAIGN, "machine_rule": machine_rule}, actor="camp")
+                           **settings: Any) -> int:
+    campaign = await rig.outbound.create_campaign({**CAMPAIGN, **settings}, actor="camp")
     rows = [["name", "phone"], *[[f"P{i}", number] for i, number in enumerate(numbers)]]
     upload = rig.outbound.upload_path("list.csv")
     shutil.copy(write_csv(tmp_path / "list.csv", rows), upload)
@@ -200,11 +201,14 @@ async def test_a_progressive_campaign_reaches_each_kind_of_callee_and_connects_t
     histories = {n: hopper.history(lead_id) for n, lead_id in by_number.items()}
     assert {n: h.last_outcome for n, h in histories.items()} == {
         "+12122345600": rules.ANSWERED, "+12122345601": rules.BUSY, "+12122345602": rules.NO_ANSWER,
-        "+12122345603": rules.MACHINE, "+12122345604": rules.FAILED}
+        "+12122345603": rules.MACHINE, "+12122345604": rules.INVALID}
     assert all(h.attempts == 1 for h in histories.values())
     now = rig.dialer.clock()
     busy = hopper.eligibility.decide(hopper.lead(by_number["+12122345601"]), histories["+12122345601"], now)
     assert not busy.released and busy.next_at is not None and busy.next_at > now  # retried later, not now
+    # a number the network does not know is not dialled again, ever (by default)
+    invalid = hopper.eligibility.decide(hopper.lead(by_number["+12122345604"]), histories["+12122345604"], now + 86400)
+    assert not invalid.released and invalid.next_at is None and invalid.rule == rules.RULE_RETRY
     assert {a.agent_id: a.state for a in rig.acd.agents_of("sales")}[agent] is not AgentState.RESERVED
 
     # One outbound interaction row per attempt, with its campaign, lead and outcome (and the sale).
@@ -232,8 +236,8 @@ async def test_a_person_nobody_can_take_hears_the_message_at_once_and_counts_as_
         rig: Rig, tmp_path: Path) -> None:
     """The agent held for the line logs out while it rings and nobody else is ready: the answered person
     is let go with the campaign's message right after AMD's verdict, and the lead's outcome is 'abandoned'."""
-    heard_on_wire = abandon_messages(rig)
-    campaign_id = await running_campaign(rig, tmp_path, ("+12122345600",))
+    heard_on_wire = abandon_messages(rig, "renewals/sorry")
+    campaign_id = await running_campaign(rig, tmp_path, ("+12122345600",), abandon_message="renewals/sorry")
     hopper = rig.outbound.hopper(campaign_id)
     assert hopper is not None
     await rig.acd.set_ready("a1")
@@ -300,8 +304,9 @@ async def test_a_person_answering_a_line_of_a_campaign_no_longer_running_hears_t
 async def test_a_machine_under_the_message_rule_hears_the_message_after_its_greeting(rig: Rig, tmp_path: Path) -> None:
     played: list[float] = []
     rig.sim.add_event_sink(lambda headers: played.extend(
-        rig.dialer.clock() for k, v in headers if k == "AppData" and v == "vm-goodbye"))
-    campaign_id = await running_campaign(rig, tmp_path, ("+12122345603",), machine_rule="message")
+        rig.dialer.clock() for k, v in headers if k == "AppData" and v == "renewals/machine-note"))
+    campaign_id = await running_campaign(rig, tmp_path, ("+12122345603",), machine_rule="message",
+                                         machine_message="renewals/machine-note")
     await rig.acd.set_ready("a1")
     await rig.dialer.start()
     await rig.until(lambda: played, "the machine's message")

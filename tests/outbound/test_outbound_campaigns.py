@@ -23,7 +23,7 @@ from outbound.campaigns import (
     StatusError,
     check_transition,
 )
-from outbound.rules import BUSY, MACHINE
+from outbound.rules import BUSY, INVALID, MACHINE
 
 
 def test_settings_round_trip_through_json_and_make_the_rule_set() -> None:
@@ -39,9 +39,11 @@ def test_settings_round_trip_through_json_and_make_the_rule_set() -> None:
         "dispositions": [{"name": "sale", "kind": "final"}, {"name": "later", "kind": "callback"},
                          {"name": "never again", "kind": "do_not_call"}],
         "abandon_target": 0.02, "abandon_formula": "ofcom", "amd_false_positive": 0.05, "machine_rule": "message",
+        "machine_message": " renewals/machine-note ", "abandon_message": "", "preview_dial_seconds": 20,
     }
     read = CampaignSettings.from_json(data)
     assert (read.abandon_formula, read.amd_false_positive, read.machine_rule) == ("ofcom", 0.05, "message")
+    assert (read.machine_message, read.abandon_message, read.preview_dial_seconds) == ("renewals/machine-note", "", 20)
     assert (read.name, read.caller_id, read.default_region) == ("Spring renewals", "+12125550199", "US")
     assert CampaignSettings.from_json(json.loads(json.dumps(read.to_json()))) == read
     rules = read.rule_set(7)
@@ -74,6 +76,10 @@ def test_settings_round_trip_through_json_and_make_the_rule_set() -> None:
     ({"abandon_formula": "eu"}, "abandon_formula"),
     ({"amd_false_positive": -0.1}, "amd_false_positive"),
     ({"machine_rule": "voicemail"}, "machine_rule"),
+    ({"machine_message": "sorry; hangup"}, "machine_message"),
+    ({"abandon_message": "../secret.wav"}, "abandon_message"),
+    ({"preview_dial_seconds": 2}, "preview_dial_seconds"),
+    ({"preview_dial_seconds": "10"}, "preview_dial_seconds"),
 ])
 def test_a_bad_field_is_refused_by_name(change: dict[str, object], field: str) -> None:
     with pytest.raises(CampaignError) as refused:
@@ -145,4 +151,9 @@ def test_campaigns_made_before_their_machine_and_abandon_rules_keep_what_the_dia
         [kept] = campaign_store.list_campaigns(session)
     assert (kept.settings.machine_rule, kept.settings.abandon_formula, kept.settings.amd_false_positive) == (
         "hangup", "us", 0.03)
+    # nor their recordings (the dialer's) or their preview cards (dialled by the agent only); and a number
+    # the network says does not exist is not dialled again
+    assert (kept.settings.machine_message, kept.settings.abandon_message, kept.settings.preview_dial_seconds) == (
+        "", "", None)
+    assert not kept.settings.rule_set(1).retry[INVALID].retry
     engine.dispose()
