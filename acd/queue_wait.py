@@ -297,7 +297,7 @@ class QueueWait:
             # ends the bridge (hangs up, or its line is taken elsewhere), 0 when the caller is moved out of it;
             # DIALSTATUS and our own marks below tell what happened.
             await session.command("EXEC", "Dial", f"{offer.interface},{self.settings.ring_timeout}"
-                                  f"{self._dial_options(offer.agent_id)}")
+                                  f"{self._dial_options(offer)}")
         finally:
             leg.ringing = None
             leg.dial_channel = None
@@ -330,10 +330,18 @@ class QueueWait:
         # A consultation pinned to the colleague ends there (the core dropped it).
         return leg.consult_for is not None and not self._exists(leg.call_id)
 
-    def _dial_options(self, agent_id: str) -> str:
-        """Dial's options for ringing ``agent_id``: the auto-answer pre-dial handler when the agent turned it on."""
-        seconds = self.auto_answer.get(agent_id)
+    def _dial_options(self, offer: Offer | OriginateCallback) -> str:
+        """Dial's options for ringing the offered agent: the auto-answer pre-dial handler when the agent turned
+        it on, and at once for a campaign's answered person, who may wait 2 s at most before the call counts
+        as abandoned (whatever the agent chose for the calls that ring them)."""
+        seconds = 0 if self._campaign_call(offer.call_id) else self.auto_answer.get(offer.agent_id)
         return "" if seconds is None else f",b({AUTO_ANSWER_CONTEXT}^s^1({seconds}))"
+
+    def _campaign_call(self, call_id: str) -> bool:
+        try:
+            return self.acd.call(call_id).caller.campaign_lead() is not None
+        except AcdError:
+            return False
 
     def answered(self, leg: Leg) -> None:
         """The agent rung for the leg answered: they talk."""

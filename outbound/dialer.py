@@ -34,7 +34,7 @@ from typing import Any
 
 from acd.agents import AgentState
 from acd.control import AgentControlRefused
-from acd.events import AgentStateChanged, CallAbandoned, CallDisposed, CallEnded
+from acd.events import AgentStateChanged, CallAbandoned, CallConnected, CallDisposed, CallEnded
 from acd.service import AcdService
 from asterisk_conf.dialstring import callback_number
 from bus.clock import Clock
@@ -71,6 +71,9 @@ AMD_STATUS_VARIABLE, AMD_CAUSE_VARIABLE = "CC_AMD_STATUS", "CC_AMD_CAUSE"
 OTHER_HALF = ".2"
 #: Real seconds a failed originate waits for its channels' hang-up causes, which may come after it.
 CAUSE_GRACE = 0.3
+#: Seconds from AMD's verdict within which an agent must take the answered person, or the call counts as
+#: abandoned (the US and UK rules' 2 s).
+CONNECT_LIMIT = 2.0
 CAMPAIGN_CACHE_SECONDS = 5.0
 
 
@@ -140,6 +143,7 @@ class _Handed:
     campaign_id: int
     lead_id: int
     talk_ended_at: float | None = None
+    person_at: float | None = None  # AMD's verdict on a person, until the pacer is told of their connect
 
 
 class Dialer:
@@ -171,7 +175,7 @@ class Dialer:
 
     async def start(self) -> None:
         self.bus.add_listener(self._on_event, OriginateResult, ChannelHungUp, VariableSet, CallDisposed, CallEnded,
-                              CallAbandoned, AgentStateChanged)
+                              CallAbandoned, CallConnected, AgentStateChanged)
         self._tasks.spawn(self._run(), name="dialer-rounds")
 
     async def stop(self) -> None:
@@ -365,9 +369,12 @@ class Dialer:
             handed = self._handed.pop(event.call_id, None)
             if handed is not None:
                 self._tasks.spawn(self._dispose(handed, event), name=f"dispose-{event.call_id}")
+        elif isinstance(event, CallConnected) and event.call_id in self._handed:
+            self._count_person(event.call_id, self._handed[event.call_id], event.at)
         elif isinstance(event, CallAbandoned):
             handed = self._handed.pop(event.call_id, None)
             if handed is not None:  # gone while the agent's phone rang
+                self._count_person(event.call_id, handed, None)
                 self._report(handed.campaign_id, handed.lead_id, dial.HOPPER_OUTCOME[dial.ABANDONED])
         elif isinstance(event, CallEnded) and event.call_id in self._handed:
             handed = self._handed[event.call_id]
@@ -382,6 +389,20 @@ class Dialer:
             pacer = self._pacers.get(wrapped.campaign_id) if wrapped is not None else None
             if wrapped is not None and pacer is not None:
                 pacer.wrapped(wrapped.seconds)
+
+    def _count_person(self, call_id: str, handed: _Handed, connected_at: float | None) -> None:
+        """Tell the pacer, once, of a person handed to an agent: abandoned unless the agent took them within
+        :data:`CONNECT_LIMIT` of AMD's verdict (``connected_at`` None: they were gone before)."""
+        if handed.person_at is None:
+            return
+        at, handed.person_at = handed.person_at, None
+        abandoned = connected_at is None or connected_at - at > CONNECT_LIMIT
+        if connected_at is not None and abandoned:
+            log.warning("campaign call %s: the agent took the person %.1f s after AMD's verdict; counted as "
+                        "abandoned (does the agent's phone answer by itself?)", call_id, connected_at - at)
+        pacer = self._pacers.get(handed.campaign_id)
+        if pacer is not None:
+            pacer.live(at, abandoned=abandoned)
 
     def _originated(self, attempt_id: str, result: OriginateResult) -> None:
         line = self.lines.get(attempt_id)
@@ -427,8 +448,11 @@ class Dialer:
                                               lead_id=line.lead.id, verdict=verdict, amd_status=status,
                                               amd_cause=cause))
 
-    def _end(self, line: Line, outcome: str, *, agent_id: str | None = None, detail: str = "") -> None:
-        """Close the line: let its held agent go (unless it took the person), publish, and tell the hopper."""
+    def _end(self, line: Line, outcome: str, *, agent_id: str | None = None, detail: str = "",
+             person_at: float | None = None) -> None:
+        """Close the line: let its held agent go (unless it took the person), publish, and tell the hopper.
+        ``person_at``: when AMD said a person answered a line handed to an agent (its pacer counts the person
+        when the agent takes them)."""
         if self.lines.close(line.attempt_id) is None:
             return
         now = self.clock()
@@ -444,7 +468,7 @@ class Dialer:
             ring_seconds=(line.answered_at or now) - line.dialled_at, agent_id=agent_id or line.agent_id,
             detail=detail))
         if outcome == CONNECTED:
-            self._handed[line.attempt_id] = _Handed(line.campaign_id, line.lead.id)
+            self._handed[line.attempt_id] = _Handed(line.campaign_id, line.lead.id, person_at=person_at)
             return
         self._report(line.campaign_id, line.lead.id, dial.HOPPER_OUTCOME[outcome], detail=detail)
 
@@ -539,8 +563,9 @@ class Dialer:
         if agent_id is None or not self.acd.holds(agent_id, line.attempt_id):
             agent_id = self.acd.reserve_agent(line.attempt_id, queue) if queue else None
         pacer = self._pacers.get(line.campaign_id)
-        if pacer is not None and status != "MACHINE":
-            pacer.live(self.clock(), abandoned=agent_id is None)
+        person = status != "MACHINE"
+        if pacer is not None and person and agent_id is None:
+            pacer.live(self.clock(), abandoned=True)
         if agent_id is None:
             line.agent_id = None
             self._end(line, dial.ABANDONED, detail="no agent free for the answered person")
@@ -550,7 +575,7 @@ class Dialer:
             return
         line.agent_id = agent_id
         assert campaign is not None
-        self._end(line, CONNECTED, agent_id=agent_id)
+        self._end(line, CONNECTED, agent_id=agent_id, person_at=self.clock() if person else None)
         outcome = IvrOutcome(kind=OutcomeKind.QUEUE, call_id=line.attempt_id, queue=queue,
                              caller=caller_data(campaign, line))
         with contextlib.suppress(AgiHangup):

@@ -100,10 +100,12 @@ async def rig(engine: Engine, tmp_path: Path) -> AsyncIterator[Rig]:
 
     agi = AgiServer("127.0.0.1", 0, interrupter=interrupter, shutdown_grace=0.5)
     await agi.start()
-    agent_phone = PhoneBehaviour(answer_after=0.3)  # auto-answer headsets, as outbound desks use
+    # a person at the desk takes 4 s to pick up; the phone answers by itself when the dial asks it to
+    agent_phone = PhoneBehaviour(answer_after=4.0, auto_answers=True)
     sim = Simulator(SimulatorConfig(
         ami_port=0, ami_user=USER, ami_secret=SECRET, agi_url=f"agi://127.0.0.1:{agi.port}/inbound", speed=SPEED,
-        phones={"PJSIP/a1": agent_phone, "PJSIP/a2": agent_phone}, shipped_dialplan=True,
+        phones={"PJSIP/a1": agent_phone, "PJSIP/a2": agent_phone, "PJSIP/a3": PhoneBehaviour(answer_after=4.0)},
+        shipped_dialplan=True,
         callees=CalleePopulation(always=CAST)))
     await sim.start()
     offset = TUESDAY_10_NY - sim.clock.now()
@@ -116,7 +118,8 @@ async def rig(engine: Engine, tmp_path: Path) -> AsyncIterator[Rig]:
     await ami.connect(timeout=WAIT)
     config = AcdConfig(queues=(QueueConfig("sales", wrap_up_seconds=5.0),),
                        agents=(AgentConfig("a1", phone="PJSIP/a1", queues=("sales",)),
-                               AgentConfig("a2", phone="PJSIP/a2", queues=("sales",))))
+                               AgentConfig("a2", phone="PJSIP/a2", queues=("sales",)),
+                               AgentConfig("a3", phone="PJSIP/a3", queues=("sales",))))  # no auto-answer
     acd = AcdService(Acd(config, clock=clock), bus, ami, agi, clock=clock, time_scale=SPEED,
                      settings=AcdServiceSettings(announce_every=1000.0, callback_offer_every=0.0))
     acd.register_routes()
@@ -361,6 +364,10 @@ class Taught(Pacer):
     def __init__(self) -> None:
         self.talks: list[float] = []
         self.wraps: list[float] = []
+        self.lives: list[tuple[float, bool]] = []
+
+    def live(self, at: float, *, abandoned: bool) -> None:
+        self.lives.append((at, abandoned))
 
     def handled(self, seconds: float) -> None:
         self.talks.append(seconds)
@@ -380,11 +387,28 @@ async def test_a_talk_never_disposed_of_leaves_its_lead_answered_after_the_wait(
     [talk] = rig.of(CallEnded)
     assert isinstance(talk, CallEnded) and taught.talks == [talk.talk_seconds] and talk.talk_seconds > 0
     assert taught.wraps == [pytest.approx(5.0, abs=0.5)]
+    assert [abandoned for _, abandoned in taught.lives] == [False]  # the agent took the person within 2 s
     [ended] = rig.of(CampaignDialEnded)
     hopper = rig.outbound.hopper(campaign_id)
     assert hopper is not None
     assert hopper.history(ended.lead_id).last_outcome is None  # still waiting for the agent's word
     await rig.until(lambda: hopper.history(ended.lead_id).last_outcome == rules.ANSWERED, "the wait to run out")
+
+
+async def test_a_person_the_agent_takes_after_more_than_2_s_counts_as_abandoned_for_pacing(
+        rig: Rig, tmp_path: Path) -> None:
+    """A desk phone that does not answer by itself: the person waits 4 s for the agent. They talk, but the
+    pacer counts the call as the rule does, abandoned, so predictive dialling does not spend more on it."""
+    campaign_id = await running_campaign(rig, tmp_path, ("+12122345600",))
+    await rig.acd.set_ready("a3")
+    taught = rig.dialer._pacers[campaign_id] = Taught()
+    await rig.dialer.start()
+    await rig.until(lambda: rig.of(CallConnected), "the agent to take the person")
+    [connected] = rig.of(CallConnected)
+    [heard] = rig.of(CampaignDialAnswered)
+    assert isinstance(connected, CallConnected) and connected.agent_id == "a3"
+    assert connected.at - heard.at > 2.0
+    assert taught.lives == [(pytest.approx(heard.at, abs=0.5), True)]
 
 
 async def test_a_call_dialled_by_hand_is_kept_in_the_history_and_its_agent_is_ready_again(rig: Rig) -> None:
