@@ -5,19 +5,28 @@
   ``(abandoned + fp * amd_machines) / (live + fp * amd_machines)``, where ``fp`` is the share of calls AMD called
   machines that were really people (a reasoned estimate the campaign sets).
 
-Counts are kept in one-minute buckets so a month of traffic is at most 43,200 small entries.
+Counts are kept in one-minute buckets so a month of traffic is at most 43,200 small entries. A ledger made
+after a restart (or when a campaign turns predictive) learns the windows' past from the stored outcomes of the
+campaign's dials (:meth:`AbandonLedger.replay`), so the rolling 30 days are those of the campaign, not of the
+process.
 """
 
 from __future__ import annotations
 
 import collections
 import dataclasses
+from collections.abc import Iterable
+
+from outbound.rules import ABANDONED, ANSWERED, DO_NOT_CALL, MACHINE
 
 US_WINDOW = 30 * 86400.0
 OFCOM_WINDOW = 86400.0
 BUCKET = 60.0
 US, OFCOM = "us", "ofcom"
 FORMULAS = (US, OFCOM)
+#: Stored outcomes of a dial a person answered: an agent talked to them (however they disposed of the call), or
+#: nobody was free (abandoned). The denominator of both formulas; the reports count contacts by it too.
+LIVE_OUTCOMES = frozenset({ANSWERED, DO_NOT_CALL, ABANDONED})
 
 
 @dataclasses.dataclass(slots=True)
@@ -83,6 +92,14 @@ class AbandonLedger:
         """AMD judged the answer a machine."""
         for window in self._windows.values():
             window.note(at, 0, 0, 1)
+
+    def replay(self, outcomes: Iterable[tuple[float, str]]) -> None:
+        """Count stored outcomes of the campaign's dials, ``(when, outcome)`` oldest first (see the module doc)."""
+        for at, outcome in outcomes:
+            live, abandoned, machine = outcome in LIVE_OUTCOMES, outcome == ABANDONED, outcome == MACHINE
+            if live or machine:
+                for window in self._windows.values():
+                    window.note(at, int(live), int(abandoned), int(machine))
 
     def counts(self, formula: str, now: float) -> Counts:
         return self._windows[formula].expire(now)

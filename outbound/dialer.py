@@ -47,7 +47,7 @@ from cti.ami.events import ChannelHungUp, OriginateResult, VariableSet
 from ivr.caller import CallerData
 from ivr.outcome import IvrOutcome, OutcomeKind
 from outbound import dial_outcomes as dial
-from outbound.abandon import AbandonLedger
+from outbound.abandon import US_WINDOW, AbandonLedger
 from outbound.after_call import AfterCallWork
 from outbound.campaign_store import StoredCampaign
 from outbound.campaigns import AGENT, PREDICTIVE, PREVIEW, SOUND_NAME, CampaignError
@@ -211,12 +211,16 @@ class Dialer:
             self._campaigns[campaign_id] = cached
         return cached[1]
 
-    def _pacer(self, campaign: StoredCampaign) -> Pacer:
+    async def _pacer(self, campaign: StoredCampaign) -> Pacer:
+        """The campaign's pacer; a new predictive one's abandon ledger starts from the campaign's stored outcomes
+        of the last 30 days (a restart or a change of mode does not reset the rolling window)."""
         s = campaign.settings
         pacer = self._pacers.get(campaign.id)
         predictive = s.mode == PREDICTIVE
         if pacer is None or isinstance(pacer, PredictivePacer) != predictive:
             ledger = AbandonLedger(false_positive=s.amd_false_positive)
+            if predictive:
+                ledger.replay(await self.outbound.outcomes_since(campaign.id, self.clock() - US_WINDOW))
             pacer = PredictivePacer(target=s.abandon_target, formula=s.abandon_formula, ledger=ledger) \
                 if predictive else Pacer()
             self._pacers[campaign.id] = pacer
@@ -226,7 +230,7 @@ class Dialer:
 
     async def _campaign_round(self, campaign: StoredCampaign) -> int:
         s = campaign.settings
-        pacer = self._pacer(campaign)
+        pacer = await self._pacer(campaign)
         lines = self.lines.of(campaign.id)
         state = pacing_state(self.clock(), self.acd.agents_of(s.queue), lines,
                              keep_for_inbound=self.settings.keep_for_inbound)

@@ -187,6 +187,14 @@ def outcomes_between(session: Session, start: float, end: float) -> list[tuple[i
     return [(campaign_id, lead_id, at, detail) for campaign_id, lead_id, at, detail in session.execute(query)]
 
 
+def campaign_outcomes(session: Session, campaign_id: int, since: float) -> list[tuple[float, str]]:
+    """(when, outcome name) of the campaign's dial outcomes since ``since``, oldest first."""
+    query = select(LeadEvent.at, LeadEvent.detail).where(
+        LeadEvent.campaign_id == campaign_id, LeadEvent.kind == OUTCOME, LeadEvent.at >= since
+    ).order_by(LeadEvent.at, LeadEvent.id)
+    return [(at, read_disposition_detail(detail)[0]) for at, detail in session.execute(query)]
+
+
 def outcome_tallies(session: Session, campaign_ids: Iterable[int], since: float) -> dict[int, dict[str, int]]:
     """How many dials of each campaign ended how (by outcome name) since ``since``."""
     query = select(LeadEvent.campaign_id, LeadEvent.detail, func.count()).where(

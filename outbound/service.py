@@ -505,6 +505,12 @@ class OutboundService:
                               detail=lead_store.disposition_detail(OUTCOME_OF_KIND[found.kind], disposition, by,
                                                                    callback_agent if callback else None))
 
+    async def outcomes_since(self, campaign_id: int, since: float) -> list[tuple[float, str]]:
+        """(when, outcome) of the campaign's stored dial outcomes since ``since``, oldest first; decisions and
+        outcomes still in memory are written first."""
+        await self._flush_decisions()
+        return await self._db(lambda s: lead_store.campaign_outcomes(s, campaign_id, since))
+
     async def callback_agent(self, lead_id: int) -> str | None:
         """The agent a lead's call-back is kept for (None: whoever is free)."""
         return await self._db(lambda s: lead_store.callback_agent(s, lead_id))

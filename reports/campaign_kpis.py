@@ -15,11 +15,11 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from outbound.abandon import OFCOM, US, Counts, ofcom_rate, us_rate
+from outbound.abandon import LIVE_OUTCOMES, OFCOM, US, Counts, ofcom_rate, us_rate
 from outbound.rules import ABANDONED, ANSWERED, DO_NOT_CALL, MACHINE
 
 GROUPINGS = ("campaign", "list", "agent")
-CONTACT_OUTCOMES = (ANSWERED, DO_NOT_CALL, ABANDONED)
+CONTACT_OUTCOMES = LIVE_OUTCOMES
 
 
 class ReportError(ValueError):

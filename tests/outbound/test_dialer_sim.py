@@ -36,7 +36,8 @@ from cti.ami.client import AmiClient, AmiConfig
 from cti.ami.events import OriginateResult
 from cti.sim import PhoneBehaviour, PhoneOutcome, Simulator, SimulatorConfig
 from cti.sim.config import CalleePopulation
-from outbound import rules
+from outbound import lead_store, rules
+from outbound.abandon import OFCOM, US, Counts
 from outbound.campaigns import PAUSED, RUNNING
 from outbound.dial_events import (
     CONNECTED,
@@ -47,7 +48,7 @@ from outbound.dial_events import (
 )
 from outbound.dialer import Dialer, DialerSettings, PreviewError
 from outbound.numbers import parse_number
-from outbound.pacing import Pacer
+from outbound.pacing import Pacer, PredictivePacer
 from outbound.service import OutboundService
 
 SPEED = 20.0
@@ -409,6 +410,26 @@ async def test_a_person_the_agent_takes_after_more_than_2_s_counts_as_abandoned_
     assert isinstance(connected, CallConnected) and connected.agent_id == "a3"
     assert connected.at - heard.at > 2.0
     assert taught.lives == [(pytest.approx(heard.at, abs=0.5), True)]
+
+
+async def test_a_predictive_campaign_s_abandon_rate_counts_its_month_before_the_dialer_started(
+        rig: Rig, tmp_path: Path) -> None:
+    """A restart does not give a predictive campaign a fresh abandon budget: its pacer's ledger starts from the
+    campaign's stored outcomes of the last 30 days (US) and 24 hours (Ofcom)."""
+    campaign_id = await running_campaign(rig, tmp_path, ("+12122345600",), mode="predictive")
+    now = rig.dialer.clock()
+    with session_scope(factory(rig.engine)) as session:
+        [(lead, _)] = lead_store.campaign_leads(session, campaign_id)
+        for ago, outcome in ((40 * 86400, rules.ABANDONED), (2 * 86400, rules.ABANDONED), (3600, rules.ANSWERED),
+                             (3600, rules.BUSY), (600, rules.MACHINE)):
+            lead_store.record_outcome(session, lead, outcome, at=now - ago)
+    await rig.dialer.start()  # nobody is ready: the campaign's round makes its pacer and dials nothing
+    await rig.until(lambda: campaign_id in rig.dialer._pacers, "the campaign's pacer")
+    pacer = rig.dialer._pacers[campaign_id]
+    assert isinstance(pacer, PredictivePacer)
+    assert pacer.ledger.counts(US, now) == Counts(live=2, abandoned=1, machines=1)
+    assert pacer.ledger.counts(OFCOM, now) == Counts(live=1, abandoned=0, machines=1)
+    assert not rig.of(CampaignDialPlaced)
 
 
 async def test_a_call_dialled_by_hand_is_kept_in_the_history_and_its_agent_is_ready_again(rig: Rig) -> None:

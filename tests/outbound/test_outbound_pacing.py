@@ -44,6 +44,24 @@ def test_ofcom_rate_adds_estimated_amd_false_positives_and_keeps_24_hours() -> N
     assert ledger.rate(US, T0 + DAY + 300) == pytest.approx(1 / 91)
 
 
+def test_a_ledger_replays_stored_outcomes_as_if_it_had_counted_them() -> None:
+    """A restarted dialer's ledger: the same rates as one that ran through the month."""
+    history = [(T0 - 40 * DAY, "abandoned"), (T0 - 2 * DAY, "abandoned"), (T0 - 2 * DAY, "answered"),
+               (T0 - 3600, "do_not_call"), (T0 - 3600, "busy"), (T0 - 600, "no_answer"), (T0 - 60, "machine"),
+               (T0 - 30, "answered"), (T0 - 20, "abandoned")]
+    replayed, counted = AbandonLedger(false_positive=0.1), AbandonLedger(false_positive=0.1)
+    replayed.replay(history)
+    for at, outcome in history:
+        if outcome == "machine":
+            counted.machine(at)
+        elif outcome in ("answered", "do_not_call", "abandoned"):
+            counted.live(at, abandoned=outcome == "abandoned")
+    for formula in (US, OFCOM):
+        assert replayed.counts(formula, T0) == counted.counts(formula, T0)
+    assert replayed.rate(US, T0) == pytest.approx(2 / 5)  # the abandon 40 days ago is out of the window
+    assert replayed.rate(OFCOM, T0) == pytest.approx((1 + 0.1) / (3 + 0.1))  # the day's: 3 lives, 1 machine
+
+
 def test_bad_parameters_are_refused() -> None:
     with pytest.raises(PacingError):
         PredictivePacer(target=0.0)
