@@ -4,6 +4,7 @@ AMD, the ACD holding agents, the outcomes in the lead histories and the interact
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -48,7 +49,7 @@ from outbound.dial_events import (
 )
 from outbound.dialer import Dialer, DialerSettings, PreviewError
 from outbound.numbers import parse_number
-from outbound.pacing import Pacer, PredictivePacer
+from outbound.pacing import DialStats, Pacer, PredictivePacer
 from outbound.service import OutboundService
 
 SPEED = 20.0
@@ -107,7 +108,7 @@ async def rig(engine: Engine, tmp_path: Path) -> AsyncIterator[Rig]:
         ami_port=0, ami_user=USER, ami_secret=SECRET, agi_url=f"agi://127.0.0.1:{agi.port}/inbound", speed=SPEED,
         phones={"PJSIP/a1": agent_phone, "PJSIP/a2": agent_phone, "PJSIP/a3": PhoneBehaviour(answer_after=4.0)},
         shipped_dialplan=True,
-        callees=CalleePopulation(always=CAST)))
+        callees=CalleePopulation(always=CAST, talk=(20.0, 60.0))))  # short talks: the pacer learns sooner
     await sim.start()
     offset = TUESDAY_10_NY - sim.clock.now()
 
@@ -430,6 +431,44 @@ async def test_a_predictive_campaign_s_abandon_rate_counts_its_month_before_the_
     assert pacer.ledger.counts(US, now) == Counts(live=2, abandoned=1, machines=1)
     assert pacer.ledger.counts(OFCOM, now) == Counts(live=1, abandoned=0, machines=1)
     assert not rig.of(CampaignDialPlaced)
+
+
+async def test_a_predictive_campaign_overdials_once_it_has_learned_and_counts_every_person(
+        rig: Rig, tmp_path: Path) -> None:
+    """Predictive pacing through the whole stack (AMI originates, AMD, the ACD, the agents' wrap-up): once its
+    model has seen enough calls it dials lines that hold no agent, more than the agents ready, and every person
+    who answered is in its abandon ledger as the dial's events tell it (put through, or abandoned)."""
+    numbers = tuple(f"+1212345{i:04d}" for i in range(300))  # callees drawn from the simulator's population
+    campaign_id = await running_campaign(rig, tmp_path, numbers, mode="predictive")
+    pacer = rig.dialer._pacers[campaign_id] = PredictivePacer(stats=DialStats(min_samples=5))
+    await rig.acd.set_ready("a1")
+    await rig.acd.set_ready("a2")
+    overdialled: list[int] = []
+
+    def watch() -> bool:
+        lines = len(rig.dialer.lines.of(campaign_id))
+        ready = sum(a.state is AgentState.READY for a in rig.acd.agents_of("sales"))
+        if pacer.stats.learned(2) and lines > ready:
+            overdialled.append(lines)
+        return len(overdialled) >= 3
+
+    await rig.dialer.start()
+    for _ in range(3):  # the model learns from a dozen calls first (a minute and a half of simulated time)
+        with contextlib.suppress(AssertionError):
+            await rig.until(watch, "lines beyond the ready agents")
+            break
+    assert overdialled, "predictive pacing never dialled beyond the ready agents"
+    await rig.dialer.stop()
+    ended = [e for e in rig.of(CampaignDialEnded) if isinstance(e, CampaignDialEnded)]
+    persons = {e.attempt_id for e in rig.of(CampaignDialAnswered)
+               if isinstance(e, CampaignDialAnswered) and e.verdict == "person"}
+    connected = {e.call_id for e in rig.of(CallConnected) if isinstance(e, CallConnected)}
+    abandoned = {e.attempt_id for e in ended if e.outcome == "abandoned"}
+    assert any(e.agent_id is None for e in rig.of(CampaignDialPlaced) if isinstance(e, CampaignDialPlaced))
+    counts = pacer.ledger.counts(US, rig.dialer.clock())
+    # each person counted once (put through within 2 s, or abandoned); one whose agent is still ringing is not yet
+    assert counts.abandoned == len(abandoned & persons)
+    assert len((connected | abandoned) & persons) - 2 <= counts.live <= len(persons)
 
 
 async def test_a_call_dialled_by_hand_is_kept_in_the_history_and_its_agent_is_ready_again(rig: Rig) -> None:
