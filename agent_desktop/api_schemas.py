@@ -170,7 +170,7 @@ _HOURS = _array(_object(("days", "open", "close"), days={"type": "string", "maxL
                         open={"type": "string", "maxLength": 5}, close={"type": "string", "maxLength": 5}))
 _WINDOW = _object(hours=_HOURS, on_holidays=_BOOLEAN)
 #: A sound name (outbound.campaigns.SOUND_NAME), or empty.
-_SOUND = {"type": "string", "pattern": "^([A-Za-z0-9_][A-Za-z0-9_/-]{0,63})?$"}
+_SOUND = {"type": "string", "maxLength": 64, "pattern": "^([A-Za-z0-9_][A-Za-z0-9_/-]{0,63})?$"}
 _RETRY = _object(retry=_BOOLEAN, delay={"type": "number", "minimum": 0})
 CAMPAIGN_SETTINGS = _object(
     ("name", "caller_id", "queue"),
