@@ -48,7 +48,7 @@ from cti.agi import AgiApplicationNotFound, AgiHangup, AgiServer, AgiSession
 from cti.agi.server import parse_peer_networks
 from cti.ami.client import AmiClient, AmiConfig
 from cti.sim import Simulator, SimulatorConfig, TrafficSettings
-from cti.sim.config import CalleePopulation
+from cti.sim.config import ANSWER_BY_HOUR, CalleePopulation
 from ivr.agi_channel import AgiCallChannel
 from ivr.agi_runner import run_flow
 from ivr.directory import CustomerDirectory
@@ -344,7 +344,7 @@ class Node:
             shipped_dialplan=True,
             speed=self.simulator_speed,
             traffic=traffic,
-            callees=CalleePopulation(),
+            callees=CalleePopulation(by_hour=ANSWER_BY_HOUR),
         )
 
     def _started_here(self, event: DomainEvent) -> bool:

@@ -14,10 +14,9 @@ from __future__ import annotations
 import dataclasses
 import random
 
+from cti.sim.config import ANSWER_BY_HOUR
+
 BUSY, INVALID, NO_ANSWER, HUMAN, MACHINE = "busy", "invalid", "no_answer", "human", "machine"
-#: Answer factor by the callee's local hour (people pick up more at lunch and after work).
-HOUR_FACTOR = {8: 0.8, 9: 0.85, 10: 0.9, 11: 1.0, 12: 1.15, 13: 1.1, 14: 0.9, 15: 0.9, 16: 1.0, 17: 1.15,
-               18: 1.25, 19: 1.2, 20: 1.05}
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -51,7 +50,7 @@ class CalleePopulation:
         if lead_rng.random() < self.invalid_share:
             return DialResult(INVALID, rng.uniform(0.3, 1.0))
         machine_home = lead_rng.random() < self.machine_share
-        answer = min(1.0, self.answer_rate * HOUR_FACTOR.get(local_hour, 0.8))
+        answer = min(1.0, self.answer_rate * ANSWER_BY_HOUR.get(local_hour, 0.8))
         roll = rng.random()  # one roll, so a person answers the answer rate's share of dials, busy or not
         if answer <= roll < answer + self.busy_share:
             return DialResult(BUSY, rng.uniform(2.0, 5.0))

@@ -9,7 +9,9 @@ a shorter word followed by its 0.8 s ``after_greeting_silence`` a person (``HUMA
 
 from __future__ import annotations
 
+import datetime as dt
 import random
+import zoneinfo
 
 from cti.sim.config import CalleePopulation, PhoneBehaviour, PhoneOutcome
 
@@ -20,15 +22,26 @@ AFTER_GREETING_SILENCE_MS = 800
 MINIMUM_WORD_MS = 100
 
 
-def draw_callee(population: CalleePopulation, number: str, rng: random.Random) -> PhoneBehaviour:
-    """The callee of one dial of ``number``: fixed by ``population.always``, else drawn by its shares."""
+def no_answer_share(population: CalleePopulation, at: float) -> float:
+    """The share of dials nobody answers at ``at`` (epoch seconds), after the answer factor of the hour."""
+    if not population.by_hour:
+        return population.no_answer
+    hour = dt.datetime.fromtimestamp(at, zoneinfo.ZoneInfo(population.time_zone)).hour
+    reachable = 1.0 - population.invalid - population.busy
+    answering = min(reachable, (reachable - population.no_answer) * population.by_hour.get(hour, population.off_hours))
+    return reachable - answering
+
+
+def draw_callee(population: CalleePopulation, number: str, rng: random.Random, at: float) -> PhoneBehaviour:
+    """The callee of one dial of ``number`` at ``at`` (the simulated time): fixed by ``population.always``,
+    else drawn by its shares."""
     fixed = population.always.get(number)
     if fixed is not None:
         return fixed
     ring = rng.uniform(*population.ring)
     draw = rng.random()
     for share, outcome in ((population.invalid, PhoneOutcome.INVALID), (population.busy, PhoneOutcome.BUSY),
-                           (population.no_answer, PhoneOutcome.NO_ANSWER)):
+                           (no_answer_share(population, at), PhoneOutcome.NO_ANSWER)):
         if draw < share:
             return PhoneBehaviour(outcome=outcome, answer_after=0.0 if outcome is PhoneOutcome.INVALID else ring)
         draw -= share

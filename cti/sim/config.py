@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+
+#: How much more (or less) often people answer by their local hour than on average: more at lunch and after
+#: work. The bench's callee model (:mod:`outbound.callees`) and the demo's simulated callees share it.
+ANSWER_BY_HOUR: Mapping[int, float] = {8: 0.8, 9: 0.85, 10: 0.9, 11: 1.0, 12: 1.15, 13: 1.1, 14: 0.9, 15: 0.9,
+                                       16: 1.0, 17: 1.15, 18: 1.25, 19: 1.2, 20: 1.05}
 
 
 class PhoneOutcome(StrEnum):
@@ -42,8 +48,10 @@ class CalleePopulation:
     Shares of the dials: ``invalid`` numbers not in service, ``busy``, ``no_answer`` (rings out), and the
     rest answers after ``ring`` (uniform, seconds); of the answers ``machines`` are answering machines with
     a greeting of ``machine_greeting`` seconds (uniform), the others persons saying a short hello and
-    talking ``talk`` seconds (uniform) unless the other side ends first. A number listed in ``always`` gets
-    that outcome on every dial (a test's fixed cast).
+    talking ``talk`` seconds (uniform) unless the other side ends first. With ``by_hour``, the answering
+    share is that factor times as large at the callee's local hour (in ``time_zone``; hours it does not name
+    take ``off_hours``), the no-answer share making up the difference. A number listed in ``always`` gets that
+    outcome on every dial (a test's fixed cast).
     """
 
     invalid: float = 0.02
@@ -54,6 +62,9 @@ class CalleePopulation:
     machine_greeting: tuple[float, float] = (2.5, 8.0)
     talk: tuple[float, float] = (30.0, 240.0)
     always: dict[str, PhoneBehaviour] = field(default_factory=dict)
+    by_hour: Mapping[int, float] = field(default_factory=dict)
+    off_hours: float = 0.8
+    time_zone: str = "America/New_York"
 
 
 @dataclass(frozen=True, slots=True)

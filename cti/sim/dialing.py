@@ -188,7 +188,7 @@ class Dialer:
             return listed
         number, _, context = dial_string.removeprefix("Local/").partition("@")
         if config.callees is not None and dial_string.startswith("Local/") and context == config.callee_context:
-            return draw_callee(config.callees, number, self._callee_rng)
+            return draw_callee(config.callees, number, self._callee_rng, self.pbx.clock.now())
         return config.default_phone
 
     # ---- dialing --------------------------------------------------------------------------------

@@ -3,7 +3,9 @@ and a population's shares."""
 
 from __future__ import annotations
 
+import datetime as dt
 import random
+import zoneinfo
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -11,7 +13,7 @@ from sim_testkit import AmiTestClient
 
 from cti.sim import PhoneBehaviour, PhoneOutcome, Simulator, SimulatorConfig
 from cti.sim.callees import MAXIMUM_WORD_MS, amd_verdict, draw_callee
-from cti.sim.config import CalleePopulation
+from cti.sim.config import ANSWER_BY_HOUR, CalleePopulation
 
 AMD_CONTEXT = """
 [amd-check]
@@ -65,10 +67,29 @@ def test_amd_calls_a_greeting_longer_than_a_word_a_machine(greeting: float) -> N
 def test_a_population_draws_its_shares() -> None:
     population = CalleePopulation(invalid=0.1, busy=0.2, no_answer=0.3, machines=0.5)
     rng = random.Random(7)
-    drawn = [draw_callee(population, "5551234", rng) for _ in range(4000)]
+    drawn = [draw_callee(population, "5551234", rng, 0.0) for _ in range(4000)]
     share = {o: sum(p.outcome is o for p in drawn) / len(drawn) for o in PhoneOutcome}
     assert abs(share[PhoneOutcome.INVALID] - 0.1) < 0.03 and abs(share[PhoneOutcome.BUSY] - 0.2) < 0.03
     assert abs(share[PhoneOutcome.NO_ANSWER] - 0.3) < 0.03
     answered = [p for p in drawn if p.outcome is PhoneOutcome.ANSWER]
     machines = sum(amd_verdict(p.greeting)[0] == "MACHINE" for p in answered) / len(answered)
     assert abs(machines - 0.5) < 0.05
+
+
+def test_people_answer_more_at_the_hours_the_population_says() -> None:
+    """The demo's callees (the bench's curve): more answers at 18:00 in New York than at 08:00, busy and
+    invalid numbers alike at any hour."""
+    population = CalleePopulation(by_hour=ANSWER_BY_HOUR)
+    new_york = zoneinfo.ZoneInfo("America/New_York")
+
+    def answered_at(hour: int) -> float:
+        at = dt.datetime(2026, 3, 3, hour, 0, tzinfo=new_york).timestamp()
+        rng = random.Random(11)
+        drawn = [draw_callee(population, "5551234", rng, at) for _ in range(6000)]
+        assert abs(sum(p.outcome is PhoneOutcome.BUSY for p in drawn) / len(drawn) - population.busy) < 0.02
+        return sum(p.outcome is PhoneOutcome.ANSWER for p in drawn) / len(drawn)
+
+    average = 1 - population.invalid - population.busy - population.no_answer
+    assert abs(answered_at(8) - average * ANSWER_BY_HOUR[8]) < 0.03
+    assert abs(answered_at(18) - average * ANSWER_BY_HOUR[18]) < 0.03
+    assert abs(answered_at(3) - average * population.off_hours) < 0.03  # a night hour the curve leaves out
