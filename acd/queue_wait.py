@@ -10,7 +10,10 @@ arrival, or right after a missed ring) is rung at once in the same session.
 
 The agent answering is seen on AMI (``DialEnd`` with ``ANSWER``) while ``Dial`` keeps the bridge; the
 ``Dial`` returning ends the talk. A ring the agent does not take sends the call back to its place and
-the same session waits again.
+the same session waits again; except a campaign's answered person (the campaign is in the call's caller
+data), whom the held agent's phone is asked to answer at once and rings for :data:`CAMPAIGN_CONNECT_RING`
+seconds only: a ring not taken ends the wait as abandoned, and the dialer that handed the call over plays
+the campaign's message.
 
 Call-backs: when the core decides :class:`~acd.decisions.OriginateCallback` the service originates to
 the customer into ``callcenter-callback``/<call id>; :meth:`QueueWait.callback` then rings the agent.
@@ -52,6 +55,9 @@ log = logging.getLogger(__name__)
 # DIALSTATUS -> the core's offer failure reason; CANCEL means the caller hung up while it rang.
 DIAL_FAILURES = {"NOANSWER": "no_answer", "BUSY": "busy", "CHANUNAVAIL": "failed", "CONGESTION": "failed"}
 EARLY_ORIGINATE_RESULTS_KEPT = 1_000
+#: Seconds a campaign's answered person rings the agent held for them (asked to answer by itself at once):
+#: the US and UK rules give the person 2 s after their greeting; then the call is abandoned, not passed on.
+CAMPAIGN_CONNECT_RING = 2
 
 
 class QueueWait:
@@ -292,12 +298,14 @@ class QueueWait:
         offer = leg.offer
         assert offer is not None
         leg.ringing = offer
+        campaign = self._campaign_call(offer.call_id)
+        ring = CAMPAIGN_CONNECT_RING if campaign else self.settings.ring_timeout
         try:
             # Not exec(): Dial's -1 is no hang-up signal. A real Asterisk returns -1 when the agent's side
             # ends the bridge (hangs up, or its line is taken elsewhere), 0 when the caller is moved out of it;
             # DIALSTATUS and our own marks below tell what happened.
-            await session.command("EXEC", "Dial", f"{offer.interface},{self.settings.ring_timeout}"
-                                  f"{self._dial_options(offer)}")
+            await session.command("EXEC", "Dial", f"{offer.interface},{ring}"
+                                  f"{self._dial_options(offer.agent_id, campaign)}")
         finally:
             leg.ringing = None
             leg.dial_channel = None
@@ -327,14 +335,20 @@ class QueueWait:
             raise AgiHangup(f"Dial ended with {status!r}")
         leg.offer = None
         self._apply(self.acd.offer_failed(leg.call_id, reason))
+        if campaign:
+            # The person may not wait for another agent: the call leaves the queue abandoned, the channel
+            # stays up, and the wait returns to the dialer, which plays the campaign's message.
+            self._apply(self.acd.hangup(leg.call_id))
+            self.legs.release(leg)
+            return True
         # A consultation pinned to the colleague ends there (the core dropped it).
         return leg.consult_for is not None and not self._exists(leg.call_id)
 
-    def _dial_options(self, offer: Offer | OriginateCallback) -> str:
-        """Dial's options for ringing the offered agent: the auto-answer pre-dial handler when the agent turned
-        it on, and at once for a campaign's answered person, who may wait 2 s at most before the call counts
-        as abandoned (whatever the agent chose for the calls that ring them)."""
-        seconds = 0 if self._campaign_call(offer.call_id) else self.auto_answer.get(offer.agent_id)
+    def _dial_options(self, agent_id: str, campaign: bool) -> str:
+        """Dial's options for ringing ``agent_id``: the auto-answer pre-dial handler when the agent turned it
+        on, and at once for a campaign's answered person (whatever the agent chose for the calls that ring
+        them)."""
+        seconds = 0 if campaign else self.auto_answer.get(agent_id)
         return "" if seconds is None else f",b({AUTO_ANSWER_CONTEXT}^s^1({seconds}))"
 
     def _campaign_call(self, call_id: str) -> bool:

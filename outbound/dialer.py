@@ -144,6 +144,7 @@ class _Handed:
     lead_id: int
     talk_ended_at: float | None = None
     person_at: float | None = None  # AMD's verdict on a person, until the pacer is told of their connect
+    abandoned: bool = False  # the agent's phone did not take them in time (or they hung up while it rang)
 
 
 class Dialer:
@@ -377,7 +378,8 @@ class Dialer:
             self._count_person(event.call_id, self._handed[event.call_id], event.at)
         elif isinstance(event, CallAbandoned):
             handed = self._handed.pop(event.call_id, None)
-            if handed is not None:  # gone while the agent's phone rang
+            if handed is not None:  # the agent's phone did not take them in time, or they hung up meanwhile
+                handed.abandoned = True
                 self._count_person(event.call_id, handed, None)
                 self._report(handed.campaign_id, handed.lead_id, dial.HOPPER_OUTCOME[dial.ABANDONED])
         elif isinstance(event, CallEnded) and event.call_id in self._handed:
@@ -580,10 +582,15 @@ class Dialer:
         line.agent_id = agent_id
         assert campaign is not None
         self._end(line, CONNECTED, agent_id=agent_id, person_at=self.clock() if person else None)
+        handed = self._handed.get(line.attempt_id)
         outcome = IvrOutcome(kind=OutcomeKind.QUEUE, call_id=line.attempt_id, queue=queue,
                              caller=caller_data(campaign, line))
         with contextlib.suppress(AgiHangup):
             await self.acd.wait_in_queue(session, outcome, agent_id)
+        if handed is not None and handed.abandoned:  # the agent's phone did not take them within the 2 s
+            with contextlib.suppress(AgiError):
+                await session.stream_file(self._abandon_message(campaign))
+                await session.hangup()
 
 
 def caller_data(campaign: StoredCampaign, line: Line) -> CallerData:

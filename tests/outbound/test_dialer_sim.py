@@ -397,20 +397,26 @@ async def test_a_talk_never_disposed_of_leaves_its_lead_answered_after_the_wait(
     await rig.until(lambda: hopper.history(ended.lead_id).last_outcome == rules.ANSWERED, "the wait to run out")
 
 
-async def test_a_person_the_agent_takes_after_more_than_2_s_counts_as_abandoned_for_pacing(
+async def test_a_person_the_agent_s_phone_does_not_take_within_2_s_hears_the_message_and_counts_abandoned(
         rig: Rig, tmp_path: Path) -> None:
-    """A desk phone that does not answer by itself: the person waits 4 s for the agent. They talk, but the
-    pacer counts the call as the rule does, abandoned, so predictive dialling does not spend more on it."""
-    campaign_id = await running_campaign(rig, tmp_path, ("+12122345600",))
+    """A desk phone that does not answer by itself (its person would pick up after 4 s): it rings 2 s, then the
+    person hears the campaign's message and is abandoned (lead, pacer), and the agent is made not ready, as
+    after any missed call; the person is not passed to another agent after the 2 s are over."""
+    heard_on_wire = abandon_messages(rig, "renewals/sorry")
+    campaign_id = await running_campaign(rig, tmp_path, ("+12122345600",), abandon_message="renewals/sorry")
     await rig.acd.set_ready("a3")
     taught = rig.dialer._pacers[campaign_id] = Taught()
     await rig.dialer.start()
-    await rig.until(lambda: rig.of(CallConnected), "the agent to take the person")
-    [connected] = rig.of(CallConnected)
+    await rig.until(lambda: heard_on_wire, "the campaign's message")
     [heard] = rig.of(CampaignDialAnswered)
-    assert isinstance(connected, CallConnected) and connected.agent_id == "a3"
-    assert connected.at - heard.at > 2.0
+    assert isinstance(heard, CampaignDialAnswered)
+    assert not rig.of(CallConnected)
     assert taught.lives == [(pytest.approx(heard.at, abs=0.5), True)]
+    hopper = rig.outbound.hopper(campaign_id)
+    assert hopper is not None
+    await rig.until(lambda: hopper.history(heard.lead_id).last_outcome == rules.ABANDONED, "the abandon to be kept")
+    assert rig.acd.acd.agent("a3").state is AgentState.NOT_READY
+    await rig.until(lambda: not rig.sim.live_channels(), "the person's line to hang up")
 
 
 async def test_a_predictive_campaign_s_abandon_rate_counts_its_month_before_the_dialer_started(
