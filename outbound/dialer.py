@@ -126,6 +126,9 @@ class DialerSettings:
         if moved:
             raise DialerSettingsError(f"[dialer]: {', '.join(moved)}: each campaign now has its own machine rule "
                                       "(the campaign page, 'Answering machines'); take it out of [dialer]")
+        if "ring_seconds" in table:  # one value: the rendered dialplan's Dial() rings as long as the originate
+            raise DialerSettingsError("[dialer]: ring_seconds is the top-level setting (the rendered dialplan "
+                                      "uses it too); move it out of [dialer]")
         if unknown:
             raise DialerSettingsError(f"[dialer]: unknown settings {', '.join(unknown)}")
         values = dict(table)

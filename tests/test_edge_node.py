@@ -56,7 +56,7 @@ async def test_an_unreadable_agi_allow_list_stops_the_start(tmp_path: Path) -> N
 
 
 async def test_a_dialer_setting_that_cannot_work_stops_the_start_before_anything_is_created(tmp_path: Path) -> None:
-    node = Node(_settings(tmp_path, raw={"dialer": {"ring_seconds": 10}}), directory_factory=crm_directory,
+    node = Node(_settings(tmp_path, raw={"dialer": {"ring_seconds": 20}}), directory_factory=crm_directory,
                 say=lambda line: None)
     try:
         with pytest.raises(NodeStartError, match="ring_seconds"):

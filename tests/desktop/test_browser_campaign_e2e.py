@@ -43,7 +43,7 @@ CONTACT_CENTER: dict[str, Any] = {
     "agents": [{"id": a, "name": f"Agent {a}", "password": f"pw-{a}", "phone": f"PJSIP/{a}",
                 "skills": {"sales": 5}, "queues": ["sales"]} for a in AGENTS],
     "users": [{"id": "camp", "name": "Cam Paign", "role": "campaign_manager", "password": "pw-camp"}],
-    "dialer": {"tick_seconds": 0.2, "ring_seconds": 15},
+    "dialer": {"tick_seconds": 0.2},
 }
 # The 40 good leads: New York numbers, each with a fixed callee (in simulated seconds).
 NUMBERS = [f"+1212234{5600 + i}" for i in range(40)]
@@ -96,7 +96,7 @@ async def test_a_predictive_campaign_runs_end_to_end_on_the_simulator(
     from playwright.async_api import expect
 
     settings = Settings(db_url=f"sqlite:///{tmp_path / 'cc.sqlite3'}", http_port=0, ami_port=0, agi_port=0,
-                        data_dir=str(tmp_path), raw=dict(CONTACT_CENTER))
+                        data_dir=str(tmp_path), ring_seconds=15, raw=dict(CONTACT_CENTER))
     node = Node(settings, directory_factory=crm_directory, say=lambda line: None, simulator_speed=SPEED)
     events: list[DomainEvent] = []
     node.bus.add_listener(events.append)

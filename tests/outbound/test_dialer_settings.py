@@ -18,10 +18,15 @@ def test_machine_rules_left_in_the_table_point_to_the_campaign_page(key: str) ->
         DialerSettings.from_table({key: "message"})
 
 
+def test_a_ring_time_in_the_table_points_to_the_nodes_one() -> None:
+    """The originate and the rendered dialplan's Dial() ring as long as each other: one setting for both."""
+    with pytest.raises(DialerSettingsError, match="ring_seconds is the top-level setting"):
+        DialerSettings.from_table({"ring_seconds": 20}, ring_seconds=30)
+
+
 @pytest.mark.parametrize("table", [
     {"machine_message": "hello\r\nAction: Originate"},  # would forge AMI lines
     {"abandon_message": "a&b"},  # would play a second file
-    {"ring_seconds": 10},
     {"dial": "Local/1@callcenter-outbound"},
     {"max_lines": 0},
     {"pacing": "fast"},
