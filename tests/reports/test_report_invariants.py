@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -107,5 +108,6 @@ def test_queues_add_up_nothing_counts_twice_and_replay_equals_the_wall(events: l
         if row is None:
             assert live == (0, 0, 0, None, None, None)
         else:
-            assert live == (row.answered, row.answered_in_sl, row.abandoned, row.service_level, row.asa,
-                            row.abandon_rate)
+            # the wall adds waits up as they come, the replay per period: the same figures, summed in another order
+            assert live == pytest.approx((row.answered, row.answered_in_sl, row.abandoned, row.service_level,
+                                          row.asa, row.abandon_rate))
