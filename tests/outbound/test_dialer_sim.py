@@ -439,6 +439,7 @@ async def test_a_predictive_campaign_s_abandon_rate_counts_its_month_before_the_
     assert not rig.of(CampaignDialPlaced)
 
 
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)  # pacing, not storage: one database is enough
 async def test_a_predictive_campaign_overdials_once_it_has_learned_and_counts_every_person(
         rig: Rig, tmp_path: Path) -> None:
     """Predictive pacing through the whole stack (AMI originates, AMD, the ACD, the agents' wrap-up): once its
