@@ -326,21 +326,28 @@ async def test_a_machine_under_the_message_rule_hears_the_message_after_its_gree
     await rig.until(lambda: hopper.history(ended.lead_id).last_outcome == rules.MACHINE, "the machine outcome")
 
 
-async def test_a_person_whose_held_agent_left_reaches_another_ready_agent(rig: Rig, tmp_path: Path) -> None:
+async def test_a_person_whose_held_agent_left_reaches_another_ready_agent(
+        rig: Rig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """As a predictive line does (it holds nobody while it rings), the answered person takes any ready agent."""
-    await running_campaign(rig, tmp_path, ("+12122345600",))
+    # a person who lets it ring 12 s (0.6 s here): time for the agents to change while it rings, however busy
+    # the machine running the test is
+    monkeypatch.setitem(CAST, "+12122345609", PhoneBehaviour(answer_after=12.0, greeting=0.4, talk_time=8.0))
+    await running_campaign(rig, tmp_path, ("+12122345609",))
     await rig.acd.set_ready("a1")
     await rig.dialer.start()
     await rig.until(lambda: rig.of(CampaignDialPlaced), "the person's number to be dialled")
     [placed] = rig.of(CampaignDialPlaced)
     assert placed.agent_id == "a1"
-    await rig.acd.logout("a1")
     await rig.acd.set_ready("a2")
+    await rig.acd.logout("a1")
+    assert not rig.of(CampaignDialAnswered), "the person answered before the agents changed"
     await rig.until(lambda: rig.of(CallConnected), "the person to reach an agent")
     [ended] = rig.of(CampaignDialEnded)
     [connected] = rig.of(CallConnected)
     assert (ended.outcome, ended.agent_id, connected.agent_id) == (CONNECTED, "a2", "a2")
     assert not any(e.outcome == "abandoned" for e in rig.of(CampaignDialEnded))
+    [heard] = rig.of(CampaignDialAnswered)
+    assert heard.at - placed.at >= 12.0  # the patient person's
 
 
 async def test_a_preview_campaign_dials_only_when_a_desk_asks_and_for_that_agent(rig: Rig, tmp_path: Path) -> None:
