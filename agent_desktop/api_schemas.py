@@ -39,6 +39,7 @@ from agent_desktop.text_input import (
     TICKET_STATUS,
     TICKET_SUBJECT,
 )
+from outbound.campaigns import SOUND_NAME
 
 JsonSchema = Mapping[str, Any]
 
@@ -169,8 +170,8 @@ OPENAPI_DOCUMENT = _object(("openapi", "info", "paths"), openapi=_TEXT, info={"t
 _HOURS = _array(_object(("days", "open", "close"), days={"type": "string", "maxLength": 40},
                         open={"type": "string", "maxLength": 5}, close={"type": "string", "maxLength": 5}))
 _WINDOW = _object(hours=_HOURS, on_holidays=_BOOLEAN)
-#: A sound name (outbound.campaigns.SOUND_NAME), or empty.
-_SOUND = {"type": "string", "maxLength": 64, "pattern": "^([A-Za-z0-9_][A-Za-z0-9_/-]{0,63})?$"}
+#: A sound name, or empty.
+_SOUND = {"type": "string", "maxLength": 64, "pattern": f"^({SOUND_NAME.pattern})?$"}
 _RETRY = _object(retry=_BOOLEAN, delay={"type": "number", "minimum": 0})
 CAMPAIGN_SETTINGS = _object(
     ("name", "caller_id", "queue"),

@@ -506,9 +506,7 @@ class OutboundService:
                                                                    callback_agent if callback else None))
 
     async def outcomes_since(self, campaign_id: int, since: float) -> list[tuple[float, str]]:
-        """(when, outcome) of the campaign's stored dial outcomes since ``since``, oldest first; decisions and
-        outcomes still in memory are written first."""
-        await self._flush_decisions()
+        """(when, outcome) of the campaign's stored dial outcomes since ``since``, oldest first."""
         return await self._db(lambda s: lead_store.campaign_outcomes(s, campaign_id, since))
 
     async def callback_agent(self, lead_id: int) -> str | None:

@@ -19,7 +19,6 @@ from outbound.abandon import LIVE_OUTCOMES, OFCOM, US, Counts, ofcom_rate, us_ra
 from outbound.rules import ABANDONED, ANSWERED, DO_NOT_CALL, MACHINE
 
 GROUPINGS = ("campaign", "list", "agent")
-CONTACT_OUTCOMES = LIVE_OUTCOMES
 
 
 class ReportError(ValueError):
@@ -98,7 +97,7 @@ def campaign_figures(attempts: Iterable[Attempt], *, by: str = "campaign", now: 
 
 def _figures(key: str, attempts: list[Attempt], now: float, leads: LeadCounts | None, hours: float | None,
              false_positives: Mapping[str, float], pace_window: float) -> GroupFigures:
-    contacts = [a for a in attempts if a.outcome in CONTACT_OUTCOMES]
+    contacts = [a for a in attempts if a.outcome in LIVE_OUTCOMES]
     machines = [a for a in attempts if a.outcome == MACHINE]
     counts = Counts(live=len(contacts), abandoned=sum(a.outcome == ABANDONED for a in attempts),
                     machines=len(machines))
@@ -154,7 +153,7 @@ ABANDON_WARN_SHARE = 0.8
 
 def outcome_counts(outcomes: Mapping[str, int]) -> tuple[Counts, int]:
     """Abandon-rate counts of a window's outcomes (by outcome name) and how many dials they were."""
-    counts = Counts(live=sum(outcomes.get(o, 0) for o in CONTACT_OUTCOMES), abandoned=outcomes.get(ABANDONED, 0),
+    counts = Counts(live=sum(outcomes.get(o, 0) for o in LIVE_OUTCOMES), abandoned=outcomes.get(ABANDONED, 0),
                     machines=outcomes.get(MACHINE, 0))
     return counts, sum(outcomes.values())
 
