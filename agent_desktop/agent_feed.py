@@ -8,6 +8,10 @@ A pop also follows what happens during the talk: the caller on hold, a consultat
 with a colleague about the call (its colleague's side is a call of its own, ``consult_id``), and, on
 the colleague's pop, that the call is such a consultation until it is completed (the colleague then
 has the caller). Each change re-stamps the pop's ``seq``, so a page that missed it gets the whole pop.
+
+A call the agent places by hand gets a pop too (``manual``: the number, the customer dialled from, the default
+dispositions): ``dialling`` until the number answers, then ``connected`` and ``ended`` for its wrap-up; one the
+number never answered is withdrawn with what it came to (``outcome``).
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ from acd.events import (
 )
 from agent_desktop.events import CustomerMatched
 from bus.events import DomainEvent
+from outbound.dial_events import ManualCallAnswered, ManualCallDisposed, ManualCallEnded, ManualCallPlaced
+from outbound.manual_calls import ANSWERED
 
 Message = dict[str, Any]
 Delivery = tuple[str, Message]
@@ -68,12 +74,13 @@ class ActivePop:
     queue: str
     customer_id: str | None
     offered_at: float
-    status: str = "offered"  # offered -> connected -> ended (wrap-up) -> gone once disposed
+    status: str = "offered"  # offered (dialling, placed by hand) -> connected -> ended (wrap-up) -> gone once disposed
     message: Message | None = None
     held_since: float | None = None  # the caller is on hold since then
     consult: Consult | None = None
     consultation: Consultation | None = None
     campaign_lead: tuple[int, int] | None = None  # (campaign id, lead id) of a campaign's call
+    manual: bool = False  # a call the agent placed by hand
 
 
 @dataclasses.dataclass(slots=True)
@@ -130,16 +137,23 @@ class AgentFeeds:
             self._agent(event.agent_id).state = state
             return [(event.agent_id, state)]
         if isinstance(event, CallOffered):
-            agent = self._agent(event.agent_id)
-            if len(agent.pops) >= MAX_ACTIVE_POPS_PER_AGENT:
-                self._drop(next(iter(agent.pops.values())))
-            pop = ActivePop(event.call_id, event.agent_id, event.queue, event.caller.customer_id, event.at,
-                            campaign_lead=event.caller.campaign_lead())
+            pop = self._add(ActivePop(event.call_id, event.agent_id, event.queue, event.caller.customer_id, event.at,
+                                      campaign_lead=event.caller.campaign_lead()))
             if event.consult_of is not None:
                 pop.consultation = Consultation(event.consult_of, self._consulting_agent(event))
-            agent.pops[event.call_id] = pop
-            self._calls[event.call_id] = pop
             return self._consult_moved(event.call_id, "ringing", event.agent_id)
+        if isinstance(event, ManualCallPlaced):
+            self._add(ActivePop(event.call_id, event.agent_id, "", event.customer_id, event.at, status="dialling",
+                                manual=True))
+            return []
+        if isinstance(event, ManualCallAnswered):
+            return self._update(event.call_id, "connected", event.agent_id)
+        if isinstance(event, ManualCallEnded):
+            if event.outcome == ANSWERED:
+                return self._update(event.call_id, "ended", event.agent_id)
+            return self._update(event.call_id, "withdrawn", event.agent_id, outcome=event.outcome)
+        if isinstance(event, ManualCallDisposed):
+            return self._update(event.call_id, "disposed", event.agent_id)
         if isinstance(event, CallConnected):
             return [*self._update(event.call_id, "connected"),
                     *self._consult_moved(event.call_id, "talking", event.agent_id)]
@@ -164,27 +178,26 @@ class AgentFeeds:
                 matched.customer_id = event.customer_id
         return []
 
-    def complete_pop(self, event: CallOffered, customer: Mapping[str, Any] | None) -> Delivery | None:
-        """Build the pop once the customer card is known; None if the offer is already over."""
+    def complete_pop(self, event: CallOffered | ManualCallPlaced,
+                     customer: Mapping[str, Any] | None) -> Delivery | None:
+        """Build the pop once the customer card is known; None if the offer (or call) is already over."""
         pop = self._calls.get(event.call_id)
         if pop is None or pop.agent_id != event.agent_id or pop.message is not None:
             return None
+        customer_card = dict(customer) if customer else None
+        if isinstance(event, ManualCallPlaced):
+            caller: Message = {"ani": event.number, "customer_code": (customer or {}).get("code"),
+                               "tier": (customer or {}).get("tier"), "intent": None, "ivr_data": [],
+                               "wait_seconds": 0.0, "manual": True}
+        else:
+            c = event.caller
+            caller = {"ani": c.ani, "customer_code": c.customer_code, "tier": (customer or {}).get("tier") or c.tier,
+                      "intent": c.intent, "ivr_data": [list(pair) for pair in c.ivr_data],
+                      "wait_seconds": event.wait_seconds, "manual": False}
         pop.message = self._next({
-            "type": "call.offered",
-            "call_id": event.call_id,
-            "queue": event.queue,
-            "agent_id": event.agent_id,
-            "ani": event.caller.ani,
-            "customer_code": event.caller.customer_code,
-            "tier": (customer or {}).get("tier") or event.caller.tier,
-            "intent": event.caller.intent,
-            "ivr_data": [list(pair) for pair in event.caller.ivr_data],
-            "wait_seconds": event.wait_seconds,
-            "customer": dict(customer) if customer else None,
-            "dispositions": list(self.dispositions_for(event.queue)),
-            "offered_at": event.at,
-            "status": pop.status,
-            **self._talk_state(pop),
+            "type": "call.offered", "call_id": event.call_id, "queue": pop.queue, "agent_id": event.agent_id,
+            **caller, "customer": customer_card, "dispositions": list(self.dispositions_for(pop.queue)),
+            "offered_at": event.at, "status": pop.status, **self._talk_state(pop),
         })
         return event.agent_id, pop.message
 
@@ -250,8 +263,17 @@ class AgentFeeds:
             agent = self._agents[agent_id] = _Agent(state)
         return agent
 
-    def _update(self, call_id: str, status: str, agent_id: str | None = None) -> list[Delivery]:
-        """Move the call's latest pop, or ``agent_id``'s pop of it (a transferred call has one per agent)."""
+    def _add(self, pop: ActivePop) -> ActivePop:
+        agent = self._agent(pop.agent_id)
+        if len(agent.pops) >= MAX_ACTIVE_POPS_PER_AGENT:
+            self._drop(next(iter(agent.pops.values())))
+        agent.pops[pop.call_id] = pop
+        self._calls[pop.call_id] = pop
+        return pop
+
+    def _update(self, call_id: str, status: str, agent_id: str | None = None, **news: Any) -> list[Delivery]:
+        """Move the call's latest pop, or ``agent_id``'s pop of it (a transferred call has one per agent);
+        ``news`` ride on the update (what a call placed by hand came to)."""
         pop = self._calls.get(call_id) if agent_id is None else self.pop_for(agent_id, call_id)
         if pop is None:
             return []
@@ -264,7 +286,7 @@ class AgentFeeds:
         if pop.message is None:
             return []  # never shown: nothing to update on screen
         pop.message.update(status=status, **self._talk_state(pop))
-        update = self._next({"type": "call.update", "call_id": call_id, "status": status})
+        update = self._next({"type": "call.update", "call_id": call_id, "status": status, **news})
         return [(pop.agent_id, update)]
 
     def _withdraw_offer(self, call_id: str) -> list[Delivery]:

@@ -295,7 +295,8 @@ NEW_TICKET = _object(("subject",), subject=TICKET_SUBJECT.schema(), description=
 TICKET_CHANGE_BODY = _object(subject=TICKET_SUBJECT.schema(), description=TICKET_DESCRIPTION.schema(),
                              status=TICKET_STATUS.schema(), note=TICKET_NOTE.schema())
 MY_DAY = _object(("since", "at", "calls", "aht", "seconds_by_state", "history"), since=_NUMBER, at=_NUMBER,
-                 calls=_INTEGER, aht=_nullable("number"), seconds_by_state={"type": "object"},
+                 calls=_INTEGER, aht=_nullable("number"), manual_calls=_INTEGER, manual_answered=_INTEGER,
+                 seconds_by_state={"type": "object"},
                  not_ready_by_reason={"type": "object"},
                  history=_array(_object(("call_id", "at"), call_id=_TEXT, at=_NUMBER)))
 ARTICLE = _object(("article_id", "title", "body", "tags", "language"), article_id=_TEXT, title=_TEXT, body=_TEXT,

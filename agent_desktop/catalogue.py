@@ -325,6 +325,10 @@ AGENT_OUTBOUND_ROUTES: tuple[HttpRoute, ...] = (
               "rule) when the number is on a do-not-call list or outside its calling window. A supervisor or "
               "admin names the agent, and with override_reason dials past a refusal; the override is audited.",
               answers=_DIAL_ANSWERS | _refusals(400), request_schema=api_schemas.DIAL_BODY),
+    HttpRoute("POST", "/api/calls/{call_id}/manual-disposition", "manual_disposition", AGENTS_ONLY,
+              "Wrap up a call the agent placed by hand that the number answered: one of the default "
+              "dispositions and notes, kept in the history; the agent is ready again (409 before the answer).",
+              answers=_ACCEPTED | _refusals(400, 404, 409), request_schema=api_schemas.DISPOSITION_BODY),
 )
 
 ADMIN_ROUTES: tuple[HttpRoute, ...] = (

@@ -19,6 +19,7 @@ CODE_WORDS: tuple[CodeWord, ...] = (
     CodeWord("agent state", "on_call"),
     CodeWord("agent state", "wrap_up"),
     CodeWord("call status", "offered"),
+    CodeWord("call status", "dialling"),
     CodeWord("call status", "connected"),
     CodeWord("call status", "ended"),
     CodeWord("call status", "withdrawn"),

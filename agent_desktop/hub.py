@@ -41,6 +41,7 @@ from bus.clock import Clock
 from bus.eventbus import EventBus
 from bus.events import DomainEvent
 from bus.tasks import TaskSet
+from outbound.dial_events import ManualCallPlaced
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +155,7 @@ class DesktopHub:
             self._deliver(delivery)
         if isinstance(event, CallQueued) and event.caller.customer_id:
             self._prefetch(event.call_id, event.caller.customer_id)
-        elif isinstance(event, CallOffered):
+        elif isinstance(event, CallOffered | ManualCallPlaced):
             self._spawn(self._pop(event))
         elif isinstance(event, CallAbandoned):
             self._cards.pop(event.call_id, None)
@@ -172,11 +173,14 @@ class DesktopHub:
                 self._cards.popitem(last=False)
         return task
 
-    async def _pop(self, event: CallOffered) -> None:
+    async def _pop(self, event: CallOffered | ManualCallPlaced) -> None:
+        """The pop of an offered call, or of one the agent placed by hand, with the customer's card."""
         customer: dict[str, Any] | None = None
         late: asyncio.Task[CustomerCard | None] | None = None
-        if event.caller.customer_id:
-            fetch = self._prefetch(event.call_id, event.caller.customer_id)  # usually started at CallQueued
+        offered = isinstance(event, CallOffered)
+        customer_id = event.caller.customer_id if isinstance(event, CallOffered) else event.customer_id
+        if customer_id:
+            fetch = self._prefetch(event.call_id, customer_id)  # usually started at CallQueued
             del self._cards[event.call_id]
             customer = await self._card_of(event.call_id, asyncio.shield(fetch))
             late = None if fetch.done() else fetch
@@ -184,9 +188,11 @@ class DesktopHub:
         if delivery is None:
             return
         self._deliver(delivery)
-        self.pop_send_latency.add((self.clock() - event.at) * 1000.0)
-        if late is not None and event.caller.customer_id:
-            self._spawn(self._late_card(event.call_id, event.caller.customer_id, event.caller.customer_code, late))
+        if offered:  # the screen pop's latency is the offered call's
+            self.pop_send_latency.add((self.clock() - event.at) * 1000.0)
+        if late is not None and customer_id:
+            code = event.caller.customer_code if isinstance(event, CallOffered) else None
+            self._spawn(self._late_card(event.call_id, customer_id, code, late))
 
     async def _late_card(self, call_id: str, customer_id: str, customer_code: str | None,
                          fetch: asyncio.Task[CustomerCard | None]) -> None:

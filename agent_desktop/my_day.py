@@ -1,6 +1,7 @@
 """An agent's own day on the desktop: today's calls (from the interaction history) and figures (calls, AHT,
 time in each state) folded from the event log by the reports' own replay and definitions, so the agent's
-numbers are the ones the reports will show for the same day.
+numbers are the ones the reports will show for the same day. The reports' calls are those the ACD put
+through; the calls the agent placed by hand (and how many of them a person answered) are counted apart.
 
 "Today" starts at midnight in the wall's time zone (the server's when none is configured).
 """
@@ -12,13 +13,14 @@ import datetime as dt
 import time
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from acd.events import AgentStateChanged
 from bus.clock import Clock
 from bus.events import DomainEvent
 from crm_core.eventlog import EventLogEntry
+from crm_core.interactions import MANUAL
 from crm_core.models import Customer, Interaction
 from reports.history import REPLAYED_EVENTS, replay
 from reports.tables import Period, agent_table
@@ -72,6 +74,13 @@ def _calls(session: Session, agent_id: str, start: float) -> list[dict[str, Any]
             for leg, name in session.execute(query)]
 
 
+def _placed_by_hand(session: Session, agent_id: str, start: float) -> dict[str, int]:
+    legs = (Interaction.agent_id == agent_id) & (Interaction.direction == MANUAL) & (Interaction.enter_at >= start)
+    placed = session.scalar(select(func.count(Interaction.id)).where(legs)) or 0
+    answered = session.scalar(select(func.count(Interaction.id)).where(legs, Interaction.answer_at.is_not(None))) or 0
+    return {"manual_calls": placed, "manual_answered": answered}
+
+
 class MyDay:
     """Reads an agent's day from the CRM database ``sessions``."""
 
@@ -88,5 +97,5 @@ class MyDay:
             start = day_start(now, self._tz)
             with self._sessions() as session:
                 return {"since": start, "at": now, **_figures(session, agent_id, start, now),
-                        "history": _calls(session, agent_id, start)}
+                        **_placed_by_hand(session, agent_id, start), "history": _calls(session, agent_id, start)}
         return await asyncio.to_thread(run)

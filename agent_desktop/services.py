@@ -186,6 +186,10 @@ class DialFailed(Exception):
     """The call could not be placed (no PBX link, no phone for the agent, the PBX refused)."""
 
 
+class NoManualCall(LookupError):
+    """The agent has no call placed by hand by that id to wrap up (over and wrapped up, or never theirs)."""
+
+
 class PreviewGone(LookupError):
     """The lead is not the one held for this agent's preview (skipped, dialled, or never offered)."""
 

@@ -54,7 +54,14 @@ from cti.ami.events import ChannelAppeared
 from ivr.caller import CallerData
 from ivr.events import IvrFinished
 from ivr.outcome import OutcomeKind
-from outbound.dial_events import CONNECTED, CampaignDialEnded, CampaignDialPlaced, ManualCallEnded, ManualCallPlaced
+from outbound.dial_events import (
+    CONNECTED,
+    CampaignDialEnded,
+    CampaignDialPlaced,
+    ManualCallDisposed,
+    ManualCallEnded,
+    ManualCallPlaced,
+)
 from reports.rollup_store import keep_rollups, record_agent_state
 from reports.rollups import CALLBACK_LEG, KpisOf
 
@@ -67,7 +74,7 @@ RING_STATE = 4
 LEG_EVENTS: tuple[type[DomainEvent], ...] = (
     ChannelAppeared, IvrFinished, CallQueued, CallOffered, CallConnected, CallAbandoned, CallbackRequested,
     CallEnded, CallDisposed, CustomerMatched, AgentStateChanged, CampaignDialPlaced, CampaignDialEnded,
-    ManualCallPlaced, ManualCallEnded,
+    ManualCallPlaced, ManualCallEnded, ManualCallDisposed,
 )
 WRAP_UP = "wrap_up"  # the agent state of after-call work (acd.agents.AgentState.WRAP_UP)
 CALLBACK_REQUESTED = "callback_requested"  # the outcome of a leg whose caller asked to be called back
@@ -215,6 +222,13 @@ def apply_event(
                      agent_id=event.agent_id)
             return close_leg(session, event.call_id, end_at=event.at, outcome=event.outcome,
                              answer_at=event.answered_at, wait_seconds=event.ring_seconds)
+        case ManualCallDisposed():
+            leg = get_leg(session, event.call_id)
+            if leg is None:
+                raise UnknownLeg(event.call_id)
+            wrap_up = max(0.0, event.at - leg.end_at) if leg.end_at is not None else None
+            return update_leg(session, event.call_id, disposition=event.disposition, notes=event.notes,
+                              wrap_up_seconds=wrap_up)
         case CustomerMatched():
             if get_leg(session, event.call_id) is None:
                 raise UnknownLeg(event.call_id)

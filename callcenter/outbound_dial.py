@@ -7,15 +7,19 @@ default). The channel variables the desk gives (the campaign and lead of a previ
 click-to-dial) ride on the call.
 
 This is the one :class:`agent_desktop.outbound_desk.CallPlacer` of a node. It follows each call it placed
-(:class:`outbound.manual_calls.ManualCalls`) and publishes its start and end, which the interaction history
-keeps as a ``manual`` leg with the agent, the number, the customer dialled from and what the call came to. A
-ready agent is paused (:data:`acd.agents.MANUAL_CALL_PAUSE`) before their phone rings, so no queue offers them
-a call while they dial by hand, and made ready again when the call is over (unless they paused themselves
-meanwhile). When the call cannot be placed, the agent is ready again at once.
+(:class:`outbound.manual_calls.ManualCalls`) and publishes its start, answer and end, which the interaction
+history keeps as a ``manual`` leg with the agent, the number, the customer dialled from and what the call came
+to. A ready agent is paused (:data:`acd.agents.MANUAL_CALL_PAUSE`) before their phone rings, so no queue offers
+them a call while they dial by hand. After a call the number answered, the agent wraps it up as any call: the
+pause lasts until they save a disposition (:meth:`AmiCallPlacer.wrap_up`, published as ``ManualCallDisposed``
+for the history) or ``wrap_up_seconds`` run out; a wrap-up saved during the talk is kept until it ends. Then
+they are ready again (unless they paused themselves meanwhile); after a call nobody answered, at once. When the
+call cannot be placed, the agent is ready again at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from collections.abc import Mapping
@@ -24,28 +28,37 @@ from acd.agents import MANUAL_CALL_PAUSE, AgentState
 from acd.control import AgentControlRefused
 from acd.service import AcdService
 from agent_desktop.outbound_desk import CUSTOMER_VARIABLE
-from agent_desktop.services import DialFailed
+from agent_desktop.services import DialFailed, NoManualCall
 from bus.events import DomainEvent
 from bus.tasks import TaskSet
 from callcenter.supervisor_actions import Originator
 from cti.ami.client import AmiError
 from cti.ami.events import ChannelHungUp, DialEnded, OriginateResult
-from outbound.dial_events import ManualCallEnded
-from outbound.manual_calls import ManualCalls
+from outbound.dial_events import ManualCallAnswered, ManualCallDisposed, ManualCallEnded
+from outbound.manual_calls import ANSWERED, ManualCalls
 
 log = logging.getLogger(__name__)
 
 AGENT_RING_TIMEOUT_MS = 30_000
+#: Seconds of after-call work an answered call placed by hand gives its agent before they are ready again.
+MANUAL_WRAP_UP_SECONDS = 60.0
+#: Calls whose wrap-up time ran out kept for a late disposition (the oldest are let go beyond).
+LATE_WRAP_UPS = 1000
 
 
 class AmiCallPlacer:
     """:class:`CallPlacer` over the AMI link: the agent's phone, then the number; each call followed to its end."""
 
-    def __init__(self, ami: Originator, acd_service: AcdService) -> None:
+    def __init__(self, ami: Originator, acd_service: AcdService, *,
+                 wrap_up_seconds: float = MANUAL_WRAP_UP_SECONDS) -> None:
         self._ami = ami
         self._service = acd_service
         self._calls = ManualCalls()
         self._paused: set[str] = set()  # calls whose agent this placer paused
+        self.wrap_up_seconds = wrap_up_seconds
+        self._talking: dict[str, str] = {}  # answered calls not over yet: call id -> agent
+        self._saved_early: dict[str, tuple[str, str]] = {}  # call id -> (disposition, notes) saved while talking
+        self._wrapping: dict[str, tuple[str, asyncio.TimerHandle | None]] = {}  # call id -> (agent, its timer)
         self._tasks = TaskSet("manual calls", log)
         acd_service.bus.add_listener(self._on_event, OriginateResult, DialEnded, ChannelHungUp)
 
@@ -80,16 +93,65 @@ class AmiCallPlacer:
             return False
         return True
 
+    async def wrap_up(self, call_id: str, agent_id: str, disposition: str, notes: str) -> None:
+        """Save the agent's wrap-up of their answered call ``call_id``: at once when it is over (then they are
+        ready again), else when it ends. :class:`NoManualCall` when they have no such call to wrap up."""
+        if self._talking.get(call_id) == agent_id:
+            self._saved_early[call_id] = (disposition, notes)
+            return
+        wrapping = self._wrapping.get(call_id)
+        if wrapping is None or wrapping[0] != agent_id:
+            raise NoManualCall(f"agent {agent_id} has no call {call_id} to wrap up")
+        self._dispose(call_id, disposition, notes)
+
+    def _dispose(self, call_id: str, disposition: str, notes: str) -> None:
+        agent_id, timer = self._wrapping.pop(call_id)
+        if timer is not None:
+            timer.cancel()
+        self._service.bus.publish(ManualCallDisposed(at=self._service.clock(), call_id=call_id, agent_id=agent_id,
+                                                     disposition=disposition, notes=notes))
+        self._after_wrap_up(call_id, agent_id)
+
+    def _wrap_up_over(self, call_id: str) -> None:
+        """The wrap-up time ran out before a disposition: the agent may still save it, but is ready again."""
+        wrapping = self._wrapping.get(call_id)
+        if wrapping is not None:
+            self._wrapping[call_id] = (wrapping[0], None)
+            self._after_wrap_up(call_id, wrapping[0])
+        late = [c for c, (_, timer) in self._wrapping.items() if timer is None]
+        for forgotten in late[:max(0, len(late) - LATE_WRAP_UPS)]:
+            del self._wrapping[forgotten]
+
+    def _after_wrap_up(self, call_id: str, agent_id: str) -> None:
+        if call_id in self._paused:
+            self._paused.discard(call_id)
+            self._tasks.spawn(self._ready_again(agent_id), name=f"ready-after-call-{agent_id}")
+
     def _on_event(self, event: DomainEvent) -> None:
-        agent_id = self._close(self._calls.observe(event))
+        followed = self._calls.observe(event)
+        if isinstance(followed, ManualCallAnswered):
+            self._talking[followed.call_id] = followed.agent_id
+            self._service.bus.publish(followed)
+            return
+        agent_id = self._close(followed)
         if agent_id is not None:
             self._tasks.spawn(self._ready_again(agent_id), name=f"ready-after-call-{agent_id}")
 
     def _close(self, ended: ManualCallEnded | None) -> str | None:
-        """Publish a call's end; the agent this placer paused for it, to make ready again."""
+        """Publish a call's end; the agent this placer paused for it, to make ready again now (an answered call
+        is wrapped up first: its agent is ready again after that)."""
         if ended is None:
             return None
         self._service.bus.publish(ended)
+        self._talking.pop(ended.call_id, None)
+        if ended.outcome == ANSWERED:
+            loop = asyncio.get_running_loop()
+            timer = loop.call_later(self.wrap_up_seconds, self._wrap_up_over, ended.call_id)
+            self._wrapping[ended.call_id] = (ended.agent_id, timer)
+            early = self._saved_early.pop(ended.call_id, None)
+            if early is not None:
+                self._dispose(ended.call_id, *early)
+            return None
         if ended.call_id not in self._paused:
             return None
         self._paused.discard(ended.call_id)

@@ -6,8 +6,9 @@ to (an outcome of :mod:`outbound.dial_outcomes`, or ``connected``: the person wa
 disposition then decides the lead). The attempt id is also the ACD call id of a connected person, so the
 ACD's own events (``CallQueued`` ... ``CallDisposed``) continue the same timeline.
 
-A call an agent places by hand (click-to-dial) publishes :class:`ManualCallPlaced` and, once it is over,
-:class:`ManualCallEnded` (see :mod:`outbound.manual_calls`).
+A call an agent places by hand (click-to-dial) publishes :class:`ManualCallPlaced`, :class:`ManualCallAnswered`
+when the number picks up, and, once it is over, :class:`ManualCallEnded` (see :mod:`outbound.manual_calls`);
+the agent's wrap-up of an answered one publishes :class:`ManualCallDisposed`.
 """
 
 from __future__ import annotations
@@ -80,6 +81,14 @@ class ManualCallPlaced(DomainEvent):
 
 
 @_event
+class ManualCallAnswered(DomainEvent):
+    """The number of the call placed by hand as ``call_id`` answered: the agent talks to the callee."""
+
+    call_id: str
+    agent_id: str
+
+
+@_event
 class ManualCallEnded(DomainEvent):
     """What a call placed by hand came to (:data:`outbound.manual_calls.OUTCOMES`): ``answered_at`` is when the
     number answered (None when it did not), ``ring_seconds`` from the placing to that answer or to the end."""
@@ -89,3 +98,13 @@ class ManualCallEnded(DomainEvent):
     outcome: str
     ring_seconds: float
     answered_at: float | None = None
+
+
+@_event
+class ManualCallDisposed(DomainEvent):
+    """The agent's wrap-up of a call they placed by hand: one of the desk's dispositions, and notes."""
+
+    call_id: str
+    agent_id: str
+    disposition: str
+    notes: str = ""

@@ -15,7 +15,7 @@ import dataclasses
 
 from bus.events import DomainEvent
 from cti.ami.events import ChannelHungUp, DialEnded, OriginateResult
-from outbound.dial_events import ManualCallEnded, ManualCallPlaced
+from outbound.dial_events import ManualCallAnswered, ManualCallEnded, ManualCallPlaced
 from outbound.dial_outcomes import BUSY, CONGESTION, FAILED, NO_ANSWER
 
 ANSWERED = "answered"  # the number answered: agent and callee talked
@@ -59,7 +59,8 @@ class ManualCalls:
         """The PBX took the originate of ``call_id`` as ``action_id``; its end, when it already failed."""
         early = self._early.pop(action_id, None)
         if early is not None:
-            return self.observe(early, call_id)
+            ended = self.observe(early, call_id)  # a failed originate: the call's end
+            return ended if isinstance(ended, ManualCallEnded) else None
         if call_id in self._calls:
             self._actions[action_id] = call_id
         return None
@@ -71,8 +72,8 @@ class ManualCalls:
             call.outcome = FAILED
         return self._end(call_id, at)
 
-    def observe(self, event: DomainEvent, call_id: str | None = None) -> ManualCallEnded | None:
-        """Follow ``event``; the end of a call when it ended one."""
+    def observe(self, event: DomainEvent, call_id: str | None = None) -> ManualCallAnswered | ManualCallEnded | None:
+        """Follow ``event``; the answer or the end of a call when it brought one."""
         match event:
             case OriginateResult(action_id=action_id) if action_id is not None:
                 call_id = call_id or self._actions.pop(action_id, None)
@@ -87,7 +88,9 @@ class ManualCalls:
                 call = self._calls[uniqueid]
                 if call.outcome is None:
                     call.outcome = DIAL_STATUS_OUTCOME.get(event.dial_status.upper(), FAILED)
-                    call.answered_at = event.at if call.outcome == ANSWERED else None
+                    if call.outcome == ANSWERED:
+                        call.answered_at = event.at
+                        return ManualCallAnswered(at=event.at, call_id=uniqueid, agent_id=call.agent_id)
             case ChannelHungUp(uniqueid=uniqueid) if uniqueid in self._calls:
                 return self._end(uniqueid, event.at)
         return None

@@ -156,6 +156,7 @@
     try {
       const day = await apiGet("/api/agent/my-day");
       $("day-calls").textContent = String(day.calls);
+      $("day-manual").textContent = day.manual_calls + " (" + day.manual_answered + ")";
       $("day-aht").textContent = day.aht === null ? "–" : duration(day.aht);
       clear($("day-states"));
       for (const [state, seconds] of Object.entries(day.seconds_by_state)) {

@@ -97,8 +97,9 @@
     }
     const pop = pops.get(callId);
     try {
-      await api("/api/calls/" + encodeURIComponent(callId) + "/disposition",
-                {disposition: draft.disposition, notes: draft.notes});
+      // A call the agent placed by hand is wrapped up with its placer, not with the ACD.
+      const path = pop && pop.manual ? "/manual-disposition" : "/disposition";
+      await api("/api/calls/" + encodeURIComponent(callId) + path, {disposition: draft.disposition, notes: draft.notes});
       draft.saved = true;
       say(pop && pop.status === "connected" ? t("Wrap-up saved; it is recorded when the call ends")
         : t("Wrap-up saved"), false);
@@ -234,6 +235,10 @@
     $("pop-queue").textContent = pop.queue;
     $("pop-intent").textContent = pop.intent || "—";
     $("pop-wait").textContent = duration(pop.wait_seconds || 0);
+    for (const id of ["pop-queue", "pop-intent", "pop-wait"]) {  // a call placed by hand waited in no queue
+      $(id).hidden = Boolean(pop.manual);
+      $(id).previousElementSibling.hidden = Boolean(pop.manual);
+    }
     $("pop-notes").textContent = (c && c.notes) || "—";
     const ivr = $("pop-ivr");
     clear(ivr);
@@ -273,12 +278,13 @@
     const status = pop.status;
     $("pop-status").textContent = label("call status", status);
     $("pop-status").dataset.status = status;
-    $("pop-title").textContent = consultation ? t("Consultation") : t("Caller");
+    $("pop-title").textContent = consultation ? t("Consultation") : pop.manual ? t("Called by hand") : t("Caller");
     $("pop-consultation").hidden = !consultation;
     setText($("pop-consultation"), consultation ? t("Consultation from %(colleague)s, about their caller (shown " +
       "below), who is on hold and does not hear you.", {colleague: consultation.agent_name || t("a colleague")}) : "");
     const wasHidden = $("talk").hidden;
-    $("talk").hidden = Boolean(consultation) || status !== "connected";
+    // Hold, transfer and consultation are the ACD's: a call placed by hand has none of them.
+    $("talk").hidden = Boolean(consultation) || status !== "connected" || Boolean(pop.manual);
     // A campaign's call is wrapped up with the campaign's dispositions (outbound_desk.js).
     const campaignCall = pop.ivr_data.some(([key]) => key === "lead_id");
     $("wrapup").hidden = Boolean(consultation) || campaignCall || !(status === "connected" || status === "ended");
@@ -363,6 +369,10 @@
           if (message.status !== "offered") OfferAlert.stop(message.call_id);
           if (message.status !== "connected") Object.assign(pop, {held_since: null, consult: null});
           if (message.status === "withdrawn" && pop.consultation) say(t("The consultation was called off"), false);
+          if (message.status === "withdrawn" && pop.manual) {
+            say(t("Your call to %(number)s: %(outcome)s", {number: pop.ani, outcome: label("outcome", message.outcome)}),
+                false);
+          }
           if (message.status === "withdrawn" || message.status === "disposed") hidePop(message.call_id);
           else if (current === message.call_id) showTalk(pop);
           if (message.status === "ended") {

@@ -17,6 +17,7 @@ from crm_core.customers import CustomerService
 from crm_core.db import make_session_factory, session_scope
 from crm_core.demo import seed_knowledge
 from crm_core.eventlog import append_events
+from crm_core.interactions import MANUAL, close_leg, open_leg
 from crm_core.knowledge import ArticleDraft, InvalidArticle, KnowledgeService
 from crm_core.tickets import IllegalTicketTransition, InvalidTicket, TicketService, tickets_of
 
@@ -169,6 +170,12 @@ async def test_an_agents_day_is_read_from_the_event_log_on_either_database(engin
             CallQueued(call_id="d2", queue="support", priority=0, enter_time=at + 400, at=at + 400),
             CallConnected(call_id="d2", queue="support", agent_id="a2", wait_seconds=1.0, at=at + 401),
         ])
+        # Two calls a1 placed by hand, one answered, and one of a2's: counted apart from the ACD's calls.
+        for call_id, agent_id, answered in (("m1", "a1", True), ("m2", "a1", False), ("m3", "a2", True)):
+            open_leg(session, call_id, call_id=call_id, direction=MANUAL, enter_at=at + 500, agent_id=agent_id)
+            close_leg(session, call_id, end_at=at + 600, outcome="answered" if answered else "busy",
+                      answer_at=at + 510 if answered else None)
     day = await MyDay(sessions, clock=lambda: now).of("a1")
     assert (day["calls"], day["aht"]) == (1, 200 + 40)
+    assert (day["manual_calls"], day["manual_answered"]) == (2, 1)
     assert day["seconds_by_state"] == {"ready": 100 + 655, "reserved": 5, "on_call": 200, "wrap_up": 40}

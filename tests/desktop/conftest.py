@@ -33,6 +33,7 @@ from agent_desktop.services import (
     CustomerSummary,
     InteractionSummary,
     NewCustomer,
+    NoManualCall,
     PossibleDuplicate,
     PossibleDuplicates,
     TicketSummary,
@@ -41,6 +42,7 @@ from agent_desktop.supervision import SpyMode, SupervisorActionRefused
 from bus.eventbus import EventBus
 from crm_core.codes import make_customer_code
 from crm_core.db import make_engine, make_session_factory, migrate
+from outbound.dial_events import ManualCallDisposed
 from outbound.service import OutboundService
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -226,14 +228,24 @@ class FakeSupervisorActions:
 
 
 class FakeCallPlacer:
-    """Places calls on paper: (agent, number, caller id, variables) of each, in order."""
+    """Places calls on paper: (agent, number, caller id, variables) of each, in order; with a bus, its wrap-ups
+    are published as the real placer's (the test plays the PBX's part of the calls)."""
 
-    def __init__(self) -> None:
+    def __init__(self, bus: EventBus | None = None) -> None:
         self.calls: list[tuple[str, str, str | None, dict[str, str]]] = []
+        self.wrap_ups: list[tuple[str, str, str, str]] = []  # (call id, agent, disposition, notes)
+        self.bus = bus
 
     async def place_call(self, agent_id: str, e164: str, *, caller_id: str | None, variables: Any) -> str:
         self.calls.append((agent_id, e164, caller_id, dict(variables)))
         return f"placed-{len(self.calls)}"
+
+    async def wrap_up(self, call_id: str, agent_id: str, disposition: str, notes: str) -> None:
+        if self.bus is None:
+            raise NoManualCall(call_id)
+        self.wrap_ups.append((call_id, agent_id, disposition, notes))
+        self.bus.publish(ManualCallDisposed(at=time.time(), call_id=call_id, agent_id=agent_id,
+                                            disposition=disposition, notes=notes))
 
 
 def summary_of(card: CustomerCard) -> CustomerSummary:
@@ -495,25 +507,27 @@ class LiveServer:
     bus: EventBus
     control: FakeAgentControl
     outbound: OutboundService
+    placer: FakeCallPlacer
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def live_server(tmp_path_factory: pytest.TempPathFactory, outbound_template: Path) -> AsyncIterator[LiveServer]:
     bus = EventBus()
     control = FakeAgentControl(bus, time.time)
+    placer = FakeCallPlacer(bus)
     # Small, slow import batches: a list of a few thousand rows keeps the progress bar moving for a second.
     outbound = outbound_service(tmp_path_factory.mktemp("live"), outbound_template, time.time, import_batch=250,
                                 import_pause=0.1)
     app = create_app(bus=bus, accounts=make_accounts(), agent_control=control,
                      customer_lookup=FakeCustomerLookup(sample_cards()),
                      supervisor_actions=FakeSupervisorActions(control), outbound=outbound, agent_directory=control,
-                     config=DESKTOP_CONFIG, call_placer=FakeCallPlacer())
+                     config=DESKTOP_CONFIG, call_placer=placer)
     await outbound.start()
     runner = web.AppRunner(app)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     try:
-        yield LiveServer(f"http://127.0.0.1:{runner.addresses[0][1]}", bus, control, outbound)
+        yield LiveServer(f"http://127.0.0.1:{runner.addresses[0][1]}", bus, control, outbound, placer)
     finally:
         await runner.cleanup()
         await outbound.stop()

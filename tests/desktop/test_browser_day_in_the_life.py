@@ -176,26 +176,39 @@ async def test_a_day_in_the_life_of_an_agent(
             "1", str(grace_id))
         assert not any(DNC_NUMBER in c.app_data or DNC_NUMBER in c.name for c in pbx.channels.values())
         await at_each_width(desk, screenshot_dir, "day-desktop-card-dialled")
+        # the pop of the call placed by hand follows it: Grace picks up, and the agent hangs up after a word
+        await expect(desk.locator("#pop-status")).to_have_text("connected", timeout=20_000)
         for channel in [c.name for c in pbx.channels.values() if c.app_data == dialled and not c.gone]:
             await node.ami.hangup(channel)
-        # Over, the call is kept in the history as one dialled by hand, and the agent is ready again.
+        # Over, its pop asks for the wrap-up (the agent stays paused meanwhile); saved, the call is kept in the
+        # history as one dialled by hand with its disposition and notes, and the agent is ready again.
+        await expect(desk.locator("#pop-title")).to_have_text("Called by hand")
+        await expect(desk.locator("#pop-status")).to_have_text("ended")
+        await expect(desk.locator("#state")).to_have_text("not ready")
+        await desk.select_option("#wrapup-disposition", "follow_up")
+        await desk.fill("#wrapup-notes", "sends the refund form")
+        await desk.click("#wrapup-save")
+        await expect(desk.locator("#msg")).to_have_text("Wrap-up saved")
         await expect(desk.locator("#state")).to_have_text("ready")
 
         def by_hand() -> list[Interaction]:
             with session_scope(node.sessions) as session:
                 return list(session.scalars(select(Interaction).where(Interaction.direction == "manual")))
 
-        await wait_for(lambda: any(row.end_at for row in by_hand()))
+        await wait_for(lambda: any(row.disposition for row in by_hand()))
         [kept] = by_hand()
         assert (kept.agent_id, kept.customer_id, kept.ani) == ("1001", grace_id, reachable)
+        assert (kept.outcome, kept.disposition, kept.notes) == ("answered", "follow_up", "sends the refund form")
 
-        # 4. My day counts both calls, with their dispositions and notes.
+        # 4. My day counts both calls, and the one placed by hand apart, with their dispositions and notes.
         await desk.click("#my-day-refresh")
         await expect(desk.locator("#day-calls")).to_have_text("2")
+        await expect(desk.locator("#day-manual")).to_have_text("1 (1)")
         history = desk.locator("#day-history tbody")
         await expect(history).to_contain_text("wants a refund")
         await expect(history).to_contain_text("address changed")
         await expect(history.locator("tr", has_text="dialled by hand")).to_contain_text("Grace Tester")
+        await expect(history.locator("tr", has_text="dialled by hand")).to_contain_text("sends the refund form")
         await at_each_width(desk, screenshot_dir, "day-desktop-my-day")
 
         # 5. Signed out, the agent is logged out on the wall and the next caller waits instead of ringing them.

@@ -16,6 +16,7 @@ from outbound_calls import connect_campaign_call, running_campaign
 from acd.events import AgentStateChanged, CallDisposed, CallEnded
 from crm_core.audit import setting_changes
 from outbound.campaigns import PAUSED, RUNNING
+from outbound.dial_events import ManualCallAnswered, ManualCallEnded, ManualCallPlaced
 from tests.desktop.test_browser import signed_in_page
 
 if TYPE_CHECKING:
@@ -159,3 +160,48 @@ async def test_a_supervisor_dials_for_an_agent_past_a_do_not_call_refusal_with_a
     fields = {r.field: r.new_value for r in rows}
     assert {r.actor for r in rows} == {"super"} and rows[0].entity_key == "+12125550177"
     assert (fields["agent"], fields["reason"]) == ('"a2"', '"the customer rang and asked for this call"')
+
+
+async def test_a_call_placed_by_hand_pops_its_customer_and_is_wrapped_up_after_the_talk(
+        browser: Any, live_server: LiveServer, screenshot_dir: Path) -> None:
+    """The placer's events (the PBX's part, played here) bring the pop of the customer dialled from; once the
+    number answered and the talk ended, the agent's disposition and notes go to the placer, and the pop goes. A
+    call nobody answered goes saying what it came to."""
+    from playwright.async_api import expect
+
+    bus = live_server.bus
+    async with signed_in_page(browser, live_server.base_url, "agent1") as page:
+        page.set_default_timeout(5000)
+        await page.wait_for_url("**/desktop")
+        await expect(page.locator("#conn")).to_have_text("live")
+        bus.publish(ManualCallPlaced(call_id="manual-b1", agent_id="a1", number="+12125550142", customer_id="c1",
+                                     at=time.time()))
+        await expect(page.locator("#pop-name")).to_have_text("Ada Lovelace")
+        await expect(page.locator("#pop-title")).to_have_text("Called by hand")
+        await expect(page.locator("#pop-status")).to_have_text("dialling")
+        await expect(page.locator("#pop-ani")).to_have_text("+12125550142")
+        await expect(page.locator("#pop-wait")).to_be_hidden()  # it waited in no queue
+        assert await page.locator("#wrapup").is_hidden()  # nobody to talk to yet
+        bus.publish(ManualCallAnswered(call_id="manual-b1", agent_id="a1", at=time.time()))
+        await expect(page.locator("#pop-status")).to_have_text("connected")
+        await expect(page.locator("#wrapup")).to_be_visible()  # notes may be typed while talking
+        assert await page.locator("#talk").is_hidden()  # hold and transfer are the ACD's calls' only
+        await page.select_option("#wrapup-disposition", "follow_up")
+        await page.fill("#wrapup-notes", "sends the contract on Monday")
+        await page.set_viewport_size({"width": 390, "height": 900})
+        await page.screenshot(path=str(screenshot_dir / "desktop-manual-call-390.png"), full_page=True)
+        assert await page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+        assert not live_server.placer.wrap_ups
+        bus.publish(ManualCallEnded(call_id="manual-b1", agent_id="a1", outcome="answered", ring_seconds=6.0,
+                                    answered_at=time.time() - 60, at=time.time()))
+        # chosen during the talk, saved at the hang-up as for any call; the placer's word takes the pop away
+        await expect(page.locator("#msg")).to_have_text("Wrap-up saved")
+        # (an earlier test's call of this agent may show in its place)
+        await expect(page.locator("#pop-ani")).not_to_have_text("+12125550142")
+        assert live_server.placer.wrap_ups[-1] == ("manual-b1", "a1", "follow_up", "sends the contract on Monday")
+        bus.publish(ManualCallPlaced(call_id="manual-b2", agent_id="a1", number="+12125550143", at=time.time()))
+        await expect(page.locator("#pop-status")).to_have_text("dialling")
+        bus.publish(ManualCallEnded(call_id="manual-b2", agent_id="a1", outcome="busy", ring_seconds=3.0,
+                                    at=time.time()))
+        await expect(page.locator("#msg")).to_have_text("Your call to +12125550143: busy")
+        await expect(page.locator("#pop-ani")).not_to_have_text("+12125550143")

@@ -20,6 +20,7 @@ from acd.events import (
 from agent_desktop.agent_feed import AgentFeeds, Message
 from bus.events import DomainEvent
 from ivr.caller import CallerData
+from outbound.dial_events import ManualCallAnswered, ManualCallDisposed, ManualCallEnded, ManualCallPlaced
 
 if TYPE_CHECKING:
     from conftest import Desk
@@ -212,3 +213,32 @@ async def test_a_reloaded_desktop_gets_the_hold_and_the_consultation_back(desk: 
         assert again["held_since"] == desk.clock()
         assert (again["consult"]["target_name"], again["consult"]["state"]) == ("Agent Two", "ringing")
         await ws.close()
+
+
+def test_a_call_placed_by_hand_pops_with_its_customer_and_is_wrapped_up_once_answered() -> None:
+    floor = Floor()
+    placed = ManualCallPlaced(call_id="m1", agent_id="a1", number="+12125550142", customer_id="7", at=10.0)
+    floor.feeds.apply(placed)
+    [(agent_id, pop)] = [floor.feeds.complete_pop(placed, {"customer_id": "7", "code": "123456", "tier": "vip"})]
+    assert agent_id == "a1"
+    assert (pop["status"], pop["manual"], pop["ani"], pop["customer_code"], pop["tier"], pop["queue"]) == (
+        "dialling", True, "+12125550142", "123456", "vip", "")
+    assert pop["dispositions"] == list(floor.feeds.dispositions_for(""))  # the default ones
+    floor(ManualCallAnswered(call_id="m1", agent_id="a1", at=19.0))
+    assert [m["status"] for m in floor.taken("a1")] == ["connected"]
+    floor(ManualCallEnded(call_id="m1", agent_id="a1", outcome="answered", ring_seconds=9.0, answered_at=19.0, at=80.0))
+    assert floor.pop("a1", "m1")["status"] == "ended"  # a page that reloads gets the wrap-up back
+    floor(ManualCallDisposed(call_id="m1", agent_id="a1", disposition="resolved", at=90.0))
+    assert [m["status"] for m in floor.taken("a1")] == ["ended", "disposed"]
+    assert floor.feeds.pop_for("a1", "m1") is None
+
+
+def test_a_call_placed_by_hand_that_nobody_answered_goes_saying_what_it_came_to() -> None:
+    floor = Floor()
+    placed = ManualCallPlaced(call_id="m2", agent_id="a1", number="+12125550142", at=10.0)
+    floor.feeds.apply(placed)
+    floor.feeds.complete_pop(placed, None)
+    floor(ManualCallEnded(call_id="m2", agent_id="a1", outcome="busy", ring_seconds=3.0, at=13.0))
+    [update] = floor.taken("a1")
+    assert (update["status"], update["outcome"]) == ("withdrawn", "busy")
+    assert floor.feeds.pop_for("a1", "m2") is None

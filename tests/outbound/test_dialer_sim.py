@@ -485,7 +485,7 @@ async def test_a_predictive_campaign_overdials_once_it_has_learned_and_counts_ev
     assert len((connected | abandoned) & persons) - 2 <= counts.live <= len(persons)
 
 
-async def test_a_call_dialled_by_hand_is_kept_in_the_history_and_its_agent_is_ready_again(rig: Rig) -> None:
+async def test_a_call_dialled_by_hand_is_kept_in_the_history_with_its_wrap_up(rig: Rig) -> None:
     with session_scope(factory(rig.engine)) as session:
         customer = Customer(code="123456", name="Ada Lovelace", created_at=0.0, updated_at=0.0)
         session.add(customer)
@@ -513,9 +513,14 @@ async def test_a_call_dialled_by_hand_is_kept_in_the_history_and_its_agent_is_re
     assert talked.outcome == "answered" and talked.answer_at is not None
     assert talked.talk_seconds == pytest.approx(8.0, abs=1.5)  # the person's 8 s
     assert (refused.direction, refused.agent_id, refused.outcome, refused.answer_at) == ("manual", "a2", "busy", None)
-    # the pause the call put them in is over with it
-    await rig.until(lambda: all(rig.acd.acd.agent(a).state is AgentState.READY for a in ("a1", "a2")),
-                    "both agents to be ready again")
+    # the pause the call put them in is over with it; after a talk, once the agent wraps it up
+    await rig.until(lambda: rig.acd.acd.agent("a2").state is AgentState.READY, "a2 to be ready again")
+    assert rig.acd.acd.agent("a1").reason == MANUAL_CALL_PAUSE
+    await placer.wrap_up(person, "a1", "follow_up", "sends the contract on Monday")
+    await rig.until(lambda: rig.acd.acd.agent("a1").state is AgentState.READY, "a1 to be ready after the wrap-up")
+    await rig.until(lambda: rows()[person].disposition is not None, "the wrap-up in the history")
+    assert (rows()[person].disposition, rows()[person].notes) == ("follow_up", "sends the contract on Monday")
+    assert rows()[person].wrap_up_seconds is not None
 
 
 async def test_a_do_not_call_said_while_the_campaign_was_paused_is_kept_and_decided_once(

@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cti.ami.events import ChannelHungUp, DialEnded, OriginateResult
+from outbound.dial_events import ManualCallAnswered, ManualCallEnded
 from outbound.manual_calls import AGENT_NO_ANSWER, ANSWERED, CANCELLED, ManualCalls
 
 T0 = 1_800_000_000.0
@@ -32,7 +33,9 @@ def test_an_answered_call_rings_until_the_answer_and_ends_at_the_hang_up() -> No
     placed = calls.placed("m1", "1001", "+12125550142", customer_id="7", at=T0)
     assert (placed.call_id, placed.agent_id, placed.customer_id) == ("m1", "1001", "7")
     assert calls.originated("m1", "action-1") is None
-    assert calls.observe(dial_end("m1", "ANSWER", T0 + 9)) is None
+    answered = calls.observe(dial_end("m1", "ANSWER", T0 + 9))
+    assert isinstance(answered, ManualCallAnswered) and (answered.call_id, answered.agent_id, answered.at) == (
+        "m1", "1001", T0 + 9)
     assert calls.observe(hang_up("other", T0 + 20)) is None  # another channel
     ended = calls.observe(hang_up("m1", T0 + 70))
     assert ended is not None
@@ -46,8 +49,8 @@ def test_a_busy_number_an_agent_who_hangs_up_first_and_a_phone_never_answered() 
         calls.placed(call_id, "1001", "+12125550142", customer_id=None, at=T0)
     calls.observe(dial_end("busy", "BUSY", T0 + 3))
     calls.observe(dial_end("cancel", "CANCEL", T0 + 12))
-    outcomes = {e.call_id: (e.outcome, e.answered_at) for e in (
-        calls.observe(hang_up(c, T0 + 30)) for c in ("busy", "cancel", "unanswered")) if e is not None}
+    ends = [calls.observe(hang_up(c, T0 + 30)) for c in ("busy", "cancel", "unanswered")]
+    outcomes = {e.call_id: (e.outcome, e.answered_at) for e in ends if isinstance(e, ManualCallEnded)}
     assert outcomes == {"busy": ("busy", None), "cancel": (CANCELLED, None), "unanswered": (AGENT_NO_ANSWER, None)}
 
 
@@ -89,7 +92,7 @@ def test_every_call_ends_at_most_once_and_an_answer_only_when_the_number_answere
         if kind == "dial" and status == "ANSWER" and call_id not in {e.call_id for e in ends}:
             answered.add(call_id)
         ended = calls.observe(event)
-        if ended is not None:
+        if isinstance(ended, ManualCallEnded):
             ends.append(ended)
     assert len({e.call_id for e in ends}) == len(ends)
     for ended in ends:
