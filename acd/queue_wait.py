@@ -12,8 +12,8 @@ The agent answering is seen on AMI (``DialEnd`` with ``ANSWER``) while ``Dial`` 
 ``Dial`` returning ends the talk. A ring the agent does not take sends the call back to its place and
 the same session waits again; except a campaign's answered person (the campaign is in the call's caller
 data), whom the held agent's phone is asked to answer at once and rings for :data:`CAMPAIGN_CONNECT_RING`
-seconds only: a ring not taken ends the wait as abandoned, and the dialer that handed the call over plays
-the campaign's message.
+second only: a ring not taken ends the wait as abandoned, and the dialer that handed the call over plays
+the campaign's message (within the rules' 2 s of the greeting).
 
 Call-backs: when the core decides :class:`~acd.decisions.OriginateCallback` the service originates to
 the customer into ``callcenter-callback``/<call id>; :meth:`QueueWait.callback` then rings the agent.
@@ -56,8 +56,10 @@ log = logging.getLogger(__name__)
 DIAL_FAILURES = {"NOANSWER": "no_answer", "BUSY": "busy", "CHANUNAVAIL": "failed", "CONGESTION": "failed"}
 EARLY_ORIGINATE_RESULTS_KEPT = 1_000
 #: Seconds a campaign's answered person rings the agent held for them (asked to answer by itself at once):
-#: the US and UK rules give the person 2 s after their greeting; then the call is abandoned, not passed on.
-CAMPAIGN_CONNECT_RING = 2
+#: the US and UK rules give the person 2 s after their greeting to reach an agent or hear the recorded message.
+#: ``Dial`` counts whole seconds, and the hand-over from AMD's verdict to the ring takes a moment: one second
+#: of ring leaves the message room to start within the 2 s. Not taken by then, the call is abandoned.
+CAMPAIGN_CONNECT_RING = 1
 
 
 class QueueWait:
