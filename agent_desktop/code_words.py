@@ -84,6 +84,7 @@ CODE_WORDS: tuple[CodeWord, ...] = (
     CodeWord("outcome", "machine"),
     CodeWord("outcome", "cancelled"),
     CodeWord("outcome", "agent_no_answer"),
+    CodeWord("outcome", "lost"),  # an attempt dialled before a restart that no report ended
     CodeWord("ticket status", "open"),
     CodeWord("ticket status", "in_progress"),
     CodeWord("ticket status", "waiting_customer"),

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from acd.events import (
@@ -58,6 +59,7 @@ from outbound.dial_events import (
     CONNECTED,
     CampaignDialEnded,
     CampaignDialPlaced,
+    EarlierAttemptsLost,
     ManualCallDisposed,
     ManualCallEnded,
     ManualCallPlaced,
@@ -74,10 +76,21 @@ RING_STATE = 4
 LEG_EVENTS: tuple[type[DomainEvent], ...] = (
     ChannelAppeared, IvrFinished, CallQueued, CallOffered, CallConnected, CallAbandoned, CallbackRequested,
     CallEnded, CallDisposed, CustomerMatched, AgentStateChanged, CampaignDialPlaced, CampaignDialEnded,
-    ManualCallPlaced, ManualCallEnded, ManualCallDisposed,
+    ManualCallPlaced, ManualCallEnded, ManualCallDisposed, EarlierAttemptsLost,
 )
 WRAP_UP = "wrap_up"  # the agent state of after-call work (acd.agents.AgentState.WRAP_UP)
 CALLBACK_REQUESTED = "callback_requested"  # the outcome of a leg whose caller asked to be called back
+LOST = "lost"  # the outcome of a campaign attempt of an earlier dialer run that no report ended
+
+
+def _close_lost(session: Session, before: float, at: float) -> None:
+    """Close the campaign attempts dialled before ``before`` that are still open and nobody answered: ``lost``,
+    ended (as far as anyone knows) when the dialer said so."""
+    lost = session.scalars(select(Interaction).where(
+        Interaction.direction == OUTBOUND, Interaction.end_at.is_(None), Interaction.answer_at.is_(None),
+        Interaction.enter_at < before)).all()
+    for leg in lost:
+        close_leg(session, leg.leg_id, end_at=at, outcome=LOST)
 
 
 def _open_from(session: Session, leg_id: str, queue: str, enter_at: float, **fields: Any) -> Interaction:
@@ -212,6 +225,9 @@ def apply_event(
                      enter_at=event.at - event.ring_seconds, campaign=event.campaign)
             return close_leg(session, event.attempt_id, end_at=event.at, outcome=event.outcome,
                              wait_seconds=event.ring_seconds)
+        case EarlierAttemptsLost():
+            _close_lost(session, event.before, event.at)
+            return None
         case ManualCallPlaced():
             return open_leg(session, event.call_id, call_id=event.call_id, direction=MANUAL, enter_at=event.at,
                             agent_id=event.agent_id, ani=event.number,

@@ -6,6 +6,9 @@ to (an outcome of :mod:`outbound.dial_outcomes`, or ``connected``: the person wa
 disposition then decides the lead). The attempt id is also the ACD call id of a connected person, so the
 ACD's own events (``CallQueued`` ... ``CallDisposed``) continue the same timeline.
 
+When a dialer starts, attempts an earlier run dialled may still be ringing; once none can be (the ring time and
+a minute later) it publishes :class:`EarlierAttemptsLost`: those no report ended are over, how is not known.
+
 A call an agent places by hand (click-to-dial) publishes :class:`ManualCallPlaced`, :class:`ManualCallAnswered`
 when the number picks up, and, once it is over, :class:`ManualCallEnded` (see :mod:`outbound.manual_calls`);
 the agent's wrap-up of an answered one publishes :class:`ManualCallDisposed`.
@@ -67,6 +70,15 @@ class CampaignDialEnded(DomainEvent):
     ring_seconds: float
     agent_id: str | None = None
     detail: str = ""
+
+
+@_event
+class EarlierAttemptsLost(DomainEvent):
+    """Campaign attempts dialled before ``before`` (by an earlier run of the dialer: a restart, a fail-over)
+    that neither a person's answer nor any other report ended by now are over: nothing more will come of them.
+    A person who answered one was taken over by the new run, so it is not among them."""
+
+    before: float
 
 
 @_event

@@ -51,7 +51,13 @@ from outbound.abandon import US_WINDOW, AbandonLedger
 from outbound.after_call import AfterCallWork
 from outbound.campaign_store import StoredCampaign
 from outbound.campaigns import AGENT, PREDICTIVE, PREVIEW, SOUND_NAME, CampaignError
-from outbound.dial_events import CONNECTED, CampaignDialAnswered, CampaignDialEnded, CampaignDialPlaced
+from outbound.dial_events import (
+    CONNECTED,
+    CampaignDialAnswered,
+    CampaignDialEnded,
+    CampaignDialPlaced,
+    EarlierAttemptsLost,
+)
 from outbound.dialer_lines import Line, LineBook, Take, pacing_state, take_leads
 from outbound.hopper import HopperError
 from outbound.leads import Lead
@@ -170,6 +176,7 @@ class Dialer:
         self._handed: dict[str, _Handed] = {}  # attempt id (= ACD call id) -> its lead
         self._after_call = AfterCallWork()
         self._tasks = TaskSet("dialer", log)
+        self._started_at: float | None = None  # until its earlier runs' attempts are declared lost
 
     # ---- running ----------------------------------------------------------------------------------
 
@@ -180,6 +187,7 @@ class Dialer:
     async def start(self) -> None:
         self.bus.add_listener(self._on_event, OriginateResult, ChannelHungUp, VariableSet, CallDisposed, CallEnded,
                               CallAbandoned, CallConnected, AgentStateChanged)
+        self._started_at = self.clock()
         self._tasks.spawn(self._run(), name="dialer-rounds")
 
     async def stop(self) -> None:
@@ -482,10 +490,14 @@ class Dialer:
         self._report(line.campaign_id, line.lead.id, dial.HOPPER_OUTCOME[outcome], detail=detail)
 
     def _sweep(self) -> None:
-        """Backstops for reports that never came: a line ringing past its time (and a minute) has failed; a talk
-        the agent did not dispose of within ``disposition_wait`` was answered."""
+        """Backstops for reports that never came: a line ringing past its time (and a minute) has failed, and so
+        long after this run started, the earlier runs' lines no report ended are lost; a talk the agent did not
+        dispose of within ``disposition_wait`` was answered."""
         limit = self.settings.ring_seconds + 60.0
         now = self.clock()
+        if self._started_at is not None and now - self._started_at > limit:
+            self.bus.publish(EarlierAttemptsLost(at=now, before=self._started_at))
+            self._started_at = None
         for line in list(self.lines):
             if now - (line.answered_at or line.dialled_at) > limit:
                 self._end(line, dial.FAILED, detail="no report from the PBX")

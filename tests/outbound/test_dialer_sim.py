@@ -45,6 +45,7 @@ from outbound.dial_events import (
     CampaignDialAnswered,
     CampaignDialEnded,
     CampaignDialPlaced,
+    EarlierAttemptsLost,
     ManualCallEnded,
 )
 from outbound.dialer import Dialer, DialerSettings, PreviewError
@@ -291,6 +292,40 @@ async def test_a_person_answering_a_line_dialled_before_a_restart_is_taken_over_
     assert hopper is not None
     await rig.until(lambda: hopper.history(placed.lead_id).last_outcome == rules.ANSWERED, "the disposition")
     assert not heard_on_wire
+
+
+async def test_lines_of_an_earlier_run_that_no_report_ended_are_closed_as_lost_once_none_can_ring(
+        rig: Rig, tmp_path: Path) -> None:
+    """A restart forgets two lines while they ring: the person who answers one is taken over; the other (nobody
+    answers) ends unseen. Once no line of the earlier run can still ring, its row is closed as lost; the
+    person's stays theirs."""
+    await running_campaign(rig, tmp_path, ("+12122345600", "+12122345602"))
+    await rig.acd.set_ready("a1")
+    await rig.acd.set_ready("a2")
+    await rig.dialer.start()
+    await rig.until(lambda: len(rig.of(CampaignDialPlaced)) == 2, "both numbers to be dialled")
+    placed = {e.number: e for e in rig.of(CampaignDialPlaced) if isinstance(e, CampaignDialPlaced)}
+    for line in placed.values():
+        assert line.agent_id is not None
+        rig.dialer.lines.close(line.attempt_id)
+        rig.acd.release_agent(line.agent_id, line.attempt_id)
+    await rig.dialer.stop()  # the new run starts now: the lines are its earlier run's
+    await rig.dialer.start()
+    person, nobody = placed["+12122345600"].attempt_id, placed["+12122345602"].attempt_id
+
+    def rows() -> dict[str, Interaction]:
+        with session_scope(factory(rig.engine)) as session:
+            found = session.scalars(select(Interaction)).all()
+            session.expunge_all()
+            return {r.leg_id: r for r in found}
+
+    await rig.until(lambda: any(e.call_id == person for e in rig.of(CallConnected)), "the person to be taken over")
+    await rig.until(lambda: rig.of(EarlierAttemptsLost), "the earlier run's lines to be given up")
+    [lost] = rig.of(EarlierAttemptsLost)
+    assert isinstance(lost, EarlierAttemptsLost) and lost.at - lost.before > rig.dialer.settings.ring_seconds
+    await rig.until(lambda: rows()[nobody].end_at is not None, "the unanswered line's row to close")
+    assert rows()[nobody].outcome == "lost"
+    assert rows()[person].answer_at is not None and rows()[person].outcome != "lost"  # their talk is theirs
 
 
 async def test_a_person_answering_a_line_of_a_campaign_no_longer_running_hears_the_abandon_message(
