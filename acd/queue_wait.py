@@ -11,9 +11,10 @@ arrival, or right after a missed ring) is rung at once in the same session.
 The agent answering is seen on AMI (``DialEnd`` with ``ANSWER``) while ``Dial`` keeps the bridge; the
 ``Dial`` returning ends the talk. A ring the agent does not take sends the call back to its place and
 the same session waits again; except a campaign's answered person (the campaign is in the call's caller
-data), whom the held agent's phone is asked to answer at once and rings for :data:`CAMPAIGN_CONNECT_RING`
-second only: a ring not taken ends the wait as abandoned, and the dialer that handed the call over plays
-the campaign's message (within the rules' 2 s of the greeting).
+data), whom the held agent's phone is asked to answer at once and rings only for what is left of the 2 s
+since the call came to the queue (AMD's verdict), less the moment the message needs to start: a ring not
+taken ends the wait as abandoned, and the dialer that handed the call over plays the campaign's message,
+within the 2 s. ``Dial`` takes the seconds with a decimal (Asterisk's since 2025; older ones round them down).
 
 Call-backs: when the core decides :class:`~acd.decisions.OriginateCallback` the service originates to
 the customer into ``callcenter-callback``/<call id>; :meth:`QueueWait.callback` then rings the agent.
@@ -55,11 +56,14 @@ log = logging.getLogger(__name__)
 # DIALSTATUS -> the core's offer failure reason; CANCEL means the caller hung up while it rang.
 DIAL_FAILURES = {"NOANSWER": "no_answer", "BUSY": "busy", "CHANUNAVAIL": "failed", "CONGESTION": "failed"}
 EARLY_ORIGINATE_RESULTS_KEPT = 1_000
-#: Seconds a campaign's answered person rings the agent held for them (asked to answer by itself at once):
-#: the US and UK rules give the person 2 s after their greeting to reach an agent or hear the recorded message.
-#: ``Dial`` counts whole seconds, and the hand-over from AMD's verdict to the ring takes a moment: one second
-#: of ring leaves the message room to start within the 2 s. Not taken by then, the call is abandoned.
-CAMPAIGN_CONNECT_RING = 1
+#: Seconds from AMD's verdict within which a campaign's answered person must reach an agent or hear the
+#: campaign's recorded message (the US and UK rules' 2 s).
+CAMPAIGN_CONNECT_LIMIT = 2.0
+#: Of those, what the dialer needs to start the message once the ring is over: kept out of the ring.
+MESSAGE_START_MARGIN = 0.3
+#: The shortest ring a campaign's connect gets, however late the hand-over was (a phone answering by itself
+#: still takes it).
+MIN_CAMPAIGN_RING = 0.5
 
 
 class QueueWait:
@@ -300,8 +304,9 @@ class QueueWait:
         offer = leg.offer
         assert offer is not None
         leg.ringing = offer
-        campaign = self._campaign_call(offer.call_id)
-        ring = CAMPAIGN_CONNECT_RING if campaign else self.settings.ring_timeout
+        campaign_ring = self._campaign_ring(offer.call_id)
+        campaign = campaign_ring is not None
+        ring = f"{campaign_ring:g}" if campaign_ring is not None else str(self.settings.ring_timeout)
         try:
             # Not exec(): Dial's -1 is no hang-up signal. A real Asterisk returns -1 when the agent's side
             # ends the bridge (hangs up, or its line is taken elsewhere), 0 when the caller is moved out of it;
@@ -353,11 +358,18 @@ class QueueWait:
         seconds = 0 if campaign else self.auto_answer.get(agent_id)
         return "" if seconds is None else f",b({AUTO_ANSWER_CONTEXT}^s^1({seconds}))"
 
-    def _campaign_call(self, call_id: str) -> bool:
+    def _campaign_ring(self, call_id: str) -> float | None:
+        """How long to ring for a campaign's answered person (None: not one): what is left of
+        :data:`CAMPAIGN_CONNECT_LIMIT` since they came to the queue, less :data:`MESSAGE_START_MARGIN`, in tenths
+        of a second, at least :data:`MIN_CAMPAIGN_RING`."""
         try:
-            return self.acd.call(call_id).caller.campaign_lead() is not None
+            call = self.acd.call(call_id)
         except AcdError:
-            return False
+            return None
+        if call.caller.campaign_lead() is None:
+            return None
+        left = CAMPAIGN_CONNECT_LIMIT - MESSAGE_START_MARGIN - (self.clock() - call.enter_time)
+        return max(MIN_CAMPAIGN_RING, math.floor(left * 10) / 10)
 
     def answered(self, leg: Leg) -> None:
         """The agent rung for the leg answered: they talk."""

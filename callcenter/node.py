@@ -48,7 +48,7 @@ from cti.agi import AgiApplicationNotFound, AgiHangup, AgiServer, AgiSession
 from cti.agi.server import parse_peer_networks
 from cti.ami.client import AmiClient, AmiConfig
 from cti.sim import Simulator, SimulatorConfig, TrafficSettings
-from cti.sim.config import ANSWER_BY_HOUR, CalleePopulation
+from cti.sim.config import ANSWER_BY_HOUR, CalleePopulation, PhoneBehaviour
 from ivr.agi_channel import AgiCallChannel
 from ivr.agi_runner import run_flow
 from ivr.directory import CustomerDirectory
@@ -345,6 +345,9 @@ class Node:
             speed=self.simulator_speed,
             traffic=traffic,
             callees=CalleePopulation(by_hour=ANSWER_BY_HOUR),
+            # the agents' desk phones answer by themselves when a dial asks them to (SIP answer-after), as the
+            # dialer does for a campaign's answered person; otherwise their agents pick up
+            default_phone=PhoneBehaviour(auto_answers=True),
         )
 
     def _started_here(self, event: DomainEvent) -> bool:

@@ -24,7 +24,7 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
-from cti.sim.channel import STATE_UP, Channel, Interrupt, parse_caller_id
+from cti.sim.channel import STATE_UP, Channel, Interrupt, parse_caller_id, parse_dial_timeout
 from cti.sim.media import music_on_hold, playback, prompt_seconds, wait
 from cti.sim.ports import SimPbx
 from cti.sim.voice import audiosocket
@@ -520,7 +520,7 @@ class AgiSession:
 
     async def _app_dial(self, data: str) -> Reply:
         fields = data.split(",")
-        timeout = float(fields[1]) if len(fields) > 1 and fields[1].strip().isdigit() else None
+        timeout = parse_dial_timeout(fields[1]) if len(fields) > 1 else None
         if self.chan.dead:
             return ok("-1")
         # The shipped dialplan's auto-answer pre-dial handler stands for the SIP headers it adds.

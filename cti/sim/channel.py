@@ -61,6 +61,16 @@ def parse_caller_id(text: str) -> tuple[str, str]:
     return text, ""
 
 
+def parse_dial_timeout(text: str) -> float | None:
+    """``Dial``'s ring time: seconds, a decimal part allowed (as Asterisk reads it since 2025); None (ring on)
+    for an empty, unreadable or not positive one. A ``^`` progress timeout after it is not simulated."""
+    try:
+        seconds = float(text.partition("^")[0])
+    except ValueError:
+        return None
+    return seconds if seconds > 0 else None
+
+
 class Interrupt(Enum):
     """Why a blocking application on a channel stopped early."""
 

@@ -22,6 +22,7 @@ from cti.sim.channel import (
     STATE_UP,
     Channel,
     ChannelNamer,
+    parse_dial_timeout,
 )
 from cti.sim.config import CallerScript, PhoneBehaviour, PhoneOutcome
 from cti.sim.media import changes, wait
@@ -453,8 +454,7 @@ class Dialer:
         if application.lower() == "dial":  # no Newexten: a real Asterisk raises none for it (trace 14)
             chan.application, chan.app_data = application, data
             dial_string, _, rest = data.partition(",")
-            timeout = rest.partition(",")[0].strip()
-            await self.dial_and_bridge(chan, dial_string, float(timeout) if timeout.isdigit() else None)
+            await self.dial_and_bridge(chan, dial_string, parse_dial_timeout(rest.partition(",")[0]))
             if not chan.gone:
                 self.pbx.hangup(chan, chan.hangup_cause if chan.hangup_cause is not None else 16)
             return

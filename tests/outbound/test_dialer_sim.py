@@ -442,9 +442,10 @@ async def test_a_talk_never_disposed_of_leaves_its_lead_answered_after_the_wait(
 
 async def test_a_person_the_agent_s_phone_does_not_take_within_2_s_hears_the_message_and_counts_abandoned(
         rig: Rig, tmp_path: Path) -> None:
-    """A desk phone that does not answer by itself (its person would pick up after 4 s): it rings 1 s, then the
-    person hears the campaign's message, within 2 s of their greeting, and is abandoned (lead, pacer), and the
-    agent is made not ready, as after any missed call; the person is not passed to another agent."""
+    """A desk phone that does not answer by itself (its person would pick up after 4 s): it rings what is left of
+    the 2 s, then the person hears the campaign's message, within 2 s of their greeting, and is abandoned (lead,
+    pacer), and the agent is made not ready, as after any missed call; the person is not passed to another
+    agent."""
     heard_on_wire = abandon_messages(rig, "renewals/sorry")
     campaign_id = await running_campaign(rig, tmp_path, ("+12122345600",), abandon_message="renewals/sorry")
     await rig.acd.set_ready("a3")

@@ -1,15 +1,17 @@
-"""Originate outcomes (trace 07), sync failures, and the Poisson traffic generator."""
+"""Originate outcomes (trace 07), sync failures, Dial's ring time, and the Poisson traffic generator."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sim_testkit import AmiTestClient, trace_messages
 
 from cti.sim import PhoneBehaviour, PhoneOutcome, Simulator, SimulatorConfig, TrafficSettings
+from cti.sim.channel import parse_dial_timeout
 from cti.sim.traffic import arrivals
 
 CASES = {
@@ -136,3 +138,11 @@ async def test_generated_traffic_places_calls_into_the_pbx() -> None:
     finally:
         await sim.stop()
     assert len([c for c in seen if c.endswith(";1")]) == 5
+
+
+@pytest.mark.parametrize(("text", "seconds"), [
+    ("20", 20.0), ("1.7", 1.7), (" 2 ", 2.0), ("1.5^3", 1.5),  # a ^progress timeout after it is not simulated
+    ("", None), ("0", None), ("-1", None), ("soon", None),  # Asterisk rings on (an 'invalid answer timeout')
+])
+def test_dial_rings_for_the_seconds_asterisk_reads_a_decimal_part_included(text: str, seconds: float | None) -> None:
+    assert parse_dial_timeout(text) == seconds
