@@ -1,4 +1,5 @@
-"""The 2-minute soak (``callcenter bench soak --minutes 2``) at a moderate rate: its checks must all pass."""
+"""A 75-second soak (``callcenter bench soak --minutes 1.25``) at a moderate rate: its checks must all pass. (The
+hour-long one is ``callcenter bench soak``: the suite keeps to its 15 minutes.)"""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ import pytest
 
 
 @pytest.mark.timeout(300)
-def test_two_minute_soak_holds_every_invariant(figure) -> None:  # type: ignore[no-untyped-def]
-    done = subprocess.run([sys.executable, "-m", "callcenter", "bench", "soak", "--minutes", "2", "--rate", "3",
+def test_a_75_second_soak_holds_every_invariant(figure) -> None:  # type: ignore[no-untyped-def]
+    done = subprocess.run([sys.executable, "-m", "callcenter", "bench", "soak", "--minutes", "1.25", "--rate", "3",
                            "--agents", "45", "--handle", "8"],
                           capture_output=True, text=True, timeout=300, check=False)
     lines = done.stdout.strip().splitlines()
