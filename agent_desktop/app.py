@@ -52,6 +52,7 @@ from agent_desktop.handling import (
     LANGUAGE_CHOICES,
     LIMITER,
     LOGIN_TRAFFIC,
+    MANUAL_CALLS,
     OUTBOUND,
     PAUSE_REASONS,
     SESSIONS,
@@ -151,8 +152,9 @@ def create_app(
     app[PAUSE_REASONS] = PauseReasons(config.pause_reasons)
     app[OUTBOUND] = outbound
     app[CAMPAIGN_WALL] = campaign_wall
+    app[MANUAL_CALLS] = placer = call_placer or NoPbx()
     app[outbound_call_routes.OUTBOUND_DESK] = CampaignDesk(
-        outbound, call_placer or NoPbx(), agent_queues=lambda agent_id: config.memberships.get(agent_id, ()),
+        outbound, placer, agent_queues=lambda agent_id: config.memberships.get(agent_id, ()),
         dialer=preview_dialer)
     app[admin_routes.AGENT_DIRECTORY] = agent_directory
     app[admin_routes.SETTINGS_AUDIT] = SettingsAudit(outbound.sessions, clock)

@@ -19,6 +19,7 @@ from agent_desktop.handling import (
     AGENT_CONTROL,
     CONFIG,
     HUB,
+    MANUAL_CALLS,
     BadRequest,
     CallStateConflict,
     Handler,
@@ -30,7 +31,7 @@ from agent_desktop.handling import (
     json_error,
     path_segment,
 )
-from agent_desktop.services import AgentControl
+from agent_desktop.services import AgentControl, NoManualCall
 from agent_desktop.text_input import CALL_ID, DISPOSITION, NOTES, QUEUE, TARGET_AGENT
 from agent_desktop.ui_text import CodeWord, UiText
 
@@ -104,7 +105,13 @@ async def call_disposition(request: web.Request) -> web.StreamResponse:
     if disposition not in allowed:
         raise BadRequest(UiText("disposition must be one of: %(dispositions)s", dispositions=", ".join(allowed)))
     notes = NOTES.read(body, "")
-    await request.app[AGENT_CONTROL].dispose(call_id, agent_id, disposition, notes)
+    if not pop.manual:
+        await request.app[AGENT_CONTROL].dispose(call_id, agent_id, disposition, notes)
+        return accepted()
+    try:  # a call the agent placed by hand: its placer keeps the wrap-up, not the ACD
+        await request.app[MANUAL_CALLS].wrap_up(call_id, agent_id, disposition, notes)
+    except NoManualCall:
+        return json_error(request, 404, NO_SUCH_CALL)
     return accepted()
 
 

@@ -325,10 +325,6 @@ AGENT_OUTBOUND_ROUTES: tuple[HttpRoute, ...] = (
               "rule) when the number is on a do-not-call list or outside its calling window. A supervisor or "
               "admin names the agent, and with override_reason dials past a refusal; the override is audited.",
               answers=_DIAL_ANSWERS | _refusals(400), request_schema=api_schemas.DIAL_BODY),
-    HttpRoute("POST", "/api/calls/{call_id}/manual-disposition", "manual_disposition", AGENTS_ONLY,
-              "Wrap up a call the agent placed by hand that the number answered: one of the default "
-              "dispositions and notes, kept in the history; the agent is ready again (409 before the answer).",
-              answers=_ACCEPTED | _refusals(400, 404, 409), request_schema=api_schemas.DISPOSITION_BODY),
 )
 
 ADMIN_ROUTES: tuple[HttpRoute, ...] = (
@@ -540,7 +536,8 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
         "call_disposition",
         AGENTS_ONLY,
         "Save the wrap-up of one of the agent's own calls; the disposition must be in the queue's list. Saved "
-        "during the talk it is kept and recorded when the call ends.",
+        "during the talk it is kept and recorded when the call ends. A call the agent placed by hand takes the "
+        "default dispositions; its wrap-up is kept in its history and ends the agent's pause for it.",
         answers=_ACCEPTED | _refusals(400, 404, 409),
         request_schema=api_schemas.DISPOSITION_BODY,
     ),

@@ -22,7 +22,7 @@ from agent_desktop.hub import DesktopHub
 from agent_desktop.json_input import InvalidJson, parse_json
 from agent_desktop.languages import LANGUAGES, Language
 from agent_desktop.security import LoginRateLimiter, RequestRateLimiter, Session, SessionStore
-from agent_desktop.services import AgentControl, CustomerLookup
+from agent_desktop.services import AgentControl, CustomerLookup, ManualWrapUp
 from agent_desktop.supervision import SupervisorActions
 from agent_desktop.text_input import PAUSE_REASON, InvalidText, TextField
 from agent_desktop.ui_text import UiText
@@ -36,6 +36,7 @@ ACCOUNTS = web.AppKey("accounts", AccountStore)
 LIMITER = web.AppKey("limiter", LoginRateLimiter)
 LOGIN_TRAFFIC = web.AppKey("login_traffic", RequestRateLimiter)
 AGENT_CONTROL = web.AppKey("agent_control", AgentControl)
+MANUAL_CALLS = web.AppKey("manual_calls", ManualWrapUp)  # the wrap-ups of calls agents place by hand
 CUSTOMERS = web.AppKey("customer_lookup", CustomerLookup)
 SUPERVISION = web.AppKey("supervisor_actions", SupervisorActions)
 CATALOGUES = web.AppKey("catalogues", Mapping[str, Catalogue])

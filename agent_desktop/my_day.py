@@ -75,9 +75,9 @@ def _calls(session: Session, agent_id: str, start: float) -> list[dict[str, Any]
 
 
 def _placed_by_hand(session: Session, agent_id: str, start: float) -> dict[str, int]:
-    legs = (Interaction.agent_id == agent_id) & (Interaction.direction == MANUAL) & (Interaction.enter_at >= start)
-    placed = session.scalar(select(func.count(Interaction.id)).where(legs)) or 0
-    answered = session.scalar(select(func.count(Interaction.id)).where(legs, Interaction.answer_at.is_not(None))) or 0
+    placed, answered = session.execute(  # count(answer_at) counts the answered ones (not null)
+        select(func.count(Interaction.id), func.count(Interaction.answer_at))
+        .where(Interaction.agent_id == agent_id, Interaction.direction == MANUAL, Interaction.enter_at >= start)).one()
     return {"manual_calls": placed, "manual_answered": answered}
 
 

@@ -8,8 +8,7 @@ then the ACD ends the wrap-up as for any call.
 
 Click-to-dial (``POST /api/agent/dial``) is refused with the reason when the number is on a do-not-call list
 or outside its calling window; a supervisor or admin may dial it for an agent past that refusal with a reason,
-which the audit trail keeps. The agent wraps up a call they placed by hand that was answered with one of the
-default dispositions and notes (``POST /api/calls/{call_id}/manual-disposition``), which the history keeps.
+which the audit trail keeps.
 """
 
 from __future__ import annotations
@@ -38,7 +37,7 @@ from agent_desktop.handling import (
     path_segment,
 )
 from agent_desktop.outbound_desk import CampaignDesk
-from agent_desktop.services import DialFailed, DialRefused, NoManualCall, PlacedCall, PreviewGone, PreviewLead
+from agent_desktop.services import DialFailed, DialRefused, PlacedCall, PreviewGone, PreviewLead
 from agent_desktop.text_input import (
     CALLBACK_TO,
     CUSTOMER_ID,
@@ -220,27 +219,6 @@ async def preview_skip(request: web.Request) -> web.StreamResponse:
 # --- click-to-dial ------------------------------------------------------------------------------------
 
 
-async def manual_disposition(request: web.Request) -> web.StreamResponse:
-    """Wrap up a call the agent placed by hand, with one of the default dispositions and notes."""
-    agent_id, call_id = agent_id_of(request), path_call_id(request)
-    feeds = request.app[HUB].feeds
-    pop = feeds.pop_for(agent_id, call_id)
-    if pop is None or not pop.manual:
-        raise NotFound(NO_SUCH_CALL)
-    if pop.status not in ("connected", "ended"):
-        raise CallStateConflict(UiText("the wrap-up comes after the answer"))
-    body = await json_body(request)
-    disposition = DISPOSITION.read(body)
-    allowed = feeds.dispositions_for(pop.queue)
-    if disposition not in allowed:
-        raise BadRequest(UiText("disposition must be one of: %(dispositions)s", dispositions=", ".join(allowed)))
-    try:
-        await request.app[OUTBOUND_DESK].placer.wrap_up(call_id, agent_id, disposition, NOTES.read(body, ""))
-    except NoManualCall:
-        raise NotFound(NO_SUCH_CALL) from None
-    return web.json_response({"ok": True}, status=202)
-
-
 async def agent_dial(request: web.Request) -> web.StreamResponse:
     """An agent dials for itself under the rules; a supervisor or admin names the agent and may override."""
     body = await json_body(request)
@@ -269,5 +247,4 @@ async def agent_dial(request: web.Request) -> web.StreamResponse:
 HANDLERS: dict[str, Handler] = {
     "campaign_call": campaign_call, "campaign_disposition": campaign_disposition, "agent_preview": agent_preview,
     "preview_dial": preview_dial, "preview_skip": preview_skip, "agent_dial": agent_dial,
-    "manual_disposition": manual_disposition,
 }

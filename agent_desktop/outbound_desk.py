@@ -19,7 +19,15 @@ import logging
 from collections.abc import Callable, Collection, Mapping
 from typing import Any, Protocol
 
-from agent_desktop.services import DialFailed, DialRefused, NoManualCall, PlacedCall, PreviewGone, PreviewLead
+from agent_desktop.services import (
+    DialFailed,
+    DialRefused,
+    ManualWrapUp,
+    NoManualCall,
+    PlacedCall,
+    PreviewGone,
+    PreviewLead,
+)
 from crm_core.audit import record_setting_change
 from crm_core.db import session_scope
 from ivr.caller import CAMPAIGN_ID_KEY, LEAD_ID_KEY
@@ -41,16 +49,12 @@ OVERRIDE_ENTITY, SKIP_ENTITY = "dial_override", "preview_skip"
 REFUSAL_RULES = (RULE_DNC, RULE_WINDOW, "number")
 
 
-class CallPlacer(Protocol):
+class CallPlacer(ManualWrapUp, Protocol):
     """Places a call for an agent: rings the agent's phone and dials ``e164``. Returns the PBX's reference of
     the attempt; :class:`DialFailed` when it cannot. Keeps the agent's wrap-up of a call it placed."""
 
     async def place_call(self, agent_id: str, e164: str, *, caller_id: str | None,
                          variables: Mapping[str, str]) -> str: ...
-
-    async def wrap_up(self, call_id: str, agent_id: str, disposition: str, notes: str) -> None:
-        """The agent's disposition of their answered call ``call_id``; :class:`NoManualCall` if none."""
-        ...
 
 
 class PreviewDialer(Protocol):

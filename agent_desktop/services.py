@@ -186,6 +186,15 @@ class DialFailed(Exception):
     """The call could not be placed (no PBX link, no phone for the agent, the PBX refused)."""
 
 
+class ManualWrapUp(Protocol):
+    """Keeps the agent's wrap-up of a call they placed by hand."""
+
+    async def wrap_up(self, call_id: str, agent_id: str, disposition: str, notes: str) -> None:
+        """The agent's disposition of their answered call ``call_id`` (saved during the talk: kept until it
+        ends); :class:`NoManualCall` if they have none."""
+        ...
+
+
 class NoManualCall(LookupError):
     """The agent has no call placed by hand by that id to wrap up (over and wrapped up, or never theirs)."""
 

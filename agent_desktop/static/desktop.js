@@ -97,9 +97,8 @@
     }
     const pop = pops.get(callId);
     try {
-      // A call the agent placed by hand is wrapped up with its placer, not with the ACD.
-      const path = pop && pop.manual ? "/manual-disposition" : "/disposition";
-      await api("/api/calls/" + encodeURIComponent(callId) + path, {disposition: draft.disposition, notes: draft.notes});
+      await api("/api/calls/" + encodeURIComponent(callId) + "/disposition",
+                {disposition: draft.disposition, notes: draft.notes});
       draft.saved = true;
       say(pop && pop.status === "connected" ? t("Wrap-up saved; it is recorded when the call ends")
         : t("Wrap-up saved"), false);
