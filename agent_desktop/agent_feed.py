@@ -81,6 +81,7 @@ class ActivePop:
     consultation: Consultation | None = None
     campaign_lead: tuple[int, int] | None = None  # (campaign id, lead id) of a campaign's call
     manual: bool = False  # a call the agent placed by hand
+    wrap_up_until: float | None = None  # when the wrap-up time of an answered call placed by hand runs out
 
 
 @dataclasses.dataclass(slots=True)
@@ -150,7 +151,10 @@ class AgentFeeds:
             return self._update(event.call_id, "connected", event.agent_id)
         if isinstance(event, ManualCallEnded):
             if event.outcome == ANSWERED:
-                return self._update(event.call_id, "ended", event.agent_id)
+                ended = self.pop_for(event.agent_id, event.call_id)
+                if ended is not None:  # kept for a pop whose card comes after the call's end, and for reloads
+                    ended.wrap_up_until = event.wrap_up_until
+                return self._update(event.call_id, "ended", event.agent_id, wrap_up_until=event.wrap_up_until)
             return self._update(event.call_id, "withdrawn", event.agent_id, outcome=event.outcome)
         if isinstance(event, ManualCallDisposed):
             return self._update(event.call_id, "disposed", event.agent_id)
@@ -273,7 +277,7 @@ class AgentFeeds:
 
     def _update(self, call_id: str, status: str, agent_id: str | None = None, **news: Any) -> list[Delivery]:
         """Move the call's latest pop, or ``agent_id``'s pop of it (a transferred call has one per agent);
-        ``news`` ride on the update (what a call placed by hand came to)."""
+        ``news`` ride on the update (what a call placed by hand came to, its wrap-up's end)."""
         pop = self._calls.get(call_id) if agent_id is None else self.pop_for(agent_id, call_id)
         if pop is None:
             return []
@@ -380,6 +384,7 @@ class AgentFeeds:
         consultation = pop.consultation
         return {
             "held_since": pop.held_since,
+            "wrap_up_until": pop.wrap_up_until,
             "consult": self._consult_json(pop.consult),
             "consultation": None if consultation is None else {
                 "call_id": consultation.call_id, "agent_id": consultation.agent_id,

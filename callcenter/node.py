@@ -36,7 +36,7 @@ from callcenter.open_calls_snapshot import OpenCallsSnapshot
 from callcenter.ops import OpsServer
 from callcenter.recorder import EventRecorder
 from callcenter.redis_bus import RedisBridge
-from callcenter.settings import Settings
+from callcenter.settings import MANUAL_WRAP_UP_RANGE, Settings
 from callcenter.speech import SpeechInput, SpeechSettings, SpeechSettingsError, start_speech
 from callcenter.staff_seed import seeded_staff
 from crm_core.commands import default_region
@@ -144,6 +144,10 @@ class Node:
             agi_peers = parse_peer_networks(s.agi_allow)
         except ValueError as exc:
             raise NodeStartError(f"agi_allow {s.agi_allow!r}: {exc}") from exc
+        low, high = MANUAL_WRAP_UP_RANGE
+        if not low <= s.manual_wrap_up_seconds <= high:
+            raise NodeStartError(
+                f"manual_wrap_up_seconds: {s.manual_wrap_up_seconds} must be {low}-{high} whole seconds")
         try:
             dialer_settings = DialerSettings.from_table(s.raw.get("dialer", {}), ring_seconds=s.ring_seconds)
         except DialerSettingsError as exc:

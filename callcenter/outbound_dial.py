@@ -20,6 +20,7 @@ call cannot be placed, the agent is ready again at once.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import secrets
 from collections.abc import Mapping
@@ -40,7 +41,8 @@ from outbound.manual_calls import ANSWERED, ManualCalls
 log = logging.getLogger(__name__)
 
 AGENT_RING_TIMEOUT_MS = 30_000
-#: Seconds of after-call work an answered call placed by hand gives its agent before they are ready again.
+#: Seconds of after-call work an answered call placed by hand gives its agent before they are ready again
+#: (a node takes its ``manual_wrap_up_seconds`` setting).
 MANUAL_WRAP_UP_SECONDS = 60.0
 #: Calls whose wrap-up time ran out kept for a late disposition (the oldest are let go beyond).
 LATE_WRAP_UPS = 1000
@@ -142,6 +144,8 @@ class AmiCallPlacer:
         is wrapped up first: its agent is ready again after that)."""
         if ended is None:
             return None
+        if ended.outcome == ANSWERED:  # the agent's page counts the wrap-up time down
+            ended = dataclasses.replace(ended, wrap_up_until=self._service.clock() + self.wrap_up_seconds)
         self._service.bus.publish(ended)
         self._talking.pop(ended.call_id, None)
         if ended.outcome == ANSWERED:

@@ -9,6 +9,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+#: The seconds ``manual_wrap_up_seconds`` may be set to.
+MANUAL_WRAP_UP_RANGE = (5, 3600)
+
 
 class SettingsError(ValueError):
     """The configuration file or an environment variable holds a value we cannot use."""
@@ -35,6 +38,9 @@ class Settings:
     trunk: str = ""
     # How long a customer's phone rings for a call-back or a campaign's dial (15-120 s; see asterisk_conf.site).
     ring_seconds: int = 30
+    # How long an agent may wrap up a call they placed by hand (answered) before they are ready again
+    # (MANUAL_WRAP_UP_RANGE); a disposition saved later is still kept.
+    manual_wrap_up_seconds: int = 60
     # With Redis, one node leads the ACD; the lead is a lease of this many seconds, renewed every third of it
     # while alive (a standby takes over at most this long after a leader dies, and a leader cut off from
     # Redis steps down within 0.8 of it).

@@ -267,7 +267,7 @@ def desktop_app(node: Node) -> web.Application:
         outbound=node.outbound,
         agent_directory=node.acd_service,
         config=config,
-        call_placer=AmiCallPlacer(node.ami, node.acd_service),
+        call_placer=AmiCallPlacer(node.ami, node.acd_service, wrap_up_seconds=settings.manual_wrap_up_seconds),
         preview_dialer=node.dialer,
         dial_levels=node.dialer,
     )

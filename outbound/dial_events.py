@@ -103,13 +103,15 @@ class ManualCallAnswered(DomainEvent):
 @_event
 class ManualCallEnded(DomainEvent):
     """What a call placed by hand came to (:data:`outbound.manual_calls.OUTCOMES`): ``answered_at`` is when the
-    number answered (None when it did not), ``ring_seconds`` from the placing to that answer or to the end."""
+    number answered (None when it did not), ``ring_seconds`` from the placing to that answer or to the end;
+    ``wrap_up_until``: when the agent's wrap-up time of an answered call runs out."""
 
     call_id: str
     agent_id: str
     outcome: str
     ring_seconds: float
     answered_at: float | None = None
+    wrap_up_until: float | None = None
 
 
 @_event

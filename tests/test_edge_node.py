@@ -55,11 +55,15 @@ async def test_an_unreadable_agi_allow_list_stops_the_start(tmp_path: Path) -> N
         await node.stop()
 
 
-async def test_a_dialer_setting_that_cannot_work_stops_the_start_before_anything_is_created(tmp_path: Path) -> None:
-    node = Node(_settings(tmp_path, raw={"dialer": {"ring_seconds": 20}}), directory_factory=crm_directory,
-                say=lambda line: None)
+@pytest.mark.parametrize(("fields", "named"), [
+    ({"raw": {"dialer": {"ring_seconds": 20}}}, "ring_seconds"),
+    ({"manual_wrap_up_seconds": 0}, "manual_wrap_up_seconds"),
+])
+async def test_a_dialer_setting_that_cannot_work_stops_the_start_before_anything_is_created(
+        tmp_path: Path, fields: dict[str, Any], named: str) -> None:
+    node = Node(_settings(tmp_path, **fields), directory_factory=crm_directory, say=lambda line: None)
     try:
-        with pytest.raises(NodeStartError, match="ring_seconds"):
+        with pytest.raises(NodeStartError, match=named):
             await node.start()
         assert not (tmp_path / "cc.sqlite3").exists()
     finally:

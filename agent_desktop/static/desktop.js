@@ -48,7 +48,6 @@
     stateSince = message.since;
     const wasWrappingUp = wrapUpUntil !== null;
     wrapUpUntil = message.state === "wrap_up" ? message.until || null : null;
-    $("wrapup-clock").hidden = wrapUpUntil === null;
     // Ready makes no sense while a call rings or talks; leaving the queues not while talking.
     $("btn-ready").disabled = ["reserved", "on_call"].includes(message.state);
     $("btn-logout-acd").disabled = message.state === "on_call";
@@ -116,10 +115,22 @@
     $("state-timer").textContent = since(stateSince);
     $("hold-timer").textContent = since(heldSince);
     $("consult-timer").textContent = since(consultSince);
-    if (wrapUpUntil !== null) {
-      const left = Math.max(0, wrapUpUntil - serverNow() / 1000);
-      $("wrapup-countdown").textContent = t("Wrap-up time left: %(duration)s", {duration: duration(left)});
+    const until = wrapUpEnd();
+    // The ACD's wrap-up may be stretched ("More time"); that of a call placed by hand may not.
+    $("btn-more-time").hidden = wrapUpUntil === null;
+    const left = until === null ? 0 : until - serverNow() / 1000;
+    $("wrapup-clock").hidden = until === null || (wrapUpUntil === null && left <= 0);
+    if (until !== null) {
+      $("wrapup-countdown").textContent = t("Wrap-up time left: %(duration)s", {duration: duration(Math.max(0, left))});
     }
+  }
+
+  // When the wrap-up ends by itself: the ACD's (the agent's state), else that of the call on screen placed by
+  // hand (the agent is paused until then, and ready again after).
+  function wrapUpEnd() {
+    if (wrapUpUntil !== null) return wrapUpUntil;
+    const pop = current === null ? null : pops.get(current);
+    return pop && pop.manual && pop.status === "ended" && pop.wrap_up_until ? pop.wrap_up_until : null;
   }
 
   // Live regions announce each change of their text: only touch them when it really changes.
@@ -344,6 +355,7 @@
     $("pop").hidden = true;
     document.dispatchEvent(new CustomEvent("pop-hidden", {detail: callId}));
     $("wrapup").reset();
+    tick();
     const next = [...pops.values()].pop();
     if (next) showPop(next);
   }
@@ -365,6 +377,7 @@
           const pop = pops.get(message.call_id);
           if (!pop) break;
           pop.status = message.status;
+          if (message.wrap_up_until) pop.wrap_up_until = message.wrap_up_until;
           if (message.status !== "offered") OfferAlert.stop(message.call_id);
           if (message.status !== "connected") Object.assign(pop, {held_since: null, consult: null});
           if (message.status === "withdrawn" && pop.consultation) say(t("The consultation was called off"), false);

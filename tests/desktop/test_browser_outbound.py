@@ -6,6 +6,7 @@ does not dial."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -205,3 +206,14 @@ async def test_a_call_placed_by_hand_pops_its_customer_and_is_wrapped_up_after_t
                                     at=time.time()))
         await expect(page.locator("#msg")).to_have_text("Your call to +12125550143: busy")
         await expect(page.locator("#pop:visible #pop-ani", has_text="+12125550143")).to_have_count(0)
+        # the wrap-up of an answered call counts down to when the agent is made ready again (not to be stretched)
+        bus.publish(ManualCallPlaced(call_id="manual-b3", agent_id="a1", number="+12125550144", at=time.time()))
+        bus.publish(ManualCallAnswered(call_id="manual-b3", agent_id="a1", at=time.time()))
+        bus.publish(ManualCallEnded(call_id="manual-b3", agent_id="a1", outcome="answered", ring_seconds=4.0,
+                                    answered_at=time.time() - 30, at=time.time(), wrap_up_until=time.time() + 45))
+        await expect(page.locator("#wrapup-countdown")).to_have_text(re.compile(r"Wrap-up time left: 0:4\d"))
+        assert await page.locator("#btn-more-time").is_hidden()
+        await page.select_option("#wrapup-disposition", "resolved")
+        await page.click("#wrapup-save")
+        await expect(page.locator("#msg")).to_have_text("Wrap-up saved")
+        await expect(page.locator("#wrapup-clock")).to_be_hidden()

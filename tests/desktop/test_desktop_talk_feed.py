@@ -226,10 +226,14 @@ def test_a_call_placed_by_hand_pops_with_its_customer_and_is_wrapped_up_once_ans
     assert pop["dispositions"] == list(floor.feeds.dispositions_for(""))  # the default ones
     floor(ManualCallAnswered(call_id="m1", agent_id="a1", at=19.0))
     assert [m["status"] for m in floor.taken("a1")] == ["connected"]
-    floor(ManualCallEnded(call_id="m1", agent_id="a1", outcome="answered", ring_seconds=9.0, answered_at=19.0, at=80.0))
-    assert floor.pop("a1", "m1")["status"] == "ended"  # a page that reloads gets the wrap-up back
+    floor(ManualCallEnded(call_id="m1", agent_id="a1", outcome="answered", ring_seconds=9.0, answered_at=19.0, at=80.0,
+                          wrap_up_until=140.0))
+    # a page that reloads gets the wrap-up back, with its countdown
+    assert (floor.pop("a1", "m1")["status"], floor.pop("a1", "m1")["wrap_up_until"]) == ("ended", 140.0)
     floor(ManualCallDisposed(call_id="m1", agent_id="a1", disposition="resolved", at=90.0))
-    assert [m["status"] for m in floor.taken("a1")] == ["ended", "disposed"]
+    updates = floor.taken("a1")
+    assert [m["status"] for m in updates] == ["ended", "disposed"]
+    assert updates[0]["wrap_up_until"] == 140.0
     assert floor.feeds.pop_for("a1", "m1") is None
 
 

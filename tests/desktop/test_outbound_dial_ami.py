@@ -18,7 +18,7 @@ from bus.eventbus import EventBus
 from bus.events import DomainEvent
 from callcenter.outbound_dial import AmiCallPlacer
 from cti.ami.events import ChannelHungUp, DialEnded
-from outbound.dial_events import ManualCallDisposed
+from outbound.dial_events import ManualCallDisposed, ManualCallEnded
 
 
 def make_placer() -> tuple[AmiCallPlacer, RecordingOriginator, AcdService]:
@@ -117,6 +117,7 @@ async def test_a_wrap_up_saved_during_the_talk_is_kept_until_the_call_ends() -> 
 async def test_the_agent_is_ready_again_when_the_wrap_up_time_runs_out_or_at_once_after_no_answer() -> None:
     placer, _, service = make_placer()
     placer.wrap_up_seconds = 0.2
+    ended = published(service, ManualCallEnded)
     await service.set_ready("1001")
     await service.set_ready("1002")
     talked = await placer.place_call("1001", "+12125550142", caller_id=None, variables={})
@@ -124,10 +125,15 @@ async def test_the_agent_is_ready_again_when_the_wrap_up_time_runs_out_or_at_onc
     service.bus.publish(dial_end(talked, "ANSWER"))
     service.bus.publish(dial_end(busy, "BUSY"))
     service.bus.publish(hang_up(talked))
+    hung_up_at = time.time()
     service.bus.publish(hang_up(busy))
     await asyncio.sleep(0.05)
     assert service.acd.agent("1002").state is AgentState.READY
     assert service.acd.agent("1001").state is AgentState.NOT_READY
+    # the agent's page counts down to the end of the wrap-up time; a call nobody answered has none
+    until = {e.call_id: e.wrap_up_until for e in ended if isinstance(e, ManualCallEnded)}
+    assert until[busy] is None
+    assert until[talked] == pytest.approx(hung_up_at + 0.2, abs=0.05)
     await asyncio.sleep(0.3)
     assert service.acd.agent("1001").state is AgentState.READY
     await placer.wrap_up(talked, "1001", "resolved", "")  # a late disposition is still kept
