@@ -52,7 +52,8 @@ class DayPlan:
     ``aht - wrap``) then ``wrap`` seconds of wrap-up; so talk can fill at most ``(aht - wrap) / aht`` of an
     agent's hour (58.3 min at 180 s and 5 s), less the time agents wait for a connect and spend on the
     machines AMD passes as people. ``connect_limit``: how long a person waits for an agent before being
-    abandoned (the 2 s rule)."""
+    abandoned (the 2 s rule). ``day``: the campaign's day (0 its first), that many days after :data:`START`, with
+    a list of its own (new leads, new numbers): a pacer that ran the days before keeps what it learned."""
 
     agents: int = 20
     hours: float = 8.0
@@ -63,6 +64,21 @@ class DayPlan:
     connect_limit: float = 2.0
     leads_per_agent: int = 450
     dnc_share: float = 0.03
+    day: int = 0
+
+    @property
+    def start(self) -> float:
+        """When the day's dialling starts."""
+        return START + self.day * 86400
+
+    @property
+    def list_size(self) -> int:
+        return self.agents * self.leads_per_agent
+
+    @property
+    def day_seed(self) -> int:
+        """The seed of the day's list and of its people's requests (the first day's is ``seed``)."""
+        return self.seed + 1_000_003 * self.day
 
 
 @dataclasses.dataclass
@@ -97,7 +113,8 @@ def _leads(plan: DayPlan, rng: random.Random) -> tuple[list[Lead], DncList]:
     templates = [(parse_number(f"+1{npa}2345678"), share) for npa, share in AREAS]
     dnc = DncList()
     leads: list[Lead] = []
-    for i in range(plan.agents * plan.leads_per_agent):
+    first = plan.day * plan.list_size  # lead ids (and numbers) of its own each day
+    for i in range(first, first + plan.list_size):
         if leads and rng.random() < 0.05:
             number = leads[rng.randrange(len(leads))].number  # the same household on two leads
         else:
@@ -109,9 +126,9 @@ def _leads(plan: DayPlan, rng: random.Random) -> tuple[list[Lead], DncList]:
                     break
             digits = template.digits // 10_000_000 * 10_000_000 + 2_000_000 + i
             number = dataclasses.replace(template, e164=f"+{digits}", digits=digits)
-        leads.append(Lead(i, CAMPAIGN, number, created_at=START - 86400))
+        leads.append(Lead(i, CAMPAIGN, number, created_at=plan.start - 86400))
         if rng.random() < plan.dnc_share:
-            dnc.internal.add(number, at=START - 86400, by="list", reason="asked before")
+            dnc.internal.add(number, at=plan.start - 86400, by="list", reason="asked before")
     return leads, dnc
 
 
@@ -123,9 +140,9 @@ def _local_hour(number: DialNumber, at: float) -> int:
 class _Day:
     def __init__(self, plan: DayPlan, pacer: Pacer, population: CalleePopulation) -> None:
         self.plan, self.pacer, self.population = plan, pacer, population
-        self.now = START
-        self.end = START + plan.hours * 3600
-        leads, self.dnc = _leads(plan, random.Random(plan.seed))
+        self.now = plan.start
+        self.end = plan.start + plan.hours * 3600
+        leads, self.dnc = _leads(plan, random.Random(plan.day_seed))
         self.hopper = Hopper(CAMPAIGN, Eligibility(RuleSet(), self.dnc, ContactLog()), lambda: self.now)
         self.hopper.load((lead, LeadHistory()) for lead in leads)
         self.result = DayResult(pacer.name, plan.agents, plan.hours)
@@ -136,7 +153,7 @@ class _Day:
         self.wrapping: dict[int, float] = {}  # agent -> when their after-call work began
         self.lines: dict[int, tuple[float, int | None]] = {}  # lead id -> (dialled at, reserved agent)
         self.waiting: collections.OrderedDict[int, DialResult] = collections.OrderedDict()
-        self.rng = random.Random(plan.seed + 1)
+        self.rng = random.Random(plan.day_seed + 1)
 
     def at(self, when: float, kind: str, *args: Any) -> None:
         heapq.heappush(self.events, (when, next(self.seq), kind, args))
@@ -254,7 +271,7 @@ def simulate_day(plan: DayPlan, pacer: Pacer) -> DayResult:
 
 def check_compliance(plan: DayPlan, result: DayResult) -> dict[str, int]:
     """Dials of numbers on a do-not-call list at the time, and dials outside the window, from the events alone."""
-    leads, dnc = _leads(plan, random.Random(plan.seed))
+    leads, dnc = _leads(plan, random.Random(plan.day_seed))
     numbers = {lead.id: lead.number for lead in leads}
     blocked = {lead.number.digits for lead in leads if dnc.blocks(lead.number.digits, CAMPAIGN) is not None}
     windows = CallingWindows(WindowRules())

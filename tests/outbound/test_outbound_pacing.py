@@ -239,9 +239,15 @@ def test_the_adapt_baseline_steers_toward_the_same_target() -> None:
 
 
 def test_bench_reports_every_pacing_and_no_violations(capsys: pytest.CaptureFixture[str]) -> None:
-    report = run_dialer_bench(agents=5, answer_rate=0.3, aht=180, hours=0.5, seed=2, only=True)
-    assert [r["pacing"] for r in report["runs"]] == ["predictive", "adapt", "progressive"]
+    report = run_dialer_bench(agents=5, answer_rate=0.3, aht=180, hours=0.5, seed=2, only=True, days=2)
+    assert [(r["pacing"], r["day"]) for r in report["runs"]] == [
+        (pacing, day) for pacing in ("predictive", "adapt", "progressive") for day in (1, 2)]
     assert report["violations"] == 0
+    assert [d["day"] for d in report["by_day"]] == [1, 2]
+    first, second = (r for r in report["runs"] if r["pacing"] == "predictive")
+    # the campaign's rate is over both days' people (each day dials a list of its own)
+    assert second["abandon_rate_us_campaign"] == pytest.approx(
+        (first["abandoned"] + second["abandoned"]) / (first["lives"] + second["lives"]), abs=1e-4)
     assert report["talk_ceiling_min_per_agent_hour"] == pytest.approx(60 * 175 / 180, abs=0.01)
     assert all(r["talk_min_per_agent_hour"] < report["talk_ceiling_min_per_agent_hour"] for r in report["runs"])
     assert "out-of-window dials 0" in capsys.readouterr().out
@@ -274,3 +280,16 @@ def test_under_the_ofcom_rule_the_machines_amd_may_have_misjudged_spend_the_room
     # US: 30 abandons of room; Ofcom: (0 + 0.05 * 600) / (1000 + 30) is over 3% already
     assert us.lines(state) > 5 and us.fallbacks == 0
     assert ofcom.lines(state) == 5 and ofcom.fallbacks == 1
+
+
+def test_a_campaigns_next_day_dials_a_new_list_with_what_its_pacer_learned_the_day_before() -> None:
+    pacer = PredictivePacer(target=0.03)
+    first = simulate_day(DayPlan(agents=20, hours=1.0, seed=3), pacer)
+    fell_back = pacer.fallbacks  # seconds dialled progressively: a new campaign has no room and no model yet
+    second = simulate_day(DayPlan(agents=20, hours=1.0, seed=3, day=1), pacer)
+    assert fell_back > 300
+    assert pacer.fallbacks - fell_back < fell_back / 10
+    assert second.talk_seconds > first.talk_seconds
+    dialled = [{lead_id for _, kind, lead_id, _ in day.events if kind == "dial"} for day in (first, second)]
+    assert dialled[0] and dialled[1] and not dialled[0] & dialled[1]  # a list of its own
+    assert min(at for at, *_ in second.events) >= max(at for at, *_ in first.events) + 12 * 3600
