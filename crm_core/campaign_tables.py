@@ -1,5 +1,6 @@
 """The outbound tables: campaigns, their leads, do-not-call entries and changes, the national registry's
-file, the story of each number (decisions and outcomes) and list imports with their problem rows.
+file, the story of each number (decisions and outcomes), list imports with their problem rows, and each
+predictive campaign's pacing model.
 
 The rules that read and fill them are in ``outbound`` (which may import this package; this package never
 imports ``outbound``). A number is stored as its E.164 text and as ``digits``, the E.164 digits as an
@@ -189,3 +190,14 @@ class LeadEvent(Base):
     detail: Mapped[str] = mapped_column(String(500))
     rules_version: Mapped[str | None] = mapped_column(String(20))
     next_at: Mapped[float | None] = mapped_column(Float)
+
+
+class PacingModel(Base):
+    """What a predictive campaign's pacer learned (``outbound.pacing.DialStats.snapshot``), saved by the dialer
+    now and then, so a restart starts from it rather than from nothing."""
+
+    __tablename__ = "pacing_models"
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
+    saved_at: Mapped[float] = mapped_column(Float)
+    model: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -17,7 +17,9 @@ agents (:meth:`acd.service.AcdService.wait_in_queue`, pinned, with the attempt i
 abandon message at once when nobody is free. Outcomes go to :meth:`OutboundService.dial_ended` (retries and
 do-not-call follow the campaign's rules); a connected person's lead is decided by the agent's disposition
 (``CallDisposed`` → :meth:`OutboundService.dispose`). Each attempt's timeline is published on the bus
-(:mod:`outbound.dial_events`).
+(:mod:`outbound.dial_events`). What a predictive campaign's pacer learned is saved every ``MODEL_SAVE_SECONDS``
+and at a stop (:mod:`outbound.pacing_store`); a dialer that makes the pacer again (a restart, a fail-over) starts
+from it, and from the campaign's 30 days of outcomes, instead of dialling progressively until it learned again.
 """
 
 from __future__ import annotations
@@ -27,10 +29,13 @@ import contextlib
 import dataclasses
 import functools
 import logging
+import math
 import secrets
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from acd.agents import AgentState
 from acd.control import AgentControlRefused
@@ -61,7 +66,7 @@ from outbound.dial_events import (
 from outbound.dialer_lines import Line, LineBook, Take, pacing_state, take_leads
 from outbound.hopper import HopperError
 from outbound.leads import Lead
-from outbound.pacing import Pacer, PredictivePacer
+from outbound.pacing import DialStats, Pacer, PacingError, PredictivePacer
 from outbound.rules import ANSWERED
 from outbound.service import DispositionError, OutboundService
 
@@ -81,6 +86,10 @@ CAUSE_GRACE = 0.3
 #: abandoned (the US and UK rules' 2 s).
 CONNECT_LIMIT = 2.0
 CAMPAIGN_CACHE_SECONDS = 5.0
+#: How often the predictive campaigns' pacing models are saved, and how old a saved one may be to be used
+#: (callees' habits and the team move on).
+MODEL_SAVE_SECONDS = 300.0
+MODEL_SHELF_LIFE = 7 * 86400.0
 
 
 class DialerSettingsError(ValueError):
@@ -177,6 +186,7 @@ class Dialer:
         self._after_call = AfterCallWork()
         self._tasks = TaskSet("dialer", log)
         self._started_at: float | None = None  # until its earlier runs' attempts are declared lost
+        self._models_saved_at = -math.inf  # by the dialer's clock
 
     # ---- running ----------------------------------------------------------------------------------
 
@@ -193,6 +203,7 @@ class Dialer:
     async def stop(self) -> None:
         self.bus.remove_listener(self._on_event)
         await self._tasks.cancel_all()
+        await self.save_models()
 
     async def _run(self) -> None:
         while True:
@@ -210,7 +221,20 @@ class Dialer:
             if campaign is not None and campaign.settings.mode != PREVIEW:
                 placed += await self._campaign_round(campaign)
         self._sweep()
+        if self.clock() - self._models_saved_at >= MODEL_SAVE_SECONDS:
+            await self.save_models()
         return placed
+
+    async def save_models(self) -> None:
+        """Save what each predictive campaign's pacer learned (a campaign deleted meanwhile is passed over)."""
+        self._models_saved_at = self.clock()
+        for campaign_id, pacer in list(self._pacers.items()):
+            if not isinstance(pacer, PredictivePacer):
+                continue
+            try:
+                await self.outbound.save_pacing_model(campaign_id, pacer.stats.snapshot())
+            except SQLAlchemyError as exc:
+                log.warning("campaign %s: its pacing model was not saved: %s", campaign_id, exc)
 
     async def _campaign(self, campaign_id: int) -> StoredCampaign | None:
         cached = self._campaigns.get(campaign_id)
@@ -225,20 +249,32 @@ class Dialer:
 
     async def _pacer(self, campaign: StoredCampaign) -> Pacer:
         """The campaign's pacer; a new predictive one's abandon ledger starts from the campaign's stored outcomes
-        of the last 30 days (a restart or a change of mode does not reset the rolling window)."""
+        of the last 30 days (a restart or a change of mode does not reset the rolling window), and its model from
+        the one saved last (:data:`MODEL_SHELF_LIFE`)."""
         s = campaign.settings
         pacer = self._pacers.get(campaign.id)
         predictive = s.mode == PREDICTIVE
         if pacer is None or isinstance(pacer, PredictivePacer) != predictive:
             ledger = AbandonLedger(false_positive=s.amd_false_positive)
+            stats = DialStats()
             if predictive:
                 ledger.replay(await self.outbound.outcomes_since(campaign.id, self.clock() - US_WINDOW))
-            pacer = PredictivePacer(target=s.abandon_target, formula=s.abandon_formula, ledger=ledger) \
-                if predictive else Pacer()
+                await self._restore_model(campaign.id, stats)
+            pacer = PredictivePacer(target=s.abandon_target, formula=s.abandon_formula, ledger=ledger,
+                                    stats=stats) if predictive else Pacer()
             self._pacers[campaign.id] = pacer
         elif isinstance(pacer, PredictivePacer):  # the campaign's settings may have changed since
             pacer.retarget(s.abandon_target, s.abandon_formula, s.amd_false_positive)
         return pacer
+
+    async def _restore_model(self, campaign_id: int, stats: DialStats) -> None:
+        model = await self.outbound.pacing_model(campaign_id, self.clock() - MODEL_SHELF_LIFE)
+        if model is None:
+            return
+        try:
+            stats.restore(model)
+        except PacingError as exc:  # learned again from the dials to come
+            log.warning("campaign %s: its saved pacing model is not used: %s", campaign_id, exc)
 
     async def _campaign_round(self, campaign: StoredCampaign) -> int:
         s = campaign.settings

@@ -3,8 +3,9 @@ progressive).
 
 Same callee population, lists and seed for every pacing; run for ``--agents`` and, unless ``--only``, also for
 5 and 50 agents (small teams are where predictive dialling usually fails). A campaign runs ``--days`` days in a
-row, with a new list each day; each pacing keeps what it learned from one day to the next (the predictive
-model and the 30-day abandon record, as the dialer keeps them across restarts; the baseline its dial level).
+row, with a new list each day; each pacing keeps what it learned from one day to the next. The predictive pacer
+is made again each morning as a restarted dialer makes it: from the model saved the day before and the
+campaign's 30-day abandon record (its learned threshold starts afresh); the baseline keeps its dial level.
 Prints per pacing and day talk minutes per agent-hour, abandon rate (US and Ofcom formulas; the day's and the
 campaign's so far, which is what the US rule measures), agent idle share, and the compliance check of the event
 log (dials of do-not-call numbers and dials outside calling windows, both must be zero); the last line is JSON.
@@ -18,7 +19,7 @@ from typing import Any
 
 from outbound.adapt_pacer import AdaptPacer
 from outbound.dialer_day import DayPlan, check_compliance, simulate_day
-from outbound.pacing import Pacer, PredictivePacer
+from outbound.pacing import DialStats, Pacer, PredictivePacer
 
 #: The Ofcom formula's estimate of people AMD calls machines (the population's own share).
 FALSE_POSITIVE = 0.03
@@ -34,6 +35,7 @@ def run_dialer_bench(*, agents: int, answer_rate: float, aht: float, hours: floa
             lives = abandoned = 0
             for day in range(days):
                 plan = DayPlan(agents=team, hours=hours, answer_rate=answer_rate, aht=aht, seed=seed, day=day)
+                pacer = _overnight(pacer) if day else pacer
                 result = simulate_day(plan, pacer)
                 lives, abandoned = lives + result.lives, abandoned + result.abandoned
                 figures = {"day": day + 1, **result.figures(false_positive=FALSE_POSITIVE),
@@ -61,6 +63,15 @@ def run_dialer_bench(*, agents: int, answer_rate: float, aht: float, hours: floa
             # talk with no agent ever waiting: the talk part of the handle time, every minute of the hour
             "talk_ceiling_min_per_agent_hour": round(60 * (aht - wrap) / aht, 2),
             "violations": sum(r["dnc_dials"] + r["out_of_window_dials"] for r in runs)}
+
+
+def _overnight(pacer: Pacer) -> Pacer:
+    """The pacer of the campaign's next day: a predictive one made again from what it saved (a restart)."""
+    if not isinstance(pacer, PredictivePacer):
+        return pacer
+    stats = DialStats()
+    stats.restore(pacer.stats.snapshot())
+    return PredictivePacer(target=pacer.target, formula=pacer.formula, stats=stats, ledger=pacer.ledger)
 
 
 def _handle(args: argparse.Namespace) -> int:

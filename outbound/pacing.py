@@ -40,12 +40,19 @@ import bisect
 import collections
 import dataclasses
 import math
+from collections.abc import Mapping
+from typing import Any
 
 from outbound.abandon import FORMULAS, US, AbandonLedger
 
 
 class PacingError(ValueError):
-    """Pacing parameters that cannot work."""
+    """Pacing parameters that cannot work, or a stored model that is not one."""
+
+
+#: The version of :meth:`DialStats.snapshot`'s data; a stored model of another version is not read.
+SNAPSHOT_VERSION = 1
+_SAMPLED = ("connects", "others", "talks", "wraps")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -125,8 +132,37 @@ class DialStats:
         self.recent_connects = 0
         self.share_size = share_size  # fewer than ``size``: answer rates move with the callees' hour
 
+    def snapshot(self) -> dict[str, Any]:
+        """What was learned, as JSON data for :meth:`restore`: the samples (latest last) and the latest dials."""
+        return {"version": SNAPSHOT_VERSION,
+                **{name: [round(value, 2) for value in getattr(self, name).order] for name in _SAMPLED},
+                "recent": "".join("1" if connect else "0" for connect in self.recent)}
+
+    def restore(self, data: Mapping[str, Any]) -> None:
+        """Learn what :meth:`snapshot` gave, after what this one has learned (a restart's dialer: nothing yet).
+        :class:`PacingError`, and nothing learned, if ``data`` is not such a snapshot."""
+        version = data.get("version") if isinstance(data, Mapping) else None
+        if version != SNAPSHOT_VERSION:
+            raise PacingError(f"not a pacing model of version {SNAPSHOT_VERSION} (version {version!r})")
+        try:
+            samples = {name: [float(value) for value in data[name]] for name in _SAMPLED}
+            recent = str(data["recent"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise PacingError(f"not a pacing model: {exc!r}") from None
+        durations = (value for values in samples.values() for value in values)
+        if any(not 0 <= value < math.inf for value in durations) or set(recent) - {"0", "1"}:
+            raise PacingError("not a pacing model: a duration that is not one, or a dial that is not 0 or 1")
+        for name, values in samples.items():
+            for value in values:
+                getattr(self, name).add(value)
+        for flag in recent:
+            self._count_dial(flag == "1")
+
     def resolved(self, delay: float, *, connect: bool) -> None:
         (self.connects if connect else self.others).add(delay)
+        self._count_dial(connect)
+
+    def _count_dial(self, connect: bool) -> None:
         self.recent.append(connect)
         self.recent_connects += connect
         if len(self.recent) > self.share_size:

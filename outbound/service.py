@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bus.clock import Clock
 from bus.tasks import TaskSet
 from crm_core.db import session_scope
-from outbound import campaign_store, dnc_store, lead_store, list_import
+from outbound import campaign_store, dnc_store, lead_store, list_import, pacing_store
 from outbound.campaign_store import StoredCampaign
 from outbound.campaigns import CALLBACK, DO_NOT_CALL, FINAL, RETRY, RUNNING, CampaignError, CampaignSettings
 from outbound.contacts import ContactLog
@@ -508,6 +508,14 @@ class OutboundService:
     async def outcomes_since(self, campaign_id: int, since: float) -> list[tuple[float, str]]:
         """(when, outcome) of the campaign's stored dial outcomes since ``since``, oldest first."""
         return await self._db(lambda s: lead_store.campaign_outcomes(s, campaign_id, since))
+
+    async def pacing_model(self, campaign_id: int, since: float) -> dict[str, Any] | None:
+        """The campaign's stored pacing model, if saved at ``since`` or later (:mod:`outbound.pacing_store`)."""
+        return await self._db(lambda s: pacing_store.load_model(s, campaign_id, since))
+
+    async def save_pacing_model(self, campaign_id: int, model: dict[str, Any]) -> None:
+        """Keep ``model`` as the campaign's pacing model, saved now."""
+        await self._db(lambda s: pacing_store.save_model(s, campaign_id, model, self.clock()))
 
     async def callback_agent(self, lead_id: int) -> str | None:
         """The agent a lead's call-back is kept for (None: whoever is free)."""

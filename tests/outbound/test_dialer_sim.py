@@ -37,7 +37,7 @@ from cti.ami.client import AmiClient, AmiConfig
 from cti.ami.events import OriginateResult
 from cti.sim import PhoneBehaviour, PhoneOutcome, Simulator, SimulatorConfig
 from cti.sim.config import CalleePopulation
-from outbound import lead_store, rules
+from outbound import lead_store, pacing_store, rules
 from outbound.abandon import OFCOM, US, Counts
 from outbound.campaigns import PAUSED, RUNNING
 from outbound.dial_events import (
@@ -483,6 +483,39 @@ async def test_a_predictive_campaign_s_abandon_rate_counts_its_month_before_the_
     assert pacer.ledger.counts(US, now) == Counts(live=2, abandoned=1, machines=1)
     assert pacer.ledger.counts(OFCOM, now) == Counts(live=1, abandoned=0, machines=1)
     assert not rig.of(CampaignDialPlaced)
+
+
+async def test_a_restarted_dialer_paces_a_predictive_campaign_from_the_model_saved_before(
+        rig: Rig, tmp_path: Path) -> None:
+    """What a predictive campaign's pacer learned is saved (now and then, and at a stop); a dialer that makes the
+    pacer again starts from it, not from nothing (a model older than a week is not used)."""
+    campaign_id = await running_campaign(rig, tmp_path, ("+12122345600",), mode="predictive")
+    learned = DialStats()
+    for i in range(300):
+        learned.resolved(9.0 + i % 7, connect=i % 3 == 0)
+        learned.talks.add(60.0 + i)
+        learned.wraps.add(5.0)
+    with session_scope(factory(rig.engine)) as session:  # a week and a day ago: too old
+        pacing_store.save_model(session, campaign_id, learned.snapshot(), at=rig.dialer.clock() - 8 * 86400)
+    await rig.dialer.start()  # nobody is ready: the round makes the campaign's pacer and dials nothing
+    await rig.until(lambda: campaign_id in rig.dialer._pacers, "the campaign's pacer")
+    first = rig.dialer._pacers[campaign_id]
+    assert isinstance(first, PredictivePacer) and len(first.stats.talks) == 0
+    await rig.outbound.save_pacing_model(campaign_id, learned.snapshot())
+    await rig.dialer.stop()
+    # the stop saved what the running pacer had (nothing yet) over it; saved again, as a running dialer does
+    assert await rig.outbound.pacing_model(campaign_id, 0.0) == first.stats.snapshot()
+    await rig.outbound.save_pacing_model(campaign_id, learned.snapshot())
+    again = Dialer(rig.outbound, rig.acd, rig.ami, rig.dialer.agi, rig.bus, clock=rig.dialer.clock)
+    await again.start()
+    try:
+        await rig.until(lambda: campaign_id in again._pacers, "the restarted dialer's pacer")
+        pacer = again._pacers[campaign_id]
+        assert isinstance(pacer, PredictivePacer)
+        assert pacer.stats.snapshot() == learned.snapshot()
+        assert pacer.stats.learned(2) and pacer.stats.connect_share() == pytest.approx(1 / 3, abs=0.01)
+    finally:
+        await again.stop()
 
 
 @pytest.mark.parametrize("engine", ["sqlite"], indirect=True)  # pacing, not storage: one database is enough

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -293,3 +295,45 @@ def test_a_campaigns_next_day_dials_a_new_list_with_what_its_pacer_learned_the_d
     dialled = [{lead_id for _, kind, lead_id, _ in day.events if kind == "dial"} for day in (first, second)]
     assert dialled[0] and dialled[1] and not dialled[0] & dialled[1]  # a list of its own
     assert min(at for at, *_ in second.events) >= max(at for at, *_ in first.events) + 12 * 3600
+
+
+def test_a_restored_model_paces_as_the_one_it_was_saved_from() -> None:
+    learned = taught(PredictivePacer(target=0.03))
+    stats = DialStats()
+    stats.restore(json.loads(json.dumps(learned.stats.snapshot())))  # through a JSON column
+    restored = PredictivePacer(target=0.03, stats=stats, ledger=learned.ledger)
+    assert stats.learned(20) and stats.connect_share() == pytest.approx(0.3)
+    for state in (PacingState(T0 + 2000, ready=5, busy_elapsed=(170.0,) * 15),
+                  PacingState(T0 + 2001, ready=0, busy_elapsed=(30.0, 200.0, 290.0) * 5, ringing_elapsed=(3.0, 12.0),
+                              wrapping_elapsed=(4.0,))):
+        assert restored.lines(state) == learned.lines(state)
+    assert restored.fallbacks == 0
+
+
+@given(st.lists(st.floats(0.0, 3600.0), max_size=50), st.lists(st.booleans(), max_size=50))
+def test_a_snapshot_gives_back_its_samples(durations: list[float], dials: list[bool]) -> None:
+    stats = DialStats(size=40, share_size=30)
+    for value, connect in zip(durations, dials, strict=False):
+        stats.resolved(value, connect=connect)
+    for value in durations:
+        stats.talks.add(value)
+    again = DialStats(size=40, share_size=30)
+    again.restore(stats.snapshot())
+    for name in ("connects", "others", "talks", "wraps"):
+        assert list(getattr(again, name).order) == pytest.approx(list(getattr(stats, name).order), abs=0.005)
+    assert (list(again.recent), again.recent_connects) == (list(stats.recent), stats.recent_connects)
+
+
+@pytest.mark.parametrize("model", [
+    None, [], {}, {"version": 2, "connects": [], "others": [], "talks": [], "wraps": [], "recent": ""},
+    {"version": 1, "connects": [1.0], "others": [], "talks": [], "wraps": []},
+    {"version": 1, "connects": [-1.0], "others": [], "talks": [], "wraps": [], "recent": ""},
+    {"version": 1, "connects": ["nan"], "others": [], "talks": [], "wraps": [], "recent": ""},
+    {"version": 1, "connects": [1.0], "others": 5, "talks": [], "wraps": [], "recent": ""},
+    {"version": 1, "connects": [], "others": [], "talks": [], "wraps": [], "recent": "01x"},
+])
+def test_a_stored_model_that_is_not_one_is_refused_and_nothing_is_learned(model: Any) -> None:
+    stats = DialStats()
+    with pytest.raises(PacingError, match="pacing model"):
+        stats.restore(model)
+    assert (len(stats.connects), len(stats.recent)) == (0, 0)
