@@ -21,10 +21,11 @@ The pieces, bottom up (each module's docstring says more):
 - :mod:`outbound.abandon` — abandoned-call rates by the US 30-day and the Ofcom 24-hour AMD-adjusted formulas.
 - :mod:`outbound.pacing`, :mod:`outbound.adapt_pacer` — how many lines now: progressive, predictive (a model
   of connects and agents about to free, under the abandon target, else progressive) and the ADAPT-style
-  yardstick; :mod:`outbound.dial_outcomes` — what a dial came to, from Asterisk's reports.
+  yardstick; :mod:`outbound.dial_outcomes` — what a dial came to, from Asterisk's reports;
+  :mod:`outbound.pacing_store` — each predictive campaign's model in the database, for a restart.
 - :mod:`outbound.callees`, :mod:`outbound.dialer_day`, :mod:`outbound.dialer_bench` — a simulated callee
-  population and dialling day, checked for do-not-call and window breaches from its event log, and
-  ``callcenter bench dialer``.
+  population and a campaign's dialling days, checked for do-not-call and window breaches from their event
+  logs, and ``callcenter bench dialer``.
 - :mod:`outbound.dialer_lines` (pure) — the lines in progress, each round's confirmed leads and held agents,
   what the pacer sees; :mod:`outbound.dial_events` — each attempt's timeline on the bus;
   :mod:`outbound.dialer` — the edge: originates through the AMI, hands persons to the ACD's agents, reports

@@ -5,7 +5,8 @@ The "trunk" loops back to Local channels in a test context: one callee answers l
 spoken "hello?" then silence), one like an answering machine (a long spoken greeting), one is busy. The sounds are made
 with espeak-ng and sox in the test's folder (no sound packages are installed). The person must be bridged to
 the agent held for the line; the machine must be hung up and its agent let go. An agent's call dialled by hand
-(the agent's phone, then the number) is followed from the same PBX's events to what it came to. Without
+(the agent's phone, then the number) is followed from the same PBX's events to what it came to. A person whose
+held agent's phone is not picked up hears the campaign's message within 2 s of AMD's verdict. Without
 espeak-ng or sox the tests are skipped.
 
 With ``CC_RECORD_DIALER_TRACE=1`` the AMI traffic of each run (a second, listening AMI session) is written to
@@ -21,7 +22,7 @@ import os
 import shutil
 import subprocess
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,7 @@ from bus.events import DomainEvent
 from callcenter.outbound_dial import AmiCallPlacer
 from crm_core.db import make_engine, make_session_factory, migrate
 from cti.ami.events import DialEnded
+from outbound import rules
 from outbound.campaigns import RUNNING
 from outbound.dial_events import (
     CONNECTED,
@@ -75,6 +77,9 @@ exten => {BUSY},1,Busy(3)
 exten => _a[0-9],1,Answer()
  same => n,Wait(300)
  same => n,Hangup()
+; a desk phone nobody picks up: it rings on
+exten => _b[0-9],1,Ringing()
+ same => n,Wait(300)
 """
 
 
@@ -102,13 +107,13 @@ def asterisk_site(tmp_path: Path) -> Iterator[SiteConfig]:
         yield site
 
 
-async def record_ami(site: SiteConfig, out: Path, stop: asyncio.Event) -> None:
-    """Listen on an AMI session of its own and write what Asterisk sends, as the trace files hold it."""
+async def listen_ami(site: SiteConfig, stop: asyncio.Event, heard: Callable[[float, str], None]) -> str:
+    """Listen on an AMI session of its own until ``stop``: each chunk Asterisk sends goes to ``heard`` with the
+    seconds since the start; returns the login sent."""
     reader, writer = await asyncio.open_connection("127.0.0.1", site.ami_port)
     loop = asyncio.get_running_loop()
     start = loop.time()
     login = f"Action: Login\r\nActionID: login-1\r\nUsername: {site.ami_user}\r\nSecret: {SECRET}\r\n\r\n"
-    records = [{"t": 0.0, "dir": "out", "conn": 1, "raw": login}]
     writer.write(login.encode())
     while not stop.is_set():
         read = asyncio.ensure_future(reader.read(65536))
@@ -120,8 +125,17 @@ async def record_ami(site: SiteConfig, out: Path, stop: asyncio.Event) -> None:
             break
         if not (data := read.result()):
             break
-        records.append({"t": round(loop.time() - start, 6), "dir": "in", "conn": 1, "raw": data.decode("utf-8")})
+        heard(loop.time() - start, data.decode("utf-8"))
     writer.close()
+    return login
+
+
+async def record_ami(site: SiteConfig, out: Path, stop: asyncio.Event) -> None:
+    """Write what Asterisk sends on a listening AMI session, as the trace files hold it."""
+    records: list[dict[str, object]] = []
+    login = await listen_ami(site, stop, lambda t, raw: records.append(
+        {"t": round(t, 6), "dir": "in", "conn": 1, "raw": raw}))
+    records.insert(0, {"t": 0.0, "dir": "out", "conn": 1, "raw": login})
     out.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
 
 
@@ -157,7 +171,7 @@ async def floor(asterisk_site: SiteConfig, tmp_path: Path, request: pytest.Fixtu
         recording = asyncio.create_task(record_ami(site, trace, stop_recording))
     acd = Acd(AcdConfig(queues=(QueueConfig("sales", wrap_up_seconds=5.0),),
                         agents=tuple(AgentConfig(a, phone=f"Local/{a}@cc-test-phones/n", queues=("sales",))
-                                     for a in ("a1", "a2"))), clock=clock)
+                                     for a in ("a1", "a2", "b1"))), clock=clock)
     service = AcdService(acd, bus, ami, agi, clock=clock, settings=AcdServiceSettings(
         announce_every=1000.0, callback_offer_every=0.0))
     service.register_routes()
@@ -214,6 +228,44 @@ async def test_a_person_reaches_the_held_agent_and_a_machine_is_hung_up_on_a_rea
     [connected] = [e for e in floor.of(CallConnected) if e.call_id == person_attempt]  # type: ignore[attr-defined]
     assert connected.agent_id == ended[PERSON].agent_id
     assert connected.at - heard[PERSON].at <= 2.0
+
+
+async def test_a_person_whose_agent_does_not_pick_up_hears_the_message_within_2_s_on_a_real_asterisk(
+        floor: Floor, asterisk_site: SiteConfig) -> None:
+    """The held agent's phone rings what is left of the 2 s (Dial's decimal timeout) and nobody picks up: the
+    person hears the campaign's message (the FastAGI command reported on AMI) within 2 s of AMD's verdict, the
+    attempt ends abandoned, nobody is connected, and the agent is made not ready as after any missed call."""
+    started: list[float] = []  # when the PBX reports the message's STREAM FILE, on the dialer's clock
+    stop = asyncio.Event()
+    listening = asyncio.create_task(listen_ami(asterisk_site, stop, lambda _, raw: started.extend(
+        floor.dialer.clock() for line in raw.split("\r\n") if line.startswith("Command: STREAM FILE renewals/sorry"))))
+    try:
+        campaign = await floor.outbound.create_campaign(
+            {"name": "Autumn renewals", "caller_id": "+12125550199", "queue": "sales", "default_region": "US",
+             "abandon_message": "renewals/sorry"}, actor="camp")
+        upload = floor.outbound.upload_path("list.csv")
+        upload.write_text(f"name,phone\r\nPat,{PERSON}\r\n", encoding="utf-8")
+        job = await floor.outbound.start_import(campaign.id, upload, file_name="list.csv", actor="camp")
+        while not (job := await floor.outbound.import_job(job.id)).over or upload.exists():
+            await asyncio.sleep(0.05)
+        await floor.outbound.set_status(campaign.id, RUNNING, actor="camp")
+        acd = floor.dialer.acd
+        await acd.set_ready("b1")
+        await floor.dialer.start()
+        await floor.until(lambda: floor.of(CampaignDialEnded) and started, "the dial to end and the message")
+        [heard] = floor.of(CampaignDialAnswered)
+        assert isinstance(heard, CampaignDialAnswered) and heard.verdict == "person"
+        print(f"the message started {started[0] - heard.at:.2f} s after AMD's verdict")
+        assert started[0] - heard.at <= 2.0, f"the message started {started[0] - heard.at:.2f} s after the verdict"
+        hopper = floor.outbound.hopper(campaign.id)
+        assert hopper is not None
+        await floor.until(lambda: hopper.history(heard.lead_id).last_outcome == rules.ABANDONED,
+                          "the lead's outcome to be 'abandoned'")
+        assert not floor.of(CallConnected)
+        assert acd.acd.agent("b1").state is AgentState.NOT_READY
+    finally:
+        stop.set()
+        await listening
 
 
 async def test_calls_dialled_by_hand_are_followed_to_what_they_came_to_on_a_real_asterisk(floor: Floor) -> None:
