@@ -90,6 +90,8 @@ CAMPAIGN_CACHE_SECONDS = 5.0
 #: (callees' habits and the team move on).
 MODEL_SAVE_SECONDS = 300.0
 MODEL_SHELF_LIFE = 7 * 86400.0
+#: Seconds a stopping dialer gives the last save of its models.
+MODEL_SAVE_TIMEOUT = 2.0
 
 
 class DialerSettingsError(ValueError):
@@ -203,7 +205,10 @@ class Dialer:
     async def stop(self) -> None:
         self.bus.remove_listener(self._on_event)
         await self._tasks.cancel_all()
-        await self.save_models()
+        # what was learned since the last save, unless the database keeps the rest of the stop waiting
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(MODEL_SAVE_TIMEOUT):
+                await self.save_models()
 
     async def _run(self) -> None:
         while True:
@@ -222,12 +227,12 @@ class Dialer:
                 placed += await self._campaign_round(campaign)
         self._sweep()
         if self.clock() - self._models_saved_at >= MODEL_SAVE_SECONDS:
-            await self.save_models()
+            self._models_saved_at = self.clock()  # a slow database does not hold up the rounds, nor start a twin
+            self._tasks.spawn(self.save_models(), name="dialer-save-models")
         return placed
 
     async def save_models(self) -> None:
         """Save what each predictive campaign's pacer learned (a campaign deleted meanwhile is passed over)."""
-        self._models_saved_at = self.clock()
         for campaign_id, pacer in list(self._pacers.items()):
             if not isinstance(pacer, PredictivePacer):
                 continue

@@ -501,6 +501,12 @@ async def test_a_restarted_dialer_paces_a_predictive_campaign_from_the_model_sav
     await rig.until(lambda: campaign_id in rig.dialer._pacers, "the campaign's pacer")
     first = rig.dialer._pacers[campaign_id]
     assert isinstance(first, PredictivePacer) and len(first.stats.talks) == 0
+    for _ in range(100):  # a running dialer saves its models every 5 minutes, from its first round
+        if await rig.outbound.pacing_model(campaign_id, rig.dialer.clock() - 60) is not None:
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError("the running dialer saved no model")
     await rig.outbound.save_pacing_model(campaign_id, learned.snapshot())
     await rig.dialer.stop()
     # the stop saved what the running pacer had (nothing yet) over it; saved again, as a running dialer does
