@@ -40,6 +40,7 @@ from agent_desktop.text_input import (
     TICKET_SUBJECT,
 )
 from outbound.campaigns import SOUND_NAME
+from outbound.pacing import AT_LIMIT, LEARNING, PREDICTING
 
 JsonSchema = Mapping[str, Any]
 
@@ -349,7 +350,9 @@ CAMPAIGN_TILE = _object(
     ("campaign_id", "name", "abandon_rate_us", "abandon_rate_ofcom", "penetration", "colour"),
     campaign_id=_INTEGER, name=_TEXT, mode=_TEXT, dial_level=_nullable("number"), abandon_rate_us=_NUMBER,
     abandon_rate_ofcom=_NUMBER, abandon_target=_NUMBER, abandon_formula=_TEXT, answer_rate=_nullable("number"),
-    talk_min_per_agent_hour=_nullable("number"), penetration=_NUMBER, colour={"enum": ["ok", "warn", "alert"]})
+    talk_min_per_agent_hour=_nullable("number"), penetration=_NUMBER, colour={"enum": ["ok", "warn", "alert"]},
+    pacing={"enum": [PREDICTING, LEARNING, AT_LIMIT, None],
+            "description": "how a predictive campaign paces now (null: another mode, or the dialer has not said)"})
 CAMPAIGN_WITH_TILE = {**CAMPAIGN, "properties": {**CAMPAIGN["properties"], "live": {
     "oneOf": [CAMPAIGN_TILE, {"type": "null"}], "description": "the running campaign's live figures"}}}
 # An agent's outbound dialling.

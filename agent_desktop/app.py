@@ -129,7 +129,8 @@ def create_app(
     )
     sessions = SessionStore(clock=clock)
     campaign_wall = CampaignWall(lambda: campaign_tiles(
-        outbound, dial_levels=dial_levels.dial_levels() if dial_levels is not None else None))
+        outbound, dial_levels=dial_levels.dial_levels() if dial_levels is not None else None,
+        pacing=dial_levels.pacing_states() if dial_levels is not None else None))
     hub = DesktopHub(
         bus=bus, feeds=AgentFeeds(dispositions=config.dispositions, agent_names=agent_names), wall=wall,
         customer_lookup=customer_lookup, sessions=sessions, clock=clock,

@@ -166,9 +166,12 @@ class CustomerLookup(Protocol):
 
 
 class DialLevels(Protocol):
-    """The dialer's pacing as the wall shows it: lines dialled per available agent, by campaign id, now."""
+    """The dialer's pacing as the wall shows it, by campaign id, now: lines dialled per available agent, and how
+    each predictive campaign paces (from its model, learning, or at its abandon limit)."""
 
     def dial_levels(self) -> Mapping[int, float]: ...
+
+    def pacing_states(self) -> Mapping[int, str]: ...
 
 
 class DialRefused(Exception):

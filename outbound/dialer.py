@@ -369,6 +369,13 @@ class Dialer:
                 levels[campaign_id] = len(self.lines.of(campaign_id)) / len(agents)
         return levels
 
+    def pacing_states(self) -> dict[int, str]:
+        """How each running predictive campaign paces now (:data:`outbound.pacing.PREDICTING`, ``LEARNING`` or
+        ``AT_LIMIT``), by campaign id."""
+        running = self.outbound.running_campaigns()
+        return {campaign_id: pacer.state for campaign_id, pacer in self._pacers.items()
+                if campaign_id in running and isinstance(pacer, PredictivePacer)}
+
     # ---- originating ------------------------------------------------------------------------------
 
     async def _originate(self, campaign: StoredCampaign, take: Take) -> None:

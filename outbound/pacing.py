@@ -50,6 +50,9 @@ class PacingError(ValueError):
     """Pacing parameters that cannot work, or a stored model that is not one."""
 
 
+#: How a predictive pacer paces now (:attr:`PredictivePacer.state`): from its model; progressive until the model
+#: has learned; progressive because the abandon target leaves no room for one more abandon.
+PREDICTING, LEARNING, AT_LIMIT = "predictive", "learning", "at_limit"
 #: The version of :meth:`DialStats.snapshot`'s data; a stored model of another version is not read.
 SNAPSHOT_VERSION = 1
 _SAMPLED = ("connects", "others", "talks", "wraps")
@@ -294,6 +297,7 @@ class PredictivePacer(Pacer):
         self._pending = 0.0
         self._falling_back = True
         self.wary_room = wary_room
+        self.state = LEARNING  # of the latest decision: PREDICTING, LEARNING or AT_LIMIT
 
     def retarget(self, target: float, formula: str, false_positive: float) -> None:
         """Follow a campaign's abandon target, formula and AMD false-positive estimate (what was learned stays)."""
@@ -316,8 +320,9 @@ class PredictivePacer(Pacer):
         # whole abandons the target still allows; lines dialled and not yet resolved may spend some
         room = math.floor(self.target * lives - abandoned + 1e-9)
         stats = self.stats
-        self._falling_back = room < 1 or not stats.learned(state.agents)
-        if self._falling_back:  # one more would breach, or too little seen to predict
+        self.state = LEARNING if not stats.learned(state.agents) else AT_LIMIT if room < 1 else PREDICTING
+        self._falling_back = self.state != PREDICTING
+        if self._falling_back:  # too little seen to predict, or one more abandon would breach
             self.fallbacks += 1
             return progressive
         share = stats.connect_share()

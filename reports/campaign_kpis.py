@@ -126,9 +126,10 @@ def _figures(key: str, attempts: list[Attempt], now: float, leads: LeadCounts | 
 @dataclasses.dataclass(frozen=True, slots=True)
 class CampaignTile:
     """A running campaign on the supervisor wall and its page: dial level (lines per agent, from the dialer; None
-    until it says), abandon rate by the US rule (30 days) and Ofcom's (24 hours, AMD-adjusted with the campaign's
-    estimate), coloured by the campaign's own formula against its target, answer rate and talk minutes per
-    agent-hour over the last hour, penetration."""
+    until it says), how a predictive campaign paces now (``pacing``, :data:`outbound.pacing.PREDICTING`,
+    ``LEARNING`` or ``AT_LIMIT``; None for the other modes or until the dialer says), abandon rate by the US rule
+    (30 days) and Ofcom's (24 hours, AMD-adjusted with the campaign's estimate), coloured by the campaign's own
+    formula against its target, answer rate and talk minutes per agent-hour over the last hour, penetration."""
 
     campaign_id: int
     name: str
@@ -142,6 +143,7 @@ class CampaignTile:
     talk_min_per_agent_hour: float | None
     penetration: float
     colour: str
+    pacing: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -161,7 +163,7 @@ def outcome_counts(outcomes: Mapping[str, int]) -> tuple[Counts, int]:
 def campaign_tile(campaign_id: int, name: str, mode: str, *, month: Mapping[str, int], day: Mapping[str, int],
                   hour: Mapping[str, int], talk_seconds_hour: float, agent_hours_hour: float, penetration: float,
                   abandon_target: float, abandon_formula: str = US, dial_level: float | None = None,
-                  false_positive: float = 0.0) -> CampaignTile:
+                  false_positive: float = 0.0, pacing: str | None = None) -> CampaignTile:
     """The tile from the outcome counts of the last 30 days, 24 hours and hour (by outcome name)."""
     us = us_rate(outcome_counts(month)[0])
     ofcom = ofcom_rate(outcome_counts(day)[0], false_positive)
@@ -173,7 +175,7 @@ def campaign_tile(campaign_id: int, name: str, mode: str, *, month: Mapping[str,
         abandon_rate_ofcom=ofcom, abandon_target=abandon_target, abandon_formula=abandon_formula,
         answer_rate=live.live / dials if dials else None,
         talk_min_per_agent_hour=talk_seconds_hour / 60 / agent_hours_hour if agent_hours_hour else None,
-        penetration=penetration, colour=colour)
+        penetration=penetration, colour=colour, pacing=pacing)
 
 
 def logged_in_seconds(changes: Iterable[tuple[float, str, str, str]], start: float, end: float) -> dict[str, float]:

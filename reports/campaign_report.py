@@ -214,9 +214,10 @@ def _hour_talk(session: Session, keys: Sequence[str], since: float) -> dict[str,
     return found
 
 
-async def campaign_tiles(service: OutboundService, *, dial_levels: Mapping[int, float] | None = None
-                         ) -> list[CampaignTile]:
-    """The tiles of the running campaigns now (see :class:`CampaignTile`); ``dial_levels`` by campaign id."""
+async def campaign_tiles(service: OutboundService, *, dial_levels: Mapping[int, float] | None = None,
+                         pacing: Mapping[int, str] | None = None) -> list[CampaignTile]:
+    """The tiles of the running campaigns now (see :class:`CampaignTile`); ``dial_levels`` and ``pacing`` (the
+    dialer's) by campaign id."""
     now = service.clock()
     views = [view for view in await service.campaigns() if view.campaign.status == RUNNING]
     ids = [view.campaign.id for view in views]
@@ -238,5 +239,6 @@ async def campaign_tiles(service: OutboundService, *, dial_levels: Mapping[int, 
             day=day.get(campaign.id, {}), hour=hour.get(campaign.id, {}), talk_seconds_hour=seconds,
             agent_hours_hour=sum(hours.get(agent, 0.0) for agent in agents), penetration=view.progress.penetration,
             abandon_target=campaign.settings.abandon_target, abandon_formula=campaign.settings.abandon_formula,
-            false_positive=campaign.settings.amd_false_positive, dial_level=(dial_levels or {}).get(campaign.id)))
+            false_positive=campaign.settings.amd_false_positive, dial_level=(dial_levels or {}).get(campaign.id),
+            pacing=(pacing or {}).get(campaign.id)))
     return tiles

@@ -3,7 +3,7 @@
 "use strict";
 
 const CampaignTiles = (() => {
-  const {t, number, percent, el, clear, apiGet, figure, NO_FIGURE} = Live;
+  const {t, label, number, percent, el, clear, apiGet, figure, NO_FIGURE} = Live;
   const pct = (x) => (x === null || x === undefined ? NO_FIGURE : percent(x));
   const decimal = (x) => (x === null || x === undefined ? NO_FIGURE : number(Math.round(x * 10) / 10));
 
@@ -12,6 +12,8 @@ const CampaignTiles = (() => {
     box.dataset.campaignId = String(c.campaign_id);
     if (heading) box.appendChild(el("h2", c.name));
     box.appendChild(figure(t("Dial level"), decimal(c.dial_level)));
+    // a predictive campaign dials one line per free agent while it learns, or while its abandon room is spent
+    if (c.pacing) box.appendChild(figure(t("Pacing"), label("pacing state", c.pacing)));
     // the colour marks the rule the campaign keeps; the other rate is shown for reference
     box.appendChild(figure(t("Abandon (US, 30 days)"), pct(c.abandon_rate_us),
                            c.abandon_formula === "us" ? c.colour : undefined));

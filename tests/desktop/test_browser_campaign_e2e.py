@@ -171,6 +171,10 @@ async def test_a_predictive_campaign_runs_end_to_end_on_the_simulator(
         # 3. The campaign manager starts it; the dialer dials.
         await camp.click("#btn-run")
         await expect(camp.locator("#campaign-status")).to_have_text("running")
+        # a new predictive campaign dials one line per free agent until its model has learned, and says so
+        await expect(camp.locator("#campaign-live .campaign-tile")).to_contain_text(
+            "learning: one line per free agent", timeout=15000)
+        await camp.locator("#campaign-live").screenshot(path=str(screenshot_dir / "e2e-campaign-pacing.png"))
         started = time.time()
 
         # The first browser agent: a call-back tomorrow at 10:30, for themself.

@@ -16,12 +16,13 @@ def test_each_abandon_rate_reads_its_own_window_and_the_campaigns_rule_sets_the_
         return campaign_tile(1, "spring", "predictive", month={"answered": 97, "abandoned": 3},
                              day={"answered": 9, "abandoned": 1, "machine": 10}, hour={"answered": 4, "no_answer": 6},
                              talk_seconds_hour=1800, agent_hours_hour=2.0, penetration=0.25, abandon_target=0.03,
-                             abandon_formula=formula, dial_level=2.5, false_positive=0.1)
+                             abandon_formula=formula, dial_level=2.5, false_positive=0.1, pacing="learning")
     us, ofcom = tile("us"), tile("ofcom")
     assert us.abandon_rate_us == ofcom.abandon_rate_us == 0.03
     assert us.abandon_rate_ofcom == (1 + 1) / (10 + 1)  # one of ten machines guessed a person
     assert (us.colour, ofcom.colour) == ("warn", "alert")  # at the US target; far over Ofcom's
     assert (us.answer_rate, us.talk_min_per_agent_hour, us.dial_level) == (0.4, 15.0, 2.5)
+    assert us.to_json()["pacing"] == "learning"  # the dialer's word, as the wall shows it
 
 
 def test_a_campaign_under_its_target_is_green_then_yellow_near_it() -> None:

@@ -50,7 +50,7 @@ from outbound.dial_events import (
 )
 from outbound.dialer import Dialer, DialerSettings, PreviewError
 from outbound.numbers import parse_number
-from outbound.pacing import DialStats, Pacer, PredictivePacer
+from outbound.pacing import AT_LIMIT, LEARNING, DialStats, Pacer, PredictivePacer
 from outbound.service import OutboundService
 
 SPEED = 20.0
@@ -501,6 +501,7 @@ async def test_a_restarted_dialer_paces_a_predictive_campaign_from_the_model_sav
     await rig.until(lambda: campaign_id in rig.dialer._pacers, "the campaign's pacer")
     first = rig.dialer._pacers[campaign_id]
     assert isinstance(first, PredictivePacer) and len(first.stats.talks) == 0
+    assert rig.dialer.pacing_states() == {campaign_id: LEARNING}  # as the wall shows it
     for _ in range(100):  # a running dialer saves its models every 5 minutes, from its first round
         if await rig.outbound.pacing_model(campaign_id, rig.dialer.clock() - 60) is not None:
             break
@@ -520,6 +521,8 @@ async def test_a_restarted_dialer_paces_a_predictive_campaign_from_the_model_sav
         assert isinstance(pacer, PredictivePacer)
         assert pacer.stats.snapshot() == learned.snapshot()
         assert pacer.stats.learned(2) and pacer.stats.connect_share() == pytest.approx(1 / 3, abs=0.01)
+        # it could predict at once; this new campaign's 30 days hold no answered call, so no room for an abandon yet
+        assert again.pacing_states() == {campaign_id: AT_LIMIT}
     finally:
         await again.stop()
 

@@ -15,7 +15,17 @@ from outbound.abandon import OFCOM, US, AbandonLedger
 from outbound.adapt_pacer import AdaptPacer
 from outbound.dialer_bench import run_dialer_bench
 from outbound.dialer_day import DayPlan, check_compliance, simulate_day
-from outbound.pacing import DialStats, Pacer, PacingError, PacingState, PredictivePacer, poisson_beyond
+from outbound.pacing import (
+    AT_LIMIT,
+    LEARNING,
+    PREDICTING,
+    DialStats,
+    Pacer,
+    PacingError,
+    PacingState,
+    PredictivePacer,
+    poisson_beyond,
+)
 
 DAY = 86400.0
 T0 = 1_700_000_000.0
@@ -337,3 +347,13 @@ def test_a_stored_model_that_is_not_one_is_refused_and_nothing_is_learned(model:
     with pytest.raises(PacingError, match="pacing model"):
         stats.restore(model)
     assert (len(stats.connects), len(stats.recent)) == (0, 0)
+
+
+def test_a_predictive_pacer_says_whether_it_predicts_learns_or_waits_for_abandon_room() -> None:
+    state = PacingState(T0 + 2000, ready=5, busy_elapsed=(170.0,) * 15)
+    new = PredictivePacer(target=0.03)
+    assert new.lines(state) == 5 and new.state == LEARNING  # one line per free agent until it has learned
+    learned = taught(PredictivePacer(target=0.03))
+    assert learned.lines(state) > 5 and learned.state == PREDICTING
+    spent = taught(PredictivePacer(target=0.03), abandoned=30)  # 30 of 1000: no room for one more
+    assert spent.lines(state) == 5 and spent.state == AT_LIMIT
