@@ -7,12 +7,17 @@ const CampaignTiles = (() => {
   const pct = (x) => (x === null || x === undefined ? NO_FIGURE : percent(x));
   const decimal = (x) => (x === null || x === undefined ? NO_FIGURE : number(Math.round(x * 10) / 10));
 
+  // Why a predictive campaign dials no more lines than agents are free.
+  const PACING_NOTES = {
+    learning: () => t("One line per free agent until its model has seen enough calls."),
+    at_limit: () => t("One line per free agent: the abandon target leaves no room for one more."),
+  };
+
   function tile(c, heading) {
     const box = el("article", null, ["tile", "campaign-tile"].join(" "));
     box.dataset.campaignId = String(c.campaign_id);
     if (heading) box.appendChild(el("h2", c.name));
     box.appendChild(figure(t("Dial level"), decimal(c.dial_level)));
-    // a predictive campaign dials one line per free agent while it learns, or while its abandon room is spent
     if (c.pacing) box.appendChild(figure(t("Pacing"), label("pacing state", c.pacing)));
     // the colour marks the rule the campaign keeps; the other rate is shown for reference
     box.appendChild(figure(t("Abandon (US, 30 days)"), pct(c.abandon_rate_us),
@@ -23,6 +28,7 @@ const CampaignTiles = (() => {
     box.appendChild(figure(t("Talk min per agent-hour"), decimal(c.talk_min_per_agent_hour)));
     box.appendChild(figure(t("Penetration"), pct(c.penetration)));
     box.appendChild(el("p", t("abandon target %(target)s", {target: pct(c.abandon_target)}), "agents"));
+    if (PACING_NOTES[c.pacing]) box.appendChild(el("p", PACING_NOTES[c.pacing](), "agents"));
     return box;
   }
 

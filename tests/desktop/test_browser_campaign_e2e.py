@@ -172,8 +172,10 @@ async def test_a_predictive_campaign_runs_end_to_end_on_the_simulator(
         await camp.click("#btn-run")
         await expect(camp.locator("#campaign-status")).to_have_text("running")
         # a new predictive campaign dials one line per free agent until its model has learned, and says so
-        await expect(camp.locator("#campaign-live .campaign-tile")).to_contain_text(
-            "learning: one line per free agent", timeout=15000)
+        live = camp.locator("#campaign-live .campaign-tile")
+        await expect(live).to_contain_text("One line per free agent until its model has seen enough calls.",
+                                           timeout=15000)
+        await expect(live.locator(".figure", has_text="Pacing")).to_contain_text("learning")
         await camp.locator("#campaign-live").screenshot(path=str(screenshot_dir / "e2e-campaign-pacing.png"))
         started = time.time()
 
