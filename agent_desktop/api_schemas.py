@@ -351,7 +351,7 @@ CAMPAIGN_TILE = _object(
     campaign_id=_INTEGER, name=_TEXT, mode=_TEXT, dial_level=_nullable("number"), abandon_rate_us=_NUMBER,
     abandon_rate_ofcom=_NUMBER, abandon_target=_NUMBER, abandon_formula=_TEXT, answer_rate=_nullable("number"),
     talk_min_per_agent_hour=_nullable("number"), penetration=_NUMBER, colour={"enum": ["ok", "warn", "alert"]},
-    pacing={"enum": [PREDICTING, LEARNING, AT_LIMIT, None],
+    pacing={"type": ["string", "null"], "enum": [PREDICTING, LEARNING, AT_LIMIT, None],
             "description": "how a predictive campaign paces now (null: another mode, or the dialer has not said)"})
 CAMPAIGN_WITH_TILE = {**CAMPAIGN, "properties": {**CAMPAIGN["properties"], "live": {
     "oneOf": [CAMPAIGN_TILE, {"type": "null"}], "description": "the running campaign's live figures"}}}

@@ -727,11 +727,16 @@ WS_EVENTS: tuple[WsEvent, ...] = (
              "held_since": "epoch seconds the caller has been on hold since, or null",
              "consult": "the consultation this agent holds about the call (as in call.consult), or null",
              "consultation": "{call_id, agent_id, agent_name}: this call is a colleague's consultation "
-                             "about their caller on call_id, not a caller; null for a caller"}),
+                             "about their caller on call_id, not a caller; null for a caller",
+             "manual": "true for a call the agent placed by hand",
+             "wrap_up_until": "epoch seconds the wrap-up time of an answered call placed by hand runs out (the "
+                              "agent is ready again then), or null"}),
     WsEvent("call.update", "the call's agent only",
             "The popped call moved on: connected, ended (wrap-up), withdrawn (not answered, or a "
             "consultation called off) or disposed.",
-            {"seq": "sequence", "call_id": "call", "status": "connected|ended|withdrawn|disposed"}),
+            {"seq": "sequence", "call_id": "call", "status": "connected|ended|withdrawn|disposed",
+             "outcome": "what a call placed by hand came to, when it is withdrawn (busy, no_answer, ...)",
+             "wrap_up_until": "when ended: as in call.offered, for a call placed by hand"}),
     WsEvent("call.hold", "the call's agent only", "The caller was put on hold or is back.",
             {"seq": "sequence", "call_id": "call", "held_since": "epoch seconds, or null when back",
              "held_seconds": "how long the hold lasted (when back), else null"}),
@@ -754,7 +759,8 @@ WS_EVENTS: tuple[WsEvent, ...] = (
     WsEvent("wall.snapshot", "subscribed supervisors and admins",
             "Coalesced wall figures, pushed at least once a second.",
             {"at": "epoch seconds", "queues": "queue tiles", "agents": "agent grid",
-             "campaigns": "running campaigns' tiles (dial level, abandon rates, answer rate, talk, penetration)"}),
+             "campaigns": "running campaigns' tiles (dial level, pacing: predictive|learning|at_limit or null, "
+                          "abandon rates, answer rate, talk, penetration)"}),
     WsEvent("error", "the sender of a refused or bad message", "A message was refused.",
             {"code": "forbidden|bad_request|unknown_type", "request_type": "the refused type",
              "message": "human-readable reason"}),

@@ -32,6 +32,7 @@ from agent_desktop.outbound_desk import CUSTOMER_VARIABLE
 from agent_desktop.services import DialFailed, NoManualCall
 from bus.events import DomainEvent
 from bus.tasks import TaskSet
+from callcenter.settings import MANUAL_WRAP_UP_SECONDS
 from callcenter.supervisor_actions import Originator
 from cti.ami.client import AmiError
 from cti.ami.events import ChannelHungUp, DialEnded, OriginateResult
@@ -41,9 +42,6 @@ from outbound.manual_calls import ANSWERED, ManualCalls
 log = logging.getLogger(__name__)
 
 AGENT_RING_TIMEOUT_MS = 30_000
-#: Seconds of after-call work an answered call placed by hand gives its agent before they are ready again
-#: (a node takes its ``manual_wrap_up_seconds`` setting).
-MANUAL_WRAP_UP_SECONDS = 60.0
 #: Calls whose wrap-up time ran out kept for a late disposition (the oldest are let go beyond).
 LATE_WRAP_UPS = 1000
 
@@ -144,7 +142,7 @@ class AmiCallPlacer:
         is wrapped up first: its agent is ready again after that)."""
         if ended is None:
             return None
-        if ended.outcome == ANSWERED:  # the agent's page counts the wrap-up time down
+        if ended.outcome == ANSWERED and ended.call_id in self._paused:  # the page counts down to ready again
             ended = dataclasses.replace(ended, wrap_up_until=self._service.clock() + self.wrap_up_seconds)
         self._service.bus.publish(ended)
         self._talking.pop(ended.call_id, None)

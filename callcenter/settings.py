@@ -9,7 +9,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-#: The seconds ``manual_wrap_up_seconds`` may be set to.
+#: The after-call seconds of an answered call placed by hand (``manual_wrap_up_seconds``), and what it may be set to.
+MANUAL_WRAP_UP_SECONDS = 60
 MANUAL_WRAP_UP_RANGE = (5, 3600)
 
 
@@ -40,7 +41,7 @@ class Settings:
     ring_seconds: int = 30
     # How long an agent may wrap up a call they placed by hand (answered) before they are ready again
     # (MANUAL_WRAP_UP_RANGE); a disposition saved later is still kept.
-    manual_wrap_up_seconds: int = 60
+    manual_wrap_up_seconds: int = MANUAL_WRAP_UP_SECONDS
     # With Redis, one node leads the ACD; the lead is a lease of this many seconds, renewed every third of it
     # while alive (a standby takes over at most this long after a leader dies, and a leader cut off from
     # Redis steps down within 0.8 of it).

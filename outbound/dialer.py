@@ -189,6 +189,8 @@ class Dialer:
         self._tasks = TaskSet("dialer", log)
         self._started_at: float | None = None  # until its earlier runs' attempts are declared lost
         self._models_saved_at = -math.inf  # by the dialer's clock
+        self._saved_seen: dict[int, int] = {}  # campaign id -> its model's DialStats.seen when saved or restored
+        self._saving: asyncio.Task[None] | None = None
 
     # ---- running ----------------------------------------------------------------------------------
 
@@ -205,9 +207,12 @@ class Dialer:
     async def stop(self) -> None:
         self.bus.remove_listener(self._on_event)
         await self._tasks.cancel_all()
-        # what was learned since the last save, unless the database keeps the rest of the stop waiting
+        # What was learned since the last save, after the save under way (a write in its thread cannot be called
+        # off); the stop waits at most MODEL_SAVE_TIMEOUT for both.
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(MODEL_SAVE_TIMEOUT):
+                if self._saving is not None:
+                    await asyncio.wait({self._saving})
                 await self.save_models()
 
     async def _run(self) -> None:
@@ -226,20 +231,26 @@ class Dialer:
             if campaign is not None and campaign.settings.mode != PREVIEW:
                 placed += await self._campaign_round(campaign)
         self._sweep()
-        if self.clock() - self._models_saved_at >= MODEL_SAVE_SECONDS:
-            self._models_saved_at = self.clock()  # a slow database does not hold up the rounds, nor start a twin
-            self._tasks.spawn(self.save_models(), name="dialer-save-models")
+        due = self.clock() - self._models_saved_at >= MODEL_SAVE_SECONDS
+        if due and (self._saving is None or self._saving.done()):  # beside the rounds, one save at a time
+            self._models_saved_at = self.clock()
+            self._saving = asyncio.create_task(self.save_models(), name="dialer-save-models")
+            self._saving.add_done_callback(_log_failure)
         return placed
 
     async def save_models(self) -> None:
-        """Save what each predictive campaign's pacer learned (a campaign deleted meanwhile is passed over)."""
+        """Save each predictive campaign's model that learned something since it was saved or restored (so a
+        saved model's time says when it last learned); a failed write is logged and tried at the next save."""
         for campaign_id, pacer in list(self._pacers.items()):
-            if not isinstance(pacer, PredictivePacer):
+            if not isinstance(pacer, PredictivePacer) or pacer.stats.seen == self._saved_seen.get(campaign_id, 0):
                 continue
+            seen, model = pacer.stats.seen, pacer.stats.snapshot()
             try:
-                await self.outbound.save_pacing_model(campaign_id, pacer.stats.snapshot())
+                await self.outbound.save_pacing_model(campaign_id, model)
             except SQLAlchemyError as exc:
                 log.warning("campaign %s: its pacing model was not saved: %s", campaign_id, exc)
+            else:
+                self._saved_seen[campaign_id] = seen
 
     async def _campaign(self, campaign_id: int) -> StoredCampaign | None:
         cached = self._campaigns.get(campaign_id)
@@ -260,26 +271,33 @@ class Dialer:
         pacer = self._pacers.get(campaign.id)
         predictive = s.mode == PREDICTIVE
         if pacer is None or isinstance(pacer, PredictivePacer) != predictive:
-            ledger = AbandonLedger(false_positive=s.amd_false_positive)
-            stats = DialStats()
-            if predictive:
-                ledger.replay(await self.outbound.outcomes_since(campaign.id, self.clock() - US_WINDOW))
-                await self._restore_model(campaign.id, stats)
-            pacer = PredictivePacer(target=s.abandon_target, formula=s.abandon_formula, ledger=ledger,
-                                    stats=stats) if predictive else Pacer()
+            pacer = await self._predictive_pacer(campaign) if predictive else Pacer()
             self._pacers[campaign.id] = pacer
         elif isinstance(pacer, PredictivePacer):  # the campaign's settings may have changed since
             pacer.retarget(s.abandon_target, s.abandon_formula, s.amd_false_positive)
         return pacer
 
-    async def _restore_model(self, campaign_id: int, stats: DialStats) -> None:
-        model = await self.outbound.pacing_model(campaign_id, self.clock() - MODEL_SHELF_LIFE)
-        if model is None:
-            return
-        try:
-            stats.restore(model)
-        except PacingError as exc:  # learned again from the dials to come
-            log.warning("campaign %s: its saved pacing model is not used: %s", campaign_id, exc)
+    async def _predictive_pacer(self, campaign: StoredCampaign) -> PredictivePacer:
+        s = campaign.settings
+        stats = DialStats()
+        model = await self.outbound.pacing_model(campaign.id, self.clock() - MODEL_SHELF_LIFE)
+        if model is not None:
+            try:
+                stats.restore(model)
+            except PacingError as exc:  # learned again from the dials to come
+                log.warning("campaign %s: its saved pacing model is not used: %s", campaign.id, exc)
+        self._saved_seen[campaign.id] = stats.seen
+        # the outcomes last: an abandon stored meanwhile is in them, not lost between two awaits
+        ledger = AbandonLedger(false_positive=s.amd_false_positive)
+        ledger.replay(await self.outbound.outcomes_since(campaign.id, self.clock() - US_WINDOW))
+        pacer = PredictivePacer(target=s.abandon_target, formula=s.abandon_formula, ledger=ledger, stats=stats)
+        if self._started_at is not None:  # an earlier run's lines, which this run cannot count, may still ring
+            pacer.settle_until = self._started_at + self._earlier_lines_ring_for()
+        return pacer
+
+    def _earlier_lines_ring_for(self) -> float:
+        """How long after this run started a line of an earlier run may still be ringing or be reported."""
+        return self.settings.ring_seconds + 60.0
 
     async def _campaign_round(self, campaign: StoredCampaign) -> int:
         s = campaign.settings
@@ -541,7 +559,7 @@ class Dialer:
         """Backstops for reports that never came: a line ringing past its time (and a minute) has failed, and so
         long after this run started, the earlier runs' lines no report ended are lost; a talk the agent did not
         dispose of within ``disposition_wait`` was answered."""
-        limit = self.settings.ring_seconds + 60.0
+        limit = self._earlier_lines_ring_for()
         now = self.clock()
         if self._started_at is not None and now - self._started_at > limit:
             self.bus.publish(EarlierAttemptsLost(at=now, before=self._started_at))
@@ -654,6 +672,11 @@ class Dialer:
             with contextlib.suppress(AgiError):
                 await session.stream_file(self._abandon_message(campaign))
                 await session.hangup()
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("saving the pacing models failed", exc_info=task.exception())
 
 
 def caller_data(campaign: StoredCampaign, line: Line) -> CallerData:

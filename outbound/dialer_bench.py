@@ -21,6 +21,8 @@ from outbound.adapt_pacer import AdaptPacer
 from outbound.dialer_day import DayPlan, check_compliance, simulate_day
 from outbound.pacing import DialStats, Pacer, PredictivePacer
 
+#: The most days ``--days`` runs (a rolling 30-day abandon window's worth).
+MAX_DAYS = 30
 #: The Ofcom formula's estimate of people AMD calls machines (the population's own share).
 FALSE_POSITIVE = 0.03
 
@@ -81,6 +83,13 @@ def _handle(args: argparse.Namespace) -> int:
     return 0
 
 
+def _days(text: str) -> int:
+    days = int(text)
+    if not 1 <= days <= MAX_DAYS:
+        raise argparse.ArgumentTypeError(f"from 1 to {MAX_DAYS} days, not {days}")
+    return days
+
+
 def register(bench_subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add ``callcenter bench dialer``."""
     parser = bench_subparsers.add_parser("dialer", help="a simulated dialling day per pacing: talk, abandons, idle")
@@ -91,6 +100,7 @@ def register(bench_subparsers: argparse._SubParsersAction) -> None:  # type: ign
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--target", type=float, default=0.03, help="abandon-rate target")
     parser.add_argument("--only", action="store_true", help="only the --agents team, not also 5 and 50")
-    parser.add_argument("--days", type=int, default=2,
-                        help="the campaign's days in a row (a new list each day; each pacing keeps what it learned)")
+    parser.add_argument("--days", type=_days, default=2,
+                        help="the campaign's days in a row, 1-30 (a new list each day; each pacing keeps what it "
+                             "learned)")
     parser.set_defaults(func=_handle)

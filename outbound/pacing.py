@@ -31,7 +31,9 @@ back what happened (:meth:`Pacer.resolved`, :meth:`Pacer.handled`, :meth:`Pacer.
   answers that come while it falls back teach it nothing (their lack of abandons says nothing of the
   threshold, and would raise it just before predictive dialling resumes). With no room for one more
   abandon, or before it has seen three talk times per agent (the first calls to end are the short ones, so
-  earlier samples promise agents free too soon), it falls back to progressive.
+  earlier samples promise agents free too soon), or before ``settle_until`` (a restarted dialer cannot see the
+  lines of its earlier run that may still ring), it falls back to progressive. A model is saved and restored
+  as JSON (:meth:`DialStats.snapshot`, :meth:`DialStats.restore`).
 """
 
 from __future__ import annotations
@@ -51,11 +53,14 @@ class PacingError(ValueError):
 
 
 #: How a predictive pacer paces now (:attr:`PredictivePacer.state`): from its model; progressive until the model
-#: has learned; progressive because the abandon target leaves no room for one more abandon.
+#: has learned (or until ``settle_until``: lines it cannot see may still ring); progressive because the abandon
+#: target leaves no room for one more abandon.
 PREDICTING, LEARNING, AT_LIMIT = "predictive", "learning", "at_limit"
 #: The version of :meth:`DialStats.snapshot`'s data; a stored model of another version is not read.
 SNAPSHOT_VERSION = 1
 _SAMPLED = ("connects", "others", "talks", "wraps")
+#: The longest duration a stored model may hold (a day): the look-up grid has a cell per second up to the longest.
+MAX_DURATION = 86400.0
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -84,8 +89,10 @@ class _Samples:
         self._above: list[int] = []  # [t]: samples longer than t seconds; rebuilt lazily
         self._stale = 0
         self._spread: tuple[float, ...] | None = None  # spread(), until the next sample
+        self.added = 0  # samples ever added
 
     def add(self, value: float) -> None:
+        self.added += 1
         self.order.append(value)
         bisect.insort(self.sorted, value)
         if len(self.order) > self.size:
@@ -147,19 +154,30 @@ class DialStats:
         version = data.get("version") if isinstance(data, Mapping) else None
         if version != SNAPSHOT_VERSION:
             raise PacingError(f"not a pacing model of version {SNAPSHOT_VERSION} (version {version!r})")
-        try:
-            samples = {name: [float(value) for value in data[name]] for name in _SAMPLED}
-            recent = str(data["recent"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise PacingError(f"not a pacing model: {exc!r}") from None
-        durations = (value for values in samples.values() for value in values)
-        if any(not 0 <= value < math.inf for value in durations) or set(recent) - {"0", "1"}:
-            raise PacingError("not a pacing model: a duration that is not one, or a dial that is not 0 or 1")
+        samples: dict[str, list[Any]] = {}
+        for name in _SAMPLED:
+            values = data.get(name)
+            if not isinstance(values, list):
+                raise PacingError(f"not a pacing model: its {name} are not a list")
+            samples[name] = values
+        recent = data.get("recent")
+        if not isinstance(recent, str):
+            raise PacingError("not a pacing model: its dials are not a text")
+        durations = [value for values in samples.values() for value in values]
+        if not all(isinstance(value, int | float) and 0 <= value <= MAX_DURATION for value in durations) \
+                or set(recent) - {"0", "1"}:
+            raise PacingError(f"not a pacing model: a duration that is not 0-{MAX_DURATION:g} s, or a dial that "
+                              "is not 0 or 1")
         for name, values in samples.items():
             for value in values:
                 getattr(self, name).add(value)
         for flag in recent:
             self._count_dial(flag == "1")
+
+    @property
+    def seen(self) -> int:
+        """How many samples it has learned in all (restored ones included): changes whenever it learns."""
+        return sum(getattr(self, name).added for name in _SAMPLED)
 
     def resolved(self, delay: float, *, connect: bool) -> None:
         (self.connects if connect else self.others).add(delay)
@@ -298,6 +316,7 @@ class PredictivePacer(Pacer):
         self._falling_back = True
         self.wary_room = wary_room
         self.state = LEARNING  # of the latest decision: PREDICTING, LEARNING or AT_LIMIT
+        self.settle_until = -math.inf  # progressive before then (lines of an earlier run may still ring)
 
     def retarget(self, target: float, formula: str, false_positive: float) -> None:
         """Follow a campaign's abandon target, formula and AMD false-positive estimate (what was learned stays)."""
@@ -320,7 +339,8 @@ class PredictivePacer(Pacer):
         # whole abandons the target still allows; lines dialled and not yet resolved may spend some
         room = math.floor(self.target * lives - abandoned + 1e-9)
         stats = self.stats
-        self.state = LEARNING if not stats.learned(state.agents) else AT_LIMIT if room < 1 else PREDICTING
+        unsure = state.now < self.settle_until or not stats.learned(state.agents)
+        self.state = LEARNING if unsure else AT_LIMIT if room < 1 else PREDICTING
         self._falling_back = self.state != PREDICTING
         if self._falling_back:  # too little seen to predict, or one more abandon would breach
             self.fallbacks += 1

@@ -57,9 +57,10 @@ async def test_an_unreadable_agi_allow_list_stops_the_start(tmp_path: Path) -> N
 
 @pytest.mark.parametrize(("fields", "named"), [
     ({"raw": {"dialer": {"ring_seconds": 20}}}, "ring_seconds"),
-    ({"manual_wrap_up_seconds": 0}, "manual_wrap_up_seconds"),
+    ({"manual_wrap_up_seconds": 4}, "manual_wrap_up_seconds"),
+    ({"manual_wrap_up_seconds": 3601}, "manual_wrap_up_seconds"),
 ])
-async def test_a_dialer_setting_that_cannot_work_stops_the_start_before_anything_is_created(
+async def test_a_calling_setting_that_cannot_work_stops_the_start_before_anything_is_created(
         tmp_path: Path, fields: dict[str, Any], named: str) -> None:
     node = Node(_settings(tmp_path, **fields), directory_factory=crm_directory, say=lambda line: None)
     try:

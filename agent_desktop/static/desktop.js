@@ -13,6 +13,7 @@
   const drafts = new Map();
   let current = null;      // call_id on screen
   let wrapUpUntil = null;  // when the wrap-up ends by itself (server time, s)
+  let pausedForCall = false;  // paused for a call placed by hand (ready again after its wrap-up)
   let stateSince = null;
   let heldSince = null;    // of the call on screen
   let consultSince = null;
@@ -48,6 +49,7 @@
     stateSince = message.since;
     const wasWrappingUp = wrapUpUntil !== null;
     wrapUpUntil = message.state === "wrap_up" ? message.until || null : null;
+    pausedForCall = message.state === "not_ready" && message.reason === "manual_call";
     // Ready makes no sense while a call rings or talks; leaving the queues not while talking.
     $("btn-ready").disabled = ["reserved", "on_call"].includes(message.state);
     $("btn-logout-acd").disabled = message.state === "on_call";
@@ -126,11 +128,12 @@
   }
 
   // When the wrap-up ends by itself: the ACD's (the agent's state), else that of the call on screen placed by
-  // hand (the agent is paused until then, and ready again after).
+  // hand while the agent is still paused for it (they are ready again then).
   function wrapUpEnd() {
     if (wrapUpUntil !== null) return wrapUpUntil;
     const pop = current === null ? null : pops.get(current);
-    return pop && pop.manual && pop.status === "ended" && pop.wrap_up_until ? pop.wrap_up_until : null;
+    return pausedForCall && pop && pop.manual && pop.status === "ended" && pop.wrap_up_until ? pop.wrap_up_until
+      : null;
   }
 
   // Live regions announce each change of their text: only touch them when it really changes.

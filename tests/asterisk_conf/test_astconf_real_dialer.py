@@ -236,10 +236,21 @@ async def test_a_person_whose_agent_does_not_pick_up_hears_the_message_within_2_
     person hears the campaign's message (the FastAGI command reported on AMI) within 2 s of AMD's verdict, the
     attempt ends abandoned, nobody is connected, and the agent is made not ready as after any missed call."""
     started: list[float] = []  # when the PBX reports the message's STREAM FILE, on the dialer's clock
+    logged_in = asyncio.Event()
+    unread = [""]  # a line cut between two reads
+
+    def heard(_: float, raw: str) -> None:
+        *lines, unread[0] = (unread[0] + raw).split("\r\n")
+        for line in lines:
+            if line == "Message: Authentication accepted":
+                logged_in.set()
+            if line.startswith("Command: STREAM FILE renewals/sorry"):
+                started.append(floor.dialer.clock())
+
     stop = asyncio.Event()
-    listening = asyncio.create_task(listen_ami(asterisk_site, stop, lambda _, raw: started.extend(
-        floor.dialer.clock() for line in raw.split("\r\n") if line.startswith("Command: STREAM FILE renewals/sorry"))))
+    listening = asyncio.create_task(listen_ami(asterisk_site, stop, heard))
     try:
+        await asyncio.wait_for(logged_in.wait(), WAIT)
         campaign = await floor.outbound.create_campaign(
             {"name": "Autumn renewals", "caller_id": "+12125550199", "queue": "sales", "default_region": "US",
              "abandon_message": "renewals/sorry"}, actor="camp")

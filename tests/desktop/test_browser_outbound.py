@@ -17,7 +17,7 @@ from outbound_calls import connect_campaign_call, running_campaign
 from acd.events import AgentStateChanged, CallDisposed, CallEnded
 from crm_core.audit import setting_changes
 from outbound.campaigns import PAUSED, RUNNING
-from outbound.dial_events import ManualCallAnswered, ManualCallEnded, ManualCallPlaced
+from outbound.dial_events import ManualCallAnswered, ManualCallDisposed, ManualCallEnded, ManualCallPlaced
 from tests.desktop.test_browser import signed_in_page
 
 if TYPE_CHECKING:
@@ -206,14 +206,28 @@ async def test_a_call_placed_by_hand_pops_its_customer_and_is_wrapped_up_after_t
                                     at=time.time()))
         await expect(page.locator("#msg")).to_have_text("Your call to +12125550143: busy")
         await expect(page.locator("#pop:visible #pop-ani", has_text="+12125550143")).to_have_count(0)
-        # the wrap-up of an answered call counts down to when the agent is made ready again (not to be stretched)
+        # the wrap-up of an answered call counts down to when the agent, paused for it, is made ready again (not to
+        # be stretched)
+        bus.publish(AgentStateChanged(at=time.time(), agent_id="a1", state="not_ready", previous="ready",
+                                      reason="manual_call"))
         bus.publish(ManualCallPlaced(call_id="manual-b3", agent_id="a1", number="+12125550144", at=time.time()))
         bus.publish(ManualCallAnswered(call_id="manual-b3", agent_id="a1", at=time.time()))
         bus.publish(ManualCallEnded(call_id="manual-b3", agent_id="a1", outcome="answered", ring_seconds=4.0,
                                     answered_at=time.time() - 30, at=time.time(), wrap_up_until=time.time() + 45))
-        await expect(page.locator("#wrapup-countdown")).to_have_text(re.compile(r"Wrap-up time left: 0:4\d"))
+        await expect(page.locator("#wrapup-countdown")).to_have_text(re.compile(r"Wrap-up time left: 0:[34]\d"))
         assert await page.locator("#btn-more-time").is_hidden()
         await page.select_option("#wrapup-disposition", "resolved")
         await page.click("#wrapup-save")
         await expect(page.locator("#msg")).to_have_text("Wrap-up saved")
         await expect(page.locator("#wrapup-clock")).to_be_hidden()
+        # an agent who is not paused for the call (ready again by hand, say) has nothing to count down to
+        bus.publish(AgentStateChanged(at=time.time(), agent_id="a1", state="ready", previous="not_ready"))
+        bus.publish(ManualCallPlaced(call_id="manual-b4", agent_id="a1", number="+12125550145", at=time.time()))
+        bus.publish(ManualCallAnswered(call_id="manual-b4", agent_id="a1", at=time.time()))
+        bus.publish(ManualCallEnded(call_id="manual-b4", agent_id="a1", outcome="answered", ring_seconds=4.0,
+                                    answered_at=time.time() - 30, at=time.time(), wrap_up_until=time.time() + 45))
+        await expect(page.locator("#pop-status")).to_have_text("ended")
+        await expect(page.locator("#wrapup")).to_be_visible()
+        assert await page.locator("#wrapup-clock").is_hidden()
+        bus.publish(ManualCallDisposed(call_id="manual-b4", agent_id="a1", disposition="resolved", at=time.time()))
+        await expect(page.locator("#pop:visible #pop-ani", has_text="+12125550145")).to_have_count(0)

@@ -29,7 +29,7 @@ from callcenter.interaction_recorder import InteractionRecorder
 from callcenter.outbound_dial import AmiCallPlacer
 from crm_core.campaign_tables import DncEntry as DncEntryRow
 from crm_core.campaign_tables import Lead as LeadRow
-from crm_core.campaign_tables import LeadEvent
+from crm_core.campaign_tables import LeadEvent, PacingModel
 from crm_core.db import session_scope
 from crm_core.models import Customer, Interaction
 from cti.agi import AgiServer
@@ -50,7 +50,7 @@ from outbound.dial_events import (
 )
 from outbound.dialer import Dialer, DialerSettings, PreviewError
 from outbound.numbers import parse_number
-from outbound.pacing import AT_LIMIT, LEARNING, DialStats, Pacer, PredictivePacer
+from outbound.pacing import LEARNING, DialStats, Pacer, PredictivePacer
 from outbound.service import OutboundService
 
 SPEED = 20.0
@@ -487,33 +487,46 @@ async def test_a_predictive_campaign_s_abandon_rate_counts_its_month_before_the_
 
 async def test_a_restarted_dialer_paces_a_predictive_campaign_from_the_model_saved_before(
         rig: Rig, tmp_path: Path) -> None:
-    """What a predictive campaign's pacer learned is saved (now and then, and at a stop); a dialer that makes the
-    pacer again starts from it, not from nothing (a model older than a week is not used)."""
+    """What a predictive campaign's pacer learned is saved (now and then, and at a stop), and only when it learned
+    something, so a model's time says when it last learned; a dialer that makes the pacer again starts from a
+    model at most a week old, once the lines of the earlier run it cannot see have had time to end."""
     campaign_id = await running_campaign(rig, tmp_path, ("+12122345600",), mode="predictive")
     learned = DialStats()
     for i in range(300):
         learned.resolved(9.0 + i % 7, connect=i % 3 == 0)
         learned.talks.add(60.0 + i)
         learned.wraps.add(5.0)
+
+    def stored() -> tuple[float, dict[str, Any]] | None:
+        with session_scope(factory(rig.engine)) as session:
+            row = session.get(PacingModel, campaign_id)
+            return None if row is None else (row.saved_at, row.model)
+
     with session_scope(factory(rig.engine)) as session:  # a week and a day ago: too old
         pacing_store.save_model(session, campaign_id, learned.snapshot(), at=rig.dialer.clock() - 8 * 86400)
     await rig.dialer.start()  # nobody is ready: the round makes the campaign's pacer and dials nothing
     await rig.until(lambda: campaign_id in rig.dialer._pacers, "the campaign's pacer")
     first = rig.dialer._pacers[campaign_id]
     assert isinstance(first, PredictivePacer) and len(first.stats.talks) == 0
-    assert rig.dialer.pacing_states() == {campaign_id: LEARNING}  # as the wall shows it
-    for _ in range(100):  # a running dialer saves its models every 5 minutes, from its first round
-        if await rig.outbound.pacing_model(campaign_id, rig.dialer.clock() - 60) is not None:
-            break
-        await asyncio.sleep(0.05)
-    else:
-        raise AssertionError("the running dialer saved no model")
-    await rig.outbound.save_pacing_model(campaign_id, learned.snapshot())
-    await rig.dialer.stop()
-    # the stop saved what the running pacer had (nothing yet) over it; saved again, as a running dialer does
+    await rig.dialer.save_models()  # it learned nothing: the old model stays as it was
+    assert stored() == (pytest.approx(rig.dialer.clock() - 8 * 86400, abs=60), learned.snapshot())
+    first.resolved(rig.dialer.clock(), 11.0, connect=True)
+    await rig.dialer.save_models()
+    saved = stored()
+    assert saved is not None and saved[1] == first.stats.snapshot()
+    assert saved[0] == pytest.approx(rig.dialer.clock(), abs=60)
+    await rig.dialer.save_models()
+    assert stored() == saved  # nothing new: not written again
+    first.handled(120.0)
+    await rig.dialer.stop()  # the stop saves what was learned since
     assert await rig.outbound.pacing_model(campaign_id, 0.0) == first.stats.snapshot()
-    await rig.outbound.save_pacing_model(campaign_id, learned.snapshot())
-    again = Dialer(rig.outbound, rig.acd, rig.ami, rig.dialer.agi, rig.bus, clock=rig.dialer.clock)
+
+    with session_scope(factory(rig.engine)) as session:
+        pacing_store.save_model(session, campaign_id, learned.snapshot(), at=rig.dialer.clock() - 3 * 86400)
+    # a long ring time: the earlier run's lines may ring for 3 minutes (9 s at the simulator's speed)
+    again = Dialer(rig.outbound, rig.acd, rig.ami, rig.dialer.agi, rig.bus, clock=rig.dialer.clock,
+                   settings=DialerSettings(tick_seconds=0.05, ring_seconds=120))
+    started = rig.dialer.clock()
     await again.start()
     try:
         await rig.until(lambda: campaign_id in again._pacers, "the restarted dialer's pacer")
@@ -521,8 +534,11 @@ async def test_a_restarted_dialer_paces_a_predictive_campaign_from_the_model_sav
         assert isinstance(pacer, PredictivePacer)
         assert pacer.stats.snapshot() == learned.snapshot()
         assert pacer.stats.learned(2) and pacer.stats.connect_share() == pytest.approx(1 / 3, abs=0.01)
-        # it could predict at once; this new campaign's 30 days hold no answered call, so no room for an abandon yet
-        assert again.pacing_states() == {campaign_id: AT_LIMIT}
+        # one line per free agent while the earlier run's lines may still ring (the ring time and a minute)
+        assert pacer.settle_until == pytest.approx(started + 120 + 60, abs=2)
+        assert again.pacing_states() == {campaign_id: LEARNING}
+        await again.save_models()  # a restored model that learned nothing keeps its time
+        assert stored() == (pytest.approx(rig.dialer.clock() - 3 * 86400, abs=60), learned.snapshot())
     finally:
         await again.stop()
 

@@ -341,6 +341,10 @@ def test_a_snapshot_gives_back_its_samples(durations: list[float], dials: list[b
     {"version": 1, "connects": ["nan"], "others": [], "talks": [], "wraps": [], "recent": ""},
     {"version": 1, "connects": [1.0], "others": 5, "talks": [], "wraps": [], "recent": ""},
     {"version": 1, "connects": [], "others": [], "talks": [], "wraps": [], "recent": "01x"},
+    {"version": 1, "connects": [1e15], "others": [], "talks": [], "wraps": [], "recent": ""},  # a grid too big
+    {"version": 1, "connects": "123", "others": [], "talks": [], "wraps": [], "recent": ""},
+    {"version": 1, "connects": [], "others": [], "talks": [], "wraps": [], "recent": 101},
+    {"version": 1, "connects": ["12"], "others": [], "talks": [], "wraps": [], "recent": ""},
 ])
 def test_a_stored_model_that_is_not_one_is_refused_and_nothing_is_learned(model: Any) -> None:
     stats = DialStats()
@@ -357,3 +361,7 @@ def test_a_predictive_pacer_says_whether_it_predicts_learns_or_waits_for_abandon
     assert learned.lines(state) > 5 and learned.state == PREDICTING
     spent = taught(PredictivePacer(target=0.03), abandoned=30)  # 30 of 1000: no room for one more
     assert spent.lines(state) == 5 and spent.state == AT_LIMIT
+    settling = taught(PredictivePacer(target=0.03))  # a restarted dialer's: earlier lines may still ring
+    settling.settle_until = state.now + 1
+    assert settling.lines(state) == 5 and settling.state == LEARNING
+    assert settling.lines(dataclasses.replace(state, now=state.now + 1)) > 5
