@@ -46,7 +46,8 @@ def run_dialer_bench(*, agents: int, answer_rate: float, aht: float, hours: floa
                 runs.append(figures)
                 print(f"{team:3d} agents  day {day + 1}  {pacer.name:11s}"
                       f"  talk {figures['talk_min_per_agent_hour']:5.1f} min/agent-hour"
-                      f"  abandon US {figures['abandon_rate_us']:6.2%} (campaign {abandoned / max(lives, 1):6.2%})"
+                      f"  abandon US {figures['abandon_rate_us']:6.2%}"
+                      f" (campaign {figures['abandon_rate_us_campaign']:6.2%})"
                       f"  Ofcom {figures['abandon_rate_ofcom']:6.2%}  idle {figures['idle_share']:6.2%}"
                       f"  dials {figures['dials']}  DNC dials {figures['dnc_dials']}"
                       f"  out-of-window dials {figures['out_of_window_dials']}")

@@ -313,7 +313,6 @@ class PredictivePacer(Pacer):
         self.risk = risk  # the highest chance that the lines in progress abandon more people than the room left
         self._committed: collections.deque[tuple[float, float]] = collections.deque()  # (dialled at, abandons)
         self._pending = 0.0
-        self._falling_back = True
         self.wary_room = wary_room
         self.state = LEARNING  # of the latest decision: PREDICTING, LEARNING or AT_LIMIT
         self.settle_until = -math.inf  # progressive before then (lines of an earlier run may still ring)
@@ -341,8 +340,7 @@ class PredictivePacer(Pacer):
         stats = self.stats
         unsure = state.now < self.settle_until or not stats.learned(state.agents)
         self.state = LEARNING if unsure else AT_LIMIT if room < 1 else PREDICTING
-        self._falling_back = self.state != PREDICTING
-        if self._falling_back:  # too little seen to predict, or one more abandon would breach
+        if self.state != PREDICTING:  # too little seen to predict, or one more abandon would breach
             self.fallbacks += 1
             return progressive
         share = stats.connect_share()
@@ -393,7 +391,7 @@ class PredictivePacer(Pacer):
 
     def live(self, at: float, *, abandoned: bool) -> None:
         self.ledger.live(at, abandoned=abandoned)
-        if self._falling_back:
+        if self.state != PREDICTING:  # answers while it falls back teach the threshold nothing
             return
         step = math.exp(self.gain * (self.aim - float(abandoned)))
         self.threshold = min(0.9, max(0.005, self.threshold * step))
