@@ -216,6 +216,7 @@ async def test_a_call_placed_by_hand_pops_its_customer_and_is_wrapped_up_after_t
                                     answered_at=time.time() - 30, at=time.time(), wrap_up_until=time.time() + 45))
         await expect(page.locator("#wrapup-countdown")).to_have_text(re.compile(r"Wrap-up time left: 0:[34]\d"))
         assert await page.locator("#btn-more-time").is_hidden()
+        await page.locator("#pop").screenshot(path=str(screenshot_dir / "desktop-manual-wrap-up-countdown-390.png"))
         await page.select_option("#wrapup-disposition", "resolved")
         await page.click("#wrapup-save")
         await expect(page.locator("#msg")).to_have_text("Wrap-up saved")
